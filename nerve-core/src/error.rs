@@ -1,0 +1,188 @@
+//! The one error type of NERVE storage.
+//!
+//! Every driver returns the same variant for the same situation; callers match on variants,
+//! never on message text. Variants carry the table, field, row and reason that the driver knows
+//! from the operation it ran (not from the database's message, which is neither stable nor
+//! detailed). No variant ever contains a password: URLs are redacted before they reach an error
+//! (see [`crate::url::redact`]).
+
+use std::error::Error as StdError;
+use std::fmt;
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which kind of constraint a [`Error::Conflict`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Constraint {
+    /// A unique key (or unique index) already holds the value.
+    Unique,
+    /// A foreign key: the referenced row is missing, or the row is still referenced.
+    ForeignKey,
+}
+
+impl fmt::Display for Constraint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Constraint::Unique => "unique",
+            Constraint::ForeignKey => "foreign key",
+        })
+    }
+}
+
+/// A table column named in an error or a validation rule: `table.name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Field {
+    /// The table (as named in the migrations).
+    pub table: &'static str,
+    /// The column, or a pseudo-field such as `password` for values that are never stored as is.
+    pub name: &'static str,
+}
+
+impl Field {
+    /// A field of `table` called `name`.
+    pub const fn new(table: &'static str, name: &'static str) -> Self {
+        Field { table, name }
+    }
+
+    /// A [`Error::Validation`] for this field with `reason`.
+    pub fn invalid(self, reason: impl Into<String>) -> Error {
+        Error::Validation {
+            table: self.table,
+            field: self.name,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.table, self.name)
+    }
+}
+
+/// Everything a NERVE store operation can fail with.
+///
+/// The spec's `DatabaseError` maps to [`Error::NotFound`], [`Error::Conflict`] and
+/// [`Error::Backend`]; `ValidationError` to [`Error::Validation`]; `DatabaseConnectionError`
+/// to [`Error::Connection`]; `TransactionError` to [`Error::Transaction`]. Schema problems have
+/// their own variants.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No live row matched: absent, soft-deleted, or owned by another company (which is never
+    /// distinguished from absent, so tenants cannot probe each other's ids).
+    #[error("{table}: no row with {key}")]
+    NotFound {
+        /// The table searched.
+        table: &'static str,
+        /// The key searched for, such as `id=42` or `company_id=1, id=42`.
+        key: String,
+    },
+
+    /// A write would break a unique or foreign-key constraint; nothing was written.
+    #[error("{table}.{field}: {constraint} constraint: {reason}")]
+    Conflict {
+        /// The table written.
+        table: &'static str,
+        /// The column (or comma-separated columns) the constraint covers.
+        field: &'static str,
+        /// Which kind of constraint.
+        constraint: Constraint,
+        /// What collided, in words (for example which row).
+        reason: String,
+    },
+
+    /// A value was rejected before or by the database; nothing was written.
+    #[error("{table}.{field}: invalid value: {reason}")]
+    Validation {
+        /// The table the value was meant for.
+        table: &'static str,
+        /// The field holding the value.
+        field: &'static str,
+        /// Why the value was rejected.
+        reason: String,
+    },
+
+    /// The database could not be reached, opened, or a connection could not be had in time.
+    #[error("connection failed: {reason}")]
+    Connection {
+        /// What failed (URLs in it are redacted).
+        reason: String,
+    },
+
+    /// A transaction could not begin, commit or roll back, or the database asked for a retry
+    /// (serialization failure, lock not obtained). Nothing of the transaction was kept.
+    #[error("transaction failed: {reason}")]
+    Transaction {
+        /// What failed.
+        reason: String,
+    },
+
+    /// Applying or reading migrations failed. Migrations run in one transaction, so a failed
+    /// run leaves the schema as it was.
+    #[error("migration failed: {reason}")]
+    Migration {
+        /// What failed.
+        reason: String,
+    },
+
+    /// The database has migrations this binary does not know: it was migrated by a newer
+    /// release. Opening it is refused so that an old binary never writes a newer schema.
+    #[error(
+        "the database schema is newer than this binary: it has migration(s) {} that this binary \
+         does not know; upgrade nerve",
+        unknown.join(", ")
+    )]
+    SchemaTooNew {
+        /// The applied migration versions that the binary does not embed.
+        unknown: Vec<String>,
+    },
+
+    /// The database lacks migrations this binary needs. Run `nerve migrate`, or open the store
+    /// with [`crate::MigrationPolicy::Apply`].
+    #[error(
+        "the database schema is behind this binary: {} pending migration(s): {}; run `nerve migrate`",
+        pending.len(),
+        pending.join(", ")
+    )]
+    PendingMigrations {
+        /// Names of the migrations not yet applied, oldest first.
+        pending: Vec<String>,
+    },
+
+    /// The operation or URL is not supported by this build or backend.
+    #[error("unsupported: {what}")]
+    Unsupported {
+        /// What is not supported, and what would make it work (for example a Cargo feature).
+        what: String,
+    },
+
+    /// Any other database failure, with the driver's error kept as the source.
+    #[error("{table}: {operation} failed: {source}")]
+    Backend {
+        /// The table the operation ran on (or `-` when none).
+        table: &'static str,
+        /// The operation, such as `insert` or `select`.
+        operation: &'static str,
+        /// The driver's error.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+}
+
+impl Error {
+    /// A [`Error::NotFound`] for `table` and a key written as `key`.
+    pub fn not_found(table: &'static str, key: impl Into<String>) -> Self {
+        Error::NotFound {
+            table,
+            key: key.into(),
+        }
+    }
+
+    /// `true` for [`Error::NotFound`].
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
+}

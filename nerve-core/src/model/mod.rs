@@ -1,0 +1,12 @@
+//! The rows NERVE stores, as plain serde types, and the closed value sets (plain Rust enums)
+//! that each driver maps to its own column type (a PostgreSQL ENUM, a CHECKed SQLite text).
+
+mod company;
+mod paging;
+mod user;
+mod value_set;
+
+pub use company::{Company, CompanyUpdate, NewCompany};
+pub use paging::{Deleted, Page};
+pub use user::{NewUser, Role, User, UserUpdate};
+pub use value_set::{UnknownValue, ValueSet};

@@ -1,0 +1,208 @@
+//! The storage contract: object-safe, synchronous traits every driver implements.
+//!
+//! [`Store`] is what `nerve::connect` returns: a pool-backed handle, `Send +
+//! Sync`, usable as `Box<dyn Store>` or `Arc<dyn Store>`. Its domain accessors come from
+//! [`Repos`], which is also what a transaction hands to its closure, so the same domain calls
+//! run alone (each in its own transaction) or together in one ([`Store::atomic`]).
+//!
+//! The traits are synchronous because Diesel and r2d2 are; async services call them through
+//! `spawn_blocking`.
+
+mod companies;
+mod users;
+
+pub use companies::CompanyStore;
+pub use users::UserStore;
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::password::PasswordParams;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+
+/// The domain accessors, one per domain. Implemented by every store and by the transaction
+/// handle [`Store::atomic`] passes to its closure.
+pub trait Repos {
+    /// Companies (tenants).
+    fn companies(&self) -> &dyn CompanyStore;
+    /// Users of companies.
+    fn users(&self) -> &dyn UserStore;
+}
+
+/// An open NERVE database.
+pub trait Store: Repos + Send + Sync {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+
+    /// What this backend can and cannot do, where backends must differ.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Runs `f` in one transaction: every call made through the [`Repos`] it receives commits
+    /// together when `f` returns `Ok`, and none does when `f` returns `Err` (which is returned)
+    /// or panics. Each call inside also runs in a savepoint of its own, so a failed call leaves
+    /// nothing half-written even when `f` goes on. On SQLite the transaction takes the write
+    /// lock at its start (`BEGIN IMMEDIATE`), so it never fails half-way with "database is
+    /// locked". Calls made through the store itself (not the handle) inside `f` run on another
+    /// connection, outside the transaction.
+    fn atomic(&self, f: &mut dyn FnMut(&dyn Repos) -> Result<()>) -> Result<()>;
+
+    /// The migrations applied to this database and those pending or unknown to this binary.
+    fn schema_status(&self) -> Result<SchemaStatus>;
+}
+
+/// Conveniences over [`Store`], for every store (blanket implementation).
+pub trait StoreExt: Store {
+    /// [`Store::atomic`] for a closure that returns a value.
+    fn transaction<T>(&self, f: impl FnOnce(&dyn Repos) -> Result<T>) -> Result<T> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.atomic(&mut |repos| {
+            let f = f.take().ok_or_else(|| Error::Transaction {
+                reason: "the transaction closure was run twice".into(),
+            })?;
+            out = Some(f(repos)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| Error::Transaction {
+            reason: "the transaction committed without running its closure".into(),
+        })
+    }
+}
+
+impl<S: Store + ?Sized> StoreExt for S {}
+
+/// The database backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Backend {
+    /// SQLite, embedded (a file, or memory).
+    Sqlite,
+    /// PostgreSQL, over the network.
+    Postgres,
+}
+
+impl Backend {
+    /// Every backend.
+    pub const ALL: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+    /// Lower-case name: `sqlite` or `postgres` (also the Cargo feature of its driver).
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where backends must differ, declared rather than hidden. Everything not listed here behaves
+/// the same on every backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// Closed value sets are native ENUM types (PostgreSQL); otherwise CHECKed text (SQLite).
+    pub native_enum_types: bool,
+    /// Several processes may write at once through several connections (PostgreSQL); SQLite
+    /// has one writer at a time, waited for up to its busy timeout.
+    pub concurrent_writers: bool,
+    /// The database lives in this process's memory and vanishes with the store
+    /// (`sqlite::memory:`); such a store has a single connection.
+    pub in_memory: bool,
+}
+
+/// What opening a store does about migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MigrationPolicy {
+    /// Refuse a database with pending migrations ([`Error::PendingMigrations`]) or with
+    /// migrations this binary does not know ([`Error::SchemaTooNew`]). The default.
+    #[default]
+    Require,
+    /// Apply pending migrations first (under a lock, all in one transaction); still refuse a
+    /// newer database.
+    Apply,
+    /// Open whatever the schema is, for inspection (`nerve status`); domain calls may fail.
+    Inspect,
+}
+
+/// How to open a store. `Default` is production: system clock, recommended argon2id cost,
+/// migrations required.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Where timestamps come from.
+    pub clock: Arc<dyn Clock>,
+    /// Cost of new password hashes.
+    pub password: PasswordParams,
+    /// What to do about migrations.
+    pub migrations: MigrationPolicy,
+    /// Most connections in the pool (ignored for `sqlite::memory:`, which has one).
+    pub max_connections: u32,
+    /// How long a call waits for a pooled connection (and for a new one to open).
+    pub connect_timeout: std::time::Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            clock: Arc::new(SystemClock),
+            password: PasswordParams::default(),
+            migrations: MigrationPolicy::default(),
+            max_connections: 10,
+            connect_timeout: std::time::Duration::from_secs(30),
+        }
+    }
+}
+
+/// One migration applied to a database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedMigration {
+    /// Version: the folder name's date part without dashes, such as `20261126000001`.
+    pub version: String,
+    /// The folder name, such as `2026-11-26-000001_companies_and_users`; equal to the version
+    /// when this binary does not know the migration.
+    pub name: String,
+    /// When it was applied.
+    pub applied_at: DateTime<Utc>,
+}
+
+/// A database's schema against the migrations this binary embeds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaStatus {
+    /// The backend.
+    pub backend: Backend,
+    /// Applied migrations, oldest first.
+    pub applied: Vec<AppliedMigration>,
+    /// Names of embedded migrations not yet applied, oldest first.
+    pub pending: Vec<String>,
+    /// Versions applied to the database that this binary does not embed (a newer binary ran).
+    pub unknown: Vec<String>,
+}
+
+impl SchemaStatus {
+    /// The schema version: the newest applied migration's version, `None` for an empty
+    /// database.
+    pub fn version(&self) -> Option<&str> {
+        self.applied.last().map(|m| m.version.as_str())
+    }
+
+    /// `Ok` when the schema is exactly this binary's; otherwise the error that
+    /// [`MigrationPolicy::Require`] opens with.
+    pub fn require_current(&self) -> Result<()> {
+        if !self.unknown.is_empty() {
+            return Err(Error::SchemaTooNew {
+                unknown: self.unknown.clone(),
+            });
+        }
+        if !self.pending.is_empty() {
+            return Err(Error::PendingMigrations {
+                pending: self.pending.clone(),
+            });
+        }
+        Ok(())
+    }
+}
