@@ -1,1 +1,43 @@
-//! placeholder
+//! # nerve-postgres: the NERVE storage driver for PostgreSQL
+//!
+//! Diesel + r2d2 over libpq. Opens `postgres://` and `postgresql://` URLs (libpq's URI form).
+//! The schema is the spec's Phase 7: BIGINT identity keys, TIMESTAMPTZ, native ENUM types,
+//! partial indexes over live rows. Migrations (embedded from `migrations_postgres/`) run on a
+//! dedicated connection before the pool is built, in one transaction holding an advisory lock,
+//! so concurrent `migrate` runs serialize and a failed run keeps nothing.
+//!
+//! Use the `nerve` facade rather than this crate directly.
+#![deny(missing_docs)]
+
+mod schema;
+mod store;
+
+pub use store::PgStore;
+
+use nerve_core::{Result, SchemaStatus, StoreOptions};
+
+/// The advisory lock key held while migrating (`pg_advisory_xact_lock`): ASCII "NERVEMIG".
+pub const MIGRATION_LOCK_KEY: i64 = 0x4E45_5256_454D_4947;
+
+/// Opens the PostgreSQL database at `url` as a store, doing what `options.migrations` says
+/// about pending migrations.
+///
+/// Errors: [`nerve_core::Error::Connection`] when the server cannot be reached or refuses
+/// (the URL's password is never shown); [`nerve_core::Error::PendingMigrations`] and
+/// [`nerve_core::Error::SchemaTooNew`] as the policy says; [`nerve_core::Error::Migration`]
+/// when applying fails (nothing of the run is kept).
+pub fn open(url: &str, options: &StoreOptions) -> Result<PgStore> {
+    PgStore::open(url, options)
+}
+
+/// Applies the pending migrations to the database at `url` under the advisory lock
+/// [`MIGRATION_LOCK_KEY`], all in one transaction. Returns the names of the migrations
+/// applied, oldest first (empty when none was pending).
+pub fn migrate(url: &str) -> Result<Vec<String>> {
+    store::migrate(&mut store::establish(url)?)
+}
+
+/// The schema status of the database at `url`, without changing anything.
+pub fn schema_status(url: &str) -> Result<SchemaStatus> {
+    store::schema_status(&mut store::establish(url)?)
+}

@@ -1,1 +1,45 @@
-//! placeholder
+//! # nerve-sqlite: the NERVE storage driver for SQLite
+//!
+//! Diesel + r2d2 over a bundled, current SQLite. Opens `sqlite://PATH` (a file, its directory
+//! created when missing) or `sqlite::memory:` (one connection, so one database). Every
+//! connection sets `busy_timeout`, `foreign_keys = ON`, `journal_mode = WAL` and
+//! `synchronous = NORMAL`. Writes run in `BEGIN IMMEDIATE` transactions, so a writer waits for
+//! the lock at its start instead of failing half-way with "database is locked".
+//!
+//! The migrations of `migrations_sqlite/` are embedded. Use the `nerve` facade rather than this
+//! crate directly.
+#![deny(missing_docs)]
+
+mod connection;
+mod schema;
+mod store;
+
+pub use connection::{parse_url, Target, BUSY_TIMEOUT_MS};
+pub use store::SqliteStore;
+
+use nerve_core::{Result, SchemaStatus, StoreOptions};
+
+/// Opens the SQLite database at `url` as a store, doing what `options.migrations` says about
+/// pending migrations.
+///
+/// Errors: [`nerve_core::Error::Connection`] for a malformed URL, a directory that cannot be
+/// created or a file that cannot be opened; [`nerve_core::Error::PendingMigrations`] and
+/// [`nerve_core::Error::SchemaTooNew`] as the policy says; [`nerve_core::Error::Migration`]
+/// when applying fails (nothing of the run is kept).
+pub fn open(url: &str, options: &StoreOptions) -> Result<SqliteStore> {
+    SqliteStore::open(url, options)
+}
+
+/// Applies the pending migrations to the database at `url` (creating it when missing) in one
+/// `BEGIN IMMEDIATE` transaction, so concurrent runs serialize and a failed run keeps nothing.
+/// Returns the names of the migrations applied, oldest first (empty when none was pending).
+pub fn migrate(url: &str) -> Result<Vec<String>> {
+    let mut conn = connection::establish(&parse_url(url)?)?;
+    store::migrate(&mut conn)
+}
+
+/// The schema status of the database at `url`, without changing anything.
+pub fn schema_status(url: &str) -> Result<SchemaStatus> {
+    let mut conn = connection::establish(&parse_url(url)?)?;
+    store::schema_status(&mut conn)
+}

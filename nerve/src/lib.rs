@@ -1,1 +1,149 @@
-//! placeholder
+//! # nerve: NERVE storage
+//!
+//! The one crate services embed. [`connect`] opens a database from a URL and returns the
+//! storage contract of [`nerve_core`] as a `Box<dyn Store>`, whichever backend the URL names:
+//!
+//! | URL | backend | Cargo feature |
+//! |---|---|---|
+//! | `sqlite://PATH`, `sqlite:///ABSOLUTE/PATH` | SQLite file (directory created) | `sqlite` (default) |
+//! | `sqlite::memory:` | private in-memory SQLite, one connection | `sqlite` (default) |
+//! | `postgres://...`, `postgresql://...` | PostgreSQL (libpq URI) | `postgres` |
+//!
+//! A URL for a driver that was not compiled in is refused with [`Error::Unsupported`] naming
+//! the Cargo feature to enable.
+//!
+//! ```no_run
+//! use nerve::{connect_with, MigrationPolicy, StoreOptions};
+//! use nerve::model::NewCompany;
+//!
+//! let options = StoreOptions { migrations: MigrationPolicy::Apply, ..Default::default() };
+//! let store = connect_with("sqlite://data/nerve.db", &options)?;
+//! let acme = store.companies().create(&NewCompany { name: "ACME".into(), domain: None })?;
+//! # Ok::<(), nerve::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+pub use nerve_core::*;
+
+/// The backends compiled into this build, in [`Backend::ALL`] order.
+pub fn compiled_backends() -> Vec<Backend> {
+    Backend::ALL
+        .into_iter()
+        .filter(|b| match b {
+            Backend::Sqlite => cfg!(feature = "sqlite"),
+            Backend::Postgres => cfg!(feature = "postgres"),
+        })
+        .collect()
+}
+
+/// Which backend `url` names, or why it cannot be opened by this build: an unknown scheme, or
+/// a backend whose Cargo feature was not enabled.
+pub fn backend_for(url: &str) -> Result<Backend> {
+    let backend = url::backend_of(url).ok_or_else(|| Error::Unsupported {
+        what: format!(
+            "the database URL '{}': use sqlite://PATH, sqlite::memory:, postgres://... or \
+             postgresql://...",
+            url::redact(url)
+        ),
+    })?;
+    if !compiled_backends().contains(&backend) {
+        return Err(Error::Unsupported {
+            what: format!(
+                "the database URL '{}' needs the {backend} driver, which this build of nerve \
+                 does not include: enable the Cargo feature `{}` of the `nerve` crate",
+                url::redact(url),
+                backend.name()
+            ),
+        });
+    }
+    Ok(backend)
+}
+
+/// Opens the database at `url` with production defaults ([`StoreOptions::default`]): the
+/// system clock, recommended argon2id cost, and migrations required (a database with pending
+/// migrations is refused with [`Error::PendingMigrations`]; run [`migrate`] first).
+pub fn connect(url: &str) -> Result<Box<dyn Store>> {
+    connect_with(url, &StoreOptions::default())
+}
+
+/// Opens the database at `url` with `options`.
+pub fn connect_with(url: &str, options: &StoreOptions) -> Result<Box<dyn Store>> {
+    match backend_for(url)? {
+        #[cfg(feature = "sqlite")]
+        Backend::Sqlite => Ok(Box::new(nerve_sqlite::open(url, options)?)),
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => Ok(Box::new(nerve_postgres::open(url, options)?)),
+        #[allow(unreachable_patterns)]
+        other => unreachable_backend(other),
+    }
+}
+
+/// Applies the pending migrations to the database at `url` (all in one transaction, under a
+/// lock: `BEGIN IMMEDIATE` on SQLite, an advisory lock on PostgreSQL) and returns the names of
+/// those applied, oldest first. A database migrated by a newer binary is refused with
+/// [`Error::SchemaTooNew`]. For `sqlite::memory:` use [`connect_with`] and
+/// [`MigrationPolicy::Apply`] instead: each connection has its own memory database.
+pub fn migrate(url: &str) -> Result<Vec<String>> {
+    match backend_for(url)? {
+        #[cfg(feature = "sqlite")]
+        Backend::Sqlite => nerve_sqlite::migrate(url),
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => nerve_postgres::migrate(url),
+        #[allow(unreachable_patterns)]
+        other => unreachable_backend(other),
+    }
+}
+
+/// The schema status of the database at `url` (applied, pending and unknown migrations),
+/// changing nothing; works on databases of any schema version.
+pub fn schema_status(url: &str) -> Result<SchemaStatus> {
+    match backend_for(url)? {
+        #[cfg(feature = "sqlite")]
+        Backend::Sqlite => nerve_sqlite::schema_status(url),
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => nerve_postgres::schema_status(url),
+        #[allow(unreachable_patterns)]
+        other => unreachable_backend(other),
+    }
+}
+
+/// `backend_for` refuses backends not compiled in, so this is never reached; it returns an
+/// error rather than panicking all the same.
+#[allow(dead_code)]
+fn unreachable_backend<T>(backend: Backend) -> Result<T> {
+    Err(Error::Unsupported {
+        what: format!("the {backend} driver is not compiled into this build"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_schemes_are_refused_with_the_accepted_forms() {
+        let e = backend_for("mysql://u:secret@h/db").unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, Error::Unsupported { .. }));
+        assert!(msg.contains("sqlite://PATH") && !msg.contains("secret"), "{msg}");
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    #[test]
+    fn a_postgres_url_without_the_driver_names_the_feature() {
+        let e = connect("postgres://u:secret@127.0.0.1/db").err().expect("refused");
+        let msg = e.to_string();
+        assert!(matches!(e, Error::Unsupported { .. }));
+        assert!(msg.contains("`postgres`") && !msg.contains("secret"), "{msg}");
+        assert_eq!(compiled_backends(), vec![Backend::Sqlite]);
+    }
+
+    #[cfg(not(feature = "sqlite"))]
+    #[test]
+    fn a_sqlite_url_without_the_driver_names_the_feature() {
+        let e = connect("sqlite::memory:").err().expect("refused");
+        assert!(matches!(e, Error::Unsupported { .. }));
+        assert!(e.to_string().contains("`sqlite`"), "{e}");
+        assert_eq!(compiled_backends(), vec![Backend::Postgres]);
+    }
+}

@@ -102,8 +102,8 @@ impl fmt::Display for Backend {
 }
 
 /// Where backends must differ, declared rather than hidden. Everything not listed here behaves
-/// the same on every backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// the same on every backend. `Default` is "none of these".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Capabilities {
     /// Closed value sets are native ENUM types (PostgreSQL); otherwise CHECKed text (SQLite).

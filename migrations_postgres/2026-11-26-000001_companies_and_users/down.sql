@@ -1,0 +1,3 @@
+DROP TABLE users;
+DROP TABLE companies;
+DROP TYPE user_role;

@@ -1,0 +1,154 @@
+//! Turning Diesel and r2d2 failures into [`nerve_core::Error`].
+//!
+//! Classification is by error kind, never by message text, so both drivers give the same
+//! variant for the same situation; the table and field come from the operation ([`Op`]) that
+//! the driver ran.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use nerve_core::{Constraint, Error};
+
+/// The operation a driver ran, so an error can name its table and the field a constraint
+/// covers.
+#[derive(Debug, Clone, Copy)]
+pub struct Op {
+    /// The table written or read.
+    pub table: &'static str,
+    /// What was done: `insert`, `update`, `select` ...
+    pub operation: &'static str,
+    /// The field a unique violation is about, for writes that can collide.
+    pub unique: &'static str,
+    /// The field a foreign-key violation is about.
+    pub foreign: &'static str,
+}
+
+impl Op {
+    /// `operation` on `table`; no unique or foreign-key field known.
+    pub const fn new(table: &'static str, operation: &'static str) -> Self {
+        Op {
+            table,
+            operation,
+            unique: "-",
+            foreign: "-",
+        }
+    }
+
+    /// The same operation, whose unique violations are about `field`.
+    pub const fn unique(mut self, field: &'static str) -> Self {
+        self.unique = field;
+        self
+    }
+
+    /// The same operation, whose foreign-key violations are about `field`.
+    pub const fn foreign(mut self, field: &'static str) -> Self {
+        self.foreign = field;
+        self
+    }
+
+    /// Classifies a Diesel error raised by this operation.
+    pub fn error(self, e: DieselError) -> Error {
+        match e {
+            DieselError::DatabaseError(kind, info) => match kind {
+                DatabaseErrorKind::UniqueViolation => Error::Conflict {
+                    table: self.table,
+                    field: self.unique,
+                    constraint: Constraint::Unique,
+                    reason: "a live row already holds this value".into(),
+                },
+                DatabaseErrorKind::ForeignKeyViolation => Error::Conflict {
+                    table: self.table,
+                    field: self.foreign,
+                    constraint: Constraint::ForeignKey,
+                    reason: "the referenced row does not exist, or this row is still referenced"
+                        .into(),
+                },
+                DatabaseErrorKind::NotNullViolation | DatabaseErrorKind::CheckViolation => {
+                    Error::Validation {
+                        table: self.table,
+                        field: "-",
+                        reason: format!(
+                            "rejected by a database constraint during {}",
+                            self.operation
+                        ),
+                    }
+                }
+                DatabaseErrorKind::SerializationFailure => Error::Transaction {
+                    reason: format!(
+                        "{} on {}: serialization failure; the transaction may be retried",
+                        self.operation, self.table
+                    ),
+                },
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+                    Error::Connection {
+                        reason: format!(
+                            "{} on {}: {}",
+                            self.operation,
+                            self.table,
+                            info.message()
+                        ),
+                    }
+                }
+                _ => self.backend(DieselError::DatabaseError(kind, info)),
+            },
+            DieselError::RollbackErrorOnCommit { .. }
+            | DieselError::RollbackTransaction
+            | DieselError::AlreadyInTransaction
+            | DieselError::NotInTransaction
+            | DieselError::BrokenTransactionManager => Error::Transaction {
+                reason: format!("{} on {}: {e}", self.operation, self.table),
+            },
+            other => self.backend(other),
+        }
+    }
+
+    fn backend(self, e: DieselError) -> Error {
+        Error::Backend {
+            table: self.table,
+            operation: self.operation,
+            source: Box::new(e),
+        }
+    }
+}
+
+/// A connection could not be had from the pool in time.
+pub fn pool_error(e: r2d2::Error) -> Error {
+    Error::Connection {
+        reason: format!("no database connection available: {e}"),
+    }
+}
+
+/// The error type of the closures drivers run inside Diesel transactions: either a classified
+/// NERVE error from the work itself, or a Diesel error from BEGIN, COMMIT or ROLLBACK.
+#[derive(Debug)]
+pub enum TxError {
+    /// The work failed; the transaction was rolled back.
+    Nerve(Error),
+    /// Diesel's transaction manager failed.
+    Diesel(DieselError),
+}
+
+impl From<DieselError> for TxError {
+    fn from(e: DieselError) -> Self {
+        TxError::Diesel(e)
+    }
+}
+
+impl From<Error> for TxError {
+    fn from(e: Error) -> Self {
+        TxError::Nerve(e)
+    }
+}
+
+impl TxError {
+    /// The NERVE error: the work's own, or a transaction error for `table`.
+    pub fn into_error(self, table: &'static str) -> Error {
+        match self {
+            TxError::Nerve(e) => e,
+            TxError::Diesel(e) => match Op::new(table, "transaction").error(e) {
+                Error::Backend { source, .. } => Error::Transaction {
+                    reason: format!("{table}: {source}"),
+                },
+                other => other,
+            },
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Migration bookkeeping both drivers share: which embedded migrations are applied, pending,
+//! or unknown to this binary.
+
+use chrono::{DateTime, Utc};
+use diesel::backend::Backend as DieselBackend;
+use diesel::migration::MigrationSource;
+use nerve_core::{AppliedMigration, Backend, Error, SchemaStatus};
+
+/// The embedded migrations of a source as `(version, name)`, oldest first.
+pub fn embedded<DB: DieselBackend>(source: &impl MigrationSource<DB>) -> Vec<(String, String)> {
+    let mut list: Vec<(String, String)> = source
+        .migrations()
+        .unwrap_or_default()
+        .iter()
+        .map(|m| (m.name().version().to_string(), m.name().to_string()))
+        .collect();
+    list.sort();
+    list
+}
+
+/// Compares the `applied` rows of a database (version, applied at) with the `embedded`
+/// migrations.
+pub fn status(
+    backend: Backend,
+    embedded: &[(String, String)],
+    mut applied: Vec<(String, DateTime<Utc>)>,
+) -> SchemaStatus {
+    applied.sort();
+    let name_of = |v: &str| embedded.iter().find(|(ev, _)| ev == v).map(|(_, n)| n.clone());
+    SchemaStatus {
+        backend,
+        pending: embedded
+            .iter()
+            .filter(|(v, _)| !applied.iter().any(|(a, _)| a == v))
+            .map(|(_, n)| n.clone())
+            .collect(),
+        unknown: applied
+            .iter()
+            .filter(|(v, _)| name_of(v).is_none())
+            .map(|(v, _)| v.clone())
+            .collect(),
+        applied: applied
+            .into_iter()
+            .map(|(version, applied_at)| AppliedMigration {
+                name: name_of(&version).unwrap_or_else(|| version.clone()),
+                version,
+                applied_at,
+            })
+            .collect(),
+    }
+}
+
+/// A failed migration run as [`Error::Migration`].
+pub fn error(e: impl std::fmt::Display) -> Error {
+    Error::Migration {
+        reason: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_unknown_and_names() {
+        let embedded = vec![
+            ("1".to_string(), "1_a".to_string()),
+            ("2".to_string(), "2_b".to_string()),
+        ];
+        let t = DateTime::<Utc>::UNIX_EPOCH;
+        let s = status(Backend::Sqlite, &embedded, vec![("1".into(), t)]);
+        assert_eq!(s.pending, vec!["2_b"]);
+        assert!(s.unknown.is_empty());
+        assert_eq!(s.version(), Some("1"));
+        assert!(matches!(s.require_current(), Err(Error::PendingMigrations { .. })));
+        let s = status(Backend::Sqlite, &embedded, vec![("2".into(), t), ("1".into(), t), ("3".into(), t)]);
+        assert_eq!(s.unknown, vec!["3"]);
+        assert_eq!(s.applied[0].name, "1_a");
+        assert!(matches!(s.require_current(), Err(Error::SchemaTooNew { .. })));
+    }
+}

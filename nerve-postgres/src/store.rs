@@ -1,0 +1,151 @@
+//! The PostgreSQL store: the shared query code of nerve-diesel expanded against this driver's
+//! schema, plus what only PostgreSQL does (connecting, locked migrations, status).
+
+use crate::schema::{__diesel_schema_migrations as applied, sql_types};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::ConnectionManager;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use nerve_core::model::Role;
+use nerve_core::url::redact;
+use nerve_core::{
+    Backend, Capabilities, Error, MigrationPolicy, Repos, Result, SchemaStatus, Store,
+    StoreOptions,
+};
+use nerve_diesel::{migrations, Env, Op, TxError};
+use std::sync::Arc;
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations_postgres");
+
+nerve_diesel::define_scope!(conn = diesel::PgConnection, write_tx = transaction, store = PgStore);
+nerve_diesel::value_set_sql!(Role => sql_types::UserRole, diesel::pg::Pg);
+nerve_diesel::company_store!(schema = schema);
+nerve_diesel::user_store!(schema = schema);
+
+/// A NERVE store on PostgreSQL. Cheap to share: `Send + Sync`, one pool inside.
+pub struct PgStore {
+    pool: Pool,
+    scope: Scope<'static>,
+    env: Arc<Env>,
+    url: String,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+/// One connection to `url`; the error names the URL without its password.
+pub(crate) fn establish(url: &str) -> Result<Conn> {
+    PgConnection::establish(url).map_err(|e| Error::Connection {
+        reason: format!(
+            "cannot connect to {}: {}",
+            redact(url),
+            redact(e.to_string().trim())
+        ),
+    })
+}
+
+impl PgStore {
+    /// See [`crate::open`].
+    pub fn open(url: &str, options: &StoreOptions) -> Result<Self> {
+        let env = Arc::new(Env::new(options)?);
+        // Migrate or check on a connection of its own, before the pool exists: pooled
+        // connections then never hold statements prepared against an older schema.
+        let mut conn = establish(url)?;
+        match options.migrations {
+            MigrationPolicy::Apply => {
+                migrate(&mut conn)?;
+            }
+            MigrationPolicy::Require => schema_status(&mut conn)?.require_current()?,
+            MigrationPolicy::Inspect => {}
+        }
+        drop(conn);
+        let pool = nerve_diesel::pool_builder(options.max_connections, options.connect_timeout)
+            .build(ConnectionManager::<PgConnection>::new(url))
+            .map_err(nerve_diesel::errors::pool_error)?;
+        Ok(PgStore {
+            scope: Scope::pooled(pool.clone(), env.clone()),
+            pool,
+            env,
+            url: redact(url),
+        })
+    }
+}
+
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = Capabilities::default();
+        caps.native_enum_types = true;
+        caps.concurrent_writers = true;
+        caps
+    }
+
+    fn atomic(&self, f: &mut dyn FnMut(&dyn Repos) -> Result<()>) -> Result<()> {
+        Scope::atomic(&self.pool, &self.env, f)
+    }
+
+    fn schema_status(&self) -> Result<SchemaStatus> {
+        let mut conn = self.pool.get().map_err(nerve_diesel::errors::pool_error)?;
+        schema_status(&mut conn)
+    }
+}
+
+const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
+
+/// Diesel's own definition with `run_on` as TIMESTAMPTZ, so the schema holds no timestamp
+/// without time zone. Diesel creates the table only when missing, so this one is used.
+const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
+    version VARCHAR(50) PRIMARY KEY NOT NULL,
+    run_on TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP
+)";
+
+/// The applied migrations (none when the record table does not exist; nothing is created).
+pub(crate) fn schema_status(conn: &mut Conn) -> Result<SchemaStatus> {
+    let op = Op::new(MIGRATIONS_TABLE, "select");
+    let exists: bool = diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+        "to_regclass('__diesel_schema_migrations') IS NOT NULL",
+    ))
+    .get_result(conn)
+    .map_err(|e| op.error(e))?;
+    let rows = if exists {
+        applied::table
+            .select((applied::version, applied::run_on))
+            .load(conn)
+            .map_err(|e| op.error(e))?
+    } else {
+        Vec::new()
+    };
+    Ok(migrations::status(
+        Backend::Postgres,
+        &migrations::embedded::<diesel::pg::Pg>(&MIGRATIONS),
+        rows,
+    ))
+}
+
+/// Applies pending migrations in one transaction holding the advisory lock (Diesel's
+/// per-migration transactions become savepoints in it); refuses a database newer than this
+/// binary.
+pub(crate) fn migrate(conn: &mut Conn) -> Result<Vec<String>> {
+    conn.transaction(|c| {
+        diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+            "pg_advisory_xact_lock({}) IS NULL",
+            crate::MIGRATION_LOCK_KEY
+        )))
+        .execute(c)?;
+        c.batch_execute(CREATE_MIGRATIONS_TABLE)?;
+        let status = schema_status(c)?;
+        if !status.unknown.is_empty() {
+            return Err(TxError::Nerve(Error::SchemaTooNew { unknown: status.unknown }));
+        }
+        c.run_pending_migrations(MIGRATIONS)
+            .map_err(|e| TxError::Nerve(migrations::error(e)))?;
+        Ok(status.pending)
+    })
+    .map_err(|e| e.into_error(MIGRATIONS_TABLE))
+}

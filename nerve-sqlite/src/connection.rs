@@ -1,0 +1,117 @@
+//! SQLite URLs, connections and their per-connection settings.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection};
+use nerve_core::{Error, Result};
+use std::path::PathBuf;
+
+/// How long a connection waits for another writer's lock before failing, in milliseconds.
+pub const BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// The per-connection settings, one statement each, `busy_timeout` first so the others wait
+/// for a lock instead of failing.
+const PRAGMAS: [&str; 4] = [
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+];
+
+/// What a SQLite URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A database file (`sqlite://PATH`; `sqlite:///abs/path` for an absolute path).
+    File(PathBuf),
+    /// A private in-memory database (`sqlite::memory:`).
+    Memory,
+}
+
+/// Parses `sqlite://PATH` or `sqlite::memory:`. Anything else, or an empty path, is an
+/// [`Error::Connection`] saying which forms are accepted.
+pub fn parse_url(url: &str) -> Result<Target> {
+    if url == "sqlite::memory:" || url == "sqlite://:memory:" {
+        return Ok(Target::Memory);
+    }
+    match url.strip_prefix("sqlite://") {
+        Some(path) if !path.is_empty() && !path.contains('?') => Ok(Target::File(path.into())),
+        _ => Err(Error::Connection {
+            reason: format!(
+                "'{}' is not a SQLite URL: use sqlite://PATH (sqlite:///ABSOLUTE/PATH) or \
+                 sqlite::memory:, without query parameters",
+                nerve_core::url::redact(url)
+            ),
+        }),
+    }
+}
+
+impl Target {
+    /// The name SQLite opens: the path, or `:memory:`.
+    pub(crate) fn database(&self) -> Result<String> {
+        match self {
+            Target::Memory => Ok(":memory:".into()),
+            Target::File(p) => p.to_str().map(str::to_owned).ok_or_else(|| Error::Connection {
+                reason: format!("the path {} is not valid UTF-8", p.display()),
+            }),
+        }
+    }
+
+    /// Creates the directory of a file database when it is missing.
+    pub(crate) fn ensure_directory(&self) -> Result<()> {
+        if let Target::File(path) = self {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| Error::Connection {
+                    reason: format!("cannot create the directory {}: {e}", dir.display()),
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn configure(conn: &mut SqliteConnection) -> QueryResult<()> {
+    PRAGMAS.iter().try_for_each(|p| conn.batch_execute(p))
+}
+
+/// One configured connection to `target`, its directory created first.
+pub(crate) fn establish(target: &Target) -> Result<SqliteConnection> {
+    target.ensure_directory()?;
+    let database = target.database()?;
+    let mut conn = SqliteConnection::establish(&database).map_err(|e| Error::Connection {
+        reason: format!("cannot open the SQLite database {database}: {e}"),
+    })?;
+    configure(&mut conn).map_err(|e| Error::Connection {
+        reason: format!("cannot configure the SQLite database {database}: {e}"),
+    })?;
+    Ok(conn)
+}
+
+/// Applies [`PRAGMAS`] to every connection the pool opens.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pragmas;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        configure(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// The connection manager for `target`.
+pub(crate) fn manager(target: &Target) -> Result<ConnectionManager<SqliteConnection>> {
+    Ok(ConnectionManager::new(target.database()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(parse_url("sqlite::memory:").unwrap(), Target::Memory);
+        assert_eq!(parse_url("sqlite://data/nerve.db").unwrap(), Target::File("data/nerve.db".into()));
+        assert_eq!(parse_url("sqlite:///tmp/x.db").unwrap(), Target::File("/tmp/x.db".into()));
+        for bad in ["sqlite://", "sqlite:x.db", "sqlite://x.db?mode=ro", "postgres://h/db"] {
+            assert!(matches!(parse_url(bad), Err(Error::Connection { .. })), "{bad}");
+        }
+    }
+}

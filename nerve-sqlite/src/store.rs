@@ -1,0 +1,130 @@
+//! The SQLite store: the shared query code of nerve-diesel expanded against this driver's
+//! schema, plus what only SQLite does (opening, migrations, status).
+
+use crate::connection::{self, Pragmas, Target};
+use crate::schema::{__diesel_schema_migrations as applied, sql_types};
+use diesel::prelude::*;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use nerve_core::model::Role;
+use nerve_core::{
+    Backend, Capabilities, Error, MigrationPolicy, Repos, Result, SchemaStatus, Store,
+    StoreOptions,
+};
+use nerve_diesel::{migrations, Env, Op, TxError};
+use std::sync::Arc;
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations_sqlite");
+
+nerve_diesel::define_scope!(conn = diesel::SqliteConnection, write_tx = immediate_transaction, store = SqliteStore);
+nerve_diesel::value_set_sql!(Role => sql_types::UserRole, diesel::sqlite::Sqlite);
+nerve_diesel::company_store!(schema = schema);
+nerve_diesel::user_store!(schema = schema);
+
+/// A NERVE store on SQLite. Cheap to share: `Send + Sync`, one pool inside.
+pub struct SqliteStore {
+    pool: Pool,
+    scope: Scope<'static>,
+    env: Arc<Env>,
+    target: Target,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("target", &self.target).finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// See [`crate::open`].
+    pub fn open(url: &str, options: &StoreOptions) -> Result<Self> {
+        let target = connection::parse_url(url)?;
+        let env = Arc::new(Env::new(options)?);
+        if let Target::File(_) = target {
+            // Open one connection first: a bad path fails now, with SQLite's reason, instead of
+            // after the pool's checkout timeout.
+            drop(connection::establish(&target)?);
+        }
+        // An in-memory database exists once per connection: keep exactly one.
+        let max = if target == Target::Memory { 1 } else { options.max_connections };
+        let pool = nerve_diesel::pool_builder(max, options.connect_timeout)
+            .connection_customizer(Box::new(Pragmas))
+            .build(connection::manager(&target)?)
+            .map_err(nerve_diesel::errors::pool_error)?;
+        {
+            let mut conn = pool.get().map_err(nerve_diesel::errors::pool_error)?;
+            match options.migrations {
+                MigrationPolicy::Apply => {
+                    migrate(&mut conn)?;
+                }
+                MigrationPolicy::Require => schema_status(&mut conn)?.require_current()?,
+                MigrationPolicy::Inspect => {}
+            }
+        }
+        Ok(SqliteStore {
+            scope: Scope::pooled(pool.clone(), env.clone()),
+            pool,
+            env,
+            target,
+        })
+    }
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let mut caps = Capabilities::default();
+        caps.in_memory = self.target == Target::Memory;
+        caps
+    }
+
+    fn atomic(&self, f: &mut dyn FnMut(&dyn Repos) -> Result<()>) -> Result<()> {
+        Scope::atomic(&self.pool, &self.env, f)
+    }
+
+    fn schema_status(&self) -> Result<SchemaStatus> {
+        let mut conn = self.pool.get().map_err(nerve_diesel::errors::pool_error)?;
+        schema_status(&mut conn)
+    }
+}
+
+const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
+
+/// The applied migrations (none when the record table does not exist; nothing is created).
+pub(crate) fn schema_status(conn: &mut Conn) -> Result<SchemaStatus> {
+    let op = Op::new(MIGRATIONS_TABLE, "select");
+    let exists: i64 = diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '__diesel_schema_migrations')",
+    ))
+    .get_result(conn)
+    .map_err(|e| op.error(e))?;
+    let rows = if exists == 0 {
+        Vec::new()
+    } else {
+        applied::table
+            .select((applied::version, applied::run_on))
+            .load::<(String, chrono::NaiveDateTime)>(conn)
+            .map_err(|e| op.error(e))?
+            .into_iter()
+            .map(|(v, t)| (v, t.and_utc()))
+            .collect()
+    };
+    Ok(migrations::status(Backend::Sqlite, &migrations::embedded::<diesel::sqlite::Sqlite>(&MIGRATIONS), rows))
+}
+
+/// Applies pending migrations in one `BEGIN IMMEDIATE` transaction (Diesel's per-migration
+/// transactions become savepoints in it); refuses a database newer than this binary.
+pub(crate) fn migrate(conn: &mut Conn) -> Result<Vec<String>> {
+    conn.immediate_transaction(|c| {
+        let status = schema_status(c)?;
+        if !status.unknown.is_empty() {
+            return Err(TxError::Nerve(Error::SchemaTooNew { unknown: status.unknown }));
+        }
+        c.run_pending_migrations(MIGRATIONS)
+            .map_err(|e| TxError::Nerve(migrations::error(e)))?;
+        Ok(status.pending)
+    })
+    .map_err(|e| e.into_error(MIGRATIONS_TABLE))
+}
