@@ -1,1 +1,431 @@
-//! placeholder
+//! # The NERVE storage conformance harness
+//!
+//! A conformance case is a plain function `fn(&Ctx) -> CaseResult` written once against the
+//! contract. [`conformance!`] expands a list of cases into one `#[test]` per case per backend,
+//! named `module::case::sqlite` and `module::case::postgres`, so a failure names both.
+//!
+//! Every test gets a database of its own: SQLite a fresh file in a temporary directory;
+//! PostgreSQL a database cloned from a template migrated once (under an advisory lock, so
+//! parallel test processes build it once), dropped `WITH (FORCE)` when the test ends.
+//!
+//! PostgreSQL comes from `NERVE_TEST_PG_URL` (an admin URL, such as
+//! `postgres://postgres@127.0.0.1:5432/postgres`); with the `testcontainers` feature and no
+//! such variable, from a container where a Docker engine answers. With neither, every
+//! PostgreSQL case fails with a message saying how to provide a server: none passes silently.
+
+use chrono::{DateTime, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use nerve::{Backend, MigrationPolicy, PasswordParams, Store, StoreOptions, TestClock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+pub use nerve;
+
+/// What a case returns: `Err` (or a panic) fails the test.
+pub type CaseResult = Result<(), Box<dyn std::error::Error>>;
+
+/// A conformance case.
+pub type Case = fn(&Ctx) -> CaseResult;
+
+/// The instant every test clock starts at (with sub-microsecond digits, which must be cut).
+pub fn start_time() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-01-02T03:04:05.123456789Z")
+        .expect("valid constant")
+        .with_timezone(&Utc)
+}
+
+/// Options for test stores: the given clock, the cheapest argon2 cost, small pools (the
+/// PostgreSQL server allows 100 connections for all tests together).
+pub fn test_options(clock: Arc<TestClock>, migrations: MigrationPolicy) -> StoreOptions {
+    StoreOptions {
+        clock,
+        password: PasswordParams::INSECURE_FOR_TESTS,
+        migrations,
+        max_connections: 4,
+        connect_timeout: std::time::Duration::from_secs(20),
+    }
+}
+
+/// One test's database and a store open on it.
+pub struct Ctx {
+    /// The store under test.
+    pub store: Box<dyn Store>,
+    /// The store's clock; move it instead of sleeping.
+    pub clock: Arc<TestClock>,
+    /// The backend under test.
+    pub backend: Backend,
+    db: TestDb,
+}
+
+impl Ctx {
+    /// A migrated database of `backend` and a store on it.
+    pub fn new(backend: Backend) -> Result<Self, String> {
+        let db = TestDb::migrated(backend)?;
+        let clock = Arc::new(TestClock::new(start_time()));
+        let store = nerve::connect_with(
+            &db.url,
+            &test_options(clock.clone(), MigrationPolicy::Require),
+        )
+        .map_err(|e| format!("opening the test database: {e}"))?;
+        Ok(Ctx {
+            store,
+            clock,
+            backend,
+            db,
+        })
+    }
+
+    /// The URL of this test's database.
+    pub fn url(&self) -> &str {
+        &self.db.url
+    }
+
+    /// Another store on the same database, opened with `policy`.
+    pub fn reopen(&self, policy: MigrationPolicy) -> nerve::Result<Box<dyn Store>> {
+        nerve::connect_with(&self.db.url, &test_options(self.clock.clone(), policy))
+    }
+
+    /// A second, empty database (no migrations applied) of the same backend, dropped with
+    /// the returned handle.
+    pub fn empty_database(&self) -> Result<TestDb, String> {
+        TestDb::empty(self.backend)
+    }
+
+    /// Runs `sql` (one or more statements, no results) on this test's database directly,
+    /// bypassing the store: for tests that must set up what the contract cannot.
+    pub fn execute_raw(&self, sql: &str) -> CaseResult {
+        self.db.execute_raw(sql)
+    }
+
+    /// Runs a query returning one text column on this test's database directly.
+    pub fn query_strings(&self, sql: &str) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+        #[derive(QueryableByName)]
+        struct One {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        let rows: Vec<One> = match self.backend {
+            Backend::Sqlite => {
+                let mut c = SqliteConnection::establish(self.db.sqlite_path()?)?;
+                diesel::sql_query(sql).load(&mut c)?
+            }
+            Backend::Postgres => {
+                let mut c = PgConnection::establish(&self.db.url)?;
+                diesel::sql_query(sql).load(&mut c)?
+            }
+        };
+        Ok(rows.into_iter().map(|r| r.value).collect())
+    }
+}
+
+/// A database that exists for one test.
+pub struct TestDb {
+    /// Its URL.
+    pub url: String,
+    kind: DbKind,
+}
+
+enum DbKind {
+    Sqlite {
+        _dir: tempfile::TempDir,
+        path: String,
+    },
+    Postgres {
+        name: String,
+    },
+}
+
+impl TestDb {
+    /// A database with every migration applied.
+    pub fn migrated(backend: Backend) -> Result<Self, String> {
+        match backend {
+            Backend::Sqlite => {
+                let db = Self::empty(backend)?;
+                nerve::migrate(&db.url).map_err(|e| format!("migrating {}: {e}", db.url))?;
+                Ok(db)
+            }
+            Backend::Postgres => pg::clone_template(),
+        }
+    }
+
+    /// A database with nothing in it.
+    pub fn empty(backend: Backend) -> Result<Self, String> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+                let path = dir.path().join("nerve.db").display().to_string();
+                Ok(TestDb {
+                    url: format!("sqlite://{path}"),
+                    kind: DbKind::Sqlite { _dir: dir, path },
+                })
+            }
+            Backend::Postgres => pg::create_database(None),
+        }
+    }
+
+    fn sqlite_path(&self) -> Result<&str, String> {
+        match &self.kind {
+            DbKind::Sqlite { path, .. } => Ok(path),
+            DbKind::Postgres { .. } => Err("not a SQLite database".into()),
+        }
+    }
+
+    /// The SQLite file's path (`None` on PostgreSQL).
+    pub fn sqlite_file(&self) -> Option<&str> {
+        self.sqlite_path().ok()
+    }
+
+    /// Runs `sql` directly on this database.
+    pub fn execute_raw(&self, sql: &str) -> CaseResult {
+        match &self.kind {
+            DbKind::Sqlite { path, .. } => SqliteConnection::establish(path)?.batch_execute(sql)?,
+            DbKind::Postgres { .. } => PgConnection::establish(&self.url)?.batch_execute(sql)?,
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let DbKind::Postgres { name } = &self.kind {
+            pg::drop_database(name);
+        }
+    }
+}
+
+/// Runs `case` on a fresh database of `backend`; panics (fails the test) naming the backend.
+pub fn run(backend: Backend, case: Case) {
+    let ctx = Ctx::new(backend).unwrap_or_else(|e| panic!("[{backend}] no test database: {e}"));
+    if let Err(e) = case(&ctx) {
+        panic!("[{backend}] case failed: {e}");
+    }
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// PostgreSQL provisioning: admin URL, template, per-test databases.
+mod pg {
+    use super::*;
+
+    /// How to provide a server, for the failure message.
+    const HOW: &str = "set NERVE_TEST_PG_URL to an admin URL such as \
+        postgres://postgres@127.0.0.1:5432/postgres (scripts/test.sh does this, starting or \
+        installing PostgreSQL when needed), or build the tests with --features testcontainers \
+        where a Docker engine runs";
+
+    /// The admin URL: from `NERVE_TEST_PG_URL`, else (feature `testcontainers`) a container.
+    pub(super) fn admin_url() -> Result<&'static str, String> {
+        static URL: OnceLock<Result<String, String>> = OnceLock::new();
+        URL.get_or_init(|| {
+            if let Ok(url) = std::env::var("NERVE_TEST_PG_URL") {
+                if !url.trim().is_empty() {
+                    return Ok(url);
+                }
+            }
+            container_url()
+        })
+        .as_deref()
+        .map_err(|e| e.clone())
+    }
+
+    #[cfg(feature = "testcontainers")]
+    fn container_url() -> Result<String, String> {
+        use testcontainers_modules::postgres::Postgres;
+        use testcontainers_modules::testcontainers::runners::SyncRunner;
+        use testcontainers_modules::testcontainers::{Container, ImageExt};
+        static CONTAINER: OnceLock<Container<Postgres>> = OnceLock::new();
+        let container = match CONTAINER.get() {
+            Some(c) => c,
+            None => {
+                let c = Postgres::default()
+                    .with_tag("15-alpine")
+                    .start()
+                    .map_err(|e| format!("no PostgreSQL container ({e}); {HOW}"))?;
+                CONTAINER.get_or_init(|| c)
+            }
+        };
+        let host = container.get_host().map_err(|e| e.to_string())?;
+        let port = container.get_host_port_ipv4(5432).map_err(|e| e.to_string())?;
+        Ok(format!("postgres://postgres:postgres@{host}:{port}/postgres"))
+    }
+
+    #[cfg(not(feature = "testcontainers"))]
+    fn container_url() -> Result<String, String> {
+        Err(format!("no PostgreSQL server for the tests: {HOW}"))
+    }
+
+    /// `url` with its database name replaced by `name`.
+    pub(super) fn with_database(url: &str, name: &str) -> String {
+        let (base, query) = match url.find('?') {
+            Some(i) => (&url[..i], &url[i..]),
+            None => (url, ""),
+        };
+        let after_scheme = base.find("://").map_or(0, |i| i + 3);
+        let base = match base[after_scheme..].find('/') {
+            Some(i) => &base[..after_scheme + i],
+            None => base,
+        };
+        format!("{base}/{name}{query}")
+    }
+
+    fn admin() -> Result<PgConnection, String> {
+        let url = admin_url()?;
+        PgConnection::establish(url).map_err(|e| {
+            format!("cannot connect to the test server {}: {e}; {HOW}", nerve::url::redact(url))
+        })
+    }
+
+    /// The template's name: it changes whenever a PostgreSQL migration changes.
+    fn template_name() -> String {
+        use std::hash::{Hash, Hasher};
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations_postgres");
+        let mut files: Vec<_> = walk(std::path::Path::new(dir));
+        files.sort();
+        // FNV-1a: stable across Rust releases, unlike DefaultHasher's promise.
+        struct Fnv(u64);
+        impl Hasher for Fnv {
+            fn finish(&self) -> u64 {
+                self.0
+            }
+            fn write(&mut self, bytes: &[u8]) {
+                for b in bytes {
+                    self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+                }
+            }
+        }
+        let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+        for (path, content) in files {
+            path.hash(&mut h);
+            content.hash(&mut h);
+        }
+        format!("nerve_tpl_{:016x}", h.finish())
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            } else if let Ok(content) = std::fs::read(&path) {
+                let name = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
+                out.push((name, content));
+            }
+        }
+        out
+    }
+
+    /// Builds the migrated template once (per server and migration set), under an advisory
+    /// lock so parallel test processes wait for one builder.
+    fn template() -> Result<&'static str, String> {
+        static TEMPLATE: OnceLock<Result<String, String>> = OnceLock::new();
+        TEMPLATE
+            .get_or_init(|| {
+                let name = template_name();
+                let mut admin = admin()?;
+                let sql = |c: &mut PgConnection, q: &str| {
+                    c.batch_execute(q).map_err(|e| format!("{q}: {e}"))
+                };
+                sql(&mut admin, "SELECT pg_advisory_lock(7362531)")?;
+                let result = (|| {
+                    let exists: i64 = diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                        &format!("(SELECT count(*) FROM pg_database WHERE datname = '{name}')"),
+                    ))
+                    .get_result(&mut admin)
+                    .map_err(|e| e.to_string())?;
+                    if exists == 0 {
+                        let building = format!("{name}_building");
+                        sql(&mut admin, &format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))?;
+                        sql(&mut admin, &format!("CREATE DATABASE {building}"))?;
+                        let url = with_database(admin_url()?, &building);
+                        nerve::migrate(&url).map_err(|e| format!("migrating the template: {e}"))?;
+                        sql(&mut admin, &format!("ALTER DATABASE {building} RENAME TO {name}"))?;
+                    }
+                    Ok(name.clone())
+                })();
+                sql(&mut admin, "SELECT pg_advisory_unlock(7362531)")?;
+                result
+            })
+            .as_deref()
+            .map_err(|e| e.clone())
+    }
+
+    pub(super) fn create_database(template: Option<&str>) -> Result<TestDb, String> {
+        let name = format!(
+            "nerve_t_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            Utc::now().timestamp_micros() % 1_000_000_000
+        );
+        let from = template.map(|t| format!(" TEMPLATE {t}")).unwrap_or_default();
+        admin()?
+            .batch_execute(&format!("CREATE DATABASE {name}{from}"))
+            .map_err(|e| format!("CREATE DATABASE {name}{from}: {e}"))?;
+        Ok(TestDb {
+            url: with_database(admin_url()?, &name),
+            kind: DbKind::Postgres { name },
+        })
+    }
+
+    pub(super) fn clone_template() -> Result<TestDb, String> {
+        create_database(Some(template()?))
+    }
+
+    pub(super) fn drop_database(name: &str) {
+        if let Ok(mut admin) = admin() {
+            // Best effort: a database left behind is removed by scripts/test.sh's next run.
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn database_names_are_replaced() {
+            use super::with_database as w;
+            assert_eq!(w("postgres://u@h:5432/postgres", "x"), "postgres://u@h:5432/x");
+            assert_eq!(w("postgresql://h/postgres?sslmode=disable", "x"), "postgresql://h/x?sslmode=disable");
+            assert_eq!(w("postgres://h", "x"), "postgres://h/x");
+        }
+    }
+}
+
+/// Asserts that `result` is an `Err` matching `pattern` (a pattern on [`nerve::Error`]).
+#[macro_export]
+macro_rules! assert_err {
+    ($result:expr, $pattern:pat $(if $guard:expr)?) => {
+        match $result {
+            Err(e) => assert!(
+                matches!(e, $pattern $(if $guard)?),
+                "expected {}, got the error {e:?}",
+                stringify!($pattern)
+            ),
+            Ok(v) => panic!("expected {}, got Ok({v:?})", stringify!($pattern)),
+        }
+    };
+}
+
+/// Expands lists of cases into one `#[test]` per case per backend:
+/// `module::case::sqlite` and `module::case::postgres`. Cases live in `crate::cases::module`.
+#[macro_export]
+macro_rules! conformance {
+    ($($module:ident : [$($case:ident),* $(,)?]),* $(,)?) => {
+        $(
+            mod $module {
+                $(
+                    mod $case {
+                        #[test]
+                        fn sqlite() {
+                            $crate::run($crate::nerve::Backend::Sqlite, crate::cases::$module::$case);
+                        }
+                        #[test]
+                        fn postgres() {
+                            $crate::run($crate::nerve::Backend::Postgres, crate::cases::$module::$case);
+                        }
+                    }
+                )*
+            }
+        )*
+    };
+}

@@ -32,7 +32,7 @@ pub trait Repos {
 }
 
 /// An open NERVE database.
-pub trait Store: Repos + Send + Sync {
+pub trait Store: Repos + Send + Sync + fmt::Debug {
     /// Which backend this is.
     fn backend(&self) -> Backend;
 

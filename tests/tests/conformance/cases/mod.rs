@@ -1,0 +1,32 @@
+//! The cases, one module per domain; each is `fn(&Ctx) -> CaseResult`.
+
+pub mod companies;
+pub mod schema;
+pub mod transactions;
+pub mod users;
+
+use nerve::model::{Company, NewCompany, NewUser, Role, User};
+use nerve::Store;
+
+/// A company named `name` with domain `domain`.
+pub fn company(store: &dyn Store, name: &str, domain: Option<&str>) -> nerve::Result<Company> {
+    store.companies().create(&NewCompany {
+        name: name.into(),
+        domain: domain.map(Into::into),
+    })
+}
+
+/// The values of a user with `email`, a valid password and the analyst role.
+pub fn new_user(email: &str) -> NewUser {
+    NewUser {
+        email: email.into(),
+        password: "correct horse battery".into(),
+        full_name: Some("Ada Lovelace".into()),
+        role: Role::Analyst,
+    }
+}
+
+/// A user with `email` in `company_id`.
+pub fn user(store: &dyn Store, company_id: i64, email: &str) -> nerve::Result<User> {
+    store.users().create(company_id, &new_user(email))
+}

@@ -1,0 +1,157 @@
+use super::company;
+use chrono::{DateTime, Duration, Utc};
+use nerve::model::{Role, ValueSet};
+use nerve::{Backend, Error, MigrationPolicy, Store};
+use nerve_conformance::{assert_err, test_options, CaseResult, Ctx};
+use std::sync::Arc;
+
+/// The migration folder names of a backend, sorted.
+fn folder_names(backend: Backend) -> Vec<String> {
+    let dir = format!("{}/../migrations_{}", env!("CARGO_MANIFEST_DIR"), backend.name());
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .flatten()
+        .filter(|e| e.path().join("up.sql").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+pub fn status_lists_every_embedded_migration(ctx: &Ctx) -> CaseResult {
+    let names = folder_names(ctx.backend);
+    assert!(!names.is_empty());
+    for other in Backend::ALL {
+        assert_eq!(folder_names(other), names, "both folders hold the same migrations");
+    }
+    let status = ctx.store.schema_status()?;
+    assert_eq!(status.backend, ctx.backend);
+    assert!(status.pending.is_empty() && status.unknown.is_empty(), "{status:?}");
+    let applied: Vec<&str> = status.applied.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(applied, names);
+    for m in &status.applied {
+        assert_eq!(m.version, m.name.split('_').next().unwrap_or_default().replace('-', ""));
+        assert!(m.applied_at <= Utc::now() + Duration::seconds(5), "{m:?}");
+    }
+    assert_eq!(status.version(), names.last().map(|n| n.split('_').next().unwrap_or_default().replace('-', "")).as_deref());
+    assert_eq!(nerve::schema_status(ctx.url())?, status);
+    // Migrating a current database applies nothing.
+    assert!(nerve::migrate(ctx.url())?.is_empty());
+    Ok(())
+}
+
+pub fn pending_migrations_are_refused_unless_applied(ctx: &Ctx) -> CaseResult {
+    let empty = ctx.empty_database()?;
+    let options = |p| test_options(ctx.clock.clone(), p);
+    let names = folder_names(ctx.backend);
+    assert_err!(
+        nerve::connect_with(&empty.url, &options(MigrationPolicy::Require)),
+        Error::PendingMigrations { ref pending } if *pending == names
+    );
+    let inspect = nerve::connect_with(&empty.url, &options(MigrationPolicy::Inspect))?;
+    let status = inspect.schema_status()?;
+    assert_eq!((status.applied.len(), status.pending.clone()), (0, names.clone()));
+    drop(inspect);
+    assert_eq!(nerve::migrate(&empty.url)?, names);
+    assert!(nerve::migrate(&empty.url)?.is_empty());
+    let store = nerve::connect_with(&empty.url, &options(MigrationPolicy::Require))?;
+    company(&*store, "Works", None)?;
+    drop(store);
+    // Apply at open does the same on another empty database.
+    let other = ctx.empty_database()?;
+    let store = nerve::connect_with(&other.url, &options(MigrationPolicy::Apply))?;
+    assert!(store.schema_status()?.pending.is_empty());
+    Ok(())
+}
+
+pub fn newer_database_is_refused(ctx: &Ctx) -> CaseResult {
+    ctx.execute_raw("INSERT INTO __diesel_schema_migrations (version) VALUES ('99991231235959')")?;
+    for policy in [MigrationPolicy::Require, MigrationPolicy::Apply] {
+        assert_err!(
+            ctx.reopen(policy),
+            Error::SchemaTooNew { ref unknown } if *unknown == ["99991231235959"]
+        );
+    }
+    assert_err!(nerve::migrate(ctx.url()), Error::SchemaTooNew { .. });
+    let inspect = ctx.reopen(MigrationPolicy::Inspect)?;
+    assert_eq!(inspect.schema_status()?.unknown, vec!["99991231235959"]);
+    Ok(())
+}
+
+pub fn timestamps_are_utc_microseconds(ctx: &Ctx) -> CaseResult {
+    let parse = |s: &str| DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc));
+    for (i, instant) in [
+        "2026-03-04T05:06:07Z",
+        "2026-03-04T05:06:07.000001Z",
+        "2026-03-04T05:06:07.5Z",
+        "2026-03-04T05:06:07.999999999Z",
+        "1999-12-31T23:59:59.123456Z",
+        "2100-01-01T00:00:00.654321+05:30",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let t = parse(instant)?;
+        ctx.clock.set(t);
+        let expected = nerve::clock::truncate_micros(t);
+        let c = company(&*ctx.store, &format!("T{i}"), None)?;
+        assert_eq!(c.created_at, expected, "{instant}");
+        assert_eq!(ctx.store.companies().get(c.id)?.created_at, expected, "{instant} read back");
+        assert_eq!(expected.timestamp_subsec_nanos() % 1000, 0);
+    }
+    Ok(())
+}
+
+pub fn column_types_match_the_phase_7_plan(ctx: &Ctx) -> CaseResult {
+    let roles: Vec<String> = Role::ALL.iter().map(|r| r.as_str().to_string()).collect();
+    if ctx.store.capabilities().native_enum_types {
+        let naive = ctx.query_strings(
+            "SELECT table_name || '.' || column_name AS value FROM information_schema.columns \
+             WHERE table_schema = 'public' AND data_type = 'timestamp without time zone'",
+        )?;
+        assert!(naive.is_empty(), "columns without time zone: {naive:?}");
+        let labels = ctx.query_strings(
+            "SELECT e.enumlabel::text AS value FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid \
+             WHERE t.typname = 'user_role' ORDER BY e.enumsortorder",
+        )?;
+        assert_eq!(labels, roles);
+        let ids = ctx.query_strings(
+            "SELECT table_name || ':' || data_type || ':' || is_identity AS value FROM information_schema.columns \
+             WHERE table_schema = 'public' AND column_name = 'id' ORDER BY table_name",
+        )?;
+        assert_eq!(ids, vec!["companies:bigint:YES", "users:bigint:YES"]);
+        let index = ctx.query_strings("SELECT indexdef AS value FROM pg_indexes WHERE indexname = 'users_email_live_key'")?;
+        assert_eq!(index.len(), 1);
+        assert!(index[0].starts_with("CREATE UNIQUE INDEX") && index[0].ends_with("WHERE (deleted_at IS NULL)"), "{}", index[0]);
+    } else {
+        let index = ctx.query_strings("SELECT sql AS value FROM sqlite_master WHERE name = 'users_email_live_key'")?;
+        assert_eq!(index.len(), 1);
+        assert!(index[0].starts_with("CREATE UNIQUE INDEX") && index[0].ends_with("WHERE deleted_at IS NULL"), "{}", index[0]);
+        let strict = ctx.query_strings("SELECT name AS value FROM pragma_table_list WHERE strict = 1 ORDER BY name")?;
+        assert_eq!(strict, vec!["companies", "users"]);
+        let users = ctx.query_strings("SELECT sql AS value FROM sqlite_master WHERE name = 'users'")?;
+        let check = format!("CHECK (role IN ({}))", roles.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(", "));
+        assert!(users[0].contains(&check), "the role CHECK holds exactly the enum's values: {}", users[0]);
+    }
+    // On both: the database itself refuses a role outside the set.
+    let c = company(&*ctx.store, "ACME", None)?;
+    let bad = ctx.execute_raw(&format!(
+        "INSERT INTO users (company_id, email, password_hash, role, password_changed_at, created_at, updated_at) \
+         VALUES ({}, 'x@example.com', 'h', 'superuser', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')",
+        c.id
+    ));
+    assert!(bad.is_err(), "a role outside the set was stored");
+    Ok(())
+}
+
+pub fn store_is_send_sync_and_boxable(ctx: &Ctx) -> CaseResult {
+    let shared: Arc<dyn Store> = Arc::from(ctx.reopen(MigrationPolicy::Require)?);
+    let worker = Arc::clone(&shared);
+    let id = std::thread::spawn(move || company(&*worker, "From a thread", None).map(|c| c.id))
+        .join()
+        .map_err(|_| "the thread panicked")??;
+    assert_eq!(shared.companies().get(id)?.name, "From a thread");
+    assert_eq!(ctx.store.companies().get(id)?.name, "From a thread");
+    assert_eq!(shared.backend(), ctx.backend);
+    Ok(())
+}
