@@ -38,8 +38,19 @@ pub fn migrate(url: &str) -> Result<Vec<String>> {
     store::migrate(&mut conn)
 }
 
-/// The schema status of the database at `url`, without changing anything.
+/// The schema status of the database at `url`, without changing anything: a file that does
+/// not exist is an [`nerve_core::Error::Connection`], not created.
 pub fn schema_status(url: &str) -> Result<SchemaStatus> {
-    let mut conn = connection::establish(&parse_url(url)?)?;
-    store::schema_status(&mut conn)
+    let target = parse_url(url)?;
+    if let Target::File(path) = &target {
+        if !path.exists() {
+            return Err(nerve_core::Error::Connection {
+                reason: format!(
+                    "there is no SQLite database at {} (`nerve migrate` creates it)",
+                    path.display()
+                ),
+            });
+        }
+    }
+    store::schema_status(&mut connection::establish(&target)?)
 }

@@ -1,0 +1,116 @@
+//! The `nerve` binary as an operator runs it: exit codes, output, one-line errors.
+
+use nerve::Backend;
+use nerve_conformance::TestDb;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn nerve(cwd: &Path, args: &[&str], database_url: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nerve"));
+    cmd.current_dir(cwd).args(args).env_remove("DATABASE_URL").env("RUST_BACKTRACE", "1");
+    if let Some(url) = database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    cmd.output().expect("the nerve binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A failed command: exit status 1, nothing on stdout, exactly one line on stderr that starts
+/// with `nerve: error:` and contains no panic, backtrace or secret.
+fn assert_one_line_error(out: &Output, expect: &str) {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
+    assert!(stderr.starts_with("nerve: error:"), "{stderr}");
+    assert!(stderr.contains(expect), "{stderr:?} should mention {expect:?}");
+    for bad in ["panicked", "backtrace", "RUST_BACKTRACE", "secret"] {
+        assert!(!stderr.contains(bad), "{stderr}");
+    }
+    assert!(out.stdout.is_empty());
+}
+
+/// The migration lines `nerve status` prints, without their times.
+fn migration_lines(status_stdout: &str) -> Vec<String> {
+    status_stdout
+        .lines()
+        .filter(|l| l.contains(" applied "))
+        .map(|l| l.split(" applied ").next().unwrap_or_default().trim().to_string())
+        .collect()
+}
+
+#[test]
+fn default_url_creates_data_nerve_db_then_status_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nerve(dir.path(), &["status"], None);
+    assert_one_line_error(&out, "no SQLite database at data/nerve.db");
+    assert!(!dir.path().join("data").exists(), "status creates nothing");
+
+    let out = nerve(dir.path(), &["migrate"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("applied 1 migration(s)"), "{}", text(&out.stdout));
+    assert!(dir.path().join("data/nerve.db").is_file());
+
+    let out = nerve(dir.path(), &["migrate"], None);
+    assert!(text(&out.stdout).contains("up to date"));
+
+    let out = nerve(dir.path(), &["status"], None);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success());
+    assert!(stdout.contains("driver:          sqlite"), "{stdout}");
+    assert!(stdout.contains("schema version:  20261126000001"), "{stdout}");
+    assert!(stdout.contains("pending migrations: none"), "{stdout}");
+}
+
+#[test]
+fn database_url_flag_beats_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let flag = format!("sqlite://{}/flag/a.db", dir.path().display());
+    let env = format!("sqlite://{}/env/b.db", dir.path().display());
+    let out = nerve(dir.path(), &["--database-url", &flag, "migrate"], Some(&env));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.path().join("flag/a.db").is_file());
+    assert!(!dir.path().join("env").exists());
+    let out = nerve(dir.path(), &["migrate"], Some(&env));
+    assert!(out.status.success());
+    assert!(dir.path().join("env/b.db").is_file());
+}
+
+#[test]
+fn bad_urls_unreachable_servers_and_unwritable_paths_fail_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (url, expect) in [
+        ("mysql://admin:secret@db.example/nerve", "postgresql://"),
+        ("sqlite:relative.db", "is not a SQLite URL"),
+        ("postgres://admin:secret@127.0.0.1:1/nerve", "cannot connect to postgres://admin:***@127.0.0.1:1/nerve"),
+        ("sqlite:///proc/nerve-cannot-exist/x.db", "cannot create the directory /proc/nerve-cannot-exist"),
+    ] {
+        for cmd in ["migrate", "status"] {
+            let out = nerve(dir.path(), &["--database-url", url, cmd], None);
+            assert_one_line_error(&out, if cmd == "status" && url.starts_with("sqlite:///") { "no SQLite database" } else { expect });
+        }
+    }
+    let out = nerve(dir.path(), &["no-such-command"], None);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn status_shows_the_same_migrations_on_both_backends() {
+    let mut lines = Vec::new();
+    for backend in Backend::ALL {
+        let db = TestDb::empty(backend).unwrap_or_else(|e| panic!("[{backend}] {e}"));
+        let dir = tempfile::tempdir().unwrap();
+        let out = nerve(dir.path(), &["--database-url", &db.url, "migrate"], None);
+        assert!(out.status.success(), "[{backend}] {}", text(&out.stderr));
+        let out = nerve(dir.path(), &["--database-url", &db.url, "status"], None);
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains(&format!("driver:          {}", backend.name())), "{stdout}");
+        assert!(stdout.contains("pending migrations: none"), "{stdout}");
+        let found = migration_lines(&stdout);
+        assert!(!found.is_empty(), "{stdout}");
+        lines.push(found);
+    }
+    assert_eq!(lines[0], lines[1]);
+}
