@@ -11,7 +11,11 @@ use std::process::ExitCode;
 const DEFAULT_URL: &str = "sqlite://data/nerve.db";
 
 #[derive(Parser)]
-#[command(name = "nerve", version, about = "Operate NERVE storage databases (SQLite and PostgreSQL)")]
+#[command(
+    name = "nerve",
+    version,
+    about = "Operate NERVE storage databases (SQLite and PostgreSQL)"
+)]
 struct Cli {
     /// Database URL: sqlite://PATH, sqlite::memory:, postgres://... or postgresql://...
     /// [default: sqlite://data/nerve.db, its directory created]
@@ -76,7 +80,10 @@ fn run(command: &Command, url: &str) -> nerve::Result<()> {
 fn print_status(url: &str, status: &SchemaStatus) {
     println!("driver:          {}", status.backend);
     println!("database:        {}", redact(url));
-    println!("schema version:  {}", status.version().unwrap_or("none (empty database)"));
+    println!(
+        "schema version:  {}",
+        status.version().unwrap_or("none (empty database)")
+    );
     println!("applied migrations ({}):", status.applied.len());
     for m in &status.applied {
         println!(
@@ -89,7 +96,10 @@ fn print_status(url: &str, status: &SchemaStatus) {
     if status.pending.is_empty() {
         println!("pending migrations: none");
     } else {
-        println!("pending migrations ({}): run `nerve migrate`", status.pending.len());
+        println!(
+            "pending migrations ({}): run `nerve migrate`",
+            status.pending.len()
+        );
         for name in &status.pending {
             println!("  {name}");
         }

@@ -7,7 +7,10 @@ use std::process::{Command, Output};
 
 fn nerve(cwd: &Path, args: &[&str], database_url: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nerve"));
-    cmd.current_dir(cwd).args(args).env_remove("DATABASE_URL").env("RUST_BACKTRACE", "1");
+    cmd.current_dir(cwd)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("RUST_BACKTRACE", "1");
     if let Some(url) = database_url {
         cmd.env("DATABASE_URL", url);
     }
@@ -25,7 +28,10 @@ fn assert_one_line_error(out: &Output, expect: &str) {
     assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
     assert!(stderr.starts_with("nerve: error:"), "{stderr}");
-    assert!(stderr.contains(expect), "{stderr:?} should mention {expect:?}");
+    assert!(
+        stderr.contains(expect),
+        "{stderr:?} should mention {expect:?}"
+    );
     for bad in ["panicked", "backtrace", "RUST_BACKTRACE", "secret"] {
         assert!(!stderr.contains(bad), "{stderr}");
     }
@@ -37,7 +43,13 @@ fn migration_lines(status_stdout: &str) -> Vec<String> {
     status_stdout
         .lines()
         .filter(|l| l.contains(" applied "))
-        .map(|l| l.split(" applied ").next().unwrap_or_default().trim().to_string())
+        .map(|l| {
+            l.split(" applied ")
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        })
         .collect()
 }
 
@@ -50,7 +62,11 @@ fn default_url_creates_data_nerve_db_then_status_reports_it() {
 
     let out = nerve(dir.path(), &["migrate"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("applied 1 migration(s)"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("applied 1 migration(s)"),
+        "{}",
+        text(&out.stdout)
+    );
     assert!(dir.path().join("data/nerve.db").is_file());
 
     let out = nerve(dir.path(), &["migrate"], None);
@@ -60,7 +76,10 @@ fn default_url_creates_data_nerve_db_then_status_reports_it() {
     let stdout = text(&out.stdout);
     assert!(out.status.success());
     assert!(stdout.contains("driver:          sqlite"), "{stdout}");
-    assert!(stdout.contains("schema version:  20261126000001"), "{stdout}");
+    assert!(
+        stdout.contains("schema version:  20261126000001"),
+        "{stdout}"
+    );
     assert!(stdout.contains("pending migrations: none"), "{stdout}");
 }
 
@@ -69,7 +88,11 @@ fn database_url_flag_beats_the_environment() {
     let dir = tempfile::tempdir().unwrap();
     let flag = format!("sqlite://{}/flag/a.db", dir.path().display());
     let env = format!("sqlite://{}/env/b.db", dir.path().display());
-    let out = nerve(dir.path(), &["--database-url", &flag, "migrate"], Some(&env));
+    let out = nerve(
+        dir.path(),
+        &["--database-url", &flag, "migrate"],
+        Some(&env),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(dir.path().join("flag/a.db").is_file());
     assert!(!dir.path().join("env").exists());
@@ -84,12 +107,25 @@ fn bad_urls_unreachable_servers_and_unwritable_paths_fail_in_one_line() {
     for (url, expect) in [
         ("mysql://admin:secret@db.example/nerve", "postgresql://"),
         ("sqlite:relative.db", "is not a SQLite URL"),
-        ("postgres://admin:secret@127.0.0.1:1/nerve", "cannot connect to postgres://admin:***@127.0.0.1:1/nerve"),
-        ("sqlite:///proc/nerve-cannot-exist/x.db", "cannot create the directory /proc/nerve-cannot-exist"),
+        (
+            "postgres://admin:secret@127.0.0.1:1/nerve",
+            "cannot connect to postgres://admin:***@127.0.0.1:1/nerve",
+        ),
+        (
+            "sqlite:///proc/nerve-cannot-exist/x.db",
+            "cannot create the directory /proc/nerve-cannot-exist",
+        ),
     ] {
         for cmd in ["migrate", "status"] {
             let out = nerve(dir.path(), &["--database-url", url, cmd], None);
-            assert_one_line_error(&out, if cmd == "status" && url.starts_with("sqlite:///") { "no SQLite database" } else { expect });
+            assert_one_line_error(
+                &out,
+                if cmd == "status" && url.starts_with("sqlite:///") {
+                    "no SQLite database"
+                } else {
+                    expect
+                },
+            );
         }
     }
     let out = nerve(dir.path(), &["no-such-command"], None);
@@ -106,7 +142,10 @@ fn status_shows_the_same_migrations_on_both_backends() {
         assert!(out.status.success(), "[{backend}] {}", text(&out.stderr));
         let out = nerve(dir.path(), &["--database-url", &db.url, "status"], None);
         let stdout = text(&out.stdout);
-        assert!(stdout.contains(&format!("driver:          {}", backend.name())), "{stdout}");
+        assert!(
+            stdout.contains(&format!("driver:          {}", backend.name())),
+            "{stdout}"
+        );
         assert!(stdout.contains("pending migrations: none"), "{stdout}");
         let found = migration_lines(&stdout);
         assert!(!found.is_empty(), "{stdout}");

@@ -82,7 +82,10 @@ mod tests {
         assert_eq!(c.now().timestamp_subsec_nanos(), 123_456_000);
         assert_eq!(c.now(), c.now());
         let later = c.advance(Duration::minutes(15));
-        assert_eq!(later - start.duration_trunc(TimeDelta::microseconds(1)).unwrap(), Duration::minutes(15));
+        assert_eq!(
+            later - start.duration_trunc(TimeDelta::microseconds(1)).unwrap(),
+            Duration::minutes(15)
+        );
         assert_eq!(SystemClock.now().timestamp_subsec_nanos() % 1000, 0);
     }
 }

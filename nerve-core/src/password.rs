@@ -138,7 +138,11 @@ mod tests {
         assert!(h.verify("users", &a, "correct horse").unwrap());
         assert!(!h.verify("users", &a, "wrong horse").unwrap());
         assert!(!h.needs_rehash(&a));
-        let stronger = PasswordHasher::new(PasswordParams { memory_kib: 16, ..PasswordParams::INSECURE_FOR_TESTS }).unwrap();
+        let stronger = PasswordHasher::new(PasswordParams {
+            memory_kib: 16,
+            ..PasswordParams::INSECURE_FOR_TESTS
+        })
+        .unwrap();
         assert!(stronger.needs_rehash(&a));
         assert!(stronger.verify("users", &a, "correct horse").unwrap());
     }
@@ -146,8 +150,19 @@ mod tests {
     #[test]
     fn bad_passwords_and_params_are_rejected() {
         let h = PasswordHasher::new(PasswordParams::INSECURE_FOR_TESTS).unwrap();
-        assert!(matches!(h.hash(F, "short"), Err(Error::Validation { field: "password", .. })));
-        assert!(PasswordHasher::new(PasswordParams { memory_kib: 1, iterations: 1, parallelism: 1 }).is_err());
+        assert!(matches!(
+            h.hash(F, "short"),
+            Err(Error::Validation {
+                field: "password",
+                ..
+            })
+        ));
+        assert!(PasswordHasher::new(PasswordParams {
+            memory_kib: 1,
+            iterations: 1,
+            parallelism: 1
+        })
+        .is_err());
         assert!(h.verify("users", "not a hash", "x").is_err());
     }
 }

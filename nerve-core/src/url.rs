@@ -48,10 +48,19 @@ mod tests {
 
     #[test]
     fn redacts_passwords_everywhere() {
-        assert_eq!(redact("postgres://u:s3cr3t@h:5432/db"), "postgres://u:***@h:5432/db");
-        assert_eq!(redact("postgresql://u:p%40ss@h/db?x=1"), "postgresql://u:***@h/db?x=1");
+        assert_eq!(
+            redact("postgres://u:s3cr3t@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            redact("postgresql://u:p%40ss@h/db?x=1"),
+            "postgresql://u:***@h/db?x=1"
+        );
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact("postgres://h/db?password=abc&sslmode=x"), "postgres://h/db?password=***&sslmode=x");
+        assert_eq!(
+            redact("postgres://h/db?password=abc&sslmode=x"),
+            "postgres://h/db?password=***&sslmode=x"
+        );
         assert_eq!(redact("sqlite://data/a:b@c.db"), "sqlite://data/a:b@c.db");
         assert!(!redact("postgres://u:a@b@h/db").contains("a@b"));
     }

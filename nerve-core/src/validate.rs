@@ -24,7 +24,7 @@ pub const DOMAIN_LABEL_MAX: usize = 63;
 /// Rejected: U+0000 (PostgreSQL cannot store it), other control characters except tab, line
 /// feed and carriage return, and values longer than `max_chars` characters. Returns the value
 /// itself; it is never trimmed, truncated or otherwise altered.
-pub fn sanitize_input<'a>(field: Field, value: &'a str, max_chars: usize) -> Result<&'a str> {
+pub fn sanitize_input(field: Field, value: &str, max_chars: usize) -> Result<&str> {
     if let Some((pos, c)) = value
         .chars()
         .enumerate()
@@ -49,7 +49,7 @@ pub fn sanitize_input<'a>(field: Field, value: &'a str, max_chars: usize) -> Res
 }
 
 /// Like [`sanitize_input`], and also rejects a value that is empty or only white space.
-pub fn required_text<'a>(field: Field, value: &'a str, max_chars: usize) -> Result<&'a str> {
+pub fn required_text(field: Field, value: &str, max_chars: usize) -> Result<&str> {
     if value.trim().is_empty() {
         return Err(field.invalid("must not be empty"));
     }
@@ -106,9 +106,7 @@ pub fn validate_domain(field: Field, value: &str) -> Result<String> {
         return Err(field.invalid("the domain must not be empty"));
     }
     if value.len() > DOMAIN_MAX {
-        return Err(field.invalid(format!(
-            "the domain is longer than {DOMAIN_MAX} characters"
-        )));
+        return Err(field.invalid(format!("the domain is longer than {DOMAIN_MAX} characters")));
     }
     if !value.is_ascii() {
         return Err(field.invalid(
@@ -139,7 +137,11 @@ pub fn validate_domain(field: Field, value: &str) -> Result<String> {
             return Err(field.invalid(format!("the domain contains '{c}'")));
         }
     }
-    if value.rsplit('.').next().is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit())) {
+    if value
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
+    {
         return Err(field.invalid("the last label of a domain cannot be numeric"));
     }
     Ok(value.to_ascii_lowercase())
@@ -159,9 +161,7 @@ pub fn validate_ip_address(field: Field, value: &str) -> Result<String> {
 pub fn secret_length(field: Field, value: &str, min: usize, max: usize) -> Result<()> {
     let n = value.chars().count();
     if n < min || n > max {
-        return Err(field.invalid(format!(
-            "must be {min} to {max} characters long (got {n})"
-        )));
+        return Err(field.invalid(format!("must be {min} to {max} characters long (got {n})")));
     }
     if value.contains('\0') {
         return Err(field.invalid("contains the NUL character U+0000"));
@@ -178,7 +178,11 @@ mod tests {
 
     fn reason(e: Error) -> String {
         match e {
-            Error::Validation { table, field, reason } => {
+            Error::Validation {
+                table,
+                field,
+                reason,
+            } => {
                 assert_eq!((table, field), ("t", "f"));
                 reason
             }
@@ -188,17 +192,39 @@ mod tests {
 
     #[test]
     fn email_is_normalized_in_rust_including_non_ascii() {
-        assert_eq!(validate_email(F, "Alice@Example.COM").unwrap(), "alice@example.com");
-        assert_eq!(validate_email(F, "ÉLODIE@example.com").unwrap(), "élodie@example.com");
-        assert_eq!(validate_email(F, "a.b+tag@sub.example.org").unwrap(), "a.b+tag@sub.example.org");
+        assert_eq!(
+            validate_email(F, "Alice@Example.COM").unwrap(),
+            "alice@example.com"
+        );
+        assert_eq!(
+            validate_email(F, "ÉLODIE@example.com").unwrap(),
+            "élodie@example.com"
+        );
+        assert_eq!(
+            validate_email(F, "a.b+tag@sub.example.org").unwrap(),
+            "a.b+tag@sub.example.org"
+        );
     }
 
     #[test]
     fn bad_emails_are_rejected_with_a_reason() {
         for bad in [
-            "", "plain", "a@b@c.com", "@example.com", "a@", " a@example.com", "a@example.com ",
-            "a b@example.com", ".a@example.com", "a..b@example.com", "a@localhost", "a@exa_mple.com",
-            "a<b>@example.com", "a@-example.com", "a@example..com", "a@1.2.3.4",
+            "",
+            "plain",
+            "a@b@c.com",
+            "@example.com",
+            "a@",
+            " a@example.com",
+            "a@example.com ",
+            "a b@example.com",
+            ".a@example.com",
+            "a..b@example.com",
+            "a@localhost",
+            "a@exa_mple.com",
+            "a<b>@example.com",
+            "a@-example.com",
+            "a@example..com",
+            "a@1.2.3.4",
         ] {
             let r = reason(validate_email(F, bad).unwrap_err());
             assert!(!r.is_empty(), "{bad}");
@@ -212,7 +238,10 @@ mod tests {
     #[test]
     fn domains() {
         assert_eq!(validate_domain(F, "Example.COM").unwrap(), "example.com");
-        assert_eq!(validate_domain(F, "xn--bcher-kva.example").unwrap(), "xn--bcher-kva.example");
+        assert_eq!(
+            validate_domain(F, "xn--bcher-kva.example").unwrap(),
+            "xn--bcher-kva.example"
+        );
         assert!(validate_domain(F, "bücher.example").is_err());
         assert!(validate_domain(F, &format!("{}.com", "a".repeat(64))).is_err());
         assert!(validate_domain(F, "10.0.0.1").is_err());
@@ -223,7 +252,10 @@ mod tests {
     #[test]
     fn ip_addresses_v4_and_v6() {
         assert_eq!(validate_ip_address(F, "192.0.2.1").unwrap(), "192.0.2.1");
-        assert_eq!(validate_ip_address(F, "2001:DB8:0:0::1").unwrap(), "2001:db8::1");
+        assert_eq!(
+            validate_ip_address(F, "2001:DB8:0:0::1").unwrap(),
+            "2001:db8::1"
+        );
         assert!(validate_ip_address(F, "256.1.1.1").is_err());
         assert!(validate_ip_address(F, "example.com").is_err());
         assert!(validate_ip_address(F, " 192.0.2.1").is_err());

@@ -79,12 +79,7 @@ impl Op {
                 },
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
                     Error::Connection {
-                        reason: format!(
-                            "{} on {}: {}",
-                            self.operation,
-                            self.table,
-                            info.message()
-                        ),
+                        reason: format!("{} on {}: {}", self.operation, self.table, info.message()),
                     }
                 }
                 _ => self.backend(DieselError::DatabaseError(kind, info)),

@@ -15,10 +15,10 @@ pub mod migrations;
 
 pub use errors::{Op, TxError};
 
-/// nerve-core, re-exported for the code the macros generate.
-pub use nerve_core;
 /// Diesel, re-exported for the code the macros generate.
 pub use diesel;
+/// nerve-core, re-exported for the code the macros generate.
+pub use nerve_core;
 /// r2d2, re-exported for the code the macros generate.
 pub use r2d2;
 

@@ -77,8 +77,7 @@ macro_rules! define_scope {
         pub(crate) type Conn = $conn;
 
         /// This driver's connection pool.
-        pub(crate) type Pool =
-            $crate::r2d2::Pool<$crate::diesel::r2d2::ConnectionManager<$conn>>;
+        pub(crate) type Pool = $crate::r2d2::Pool<$crate::diesel::r2d2::ConnectionManager<$conn>>;
 
         /// A value bound in a query as one of this driver's local SQL types (see
         /// `value_set_sql!`).
@@ -101,7 +100,10 @@ macro_rules! define_scope {
         impl<'a> Scope<'a> {
             /// A scope taking connections from `pool`.
             pub(crate) fn pooled(pool: Pool, env: ::std::sync::Arc<$crate::Env>) -> Scope<'static> {
-                Scope { source: Source::Pool(pool), env }
+                Scope {
+                    source: Source::Pool(pool),
+                    env,
+                }
             }
 
             /// The clock and password hasher.
@@ -114,11 +116,12 @@ macro_rules! define_scope {
             ) -> $crate::nerve_core::Result<::std::sync::MutexGuard<'s, &'a mut $conn>> {
                 // The transaction's connection is used by one call at a time; a second call
                 // while one runs (from the closure's own thread) is a bug, reported not awaited.
-                cell.try_lock().map_err(|_| $crate::nerve_core::Error::Transaction {
-                    reason: "a store call was made while another call on the same transaction \
+                cell.try_lock()
+                    .map_err(|_| $crate::nerve_core::Error::Transaction {
+                        reason: "a store call was made while another call on the same transaction \
                              was still running"
-                        .into(),
-                })
+                            .into(),
+                    })
             }
 
             /// Runs `f`, which only reads, on a connection.
@@ -203,18 +206,18 @@ macro_rules! define_scope {
 }
 
 /// Implements [`CompanyStore`](nerve_core::CompanyStore) for the `Scope` of
-/// [`define_scope!`], against `crate::$schema::companies`.
+/// [`define_scope!`], against the `companies` table of the `schema` module path given.
 #[macro_export]
 macro_rules! company_store {
-    (schema = $schema:ident) => {
+    (schema = $($schema:ident)::+) => {
         const _: () = {
+            use $($schema)::+::companies;
+            use ::chrono::{DateTime, Utc};
             use $crate::diesel::prelude::*;
             use $crate::nerve_core::model::{Company, CompanyUpdate, Deleted, NewCompany, Page};
             use $crate::nerve_core::validate::{required_text, validate_domain};
             use $crate::nerve_core::{Error, Field, Result};
             use $crate::Op;
-            use crate::$schema::companies;
-            use ::chrono::{DateTime, Utc};
 
             const TABLE: &str = "companies";
             const NAME: Field = Field::new(TABLE, "name");
@@ -417,19 +420,19 @@ macro_rules! company_store {
 }
 
 /// Implements [`UserStore`](nerve_core::UserStore) for the `Scope` of [`define_scope!`],
-/// against `crate::$schema::{users, companies}`; the role column's SQL type must be mapped to
+/// against the `users` and `companies` tables of the `schema` module path given; the role column's SQL type must be mapped to
 /// [`nerve_core::model::Role`] with [`value_set_sql!`].
 #[macro_export]
 macro_rules! user_store {
-    (schema = $schema:ident) => {
+    (schema = $($schema:ident)::+) => {
         const _: () = {
+            use $($schema)::+::{companies, users};
+            use ::chrono::{DateTime, Utc};
             use $crate::diesel::prelude::*;
             use $crate::nerve_core::model::{Deleted, NewUser, Page, Role, User, UserUpdate};
             use $crate::nerve_core::validate::{sanitize_input, validate_email};
             use $crate::nerve_core::{Error, Field, Result};
             use $crate::Op;
-            use crate::$schema::{companies, users};
-            use ::chrono::{DateTime, Utc};
 
             const TABLE: &str = "users";
             const EMAIL: Field = Field::new(TABLE, "email");
@@ -564,7 +567,10 @@ macro_rules! user_store {
                             .get_result(conn)
                             .map(User::from)
                             .map_err(|e| {
-                                Op::new(TABLE, "insert").unique("email").foreign("company_id").error(e)
+                                Op::new(TABLE, "insert")
+                                    .unique("email")
+                                    .foreign("company_id")
+                                    .error(e)
                             })
                     })
                 }
@@ -644,7 +650,13 @@ macro_rules! user_store {
                         updated_at: self.env().now(),
                     };
                     self.write(TABLE, |conn| {
-                        update_live!(conn, company_id, id, Op::new(TABLE, "update").unique("email"), &set)
+                        update_live!(
+                            conn,
+                            company_id,
+                            id,
+                            Op::new(TABLE, "update").unique("email"),
+                            &set
+                        )
                     })
                 }
 
@@ -667,7 +679,12 @@ macro_rules! user_store {
                     })
                 }
 
-                fn verify_password(&self, company_id: i64, id: i64, password: &str) -> Result<bool> {
+                fn verify_password(
+                    &self,
+                    company_id: i64,
+                    id: i64,
+                    password: &str,
+                ) -> Result<bool> {
                     let hash = self.password_hash(company_id, id)?;
                     self.env().passwords.verify(TABLE, &hash, password)
                 }

@@ -26,7 +26,12 @@ pub fn status(
     mut applied: Vec<(String, DateTime<Utc>)>,
 ) -> SchemaStatus {
     applied.sort();
-    let name_of = |v: &str| embedded.iter().find(|(ev, _)| ev == v).map(|(_, n)| n.clone());
+    let name_of = |v: &str| {
+        embedded
+            .iter()
+            .find(|(ev, _)| ev == v)
+            .map(|(_, n)| n.clone())
+    };
     SchemaStatus {
         backend,
         pending: embedded
@@ -72,10 +77,20 @@ mod tests {
         assert_eq!(s.pending, vec!["2_b"]);
         assert!(s.unknown.is_empty());
         assert_eq!(s.version(), Some("1"));
-        assert!(matches!(s.require_current(), Err(Error::PendingMigrations { .. })));
-        let s = status(Backend::Sqlite, &embedded, vec![("2".into(), t), ("1".into(), t), ("3".into(), t)]);
+        assert!(matches!(
+            s.require_current(),
+            Err(Error::PendingMigrations { .. })
+        ));
+        let s = status(
+            Backend::Sqlite,
+            &embedded,
+            vec![("2".into(), t), ("1".into(), t), ("3".into(), t)],
+        );
         assert_eq!(s.unknown, vec!["3"]);
         assert_eq!(s.applied[0].name, "1_a");
-        assert!(matches!(s.require_current(), Err(Error::SchemaTooNew { .. })));
+        assert!(matches!(
+            s.require_current(),
+            Err(Error::SchemaTooNew { .. })
+        ));
     }
 }

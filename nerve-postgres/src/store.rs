@@ -9,18 +9,21 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use nerve_core::model::Role;
 use nerve_core::url::redact;
 use nerve_core::{
-    Backend, Capabilities, Error, MigrationPolicy, Repos, Result, SchemaStatus, Store,
-    StoreOptions,
+    Backend, Capabilities, Error, MigrationPolicy, Repos, Result, SchemaStatus, Store, StoreOptions,
 };
 use nerve_diesel::{migrations, Env, Op, TxError};
 use std::sync::Arc;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations_postgres");
 
-nerve_diesel::define_scope!(conn = diesel::PgConnection, write_tx = transaction, store = PgStore);
+nerve_diesel::define_scope!(
+    conn = diesel::PgConnection,
+    write_tx = transaction,
+    store = PgStore
+);
 nerve_diesel::value_set_sql!(Role => sql_types::UserRole, diesel::pg::Pg);
-nerve_diesel::company_store!(schema = schema);
-nerve_diesel::user_store!(schema = schema);
+nerve_diesel::company_store!(schema = crate::schema);
+nerve_diesel::user_store!(schema = crate::schema);
 
 /// A NERVE store on PostgreSQL. Cheap to share: `Send + Sync`, one pool inside.
 pub struct PgStore {
@@ -32,7 +35,9 @@ pub struct PgStore {
 
 impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgStore").field("url", &self.url).finish_non_exhaustive()
+        f.debug_struct("PgStore")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -141,7 +146,9 @@ pub(crate) fn migrate(conn: &mut Conn) -> Result<Vec<String>> {
         c.batch_execute(CREATE_MIGRATIONS_TABLE)?;
         let status = schema_status(c)?;
         if !status.unknown.is_empty() {
-            return Err(TxError::Nerve(Error::SchemaTooNew { unknown: status.unknown }));
+            return Err(TxError::Nerve(Error::SchemaTooNew {
+                unknown: status.unknown,
+            }));
         }
         c.run_pending_migrations(MIGRATIONS)
             .map_err(|e| TxError::Nerve(migrations::error(e)))?;

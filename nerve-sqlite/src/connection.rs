@@ -50,9 +50,12 @@ impl Target {
     pub(crate) fn database(&self) -> Result<String> {
         match self {
             Target::Memory => Ok(":memory:".into()),
-            Target::File(p) => p.to_str().map(str::to_owned).ok_or_else(|| Error::Connection {
-                reason: format!("the path {} is not valid UTF-8", p.display()),
-            }),
+            Target::File(p) => p
+                .to_str()
+                .map(str::to_owned)
+                .ok_or_else(|| Error::Connection {
+                    reason: format!("the path {} is not valid UTF-8", p.display()),
+                }),
         }
     }
 
@@ -108,10 +111,24 @@ mod tests {
     #[test]
     fn urls() {
         assert_eq!(parse_url("sqlite::memory:").unwrap(), Target::Memory);
-        assert_eq!(parse_url("sqlite://data/nerve.db").unwrap(), Target::File("data/nerve.db".into()));
-        assert_eq!(parse_url("sqlite:///tmp/x.db").unwrap(), Target::File("/tmp/x.db".into()));
-        for bad in ["sqlite://", "sqlite:x.db", "sqlite://x.db?mode=ro", "postgres://h/db"] {
-            assert!(matches!(parse_url(bad), Err(Error::Connection { .. })), "{bad}");
+        assert_eq!(
+            parse_url("sqlite://data/nerve.db").unwrap(),
+            Target::File("data/nerve.db".into())
+        );
+        assert_eq!(
+            parse_url("sqlite:///tmp/x.db").unwrap(),
+            Target::File("/tmp/x.db".into())
+        );
+        for bad in [
+            "sqlite://",
+            "sqlite:x.db",
+            "sqlite://x.db?mode=ro",
+            "postgres://h/db",
+        ] {
+            assert!(
+                matches!(parse_url(bad), Err(Error::Connection { .. })),
+                "{bad}"
+            );
         }
     }
 }

@@ -7,18 +7,21 @@ use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use nerve_core::model::Role;
 use nerve_core::{
-    Backend, Capabilities, Error, MigrationPolicy, Repos, Result, SchemaStatus, Store,
-    StoreOptions,
+    Backend, Capabilities, Error, MigrationPolicy, Repos, Result, SchemaStatus, Store, StoreOptions,
 };
 use nerve_diesel::{migrations, Env, Op, TxError};
 use std::sync::Arc;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations_sqlite");
 
-nerve_diesel::define_scope!(conn = diesel::SqliteConnection, write_tx = immediate_transaction, store = SqliteStore);
+nerve_diesel::define_scope!(
+    conn = diesel::SqliteConnection,
+    write_tx = immediate_transaction,
+    store = SqliteStore
+);
 nerve_diesel::value_set_sql!(Role => sql_types::UserRole, diesel::sqlite::Sqlite);
-nerve_diesel::company_store!(schema = schema);
-nerve_diesel::user_store!(schema = schema);
+nerve_diesel::company_store!(schema = crate::schema);
+nerve_diesel::user_store!(schema = crate::schema);
 
 /// A NERVE store on SQLite. Cheap to share: `Send + Sync`, one pool inside.
 pub struct SqliteStore {
@@ -30,7 +33,9 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("target", &self.target).finish_non_exhaustive()
+        f.debug_struct("SqliteStore")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
     }
 }
 
@@ -45,7 +50,11 @@ impl SqliteStore {
             drop(connection::establish(&target)?);
         }
         // An in-memory database exists once per connection: keep exactly one.
-        let max = if target == Target::Memory { 1 } else { options.max_connections };
+        let max = if target == Target::Memory {
+            1
+        } else {
+            options.max_connections
+        };
         let pool = nerve_diesel::pool_builder(max, options.connect_timeout)
             .connection_customizer(Box::new(Pragmas))
             .build(connection::manager(&target)?)
@@ -111,7 +120,11 @@ pub(crate) fn schema_status(conn: &mut Conn) -> Result<SchemaStatus> {
             .map(|(v, t)| (v, t.and_utc()))
             .collect()
     };
-    Ok(migrations::status(Backend::Sqlite, &migrations::embedded::<diesel::sqlite::Sqlite>(&MIGRATIONS), rows))
+    Ok(migrations::status(
+        Backend::Sqlite,
+        &migrations::embedded::<diesel::sqlite::Sqlite>(&MIGRATIONS),
+        rows,
+    ))
 }
 
 /// Applies pending migrations in one `BEGIN IMMEDIATE` transaction (Diesel's per-migration
@@ -120,7 +133,9 @@ pub(crate) fn migrate(conn: &mut Conn) -> Result<Vec<String>> {
     conn.immediate_transaction(|c| {
         let status = schema_status(c)?;
         if !status.unknown.is_empty() {
-            return Err(TxError::Nerve(Error::SchemaTooNew { unknown: status.unknown }));
+            return Err(TxError::Nerve(Error::SchemaTooNew {
+                unknown: status.unknown,
+            }));
         }
         c.run_pending_migrations(MIGRATIONS)
             .map_err(|e| TxError::Nerve(migrations::error(e)))?;

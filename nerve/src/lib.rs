@@ -25,6 +25,11 @@
 
 pub use nerve_core::*;
 
+/// The README's code compiles: its Rust blocks are doctests of this crate.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// The backends compiled into this build, in [`Backend::ALL`] order.
 pub fn compiled_backends() -> Vec<Backend> {
     Backend::ALL
@@ -125,16 +130,24 @@ mod tests {
         let e = backend_for("mysql://u:secret@h/db").unwrap_err();
         let msg = e.to_string();
         assert!(matches!(e, Error::Unsupported { .. }));
-        assert!(msg.contains("sqlite://PATH") && !msg.contains("secret"), "{msg}");
+        assert!(
+            msg.contains("sqlite://PATH") && !msg.contains("secret"),
+            "{msg}"
+        );
     }
 
     #[cfg(not(feature = "postgres"))]
     #[test]
     fn a_postgres_url_without_the_driver_names_the_feature() {
-        let e = connect("postgres://u:secret@127.0.0.1/db").err().expect("refused");
+        let e = connect("postgres://u:secret@127.0.0.1/db")
+            .err()
+            .expect("refused");
         let msg = e.to_string();
         assert!(matches!(e, Error::Unsupported { .. }));
-        assert!(msg.contains("`postgres`") && !msg.contains("secret"), "{msg}");
+        assert!(
+            msg.contains("`postgres`") && !msg.contains("secret"),
+            "{msg}"
+        );
         assert_eq!(compiled_backends(), vec![Backend::Sqlite]);
     }
 

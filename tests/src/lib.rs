@@ -246,8 +246,12 @@ mod pg {
             }
         };
         let host = container.get_host().map_err(|e| e.to_string())?;
-        let port = container.get_host_port_ipv4(5432).map_err(|e| e.to_string())?;
-        Ok(format!("postgres://postgres:postgres@{host}:{port}/postgres"))
+        let port = container
+            .get_host_port_ipv4(5432)
+            .map_err(|e| e.to_string())?;
+        Ok(format!(
+            "postgres://postgres:postgres@{host}:{port}/postgres"
+        ))
     }
 
     #[cfg(not(feature = "testcontainers"))]
@@ -272,7 +276,10 @@ mod pg {
     fn admin() -> Result<PgConnection, String> {
         let url = admin_url()?;
         PgConnection::establish(url).map_err(|e| {
-            format!("cannot connect to the test server {}: {e}; {HOW}", nerve::url::redact(url))
+            format!(
+                "cannot connect to the test server {}: {e}; {HOW}",
+                nerve::url::redact(url)
+            )
         })
     }
 
@@ -309,7 +316,11 @@ mod pg {
             if path.is_dir() {
                 out.extend(walk(&path));
             } else if let Ok(content) = std::fs::read(&path) {
-                let name = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
+                let name = path
+                    .strip_prefix(dir)
+                    .unwrap_or(&path)
+                    .display()
+                    .to_string();
                 out.push((name, content));
             }
         }
@@ -329,18 +340,25 @@ mod pg {
                 };
                 sql(&mut admin, "SELECT pg_advisory_lock(7362531)")?;
                 let result = (|| {
-                    let exists: i64 = diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-                        &format!("(SELECT count(*) FROM pg_database WHERE datname = '{name}')"),
-                    ))
-                    .get_result(&mut admin)
-                    .map_err(|e| e.to_string())?;
+                    let exists: i64 =
+                        diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                            &format!("(SELECT count(*) FROM pg_database WHERE datname = '{name}')"),
+                        ))
+                        .get_result(&mut admin)
+                        .map_err(|e| e.to_string())?;
                     if exists == 0 {
                         let building = format!("{name}_building");
-                        sql(&mut admin, &format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))?;
+                        sql(
+                            &mut admin,
+                            &format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"),
+                        )?;
                         sql(&mut admin, &format!("CREATE DATABASE {building}"))?;
                         let url = with_database(admin_url()?, &building);
                         nerve::migrate(&url).map_err(|e| format!("migrating the template: {e}"))?;
-                        sql(&mut admin, &format!("ALTER DATABASE {building} RENAME TO {name}"))?;
+                        sql(
+                            &mut admin,
+                            &format!("ALTER DATABASE {building} RENAME TO {name}"),
+                        )?;
                     }
                     Ok(name.clone())
                 })();
@@ -358,7 +376,9 @@ mod pg {
             COUNTER.fetch_add(1, Ordering::Relaxed),
             Utc::now().timestamp_micros() % 1_000_000_000
         );
-        let from = template.map(|t| format!(" TEMPLATE {t}")).unwrap_or_default();
+        let from = template
+            .map(|t| format!(" TEMPLATE {t}"))
+            .unwrap_or_default();
         admin()?
             .batch_execute(&format!("CREATE DATABASE {name}{from}"))
             .map_err(|e| format!("CREATE DATABASE {name}{from}: {e}"))?;
@@ -384,8 +404,14 @@ mod pg {
         #[test]
         fn database_names_are_replaced() {
             use super::with_database as w;
-            assert_eq!(w("postgres://u@h:5432/postgres", "x"), "postgres://u@h:5432/x");
-            assert_eq!(w("postgresql://h/postgres?sslmode=disable", "x"), "postgresql://h/x?sslmode=disable");
+            assert_eq!(
+                w("postgres://u@h:5432/postgres", "x"),
+                "postgres://u@h:5432/x"
+            );
+            assert_eq!(
+                w("postgresql://h/postgres?sslmode=disable", "x"),
+                "postgresql://h/x?sslmode=disable"
+            );
             assert_eq!(w("postgres://h", "x"), "postgres://h/x");
         }
     }
@@ -407,7 +433,8 @@ macro_rules! assert_err {
 }
 
 /// Expands lists of cases into one `#[test]` per case per backend:
-/// `module::case::sqlite` and `module::case::postgres`. Cases live in `crate::cases::module`.
+/// `module::case::sqlite` and `module::case::postgres`. The invoking module must have a
+/// module `cases` with one submodule of case functions per listed module.
 #[macro_export]
 macro_rules! conformance {
     ($($module:ident : [$($case:ident),* $(,)?]),* $(,)?) => {
@@ -417,11 +444,11 @@ macro_rules! conformance {
                     mod $case {
                         #[test]
                         fn sqlite() {
-                            $crate::run($crate::nerve::Backend::Sqlite, crate::cases::$module::$case);
+                            $crate::run($crate::nerve::Backend::Sqlite, super::super::cases::$module::$case);
                         }
                         #[test]
                         fn postgres() {
-                            $crate::run($crate::nerve::Backend::Postgres, crate::cases::$module::$case);
+                            $crate::run($crate::nerve::Backend::Postgres, super::super::cases::$module::$case);
                         }
                     }
                 )*

@@ -35,7 +35,11 @@ impl Page {
             return Err(Error::Validation {
                 table,
                 field: "limit",
-                reason: format!("page limit must be 1 to {}, got {}", Self::MAX_LIMIT, self.limit),
+                reason: format!(
+                    "page limit must be 1 to {}, got {}",
+                    Self::MAX_LIMIT,
+                    self.limit
+                ),
             });
         }
         Ok(self)

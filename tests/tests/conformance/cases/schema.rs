@@ -7,7 +7,11 @@ use std::sync::Arc;
 
 /// The migration folder names of a backend, sorted.
 fn folder_names(backend: Backend) -> Vec<String> {
-    let dir = format!("{}/../migrations_{}", env!("CARGO_MANIFEST_DIR"), backend.name());
+    let dir = format!(
+        "{}/../migrations_{}",
+        env!("CARGO_MANIFEST_DIR"),
+        backend.name()
+    );
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{dir}: {e}"))
         .flatten()
@@ -22,18 +26,38 @@ pub fn status_lists_every_embedded_migration(ctx: &Ctx) -> CaseResult {
     let names = folder_names(ctx.backend);
     assert!(!names.is_empty());
     for other in Backend::ALL {
-        assert_eq!(folder_names(other), names, "both folders hold the same migrations");
+        assert_eq!(
+            folder_names(other),
+            names,
+            "both folders hold the same migrations"
+        );
     }
     let status = ctx.store.schema_status()?;
     assert_eq!(status.backend, ctx.backend);
-    assert!(status.pending.is_empty() && status.unknown.is_empty(), "{status:?}");
+    assert!(
+        status.pending.is_empty() && status.unknown.is_empty(),
+        "{status:?}"
+    );
     let applied: Vec<&str> = status.applied.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(applied, names);
     for m in &status.applied {
-        assert_eq!(m.version, m.name.split('_').next().unwrap_or_default().replace('-', ""));
+        assert_eq!(
+            m.version,
+            m.name
+                .split('_')
+                .next()
+                .unwrap_or_default()
+                .replace('-', "")
+        );
         assert!(m.applied_at <= Utc::now() + Duration::seconds(5), "{m:?}");
     }
-    assert_eq!(status.version(), names.last().map(|n| n.split('_').next().unwrap_or_default().replace('-', "")).as_deref());
+    assert_eq!(
+        status.version(),
+        names
+            .last()
+            .map(|n| n.split('_').next().unwrap_or_default().replace('-', ""))
+            .as_deref()
+    );
     assert_eq!(nerve::schema_status(ctx.url())?, status);
     // Migrating a current database applies nothing.
     assert!(nerve::migrate(ctx.url())?.is_empty());
@@ -50,7 +74,10 @@ pub fn pending_migrations_are_refused_unless_applied(ctx: &Ctx) -> CaseResult {
     );
     let inspect = nerve::connect_with(&empty.url, &options(MigrationPolicy::Inspect))?;
     let status = inspect.schema_status()?;
-    assert_eq!((status.applied.len(), status.pending.clone()), (0, names.clone()));
+    assert_eq!(
+        (status.applied.len(), status.pending.clone()),
+        (0, names.clone())
+    );
     drop(inspect);
     assert_eq!(nerve::migrate(&empty.url)?, names);
     assert!(nerve::migrate(&empty.url)?.is_empty());
@@ -96,7 +123,11 @@ pub fn timestamps_are_utc_microseconds(ctx: &Ctx) -> CaseResult {
         let expected = nerve::clock::truncate_micros(t);
         let c = company(&*ctx.store, &format!("T{i}"), None)?;
         assert_eq!(c.created_at, expected, "{instant}");
-        assert_eq!(ctx.store.companies().get(c.id)?.created_at, expected, "{instant} read back");
+        assert_eq!(
+            ctx.store.companies().get(c.id)?.created_at,
+            expected,
+            "{instant} read back"
+        );
         assert_eq!(expected.timestamp_subsec_nanos() % 1000, 0);
     }
     Ok(())
@@ -120,18 +151,46 @@ pub fn column_types_match_the_phase_7_plan(ctx: &Ctx) -> CaseResult {
              WHERE table_schema = 'public' AND column_name = 'id' ORDER BY table_name",
         )?;
         assert_eq!(ids, vec!["companies:bigint:YES", "users:bigint:YES"]);
-        let index = ctx.query_strings("SELECT indexdef AS value FROM pg_indexes WHERE indexname = 'users_email_live_key'")?;
+        let index = ctx.query_strings(
+            "SELECT indexdef AS value FROM pg_indexes WHERE indexname = 'users_email_live_key'",
+        )?;
         assert_eq!(index.len(), 1);
-        assert!(index[0].starts_with("CREATE UNIQUE INDEX") && index[0].ends_with("WHERE (deleted_at IS NULL)"), "{}", index[0]);
+        assert!(
+            index[0].starts_with("CREATE UNIQUE INDEX")
+                && index[0].ends_with("WHERE (deleted_at IS NULL)"),
+            "{}",
+            index[0]
+        );
     } else {
-        let index = ctx.query_strings("SELECT sql AS value FROM sqlite_master WHERE name = 'users_email_live_key'")?;
+        let index = ctx.query_strings(
+            "SELECT sql AS value FROM sqlite_master WHERE name = 'users_email_live_key'",
+        )?;
         assert_eq!(index.len(), 1);
-        assert!(index[0].starts_with("CREATE UNIQUE INDEX") && index[0].ends_with("WHERE deleted_at IS NULL"), "{}", index[0]);
-        let strict = ctx.query_strings("SELECT name AS value FROM pragma_table_list WHERE strict = 1 ORDER BY name")?;
+        assert!(
+            index[0].starts_with("CREATE UNIQUE INDEX")
+                && index[0].ends_with("WHERE deleted_at IS NULL"),
+            "{}",
+            index[0]
+        );
+        let strict = ctx.query_strings(
+            "SELECT name AS value FROM pragma_table_list WHERE strict = 1 ORDER BY name",
+        )?;
         assert_eq!(strict, vec!["companies", "users"]);
-        let users = ctx.query_strings("SELECT sql AS value FROM sqlite_master WHERE name = 'users'")?;
-        let check = format!("CHECK (role IN ({}))", roles.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(", "));
-        assert!(users[0].contains(&check), "the role CHECK holds exactly the enum's values: {}", users[0]);
+        let users =
+            ctx.query_strings("SELECT sql AS value FROM sqlite_master WHERE name = 'users'")?;
+        let check = format!(
+            "CHECK (role IN ({}))",
+            roles
+                .iter()
+                .map(|r| format!("'{r}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        assert!(
+            users[0].contains(&check),
+            "the role CHECK holds exactly the enum's values: {}",
+            users[0]
+        );
     }
     // On both: the database itself refuses a role outside the set.
     let c = company(&*ctx.store, "ACME", None)?;

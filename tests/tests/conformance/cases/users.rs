@@ -7,54 +7,127 @@ use nerve_conformance::{assert_err, CaseResult, Ctx};
 pub fn create_normalizes_email_and_stores_only_a_hash(ctx: &Ctx) -> CaseResult {
     let c = company(&*ctx.store, "ACME", None)?;
     let now = ctx.clock.now();
-    let u = ctx.store.users().create(c.id, &NewUser {
-        email: "Ada.Lovelace@Example.COM".into(),
-        password: "correct horse battery".into(),
-        full_name: Some("Ada Lovelace".into()),
-        role: Role::Owner,
-    })?;
+    let u = ctx.store.users().create(
+        c.id,
+        &NewUser {
+            email: "Ada.Lovelace@Example.COM".into(),
+            password: "correct horse battery".into(),
+            full_name: Some("Ada Lovelace".into()),
+            role: Role::Owner,
+        },
+    )?;
     assert_eq!(u.email, "ada.lovelace@example.com");
-    assert_eq!((u.company_id, u.role, u.full_name.as_deref()), (c.id, Role::Owner, Some("Ada Lovelace")));
-    assert_eq!((u.created_at, u.updated_at, u.password_changed_at), (now, now, now));
-    assert_eq!((u.locked_at, u.locked_until, u.last_login_at, u.deleted_at), (None, None, None, None));
+    assert_eq!(
+        (u.company_id, u.role, u.full_name.as_deref()),
+        (c.id, Role::Owner, Some("Ada Lovelace"))
+    );
+    assert_eq!(
+        (u.created_at, u.updated_at, u.password_changed_at),
+        (now, now, now)
+    );
+    assert_eq!(
+        (u.locked_at, u.locked_until, u.last_login_at, u.deleted_at),
+        (None, None, None, None)
+    );
     assert!(u.is_active);
     assert_eq!(ctx.store.users().get(c.id, u.id)?, u);
-    assert_eq!(ctx.store.users().find_by_email(c.id, "ADA.LOVELACE@example.com")?, u);
-    assert!(ctx.store.users().verify_password(c.id, u.id, "correct horse battery")?);
-    assert!(!ctx.store.users().verify_password(c.id, u.id, "Correct horse battery")?);
-    let stored = ctx.query_strings(&format!("SELECT password_hash AS value FROM users WHERE id = {}", u.id))?;
+    assert_eq!(
+        ctx.store
+            .users()
+            .find_by_email(c.id, "ADA.LOVELACE@example.com")?,
+        u
+    );
+    assert!(ctx
+        .store
+        .users()
+        .verify_password(c.id, u.id, "correct horse battery")?);
+    assert!(!ctx
+        .store
+        .users()
+        .verify_password(c.id, u.id, "Correct horse battery")?);
+    let stored = ctx.query_strings(&format!(
+        "SELECT password_hash AS value FROM users WHERE id = {}",
+        u.id
+    ))?;
     assert_eq!(stored.len(), 1);
     assert!(stored[0].starts_with("$argon2id$"), "stored: {}", stored[0]);
     assert!(!stored[0].contains("correct horse"));
     // Unicode e-mail is lower-cased in Rust, identically on both backends.
     let v = user(&*ctx.store, c.id, "ÉLODIE@Example.com")?;
     assert_eq!(v.email, "élodie@example.com");
-    assert_eq!(ctx.store.users().find_by_email(c.id, "élodie@EXAMPLE.com")?.id, v.id);
+    assert_eq!(
+        ctx.store
+            .users()
+            .find_by_email(c.id, "élodie@EXAMPLE.com")?
+            .id,
+        v.id
+    );
     Ok(())
 }
 
 pub fn create_rejects_invalid_values(ctx: &Ctx) -> CaseResult {
     let c = company(&*ctx.store, "ACME", None)?;
     let users = ctx.store.users();
-    for bad in ["", "no-at-sign", "two@@example.com", "a b@example.com", "a@localhost"] {
-        assert_err!(users.create(c.id, &new_user(bad)), Error::Validation { table: "users", field: "email", .. });
+    for bad in [
+        "",
+        "no-at-sign",
+        "two@@example.com",
+        "a b@example.com",
+        "a@localhost",
+    ] {
+        assert_err!(
+            users.create(c.id, &new_user(bad)),
+            Error::Validation {
+                table: "users",
+                field: "email",
+                ..
+            }
+        );
     }
     let mut short = new_user("a@example.com");
     short.password = "1234567".into();
-    assert_err!(users.create(c.id, &short), Error::Validation { table: "users", field: "password", .. });
+    assert_err!(
+        users.create(c.id, &short),
+        Error::Validation {
+            table: "users",
+            field: "password",
+            ..
+        }
+    );
     let mut nul = new_user("a@example.com");
     nul.full_name = Some("A\0B".into());
-    assert_err!(users.create(c.id, &nul), Error::Validation { table: "users", field: "full_name", .. });
-    assert!(users.list(c.id, Page::first(10), Deleted::Include)?.is_empty());
+    assert_err!(
+        users.create(c.id, &nul),
+        Error::Validation {
+            table: "users",
+            field: "full_name",
+            ..
+        }
+    );
+    assert!(users
+        .list(c.id, Page::first(10), Deleted::Include)?
+        .is_empty());
     Ok(())
 }
 
 pub fn create_needs_a_live_company(ctx: &Ctx) -> CaseResult {
     let users = ctx.store.users();
-    assert_err!(users.create(999_999, &new_user("a@example.com")), Error::NotFound { table: "companies", .. });
+    assert_err!(
+        users.create(999_999, &new_user("a@example.com")),
+        Error::NotFound {
+            table: "companies",
+            ..
+        }
+    );
     let c = company(&*ctx.store, "Closing", None)?;
     ctx.store.companies().soft_delete(c.id)?;
-    assert_err!(users.create(c.id, &new_user("a@example.com")), Error::NotFound { table: "companies", .. });
+    assert_err!(
+        users.create(c.id, &new_user("a@example.com")),
+        Error::NotFound {
+            table: "companies",
+            ..
+        }
+    );
     Ok(())
 }
 
@@ -65,22 +138,50 @@ pub fn email_is_unique_among_live_users_of_all_companies(ctx: &Ctx) -> CaseResul
     for (cid, email) in [(a.id, "alice@example.com"), (b.id, "ALICE@Example.com")] {
         assert_err!(
             user(&*ctx.store, cid, email),
-            Error::Conflict { table: "users", field: "email", constraint: Constraint::Unique, .. }
+            Error::Conflict {
+                table: "users",
+                field: "email",
+                constraint: Constraint::Unique,
+                ..
+            }
         );
     }
     let other = user(&*ctx.store, b.id, "bob@example.com")?;
     assert_err!(
-        ctx.store.users().update(b.id, other.id, &UserUpdate { email: Some("Alice@example.com".into()), ..Default::default() }),
-        Error::Conflict { table: "users", field: "email", constraint: Constraint::Unique, .. }
+        ctx.store.users().update(
+            b.id,
+            other.id,
+            &UserUpdate {
+                email: Some("Alice@example.com".into()),
+                ..Default::default()
+            }
+        ),
+        Error::Conflict {
+            table: "users",
+            field: "email",
+            constraint: Constraint::Unique,
+            ..
+        }
     );
     ctx.store.users().soft_delete(a.id, first.id)?;
     let second = user(&*ctx.store, b.id, "alice@example.com")?;
     assert_err!(
         ctx.store.users().restore(a.id, first.id),
-        Error::Conflict { table: "users", field: "email", constraint: Constraint::Unique, .. }
+        Error::Conflict {
+            table: "users",
+            field: "email",
+            constraint: Constraint::Unique,
+            ..
+        }
     );
-    assert_err!(ctx.store.users().get(a.id, first.id), Error::NotFound { .. });
-    assert_eq!(ctx.store.users().get(b.id, second.id)?.email, "alice@example.com");
+    assert_err!(
+        ctx.store.users().get(a.id, first.id),
+        Error::NotFound { .. }
+    );
+    assert_eq!(
+        ctx.store.users().get(b.id, second.id)?.email,
+        "alice@example.com"
+    );
     Ok(())
 }
 
@@ -89,16 +190,52 @@ pub fn another_company_cannot_see_or_touch_a_user(ctx: &Ctx) -> CaseResult {
     let b = company(&*ctx.store, "B", None)?;
     let u = user(&*ctx.store, a.id, "alice@example.com")?;
     let users = ctx.store.users();
-    assert_err!(users.get(b.id, u.id), Error::NotFound { table: "users", .. });
-    assert_err!(users.find_by_email(b.id, "alice@example.com"), Error::NotFound { table: "users", .. });
-    assert!(users.list(b.id, Page::first(10), Deleted::Include)?.is_empty());
-    assert_err!(users.update(b.id, u.id, &UserUpdate { role: Some(Role::Owner), ..Default::default() }), Error::NotFound { table: "users", .. });
-    assert_err!(users.set_password(b.id, u.id, "hijacked password"), Error::NotFound { table: "users", .. });
-    assert_err!(users.verify_password(b.id, u.id, "correct horse battery"), Error::NotFound { table: "users", .. });
-    assert_err!(users.lock(b.id, u.id, None), Error::NotFound { table: "users", .. });
-    assert_err!(users.unlock(b.id, u.id), Error::NotFound { table: "users", .. });
-    assert_err!(users.soft_delete(b.id, u.id), Error::NotFound { table: "users", .. });
-    assert_err!(users.restore(b.id, u.id), Error::NotFound { table: "users", .. });
+    assert_err!(
+        users.get(b.id, u.id),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.find_by_email(b.id, "alice@example.com"),
+        Error::NotFound { table: "users", .. }
+    );
+    assert!(users
+        .list(b.id, Page::first(10), Deleted::Include)?
+        .is_empty());
+    assert_err!(
+        users.update(
+            b.id,
+            u.id,
+            &UserUpdate {
+                role: Some(Role::Owner),
+                ..Default::default()
+            }
+        ),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.set_password(b.id, u.id, "hijacked password"),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.verify_password(b.id, u.id, "correct horse battery"),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.lock(b.id, u.id, None),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.unlock(b.id, u.id),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.soft_delete(b.id, u.id),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.restore(b.id, u.id),
+        Error::NotFound { table: "users", .. }
+    );
     // Nothing changed for the owner company.
     assert_eq!(users.get(a.id, u.id)?, u);
     assert!(users.verify_password(a.id, u.id, "correct horse battery")?);
@@ -112,18 +249,40 @@ pub fn soft_deleted_user_is_hidden_until_restored(ctx: &Ctx) -> CaseResult {
     let users = ctx.store.users();
     let t = ctx.clock.advance(Duration::hours(1));
     users.soft_delete(c.id, u.id)?;
-    assert_err!(users.get(c.id, u.id), Error::NotFound { table: "users", .. });
-    assert_err!(users.find_by_email(c.id, "alice@example.com"), Error::NotFound { table: "users", .. });
-    assert_err!(users.verify_password(c.id, u.id, "correct horse battery"), Error::NotFound { .. });
-    assert_err!(users.update(c.id, u.id, &UserUpdate::default()), Error::NotFound { .. });
+    assert_err!(
+        users.get(c.id, u.id),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.find_by_email(c.id, "alice@example.com"),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.verify_password(c.id, u.id, "correct horse battery"),
+        Error::NotFound { .. }
+    );
+    assert_err!(
+        users.update(c.id, u.id, &UserUpdate::default()),
+        Error::NotFound { .. }
+    );
     assert_err!(users.lock(c.id, u.id, None), Error::NotFound { .. });
     assert_err!(users.soft_delete(c.id, u.id), Error::NotFound { .. });
-    let live: Vec<i64> = users.list(c.id, Page::first(10), Deleted::Exclude)?.iter().map(|u| u.id).collect();
+    let live: Vec<i64> = users
+        .list(c.id, Page::first(10), Deleted::Exclude)?
+        .iter()
+        .map(|u| u.id)
+        .collect();
     assert_eq!(live, vec![keep.id]);
     let gone = users.list(c.id, Page::first(10), Deleted::Only)?;
     assert_eq!(gone.len(), 1);
-    assert_eq!((gone[0].id, gone[0].deleted_at, gone[0].is_active), (u.id, Some(t), false));
-    assert_eq!(users.list(c.id, Page::first(10), Deleted::Include)?.len(), 2);
+    assert_eq!(
+        (gone[0].id, gone[0].deleted_at, gone[0].is_active),
+        (u.id, Some(t), false)
+    );
+    assert_eq!(
+        users.list(c.id, Page::first(10), Deleted::Include)?.len(),
+        2
+    );
     let back = users.restore(c.id, u.id)?;
     assert_eq!((back.deleted_at, back.is_active), (None, true));
     assert_eq!(users.get(c.id, u.id)?, back);
@@ -137,26 +296,77 @@ pub fn update_changes_email_name_and_role(ctx: &Ctx) -> CaseResult {
     let u = user(&*ctx.store, c.id, "alice@example.com")?;
     let users = ctx.store.users();
     let later = ctx.clock.advance(Duration::minutes(1));
-    let v = users.update(c.id, u.id, &UserUpdate {
-        email: Some("Alice.New@Example.com".into()),
-        full_name: Some(None),
-        role: Some(Role::Viewer),
-    })?;
-    assert_eq!((v.email.as_str(), v.full_name.as_deref(), v.role), ("alice.new@example.com", None, Role::Viewer));
-    assert_eq!((v.created_at, v.updated_at, v.password_changed_at), (u.created_at, later, u.password_changed_at));
-    assert_eq!(users.get(c.id, u.id)?, v);
-    let w = users.update(c.id, u.id, &UserUpdate { full_name: Some(Some("Alice".into())), ..Default::default() })?;
-    assert_eq!((w.full_name.as_deref(), w.role, w.email.as_str()), (Some("Alice"), Role::Viewer, "alice.new@example.com"));
-    assert_err!(
-        users.update(c.id, u.id, &UserUpdate { email: Some("bad".into()), role: Some(Role::Owner), ..Default::default() }),
-        Error::Validation { table: "users", field: "email", .. }
+    let v = users.update(
+        c.id,
+        u.id,
+        &UserUpdate {
+            email: Some("Alice.New@Example.com".into()),
+            full_name: Some(None),
+            role: Some(Role::Viewer),
+        },
+    )?;
+    assert_eq!(
+        (v.email.as_str(), v.full_name.as_deref(), v.role),
+        ("alice.new@example.com", None, Role::Viewer)
     );
-    assert_eq!(users.get(c.id, u.id)?, w, "a rejected update writes nothing");
+    assert_eq!(
+        (v.created_at, v.updated_at, v.password_changed_at),
+        (u.created_at, later, u.password_changed_at)
+    );
+    assert_eq!(users.get(c.id, u.id)?, v);
+    let w = users.update(
+        c.id,
+        u.id,
+        &UserUpdate {
+            full_name: Some(Some("Alice".into())),
+            ..Default::default()
+        },
+    )?;
+    assert_eq!(
+        (w.full_name.as_deref(), w.role, w.email.as_str()),
+        (Some("Alice"), Role::Viewer, "alice.new@example.com")
+    );
+    assert_err!(
+        users.update(
+            c.id,
+            u.id,
+            &UserUpdate {
+                email: Some("bad".into()),
+                role: Some(Role::Owner),
+                ..Default::default()
+            }
+        ),
+        Error::Validation {
+            table: "users",
+            field: "email",
+            ..
+        }
+    );
+    assert_eq!(
+        users.get(c.id, u.id)?,
+        w,
+        "a rejected update writes nothing"
+    );
     for role in [Role::Owner, Role::Admin, Role::Analyst, Role::Viewer] {
-        assert_eq!(users.update(c.id, u.id, &UserUpdate { role: Some(role), ..Default::default() })?.role, role);
+        assert_eq!(
+            users
+                .update(
+                    c.id,
+                    u.id,
+                    &UserUpdate {
+                        role: Some(role),
+                        ..Default::default()
+                    }
+                )?
+                .role,
+            role
+        );
         assert_eq!(users.get(c.id, u.id)?.role, role);
     }
-    assert_err!(users.update(c.id, 987_654, &UserUpdate::default()), Error::NotFound { table: "users", .. });
+    assert_err!(
+        users.update(c.id, 987_654, &UserUpdate::default()),
+        Error::NotFound { table: "users", .. }
+    );
     Ok(())
 }
 
@@ -170,9 +380,22 @@ pub fn set_password_replaces_the_hash(ctx: &Ctx) -> CaseResult {
     assert!(!users.verify_password(c.id, u.id, "correct horse battery")?);
     let v = users.get(c.id, u.id)?;
     assert_eq!((v.password_changed_at, v.updated_at), (later, later));
-    assert_err!(users.set_password(c.id, u.id, "short"), Error::Validation { table: "users", field: "password", .. });
-    assert!(users.verify_password(c.id, u.id, "a new passphrase")?, "a rejected password changes nothing");
-    assert_err!(users.set_password(c.id, 987_654, "long enough pass"), Error::NotFound { table: "users", .. });
+    assert_err!(
+        users.set_password(c.id, u.id, "short"),
+        Error::Validation {
+            table: "users",
+            field: "password",
+            ..
+        }
+    );
+    assert!(
+        users.verify_password(c.id, u.id, "a new passphrase")?,
+        "a rejected password changes nothing"
+    );
+    assert_err!(
+        users.set_password(c.id, 987_654, "long enough pass"),
+        Error::NotFound { table: "users", .. }
+    );
     Ok(())
 }
 
@@ -194,7 +417,11 @@ pub fn lock_until_and_indefinitely_then_unlock(ctx: &Ctx) -> CaseResult {
     let free = users.unlock(c.id, u.id)?;
     assert_eq!((free.locked_at, free.locked_until), (None, None));
     assert!(!users.get(c.id, u.id)?.is_locked_at(now));
-    assert_eq!(users.unlock(c.id, u.id)?.locked_at, None, "unlocking twice is harmless");
+    assert_eq!(
+        users.unlock(c.id, u.id)?.locked_at,
+        None,
+        "unlocking twice is harmless"
+    );
     Ok(())
 }
 
@@ -212,7 +439,16 @@ pub fn list_pages_by_id_within_the_company(ctx: &Ctx) -> CaseResult {
     let got: Vec<i64> = p1.iter().chain(&p2).map(|u| u.id).collect();
     assert_eq!(got, ids);
     assert!(p1.iter().chain(&p2).all(|u| u.company_id == a.id));
-    assert!(users.list(a.id, Page::after(ids[4], 3), Deleted::Exclude)?.is_empty());
-    assert_err!(users.list(a.id, Page::first(0), Deleted::Exclude), Error::Validation { table: "users", field: "limit", .. });
+    assert!(users
+        .list(a.id, Page::after(ids[4], 3), Deleted::Exclude)?
+        .is_empty());
+    assert_err!(
+        users.list(a.id, Page::first(0), Deleted::Exclude),
+        Error::Validation {
+            table: "users",
+            field: "limit",
+            ..
+        }
+    );
     Ok(())
 }

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The whole NERVE storage test suite, on SQLite and PostgreSQL: the one test command.
+#
+# PostgreSQL: uses NERVE_TEST_PG_URL when set; else a server answering on 127.0.0.1:5432;
+# else starts an installed Debian cluster; else installs Debian's `postgresql` package, trusts
+# loopback connections in pg_hba.conf and starts it. Then runs every test of the workspace and
+# the facade built with one driver at a time. Exits non-zero when anything fails, including
+# when no PostgreSQL server can be provided: the PostgreSQL cases never pass silently.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_PORT=5432
+log() { printf 'test.sh: %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+pg_answers() {
+  if command -v pg_isready >/dev/null 2>&1; then
+    pg_isready -q -h 127.0.0.1 -p "$PG_PORT"
+  else
+    (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null
+  fi
+}
+
+wait_for_pg() {
+  for _ in $(seq 1 30); do pg_answers && return 0; sleep 1; done
+  return 1
+}
+
+apt_install() {
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Trust loopback TCP connections for every cluster (a test server, on this machine only).
+trust_loopback() {
+  local hba
+  for hba in /etc/postgresql/*/main/pg_hba.conf; do
+    [ -f "$hba" ] || continue
+    if ! as_root grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
+      as_root sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
+      log "added loopback trust rules to $hba"
+    fi
+  done
+}
+
+start_clusters() {
+  local version
+  for version in $(ls /etc/postgresql 2>/dev/null); do
+    log "starting PostgreSQL $version"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  done
+}
+
+provide_postgres() {
+  if pg_answers; then return 0; fi
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    log "no PostgreSQL installed: installing Debian's postgresql"
+    apt_install postgresql
+  fi
+  trust_loopback
+  start_clusters
+  wait_for_pg || { log "PostgreSQL did not start on 127.0.0.1:$PG_PORT"; exit 1; }
+}
+
+if [ -z "${NERVE_TEST_PG_URL:-}" ]; then
+  provide_postgres
+  export NERVE_TEST_PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+  if ! psql "$NERVE_TEST_PG_URL" -qtAc 'SELECT 1' >/dev/null 2>&1; then
+    # A server that answers but refuses user postgres without a password: trust loopback.
+    trust_loopback
+    for version in $(ls /etc/postgresql 2>/dev/null); do
+      as_root pg_ctlcluster --skip-systemctl-redirect "$version" main reload || true
+    done
+  fi
+fi
+
+# Build needs: libpq for the PostgreSQL driver (SQLite is bundled and built with cc).
+if ! pkg-config --exists libpq 2>/dev/null && ! command -v pg_config >/dev/null 2>&1; then
+  log "installing libpq-dev"
+  apt_install libpq-dev pkg-config
+fi
+
+if command -v psql >/dev/null 2>&1; then
+  psql "$NERVE_TEST_PG_URL" -qtAc 'SELECT 1' >/dev/null || {
+    log "cannot connect to $NERVE_TEST_PG_URL"; exit 1; }
+  # Remove databases left behind by interrupted runs (each test drops its own).
+  for db in $(psql "$NERVE_TEST_PG_URL" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'nerve\_t\_%'"); do
+    psql "$NERVE_TEST_PG_URL" -qtAc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null || true
+  done
+fi
+log "PostgreSQL for the tests: $NERVE_TEST_PG_URL"
+
+# Every crate's tests, both drivers compiled in.
+cargo test --workspace
+# The facade with one driver at a time: a URL for the missing driver names its Cargo feature.
+cargo test -p nerve --no-default-features --features sqlite
+cargo test -p nerve --no-default-features --features postgres
