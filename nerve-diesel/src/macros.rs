@@ -62,6 +62,46 @@ macro_rules! value_set_sql {
     };
 }
 
+/// The spec's soft-delete pattern (`deleted_at`, `is_active`, `updated_at` on every table),
+/// written once for every table's store: `set_deleted!(t, now)` and `set_restored!(t, now)` are
+/// the changes that soft-delete or restore a row of table module `t`; `filter_deleted!(t, q,
+/// deleted)` applies a [`Deleted`](nerve_core::model::Deleted) choice to a boxed query.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! set_deleted {
+    ($t:ident, $now:expr) => {
+        (
+            $t::deleted_at.eq(Some($now)),
+            $t::is_active.eq(false),
+            $t::updated_at.eq($now),
+        )
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! set_restored {
+    ($t:ident, $now:expr) => {
+        (
+            $t::deleted_at.eq(None::<::chrono::DateTime<::chrono::Utc>>),
+            $t::is_active.eq(true),
+            $t::updated_at.eq($now),
+        )
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! filter_deleted {
+    ($t:ident, $q:expr, $deleted:expr) => {
+        match $deleted {
+            $crate::nerve_core::model::Deleted::Exclude => $q.filter($t::deleted_at.is_null()),
+            $crate::nerve_core::model::Deleted::Only => $q.filter($t::deleted_at.is_not_null()),
+            $crate::nerve_core::model::Deleted::Include => $q,
+        }
+    };
+}
+
 /// Defines the driver's connection scope: `Conn`, `Pool`, `Scope` (a pooled connection, or the
 /// connection of a running transaction) with `read`, `write` and `atomic`, and the
 /// [`Repos`](nerve_core::Repos) implementations that hand out the domain stores, for `Scope`
@@ -318,18 +358,14 @@ macro_rules! company_store {
                 fn list(&self, page: Page, deleted: Deleted) -> Result<Vec<Company>> {
                     let page = page.checked(TABLE)?;
                     self.read(|conn| {
-                        let mut q = companies::table
+                        let q = companies::table
                             .filter(companies::id.gt(page.after_id()))
                             .order(companies::id.asc())
                             .limit(i64::from(page.limit))
                             .select(Row::as_select())
                             .into_boxed();
-                        q = match deleted {
-                            Deleted::Exclude => q.filter(companies::deleted_at.is_null()),
-                            Deleted::Only => q.filter(companies::deleted_at.is_not_null()),
-                            Deleted::Include => q,
-                        };
-                        q.load::<Row>(conn)
+                        $crate::filter_deleted!(companies, q, deleted)
+                            .load::<Row>(conn)
                             .map(|rows| rows.into_iter().map(Company::from).collect())
                             .map_err(|e| Op::new(TABLE, "select").error(e))
                     })
@@ -375,11 +411,7 @@ macro_rules! company_store {
                                 .filter(companies::id.eq(id))
                                 .filter(companies::deleted_at.is_null()),
                         )
-                        .set((
-                            companies::deleted_at.eq(Some(now)),
-                            companies::is_active.eq(false),
-                            companies::updated_at.eq(now),
-                        ))
+                        .set($crate::set_deleted!(companies, now))
                         .execute(conn)
                         .map_err(|e| Op::new(TABLE, "soft delete").error(e))?;
                         if n == 0 {
@@ -397,11 +429,7 @@ macro_rules! company_store {
                                 .filter(companies::id.eq(id))
                                 .filter(companies::deleted_at.is_not_null()),
                         )
-                        .set((
-                            companies::deleted_at.eq(None::<DateTime<Utc>>),
-                            companies::is_active.eq(true),
-                            companies::updated_at.eq(now),
-                        ))
+                        .set($crate::set_restored!(companies, now))
                         .execute(conn)
                         .map_err(|e| Op::new(TABLE, "restore").unique("domain").error(e))?;
                         companies::table
@@ -614,19 +642,15 @@ macro_rules! user_store {
                 fn list(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<User>> {
                     let page = page.checked(TABLE)?;
                     self.read(|conn| {
-                        let mut q = users::table
+                        let q = users::table
                             .filter(users::company_id.eq(company_id))
                             .filter(users::id.gt(page.after_id()))
                             .order(users::id.asc())
                             .limit(i64::from(page.limit))
                             .select(Row::as_select())
                             .into_boxed();
-                        q = match deleted {
-                            Deleted::Exclude => q.filter(users::deleted_at.is_null()),
-                            Deleted::Only => q.filter(users::deleted_at.is_not_null()),
-                            Deleted::Include => q,
-                        };
-                        q.load::<Row>(conn)
+                        $crate::filter_deleted!(users, q, deleted)
+                            .load::<Row>(conn)
                             .map(|rows| rows.into_iter().map(User::from).collect())
                             .map_err(|e| Op::new(TABLE, "select").error(e))
                     })
@@ -737,11 +761,7 @@ macro_rules! user_store {
                             company_id,
                             id,
                             Op::new(TABLE, "soft delete"),
-                            (
-                                users::deleted_at.eq(Some(now)),
-                                users::is_active.eq(false),
-                                users::updated_at.eq(now),
-                            )
+                            $crate::set_deleted!(users, now)
                         )
                         .map(|_| ())
                     })
@@ -756,11 +776,7 @@ macro_rules! user_store {
                                 .filter(users::id.eq(id))
                                 .filter(users::deleted_at.is_not_null()),
                         )
-                        .set((
-                            users::deleted_at.eq(None::<DateTime<Utc>>),
-                            users::is_active.eq(true),
-                            users::updated_at.eq(now),
-                        ))
+                        .set($crate::set_restored!(users, now))
                         .execute(conn)
                         .map_err(|e| Op::new(TABLE, "restore").unique("email").error(e))?;
                         users::table

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::backend::Backend as DieselBackend;
 use diesel::migration::MigrationSource;
-use nerve_core::{AppliedMigration, Backend, Error, SchemaStatus};
+use nerve_core::{AppliedMigration, Backend, Error, MigrationPolicy, Result, SchemaStatus};
 
 /// The embedded migrations of a source as `(version, name)`, oldest first.
 pub fn embedded<DB: DieselBackend>(source: &impl MigrationSource<DB>) -> Vec<(String, String)> {
@@ -52,6 +52,21 @@ pub fn status(
                 applied_at,
             })
             .collect(),
+    }
+}
+
+/// Does on `conn` what `policy` asks when a store opens: apply pending migrations with
+/// `migrate`, or require the schema `status` reports to be current, or nothing (inspection).
+pub fn apply_policy<C>(
+    conn: &mut C,
+    policy: MigrationPolicy,
+    migrate: fn(&mut C) -> Result<Vec<String>>,
+    status: fn(&mut C) -> Result<SchemaStatus>,
+) -> Result<()> {
+    match policy {
+        MigrationPolicy::Apply => migrate(conn).map(drop),
+        MigrationPolicy::Require => status(conn)?.require_current(),
+        MigrationPolicy::Inspect => Ok(()),
     }
 }
 

@@ -8,9 +8,7 @@ use diesel::r2d2::ConnectionManager;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use nerve_core::model::Role;
 use nerve_core::url::redact;
-use nerve_core::{
-    Backend, Capabilities, Error, MigrationPolicy, Repos, Result, SchemaStatus, Store, StoreOptions,
-};
+use nerve_core::{Backend, Capabilities, Error, Repos, Result, SchemaStatus, Store, StoreOptions};
 use nerve_diesel::{migrations, Env, Op, TxError};
 use std::sync::Arc;
 
@@ -59,13 +57,7 @@ impl PgStore {
         // Migrate or check on a connection of its own, before the pool exists: pooled
         // connections then never hold statements prepared against an older schema.
         let mut conn = establish(url)?;
-        match options.migrations {
-            MigrationPolicy::Apply => {
-                migrate(&mut conn)?;
-            }
-            MigrationPolicy::Require => schema_status(&mut conn)?.require_current()?,
-            MigrationPolicy::Inspect => {}
-        }
+        migrations::apply_policy(&mut conn, options.migrations, migrate, schema_status)?;
         drop(conn);
         let pool = nerve_diesel::pool_builder(options.max_connections, options.connect_timeout)
             .build(ConnectionManager::<PgConnection>::new(url))

@@ -6,9 +6,7 @@ use crate::schema::{__diesel_schema_migrations as applied, sql_types};
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use nerve_core::model::Role;
-use nerve_core::{
-    Backend, Capabilities, Error, MigrationPolicy, Repos, Result, SchemaStatus, Store, StoreOptions,
-};
+use nerve_core::{Backend, Capabilities, Error, Repos, Result, SchemaStatus, Store, StoreOptions};
 use nerve_diesel::{migrations, Env, Op, TxError};
 use std::sync::Arc;
 
@@ -61,13 +59,7 @@ impl SqliteStore {
             .map_err(nerve_diesel::errors::pool_error)?;
         {
             let mut conn = pool.get().map_err(nerve_diesel::errors::pool_error)?;
-            match options.migrations {
-                MigrationPolicy::Apply => {
-                    migrate(&mut conn)?;
-                }
-                MigrationPolicy::Require => schema_status(&mut conn)?.require_current()?,
-                MigrationPolicy::Inspect => {}
-            }
+            migrations::apply_policy(&mut *conn, options.migrations, migrate, schema_status)?;
         }
         Ok(SqliteStore {
             scope: Scope::pooled(pool.clone(), env.clone()),
