@@ -9,10 +9,9 @@ use std::path::PathBuf;
 /// How long a connection waits for another writer's lock before failing, in milliseconds.
 pub const BUSY_TIMEOUT_MS: u32 = 5_000;
 
-/// The per-connection settings, one statement each, `busy_timeout` first so the others wait
-/// for a lock instead of failing.
-const PRAGMAS: [&str; 4] = [
-    "PRAGMA busy_timeout = 5000",
+/// The per-connection settings after `busy_timeout` (which goes first, so these wait for a
+/// lock instead of failing), one statement each.
+const PRAGMAS: [&str; 3] = [
     "PRAGMA foreign_keys = ON",
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
@@ -73,6 +72,7 @@ impl Target {
 }
 
 fn configure(conn: &mut SqliteConnection) -> QueryResult<()> {
+    conn.batch_execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"))?;
     PRAGMAS.iter().try_for_each(|p| conn.batch_execute(p))
 }
 
@@ -89,7 +89,7 @@ pub(crate) fn establish(target: &Target) -> Result<SqliteConnection> {
     Ok(conn)
 }
 
-/// Applies [`PRAGMAS`] to every connection the pool opens.
+/// Applies the busy timeout and [`PRAGMAS`] to every connection the pool opens.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Pragmas;
 

@@ -135,3 +135,67 @@ pub(crate) fn migrate(conn: &mut Conn) -> Result<Vec<String>> {
     })
     .map_err(|e| e.into_error(MIGRATIONS_TABLE))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nerve_core::{MigrationPolicy, PasswordParams};
+
+    fn options() -> StoreOptions {
+        StoreOptions {
+            migrations: MigrationPolicy::Apply,
+            password: PasswordParams::INSECURE_FOR_TESTS,
+            ..Default::default()
+        }
+    }
+
+    fn pragma(conn: &mut Conn, name: &str) -> String {
+        diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::Text>(&format!(
+            "CAST((SELECT * FROM pragma_{name}()) AS TEXT)"
+        )))
+        .get_result(conn)
+        .unwrap_or_else(|e| panic!("pragma {name}: {e}"))
+    }
+
+    #[test]
+    fn every_pooled_connection_is_configured() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/sub/dir/nerve.db", dir.path().display());
+        let store = SqliteStore::open(&url, &options()).unwrap();
+        assert!(
+            dir.path().join("sub/dir/nerve.db").is_file(),
+            "directory created"
+        );
+        // Two connections at once: both opened by the pool, both configured.
+        let mut a = store.pool.get().unwrap();
+        let mut b = store.pool.get().unwrap();
+        for conn in [&mut *a, &mut *b] {
+            assert_eq!(
+                pragma(conn, "busy_timeout"),
+                crate::BUSY_TIMEOUT_MS.to_string()
+            );
+            assert_eq!(pragma(conn, "foreign_keys"), "1");
+            assert_eq!(pragma(conn, "journal_mode"), "wal");
+            assert_eq!(pragma(conn, "synchronous"), "1", "NORMAL");
+        }
+    }
+
+    #[test]
+    fn memory_database_is_one_connection_so_one_database() {
+        let store = SqliteStore::open("sqlite::memory:", &options()).unwrap();
+        assert_eq!(store.pool.max_size(), 1);
+        assert!(store.capabilities().in_memory);
+        let c = nerve_core::Repos::companies(&store)
+            .create(&nerve_core::model::NewCompany {
+                name: "M".into(),
+                domain: None,
+            })
+            .unwrap();
+        // Another call (another checkout) sees the same database.
+        assert_eq!(
+            nerve_core::Repos::companies(&store).get(c.id).unwrap().name,
+            "M"
+        );
+        assert!(store.schema_status().unwrap().pending.is_empty());
+    }
+}

@@ -35,6 +35,7 @@ nerve_conformance::conformance! {
     schema: [
         status_lists_every_embedded_migration,
         pending_migrations_are_refused_unless_applied,
+        concurrent_migrations_apply_once,
         newer_database_is_refused,
         timestamps_are_utc_microseconds,
         column_types_match_the_phase_7_plan,

@@ -214,3 +214,39 @@ pub fn store_is_send_sync_and_boxable(ctx: &Ctx) -> CaseResult {
     assert_eq!(shared.backend(), ctx.backend);
     Ok(())
 }
+
+pub fn concurrent_migrations_apply_once(ctx: &Ctx) -> CaseResult {
+    let empty = ctx.empty_database()?;
+    let names = folder_names(ctx.backend);
+    let results: Vec<nerve::Result<Vec<String>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| nerve::migrate(&empty.url)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::Migration {
+                        reason: "panicked".into(),
+                    })
+                })
+            })
+            .collect()
+    });
+    let mut runs_that_applied = 0;
+    for result in results {
+        let applied = result?;
+        if !applied.is_empty() {
+            assert_eq!(applied, names);
+            runs_that_applied += 1;
+        }
+    }
+    assert_eq!(
+        runs_that_applied, 1,
+        "exactly one run applies, the others find nothing pending"
+    );
+    let status = nerve::schema_status(&empty.url)?;
+    assert!(status.pending.is_empty());
+    assert_eq!(status.applied.len(), names.len());
+    Ok(())
+}
