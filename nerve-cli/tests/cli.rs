@@ -32,7 +32,15 @@ fn assert_one_line_error(out: &Output, expect: &str) {
         stderr.contains(expect),
         "{stderr:?} should mention {expect:?}"
     );
-    for bad in ["panicked", "backtrace", "RUST_BACKTRACE", "secret"] {
+    for bad in [
+        "panicked",
+        "backtrace",
+        "RUST_BACKTRACE",
+        "secret",
+        "sec?ret",
+        "sec#ret",
+        "%zz",
+    ] {
         assert!(!stderr.contains(bad), "{stderr}");
     }
     assert!(out.stdout.is_empty());
@@ -110,6 +118,23 @@ fn bad_urls_unreachable_servers_and_unwritable_paths_fail_in_one_line() {
         (
             "postgres://admin:secret@127.0.0.1:1/nerve",
             "cannot connect to postgres://admin:***@127.0.0.1:1/nerve",
+        ),
+        // Passwords libpq reads past '?' and '#', and one it quotes back as malformed.
+        (
+            "postgres://admin:sec?ret@127.0.0.1:1/nerve",
+            "cannot connect to postgres://admin:***@",
+        ),
+        (
+            "postgres://admin:sec#ret@127.0.0.1:1/nerve",
+            "cannot connect to postgres://admin:***@",
+        ),
+        (
+            "postgres://admin:secret%zz@127.0.0.1:1/nerve",
+            "cannot connect to postgres://admin:***@",
+        ),
+        (
+            "postgres://127.0.0.1:1/nerve?password=secret",
+            "password=***",
         ),
         (
             "sqlite:///proc/nerve-cannot-exist/x.db",

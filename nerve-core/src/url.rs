@@ -1,4 +1,4 @@
-//! Database URLs: which backend a URL names, and redaction of the password for messages.
+//! Database URLs: which backend a URL names, and keeping passwords out of messages.
 
 use crate::store::Backend;
 
@@ -14,32 +14,88 @@ pub fn backend_of(url: &str) -> Option<Backend> {
     }
 }
 
-/// `url` with any password replaced by `***`, for errors and logs. Handles
-/// `scheme://user:password@host/...` and a `password=` query or keyword parameter.
+/// Where the password of `scheme://user:password@host...` lies, read the way libpq reads it:
+/// the user part ends at the first `@` unless a `/` comes first.
+fn password_span(url: &str) -> Option<(usize, usize)> {
+    let start = url.find("://")? + 3;
+    let rest = &url[start..];
+    let end = rest.find(['@', '/'])?;
+    if rest.as_bytes()[end] != b'@' {
+        return None;
+    }
+    let colon = rest[..end].find(':')?;
+    Some((start + colon + 1, start + end))
+}
+
+/// The `password=` parameter's value span, in a query string or a keyword/value string.
+fn parameter_span(url: &str) -> Option<(usize, usize)> {
+    let pos = url.to_ascii_lowercase().find("password=")?;
+    let start = pos + "password=".len();
+    let end = url[start..]
+        .find(['&', ' ', '#'])
+        .map_or(url.len(), |i| start + i);
+    Some((start, end))
+}
+
+/// `url` with any password replaced by `***`, for errors and logs.
 pub fn redact(url: &str) -> String {
     let mut out = url.to_string();
-    if let Some(scheme_end) = out.find("://") {
-        let rest_start = scheme_end + 3;
-        let authority_end = out[rest_start..]
-            .find(['/', '?', '#'])
-            .map_or(out.len(), |i| rest_start + i);
-        if let Some(at) = out[rest_start..authority_end].rfind('@') {
-            let userinfo = &out[rest_start..rest_start + at];
-            if let Some(colon) = userinfo.find(':') {
-                out.replace_range(rest_start + colon + 1..rest_start + at, "***");
+    // The parameter lies after the user part, so replace it first.
+    if let Some((s, e)) = parameter_span(&out) {
+        out.replace_range(s..e, "***");
+    }
+    if let Some((s, e)) = password_span(&out) {
+        out.replace_range(s..e, "***");
+    }
+    out
+}
+
+/// The passwords `url` carries, as written and percent-decoded, for [`scrub`].
+pub fn secrets_of(url: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (s, e) in [password_span(url), parameter_span(url)]
+        .into_iter()
+        .flatten()
+    {
+        let raw = &url[s..e];
+        if !raw.is_empty() {
+            out.push(raw.to_string());
+            let decoded = percent_decode(raw);
+            if decoded != raw {
+                out.push(decoded);
             }
         }
     }
-    // password=... in a query string or a libpq keyword/value string.
-    let lower = out.to_ascii_lowercase();
-    if let Some(pos) = lower.find("password=") {
-        let start = pos + "password=".len();
-        let end = out[start..]
-            .find(['&', ' ', '#'])
-            .map_or(out.len(), |i| start + i);
-        out.replace_range(start..end, "***");
+    out
+}
+
+/// `message` (from a driver or library, which may quote what it was given) with every one of
+/// `secrets` and the URL's own form replaced by `***`.
+pub fn scrub(message: &str, secrets: &[String]) -> String {
+    let mut out = message.to_string();
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        out = out.replace(s.as_str(), "***");
     }
     out
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -47,7 +103,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redacts_passwords_everywhere() {
+    fn redacts_passwords_the_way_libpq_reads_them() {
         assert_eq!(
             redact("postgres://u:s3cr3t@h:5432/db"),
             "postgres://u:***@h:5432/db"
@@ -57,12 +113,29 @@ mod tests {
             "postgresql://u:***@h/db?x=1"
         );
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("postgres://u:pa?ss@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u:pa#ss@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u:s3cr%zz@h/db"), "postgres://u:***@h/db");
         assert_eq!(
             redact("postgres://h/db?password=abc&sslmode=x"),
             "postgres://h/db?password=***&sslmode=x"
         );
+        assert_eq!(
+            redact("postgres://u:x@h/db?PASSWORD=y"),
+            "postgres://u:***@h/db?PASSWORD=***"
+        );
         assert_eq!(redact("sqlite://data/a:b@c.db"), "sqlite://data/a:b@c.db");
-        assert!(!redact("postgres://u:a@b@h/db").contains("a@b"));
+    }
+
+    #[test]
+    fn scrubs_raw_and_decoded_passwords_from_messages() {
+        let secrets = secrets_of("postgres://u:p%40ss@h/db?password=zz%zz");
+        assert_eq!(secrets, vec!["p%40ss", "p@ss", "zz%zz"]);
+        assert_eq!(
+            scrub("bad token \"p@ss\" and \"zz%zz\" in p%40ss", &secrets),
+            "bad token \"***\" and \"***\" in ***"
+        );
+        assert!(secrets_of("postgres://u@h/db").is_empty());
     }
 
     #[test]

@@ -74,6 +74,12 @@ pub fn validate_email(field: Field, value: &str) -> Result<String> {
         return Err(field.invalid("must not contain white space or control characters"));
     }
     let lower = value.to_lowercase();
+    // Lower-casing can lengthen a string (U+0130 becomes two characters): check again.
+    if lower.chars().count() > EMAIL_MAX {
+        return Err(field.invalid(format!(
+            "is longer than {EMAIL_MAX} characters once lower-cased"
+        )));
+    }
     let (local, domain) = match lower.split_once('@') {
         Some((l, d)) if !d.contains('@') => (l, d),
         _ => return Err(field.invalid("must contain exactly one '@'")),
@@ -233,6 +239,17 @@ mod tests {
         assert!(validate_email(F, &long_local).is_err());
         let long = format!("a@{}.com", "b".repeat(60).repeat(5));
         assert!(validate_email(F, &long).is_err());
+        // 32 dotted capital I (2 characters each once lower-cased) and a 221-character domain.
+        let domain = format!(
+            "{}.{}.{}.{}.com",
+            "d".repeat(54),
+            "d".repeat(54),
+            "d".repeat(54),
+            "d".repeat(52)
+        );
+        let growing = format!("{}@{domain}", "\u{130}".repeat(32));
+        assert!(growing.chars().count() <= EMAIL_MAX);
+        assert!(reason(validate_email(F, &growing).unwrap_err()).contains("once lower-cased"));
     }
 
     #[test]

@@ -104,13 +104,6 @@ impl Op {
     }
 }
 
-/// A connection could not be had from the pool in time.
-pub fn pool_error(e: r2d2::Error) -> Error {
-    Error::Connection {
-        reason: format!("no database connection available: {e}"),
-    }
-}
-
 /// The error type of the closures drivers run inside Diesel transactions: either a classified
 /// NERVE error from the work itself, or a Diesel error from BEGIN, COMMIT or ROLLBACK.
 #[derive(Debug)]

@@ -23,35 +23,60 @@ pub use nerve_core;
 pub use r2d2;
 
 use chrono::{DateTime, Utc};
-use nerve_core::{Clock, PasswordHasher, Result, StoreOptions};
+use nerve_core::{Clock, Error, PasswordHasher, Result, StoreOptions};
 use std::sync::Arc;
 
-/// What every domain call needs besides a connection: the clock and the password hasher.
+/// What every domain call needs besides a connection: the clock, the password hasher, and
+/// the URL's secrets to keep out of messages.
 #[derive(Debug)]
 pub struct Env {
     /// The store's clock.
     pub clock: Arc<dyn Clock>,
     /// Hashes new passwords with the store's parameters.
     pub passwords: PasswordHasher,
+    secrets: Vec<String>,
 }
 
 impl Env {
-    /// The environment described by `options`; fails when the password parameters are invalid.
-    pub fn new(options: &StoreOptions) -> Result<Self> {
+    /// The environment described by `options` for the database at `url`; fails with
+    /// [`Error::Validation`] when the password parameters or the connect timeout are invalid.
+    pub fn new(url: &str, options: &StoreOptions) -> Result<Self> {
+        if options.connect_timeout.is_zero() {
+            return Err(Error::Validation {
+                table: "-",
+                field: "connect_timeout",
+                reason: "must be greater than zero".into(),
+            });
+        }
         Ok(Env {
             clock: options.clock.clone(),
             passwords: PasswordHasher::new(options.password)?,
+            secrets: nerve_core::url::secrets_of(url),
         })
     }
 
-    /// The current instant from the store's clock (UTC, microseconds).
+    /// The current instant from the store's clock, truncated to microseconds whatever the
+    /// clock returns, so both backends store the same value.
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        nerve_core::clock::truncate_micros(self.clock.now())
+    }
+
+    /// `message` with the URL's password removed.
+    pub fn scrub(&self, message: &str) -> String {
+        nerve_core::url::scrub(message, &self.secrets)
+    }
+
+    /// A connection could not be had from the pool in time.
+    pub fn pool_error(&self, e: r2d2::Error) -> Error {
+        Error::Connection {
+            reason: self.scrub(&format!("no database connection available: {e}")),
+        }
     }
 }
 
 /// An r2d2 pool builder with the settings both drivers use: at most `max` connections, none
-/// opened before they are needed, waiting at most `timeout` for one.
+/// opened before they are needed, waiting at most `timeout` (greater than zero, see
+/// [`Env::new`]) for one.
 pub fn pool_builder<M: r2d2::ManageConnection>(
     max: u32,
     timeout: std::time::Duration,

@@ -171,7 +171,7 @@ macro_rules! define_scope {
             ) -> $crate::nerve_core::Result<T> {
                 match &self.source {
                     Source::Pool(pool) => {
-                        let mut conn = pool.get().map_err($crate::errors::pool_error)?;
+                        let mut conn = pool.get().map_err(|e| self.env.pool_error(e))?;
                         f(&mut conn)
                     }
                     Source::Tx(cell) => {
@@ -193,7 +193,7 @@ macro_rules! define_scope {
                 let run = |conn: &mut $conn| f(conn).map_err($crate::TxError::Nerve);
                 match &self.source {
                     Source::Pool(pool) => {
-                        let mut conn = pool.get().map_err($crate::errors::pool_error)?;
+                        let mut conn = pool.get().map_err(|e| self.env.pool_error(e))?;
                         (&mut *conn).$write_tx(run)
                     }
                     Source::Tx(cell) => {
@@ -212,7 +212,7 @@ macro_rules! define_scope {
             ) -> $crate::nerve_core::Result<()> {
                 #[allow(unused_imports)]
                 use $crate::diesel::Connection as _;
-                let mut conn = pool.get().map_err($crate::errors::pool_error)?;
+                let mut conn = pool.get().map_err(|e| env.pool_error(e))?;
                 (&mut *conn)
                     .$write_tx(|conn: &mut $conn| {
                         let scope = Scope {
@@ -535,6 +535,18 @@ macro_rules! user_store {
                     .ok_or_else(|| Error::not_found("companies", format!("id={company_id}")))
             }
 
+            /// True while the company `$cid` is live: users of a soft-deleted company are hidden
+            /// and untouchable, exactly like the company.
+            macro_rules! company_is_live {
+                ($cid:expr) => {
+                    $crate::diesel::dsl::exists(
+                        companies::table
+                            .filter(companies::id.eq($cid))
+                            .filter(companies::deleted_at.is_null()),
+                    )
+                };
+            }
+
             /// Updates the live user `(company_id, id)` with `set` and returns the new row.
             macro_rules! update_live {
                 ($conn:expr, $company_id:expr, $id:expr, $op:expr, $set:expr) => {
@@ -542,7 +554,8 @@ macro_rules! user_store {
                         users::table
                             .filter(users::company_id.eq($company_id))
                             .filter(users::id.eq($id))
-                            .filter(users::deleted_at.is_null()),
+                            .filter(users::deleted_at.is_null())
+                            .filter(company_is_live!($company_id)),
                     )
                     .set($set)
                     .returning(Row::as_returning())
@@ -561,6 +574,7 @@ macro_rules! user_store {
                             .filter(users::company_id.eq(company_id))
                             .filter(users::id.eq(id))
                             .filter(users::deleted_at.is_null())
+                            .filter(company_is_live!(company_id))
                             .select(users::password_hash)
                             .first::<String>(conn)
                             .optional()
@@ -609,6 +623,7 @@ macro_rules! user_store {
                             .filter(users::company_id.eq(company_id))
                             .filter(users::id.eq(id))
                             .filter(users::deleted_at.is_null())
+                            .filter(company_is_live!(company_id))
                             .select(Row::as_select())
                             .first(conn)
                             .optional()
@@ -625,6 +640,7 @@ macro_rules! user_store {
                             .filter(users::company_id.eq(company_id))
                             .filter(users::email.eq(&email))
                             .filter(users::deleted_at.is_null())
+                            .filter(company_is_live!(company_id))
                             .select(Row::as_select())
                             .first(conn)
                             .optional()
@@ -644,6 +660,7 @@ macro_rules! user_store {
                     self.read(|conn| {
                         let q = users::table
                             .filter(users::company_id.eq(company_id))
+                            .filter(company_is_live!(company_id))
                             .filter(users::id.gt(page.after_id()))
                             .order(users::id.asc())
                             .limit(i64::from(page.limit))
@@ -770,6 +787,7 @@ macro_rules! user_store {
                 fn restore(&self, company_id: i64, id: i64) -> Result<User> {
                     let now = self.env().now();
                     self.write(TABLE, |conn| {
+                        live_company(conn, company_id)?;
                         $crate::diesel::update(
                             users::table
                                 .filter(users::company_id.eq(company_id))

@@ -39,21 +39,25 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
-/// One connection to `url`; the error names the URL without its password.
+/// One connection to `url`; the error names the URL without its password, and libpq's
+/// message (which may quote what it was given) is scrubbed of it.
 pub(crate) fn establish(url: &str) -> Result<Conn> {
-    PgConnection::establish(url).map_err(|e| Error::Connection {
-        reason: format!(
-            "cannot connect to {}: {}",
-            redact(url),
-            redact(e.to_string().trim())
-        ),
+    PgConnection::establish(url).map_err(|e| {
+        let secrets = nerve_core::url::secrets_of(url);
+        Error::Connection {
+            reason: format!(
+                "cannot connect to {}: {}",
+                redact(url),
+                nerve_core::url::scrub(e.to_string().trim(), &secrets)
+            ),
+        }
     })
 }
 
 impl PgStore {
     /// See [`crate::open`].
     pub fn open(url: &str, options: &StoreOptions) -> Result<Self> {
-        let env = Arc::new(Env::new(options)?);
+        let env = Arc::new(Env::new(url, options)?);
         // Migrate or check on a connection of its own, before the pool exists: pooled
         // connections then never hold statements prepared against an older schema.
         let mut conn = establish(url)?;
@@ -61,7 +65,7 @@ impl PgStore {
         drop(conn);
         let pool = nerve_diesel::pool_builder(options.max_connections, options.connect_timeout)
             .build(ConnectionManager::<PgConnection>::new(url))
-            .map_err(nerve_diesel::errors::pool_error)?;
+            .map_err(|e| env.pool_error(e))?;
         Ok(PgStore {
             scope: Scope::pooled(pool.clone(), env.clone()),
             pool,
@@ -88,7 +92,7 @@ impl Store for PgStore {
     }
 
     fn schema_status(&self) -> Result<SchemaStatus> {
-        let mut conn = self.pool.get().map_err(nerve_diesel::errors::pool_error)?;
+        let mut conn = self.pool.get().map_err(|e| self.env.pool_error(e))?;
         schema_status(&mut conn)
     }
 }
@@ -129,6 +133,11 @@ pub(crate) fn schema_status(conn: &mut Conn) -> Result<SchemaStatus> {
 /// per-migration transactions become savepoints in it); refuses a database newer than this
 /// binary.
 pub(crate) fn migrate(conn: &mut Conn) -> Result<Vec<String>> {
+    // Nothing to do needs no lock and no CREATE right.
+    let status = schema_status(conn)?;
+    if status.pending.is_empty() {
+        return status.require_current().map(|()| Vec::new());
+    }
     conn.transaction(|c| {
         diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
             "pg_advisory_xact_lock({}) IS NULL",

@@ -73,7 +73,30 @@ impl Target {
 
 fn configure(conn: &mut SqliteConnection) -> QueryResult<()> {
     conn.batch_execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"))?;
-    PRAGMAS.iter().try_for_each(|p| conn.batch_execute(p))
+    let started = std::time::Instant::now();
+    for pragma in PRAGMAS {
+        loop {
+            match conn.batch_execute(pragma) {
+                Ok(()) => break,
+                // Switching a new file to WAL needs an exclusive lock, and SQLite reports
+                // SQLITE_BUSY at once (without its busy handler) while another connection holds
+                // the file: wait for it, as the busy timeout promises. Diesel reports SQLITE_BUSY
+                // only as text; this internal retry is the one place that reads it.
+                Err(e)
+                    if is_busy(&e)
+                        && started.elapsed().as_millis() < u128::from(BUSY_TIMEOUT_MS) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_busy(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(_, info) if info.message().contains("database is locked"))
 }
 
 /// One configured connection to `target`, its directory created first.
@@ -87,6 +110,47 @@ pub(crate) fn establish(target: &Target) -> Result<SqliteConnection> {
         reason: format!("cannot configure the SQLite database {database}: {e}"),
     })?;
     Ok(conn)
+}
+
+/// A read-only connection to an existing database file, with only the busy timeout set:
+/// nothing about the file changes (no journal-mode switch, no `-wal` file created).
+pub(crate) fn establish_read_only(target: &Target) -> Result<SqliteConnection> {
+    let Target::File(path) = target else {
+        return Err(memory_unsupported());
+    };
+    if !path.exists() {
+        return Err(Error::Connection {
+            reason: format!(
+                "there is no SQLite database at {} (`nerve migrate` creates it)",
+                path.display()
+            ),
+        });
+    }
+    let database = target.database()?;
+    let uri = format!(
+        "file:{}?mode=ro",
+        database
+            .replace('%', "%25")
+            .replace('#', "%23")
+            .replace('?', "%3f")
+    );
+    let mut conn = SqliteConnection::establish(&uri).map_err(|e| Error::Connection {
+        reason: format!("cannot open the SQLite database {database}: {e}"),
+    })?;
+    conn.batch_execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"))
+        .map_err(|e| Error::Connection {
+            reason: format!("cannot configure the SQLite database {database}: {e}"),
+        })?;
+    Ok(conn)
+}
+
+/// Why a separate operation on `sqlite::memory:` is refused.
+pub(crate) fn memory_unsupported() -> Error {
+    Error::Unsupported {
+        what: "this operation on sqlite::memory:: a memory database exists only inside the \
+               store that opened it (nerve::connect applies its migrations)"
+            .into(),
+    }
 }
 
 /// Applies the busy timeout and [`PRAGMAS`] to every connection the pool opens.

@@ -33,24 +33,19 @@ pub fn open(url: &str, options: &StoreOptions) -> Result<SqliteStore> {
 /// Applies the pending migrations to the database at `url` (creating it when missing) in one
 /// `BEGIN IMMEDIATE` transaction, so concurrent runs serialize and a failed run keeps nothing.
 /// Returns the names of the migrations applied, oldest first (empty when none was pending).
+/// `sqlite::memory:` is refused ([`nerve_core::Error::Unsupported`]): such a database would
+/// vanish with this call's connection.
 pub fn migrate(url: &str) -> Result<Vec<String>> {
-    let mut conn = connection::establish(&parse_url(url)?)?;
-    store::migrate(&mut conn)
+    let target = parse_url(url)?;
+    if target == Target::Memory {
+        return Err(connection::memory_unsupported());
+    }
+    store::migrate(&mut connection::establish(&target)?)
 }
 
-/// The schema status of the database at `url`, without changing anything: a file that does
-/// not exist is an [`nerve_core::Error::Connection`], not created.
+/// The schema status of the database at `url`, read through a read-only connection: nothing
+/// changes, and a file that does not exist is an [`nerve_core::Error::Connection`], not
+/// created. `sqlite::memory:` is refused ([`nerve_core::Error::Unsupported`]).
 pub fn schema_status(url: &str) -> Result<SchemaStatus> {
-    let target = parse_url(url)?;
-    if let Target::File(path) = &target {
-        if !path.exists() {
-            return Err(nerve_core::Error::Connection {
-                reason: format!(
-                    "there is no SQLite database at {} (`nerve migrate` creates it)",
-                    path.display()
-                ),
-            });
-        }
-    }
-    store::schema_status(&mut connection::establish(&target)?)
+    store::schema_status(&mut connection::establish_read_only(&parse_url(url)?)?)
 }

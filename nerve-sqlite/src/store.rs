@@ -6,7 +6,9 @@ use crate::schema::{__diesel_schema_migrations as applied, sql_types};
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use nerve_core::model::Role;
-use nerve_core::{Backend, Capabilities, Error, Repos, Result, SchemaStatus, Store, StoreOptions};
+use nerve_core::{
+    Backend, Capabilities, Error, MigrationPolicy, Repos, Result, SchemaStatus, Store, StoreOptions,
+};
 use nerve_diesel::{migrations, Env, Op, TxError};
 use std::sync::Arc;
 
@@ -41,25 +43,34 @@ impl SqliteStore {
     /// See [`crate::open`].
     pub fn open(url: &str, options: &StoreOptions) -> Result<Self> {
         let target = connection::parse_url(url)?;
-        let env = Arc::new(Env::new(options)?);
-        if let Target::File(_) = target {
+        let env = Arc::new(Env::new(url, options)?);
+        let memory = target == Target::Memory;
+        if !memory {
             // Open one connection first: a bad path fails now, with SQLite's reason, instead of
             // after the pool's checkout timeout.
             drop(connection::establish(&target)?);
         }
-        // An in-memory database exists once per connection: keep exactly one.
-        let max = if target == Target::Memory {
-            1
-        } else {
-            options.max_connections
-        };
-        let pool = nerve_diesel::pool_builder(max, options.connect_timeout)
+        let mut builder = nerve_diesel::pool_builder(
+            if memory { 1 } else { options.max_connections },
+            options.connect_timeout,
+        );
+        if memory {
+            // An in-memory database lives as long as its one connection: never let the pool
+            // close it for being idle or old.
+            builder = builder.idle_timeout(None).max_lifetime(None);
+        }
+        let pool = builder
             .connection_customizer(Box::new(Pragmas))
             .build(connection::manager(&target)?)
-            .map_err(nerve_diesel::errors::pool_error)?;
+            .map_err(|e| env.pool_error(e))?;
+        // A memory database is always new: it gets the schema whatever the policy says.
+        let policy = match options.migrations {
+            MigrationPolicy::Require if memory => MigrationPolicy::Apply,
+            other => other,
+        };
         {
-            let mut conn = pool.get().map_err(nerve_diesel::errors::pool_error)?;
-            migrations::apply_policy(&mut *conn, options.migrations, migrate, schema_status)?;
+            let mut conn = pool.get().map_err(|e| env.pool_error(e))?;
+            migrations::apply_policy(&mut *conn, policy, migrate, schema_status)?;
         }
         Ok(SqliteStore {
             scope: Scope::pooled(pool.clone(), env.clone()),
@@ -86,7 +97,7 @@ impl Store for SqliteStore {
     }
 
     fn schema_status(&self) -> Result<SchemaStatus> {
-        let mut conn = self.pool.get().map_err(nerve_diesel::errors::pool_error)?;
+        let mut conn = self.pool.get().map_err(|e| self.env.pool_error(e))?;
         schema_status(&mut conn)
     }
 }
@@ -122,6 +133,11 @@ pub(crate) fn schema_status(conn: &mut Conn) -> Result<SchemaStatus> {
 /// Applies pending migrations in one `BEGIN IMMEDIATE` transaction (Diesel's per-migration
 /// transactions become savepoints in it); refuses a database newer than this binary.
 pub(crate) fn migrate(conn: &mut Conn) -> Result<Vec<String>> {
+    // Nothing to do needs no write lock (and works on a read-only file).
+    let status = schema_status(conn)?;
+    if status.pending.is_empty() {
+        return status.require_current().map(|()| Vec::new());
+    }
     conn.immediate_transaction(|c| {
         let status = schema_status(c)?;
         if !status.unknown.is_empty() {

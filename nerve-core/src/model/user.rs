@@ -16,8 +16,8 @@ value_set! {
     }
 }
 
-/// A user account. The password hash is never part of it: it stays in the database and is
-/// only compared there by the store.
+/// A user account. The password hash is never part of it: the store reads it only to verify
+/// a password, and never returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// Identity, assigned by the database.

@@ -21,7 +21,8 @@ pub trait CompanyStore {
     /// [`Error::NotFound`](crate::Error::NotFound).
     fn find_by_domain(&self, domain: &str) -> Result<Company>;
 
-    /// One page of companies, ascending by id.
+    /// One page of companies, ascending by id. [`Error::Validation`](crate::Error::Validation)
+    /// on `companies.limit` for a page limit outside 1 to 1000.
     fn list(&self, page: Page, deleted: Deleted) -> Result<Vec<Company>>;
 
     /// Applies `changes` to the live company `id` and sets `updated_at`; returns the new row.
@@ -29,8 +30,9 @@ pub trait CompanyStore {
     /// and [`Error::NotFound`](crate::Error::NotFound).
     fn update(&self, id: i64, changes: &CompanyUpdate) -> Result<Company>;
 
-    /// Soft-deletes the live company `id` (sets `deleted_at`, clears `is_active`). Its users
-    /// are kept as they are. [`Error::NotFound`](crate::Error::NotFound) when there is no live
+    /// Soft-deletes the live company `id` (sets `deleted_at`, clears `is_active`). Its users'
+    /// rows are kept as they are, but while the company is deleted they are hidden and cannot
+    /// be changed (see [`UserStore`](crate::UserStore)); restoring the company brings them back. [`Error::NotFound`](crate::Error::NotFound) when there is no live
     /// company `id`.
     fn soft_delete(&self, id: i64) -> Result<()>;
 

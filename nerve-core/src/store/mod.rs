@@ -45,10 +45,14 @@ pub trait Store: Repos + Send + Sync + fmt::Debug {
     /// nothing half-written even when `f` goes on. On SQLite the transaction takes the write
     /// lock at its start (`BEGIN IMMEDIATE`), so it never fails half-way with "database is
     /// locked". Calls made through the store itself (not the handle) inside `f` run on another
-    /// connection, outside the transaction.
+    /// connection, outside the transaction: on a `sqlite::memory:` store (one connection) they
+    /// wait `connect_timeout` and fail with [`Error::Connection`]; on a SQLite file their writes
+    /// wait the busy timeout for this transaction's lock and fail. Use the handle.
     fn atomic(&self, f: &mut dyn FnMut(&dyn Repos) -> Result<()>) -> Result<()>;
 
     /// The migrations applied to this database and those pending or unknown to this binary.
+    /// Errors: [`Error::Connection`] when no connection can be had, [`Error::Backend`] when the
+    /// migration record cannot be read.
     fn schema_status(&self) -> Result<SchemaStatus>;
 }
 
@@ -120,7 +124,8 @@ pub struct Capabilities {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MigrationPolicy {
     /// Refuse a database with pending migrations ([`Error::PendingMigrations`]) or with
-    /// migrations this binary does not know ([`Error::SchemaTooNew`]). The default.
+    /// migrations this binary does not know ([`Error::SchemaTooNew`]). The default. A
+    /// `sqlite::memory:` database, always new, is migrated instead.
     #[default]
     Require,
     /// Apply pending migrations first (under a lock, all in one transaction); still refuse a
@@ -142,7 +147,8 @@ pub struct StoreOptions {
     pub migrations: MigrationPolicy,
     /// Most connections in the pool (ignored for `sqlite::memory:`, which has one).
     pub max_connections: u32,
-    /// How long a call waits for a pooled connection (and for a new one to open).
+    /// How long a call waits for a pooled connection (and for a new one to open); must be
+    /// greater than zero ([`Error::Validation`] on `connect_timeout` otherwise).
     pub connect_timeout: std::time::Duration,
 }
 

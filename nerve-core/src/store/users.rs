@@ -2,8 +2,9 @@ use crate::error::Result;
 use crate::model::{Deleted, NewUser, Page, User, UserUpdate};
 use chrono::{DateTime, Utc};
 
-/// Users, always within one company: a user of another company is
-/// [`Error::NotFound`](crate::Error::NotFound), exactly like an absent one.
+/// Users, always within one company: a user of another company, or of a soft-deleted
+/// company, is [`Error::NotFound`](crate::Error::NotFound) on `users`, exactly like an absent
+/// one (and a list is empty).
 ///
 /// E-mail addresses are normalized in Rust (see [`crate::validate::validate_email`]) and unique
 /// among live users of all companies. Passwords are stored only as argon2id hashes made with
@@ -18,28 +19,39 @@ pub trait UserStore {
     /// [`Error::Conflict`](crate::Error::Conflict) on `users.email` when a live user has it.
     fn create(&self, company_id: i64, new: &NewUser) -> Result<User>;
 
-    /// The live user `id` of company `company_id`.
+    /// The live user `id` of company `company_id`, or
+    /// [`Error::NotFound`](crate::Error::NotFound) on `users`.
     fn get(&self, company_id: i64, id: i64) -> Result<User>;
 
-    /// The live user of company `company_id` with this e-mail (normalized before comparing).
+    /// The live user of company `company_id` with this e-mail (normalized before comparing),
+    /// or [`Error::NotFound`](crate::Error::NotFound) on `users`;
+    /// [`Error::Validation`](crate::Error::Validation) on `users.email` for an invalid address.
     fn find_by_email(&self, company_id: i64, email: &str) -> Result<User>;
 
-    /// One page of the company's users, ascending by id.
+    /// One page of the company's users, ascending by id; empty for an unknown or soft-deleted
+    /// company. [`Error::Validation`](crate::Error::Validation) on `users.limit` for a page
+    /// limit outside 1 to 1000.
     fn list(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<User>>;
 
-    /// Applies `changes` to the live user and sets `updated_at`; returns the new row. Errors
-    /// as for [`UserStore::create`].
+    /// Applies `changes` to the live user and sets `updated_at`; returns the new row.
+    /// Errors: [`Error::Validation`](crate::Error::Validation) on `users.email` or
+    /// `users.full_name`; [`Error::Conflict`](crate::Error::Conflict) on `users.email` when a
+    /// live user has the new address; [`Error::NotFound`](crate::Error::NotFound) on `users`.
+    /// A rejected update writes nothing.
     fn update(&self, company_id: i64, id: i64, changes: &UserUpdate) -> Result<User>;
 
     /// Replaces the live user's password hash and sets `password_changed_at`.
     fn set_password(&self, company_id: i64, id: i64, password: &str) -> Result<()>;
 
     /// `true` when `password` is the live user's password. Does not consider locks (see
-    /// [`User::is_locked_at`]) and records nothing.
+    /// [`User::is_locked_at`]) and records nothing. [`Error::Backend`](crate::Error::Backend)
+    /// when the stored hash cannot be parsed (never a match).
     fn verify_password(&self, company_id: i64, id: i64, password: &str) -> Result<bool>;
 
     /// Locks the live user from now until `until` (`None`: until unlocked) and returns the new
     /// row. Locking a locked user replaces the lock's end.
+    /// An `until` at or before now records a lock that is already over
+    /// ([`User::is_locked_at`] is `false`).
     fn lock(&self, company_id: i64, id: i64, until: Option<DateTime<Utc>>) -> Result<User>;
 
     /// Removes any lock from the live user and returns the new row; unlocking an unlocked
@@ -52,7 +64,7 @@ pub trait UserStore {
 
     /// Makes the user live again and returns it; a live user is returned unchanged.
     /// [`Error::Conflict`](crate::Error::Conflict) on `users.email` when a live user took the
-    /// e-mail meanwhile; [`Error::NotFound`](crate::Error::NotFound) when no such row exists in
-    /// the company.
+    /// e-mail meanwhile; [`Error::NotFound`](crate::Error::NotFound) on `companies` when the
+    /// company is absent or soft-deleted, on `users` when no such row exists in the company.
     fn restore(&self, company_id: i64, id: i64) -> Result<User>;
 }

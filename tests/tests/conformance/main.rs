@@ -24,6 +24,8 @@ nerve_conformance::conformance! {
         set_password_replaces_the_hash,
         lock_until_and_indefinitely_then_unlock,
         list_pages_by_id_within_the_company,
+        users_of_a_soft_deleted_company_are_hidden,
+        remaining_error_paths,
     ],
     transactions: [
         atomic_commits_every_call_together,
@@ -38,6 +40,7 @@ nerve_conformance::conformance! {
         concurrent_migrations_apply_once,
         newer_database_is_refused,
         timestamps_are_utc_microseconds,
+        stores_truncate_a_clock_with_nanoseconds,
         column_types_match_the_phase_7_plan,
         store_is_send_sync_and_boxable,
     ],

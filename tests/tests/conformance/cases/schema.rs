@@ -199,7 +199,11 @@ pub fn column_types_match_the_phase_7_plan(ctx: &Ctx) -> CaseResult {
          VALUES ({}, 'x@example.com', 'h', 'superuser', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')",
         c.id
     ));
-    assert!(bad.is_err(), "a role outside the set was stored");
+    let message = bad
+        .err()
+        .ok_or("a role outside the set was stored")?
+        .to_string();
+    assert!(message.contains("role"), "refused for its role: {message}");
     Ok(())
 }
 
@@ -248,5 +252,35 @@ pub fn concurrent_migrations_apply_once(ctx: &Ctx) -> CaseResult {
     let status = nerve::schema_status(&empty.url)?;
     assert!(status.pending.is_empty());
     assert_eq!(status.applied.len(), names.len());
+    Ok(())
+}
+
+/// A clock that does not truncate: the stores must.
+#[derive(Debug)]
+struct NanosecondClock(DateTime<Utc>);
+
+impl nerve::Clock for NanosecondClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+pub fn stores_truncate_a_clock_with_nanoseconds(ctx: &Ctx) -> CaseResult {
+    let t = DateTime::parse_from_rfc3339("2026-05-06T07:08:09.123456789Z")?.with_timezone(&Utc);
+    let mut options = test_options(ctx.clock.clone(), MigrationPolicy::Require);
+    options.clock = Arc::new(NanosecondClock(t));
+    let store = nerve::connect_with(ctx.url(), &options)?;
+    let c = company(&*store, "Precise", None)?;
+    assert_eq!(c.created_at.timestamp_subsec_nanos(), 123_456_000);
+    assert_eq!(store.companies().get(c.id)?.created_at, c.created_at);
+    let mut zero = test_options(ctx.clock.clone(), MigrationPolicy::Require);
+    zero.connect_timeout = std::time::Duration::ZERO;
+    assert_err!(
+        nerve::connect_with(ctx.url(), &zero),
+        Error::Validation {
+            field: "connect_timeout",
+            ..
+        }
+    );
     Ok(())
 }

@@ -452,3 +452,133 @@ pub fn list_pages_by_id_within_the_company(ctx: &Ctx) -> CaseResult {
     );
     Ok(())
 }
+
+pub fn users_of_a_soft_deleted_company_are_hidden(ctx: &Ctx) -> CaseResult {
+    let c = company(&*ctx.store, "Closing", None)?;
+    let u = user(&*ctx.store, c.id, "alice@example.com")?;
+    let users = ctx.store.users();
+    ctx.store.companies().soft_delete(c.id)?;
+    assert_err!(
+        users.get(c.id, u.id),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.find_by_email(c.id, "alice@example.com"),
+        Error::NotFound { table: "users", .. }
+    );
+    assert!(users
+        .list(c.id, Page::first(10), Deleted::Include)?
+        .is_empty());
+    assert_err!(
+        users.update(
+            c.id,
+            u.id,
+            &UserUpdate {
+                role: Some(Role::Owner),
+                ..Default::default()
+            }
+        ),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.set_password(c.id, u.id, "another passphrase"),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.verify_password(c.id, u.id, "correct horse battery"),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.lock(c.id, u.id, None),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.unlock(c.id, u.id),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.soft_delete(c.id, u.id),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.restore(c.id, u.id),
+        Error::NotFound {
+            table: "companies",
+            ..
+        }
+    );
+    ctx.store.companies().restore(c.id)?;
+    assert_eq!(
+        users.get(c.id, u.id)?,
+        u,
+        "back, unchanged, with its company"
+    );
+    assert!(users.verify_password(c.id, u.id, "correct horse battery")?);
+    Ok(())
+}
+
+pub fn remaining_error_paths(ctx: &Ctx) -> CaseResult {
+    let c = company(&*ctx.store, "ACME", None)?;
+    let u = user(&*ctx.store, c.id, "alice@example.com")?;
+    let users = ctx.store.users();
+    assert_err!(
+        users.find_by_email(c.id, "not an address"),
+        Error::Validation {
+            table: "users",
+            field: "email",
+            ..
+        }
+    );
+    assert_err!(
+        users.get(c.id, 987_654),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.unlock(c.id, 987_654),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.lock(c.id, 987_654, None),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.restore(c.id, 987_654),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.soft_delete(c.id, 987_654),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.verify_password(c.id, 987_654, "whatever it is"),
+        Error::NotFound { table: "users", .. }
+    );
+    assert_err!(
+        users.update(
+            c.id,
+            u.id,
+            &UserUpdate {
+                full_name: Some(Some("bad\0name".into())),
+                ..Default::default()
+            }
+        ),
+        Error::Validation {
+            table: "users",
+            field: "full_name",
+            ..
+        }
+    );
+    assert!(users
+        .list(424_242, Page::first(10), Deleted::Include)?
+        .is_empty());
+    // A stored hash that is not a PHC string never matches: it is an error.
+    ctx.execute_raw(&format!(
+        "UPDATE users SET password_hash = 'garbage' WHERE id = {}",
+        u.id
+    ))?;
+    assert_err!(
+        users.verify_password(c.id, u.id, "correct horse battery"),
+        Error::Backend { table: "users", .. }
+    );
+    Ok(())
+}
