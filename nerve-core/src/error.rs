@@ -31,6 +31,44 @@ impl fmt::Display for Constraint {
     }
 }
 
+/// Why access was denied ([`Error::Denied`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Denial {
+    /// Unknown e-mail address or wrong password: deliberately not told apart.
+    BadCredentials,
+    /// The account is locked until the given instant (`None`: until an admin unlocks it).
+    Locked {
+        /// When the lock ends by itself.
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// No live session or API key matches the token or key given.
+    UnknownToken,
+    /// The session or API key has expired.
+    Expired,
+    /// The session or API key was revoked.
+    Revoked,
+    /// The API key lacks the scope the operation needs.
+    MissingScope {
+        /// The scope asked for.
+        scope: String,
+    },
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Denial::BadCredentials => f.write_str("unknown e-mail address or wrong password"),
+            Denial::Locked { until: Some(t) } => write!(f, "the account is locked until {t}"),
+            Denial::Locked { until: None } => f.write_str("the account is locked until unlocked"),
+            Denial::UnknownToken => f.write_str("unknown token or key"),
+            Denial::Expired => f.write_str("expired"),
+            Denial::Revoked => f.write_str("revoked"),
+            Denial::MissingScope { scope } => write!(f, "the key lacks the scope '{scope}'"),
+        }
+    }
+}
+
 /// A table column named in an error or a validation rule: `table.name`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Field {
@@ -103,6 +141,14 @@ pub enum Error {
         field: &'static str,
         /// Why the value was rejected.
         reason: String,
+    },
+
+    /// Credentials, a session token or an API key were refused. What the contract records
+    /// about the attempt (login attempts, security events) is recorded all the same.
+    #[error("access denied: {reason}")]
+    Denied {
+        /// Why.
+        reason: Denial,
     },
 
     /// The database could not be reached, opened, or a connection could not be had in time.

@@ -21,14 +21,16 @@ pub mod clock;
 pub mod error;
 pub mod model;
 pub mod password;
+pub mod secret;
 pub mod store;
 pub mod url;
 pub mod validate;
 
 pub use clock::{Clock, SystemClock, TestClock};
-pub use error::{Constraint, Error, Field, Result};
+pub use error::{Constraint, Denial, Error, Field, Result};
 pub use password::{PasswordHasher, PasswordParams};
 pub use store::{
-    AppliedMigration, Backend, Capabilities, CompanyStore, MigrationPolicy, Repos, SchemaStatus,
-    Store, StoreExt, StoreOptions, UserStore,
+    ApiKeyStore, AppliedMigration, AuditStore, AuthStore, Backend, Capabilities, CompanyStore,
+    LockoutPolicy, MigrationPolicy, Repos, SchemaStatus, SecurityEventStore, SessionStore, Store,
+    StoreExt, StoreOptions, UserStore,
 };

@@ -5,13 +5,14 @@
 //! function (Diesel's bounds differ per backend and the orphan rule keeps the contract's traits
 //! from being implemented on a shared generic type), so it lives here once as `macro_rules!`
 //! that each driver expands against its own `schema` module, connection and column types:
-//! [`define_scope!`], [`company_store!`], [`user_store!`]. Everything that needs no backend type
+//! [`define_scope!`], [`company_store!`], [`user_store!`], [`account_stores!`]. Everything that needs no backend type
 //! is plain code in [`errors`], [`migrations`] and [`Env`].
 #![deny(missing_docs)]
 
 pub mod errors;
 mod macros;
 pub mod migrations;
+mod stores;
 
 pub use errors::{Op, TxError};
 
@@ -21,9 +22,11 @@ pub use diesel;
 pub use nerve_core;
 /// r2d2, re-exported for the code the macros generate.
 pub use r2d2;
+/// serde_json, re-exported for the code the macros generate.
+pub use serde_json;
 
 use chrono::{DateTime, Utc};
-use nerve_core::{Clock, Error, PasswordHasher, Result, StoreOptions};
+use nerve_core::{Clock, Error, LockoutPolicy, PasswordHasher, Result, StoreOptions};
 use std::sync::Arc;
 
 /// What every domain call needs besides a connection: the clock, the password hasher, and
@@ -34,6 +37,10 @@ pub struct Env {
     pub clock: Arc<dyn Clock>,
     /// Hashes new passwords with the store's parameters.
     pub passwords: PasswordHasher,
+    /// When failed logins lock accounts.
+    pub lockout: LockoutPolicy,
+    /// How many recent passwords a new one must differ from.
+    pub password_history: u32,
     secrets: Vec<String>,
 }
 
@@ -51,6 +58,8 @@ impl Env {
         Ok(Env {
             clock: options.clock.clone(),
             passwords: PasswordHasher::new(options.password)?,
+            lockout: options.lockout,
+            password_history: options.password_history,
             secrets: nerve_core::url::secrets_of(url),
         })
     }

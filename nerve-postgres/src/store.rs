@@ -6,7 +6,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::ConnectionManager;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use nerve_core::model::Role;
+use nerve_core::model::{LoginFailure, Role, SecurityEventType, Severity};
 use nerve_core::url::redact;
 use nerve_core::{Backend, Capabilities, Error, Repos, Result, SchemaStatus, Store, StoreOptions};
 use nerve_diesel::{migrations, Env, Op, TxError};
@@ -20,8 +20,12 @@ nerve_diesel::define_scope!(
     store = PgStore
 );
 nerve_diesel::value_set_sql!(Role => sql_types::UserRole, diesel::pg::Pg);
+nerve_diesel::value_set_sql!(Severity => sql_types::Severity, diesel::pg::Pg);
+nerve_diesel::value_set_sql!(SecurityEventType => sql_types::SecurityEventType, diesel::pg::Pg);
+nerve_diesel::value_set_sql!(LoginFailure => sql_types::LoginFailure, diesel::pg::Pg);
 nerve_diesel::company_store!(schema = crate::schema);
 nerve_diesel::user_store!(schema = crate::schema);
+nerve_diesel::account_stores!(schema = crate::schema);
 
 /// A NERVE store on PostgreSQL. Cheap to share: `Send + Sync`, one pool inside.
 pub struct PgStore {

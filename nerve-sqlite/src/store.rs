@@ -5,7 +5,7 @@ use crate::connection::{self, Pragmas, Target};
 use crate::schema::{__diesel_schema_migrations as applied, sql_types};
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use nerve_core::model::Role;
+use nerve_core::model::{LoginFailure, Role, SecurityEventType, Severity};
 use nerve_core::{
     Backend, Capabilities, Error, MigrationPolicy, Repos, Result, SchemaStatus, Store, StoreOptions,
 };
@@ -20,8 +20,12 @@ nerve_diesel::define_scope!(
     store = SqliteStore
 );
 nerve_diesel::value_set_sql!(Role => sql_types::UserRole, diesel::sqlite::Sqlite);
+nerve_diesel::value_set_sql!(Severity => sql_types::Severity, diesel::sqlite::Sqlite);
+nerve_diesel::value_set_sql!(SecurityEventType => sql_types::SecurityEventType, diesel::sqlite::Sqlite);
+nerve_diesel::value_set_sql!(LoginFailure => sql_types::LoginFailure, diesel::sqlite::Sqlite);
 nerve_diesel::company_store!(schema = crate::schema);
 nerve_diesel::user_store!(schema = crate::schema);
+nerve_diesel::account_stores!(schema = crate::schema);
 
 /// A NERVE store on SQLite. Cheap to share: `Send + Sync`, one pool inside.
 pub struct SqliteStore {

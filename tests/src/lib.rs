@@ -44,6 +44,7 @@ pub fn test_options(clock: Arc<TestClock>, migrations: MigrationPolicy) -> Store
         migrations,
         max_connections: 4,
         connect_timeout: std::time::Duration::from_secs(20),
+        ..StoreOptions::default()
     }
 }
 

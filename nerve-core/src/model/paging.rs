@@ -1,8 +1,10 @@
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-/// One page of a list, by keyset: rows with an id greater than `after`, ascending by id, at
-/// most `limit` of them. Keyset paging is stable while rows are inserted or deleted.
+/// One page of a list, by keyset: at most `limit` rows that come after the row with id `after`
+/// in the list's documented order. Lists in ascending id order (the default) return ids greater
+/// than `after`; newest-first lists (audit logs, events) return ids smaller than `after`.
+/// Keyset paging is stable while rows are inserted or deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page {
     /// Only rows with an id strictly greater than this (the last id of the previous page).
@@ -45,9 +47,14 @@ impl Page {
         Ok(self)
     }
 
-    /// The keyset lower bound: `after`, or below every id.
+    /// The keyset bound of an ascending list: `after`, or below every id.
     pub fn after_id(self) -> i64 {
         self.after.unwrap_or(i64::MIN)
+    }
+
+    /// The keyset bound of a newest-first (descending) list: `after`, or above every id.
+    pub fn before_id(self) -> i64 {
+        self.after.unwrap_or(i64::MAX)
     }
 }
 

@@ -8,9 +8,11 @@
 //! The traits are synchronous because Diesel and r2d2 are; async services call them through
 //! `spawn_blocking`.
 
+mod accounts;
 mod companies;
 mod users;
 
+pub use accounts::{ApiKeyStore, AuditStore, AuthStore, SecurityEventStore, SessionStore};
 pub use companies::CompanyStore;
 pub use users::UserStore;
 
@@ -29,6 +31,16 @@ pub trait Repos {
     fn companies(&self) -> &dyn CompanyStore;
     /// Users of companies.
     fn users(&self) -> &dyn UserStore;
+    /// Logins: attempts, lockout, password rehash.
+    fn auth(&self) -> &dyn AuthStore;
+    /// Login sessions.
+    fn sessions(&self) -> &dyn SessionStore;
+    /// The append-only audit log.
+    fn audit(&self) -> &dyn AuditStore;
+    /// Security events.
+    fn security_events(&self) -> &dyn SecurityEventStore;
+    /// API keys.
+    fn api_keys(&self) -> &dyn ApiKeyStore;
 }
 
 /// An open NERVE database.
@@ -135,6 +147,33 @@ pub enum MigrationPolicy {
     Inspect,
 }
 
+/// When failed logins lock an account, and when they raise security events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// Failed logins of one account within `window` that lock it (the N-th failure locks).
+    pub max_failures: u32,
+    /// The window failures are counted in.
+    pub window: chrono::Duration,
+    /// How long a lock lasts.
+    pub lock_for: chrono::Duration,
+    /// Failed logins from one address within `window`, across accounts, that raise a
+    /// credential-stuffing event.
+    pub max_failures_per_ip: u32,
+}
+
+impl Default for LockoutPolicy {
+    /// 5 failures in 15 minutes lock for 30 minutes; 20 failures from one address in 15
+    /// minutes raise an event.
+    fn default() -> Self {
+        LockoutPolicy {
+            max_failures: 5,
+            window: chrono::Duration::minutes(15),
+            lock_for: chrono::Duration::minutes(30),
+            max_failures_per_ip: 20,
+        }
+    }
+}
+
 /// How to open a store. `Default` is production: system clock, recommended argon2id cost,
 /// migrations required.
 #[derive(Debug, Clone)]
@@ -145,6 +184,10 @@ pub struct StoreOptions {
     pub password: PasswordParams,
     /// What to do about migrations.
     pub migrations: MigrationPolicy,
+    /// When failed logins lock accounts.
+    pub lockout: LockoutPolicy,
+    /// How many of a user's latest passwords a new one must differ from (0: no rule).
+    pub password_history: u32,
     /// Most connections in the pool (ignored for `sqlite::memory:`, which has one).
     pub max_connections: u32,
     /// How long a call waits for a pooled connection (and for a new one to open); must be
@@ -158,6 +201,8 @@ impl Default for StoreOptions {
             clock: Arc::new(SystemClock),
             password: PasswordParams::default(),
             migrations: MigrationPolicy::default(),
+            lockout: LockoutPolicy::default(),
+            password_history: 5,
             max_connections: 10,
             connect_timeout: std::time::Duration::from_secs(30),
         }

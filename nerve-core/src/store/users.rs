@@ -40,7 +40,11 @@ pub trait UserStore {
     /// A rejected update writes nothing.
     fn update(&self, company_id: i64, id: i64, changes: &UserUpdate) -> Result<User>;
 
-    /// Replaces the live user's password hash and sets `password_changed_at`.
+    /// Replaces the live user's password hash, sets `password_changed_at` and revokes all the
+    /// user's sessions. [`Error::Validation`](crate::Error::Validation) on `users.password`
+    /// when the password is one of the user's last
+    /// [`StoreOptions::password_history`](crate::StoreOptions) passwords (the current one
+    /// included), or breaks the length rule.
     fn set_password(&self, company_id: i64, id: i64, password: &str) -> Result<()>;
 
     /// `true` when `password` is the live user's password. Does not consider locks (see
@@ -48,14 +52,14 @@ pub trait UserStore {
     /// when the stored hash cannot be parsed (never a match).
     fn verify_password(&self, company_id: i64, id: i64, password: &str) -> Result<bool>;
 
-    /// Locks the live user from now until `until` (`None`: until unlocked) and returns the new
-    /// row. Locking a locked user replaces the lock's end.
+    /// Locks the live user from now until `until` (`None`: until unlocked), revokes all the
+    /// user's sessions, and returns the new row. Locking a locked user replaces the lock's end.
     /// An `until` at or before now records a lock that is already over
     /// ([`User::is_locked_at`] is `false`).
     fn lock(&self, company_id: i64, id: i64, until: Option<DateTime<Utc>>) -> Result<User>;
 
-    /// Removes any lock from the live user and returns the new row; unlocking an unlocked
-    /// user changes nothing but `updated_at`.
+    /// Removes any lock from the live user, resets its failed-login count, and returns the new
+    /// row; unlocking an unlocked user changes nothing but `updated_at`.
     fn unlock(&self, company_id: i64, id: i64) -> Result<User>;
 
     /// Soft-deletes the live user (sets `deleted_at`, clears `is_active`); its e-mail becomes

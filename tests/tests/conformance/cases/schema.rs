@@ -1,6 +1,6 @@
 use super::company;
 use chrono::{DateTime, Duration, Utc};
-use nerve::model::{Role, ValueSet};
+use nerve::model::{LoginFailure, Role, SecurityEventType, Severity, ValueSet};
 use nerve::{Backend, Error, MigrationPolicy, Store};
 use nerve_conformance::{assert_err, test_options, CaseResult, Ctx};
 use std::sync::Arc;
@@ -133,24 +133,68 @@ pub fn timestamps_are_utc_microseconds(ctx: &Ctx) -> CaseResult {
     Ok(())
 }
 
+fn texts<T: ValueSet>() -> Vec<String> {
+    T::ALL.iter().map(|v| v.as_str().to_string()).collect()
+}
+
 pub fn column_types_match_the_phase_7_plan(ctx: &Ctx) -> CaseResult {
-    let roles: Vec<String> = Role::ALL.iter().map(|r| r.as_str().to_string()).collect();
+    // Every closed value set: (type, values, a table.column holding it).
+    let sets: Vec<(&str, Vec<String>, &str, &str)> = vec![
+        (Role::TYPE_NAME, texts::<Role>(), "users", "role"),
+        (
+            Severity::TYPE_NAME,
+            texts::<Severity>(),
+            "security_events",
+            "severity",
+        ),
+        (
+            SecurityEventType::TYPE_NAME,
+            texts::<SecurityEventType>(),
+            "security_events",
+            "event_type",
+        ),
+        (
+            LoginFailure::TYPE_NAME,
+            texts::<LoginFailure>(),
+            "login_attempts",
+            "failure",
+        ),
+    ];
     if ctx.store.capabilities().native_enum_types {
         let naive = ctx.query_strings(
             "SELECT table_name || '.' || column_name AS value FROM information_schema.columns \
              WHERE table_schema = 'public' AND data_type = 'timestamp without time zone'",
         )?;
         assert!(naive.is_empty(), "columns without time zone: {naive:?}");
-        let labels = ctx.query_strings(
-            "SELECT e.enumlabel::text AS value FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid \
-             WHERE t.typname = 'user_role' ORDER BY e.enumsortorder",
+        for (type_name, values, table, column) in &sets {
+            let labels = ctx.query_strings(&format!(
+                "SELECT e.enumlabel::text AS value FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid \
+                 WHERE t.typname = '{type_name}' ORDER BY e.enumsortorder"
+            ))?;
+            assert_eq!(&labels, values, "ENUM {type_name}");
+            let udt = ctx.query_strings(&format!(
+                "SELECT udt_name::text AS value FROM information_schema.columns \
+                 WHERE table_schema = 'public' AND table_name = '{table}' AND column_name = '{column}'"
+            ))?;
+            assert_eq!(udt, vec![type_name.to_string()], "{table}.{column}");
+        }
+        let not_identity = ctx.query_strings(
+            "SELECT c.table_name || ':' || c.data_type || ':' || c.is_identity AS value \
+             FROM information_schema.columns c JOIN information_schema.tables t \
+               ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+             WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' AND c.column_name = 'id' \
+               AND (c.data_type <> 'bigint' OR c.is_identity <> 'YES')",
         )?;
-        assert_eq!(labels, roles);
-        let ids = ctx.query_strings(
-            "SELECT table_name || ':' || data_type || ':' || is_identity AS value FROM information_schema.columns \
-             WHERE table_schema = 'public' AND column_name = 'id' ORDER BY table_name",
+        assert!(
+            not_identity.is_empty(),
+            "ids that are not BIGINT identity: {not_identity:?}"
+        );
+        let json = ctx.query_strings(
+            "SELECT table_name || '.' || column_name AS value FROM information_schema.columns \
+             WHERE table_schema = 'public' AND data_type IN ('json', 'text') \
+               AND column_name IN ('details', 'metadata_json', 'permissions')",
         )?;
-        assert_eq!(ids, vec!["companies:bigint:YES", "users:bigint:YES"]);
+        assert!(json.is_empty(), "JSON held outside JSONB: {json:?}");
         let index = ctx.query_strings(
             "SELECT indexdef AS value FROM pg_indexes WHERE indexname = 'users_email_live_key'",
         )?;
@@ -172,25 +216,25 @@ pub fn column_types_match_the_phase_7_plan(ctx: &Ctx) -> CaseResult {
             "{}",
             index[0]
         );
-        let strict = ctx.query_strings(
-            "SELECT name AS value FROM pragma_table_list WHERE strict = 1 ORDER BY name",
+        let loose = ctx.query_strings(
+            "SELECT name AS value FROM pragma_table_list \
+             WHERE type = 'table' AND strict = 0 AND name NOT LIKE 'sqlite_%' \
+               AND name <> '__diesel_schema_migrations' ORDER BY name",
         )?;
-        assert_eq!(strict, vec!["companies", "users"]);
-        let users =
-            ctx.query_strings("SELECT sql AS value FROM sqlite_master WHERE name = 'users'")?;
-        let check = format!(
-            "CHECK (role IN ({}))",
-            roles
-                .iter()
-                .map(|r| format!("'{r}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        assert!(
-            users[0].contains(&check),
-            "the role CHECK holds exactly the enum's values: {}",
-            users[0]
-        );
+        assert!(loose.is_empty(), "tables that are not STRICT: {loose:?}");
+        for (type_name, values, table, column) in &sets {
+            let sql = ctx.query_strings(&format!(
+                "SELECT sql AS value FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
+            ))?;
+            let compact: String = sql[0].chars().filter(|c| !c.is_whitespace()).collect();
+            let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
+            let check = format!("CHECK({column}IN({}))", quoted.join(","));
+            assert!(
+                compact.contains(&check),
+                "{table}.{column} is CHECKed to exactly {type_name}: {}",
+                sql[0]
+            );
+        }
     }
     // On both: the database itself refuses a role outside the set.
     let c = company(&*ctx.store, "ACME", None)?;

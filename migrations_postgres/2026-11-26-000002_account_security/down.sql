@@ -1,0 +1,13 @@
+DROP TABLE api_keys;
+DROP TABLE security_events;
+DROP TRIGGER audit_logs_no_truncate ON audit_logs;
+DROP TRIGGER audit_logs_no_update_or_delete ON audit_logs;
+DROP TABLE audit_logs;
+DROP FUNCTION audit_logs_append_only();
+DROP TABLE login_attempts;
+DROP TABLE password_history;
+DROP TABLE sessions;
+ALTER TABLE users DROP COLUMN failures_reset_at;
+DROP TYPE login_failure;
+DROP TYPE security_event_type;
+DROP TYPE severity;
