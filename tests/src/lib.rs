@@ -99,6 +99,37 @@ impl Ctx {
         self.db.execute_raw(sql)
     }
 
+    /// Everything this test's database holds, as text: on SQLite the database file and its
+    /// write-ahead log, read as bytes; on PostgreSQL every row of every table as JSON. For
+    /// asserting that no secret is stored readable.
+    pub fn dump_text(&self) -> Result<String, Box<dyn std::error::Error>> {
+        match self.backend {
+            Backend::Sqlite => {
+                let path = self.db.sqlite_path()?;
+                let mut bytes = std::fs::read(path)?;
+                if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+                    bytes.extend(wal);
+                }
+                Ok(String::from_utf8_lossy(&bytes).into_owned())
+            }
+            Backend::Postgres => {
+                let tables = self.query_strings(
+                    "SELECT tablename::text AS value FROM pg_tables WHERE schemaname = 'public'",
+                )?;
+                let mut out = String::new();
+                for t in tables {
+                    for row in self.query_strings(&format!(
+                        "SELECT row_to_json(t)::text AS value FROM \"{t}\" t"
+                    ))? {
+                        out.push_str(&row);
+                        out.push('\n');
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
     /// Runs a query returning one text column on this test's database directly.
     pub fn query_strings(&self, sql: &str) -> Result<Vec<String>, Box<dyn std::error::Error>> {
         #[derive(QueryableByName)]

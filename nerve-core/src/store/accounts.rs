@@ -17,10 +17,11 @@ pub trait AuthStore {
     /// - A locked account (lock not yet ended by the clock): [`Error::Denied`] with
     ///   [`Denial::Locked`], even with the right password.
     /// - Unknown address or wrong password: [`Error::Denied`] with [`Denial::BadCredentials`].
-    ///   The failure that reaches `max_failures` for one account within `window` locks it for
-    ///   `lock_for` (its sessions revoked) and records a `brute_force` security event; the
-    ///   failure that reaches `max_failures_per_ip` from one address within `window` records a
-    ///   `credential_stuffing` event.
+    ///   Wrong passwords are counted per account over the last `window`, from after the last
+    ///   successful login or unlock; the one that reaches `max_failures` locks the account for
+    ///   `lock_for` (its sessions revoked), records a `brute_force` security event and returns
+    ///   [`Denial::Locked`]. The failure (of any kind) that reaches `max_failures_per_ip` from
+    ///   one address within `window` records one `credential_stuffing` event.
     ///
     /// [`Error::Denied`]: crate::Error::Denied
     /// [`Denial::Locked`]: crate::Denial::Locked

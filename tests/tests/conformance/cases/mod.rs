@@ -1,7 +1,12 @@
 //! The cases, one module per domain; each is `fn(&Ctx) -> CaseResult`.
 
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
 pub mod companies;
+pub mod events;
 pub mod schema;
+pub mod sessions;
 pub mod transactions;
 pub mod users;
 

@@ -582,3 +582,29 @@ pub fn remaining_error_paths(ctx: &Ctx) -> CaseResult {
     );
     Ok(())
 }
+
+pub fn password_history_refuses_the_last_five(ctx: &Ctx) -> CaseResult {
+    let c = company(&*ctx.store, "ACME", None)?;
+    let u = user(&*ctx.store, c.id, "alice@example.com")?;
+    let users = ctx.store.users();
+    let p = |i: usize| format!("passphrase number {i}");
+    // Current: the creation password; then four more: five in the history.
+    for i in 1..=4 {
+        users.set_password(c.id, u.id, &p(i))?;
+    }
+    for reused in ["correct horse battery".to_string(), p(1), p(4)] {
+        assert_err!(
+            users.set_password(c.id, u.id, &reused),
+            Error::Validation { table: "users", field: "password", ref reason } if reason.contains("last 5")
+        );
+    }
+    assert!(
+        users.verify_password(c.id, u.id, &p(4))?,
+        "a refused change changes nothing"
+    );
+    users.set_password(c.id, u.id, &p(5))?;
+    // The creation password is now the sixth most recent: allowed again.
+    users.set_password(c.id, u.id, "correct horse battery")?;
+    assert!(users.verify_password(c.id, u.id, "correct horse battery")?);
+    Ok(())
+}
