@@ -12,6 +12,7 @@
 pub mod errors;
 mod macros;
 pub mod migrations;
+mod schema;
 mod stores;
 
 pub use errors::{Op, TxError};

@@ -1,12 +1,11 @@
 //! The PostgreSQL store: the shared query code of nerve-diesel expanded against this driver's
 //! schema, plus what only PostgreSQL does (connecting, locked migrations, status).
 
-use crate::schema::{__diesel_schema_migrations as applied, sql_types};
+use crate::schema::__diesel_schema_migrations as applied;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::ConnectionManager;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use nerve_core::model::{LoginFailure, Role, SecurityEventType, Severity};
 use nerve_core::url::redact;
 use nerve_core::{Backend, Capabilities, Error, Repos, Result, SchemaStatus, Store, StoreOptions};
 use nerve_diesel::{migrations, Env, Op, TxError};
@@ -19,10 +18,7 @@ nerve_diesel::define_scope!(
     write_tx = transaction,
     store = PgStore
 );
-nerve_diesel::value_set_sql!(Role => sql_types::UserRole, diesel::pg::Pg);
-nerve_diesel::value_set_sql!(Severity => sql_types::Severity, diesel::pg::Pg);
-nerve_diesel::value_set_sql!(SecurityEventType => sql_types::SecurityEventType, diesel::pg::Pg);
-nerve_diesel::value_set_sql!(LoginFailure => sql_types::LoginFailure, diesel::pg::Pg);
+nerve_diesel::value_sets!(impls diesel::pg::Pg, crate::schema::sql_types);
 nerve_diesel::company_store!(schema = crate::schema);
 nerve_diesel::user_store!(schema = crate::schema);
 nerve_diesel::account_stores!(schema = crate::schema);

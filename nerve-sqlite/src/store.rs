@@ -2,10 +2,9 @@
 //! schema, plus what only SQLite does (opening, migrations, status).
 
 use crate::connection::{self, Pragmas, Target};
-use crate::schema::{__diesel_schema_migrations as applied, sql_types};
+use crate::schema::__diesel_schema_migrations as applied;
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use nerve_core::model::{LoginFailure, Role, SecurityEventType, Severity};
 use nerve_core::{
     Backend, Capabilities, Error, MigrationPolicy, Repos, Result, SchemaStatus, Store, StoreOptions,
 };
@@ -19,10 +18,7 @@ nerve_diesel::define_scope!(
     write_tx = immediate_transaction,
     store = SqliteStore
 );
-nerve_diesel::value_set_sql!(Role => sql_types::UserRole, diesel::sqlite::Sqlite);
-nerve_diesel::value_set_sql!(Severity => sql_types::Severity, diesel::sqlite::Sqlite);
-nerve_diesel::value_set_sql!(SecurityEventType => sql_types::SecurityEventType, diesel::sqlite::Sqlite);
-nerve_diesel::value_set_sql!(LoginFailure => sql_types::LoginFailure, diesel::sqlite::Sqlite);
+nerve_diesel::value_sets!(impls diesel::sqlite::Sqlite, crate::schema::sql_types);
 nerve_diesel::company_store!(schema = crate::schema);
 nerve_diesel::user_store!(schema = crate::schema);
 nerve_diesel::account_stores!(schema = crate::schema);

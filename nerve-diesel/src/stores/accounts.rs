@@ -91,7 +91,8 @@ macro_rules! account_stores {
                 Ok(hashes)
             }
 
-            fn live_company(conn: &mut Conn, company_id: i64) -> Result<()> {
+            /// `Ok` when the company exists and is live; NotFound on `companies` otherwise.
+            pub(crate) fn live_company(conn: &mut Conn, company_id: i64) -> Result<()> {
                 companies::table
                     .filter(companies::id.eq(company_id))
                     .filter(companies::deleted_at.is_null())

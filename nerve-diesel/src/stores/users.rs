@@ -75,19 +75,6 @@ macro_rules! user_store {
                 n.map(|n| sanitize_input(FULL_NAME, n, 255)).transpose()
             }
 
-            /// The company must exist and be live for any user write in it.
-            fn live_company(conn: &mut Conn, company_id: i64) -> Result<()> {
-                companies::table
-                    .filter(companies::id.eq(company_id))
-                    .filter(companies::deleted_at.is_null())
-                    .select(companies::id)
-                    .first::<i64>(conn)
-                    .optional()
-                    .map_err(|e| Op::new("companies", "select").error(e))?
-                    .map(|_| ())
-                    .ok_or_else(|| Error::not_found("companies", format!("id={company_id}")))
-            }
-
             /// True while the company `$cid` is live: users of a soft-deleted company are hidden
             /// and untouchable, exactly like the company.
             macro_rules! company_is_live {
@@ -145,7 +132,7 @@ macro_rules! user_store {
                     let hash = self.env().passwords.hash(PASSWORD, &new.password)?;
                     let now = self.env().now();
                     self.write(TABLE, |conn| {
-                        live_company(conn, company_id)?;
+                        account_stores::live_company(conn, company_id)?;
                         $crate::diesel::insert_into(users::table)
                             .values((
                                 users::company_id.eq(company_id),
@@ -363,7 +350,7 @@ macro_rules! user_store {
                 fn restore(&self, company_id: i64, id: i64) -> Result<User> {
                     let now = self.env().now();
                     self.write(TABLE, |conn| {
-                        live_company(conn, company_id)?;
+                        account_stores::live_company(conn, company_id)?;
                         $crate::diesel::update(
                             users::table
                                 .filter(users::company_id.eq(company_id))
