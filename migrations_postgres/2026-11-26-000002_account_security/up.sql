@@ -122,5 +122,6 @@ CREATE TABLE api_keys (
     deleted_at    TIMESTAMPTZ,
     is_active     BOOLEAN NOT NULL DEFAULT TRUE
 );
-CREATE INDEX api_keys_prefix_unrevoked_idx ON api_keys (key_prefix) WHERE revoked_at IS NULL;
+-- Verification looks a key up by prefix whatever its state, to tell revoked from unknown.
+CREATE INDEX api_keys_prefix_idx ON api_keys (key_prefix);
 CREATE INDEX api_keys_user_idx ON api_keys (user_id, id);

@@ -162,6 +162,24 @@ pub fn validate_ip_address(field: Field, value: &str) -> Result<String> {
         .map_err(|_| field.invalid("is not an IPv4 or IPv6 address"))
 }
 
+/// Checks that a JSON document can be stored on every backend: no key or string holds U+0000
+/// (SQLite's `json_valid` accepts `\u0000`, PostgreSQL's JSONB refuses it).
+pub fn json_document(field: Field, value: &serde_json::Value) -> Result<()> {
+    use serde_json::Value;
+    let bad = |s: &str| s.contains('\0');
+    match value {
+        Value::String(s) if bad(s) => Err(field.invalid("a JSON string contains U+0000")),
+        Value::Array(items) => items.iter().try_for_each(|v| json_document(field, v)),
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+            if bad(k) {
+                return Err(field.invalid("a JSON key contains U+0000"));
+            }
+            json_document(field, v)
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Checks a length in characters is within `min..=max`, for secrets that are never stored as
 /// given (passwords): the value is not echoed in the error.
 pub fn secret_length(field: Field, value: &str, min: usize, max: usize) -> Result<()> {
@@ -264,6 +282,13 @@ mod tests {
         assert!(validate_domain(F, "10.0.0.1").is_err());
         assert!(validate_domain(F, "a.123").is_err());
         assert!(validate_domain(F, "a.b.").is_err());
+    }
+
+    #[test]
+    fn json_documents_without_nul() {
+        assert!(json_document(F, &serde_json::json!({"a": ["b", 1, null, {"c": "d"}]})).is_ok());
+        assert!(json_document(F, &serde_json::json!({"a": ["b\u{0}"]})).is_err());
+        assert!(json_document(F, &serde_json::json!({"k\u{0}": 1})).is_err());
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub struct Env {
     /// How many recent passwords a new one must differ from.
     pub password_history: u32,
     secrets: Vec<String>,
+    dummy_hash: std::sync::OnceLock<String>,
 }
 
 impl Env {
@@ -62,6 +63,7 @@ impl Env {
             lockout: options.lockout,
             password_history: options.password_history,
             secrets: nerve_core::url::secrets_of(url),
+            dummy_hash: std::sync::OnceLock::new(),
         })
     }
 
@@ -69,6 +71,21 @@ impl Env {
     /// clock returns, so both backends store the same value.
     pub fn now(&self) -> DateTime<Utc> {
         nerve_core::clock::truncate_micros(self.clock.now())
+    }
+
+    /// Spends what verifying `password` against a real hash of this store's parameters costs,
+    /// and always fails: used for unknown accounts, so that their logins take as long as a known
+    /// account's and the time does not tell which addresses exist.
+    pub fn verify_nothing(&self, password: &str) {
+        let hash = self.dummy_hash.get_or_init(|| {
+            self.passwords
+                .hash(
+                    nerve_core::Field::new("users", "password"),
+                    "no account has this password",
+                )
+                .unwrap_or_default()
+        });
+        let _ = self.passwords.verify("users", hash, password);
     }
 
     /// `message` with the URL's password removed.

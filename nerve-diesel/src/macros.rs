@@ -175,6 +175,21 @@ macro_rules! define_scope {
                 &self.env
             }
 
+            /// Refuses an operation whose record must survive even when it fails (a refused
+            /// login, a rejected API key): inside a caller's transaction, the caller's rollback
+            /// would erase it.
+            pub(crate) fn outside_transaction(&self, what: &str) -> $crate::nerve_core::Result<()> {
+                match self.source {
+                    Source::Pool(_) => Ok(()),
+                    Source::Tx(_) => Err($crate::nerve_core::Error::Unsupported {
+                        what: format!(
+                            "{what} inside a transaction: what it records when it refuses must \
+                             survive, so call it on the store, not on the handle of atomic"
+                        ),
+                    }),
+                }
+            }
+
             fn borrow_tx<'s>(
                 cell: &'s ::std::sync::Mutex<&'a mut $conn>,
             ) -> $crate::nerve_core::Result<::std::sync::MutexGuard<'s, &'a mut $conn>> {

@@ -88,8 +88,8 @@ impl std::fmt::Debug for LoginRequest {
 pub struct LoginAttempt {
     /// Identity.
     pub id: i64,
-    /// The e-mail address given, normalized when it was valid, else as given (truncated to 254
-    /// characters).
+    /// The e-mail address given, normalized when it was valid, else `invalid:` and 16 hex
+    /// digits of its SHA-256 (it may be a password typed into the wrong field).
     pub email: String,
     /// The user it matched, if any.
     pub user_id: Option<i64>,

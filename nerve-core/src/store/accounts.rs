@@ -9,7 +9,16 @@ use crate::model::{
 /// Logins, under the store's [`LockoutPolicy`](crate::LockoutPolicy).
 pub trait AuthStore {
     /// Checks an e-mail address and password and records the attempt in `login_attempts`
-    /// (e-mail, address, user agent, success, time), whatever the outcome.
+    /// (e-mail, address, user agent, success, time), whatever the outcome. An invalid e-mail
+    /// address (often a password typed into the wrong field) is recorded as `invalid:` and 16
+    /// hex digits of its SHA-256, never as given. Unknown and known addresses cost the same
+    /// argon2 verification, so the time does not tell which accounts exist. The account's row
+    /// is locked while the attempt is recorded, so concurrent guesses are counted one by one.
+    ///
+    /// A malformed client address or user agent is an [`Error::Validation`](crate::Error::Validation)
+    /// and records nothing (it is not a login attempt). Inside [`Store::atomic`](crate::Store::atomic)
+    /// login is refused ([`Error::Unsupported`](crate::Error::Unsupported)): the caller's rollback
+    /// would erase the record of a refused attempt.
     ///
     /// - A live, unlocked user with this password: `last_login_at` is set, the failure count
     ///   is reset, and when the stored hash was made with other argon2 parameters than the
@@ -28,7 +37,8 @@ pub trait AuthStore {
     /// [`Denial::BadCredentials`]: crate::Denial::BadCredentials
     fn login(&self, request: &LoginRequest) -> Result<User>;
 
-    /// The recorded attempts for an e-mail address (normalized when valid), newest first.
+    /// The recorded attempts for an e-mail address (normalized, or hashed when invalid, as
+    /// [`AuthStore::login`] records it), newest first.
     fn attempts(&self, email: &str, page: Page) -> Result<Vec<LoginAttempt>>;
 }
 
@@ -71,10 +81,14 @@ pub trait AuditStore {
 
 /// Security events.
 pub trait SecurityEventStore {
-    /// Records an event.
+    /// Records an event. An event naming a user belongs to that user's company (set when
+    /// `company_id` is `None`; NotFound on `users` when the user is not of the company given).
+    /// JSON metadata must not hold U+0000 (PostgreSQL's JSONB cannot store it).
     fn record(&self, event: &NewSecurityEvent) -> Result<SecurityEvent>;
 
-    /// The events `filter` selects, newest first.
+    /// The events `filter` selects, newest first. A filter without `company_id` lists every
+    /// company's events and the platform-wide ones: for platform operators; tenant-facing
+    /// callers set `company_id`.
     fn list(&self, filter: &EventFilter, page: Page) -> Result<Vec<SecurityEvent>>;
 
     /// Marks the event acknowledged by the live user `user_id` (who, when) and returns it.
@@ -91,8 +105,10 @@ pub trait ApiKeyStore {
     /// Verifies `key` for an operation needing `scope`, from client address `ip`: on success
     /// increments `usage_count` and sets `last_used_at` and `last_used_ip`, and returns the
     /// key's record. Denied ([`Error::Denied`](crate::Error::Denied)) when the key is
-    /// malformed, unknown, revoked, expired by the clock, its owner is not live, or it lacks
-    /// `scope`; a refused known key records an `api_key_rejected` security event.
+    /// malformed, unknown, revoked, expired by the clock, its owner is locked or not live, or
+    /// it lacks `scope`; a refused known key records an `api_key_rejected` security event.
+    /// Refused inside [`Store::atomic`](crate::Store::atomic) ([`Error::Unsupported`](crate::Error::Unsupported)),
+    /// where a rollback would erase that event.
     fn verify(&self, key: &str, scope: &str, ip: Option<&str>) -> Result<ApiKey>;
 
     /// The user's keys (revoked and expired included), ascending by id.

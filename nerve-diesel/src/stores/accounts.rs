@@ -22,7 +22,7 @@ macro_rules! account_stores {
             };
             use $crate::nerve_core::secret::{hashes_match, random_hex, random_token, sha256_hex, Secret};
             use $crate::nerve_core::validate::{
-                required_text, sanitize_input, validate_email, validate_ip_address,
+                json_document, required_text, sanitize_input, validate_email, validate_ip_address,
             };
             use $crate::nerve_core::{Denial, Error, Field, Result, UserStore};
             use $crate::Op;
@@ -195,6 +195,9 @@ macro_rules! account_stores {
                 text_of(Field::new(EVENTS, "email"), e.email.as_deref(), 255)?;
                 text_of(Field::new(EVENTS, "user_agent"), e.user_agent.as_deref(), 1000)?;
                 text_of(Field::new(EVENTS, "location"), e.location.as_deref(), 255)?;
+                if let Some(metadata) = &e.metadata {
+                    json_document(Field::new(EVENTS, "metadata_json"), metadata)?;
+                }
                 ip_of(Field::new(EVENTS, "ip_address"), e.ip_address.as_deref())
             }
 
@@ -236,18 +239,22 @@ macro_rules! account_stores {
                         if let Some(company_id) = event.company_id {
                             live_company(conn, company_id)?;
                         }
+                        let mut event = event.clone();
                         if let Some(user_id) = event.user_id {
                             let mut q = users::table.filter(users::id.eq(user_id)).into_boxed();
                             if let Some(company_id) = event.company_id {
                                 q = q.filter(users::company_id.eq(company_id));
                             }
-                            q.select(users::id)
+                            let company_id = q
+                                .select(users::company_id)
                                 .first::<i64>(conn)
                                 .optional()
                                 .map_err(|e| Op::new("users", "select").error(e))?
                                 .ok_or_else(|| Error::not_found("users", format!("id={user_id}")))?;
+                            // An event about a user belongs to the user's company.
+                            event.company_id = Some(company_id);
                         }
-                        insert_event(conn, event, ip.as_deref(), now)
+                        insert_event(conn, &event, ip.as_deref(), now)
                     })
                 }
 
@@ -268,11 +275,12 @@ macro_rules! account_stores {
                             let set: Vec<Db<Severity>> = filter.severities.iter().copied().map(Db).collect();
                             q = q.filter(security_events::severity.eq_any(set));
                         }
+                        // Bounds at the stored precision, so both backends compare alike.
                         if let Some(from) = filter.from {
-                            q = q.filter(security_events::created_at.ge(from));
+                            q = q.filter(security_events::created_at.ge($crate::nerve_core::clock::truncate_micros(from)));
                         }
                         if let Some(until) = filter.until {
-                            q = q.filter(security_events::created_at.lt(until));
+                            q = q.filter(security_events::created_at.lt($crate::nerve_core::clock::truncate_micros(until)));
                         }
                         if let Some(ack) = filter.acknowledged {
                             q = q.filter(security_events::acknowledged.eq(ack));
@@ -362,19 +370,28 @@ macro_rules! account_stores {
                 }
             }
 
-            /// The account a login names: id, company, lock, failure-count start, hash.
-            type Account = (i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, String);
+            /// What is recorded for the address a login gave: the normalized address, or for an
+            /// invalid one (often a password typed into the wrong field) a hash of it, never the
+            /// text itself.
+            fn recorded_address(given: &str) -> String {
+                validate_email(Field::new(ATTEMPTS, "email"), given)
+                    .unwrap_or_else(|_| format!("invalid:{}", &sha256_hex(given)[..16]))
+            }
+
+            /// The account a login names: id, company, hash.
+            type Account = (i64, i64, String);
+
+            /// An account's state inside the login's transaction: lock, failure-count start, hash.
+            type AccountState = (Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, String);
 
             impl $crate::nerve_core::AuthStore for Scope<'_> {
                 fn login(&self, request: &LoginRequest) -> Result<User> {
+                    self.outside_transaction("login")?;
                     let env = self.env();
                     let ip = ip_of(Field::new(ATTEMPTS, "ip_address"), request.ip_address.as_deref())?;
                     let agent = text_of(Field::new(ATTEMPTS, "user_agent"), request.user_agent.as_deref(), 1000)?;
+                    let recorded = recorded_address(&request.email);
                     let email = validate_email(Field::new(ATTEMPTS, "email"), &request.email).ok();
-                    // What is recorded: the normalized address, or what was given, made storable.
-                    let recorded: String = email.clone().unwrap_or_else(|| {
-                        request.email.chars().filter(|c| !c.is_control()).take(254).collect()
-                    });
                     let account: Option<Account> = match &email {
                         None => None,
                         Some(email) => self.read(|conn| {
@@ -383,44 +400,65 @@ macro_rules! account_stores {
                                 .filter(users::email.eq(email))
                                 .filter(users::deleted_at.is_null())
                                 .filter(companies::deleted_at.is_null())
-                                .select((
-                                    users::id,
-                                    users::company_id,
-                                    users::locked_at,
-                                    users::locked_until,
-                                    users::failures_reset_at,
-                                    users::password_hash,
-                                ))
+                                .select((users::id, users::company_id, users::password_hash))
                                 .first(conn)
                                 .optional()
                                 .map_err(|e| Op::new("users", "select").error(e))
                         })?,
                     };
-                    let now = env.now();
-                    // Verify outside any transaction: hashing is the slow part.
-                    let outcome: std::result::Result<(), LoginFailure> = match &account {
-                        None => Err(LoginFailure::UnknownAccount),
-                        Some((_, _, locked_at, until, _, _))
-                            if locked_at.is_some() && until.is_none_or(|t| t > now) =>
-                        {
-                            Err(LoginFailure::Locked)
-                        }
-                        Some((.., hash)) => {
-                            if env.passwords.verify("users", hash, &request.password)? {
-                                Ok(())
-                            } else {
-                                Err(LoginFailure::BadPassword)
-                            }
+                    // Exactly one argon2 verification whatever the address, outside any
+                    // transaction (it is the slow part): the time tells nothing.
+                    let password_ok = match &account {
+                        Some((.., hash)) => env.passwords.verify("users", hash, &request.password)?,
+                        None => {
+                            env.verify_nothing(&request.password);
+                            false
                         }
                     };
-                    let rehash = match (&outcome, &account) {
-                        (Ok(()), Some((.., hash))) if env.passwords.needs_rehash(hash) => {
-                            env.passwords.hash(Field::new("users", "password"), &request.password).ok()
-                        }
+                    let rehash = match &account {
+                        Some((.., hash)) if password_ok && env.passwords.needs_rehash(hash) => env
+                            .passwords
+                            .hash(Field::new("users", "password"), &request.password)
+                            .ok(),
                         _ => None,
                     };
                     let policy = env.lockout;
-                    let locked_until: Option<DateTime<Utc>> = self.write(ATTEMPTS, |conn| {
+                    let now = env.now();
+                    let (outcome, lock) = self.write(ATTEMPTS, |conn| {
+                        // Take the account's row lock (PostgreSQL; SQLite's write transaction
+                        // already excludes other writers) and read its state again: a lock, a
+                        // failure or a password change committed since the read above wins.
+                        let state: Option<AccountState> = match &account {
+                            None => None,
+                            Some((user_id, ..)) => {
+                                $crate::diesel::update(users::table.find(*user_id))
+                                    .set(users::updated_at.eq(users::updated_at))
+                                    .execute(conn)
+                                    .map_err(|e| Op::new("users", "lock row").error(e))?;
+                                users::table
+                                    .find(*user_id)
+                                    .filter(users::deleted_at.is_null())
+                                    .select((
+                                        users::locked_at,
+                                        users::locked_until,
+                                        users::failures_reset_at,
+                                        users::password_hash,
+                                    ))
+                                    .first(conn)
+                                    .optional()
+                                    .map_err(|e| Op::new("users", "select").error(e))?
+                            }
+                        };
+                        let outcome: std::result::Result<(), LoginFailure> = match (&account, &state) {
+                            (Some(_), Some((locked_at, until, ..)))
+                                if locked_at.is_some() && until.is_none_or(|t| t > now) =>
+                            {
+                                Err(LoginFailure::Locked)
+                            }
+                            (Some((.., verified)), Some((.., current))) if password_ok && verified == current => Ok(()),
+                            (Some(_), Some(_)) => Err(LoginFailure::BadPassword),
+                            _ => Err(LoginFailure::UnknownAccount),
+                        };
                         $crate::diesel::insert_into(login_attempts::table)
                             .values((
                                 login_attempts::email.eq(&recorded),
@@ -433,9 +471,13 @@ macro_rules! account_stores {
                             ))
                             .execute(conn)
                             .map_err(|e| Op::new(ATTEMPTS, "insert").error(e))?;
-                        let mut locked_until = None;
-                        match (&outcome, &account) {
-                            (Ok(()), Some((user_id, ..))) => {
+                        // The lock to report: the one in force, or the one this failure sets.
+                        let mut lock = match outcome {
+                            Err(LoginFailure::Locked) => state.as_ref().and_then(|s| s.1),
+                            _ => None,
+                        };
+                        match (&outcome, &account, &state) {
+                            (Ok(()), Some((user_id, _, old_hash)), _) => {
                                 $crate::diesel::update(users::table.find(*user_id))
                                     .set((
                                         users::last_login_at.eq(Some(now)),
@@ -446,18 +488,35 @@ macro_rules! account_stores {
                                     ))
                                     .execute(conn)
                                     .map_err(|e| Op::new("users", "update").error(e))?;
-                                if let Some(hash) = &rehash {
-                                    $crate::diesel::update(users::table.find(*user_id))
-                                        .set(users::password_hash.eq(hash))
-                                        .execute(conn)
-                                        .map_err(|e| Op::new("users", "rehash").error(e))?;
+                                if let Some(new_hash) = &rehash {
+                                    // Same password, new parameters: the current hash and its
+                                    // history row both become the new hash.
+                                    $crate::diesel::update(
+                                        users::table
+                                            .find(*user_id)
+                                            .filter(users::password_hash.eq(old_hash)),
+                                    )
+                                    .set(users::password_hash.eq(new_hash))
+                                    .execute(conn)
+                                    .map_err(|e| Op::new("users", "rehash").error(e))?;
+                                    $crate::diesel::update(
+                                        password_history::table
+                                            .filter(password_history::user_id.eq(*user_id))
+                                            .filter(password_history::password_hash.eq(old_hash)),
+                                    )
+                                    .set((
+                                        password_history::password_hash.eq(new_hash),
+                                        password_history::updated_at.eq(now),
+                                    ))
+                                    .execute(conn)
+                                    .map_err(|e| Op::new("password_history", "rehash").error(e))?;
                                 }
                             }
-                            (Err(LoginFailure::BadPassword), Some((user_id, company_id, _, _, reset, _))) => {
+                            (Err(LoginFailure::BadPassword), Some((user_id, company_id, _)), Some((_, _, reset, _))) => {
                                 let since = reset.map_or(now - policy.window, |r| r.max(now - policy.window));
                                 let failures: i64 = login_attempts::table
                                     .filter(login_attempts::user_id.eq(*user_id))
-                                    .filter(login_attempts::success.eq(false))
+                                    .filter($crate::diesel::dsl::not(login_attempts::success))
                                     .filter(login_attempts::failure.eq(Db(LoginFailure::BadPassword)))
                                     .filter(login_attempts::attempted_at.gt(since))
                                     .count()
@@ -469,6 +528,8 @@ macro_rules! account_stores {
                                         .set((
                                             users::locked_at.eq(Some(now)),
                                             users::locked_until.eq(Some(until)),
+                                            // The failures that locked it are spent.
+                                            users::failures_reset_at.eq(Some(now)),
                                             users::updated_at.eq(now),
                                         ))
                                         .execute(conn)
@@ -492,7 +553,7 @@ macro_rules! account_stores {
                                         "locked_until": until.to_rfc3339(),
                                     }));
                                     insert_event(conn, &event, ip.as_deref(), now)?;
-                                    locked_until = Some(until);
+                                    lock = Some(until);
                                 }
                             }
                             _ => {}
@@ -500,34 +561,41 @@ macro_rules! account_stores {
                         if let (Err(_), Some(ip)) = (&outcome, &ip) {
                             let from_ip: i64 = login_attempts::table
                                 .filter(login_attempts::ip_address.eq(ip))
-                                .filter(login_attempts::success.eq(false))
+                                .filter($crate::diesel::dsl::not(login_attempts::success))
                                 .filter(login_attempts::attempted_at.gt(now - policy.window))
                                 .count()
                                 .get_result(conn)
                                 .map_err(|e| Op::new(ATTEMPTS, "count").error(e))?;
-                            // Raised once, when the count reaches the threshold.
-                            if from_ip == i64::from(policy.max_failures_per_ip) {
-                                let mut event = NewSecurityEvent::new(
-                                    SecurityEventType::CredentialStuffing,
-                                    Severity::High,
-                                    format!(
-                                        "{from_ip} failed logins from {ip} within {} minutes",
-                                        policy.window.num_minutes()
-                                    ),
-                                );
-                                event.metadata = Some($crate::serde_json::json!({ "failures": from_ip }));
-                                insert_event(conn, &event, Some(ip.as_str()), now)?;
+                            if from_ip >= i64::from(policy.max_failures_per_ip) {
+                                // One event per address and window, however many failures follow.
+                                let raised: i64 = security_events::table
+                                    .filter(security_events::event_type.eq(Db(SecurityEventType::CredentialStuffing)))
+                                    .filter(security_events::ip_address.eq(ip))
+                                    .filter(security_events::created_at.gt(now - policy.window))
+                                    .count()
+                                    .get_result(conn)
+                                    .map_err(|e| Op::new(EVENTS, "count").error(e))?;
+                                if raised == 0 {
+                                    let mut event = NewSecurityEvent::new(
+                                        SecurityEventType::CredentialStuffing,
+                                        Severity::High,
+                                        format!(
+                                            "{from_ip} failed logins from {ip} within {} minutes",
+                                            policy.window.num_minutes()
+                                        ),
+                                    );
+                                    event.metadata = Some($crate::serde_json::json!({ "failures": from_ip }));
+                                    insert_event(conn, &event, Some(ip.as_str()), now)?;
+                                }
                             }
                         }
-                        Ok(locked_until)
+                        Ok((outcome, lock))
                     })?;
                     match (outcome, account) {
-                        (Ok(()), Some((user_id, company_id, ..))) => UserStore::get(self, company_id, user_id),
-                        (Err(LoginFailure::Locked), Some((_, _, _, until, _, _))) => {
-                            Err(Error::Denied { reason: Denial::Locked { until } })
-                        }
-                        _ if locked_until.is_some() => {
-                            Err(Error::Denied { reason: Denial::Locked { until: locked_until } })
+                        (Ok(()), Some((user_id, company_id, _))) => UserStore::get(self, company_id, user_id),
+                        (Err(LoginFailure::Locked), _) => Err(Error::Denied { reason: Denial::Locked { until: lock } }),
+                        (Err(LoginFailure::BadPassword), _) if lock.is_some() => {
+                            Err(Error::Denied { reason: Denial::Locked { until: lock } })
                         }
                         _ => Err(Error::Denied { reason: Denial::BadCredentials }),
                     }
@@ -535,8 +603,7 @@ macro_rules! account_stores {
 
                 fn attempts(&self, email: &str, page: Page) -> Result<Vec<LoginAttempt>> {
                     let page = page.checked(ATTEMPTS)?;
-                    let email = validate_email(Field::new(ATTEMPTS, "email"), email)
-                        .unwrap_or_else(|_| email.to_string());
+                    let email = recorded_address(email);
                     self.read(|conn| {
                         login_attempts::table
                             .filter(login_attempts::email.eq(&email))
@@ -778,6 +845,9 @@ macro_rules! account_stores {
                     let action = required_text(Field::new(AUDIT, "action"), &entry.action, 100)?;
                     let entity_type = text_of(Field::new(AUDIT, "entity_type"), entry.entity_type.as_deref(), 100)?;
                     let ip = ip_of(Field::new(AUDIT, "ip_address"), entry.ip_address.as_deref())?;
+                    if let Some(details) = &entry.details {
+                        json_document(Field::new(AUDIT, "details"), details)?;
+                    }
                     let now = self.env().now();
                     self.write(AUDIT, |conn| {
                         live_company(conn, company_id)?;
@@ -939,6 +1009,7 @@ macro_rules! account_stores {
                 }
 
                 fn verify(&self, key: &str, scope: &str, ip: Option<&str>) -> Result<ApiKey> {
+                    self.outside_transaction("API key verification")?;
                     let ip = ip_of(Field::new(KEYS, "last_used_ip"), ip)?;
                     let Some(prefix) = key_prefix(key) else {
                         return Err(Error::Denied { reason: Denial::UnknownToken });
@@ -950,21 +1021,29 @@ macro_rules! account_stores {
                             .inner_join(users::table)
                             .inner_join(companies::table.on(companies::id.eq(api_keys::company_id)))
                             .filter(api_keys::key_prefix.eq(prefix))
-                            .select((KeyRow::as_select(), users::deleted_at, companies::deleted_at))
-                            .load::<(KeyRow, Option<DateTime<Utc>>, Option<DateTime<Utc>>)>(conn)
+                            .select((
+                                KeyRow::as_select(),
+                                users::deleted_at,
+                                companies::deleted_at,
+                                users::locked_at,
+                                users::locked_until,
+                            ))
+                            .load::<(KeyRow, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>)>(conn)
                             .map_err(|e| Op::new(KEYS, "select").error(e))?;
-                        // Compare every candidate in constant time; keep the match.
+                        // Compare every candidate's hash in constant time; keep the match.
                         let mut matched = None;
                         for candidate in candidates {
                             if hashes_match(&candidate.0.key_hash, &hash) {
                                 matched = Some(candidate);
                             }
                         }
-                        let Some((row, user_deleted, company_deleted)) = matched else {
+                        let Some((row, user_deleted, company_deleted, locked_at, locked_until)) = matched else {
                             return Ok(Err(Denial::UnknownToken));
                         };
                         let denial = if row.revoked_at.is_some() || user_deleted.is_some() || company_deleted.is_some() {
                             Some(Denial::Revoked)
+                        } else if let Err(Error::Denied { reason }) = denied_if_locked((locked_at, locked_until), now) {
+                            Some(reason)
                         } else if row.expires_at.is_some_and(|t| t <= now) {
                             Some(Denial::Expired)
                         } else if !scopes_of(&row.permissions).iter().any(|s| s == scope) {

@@ -249,6 +249,10 @@ macro_rules! user_store {
                     let env = self.env();
                     // Both rules (length, history) are checked before anything is written.
                     let hash = env.passwords.hash(PASSWORD, password)?;
+                    // Only a live user of this live company has a history to compare with:
+                    // anything else is NotFound before any comparison, so no other tenant's
+                    // passwords can be probed.
+                    self.password_hash(company_id, id)?;
                     let recent = self.read(|conn| {
                         account_stores::recent_password_hashes(conn, id, env.password_history)
                     })?;

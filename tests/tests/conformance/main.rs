@@ -27,6 +27,7 @@ nerve_conformance::conformance! {
         users_of_a_soft_deleted_company_are_hidden,
         remaining_error_paths,
         password_history_refuses_the_last_five,
+        another_company_cannot_probe_the_password_history,
     ],
     auth: [
         login_succeeds_and_records_the_attempt,
@@ -37,6 +38,10 @@ nerve_conformance::conformance! {
         many_failures_from_one_address_raise_one_event,
         changed_argon2_parameters_rehash_on_login,
         login_rejects_malformed_client_data,
+        the_window_is_exactly_fifteen_minutes,
+        login_and_key_checks_refuse_to_run_inside_a_transaction,
+        an_invalid_address_is_recorded_only_as_a_hash,
+        a_rehash_keeps_the_history_rule,
     ],
     sessions: [
         token_is_returned_once_and_stored_only_as_its_hash,
@@ -54,6 +59,7 @@ nerve_conformance::conformance! {
         events_list_by_severity_time_and_company,
         acknowledging_twice_keeps_the_first,
         events_are_validated,
+        an_event_about_a_user_belongs_to_its_company,
     ],
     api_keys: [
         key_is_returned_once_as_hash_and_prefix,
@@ -61,6 +67,7 @@ nerve_conformance::conformance! {
         unknown_revoked_and_expired_keys_are_refused,
         key_values_are_validated,
         no_secret_is_stored_readable,
+        a_locked_owner_keys_are_refused,
     ],
     transactions: [
         atomic_commits_every_call_together,

@@ -309,3 +309,21 @@ pub fn no_secret_is_stored_readable(ctx: &Ctx) -> CaseResult {
     }
     Ok(())
 }
+
+pub fn a_locked_owner_keys_are_refused(ctx: &Ctx) -> CaseResult {
+    let c = company(&*ctx.store, "ACME", None)?;
+    let u = user(&*ctx.store, c.id, "alice@example.com")?;
+    let keys = ctx.store.api_keys();
+    let key = keys.create(c.id, u.id, &new_key(&["read"]))?.key;
+    ctx.store.users().lock(c.id, u.id, None)?;
+    assert_err!(
+        keys.verify(key.expose(), "read", None),
+        Error::Denied {
+            reason: Denial::Locked { until: None }
+        }
+    );
+    assert_eq!(rejections(ctx)?, 1);
+    ctx.store.users().unlock(c.id, u.id)?;
+    assert_eq!(keys.verify(key.expose(), "read", None)?.usage_count, 1);
+    Ok(())
+}

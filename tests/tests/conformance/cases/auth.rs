@@ -100,7 +100,7 @@ pub fn wrong_password_and_unknown_address_are_bad_credentials(ctx: &Ctx) -> Case
     assert_eq!(
         auth.attempts("not an address", Page::first(10))?.len(),
         1,
-        "recorded as given"
+        "found again through the same hash"
     );
     // A soft-deleted user cannot log in.
     let gone = user(&*ctx.store, c.id, "gone@example.com")?;
@@ -357,5 +357,120 @@ pub fn login_rejects_malformed_client_data(ctx: &Ctx) -> CaseResult {
             .is_empty(),
         "nothing recorded"
     );
+    Ok(())
+}
+
+pub fn the_window_is_exactly_fifteen_minutes(ctx: &Ctx) -> CaseResult {
+    let c = company(&*ctx.store, "ACME", None)?;
+    let u = user(&*ctx.store, c.id, "alice@example.com")?;
+    let locked = |ctx: &Ctx| -> nerve::Result<bool> {
+        Ok(ctx
+            .store
+            .users()
+            .get(c.id, u.id)?
+            .is_locked_at(ctx.clock.now()))
+    };
+    fail(ctx, "alice@example.com", 4)?;
+    ctx.clock.advance(Duration::minutes(15));
+    fail(ctx, "alice@example.com", 1)?;
+    assert!(
+        !locked(ctx)?,
+        "failures exactly 15 minutes old no longer count"
+    );
+    // That failure, 1 µs short of 15 minutes old, still counts: with 3 more it makes 4,
+    // with a 4th more it makes the 5th.
+    ctx.clock
+        .advance(Duration::minutes(15) - Duration::microseconds(1));
+    fail(ctx, "alice@example.com", 3)?;
+    assert!(!locked(ctx)?, "4 failures within the window");
+    fail(ctx, "alice@example.com", 1)?;
+    assert!(
+        locked(ctx)?,
+        "the 5th within 15 minutes, counting one 1 µs inside the window"
+    );
+    Ok(())
+}
+
+pub fn login_and_key_checks_refuse_to_run_inside_a_transaction(ctx: &Ctx) -> CaseResult {
+    let c = company(&*ctx.store, "ACME", None)?;
+    let u = user(&*ctx.store, c.id, "alice@example.com")?;
+    let key = ctx
+        .store
+        .api_keys()
+        .create(
+            c.id,
+            u.id,
+            &nerve::model::NewApiKey {
+                name: "k".into(),
+                scopes: vec!["read".into()],
+                expires_at: None,
+            },
+        )?
+        .key;
+    let result = ctx.store.atomic(&mut |tx| {
+        tx.auth()
+            .login(&request("alice@example.com", "wrong password!"))
+            .map(drop)
+    });
+    assert_err!(result, Error::Unsupported { .. });
+    let result = ctx
+        .store
+        .atomic(&mut |tx| tx.api_keys().verify(key.expose(), "read", None).map(drop));
+    assert_err!(result, Error::Unsupported { .. });
+    assert!(ctx
+        .store
+        .auth()
+        .attempts("alice@example.com", Page::first(10))?
+        .is_empty());
+    ctx.store.api_keys().verify(key.expose(), "read", None)?;
+    Ok(())
+}
+
+pub fn an_invalid_address_is_recorded_only_as_a_hash(ctx: &Ctx) -> CaseResult {
+    let typed_password = "Hunter2-typed-in-the-wrong-field";
+    assert_err!(
+        ctx.store.auth().login(&request(typed_password, RIGHT)),
+        Error::Denied {
+            reason: Denial::BadCredentials
+        }
+    );
+    let attempts = ctx.store.auth().attempts(typed_password, Page::first(10))?;
+    assert_eq!(attempts.len(), 1);
+    assert!(
+        attempts[0].email.starts_with("invalid:"),
+        "{}",
+        attempts[0].email
+    );
+    assert!(!ctx.dump_text()?.contains(typed_password));
+    Ok(())
+}
+
+pub fn a_rehash_keeps_the_history_rule(ctx: &Ctx) -> CaseResult {
+    let c = company(&*ctx.store, "ACME", None)?;
+    let u = user(&*ctx.store, c.id, "alice@example.com")?;
+    let p = |i: usize| format!("passphrase number {i}");
+    for i in 1..=4 {
+        ctx.store.users().set_password(c.id, u.id, &p(i))?;
+    }
+    let mut options = test_options(ctx.clock.clone(), MigrationPolicy::Require);
+    options.password = PasswordParams {
+        memory_kib: 16,
+        iterations: 1,
+        parallelism: 1,
+    };
+    let stronger = nerve::connect_with(ctx.url(), &options)?;
+    stronger
+        .auth()
+        .login(&request("alice@example.com", &p(4)))?;
+    // Five distinct passwords are still remembered: the creation one and 1 to 4.
+    for reused in [RIGHT.to_string(), p(1), p(4)] {
+        assert_err!(
+            stronger.users().set_password(c.id, u.id, &reused),
+            Error::Validation {
+                field: "password",
+                ..
+            }
+        );
+    }
     Ok(())
 }

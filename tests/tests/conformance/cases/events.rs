@@ -171,3 +171,32 @@ pub fn events_are_validated(ctx: &Ctx) -> CaseResult {
         .is_empty());
     Ok(())
 }
+
+pub fn an_event_about_a_user_belongs_to_its_company(ctx: &Ctx) -> CaseResult {
+    let c = company(&*ctx.store, "ACME", None)?;
+    let u = user(&*ctx.store, c.id, "alice@example.com")?;
+    let events = ctx.store.security_events();
+    let mut e = event(None, Severity::Low, "about alice");
+    e.user_id = Some(u.id);
+    let recorded = events.record(&e)?;
+    assert_eq!(recorded.company_id, Some(c.id));
+    let listed = events.list(
+        &EventFilter {
+            company_id: Some(c.id),
+            ..Default::default()
+        },
+        Page::first(10),
+    )?;
+    assert_eq!(listed, vec![recorded]);
+    let mut nul = event(Some(c.id), Severity::Low, "nul");
+    nul.metadata = Some(serde_json::json!({ "payload": "a\u{0}b" }));
+    assert_err!(
+        events.record(&nul),
+        Error::Validation {
+            table: "security_events",
+            field: "metadata_json",
+            ..
+        }
+    );
+    Ok(())
+}

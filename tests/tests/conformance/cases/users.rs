@@ -608,3 +608,19 @@ pub fn password_history_refuses_the_last_five(ctx: &Ctx) -> CaseResult {
     assert!(users.verify_password(c.id, u.id, "correct horse battery")?);
     Ok(())
 }
+
+pub fn another_company_cannot_probe_the_password_history(ctx: &Ctx) -> CaseResult {
+    let a = company(&*ctx.store, "A", None)?;
+    let b = company(&*ctx.store, "B", None)?;
+    let victim = user(&*ctx.store, b.id, "victim@example.com")?;
+    let users = ctx.store.users();
+    // The victim's current password and a fresh one give the same answer: not found.
+    for guess in ["correct horse battery", "some other guess"] {
+        assert_err!(
+            users.set_password(a.id, victim.id, guess),
+            Error::NotFound { table: "users", .. }
+        );
+    }
+    assert!(users.verify_password(b.id, victim.id, "correct horse battery")?);
+    Ok(())
+}
