@@ -226,11 +226,36 @@ impl Drop for TestDb {
     }
 }
 
-/// Runs `case` on a fresh database of `backend`; panics (fails the test) naming the backend.
+/// Plaintext passwords the cases use. After every case, on every backend, the whole database
+/// (the SQLite file and its WAL; every PostgreSQL row) is searched for them: none may be stored
+/// readable, whatever the scenario did.
+pub const SUITE_PASSWORDS: &[&str] = &[
+    "correct horse battery",
+    "Correct horse battery",
+    "wrong password!",
+    "a new passphrase",
+    "another passphrase",
+    "a brand new passphrase",
+    "hijacked password",
+    "passphrase number",
+    "Secret passphrase",
+];
+
+/// Runs `case` on a fresh database of `backend`, then checks that the database holds none of
+/// [`SUITE_PASSWORDS`]; panics (fails the test) naming the backend.
 pub fn run(backend: Backend, case: Case) {
     let ctx = Ctx::new(backend).unwrap_or_else(|e| panic!("[{backend}] no test database: {e}"));
     if let Err(e) = case(&ctx) {
         panic!("[{backend}] case failed: {e}");
+    }
+    let dump = ctx
+        .dump_text()
+        .unwrap_or_else(|e| panic!("[{backend}] cannot read the database back: {e}"));
+    for password in SUITE_PASSWORDS {
+        assert!(
+            !dump.contains(password),
+            "[{backend}] a plaintext password is stored readable: {password:?}"
+        );
     }
 }
 
