@@ -29,10 +29,24 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Apply pending migrations (in one transaction, under a lock); creates a SQLite database
-    /// when missing.
-    Migrate,
+    /// when missing. `migrate revert` rolls back instead.
+    Migrate {
+        #[command(subcommand)]
+        action: Option<MigrateAction>,
+    },
     /// Print the driver, schema version and applied and pending migrations.
     Status,
+}
+
+#[derive(Subcommand)]
+enum MigrateAction {
+    /// Revert the newest migrations by running their down.sql, all in one transaction. This
+    /// drops tables and their data: take a backup first.
+    Revert {
+        /// How many migrations to revert.
+        #[arg(long, default_value_t = 1)]
+        steps: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -57,7 +71,21 @@ fn one_line(s: &str) -> String {
 
 fn run(command: &Command, url: &str) -> nerve::Result<()> {
     match command {
-        Command::Migrate => {
+        Command::Migrate {
+            action: Some(MigrateAction::Revert { steps }),
+        } => {
+            let reverted = nerve::revert(url, *steps)?;
+            if reverted.is_empty() {
+                println!("{}: no migration to revert", redact(url));
+            } else {
+                println!("{}: reverted {} migration(s):", redact(url), reverted.len());
+                for name in reverted {
+                    println!("  {name}");
+                }
+            }
+            Ok(())
+        }
+        Command::Migrate { action: None } => {
             let applied = nerve::migrate(url)?;
             if applied.is_empty() {
                 println!("{}: the schema is up to date", redact(url));

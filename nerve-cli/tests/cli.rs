@@ -199,3 +199,36 @@ fn status_shows_the_same_migrations_on_both_backends() {
     }
     assert_eq!(lines[0], lines[1]);
 }
+
+#[test]
+fn migrate_revert_rolls_back_the_newest_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = migration_folders();
+    let last = names.last().unwrap().clone();
+    assert!(nerve(dir.path(), &["migrate"], None).status.success());
+    let out = nerve(dir.path(), &["migrate", "revert"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("reverted 1 migration(s)") && stdout.contains(&last),
+        "{stdout}"
+    );
+    let status = text(&nerve(dir.path(), &["status"], None).stdout);
+    assert!(
+        status.contains("pending migrations (1)") && status.contains(&last),
+        "{status}"
+    );
+    let out = nerve(dir.path(), &["migrate"], None);
+    assert!(text(&out.stdout).contains(&last));
+    let all = names.len().to_string();
+    let out = nerve(dir.path(), &["migrate", "revert", "--steps", &all], None);
+    assert!(text(&out.stdout).contains(&format!("reverted {all} migration(s)")));
+    let out = nerve(dir.path(), &["migrate", "revert"], None);
+    assert!(text(&out.stdout).contains("no migration to revert"));
+    let out = nerve(dir.path(), &["migrate", "revert", "--steps", "many"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a malformed count is a usage error"
+    );
+}

@@ -70,6 +70,39 @@ pub fn apply_policy<C>(
     }
 }
 
+/// Reverts the newest `steps` applied migrations on `conn`, which the caller has locked for
+/// migrating (inside its transaction); `status` is the schema status read under that lock.
+/// Returns the names reverted, newest first. A database with migrations this binary does not
+/// know is refused ([`Error::SchemaTooNew`]): their down.sql is not embedded here. `source`
+/// gives the embedded migrations (a `const` in each driver).
+pub fn revert<DB, C>(
+    conn: &mut C,
+    status: &SchemaStatus,
+    steps: usize,
+    source: impl Fn() -> diesel_migrations::EmbeddedMigrations,
+) -> Result<Vec<String>>
+where
+    DB: DieselBackend,
+    C: diesel_migrations::MigrationHarness<DB>,
+{
+    if !status.unknown.is_empty() {
+        return Err(Error::SchemaTooNew {
+            unknown: status.unknown.clone(),
+        });
+    }
+    let names: Vec<String> = status
+        .applied
+        .iter()
+        .rev()
+        .take(steps)
+        .map(|m| m.name.clone())
+        .collect();
+    for _ in &names {
+        conn.revert_last_migration(source()).map_err(error)?;
+    }
+    Ok(names)
+}
+
 /// A failed migration run as [`Error::Migration`].
 pub fn error(e: impl std::fmt::Display) -> Error {
     Error::Migration {

@@ -37,6 +37,13 @@ pub fn migrate(url: &str) -> Result<Vec<String>> {
     store::migrate(&mut store::establish(url)?)
 }
 
+/// Reverts the newest `steps` migrations of the database at `url` by running their down.sql,
+/// all in one transaction under the advisory lock [`MIGRATION_LOCK_KEY`]; returns the names
+/// reverted, newest first.
+pub fn revert(url: &str, steps: usize) -> Result<Vec<String>> {
+    store::revert(&mut store::establish(url)?, steps)
+}
+
 /// The schema status of the database at `url`, without changing anything.
 pub fn schema_status(url: &str) -> Result<SchemaStatus> {
     store::schema_status(&mut store::establish(url)?)

@@ -139,11 +139,7 @@ pub(crate) fn migrate(conn: &mut Conn) -> Result<Vec<String>> {
         return status.require_current().map(|()| Vec::new());
     }
     conn.transaction(|c| {
-        diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
-            "pg_advisory_xact_lock({}) IS NULL",
-            crate::MIGRATION_LOCK_KEY
-        )))
-        .execute(c)?;
+        lock_migrations(c)?;
         c.batch_execute(CREATE_MIGRATIONS_TABLE)?;
         let status = schema_status(c)?;
         if !status.unknown.is_empty() {
@@ -156,4 +152,25 @@ pub(crate) fn migrate(conn: &mut Conn) -> Result<Vec<String>> {
         Ok(status.pending)
     })
     .map_err(|e| e.into_error(MIGRATIONS_TABLE))
+}
+
+/// Reverts the newest `steps` migrations in one transaction holding the advisory lock (all or
+/// none).
+pub(crate) fn revert(conn: &mut Conn, steps: usize) -> Result<Vec<String>> {
+    conn.transaction(|c| {
+        lock_migrations(c)?;
+        let status = schema_status(c)?;
+        migrations::revert(c, &status, steps, || MIGRATIONS).map_err(TxError::Nerve)
+    })
+    .map_err(|e| e.into_error(MIGRATIONS_TABLE))
+}
+
+/// Takes the migration advisory lock for the rest of the transaction.
+fn lock_migrations(conn: &mut Conn) -> QueryResult<()> {
+    diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+        "pg_advisory_xact_lock({}) IS NULL",
+        crate::MIGRATION_LOCK_KEY
+    )))
+    .execute(conn)
+    .map(drop)
 }

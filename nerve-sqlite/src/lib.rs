@@ -43,6 +43,17 @@ pub fn migrate(url: &str) -> Result<Vec<String>> {
     store::migrate(&mut connection::establish(&target)?)
 }
 
+/// Reverts the newest `steps` migrations of the database at `url` by running their down.sql,
+/// all in one `BEGIN IMMEDIATE` transaction; returns the names reverted, newest first.
+/// `sqlite::memory:` is refused ([`nerve_core::Error::Unsupported`]).
+pub fn revert(url: &str, steps: usize) -> Result<Vec<String>> {
+    let target = parse_url(url)?;
+    if target == Target::Memory {
+        return Err(connection::memory_unsupported());
+    }
+    store::revert(&mut connection::establish(&target)?, steps)
+}
+
 /// The schema status of the database at `url`, read through a read-only connection: nothing
 /// changes, and a file that does not exist is an [`nerve_core::Error::Connection`], not
 /// created. `sqlite::memory:` is refused ([`nerve_core::Error::Unsupported`]).

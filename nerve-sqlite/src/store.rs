@@ -152,6 +152,15 @@ pub(crate) fn migrate(conn: &mut Conn) -> Result<Vec<String>> {
     .map_err(|e| e.into_error(MIGRATIONS_TABLE))
 }
 
+/// Reverts the newest `steps` migrations in one `BEGIN IMMEDIATE` transaction (all or none).
+pub(crate) fn revert(conn: &mut Conn, steps: usize) -> Result<Vec<String>> {
+    conn.immediate_transaction(|c| {
+        let status = schema_status(c)?;
+        migrations::revert(c, &status, steps, || MIGRATIONS).map_err(TxError::Nerve)
+    })
+    .map_err(|e| e.into_error(MIGRATIONS_TABLE))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

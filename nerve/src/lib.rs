@@ -99,6 +99,22 @@ pub fn migrate(url: &str) -> Result<Vec<String>> {
     }
 }
 
+/// Reverts the newest `steps` applied migrations of the database at `url` (their down.sql, all
+/// in one transaction under the same lock as [`migrate`]) and returns the names reverted,
+/// newest first; fewer when fewer are applied. This drops tables and their data: it is for
+/// rolling back a release, after a backup. A database migrated by a newer binary is refused
+/// with [`Error::SchemaTooNew`].
+pub fn revert(url: &str, steps: usize) -> Result<Vec<String>> {
+    match backend_for(url)? {
+        #[cfg(feature = "sqlite")]
+        Backend::Sqlite => nerve_sqlite::revert(url, steps),
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => nerve_postgres::revert(url, steps),
+        #[allow(unreachable_patterns)]
+        other => unreachable_backend(other),
+    }
+}
+
 /// The schema status of the database at `url` (applied, pending and unknown migrations),
 /// changing nothing; works on databases of any schema version.
 pub fn schema_status(url: &str) -> Result<SchemaStatus> {

@@ -208,6 +208,53 @@ impl TestDb {
         self.sqlite_path().ok()
     }
 
+    /// The database's schema as its own catalog tells it, one line per object, sorted: on
+    /// SQLite every `sqlite_master` entry with its SQL; on PostgreSQL every column (type,
+    /// nullability, default, identity), constraint, index, ENUM type, trigger and function of
+    /// the `public` schema. For comparing one backend's schema with itself (up/down/up).
+    pub fn schema_snapshot(&self) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+        #[derive(QueryableByName)]
+        struct One {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        let mut lines: Vec<String> = match &self.kind {
+            DbKind::Sqlite { path, .. } => diesel::sql_query(
+                "SELECT type || ' ' || name || ' ' || coalesce(sql, '') AS value FROM sqlite_master \
+                 WHERE name NOT LIKE 'sqlite_%'",
+            )
+            .load::<One>(&mut SqliteConnection::establish(path)?)?
+            .into_iter()
+            .map(|r| r.value)
+            .collect(),
+            DbKind::Postgres { .. } => diesel::sql_query(
+                "SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || udt_name \
+                        || ' null=' || is_nullable || ' default=' || coalesce(column_default, '-') \
+                        || ' identity=' || is_identity AS value \
+                   FROM information_schema.columns WHERE table_schema = 'public' \
+                 UNION ALL SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' ' \
+                        || pg_get_constraintdef(oid) FROM pg_constraint \
+                  WHERE connamespace = 'public'::regnamespace \
+                 UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public' \
+                 UNION ALL SELECT 'enum ' || t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) \
+                   FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
+                  WHERE t.typnamespace = 'public'::regnamespace GROUP BY t.typname \
+                 UNION ALL SELECT 'trigger ' || tgname || ' ' || pg_get_triggerdef(oid) FROM pg_trigger \
+                  WHERE NOT tgisinternal \
+                 UNION ALL SELECT 'function ' || proname || ' ' || prosrc FROM pg_proc \
+                  WHERE pronamespace = 'public'::regnamespace \
+                 UNION ALL SELECT 'options ' || relname || ' ' || array_to_string(reloptions, ',') \
+                   FROM pg_class WHERE relnamespace = 'public'::regnamespace AND reloptions IS NOT NULL",
+            )
+            .load::<One>(&mut PgConnection::establish(&self.url)?)?
+            .into_iter()
+            .map(|r| r.value)
+            .collect(),
+        };
+        lines.sort();
+        Ok(lines)
+    }
+
     /// Runs `sql` directly on this database.
     pub fn execute_raw(&self, sql: &str) -> CaseResult {
         match &self.kind {

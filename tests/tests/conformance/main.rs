@@ -80,6 +80,7 @@ nerve_conformance::conformance! {
         status_lists_every_embedded_migration,
         pending_migrations_are_refused_unless_applied,
         concurrent_migrations_apply_once,
+        migrations_are_reversible,
         newer_database_is_refused,
         timestamps_are_utc_microseconds,
         stores_truncate_a_clock_with_nanoseconds,
