@@ -3,7 +3,7 @@
 -- is text under json_valid.
 
 -- Failed logins are counted from this instant on (set by a successful login and by unlock).
-ALTER TABLE users ADD COLUMN failures_reset_at TEXT;
+ALTER TABLE users ADD COLUMN failures_reset_at TEXT CHECK (failures_reset_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*');
 
 CREATE TABLE sessions (
     id            INTEGER PRIMARY KEY,
@@ -12,12 +12,12 @@ CREATE TABLE sessions (
     token_hash    TEXT NOT NULL UNIQUE CHECK (length(token_hash) <= 64),
     ip_address    TEXT CHECK (length(ip_address) <= 45),
     user_agent    TEXT CHECK (length(user_agent) <= 1000),
-    created_at    TEXT NOT NULL,
-    last_seen_at  TEXT NOT NULL,
-    expires_at    TEXT NOT NULL,
-    revoked_at    TEXT,
-    updated_at    TEXT NOT NULL,
-    deleted_at    TEXT,
+    created_at    TEXT NOT NULL CHECK (created_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
+    last_seen_at  TEXT NOT NULL CHECK (last_seen_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
+    expires_at    TEXT NOT NULL CHECK (expires_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
+    revoked_at    TEXT CHECK (revoked_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
+    updated_at    TEXT NOT NULL CHECK (updated_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
+    deleted_at    TEXT CHECK (deleted_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
     is_active     INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1))
 ) STRICT;
 CREATE INDEX sessions_user_unrevoked_idx ON sessions (user_id, id) WHERE revoked_at IS NULL;
@@ -26,9 +26,9 @@ CREATE TABLE password_history (
     id             INTEGER PRIMARY KEY,
     user_id        INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     password_hash  TEXT NOT NULL CHECK (length(password_hash) <= 255),
-    created_at     TEXT NOT NULL,
-    updated_at     TEXT NOT NULL,
-    deleted_at     TEXT,
+    created_at     TEXT NOT NULL CHECK (created_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
+    updated_at     TEXT NOT NULL CHECK (updated_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
+    deleted_at     TEXT CHECK (deleted_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
     is_active      INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1))
 ) STRICT;
 CREATE INDEX password_history_user_idx ON password_history (user_id, id);
@@ -42,7 +42,7 @@ CREATE TABLE login_attempts (
     user_agent    TEXT CHECK (length(user_agent) <= 1000),
     success       INTEGER NOT NULL CHECK (success IN (0, 1)),
     failure       TEXT CHECK (failure IN ('unknown_account', 'bad_password', 'locked')),
-    attempted_at  TEXT NOT NULL,
+    attempted_at  TEXT NOT NULL CHECK (attempted_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
     CONSTRAINT login_attempts_failure_iff_unsuccessful CHECK (success = (failure IS NULL))
 ) STRICT;
 CREATE INDEX login_attempts_user_failures_idx ON login_attempts (user_id, attempted_at) WHERE NOT success;
@@ -59,7 +59,7 @@ CREATE TABLE audit_logs (
     entity_id    INTEGER,
     details      TEXT CHECK (json_valid(details)),
     ip_address   TEXT CHECK (length(ip_address) <= 45),
-    created_at   TEXT NOT NULL
+    created_at   TEXT NOT NULL CHECK (created_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*')
 ) STRICT;
 CREATE INDEX audit_logs_company_idx ON audit_logs (company_id, id);
 CREATE INDEX audit_logs_user_idx ON audit_logs (company_id, user_id, id);
@@ -89,10 +89,10 @@ CREATE TABLE security_events (
     metadata_json    TEXT CHECK (json_valid(metadata_json)),
     acknowledged     INTEGER NOT NULL DEFAULT 0 CHECK (acknowledged IN (0, 1)),
     acknowledged_by  INTEGER REFERENCES users (id),
-    acknowledged_at  TEXT,
-    created_at       TEXT NOT NULL,
-    updated_at       TEXT NOT NULL,
-    deleted_at       TEXT,
+    acknowledged_at  TEXT CHECK (acknowledged_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
+    created_at       TEXT NOT NULL CHECK (created_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
+    updated_at       TEXT NOT NULL CHECK (updated_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
+    deleted_at       TEXT CHECK (deleted_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
     is_active        INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1))
 ) STRICT;
 CREATE INDEX security_events_severity_time_idx ON security_events (severity, created_at) WHERE deleted_at IS NULL;
@@ -108,14 +108,14 @@ CREATE TABLE api_keys (
     name          TEXT NOT NULL CHECK (length(name) <= 100),
     permissions   TEXT NOT NULL DEFAULT '[]'
                   CHECK (json_valid(permissions) AND json_type(permissions) = 'array'),
-    last_used_at  TEXT,
+    last_used_at  TEXT CHECK (last_used_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
     last_used_ip  TEXT CHECK (length(last_used_ip) <= 45),
     usage_count   INTEGER NOT NULL DEFAULT 0,
-    created_at    TEXT NOT NULL,
-    expires_at    TEXT,
-    revoked_at    TEXT,
-    updated_at    TEXT NOT NULL,
-    deleted_at    TEXT,
+    created_at    TEXT NOT NULL CHECK (created_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
+    expires_at    TEXT CHECK (expires_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
+    revoked_at    TEXT CHECK (revoked_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
+    updated_at    TEXT NOT NULL CHECK (updated_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
+    deleted_at    TEXT CHECK (deleted_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'),
     is_active     INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1))
 ) STRICT;
 -- Verification looks a key up by prefix whatever its state, to tell revoked from unknown.

@@ -36,6 +36,13 @@ enum Command {
     },
     /// Print the driver, schema version and applied and pending migrations.
     Status,
+    /// Print the schema in backend-neutral terms, read from the database's catalog; with
+    /// --json, as JSON that is byte-identical for two backends with the same schema.
+    Schema {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -56,8 +63,18 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     let url = cli.database_url.unwrap_or_else(|| DEFAULT_URL.to_string());
-    match run(&cli.command, &url) {
-        Ok(()) => ExitCode::SUCCESS,
+    let mut out = String::new();
+    match run(&cli.command, &url, &mut out) {
+        Ok(()) => {
+            // A reader that stops early (`nerve schema | head`) is not an error.
+            match std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("nerve: error: cannot write the output: {e}");
+                    ExitCode::FAILURE
+                }
+                _ => ExitCode::SUCCESS,
+            }
+        }
         Err(e) => {
             eprintln!("nerve: error: {}", one_line(&e.to_string()));
             ExitCode::FAILURE
@@ -65,22 +82,36 @@ fn main() -> ExitCode {
     }
 }
 
+/// Appends a line to the command's output (written at the end, in one piece).
+macro_rules! say {
+    ($out:expr) => { $out.push('\n') };
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn run(command: &Command, url: &str) -> nerve::Result<()> {
+fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<()> {
     match command {
         Command::Migrate {
             action: Some(MigrateAction::Revert { steps }),
         } => {
             let reverted = nerve::revert(url, *steps)?;
             if reverted.is_empty() {
-                println!("{}: no migration to revert", redact(url));
+                say!(out, "{}: no migration to revert", redact(url));
             } else {
-                println!("{}: reverted {} migration(s):", redact(url), reverted.len());
+                say!(
+                    out,
+                    "{}: reverted {} migration(s):",
+                    redact(url),
+                    reverted.len()
+                );
                 for name in reverted {
-                    println!("  {name}");
+                    say!(out, "  {name}");
                 }
             }
             Ok(())
@@ -88,33 +119,57 @@ fn run(command: &Command, url: &str) -> nerve::Result<()> {
         Command::Migrate { action: None } => {
             let applied = nerve::migrate(url)?;
             if applied.is_empty() {
-                println!("{}: the schema is up to date", redact(url));
+                say!(out, "{}: the schema is up to date", redact(url));
             } else {
-                println!("{}: applied {} migration(s):", redact(url), applied.len());
+                say!(
+                    out,
+                    "{}: applied {} migration(s):",
+                    redact(url),
+                    applied.len()
+                );
                 for name in applied {
-                    println!("  {name}");
+                    say!(out, "  {name}");
                 }
+            }
+            Ok(())
+        }
+        Command::Schema { json } => {
+            let schema = nerve::describe_schema(url)?;
+            if *json {
+                say!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&schema).map_err(|e| nerve::Error::Backend {
+                        table: "-",
+                        operation: "print schema",
+                        source: Box::new(e),
+                    })?
+                );
+            } else {
+                print_schema(out, &schema);
             }
             Ok(())
         }
         Command::Status => {
             let status = nerve::schema_status(url)?;
-            print_status(url, &status);
+            print_status(out, url, &status);
             Ok(())
         }
     }
 }
 
-fn print_status(url: &str, status: &SchemaStatus) {
-    println!("driver:          {}", status.backend);
-    println!("database:        {}", redact(url));
-    println!(
+fn print_status(out: &mut String, url: &str, status: &SchemaStatus) {
+    say!(out, "driver:          {}", status.backend);
+    say!(out, "database:        {}", redact(url));
+    say!(
+        out,
         "schema version:  {}",
         status.version().unwrap_or("none (empty database)")
     );
-    println!("applied migrations ({}):", status.applied.len());
+    say!(out, "applied migrations ({}):", status.applied.len());
     for m in &status.applied {
-        println!(
+        say!(
+            out,
             "  {}  {}  applied {}",
             m.version,
             m.name,
@@ -122,23 +177,79 @@ fn print_status(url: &str, status: &SchemaStatus) {
         );
     }
     if status.pending.is_empty() {
-        println!("pending migrations: none");
+        say!(out, "pending migrations: none");
     } else {
-        println!(
+        say!(
+            out,
             "pending migrations ({}): run `nerve migrate`",
             status.pending.len()
         );
         for name in &status.pending {
-            println!("  {name}");
+            say!(out, "  {name}");
         }
     }
     if !status.unknown.is_empty() {
-        println!(
+        say!(
+            out,
             "unknown migrations ({}): applied by a newer nerve; upgrade this binary",
             status.unknown.len()
         );
         for v in &status.unknown {
-            println!("  {v}");
+            say!(out, "  {v}");
+        }
+    }
+}
+
+fn print_schema(out: &mut String, schema: &nerve::model::SchemaDescription) {
+    for set in &schema.value_sets {
+        say!(out, "value set {}: {}", set.name, set.values.join(", "));
+    }
+    for t in &schema.tables {
+        say!(
+            out,
+            "\ntable {} (primary key {})",
+            t.name,
+            t.primary_key.join(", ")
+        );
+        for c in &t.columns {
+            let mut line = format!("  {:<24} {}", c.name, c.logical_type);
+            if let Some(n) = c.max_length {
+                line.push_str(&format!("({n})"));
+            }
+            if !c.nullable {
+                line.push_str(" not null");
+            }
+            if let Some(d) = &c.default {
+                line.push_str(&format!(" default {d}"));
+            }
+            say!(out, "{line}");
+        }
+        for u in &t.unique {
+            say!(out, "  unique ({})", u.join(", "));
+        }
+        for f in &t.foreign_keys {
+            say!(
+                out,
+                "  foreign key ({}) -> {} ({}) on delete {}",
+                f.columns.join(", "),
+                f.references,
+                f.referenced_columns.join(", "),
+                f.on_delete
+            );
+        }
+        for i in &t.indexes {
+            let kind = if i.unique { "unique index" } else { "index" };
+            let predicate = i
+                .predicate
+                .as_deref()
+                .map(|p| format!(" where {p}"))
+                .unwrap_or_default();
+            say!(
+                out,
+                "  {kind} {} ({}){predicate}",
+                i.name,
+                i.columns.join(", ")
+            );
         }
     }
 }

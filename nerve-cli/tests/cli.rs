@@ -232,3 +232,31 @@ fn migrate_revert_rolls_back_the_newest_migration() {
         "a malformed count is a usage error"
     );
 }
+
+#[test]
+fn schema_json_is_the_same_bytes_on_both_backends() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for backend in Backend::ALL {
+        let db = TestDb::empty(backend).unwrap_or_else(|e| panic!("[{backend}] {e}"));
+        assert!(
+            nerve(dir.path(), &["--database-url", &db.url, "migrate"], None)
+                .status
+                .success()
+        );
+        let out = nerve(
+            dir.path(),
+            &["--database-url", &db.url, "schema", "--json"],
+            None,
+        );
+        assert!(out.status.success(), "[{backend}] {}", text(&out.stderr));
+        let text_out = nerve(dir.path(), &["--database-url", &db.url, "schema"], None);
+        assert!(text(&text_out.stdout).contains("table users (primary key id)"));
+        outputs.push(out.stdout);
+    }
+    assert!(outputs[0].len() > 1000);
+    assert!(
+        outputs[0] == outputs[1],
+        "nerve schema --json differs between the backends"
+    );
+}

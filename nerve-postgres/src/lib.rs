@@ -9,6 +9,7 @@
 //! Use the `nerve` facade rather than this crate directly.
 #![deny(missing_docs)]
 
+mod describe;
 mod schema;
 mod store;
 
@@ -42,6 +43,12 @@ pub fn migrate(url: &str) -> Result<Vec<String>> {
 /// reverted, newest first.
 pub fn revert(url: &str, steps: usize) -> Result<Vec<String>> {
     store::revert(&mut store::establish(url)?, steps)
+}
+
+/// The schema of the database at `url` (its `public` schema) in backend-neutral terms, read
+/// from its catalog, changing nothing.
+pub fn describe_schema(url: &str) -> Result<nerve_core::model::SchemaDescription> {
+    describe::describe(&mut store::establish(url)?)
 }
 
 /// The schema status of the database at `url`, without changing anything.

@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 mod connection;
+mod describe;
 mod schema;
 mod store;
 
@@ -52,6 +53,12 @@ pub fn revert(url: &str, steps: usize) -> Result<Vec<String>> {
         return Err(connection::memory_unsupported());
     }
     store::revert(&mut connection::establish(&target)?, steps)
+}
+
+/// The schema of the database at `url` in backend-neutral terms, read from its catalog through
+/// a read-only connection. `sqlite::memory:` is refused ([`nerve_core::Error::Unsupported`]).
+pub fn describe_schema(url: &str) -> Result<nerve_core::model::SchemaDescription> {
+    describe::describe(&mut connection::establish_read_only(&parse_url(url)?)?)
 }
 
 /// The schema status of the database at `url`, read through a read-only connection: nothing

@@ -115,6 +115,22 @@ pub fn revert(url: &str, steps: usize) -> Result<Vec<String>> {
     }
 }
 
+/// The schema of the database at `url` in backend-neutral terms, read from its catalog and
+/// changing nothing: tables, columns with logical types, nullability, normalized defaults and
+/// length limits, keys, foreign keys with ON DELETE rules, unique constraints, indexes with
+/// normalized predicates, value sets. Two backends at the same schema version give equal
+/// descriptions (and equal JSON). Works on databases not made by nerve too.
+pub fn describe_schema(url: &str) -> Result<model::SchemaDescription> {
+    match backend_for(url)? {
+        #[cfg(feature = "sqlite")]
+        Backend::Sqlite => nerve_sqlite::describe_schema(url),
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => nerve_postgres::describe_schema(url),
+        #[allow(unreachable_patterns)]
+        other => unreachable_backend(other),
+    }
+}
+
 /// The schema status of the database at `url` (applied, pending and unknown migrations),
 /// changing nothing; works on databases of any schema version.
 pub fn schema_status(url: &str) -> Result<SchemaStatus> {

@@ -4,6 +4,7 @@
 mod accounts;
 mod company;
 mod paging;
+pub mod schema;
 mod security;
 mod user;
 mod value_set;
@@ -14,6 +15,24 @@ pub use accounts::{
 };
 pub use company::{Company, CompanyUpdate, NewCompany};
 pub use paging::{Deleted, Page};
+pub use schema::{
+    ColumnDescription, ForeignKeyDescription, IndexDescription, SchemaDescription,
+    TableDescription, ValueSetDescription,
+};
 pub use security::{EventFilter, NewSecurityEvent, SecurityEvent, SecurityEventType, Severity};
 pub use user::{NewUser, Role, User, UserUpdate};
 pub use value_set::{UnknownValue, ValueSet};
+
+/// Every closed value set of the contract: `(type name, values in order)`. A SQLite column
+/// CHECKed to exactly these values is described as that value set.
+pub fn value_sets() -> Vec<(&'static str, Vec<&'static str>)> {
+    fn of<T: ValueSet>() -> (&'static str, Vec<&'static str>) {
+        (T::TYPE_NAME, T::ALL.iter().map(|v| v.as_str()).collect())
+    }
+    vec![
+        of::<Role>(),
+        of::<Severity>(),
+        of::<SecurityEventType>(),
+        of::<LoginFailure>(),
+    ]
+}
