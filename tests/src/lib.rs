@@ -255,11 +255,13 @@ impl TestDb {
         Ok(lines)
     }
 
-    /// Runs `sql` directly on this database.
+    /// Runs `sql` directly on this database (on PostgreSQL in the UTC time zone).
     pub fn execute_raw(&self, sql: &str) -> CaseResult {
         match &self.kind {
             DbKind::Sqlite { path, .. } => SqliteConnection::establish(path)?.batch_execute(sql)?,
-            DbKind::Postgres { .. } => PgConnection::establish(&self.url)?.batch_execute(sql)?,
+            // Text timestamps without an offset mean UTC, as on SQLite.
+            DbKind::Postgres { .. } => PgConnection::establish(&self.url)?
+                .batch_execute(&format!("SET TIME ZONE 'UTC'; {sql}"))?,
         }
         Ok(())
     }

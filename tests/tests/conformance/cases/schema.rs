@@ -364,3 +364,36 @@ pub fn migrations_are_reversible(ctx: &Ctx) -> CaseResult {
     assert_eq!(db.schema_snapshot()?, up);
     Ok(())
 }
+
+pub fn timestamps_written_by_other_programs_read_as_utc(ctx: &Ctx) -> CaseResult {
+    let expected = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")?.with_timezone(&Utc);
+    for (i, (text, micros)) in [
+        ("2026-01-02 03:04:05", 0),
+        ("2026-01-02 03:04:05.123456", 123_456),
+        ("2026-01-02T03:04:05Z", 0),
+        ("2026-01-02T03:04:05.5+00:00", 500_000),
+        ("2026-01-02 03:04:05.000001+00:00", 1),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = 1000 + i as i64;
+        ctx.execute_raw(&format!(
+            "INSERT INTO companies (id, name, created_at, updated_at, is_active) \
+             VALUES ({id}, 'written elsewhere', '{text}', '{text}', TRUE)"
+        ))?;
+        let c = ctx.store.companies().get(id)?;
+        assert_eq!(
+            c.created_at,
+            expected + Duration::microseconds(micros),
+            "{text}"
+        );
+    }
+    // Text that is no timestamp is refused by the database itself.
+    let refused = ctx.execute_raw(
+        "INSERT INTO companies (id, name, created_at, updated_at, is_active) \
+         VALUES (2000, 'bad', 'not a time', 'not a time', TRUE)",
+    );
+    assert!(refused.is_err(), "a non-timestamp was stored");
+    Ok(())
+}
