@@ -50,9 +50,9 @@ enum MigrateAction {
     /// Revert the newest migrations by running their down.sql, all in one transaction. This
     /// drops tables and their data: take a backup first.
     Revert {
-        /// How many migrations to revert.
-        #[arg(long, default_value_t = 1)]
-        steps: usize,
+        /// How many migrations to revert (at least 1).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        steps: u32,
     },
 }
 
@@ -100,7 +100,7 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<()> {
         Command::Migrate {
             action: Some(MigrateAction::Revert { steps }),
         } => {
-            let reverted = nerve::revert(url, *steps)?;
+            let reverted = nerve::revert(url, *steps as usize)?;
             if reverted.is_empty() {
                 say!(out, "{}: no migration to revert", redact(url));
             } else {

@@ -225,11 +225,20 @@ fn migrate_revert_rolls_back_the_newest_migration() {
     assert!(text(&out.stdout).contains(&format!("reverted {all} migration(s)")));
     let out = nerve(dir.path(), &["migrate", "revert"], None);
     assert!(text(&out.stdout).contains("no migration to revert"));
-    let out = nerve(dir.path(), &["migrate", "revert", "--steps", "many"], None);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "a malformed count is a usage error"
+    for bad in ["many", "0"] {
+        let out = nerve(dir.path(), &["migrate", "revert", "--steps", bad], None);
+        assert_eq!(out.status.code(), Some(2), "--steps {bad} is a usage error");
+    }
+    let missing = format!("sqlite://{}/typo/nerve.db", dir.path().display());
+    let out = nerve(
+        dir.path(),
+        &["--database-url", &missing, "migrate", "revert"],
+        None,
+    );
+    assert_one_line_error(&out, "no SQLite database");
+    assert!(
+        !dir.path().join("typo").exists(),
+        "a mistyped path creates nothing"
     );
 }
 

@@ -3,7 +3,7 @@
 
 use crate::store::Conn;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
 use nerve_core::model::schema::{normalize_default, normalize_predicate};
 use nerve_core::model::{
     ColumnDescription, ForeignKeyDescription, IndexDescription, SchemaDescription,
@@ -36,18 +36,18 @@ struct ColumnInfo {
 
 #[derive(QueryableByName)]
 struct Columns {
-    #[diesel(sql_type = Text)]
-    cols: String,
+    #[diesel(sql_type = Array<Text>)]
+    cols: Vec<String>,
 }
 
 #[derive(QueryableByName)]
 struct ForeignKeyInfo {
-    #[diesel(sql_type = Text)]
-    cols: String,
+    #[diesel(sql_type = Array<Text>)]
+    cols: Vec<String>,
     #[diesel(sql_type = Text)]
     referenced: String,
-    #[diesel(sql_type = Text)]
-    referenced_cols: String,
+    #[diesel(sql_type = Array<Text>)]
+    referenced_cols: Vec<String>,
     #[diesel(sql_type = Text)]
     on_delete: String,
 }
@@ -60,23 +60,21 @@ struct IndexInfo {
     uniq: bool,
     #[diesel(sql_type = Nullable<Text>)]
     pred: Option<String>,
-    #[diesel(sql_type = Text)]
-    cols: String,
+    #[diesel(sql_type = Array<Text>)]
+    cols: Vec<String>,
 }
 
 #[derive(QueryableByName)]
 struct EnumInfo {
     #[diesel(sql_type = Text)]
     name: String,
-    #[diesel(sql_type = Text)]
-    vals: String,
+    #[diesel(sql_type = Array<Text>)]
+    vals: Vec<String>,
 }
 
-fn split(cols: &str) -> Vec<String> {
-    cols.split(',').map(str::to_string).collect()
-}
-
-fn logical_type(c: &ColumnInfo) -> String {
+/// The logical type of a column; `enums` are the ENUM types of the schema (other user-defined
+/// types keep their own name).
+fn logical_type(c: &ColumnInfo, enums: &[ValueSetDescription]) -> String {
     match c.data_type.as_str() {
         "bigint" => "bigint".into(),
         "integer" | "smallint" => "integer".into(),
@@ -86,7 +84,10 @@ fn logical_type(c: &ColumnInfo) -> String {
         "jsonb" => "json".into(),
         "double precision" | "real" => "real".into(),
         "bytea" => "blob".into(),
-        "USER-DEFINED" => format!("enum:{}", c.udt_name),
+        "USER-DEFINED" if enums.iter().any(|e| e.name == c.udt_name) => {
+            format!("enum:{}", c.udt_name)
+        }
+        "USER-DEFINED" => c.udt_name.clone(),
         other => other.to_string(),
     }
 }
@@ -106,13 +107,28 @@ fn on_delete(code: &str) -> String {
 pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
     let op = Op::new("information_schema", "describe");
     let err = |e| op.error(e);
-    let tables: Vec<Name> = diesel::sql_query(
+    let enums: Vec<ValueSetDescription> = diesel::sql_query(
+        "SELECT t.typname::text AS name, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS vals \
+           FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
+          WHERE t.typnamespace = current_schema()::regnamespace GROUP BY t.typname",
+    )
+    .load::<EnumInfo>(conn)
+    .map_err(err)?
+    .into_iter()
+    .map(|e| ValueSetDescription {
+        name: e.name,
+        values: e.vals,
+    })
+    .collect();
+    let mut tables: Vec<Name> = diesel::sql_query(
         "SELECT table_name::text AS name FROM information_schema.tables \
-         WHERE table_schema = 'public' AND table_type = 'BASE TABLE' \
-           AND table_name <> '__diesel_schema_migrations' ORDER BY 1",
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
+           AND table_name <> '__diesel_schema_migrations'",
     )
     .load(conn)
     .map_err(err)?;
+    // Sorted by bytes in Rust, as on SQLite, not by the database's collation.
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
     let mut out = Vec::new();
     for table in tables {
         let name = table.name;
@@ -121,7 +137,7 @@ pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
                     is_nullable = 'YES' AS nullable, column_default::text AS dflt, \
                     character_maximum_length::bigint AS max_length \
                FROM information_schema.columns \
-              WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+              WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
         )
         .bind::<Text, _>(&name)
         .load(conn)
@@ -129,7 +145,7 @@ pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
         let columns = infos
             .iter()
             .map(|c| {
-                let logical_type = logical_type(c);
+                let logical_type = logical_type(c, &enums);
                 ColumnDescription {
                     name: c.name.clone(),
                     nullable: c.nullable,
@@ -142,9 +158,9 @@ pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
                 }
             })
             .collect();
-        let qualified = format!("public.\"{}\"", name.replace('"', "\"\""));
+        let qualified = format!("\"{}\"", name.replace('"', "\"\""));
         let primary: Vec<Columns> = diesel::sql_query(
-            "SELECT string_agg(a.attname::text, ',' ORDER BY k.ord) AS cols \
+            "SELECT array_agg(a.attname::text ORDER BY k.ord) AS cols \
                FROM pg_index i \
                CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(att, ord) \
                JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.att \
@@ -154,7 +170,7 @@ pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
         .load(conn)
         .map_err(err)?;
         let mut unique: Vec<Vec<String>> = diesel::sql_query(
-            "SELECT string_agg(a.attname::text, ',' ORDER BY k.ord) AS cols \
+            "SELECT array_agg(a.attname::text ORDER BY k.ord) AS cols \
                FROM pg_constraint c \
                CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(att, ord) \
                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.att \
@@ -164,13 +180,13 @@ pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
         .load::<Columns>(conn)
         .map_err(err)?
         .into_iter()
-        .map(|c| split(&c.cols))
+        .map(|c| c.cols)
         .collect();
         unique.sort();
         let mut foreign_keys: Vec<ForeignKeyDescription> = diesel::sql_query(
-            "SELECT string_agg(a.attname::text, ',' ORDER BY k.ord) AS cols, \
+            "SELECT array_agg(a.attname::text ORDER BY k.ord) AS cols, \
                     rt.relname::text AS referenced, \
-                    string_agg(ra.attname::text, ',' ORDER BY k.ord) AS referenced_cols, \
+                    array_agg(ra.attname::text ORDER BY k.ord) AS referenced_cols, \
                     c.confdeltype::text AS on_delete \
                FROM pg_constraint c \
                CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(att, ratt, ord) \
@@ -185,23 +201,26 @@ pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
         .map_err(err)?
         .into_iter()
         .map(|f| ForeignKeyDescription {
-            columns: split(&f.cols),
+            columns: f.cols,
             references: f.referenced,
-            referenced_columns: split(&f.referenced_cols),
+            referenced_columns: f.referenced_cols,
             on_delete: on_delete(&f.on_delete),
         })
         .collect();
         foreign_keys.sort();
-        let indexes = diesel::sql_query(
+        // Indexes not backing this table's own primary key, unique or exclusion constraint;
+        // a column that is an expression is `<expression>`, as on SQLite.
+        let mut indexes: Vec<IndexDescription> = diesel::sql_query(
             "SELECT ic.relname::text AS name, i.indisunique AS uniq, \
                     pg_get_expr(i.indpred, i.indrelid) AS pred, \
-                    (SELECT string_agg(a.attname::text, ',' ORDER BY k.ord) \
-                       FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(att, ord) \
-                       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.att) AS cols \
+                    ARRAY(SELECT coalesce(a.attname::text, '<expression>') \
+                            FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(att, ord) \
+                            LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.att \
+                           ORDER BY k.ord) AS cols \
                FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
               WHERE i.indrelid = $1::regclass \
-                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) \
-              ORDER BY 1",
+                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid \
+                                  AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x'))",
         )
         .bind::<Text, _>(&qualified)
         .load::<IndexInfo>(conn)
@@ -209,33 +228,35 @@ pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
         .into_iter()
         .map(|i| IndexDescription {
             name: i.name,
-            columns: split(&i.cols),
+            columns: i.cols,
             unique: i.uniq,
             predicate: i.pred.as_deref().map(normalize_predicate),
         })
         .collect();
+        indexes.sort_by(|a, b| a.name.cmp(&b.name));
         out.push(TableDescription {
             name,
             columns,
-            primary_key: primary.first().map(|p| split(&p.cols)).unwrap_or_default(),
+            primary_key: primary
+                .into_iter()
+                .next()
+                .map(|p| p.cols)
+                .unwrap_or_default(),
             unique,
             foreign_keys,
             indexes,
         });
     }
-    let value_sets = diesel::sql_query(
-        "SELECT t.typname::text AS name, string_agg(e.enumlabel::text, ',' ORDER BY e.enumsortorder) AS vals \
-           FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
-          WHERE t.typnamespace = 'public'::regnamespace GROUP BY t.typname ORDER BY 1",
-    )
-    .load::<EnumInfo>(conn)
-    .map_err(err)?
-    .into_iter()
-    .map(|e| ValueSetDescription {
-        name: e.name,
-        values: split(&e.vals),
-    })
-    .collect();
+    // The value sets a column uses, as on SQLite.
+    let mut value_sets: Vec<ValueSetDescription> = enums
+        .into_iter()
+        .filter(|e| {
+            let t = format!("enum:{}", e.name);
+            out.iter()
+                .any(|table| table.columns.iter().any(|c| c.logical_type == t))
+        })
+        .collect();
+    value_sets.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(SchemaDescription {
         tables: out,
         value_sets,

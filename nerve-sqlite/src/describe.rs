@@ -72,23 +72,39 @@ fn quote(name: &str) -> String {
 /// The top-level comma-separated parts of a CREATE TABLE body (parentheses and quotes
 /// respected).
 fn definitions(create: &str) -> Vec<String> {
-    // Comments first: they may hold commas and parentheses.
-    let create: String = create
-        .lines()
-        .map(|l| l.split("--").next().unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join("\n");
-    let body = match (create.find('('), create.rfind(')')) {
-        (Some(a), Some(b)) if a < b => &create[a + 1..b],
+    // Comments first (outside literals and quoted names): they may hold commas and parentheses.
+    let mut text = String::new();
+    let (mut quote, mut chars) = (None::<char>, create.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None, '-') if chars.peek() == Some(&'-') => {
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        break;
+                    }
+                }
+                text.push('\n');
+                continue;
+            }
+            _ => {}
+        }
+        text.push(c);
+    }
+    let body = match (text.find('('), text.rfind(')')) {
+        (Some(a), Some(b)) if a < b => &text[a + 1..b],
         _ => return Vec::new(),
     };
-    let (mut parts, mut current, mut depth, mut quoted) = (Vec::new(), String::new(), 0, false);
+    let (mut parts, mut current, mut depth, mut quote) =
+        (Vec::new(), String::new(), 0, None::<char>);
     for c in body.chars() {
-        match c {
-            '\'' => quoted = !quoted,
-            '(' if !quoted => depth += 1,
-            ')' if !quoted => depth -= 1,
-            ',' if !quoted && depth == 0 => {
+        match (quote, c) {
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None, '(') => depth += 1,
+            (None, ')') => depth -= 1,
+            (None, ',') if depth == 0 => {
                 parts.push(std::mem::take(&mut current));
                 continue;
             }
@@ -104,21 +120,39 @@ fn definitions(create: &str) -> Vec<String> {
         .collect()
 }
 
-/// The quoted values of `col IN ('a', 'b')` in a definition, if any.
+/// A definition's first token without quotes or brackets: the column it defines.
+fn defined_name(definition: &str) -> String {
+    let first = definition.split_whitespace().next().unwrap_or_default();
+    first
+        .trim_matches(|c| matches!(c, '"' | '`' | '[' | ']'))
+        .to_string()
+}
+
+/// The quoted values of `col IN ('a', 'b')` in a definition, if any (literals kept whole).
 fn in_list(definition: &str, column: &str) -> Option<Vec<String>> {
-    let compact: String = definition.chars().filter(|c| !c.is_whitespace()).collect();
-    let start = compact.find(&format!("{column}IN("))? + column.len() + 3;
-    let end = start + compact[start..].find(')')?;
-    let items: Vec<String> = compact[start..end].split(',').map(str::to_string).collect();
-    items
-        .iter()
-        .all(|i| i.starts_with('\'') && i.ends_with('\''))
-        .then(|| {
-            items
-                .iter()
-                .map(|i| i.trim_matches('\'').to_string())
-                .collect()
-        })
+    let lower = definition.to_ascii_lowercase();
+    let at = lower.find(&format!("{} in (", column.to_ascii_lowercase()))?;
+    let start = at + column.len() + 5;
+    let (mut values, mut current, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = definition[start..].chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (false, '\'') => quoted = true,
+            (true, '\'') if chars.peek() == Some(&'\'') => {
+                current.push('\'');
+                chars.next();
+            }
+            (true, '\'') => {
+                quoted = false;
+                values.push(std::mem::take(&mut current));
+            }
+            (true, _) => current.push(c),
+            (false, ')') => return (!values.is_empty()).then_some(values),
+            (false, ',' | ' ') => {}
+            (false, _) => return None,
+        }
+    }
+    None
 }
 
 /// `length(col) <= N` in a definition.
@@ -149,7 +183,11 @@ fn logical_type(
         "REAL" => ("real".into(), None),
         "BLOB" => ("blob".into(), None),
         "TEXT" if compact.contains(&format!("json_valid({column})")) => ("json".into(), None),
-        "TEXT" if compact.contains(&format!("{column}GLOB'[0-9][0-9][0-9][0-9]-")) => {
+        "TEXT"
+            if compact.contains(&format!(
+                "{column}GLOB'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][T][0-9][0-9]:"
+            )) =>
+        {
             ("timestamp".into(), None)
         }
         "TEXT" => match in_list(definition, column) {
@@ -174,23 +212,40 @@ fn logical_type(
     }
 }
 
+/// The primary-key columns of `table`, in key order.
+fn primary_key_of(conn: &mut Conn, table: &str) -> Result<Vec<String>> {
+    let mut pk: Vec<(i64, String)> = diesel::sql_query(format!(
+        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info({})",
+        quote(table)
+    ))
+    .load::<ColumnInfo>(conn)
+    .map_err(|e| Op::new("sqlite_master", "describe").error(e))?
+    .into_iter()
+    .filter(|c| c.pk > 0)
+    .map(|c| (c.pk, c.name))
+    .collect();
+    pk.sort();
+    Ok(pk.into_iter().map(|(_, n)| n).collect())
+}
+
 /// The description of the database on `conn`.
 pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
     let op = Op::new("sqlite_master", "describe");
     let load_err = |e| op.error(e);
-    let tables: Vec<Named> = diesel::sql_query(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         AND name <> '__diesel_schema_migrations' ORDER BY name",
+    let mut tables: Vec<Named> = diesel::sql_query(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+         AND name <> '__diesel_schema_migrations'",
     )
     .load(conn)
     .map_err(load_err)?;
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
     let mut value_sets_used: Vec<ValueSetDescription> = Vec::new();
     let mut out = Vec::new();
     for table in tables {
         let defs = definitions(table.sql.as_deref().unwrap_or_default());
         let definition_of = |column: &str| {
             defs.iter()
-                .find(|d| d.split_whitespace().next() == Some(column))
+                .find(|d| defined_name(d).eq_ignore_ascii_case(column))
                 .cloned()
                 .unwrap_or_default()
         };
@@ -245,10 +300,22 @@ pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
                 });
                 last_id = Some(fk.id);
             }
+            // A key naming no columns refers to the referenced table's primary key.
+            let to = match fk.to {
+                Some(to) => to,
+                None => {
+                    let position = foreign_keys
+                        .last()
+                        .map_or(0, |f| f.referenced_columns.len());
+                    primary_key_of(conn, &fk.table)?
+                        .get(position)
+                        .cloned()
+                        .unwrap_or_default()
+                }
+            };
             if let Some(last) = foreign_keys.last_mut() {
                 last.columns.push(fk.from);
-                last.referenced_columns
-                    .push(fk.to.unwrap_or_else(|| "id".into()));
+                last.referenced_columns.push(to);
             }
         }
         foreign_keys.sort();
@@ -280,10 +347,11 @@ pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
                     ))
                     .load(conn)
                     .map_err(load_err)?;
-                    let predicate = sql
-                        .first()
-                        .and_then(|n| n.sql.as_deref())
-                        .and_then(|s| s.find(" WHERE ").map(|i| normalize_predicate(&s[i + 7..])));
+                    let predicate = sql.first().and_then(|n| n.sql.as_deref()).and_then(|s| {
+                        let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+                        let at = flat.to_ascii_lowercase().rfind(" where ")?;
+                        Some(normalize_predicate(&flat[at + 7..]))
+                    });
                     indexes.push(IndexDescription {
                         name: index.name,
                         columns: cols,

@@ -46,12 +46,13 @@ pub fn migrate(url: &str) -> Result<Vec<String>> {
 
 /// Reverts the newest `steps` migrations of the database at `url` by running their down.sql,
 /// all in one `BEGIN IMMEDIATE` transaction; returns the names reverted, newest first.
-/// `sqlite::memory:` is refused ([`nerve_core::Error::Unsupported`]).
+/// `sqlite::memory:` is refused ([`nerve_core::Error::Unsupported`]), and so is a file that
+/// does not exist ([`nerve_core::Error::Connection`]).
 pub fn revert(url: &str, steps: usize) -> Result<Vec<String>> {
     let target = parse_url(url)?;
-    if target == Target::Memory {
-        return Err(connection::memory_unsupported());
-    }
+    // Opening read-only first refuses a memory database and a missing file (a mistyped path
+    // must not create a database).
+    drop(connection::establish_read_only(&target)?);
     store::revert(&mut connection::establish(&target)?, steps)
 }
 

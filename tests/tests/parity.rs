@@ -129,3 +129,22 @@ fn a_changed_rule_on_one_side_is_a_difference() {
         "the dropped predicate shows: {diff}"
     );
 }
+
+#[test]
+fn expression_indexes_are_described_alike() {
+    let dbs = [migrated(Backend::Sqlite), migrated(Backend::Postgres)];
+    for db in &dbs {
+        db.execute_raw("CREATE INDEX users_lower_name ON users (lower(full_name), id)")
+            .expect("expression index");
+    }
+    let s = nerve::describe_schema(&dbs[0].url).expect("sqlite description");
+    let p = nerve::describe_schema(&dbs[1].url).expect("postgres description");
+    assert!(json(&s) == json(&p), "{}", differences(&s, &p));
+    let users = s.tables.iter().find(|t| t.name == "users").expect("users");
+    let index = users
+        .indexes
+        .iter()
+        .find(|i| i.name == "users_lower_name")
+        .expect("index");
+    assert_eq!(index.columns, vec!["<expression>", "id"]);
+}

@@ -100,6 +100,11 @@ pub fn newer_database_is_refused(ctx: &Ctx) -> CaseResult {
         );
     }
     assert_err!(nerve::migrate(ctx.url()), Error::SchemaTooNew { .. });
+    assert_err!(nerve::revert(ctx.url(), 1), Error::SchemaTooNew { .. });
+    assert!(
+        nerve::schema_status(ctx.url())?.pending.is_empty(),
+        "the refused revert changed nothing"
+    );
     let inspect = ctx.reopen(MigrationPolicy::Inspect)?;
     assert_eq!(inspect.schema_status()?.unknown, vec!["99991231235959"]);
     Ok(())
