@@ -104,6 +104,20 @@ macro_rules! account_stores {
                     .ok_or_else(|| Error::not_found("companies", format!("id={company_id}")))
             }
 
+            /// `Ok` when `user_id` is a user of `company_id`, live or soft-deleted; NotFound on
+            /// `users` otherwise.
+            fn user_of_company(conn: &mut Conn, company_id: i64, user_id: i64) -> Result<()> {
+                users::table
+                    .filter(users::company_id.eq(company_id))
+                    .filter(users::id.eq(user_id))
+                    .select(users::id)
+                    .first::<i64>(conn)
+                    .optional()
+                    .map_err(|e| Op::new("users", "select").error(e))?
+                    .map(drop)
+                    .ok_or_else(|| Error::not_found("users", format!("company_id={company_id}, id={user_id}")))
+            }
+
             /// The lock of the live user `user_id` of the live company `company_id`:
             /// `(locked_at, locked_until)`, or NotFound on `users`.
             fn live_user_lock(
@@ -772,14 +786,7 @@ macro_rules! account_stores {
                 fn revoke_all(&self, company_id: i64, user_id: i64) -> Result<u64> {
                     let now = self.env().now();
                     self.write(SESSIONS, |conn| {
-                        users::table
-                            .filter(users::company_id.eq(company_id))
-                            .filter(users::id.eq(user_id))
-                            .select(users::id)
-                            .first::<i64>(conn)
-                            .optional()
-                            .map_err(|e| Op::new("users", "select").error(e))?
-                            .ok_or_else(|| Error::not_found("users", format!("company_id={company_id}, id={user_id}")))?;
+                        user_of_company(conn, company_id, user_id)?;
                         revoke_sessions(conn, user_id, now)
                     })
                 }
@@ -852,14 +859,7 @@ macro_rules! account_stores {
                     self.write(AUDIT, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = entry.user_id {
-                            users::table
-                                .filter(users::company_id.eq(company_id))
-                                .filter(users::id.eq(user_id))
-                                .select(users::id)
-                                .first::<i64>(conn)
-                                .optional()
-                                .map_err(|e| Op::new("users", "select").error(e))?
-                                .ok_or_else(|| Error::not_found("users", format!("company_id={company_id}, id={user_id}")))?;
+                            user_of_company(conn, company_id, user_id)?;
                         }
                         $crate::diesel::insert_into(audit_logs::table)
                             .values((

@@ -190,48 +190,7 @@ pub fn another_company_cannot_see_or_touch_a_user(ctx: &Ctx) -> CaseResult {
     let b = company(&*ctx.store, "B", None)?;
     let u = user(&*ctx.store, a.id, "alice@example.com")?;
     let users = ctx.store.users();
-    assert_err!(
-        users.get(b.id, u.id),
-        Error::NotFound { table: "users", .. }
-    );
-    assert_err!(
-        users.find_by_email(b.id, "alice@example.com"),
-        Error::NotFound { table: "users", .. }
-    );
-    assert!(users
-        .list(b.id, Page::first(10), Deleted::Include)?
-        .is_empty());
-    assert_err!(
-        users.update(
-            b.id,
-            u.id,
-            &UserUpdate {
-                role: Some(Role::Owner),
-                ..Default::default()
-            }
-        ),
-        Error::NotFound { table: "users", .. }
-    );
-    assert_err!(
-        users.set_password(b.id, u.id, "hijacked password"),
-        Error::NotFound { table: "users", .. }
-    );
-    assert_err!(
-        users.verify_password(b.id, u.id, "correct horse battery"),
-        Error::NotFound { table: "users", .. }
-    );
-    assert_err!(
-        users.lock(b.id, u.id, None),
-        Error::NotFound { table: "users", .. }
-    );
-    assert_err!(
-        users.unlock(b.id, u.id),
-        Error::NotFound { table: "users", .. }
-    );
-    assert_err!(
-        users.soft_delete(b.id, u.id),
-        Error::NotFound { table: "users", .. }
-    );
+    user_is_out_of_reach(ctx, b.id, u.id, "alice@example.com")?;
     assert_err!(
         users.restore(b.id, u.id),
         Error::NotFound { table: "users", .. }
@@ -458,48 +417,7 @@ pub fn users_of_a_soft_deleted_company_are_hidden(ctx: &Ctx) -> CaseResult {
     let u = user(&*ctx.store, c.id, "alice@example.com")?;
     let users = ctx.store.users();
     ctx.store.companies().soft_delete(c.id)?;
-    assert_err!(
-        users.get(c.id, u.id),
-        Error::NotFound { table: "users", .. }
-    );
-    assert_err!(
-        users.find_by_email(c.id, "alice@example.com"),
-        Error::NotFound { table: "users", .. }
-    );
-    assert!(users
-        .list(c.id, Page::first(10), Deleted::Include)?
-        .is_empty());
-    assert_err!(
-        users.update(
-            c.id,
-            u.id,
-            &UserUpdate {
-                role: Some(Role::Owner),
-                ..Default::default()
-            }
-        ),
-        Error::NotFound { table: "users", .. }
-    );
-    assert_err!(
-        users.set_password(c.id, u.id, "another passphrase"),
-        Error::NotFound { table: "users", .. }
-    );
-    assert_err!(
-        users.verify_password(c.id, u.id, "correct horse battery"),
-        Error::NotFound { table: "users", .. }
-    );
-    assert_err!(
-        users.lock(c.id, u.id, None),
-        Error::NotFound { table: "users", .. }
-    );
-    assert_err!(
-        users.unlock(c.id, u.id),
-        Error::NotFound { table: "users", .. }
-    );
-    assert_err!(
-        users.soft_delete(c.id, u.id),
-        Error::NotFound { table: "users", .. }
-    );
+    user_is_out_of_reach(ctx, c.id, u.id, "alice@example.com")?;
     assert_err!(
         users.restore(c.id, u.id),
         Error::NotFound {
@@ -622,5 +540,45 @@ pub fn another_company_cannot_probe_the_password_history(ctx: &Ctx) -> CaseResul
         );
     }
     assert!(users.verify_password(b.id, victim.id, "correct horse battery")?);
+    Ok(())
+}
+
+/// Every call on the user `user_id` through `company_id` (except restore) is NotFound on
+/// `users`, and the company's list is empty: the user is invisible and untouchable there.
+fn user_is_out_of_reach(ctx: &Ctx, company_id: i64, user_id: i64, email: &str) -> CaseResult {
+    let users = ctx.store.users();
+    let nf = |r: nerve::Result<()>, what: &str| match r {
+        Err(Error::NotFound { table: "users", .. }) => Ok(()),
+        other => Err(format!("{what}: expected NotFound on users, got {other:?}")),
+    };
+    nf(users.get(company_id, user_id).map(drop), "get")?;
+    nf(
+        users.find_by_email(company_id, email).map(drop),
+        "find_by_email",
+    )?;
+    let change = UserUpdate {
+        role: Some(Role::Owner),
+        ..Default::default()
+    };
+    nf(
+        users.update(company_id, user_id, &change).map(drop),
+        "update",
+    )?;
+    nf(
+        users.set_password(company_id, user_id, "hijacked password"),
+        "set_password",
+    )?;
+    nf(
+        users
+            .verify_password(company_id, user_id, "correct horse battery")
+            .map(drop),
+        "verify_password",
+    )?;
+    nf(users.lock(company_id, user_id, None).map(drop), "lock")?;
+    nf(users.unlock(company_id, user_id).map(drop), "unlock")?;
+    nf(users.soft_delete(company_id, user_id), "soft_delete")?;
+    assert!(users
+        .list(company_id, Page::first(10), Deleted::Include)?
+        .is_empty());
     Ok(())
 }
