@@ -39,6 +39,7 @@ macro_rules! value_sets {
             Severity, Severity, "severity";
             SecurityEventType, SecurityEventType, "security_event_type";
             LoginFailure, LoginFailure, "login_failure";
+            SocialPlatform, SocialPlatform, "social_platform";
         );
     };
 }
@@ -205,9 +206,99 @@ macro_rules! tables {
             }
         }
 
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            profiles (id) {
+                id -> BigInt,
+                company_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                full_name -> Text,
+                email -> Nullable<Text>,
+                domain -> Nullable<Text>,
+                job_title -> Nullable<Text>,
+                location -> Nullable<Text>,
+                notes -> Nullable<Text>,
+                risk_score -> BigInt,
+                metadata -> Nullable<Doc>,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            social_media (id) {
+                id -> BigInt,
+                profile_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                platform -> SocialPlatform,
+                handle -> Text,
+                url -> Nullable<Text>,
+                followers -> Nullable<BigInt>,
+                verified -> Bool,
+                discovered_at -> Ts,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            breaches (id) {
+                id -> BigInt,
+                profile_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                breach_name -> Text,
+                breach_date -> Nullable<Ts>,
+                data_classes -> Doc,
+                source -> Nullable<Text>,
+                severity -> Severity,
+                description -> Nullable<Text>,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            devices (id) {
+                id -> BigInt,
+                company_id -> BigInt,
+                profile_id -> Nullable<BigInt>,
+                user_id -> Nullable<BigInt>,
+                ip_address -> Text,
+                hostname -> Nullable<Text>,
+                device_type -> Nullable<Text>,
+                operating_system -> Nullable<Text>,
+                open_ports -> Doc,
+                first_seen_at -> Ts,
+                last_seen_at -> Ts,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
         diesel::joinable!(users -> companies (company_id));
         diesel::joinable!(sessions -> users (user_id));
         diesel::joinable!(api_keys -> users (user_id));
+        diesel::joinable!(social_media -> profiles (profile_id));
+        diesel::joinable!(breaches -> profiles (profile_id));
         diesel::allow_tables_to_appear_in_same_query!(
             companies,
             users,
@@ -216,7 +307,11 @@ macro_rules! tables {
             login_attempts,
             audit_logs,
             security_events,
-            api_keys
+            api_keys,
+            profiles,
+            social_media,
+            breaches,
+            devices
         );
     };
 }

@@ -1,6 +1,6 @@
 use super::company;
 use chrono::{DateTime, Duration, Utc};
-use nerve::model::{LoginFailure, Role, SecurityEventType, Severity, ValueSet};
+use nerve::model::{LoginFailure, Role, SecurityEventType, Severity, SocialPlatform, ValueSet};
 use nerve::{Backend, Error, MigrationPolicy, Store};
 use nerve_conformance::{assert_err, test_options, CaseResult, Ctx};
 use std::sync::Arc;
@@ -163,6 +163,12 @@ pub fn column_types_match_the_phase_7_plan(ctx: &Ctx) -> CaseResult {
             texts::<LoginFailure>(),
             "login_attempts",
             "failure",
+        ),
+        (
+            SocialPlatform::TYPE_NAME,
+            texts::<SocialPlatform>(),
+            "social_media",
+            "platform",
         ),
     ];
     if ctx.store.capabilities().native_enum_types {

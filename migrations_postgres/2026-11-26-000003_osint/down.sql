@@ -1,0 +1,5 @@
+DROP TABLE devices;
+DROP TABLE breaches;
+DROP TABLE social_media;
+DROP TABLE profiles;
+DROP TYPE social_platform;
