@@ -40,6 +40,8 @@ macro_rules! value_sets {
             SecurityEventType, SecurityEventType, "security_event_type";
             LoginFailure, LoginFailure, "login_failure";
             SocialPlatform, SocialPlatform, "social_platform";
+            BaitTokenType, BaitTokenType, "bait_token_type";
+            UploadStatus, UploadStatus, "upload_status";
         );
     };
 }
@@ -294,11 +296,96 @@ macro_rules! tables {
             }
         }
 
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            bait_tokens (id) {
+                id -> BigInt,
+                company_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                token_type -> BaitTokenType,
+                token_value -> Text,
+                label -> Text,
+                description -> Nullable<Text>,
+                access_count -> BigInt,
+                last_accessed_at -> Nullable<Ts>,
+                metadata -> Nullable<Doc>,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            bait_accesses (id) {
+                id -> BigInt,
+                token_id -> BigInt,
+                company_id -> BigInt,
+                ip_address -> Nullable<Text>,
+                user_agent -> Nullable<Text>,
+                location -> Nullable<Text>,
+                raw_request -> Nullable<Doc>,
+                token_was_active -> Bool,
+                accessed_at -> Ts,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            uploaded_files (id) {
+                id -> BigInt,
+                company_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                file_name -> Text,
+                size_bytes -> BigInt,
+                sha256 -> Text,
+                mime_type -> Nullable<Text>,
+                status -> UploadStatus,
+                failure_reason -> Nullable<Text>,
+                parsed_at -> Nullable<Ts>,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            uploaded_credentials (id) {
+                id -> BigInt,
+                file_id -> BigInt,
+                company_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                email -> Nullable<Text>,
+                username -> Nullable<Text>,
+                password_masked -> Nullable<Text>,
+                password_sha256 -> Nullable<Text>,
+                domain -> Nullable<Text>,
+                source_line -> Nullable<BigInt>,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
         diesel::joinable!(users -> companies (company_id));
         diesel::joinable!(sessions -> users (user_id));
         diesel::joinable!(api_keys -> users (user_id));
         diesel::joinable!(social_media -> profiles (profile_id));
         diesel::joinable!(breaches -> profiles (profile_id));
+        diesel::joinable!(bait_accesses -> bait_tokens (token_id));
+        diesel::joinable!(uploaded_credentials -> uploaded_files (file_id));
         diesel::allow_tables_to_appear_in_same_query!(
             companies,
             users,
@@ -311,7 +398,11 @@ macro_rules! tables {
             profiles,
             social_media,
             breaches,
-            devices
+            devices,
+            bait_tokens,
+            bait_accesses,
+            uploaded_files,
+            uploaded_credentials
         );
     };
 }

@@ -2,6 +2,7 @@
 //! that each driver maps to its own column type (a PostgreSQL ENUM, a CHECKed SQLite text).
 
 mod accounts;
+mod bait;
 mod company;
 mod osint;
 mod paging;
@@ -14,6 +15,7 @@ pub use accounts::{
     ApiKey, AuditLog, IssuedApiKey, IssuedSession, LoginAttempt, LoginFailure, LoginRequest,
     NewApiKey, NewAuditLog, NewSession, Session,
 };
+pub use bait::{BaitTokenType, UploadStatus};
 pub use company::{Company, CompanyUpdate, NewCompany};
 pub use osint::SocialPlatform;
 pub use paging::{Deleted, Page};
@@ -38,5 +40,7 @@ pub fn value_sets() -> Vec<(&'static str, Vec<&'static str>)> {
         of::<SecurityEventType>(),
         of::<LoginFailure>(),
         of::<SocialPlatform>(),
+        of::<BaitTokenType>(),
+        of::<UploadStatus>(),
     ]
 }

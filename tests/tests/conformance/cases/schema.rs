@@ -1,6 +1,9 @@
 use super::company;
 use chrono::{DateTime, Duration, Utc};
-use nerve::model::{LoginFailure, Role, SecurityEventType, Severity, SocialPlatform, ValueSet};
+use nerve::model::{
+    BaitTokenType, LoginFailure, Role, SecurityEventType, Severity, SocialPlatform, UploadStatus,
+    ValueSet,
+};
 use nerve::{Backend, Error, MigrationPolicy, Store};
 use nerve_conformance::{assert_err, test_options, CaseResult, Ctx};
 use std::sync::Arc;
@@ -169,6 +172,18 @@ pub fn column_types_match_the_phase_7_plan(ctx: &Ctx) -> CaseResult {
             texts::<SocialPlatform>(),
             "social_media",
             "platform",
+        ),
+        (
+            BaitTokenType::TYPE_NAME,
+            texts::<BaitTokenType>(),
+            "bait_tokens",
+            "token_type",
+        ),
+        (
+            UploadStatus::TYPE_NAME,
+            texts::<UploadStatus>(),
+            "uploaded_files",
+            "status",
         ),
     ];
     if ctx.store.capabilities().native_enum_types {

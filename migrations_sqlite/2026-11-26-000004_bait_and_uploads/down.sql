@@ -1,0 +1,4 @@
+DROP TABLE uploaded_credentials;
+DROP TABLE uploaded_files;
+DROP TABLE bait_accesses;
+DROP TABLE bait_tokens;
