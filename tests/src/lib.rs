@@ -465,6 +465,7 @@ mod pg {
                             &mut admin,
                             &format!("ALTER DATABASE {building} RENAME TO {name}"),
                         )?;
+                        drop_stale_templates(&mut admin, &name)?;
                     }
                     Ok(name.clone())
                 })();
@@ -473,6 +474,32 @@ mod pg {
             })
             .as_deref()
             .map_err(|e| e.clone())
+    }
+
+    /// Drops the templates of older migration sets (they are of no further use), not `keep`.
+    fn drop_stale_templates(admin: &mut PgConnection, keep: &str) -> Result<(), String> {
+        #[derive(QueryableByName)]
+        struct Stale {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            datname: String,
+        }
+        let stale: Vec<Stale> = diesel::sql_query(
+            "SELECT datname::text AS datname FROM pg_database \
+             WHERE datname LIKE 'nerve\\_tpl\\_%' AND datname NOT LIKE '%\\_building' \
+               AND datname <> $1",
+        )
+        .bind::<diesel::sql_types::Text, _>(keep)
+        .load(admin)
+        .map_err(|e| format!("listing old templates: {e}"))?;
+        for old in stale {
+            admin
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    old.datname
+                ))
+                .map_err(|e| format!("dropping {}: {e}", old.datname))?;
+        }
+        Ok(())
     }
 
     pub(super) fn create_database(template: Option<&str>) -> Result<TestDb, String> {
