@@ -18,10 +18,7 @@ nerve_diesel::define_scope!(
     write_tx = transaction,
     store = PgStore
 );
-nerve_diesel::value_sets!(impls diesel::pg::Pg, crate::schema::sql_types);
-nerve_diesel::company_store!(schema = crate::schema);
-nerve_diesel::user_store!(schema = crate::schema);
-nerve_diesel::account_stores!(schema = crate::schema);
+nerve_diesel::all_stores!(db = diesel::pg::Pg, schema = crate::schema);
 
 /// A NERVE store on PostgreSQL. Cheap to share: `Send + Sync`, one pool inside.
 pub struct PgStore {

@@ -18,10 +18,7 @@ nerve_diesel::define_scope!(
     write_tx = immediate_transaction,
     store = SqliteStore
 );
-nerve_diesel::value_sets!(impls diesel::sqlite::Sqlite, crate::schema::sql_types);
-nerve_diesel::company_store!(schema = crate::schema);
-nerve_diesel::user_store!(schema = crate::schema);
-nerve_diesel::account_stores!(schema = crate::schema);
+nerve_diesel::all_stores!(db = diesel::sqlite::Sqlite, schema = crate::schema);
 
 /// A NERVE store on SQLite. Cheap to share: `Send + Sync`, one pool inside.
 pub struct SqliteStore {

@@ -4,3 +4,17 @@
 mod accounts;
 mod companies;
 mod users;
+
+/// Every domain store of the contract for a driver: the value-set mappings for backend `$db`
+/// and the stores expanded against the `schema` module path given. A driver expands this once
+/// after [`define_scope!`](crate::define_scope), so a new domain is added here, not in each
+/// driver.
+#[macro_export]
+macro_rules! all_stores {
+    (db = $db:ty, schema = $($schema:ident)::+) => {
+        $crate::value_sets!(impls $db, $($schema)::+::sql_types);
+        $crate::company_store!(schema = $($schema)::+);
+        $crate::user_store!(schema = $($schema)::+);
+        $crate::account_stores!(schema = $($schema)::+);
+    };
+}

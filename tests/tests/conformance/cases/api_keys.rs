@@ -1,6 +1,6 @@
-use super::{company, user};
+use super::{company, events_of_type, user};
 use chrono::Duration;
-use nerve::model::{EventFilter, NewApiKey, Page, SecurityEventType};
+use nerve::model::{NewApiKey, SecurityEventType};
 use nerve::secret::sha256_hex;
 use nerve::{Clock, Denial, Error};
 use nerve_conformance::{assert_err, CaseResult, Ctx};
@@ -14,13 +14,7 @@ fn new_key(scopes: &[&str]) -> NewApiKey {
 }
 
 fn rejections(ctx: &Ctx) -> nerve::Result<usize> {
-    Ok(ctx
-        .store
-        .security_events()
-        .list(&EventFilter::default(), Page::first(1000))?
-        .iter()
-        .filter(|e| e.event_type == SecurityEventType::ApiKeyRejected)
-        .count())
+    Ok(events_of_type(&*ctx.store, SecurityEventType::ApiKeyRejected)?.len())
 }
 
 pub fn key_is_returned_once_as_hash_and_prefix(ctx: &Ctx) -> CaseResult {

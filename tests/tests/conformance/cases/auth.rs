@@ -1,4 +1,4 @@
-use super::{company, user};
+use super::{company, events_of_type, user};
 use chrono::Duration;
 use nerve::model::{EventFilter, LoginFailure, LoginRequest, Page, SecurityEventType};
 use nerve::{Clock, Denial, Error, MigrationPolicy, PasswordParams};
@@ -26,13 +26,7 @@ fn fail(ctx: &Ctx, email: &str, times: usize) -> CaseResult {
 }
 
 fn brute_force_events(ctx: &Ctx) -> nerve::Result<usize> {
-    Ok(ctx
-        .store
-        .security_events()
-        .list(&EventFilter::default(), Page::first(1000))?
-        .iter()
-        .filter(|e| e.event_type == SecurityEventType::BruteForce)
-        .count())
+    Ok(events_of_type(&*ctx.store, SecurityEventType::BruteForce)?.len())
 }
 
 pub fn login_succeeds_and_records_the_attempt(ctx: &Ctx) -> CaseResult {
@@ -256,15 +250,7 @@ pub fn success_resets_and_the_window_forgets_failures(ctx: &Ctx) -> CaseResult {
 }
 
 pub fn many_failures_from_one_address_raise_one_event(ctx: &Ctx) -> CaseResult {
-    let stuffing = |ctx: &Ctx| -> nerve::Result<Vec<nerve::model::SecurityEvent>> {
-        Ok(ctx
-            .store
-            .security_events()
-            .list(&EventFilter::default(), Page::first(1000))?
-            .into_iter()
-            .filter(|e| e.event_type == SecurityEventType::CredentialStuffing)
-            .collect())
-    };
+    let stuffing = |ctx: &Ctx| events_of_type(&*ctx.store, SecurityEventType::CredentialStuffing);
     for i in 0..19 {
         fail(ctx, &format!("victim{i}@example.com"), 1)?;
     }

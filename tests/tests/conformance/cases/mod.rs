@@ -10,7 +10,9 @@ pub mod sessions;
 pub mod transactions;
 pub mod users;
 
-use nerve::model::{Company, NewCompany, NewUser, Role, User};
+use nerve::model::{
+    Company, EventFilter, NewCompany, NewUser, Page, Role, SecurityEvent, SecurityEventType, User,
+};
 use nerve::Store;
 
 /// A company named `name` with domain `domain`.
@@ -34,4 +36,17 @@ pub fn new_user(email: &str) -> NewUser {
 /// A user with `email` in `company_id`.
 pub fn user(store: &dyn Store, company_id: i64, email: &str) -> nerve::Result<User> {
     store.users().create(company_id, &new_user(email))
+}
+
+/// Every recorded security event of `event_type`, newest first.
+pub fn events_of_type(
+    store: &dyn Store,
+    event_type: SecurityEventType,
+) -> nerve::Result<Vec<SecurityEvent>> {
+    Ok(store
+        .security_events()
+        .list(&EventFilter::default(), Page::first(1000))?
+        .into_iter()
+        .filter(|e| e.event_type == event_type)
+        .collect())
 }
