@@ -42,6 +42,15 @@ macro_rules! value_sets {
             SocialPlatform, SocialPlatform, "social_platform";
             BaitTokenType, BaitTokenType, "bait_token_type";
             UploadStatus, UploadStatus, "upload_status";
+            ScanStatus, ScanStatus, "scan_status";
+            GhostQueryType, GhostQueryType, "ghost_query_type";
+            MonitorScope, MonitorScope, "monitor_scope";
+            ScanSource, ScanSource, "scan_source";
+            ComplianceFramework, ComplianceFramework, "compliance_framework";
+            AssessmentStatus, AssessmentStatus, "assessment_status";
+            ControlStatus, ControlStatus, "control_status";
+            TaskStatus, TaskStatus, "task_status";
+            TaskSource, TaskSource, "task_source";
         );
     };
 }
@@ -379,6 +388,603 @@ macro_rules! tables {
             }
         }
 
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            asm_scans (id) {
+                id -> BigInt,
+                company_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                domain -> Text,
+                status -> ScanStatus,
+                risk_score -> BigInt,
+                risk_level -> Nullable<Severity>,
+                scan_results -> Nullable<Doc>,
+                error -> Nullable<Text>,
+                started_at -> Ts,
+                completed_at -> Nullable<Ts>,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            lightbox_findings (id) {
+                id -> BigInt,
+                company_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                domain -> Text,
+                finding_type -> Text,
+                severity -> Severity,
+                title -> Text,
+                description -> Nullable<Text>,
+                url -> Nullable<Text>,
+                evidence -> Nullable<Doc>,
+                discovered_at -> Ts,
+                resolved_at -> Nullable<Ts>,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            cached_asm_scans (id) {
+                id -> BigInt,
+                domain -> Text,
+                scanned_at -> Nullable<Ts>,
+                risk_score -> Nullable<BigInt>,
+                risk_level -> Nullable<Severity>,
+                total_cves -> Nullable<BigInt>,
+                critical_cves -> Nullable<BigInt>,
+                vulnerabilities_found -> Nullable<BigInt>,
+                open_ports_count -> Nullable<BigInt>,
+                scan_results -> Nullable<Doc>,
+                user_id -> Nullable<BigInt>,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            xasm_scan_history (id) {
+                id -> BigInt,
+                company_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                domain -> Text,
+                status -> ScanStatus,
+                risk_score -> Nullable<BigInt>,
+                risk_level -> Nullable<Severity>,
+                findings_count -> BigInt,
+                scan_results -> Doc,
+                duration_ms -> Nullable<BigInt>,
+                scanned_at -> Ts,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            lightbox_scan_history (id) {
+                id -> BigInt,
+                company_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                domain -> Text,
+                status -> ScanStatus,
+                risk_score -> Nullable<BigInt>,
+                risk_level -> Nullable<Severity>,
+                findings_count -> BigInt,
+                scan_results -> Doc,
+                duration_ms -> Nullable<BigInt>,
+                scanned_at -> Ts,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            scan_results_xasm (id) {
+                id -> BigInt,
+                scan_id -> BigInt,
+                company_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                domain -> Text,
+                result_type -> Text,
+                severity -> Severity,
+                scan_results -> Doc,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            scan_results_lightbox (id) {
+                id -> BigInt,
+                scan_id -> BigInt,
+                company_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                domain -> Text,
+                result_type -> Text,
+                severity -> Severity,
+                scan_results -> Doc,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            ghost_search_queries (id) {
+                id -> BigInt,
+                user_id -> BigInt,
+                query_type -> GhostQueryType,
+                query_value -> Text,
+                results_count -> BigInt,
+                search_sources -> Nullable<Doc>,
+                response_time_ms -> Nullable<BigInt>,
+                searched_at -> Ts,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            monitored_emails (id) {
+                id -> BigInt,
+                company_id -> Nullable<BigInt>,
+                user_id -> Nullable<BigInt>,
+                created_by_user_id -> BigInt,
+                email_address -> Text,
+                monitor_scope -> MonitorScope,
+                last_checked -> Nullable<Ts>,
+                findings_count -> BigInt,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            monitored_email_findings (id) {
+                id -> BigInt,
+                monitored_email_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                source -> Text,
+                finding_key -> Text,
+                breach_name -> Nullable<Text>,
+                breach_date -> Nullable<Ts>,
+                data_classes -> Nullable<Doc>,
+                severity -> Severity,
+                source_details -> Nullable<Doc>,
+                found_at -> Ts,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            uploaded_breach_files (id) {
+                id -> BigInt,
+                company_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                file_name -> Text,
+                size_bytes -> BigInt,
+                sha256 -> Text,
+                breach_name -> Nullable<Text>,
+                status -> UploadStatus,
+                failure_reason -> Nullable<Text>,
+                records_count -> BigInt,
+                parsed_at -> Nullable<Ts>,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            breach_file_results (id) {
+                id -> BigInt,
+                file_id -> BigInt,
+                company_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                email -> Nullable<Text>,
+                username -> Nullable<Text>,
+                password_masked -> Nullable<Text>,
+                password_sha256 -> Nullable<Text>,
+                domain -> Nullable<Text>,
+                source_line -> Nullable<BigInt>,
+                extra_fields -> Nullable<Doc>,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            github_findings (id) {
+                id -> BigInt,
+                monitored_email_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                source_url -> Text,
+                repository -> Nullable<Text>,
+                file_path -> Nullable<Text>,
+                matched_text -> Nullable<Text>,
+                severity -> Severity,
+                committed_at -> Nullable<Ts>,
+                found_at -> Ts,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            pastebin_findings (id) {
+                id -> BigInt,
+                monitored_email_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                source_url -> Text,
+                paste_title -> Nullable<Text>,
+                paste_author -> Nullable<Text>,
+                matched_text -> Nullable<Text>,
+                severity -> Severity,
+                posted_at -> Nullable<Ts>,
+                found_at -> Ts,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            opsych_search_results (id) {
+                id -> BigInt,
+                monitored_email_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                source_url -> Text,
+                platform -> SocialPlatform,
+                username -> Nullable<Text>,
+                display_name -> Nullable<Text>,
+                details -> Nullable<Doc>,
+                found_at -> Ts,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            compliance_assessments (id) {
+                id -> BigInt,
+                company_id -> BigInt,
+                created_by_user_id -> BigInt,
+                framework -> ComplianceFramework,
+                framework_version -> Nullable<Text>,
+                status -> AssessmentStatus,
+                overall_compliance_score -> Nullable<BigInt>,
+                assessment_date -> Ts,
+                completion_date -> Nullable<Ts>,
+                expiry_date -> Nullable<Ts>,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+                user_id -> Nullable<BigInt>,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            compliance_controls (id) {
+                id -> BigInt,
+                assessment_id -> BigInt,
+                control_id -> Text,
+                control_name -> Text,
+                control_category -> Nullable<Text>,
+                status -> ControlStatus,
+                compliance_score -> Nullable<BigInt>,
+                scan_source -> Nullable<ScanSource>,
+                scan_finding_type -> Nullable<Text>,
+                scan_finding_id -> Nullable<Text>,
+                scan_flagged_at -> Nullable<Ts>,
+                scan_verified_at -> Nullable<Ts>,
+                scan_domain -> Nullable<Text>,
+                evidence_summary -> Nullable<Text>,
+                remediation_notes -> Nullable<Text>,
+                assigned_to_user_id -> Nullable<BigInt>,
+                last_reviewed -> Nullable<Ts>,
+                next_review_date -> Nullable<Ts>,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+                user_id -> Nullable<BigInt>,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            compliance_evidence (id) {
+                id -> BigInt,
+                control_id -> BigInt,
+                company_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                uploaded_by_user_id -> BigInt,
+                file_reference -> Text,
+                file_name -> Nullable<Text>,
+                sha256 -> Text,
+                description -> Nullable<Text>,
+                uploaded_at -> Ts,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            compliance_control_mappings (id) {
+                id -> BigInt,
+                scan_source -> ScanSource,
+                finding_type -> Text,
+                framework -> ComplianceFramework,
+                control_id -> Text,
+                flag_status -> ControlStatus,
+                user_id -> Nullable<BigInt>,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            vulnerability_reports (id) {
+                id -> BigInt,
+                company_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                scan_source -> Nullable<ScanSource>,
+                scan_id -> Nullable<BigInt>,
+                domain -> Nullable<Text>,
+                title -> Text,
+                report_text -> Text,
+                metadata -> Nullable<Doc>,
+                model -> Nullable<Text>,
+                generated_at -> Ts,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            roadmap_profiles (id) {
+                id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                company_id -> Nullable<BigInt>,
+                company_name -> Text,
+                company_size -> Nullable<Text>,
+                industry -> Nullable<Text>,
+                employee_count -> Nullable<BigInt>,
+                current_security_score -> Nullable<BigInt>,
+                target_security_score -> Nullable<BigInt>,
+                handles_pii -> Nullable<Bool>,
+                handles_payment_data -> Nullable<Bool>,
+                handles_health_data -> Nullable<Bool>,
+                handles_financial_data -> Nullable<Bool>,
+                current_measures -> Nullable<Doc>,
+                compliance_requirements -> Nullable<Doc>,
+                assessment_responses -> Nullable<Doc>,
+                created_at -> Ts,
+                updated_at -> Ts,
+                last_recalculated -> Nullable<Ts>,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            roadmap_tasks (id) {
+                id -> BigInt,
+                task_id -> Text,
+                library_version -> Text,
+                title -> Text,
+                description -> Nullable<Text>,
+                category -> Nullable<Text>,
+                phase -> BigInt,
+                priority -> Severity,
+                points -> BigInt,
+                estimated_effort -> Nullable<Text>,
+                applies_to -> Nullable<Doc>,
+                user_id -> Nullable<BigInt>,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            roadmap_user_tasks (id) {
+                id -> BigInt,
+                profile_id -> BigInt,
+                task_id -> Text,
+                status -> TaskStatus,
+                phase -> Nullable<BigInt>,
+                priority_order -> Nullable<BigInt>,
+                source -> Nullable<TaskSource>,
+                source_reference_id -> Nullable<BigInt>,
+                source_details -> Nullable<Doc>,
+                finding_type -> Nullable<Text>,
+                finding_severity -> Nullable<Severity>,
+                scan_domain -> Nullable<Text>,
+                scan_date -> Nullable<Ts>,
+                matched_threat_actor -> Nullable<Text>,
+                threat_actor_ttp -> Nullable<Doc>,
+                assigned_to_user_id -> Nullable<BigInt>,
+                started_at -> Nullable<Ts>,
+                completed_at -> Nullable<Ts>,
+                verified_at -> Nullable<Ts>,
+                last_reminded -> Nullable<Ts>,
+                user_notes -> Nullable<Text>,
+                admin_notes -> Nullable<Text>,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+                user_id -> Nullable<BigInt>,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            roadmap_achievements (id) {
+                id -> BigInt,
+                profile_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                achievement_key -> Text,
+                name -> Text,
+                description -> Nullable<Text>,
+                points -> BigInt,
+                awarded_at -> Ts,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            roadmap_progress_history (id) {
+                id -> BigInt,
+                profile_id -> BigInt,
+                user_id -> Nullable<BigInt>,
+                security_score -> BigInt,
+                tasks_total -> BigInt,
+                tasks_not_started -> BigInt,
+                tasks_in_progress -> BigInt,
+                tasks_completed -> BigInt,
+                tasks_verified -> BigInt,
+                details -> Nullable<Doc>,
+                recorded_at -> Ts,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
+        diesel::table! {
+            use diesel::sql_types::*;
+            use super::sql_types::*;
+
+            roadmap_task_library_meta (id) {
+                id -> BigInt,
+                version -> Text,
+                task_count -> BigInt,
+                checksum -> Nullable<Text>,
+                notes -> Nullable<Text>,
+                loaded_at -> Ts,
+                user_id -> Nullable<BigInt>,
+                created_at -> Ts,
+                updated_at -> Ts,
+                deleted_at -> Nullable<Ts>,
+                is_active -> Bool,
+            }
+        }
+
         diesel::joinable!(users -> companies (company_id));
         diesel::joinable!(sessions -> users (user_id));
         diesel::joinable!(api_keys -> users (user_id));
@@ -386,6 +992,18 @@ macro_rules! tables {
         diesel::joinable!(breaches -> profiles (profile_id));
         diesel::joinable!(bait_accesses -> bait_tokens (token_id));
         diesel::joinable!(uploaded_credentials -> uploaded_files (file_id));
+        diesel::joinable!(scan_results_xasm -> xasm_scan_history (scan_id));
+        diesel::joinable!(scan_results_lightbox -> lightbox_scan_history (scan_id));
+        diesel::joinable!(monitored_email_findings -> monitored_emails (monitored_email_id));
+        diesel::joinable!(breach_file_results -> uploaded_breach_files (file_id));
+        diesel::joinable!(github_findings -> monitored_emails (monitored_email_id));
+        diesel::joinable!(pastebin_findings -> monitored_emails (monitored_email_id));
+        diesel::joinable!(opsych_search_results -> monitored_emails (monitored_email_id));
+        diesel::joinable!(compliance_controls -> compliance_assessments (assessment_id));
+        diesel::joinable!(compliance_evidence -> compliance_controls (control_id));
+        diesel::joinable!(roadmap_user_tasks -> roadmap_profiles (profile_id));
+        diesel::joinable!(roadmap_achievements -> roadmap_profiles (profile_id));
+        diesel::joinable!(roadmap_progress_history -> roadmap_profiles (profile_id));
         diesel::allow_tables_to_appear_in_same_query!(
             companies,
             users,
@@ -402,7 +1020,33 @@ macro_rules! tables {
             bait_tokens,
             bait_accesses,
             uploaded_files,
-            uploaded_credentials
+            uploaded_credentials,
+            asm_scans,
+            lightbox_findings,
+            cached_asm_scans,
+            xasm_scan_history,
+            lightbox_scan_history,
+            scan_results_xasm,
+            scan_results_lightbox,
+            ghost_search_queries,
+            monitored_emails,
+            monitored_email_findings,
+            uploaded_breach_files,
+            breach_file_results,
+            github_findings,
+            pastebin_findings,
+            opsych_search_results,
+            compliance_assessments,
+            compliance_controls,
+            compliance_evidence,
+            compliance_control_mappings,
+            vulnerability_reports,
+            roadmap_profiles,
+            roadmap_tasks,
+            roadmap_user_tasks,
+            roadmap_achievements,
+            roadmap_progress_history,
+            roadmap_task_library_meta
         );
     };
 }

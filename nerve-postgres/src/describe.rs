@@ -208,8 +208,10 @@ pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
         })
         .collect();
         foreign_keys.sort();
-        // Indexes not backing this table's own primary key, unique or exclusion constraint;
-        // a column that is an expression is `<expression>`, as on SQLite.
+        // B-tree indexes not backing this table's own primary key, unique or exclusion
+        // constraint; a column that is an expression is `<expression>`, as on SQLite. Content
+        // indexes (GIN on JSONB) have no SQLite counterpart: they are a capability
+        // (`json_content_indexes`), not part of the description.
         let mut indexes: Vec<IndexDescription> = diesel::sql_query(
             "SELECT ic.relname::text AS name, i.indisunique AS uniq, \
                     pg_get_expr(i.indpred, i.indrelid) AS pred, \
@@ -218,7 +220,8 @@ pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
                             LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.att \
                            ORDER BY k.ord) AS cols \
                FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
-              WHERE i.indrelid = $1::regclass \
+               JOIN pg_am am ON am.oid = ic.relam \
+              WHERE i.indrelid = $1::regclass AND am.amname = 'btree' \
                 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid \
                                   AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x'))",
         )

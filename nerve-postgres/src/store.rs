@@ -81,6 +81,7 @@ impl Store for PgStore {
         let mut caps = Capabilities::default();
         caps.native_enum_types = true;
         caps.concurrent_writers = true;
+        caps.json_content_indexes = true;
         caps
     }
 

@@ -2,10 +2,14 @@
 //! that each driver maps to its own column type (a PostgreSQL ENUM, a CHECKed SQLite text).
 
 mod accounts;
+mod attack_surface;
 mod bait;
 mod company;
+mod compliance;
+mod ghost;
 mod osint;
 mod paging;
+mod roadmap;
 pub mod schema;
 mod security;
 mod user;
@@ -15,10 +19,14 @@ pub use accounts::{
     ApiKey, AuditLog, IssuedApiKey, IssuedSession, LoginAttempt, LoginFailure, LoginRequest,
     NewApiKey, NewAuditLog, NewSession, Session,
 };
+pub use attack_surface::{ScanSource, ScanStatus};
 pub use bait::{BaitTokenType, UploadStatus};
 pub use company::{Company, CompanyUpdate, NewCompany};
+pub use compliance::{AssessmentStatus, ComplianceFramework, ControlStatus};
+pub use ghost::{GhostQueryType, MonitorScope};
 pub use osint::SocialPlatform;
 pub use paging::{Deleted, Page};
+pub use roadmap::{TaskSource, TaskStatus};
 pub use schema::{
     ColumnDescription, ForeignKeyDescription, IndexDescription, SchemaDescription,
     TableDescription, ValueSetDescription,
@@ -42,5 +50,14 @@ pub fn value_sets() -> Vec<(&'static str, Vec<&'static str>)> {
         of::<SocialPlatform>(),
         of::<BaitTokenType>(),
         of::<UploadStatus>(),
+        of::<ScanStatus>(),
+        of::<GhostQueryType>(),
+        of::<MonitorScope>(),
+        of::<ScanSource>(),
+        of::<ComplianceFramework>(),
+        of::<AssessmentStatus>(),
+        of::<ControlStatus>(),
+        of::<TaskStatus>(),
+        of::<TaskSource>(),
     ]
 }

@@ -37,7 +37,8 @@ pub struct TableDescription {
     pub unique: Vec<Vec<String>>,
     /// Foreign keys, sorted by columns.
     pub foreign_keys: Vec<ForeignKeyDescription>,
-    /// Indexes created by name (not those backing keys), sorted by name.
+    /// Ordered (B-tree) indexes created by name (not those backing keys), sorted by name.
+    /// PostgreSQL's GIN indexes on JSON are left out: see `Capabilities::json_content_indexes`.
     pub indexes: Vec<IndexDescription>,
 }
 

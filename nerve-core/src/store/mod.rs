@@ -130,6 +130,11 @@ pub struct Capabilities {
     /// The database lives in this process's memory and vanishes with the store
     /// (`sqlite::memory:`); such a store has a single connection.
     pub in_memory: bool,
+    /// JSON documents have content indexes (GIN on JSONB, PostgreSQL), so a content query
+    /// ("results containing this CVE") reads an index; otherwise it scans the rows it filters
+    /// (SQLite's `json_each`). Results are the same either way. These indexes are not part of
+    /// the [`SchemaDescription`](crate::model::SchemaDescription), which holds what both have.
+    pub json_content_indexes: bool,
 }
 
 /// What opening a store does about migrations.

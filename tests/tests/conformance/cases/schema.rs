@@ -1,9 +1,6 @@
 use super::company;
 use chrono::{DateTime, Duration, Utc};
-use nerve::model::{
-    BaitTokenType, LoginFailure, Role, SecurityEventType, Severity, SocialPlatform, UploadStatus,
-    ValueSet,
-};
+use nerve::model::{Role, ValueSet};
 use nerve::{Backend, Error, MigrationPolicy, Store};
 use nerve_conformance::{assert_err, test_options, CaseResult, Ctx};
 use std::sync::Arc;
@@ -146,63 +143,114 @@ fn texts<T: ValueSet>() -> Vec<String> {
 }
 
 pub fn column_types_match_the_phase_7_plan(ctx: &Ctx) -> CaseResult {
-    // Every closed value set: (type, values, a table.column holding it).
-    let sets: Vec<(&str, Vec<String>, &str, &str)> = vec![
-        (Role::TYPE_NAME, texts::<Role>(), "users", "role"),
-        (
-            Severity::TYPE_NAME,
-            texts::<Severity>(),
-            "security_events",
-            "severity",
-        ),
-        (
-            SecurityEventType::TYPE_NAME,
-            texts::<SecurityEventType>(),
-            "security_events",
-            "event_type",
-        ),
-        (
-            LoginFailure::TYPE_NAME,
-            texts::<LoginFailure>(),
-            "login_attempts",
-            "failure",
-        ),
-        (
-            SocialPlatform::TYPE_NAME,
-            texts::<SocialPlatform>(),
-            "social_media",
-            "platform",
-        ),
-        (
-            BaitTokenType::TYPE_NAME,
-            texts::<BaitTokenType>(),
-            "bait_tokens",
-            "token_type",
-        ),
-        (
-            UploadStatus::TYPE_NAME,
-            texts::<UploadStatus>(),
-            "uploaded_files",
-            "status",
-        ),
-    ];
+    // Every closed value set of the contract is used by a column, with exactly its values,
+    // and the database describes nothing else as one.
+    let described = nerve::describe_schema(ctx.url())?;
+    let registry: Vec<(String, Vec<String>)> = nerve::model::value_sets()
+        .into_iter()
+        .map(|(name, values)| {
+            (
+                name.to_string(),
+                values.iter().map(|v| v.to_string()).collect(),
+            )
+        })
+        .collect();
+    let mut expected = registry.clone();
+    expected.sort();
+    let found: Vec<(String, Vec<String>)> = described
+        .value_sets
+        .iter()
+        .map(|v| (v.name.clone(), v.values.clone()))
+        .collect();
+    assert_eq!(found, expected, "value sets in the catalog");
+    let unknown: Vec<String> = described
+        .tables
+        .iter()
+        .flat_map(|t| t.columns.iter().map(move |c| (t, c)))
+        .filter(|(_, c)| c.logical_type.starts_with("enum:?"))
+        .map(|(t, c)| format!("{}.{}: {}", t.name, c.name, c.logical_type))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "CHECKed lists that are no value set: {unknown:?}"
+    );
     if ctx.store.capabilities().native_enum_types {
         let naive = ctx.query_strings(
             "SELECT table_name || '.' || column_name AS value FROM information_schema.columns \
              WHERE table_schema = 'public' AND data_type = 'timestamp without time zone'",
         )?;
         assert!(naive.is_empty(), "columns without time zone: {naive:?}");
-        for (type_name, values, table, column) in &sets {
+        for (type_name, values) in &registry {
             let labels = ctx.query_strings(&format!(
                 "SELECT e.enumlabel::text AS value FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid \
                  WHERE t.typname = '{type_name}' ORDER BY e.enumsortorder"
             ))?;
             assert_eq!(&labels, values, "ENUM {type_name}");
-            let udt = ctx.query_strings(&format!(
-                "SELECT udt_name::text AS value FROM information_schema.columns \
-                 WHERE table_schema = 'public' AND table_name = '{table}' AND column_name = '{column}'"
-            ))?;
-            assert_eq!(udt, vec![type_name.to_string()], "{table}.{column}");
+        }
+        let enum_columns = ctx.query_strings(
+            "SELECT count(*)::text AS value FROM information_schema.columns \
+             WHERE table_schema = 'public' AND data_type = 'USER-DEFINED'",
+        )?;
+        let described_enums = described
+            .tables
+            .iter()
+            .flat_map(|t| &t.columns)
+            .filter(|c| c.logical_type.starts_with("enum:"))
+            .count();
+        assert_eq!(enum_columns, vec![described_enums.to_string()]);
+        let json = ctx.query_strings(
+            "SELECT table_name || '.' || column_name AS value FROM information_schema.columns \
+             WHERE table_schema = 'public' AND data_type = 'json'",
+        )?;
+        assert!(json.is_empty(), "json (not jsonb) columns: {json:?}");
+        let narrow_keys = ctx.query_strings(
+            "SELECT c.conrelid::regclass::text || '.' || a.attname::text AS value \
+               FROM pg_constraint c \
+               CROSS JOIN LATERAL unnest(c.conkey) AS k(att) \
+               JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.att \
+              WHERE c.contype = 'f' AND a.atttypid <> 'bigint'::regtype",
+        )?;
+        assert!(
+            narrow_keys.is_empty(),
+            "foreign keys that are not BIGINT: {narrow_keys:?}"
+        );
+        let unindexed_results = ctx.query_strings(
+            "SELECT c.table_name::text AS value FROM information_schema.columns c \
+              WHERE c.table_schema = 'public' AND c.column_name = 'scan_results' \
+                AND NOT EXISTS (SELECT 1 FROM pg_indexes i WHERE i.tablename = c.table_name \
+                                  AND i.indexdef LIKE '%USING gin (scan_results)%') \
+              ORDER BY 1",
+        )?;
+        assert!(
+            unindexed_results.is_empty(),
+            "scan_results without a GIN index: {unindexed_results:?}"
+        );
+        let scan_tables = ctx.query_strings(
+            "SELECT count(*)::text AS value FROM information_schema.columns \
+              WHERE table_schema = 'public' AND column_name = 'scan_results'",
+        )?;
+        assert_eq!(
+            scan_tables,
+            vec!["6".to_string()],
+            "scan tables with results"
+        );
+        let append_heavy = ctx.query_strings(
+            "SELECT relname::text AS value FROM pg_class \
+              WHERE relkind = 'r' AND reloptions @> ARRAY['autovacuum_vacuum_scale_factor=0.05'] \
+              ORDER BY 1",
+        )?;
+        for table in [
+            "audit_logs",
+            "bait_accesses",
+            "lightbox_scan_history",
+            "login_attempts",
+            "security_events",
+            "xasm_scan_history",
+        ] {
+            assert!(
+                append_heavy.iter().any(|t| t == table),
+                "{table} has eager autovacuum: {append_heavy:?}"
+            );
         }
         let not_identity = ctx.query_strings(
             "SELECT c.table_name || ':' || c.data_type || ':' || c.is_identity AS value \
@@ -248,19 +296,16 @@ pub fn column_types_match_the_phase_7_plan(ctx: &Ctx) -> CaseResult {
                AND name <> '__diesel_schema_migrations' ORDER BY name",
         )?;
         assert!(loose.is_empty(), "tables that are not STRICT: {loose:?}");
-        for (type_name, values, table, column) in &sets {
-            let sql = ctx.query_strings(&format!(
-                "SELECT sql AS value FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
-            ))?;
-            let compact: String = sql[0].chars().filter(|c| !c.is_whitespace()).collect();
-            let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
-            let check = format!("CHECK({column}IN({}))", quoted.join(","));
-            assert!(
-                compact.contains(&check),
-                "{table}.{column} is CHECKed to exactly {type_name}: {}",
-                sql[0]
-            );
-        }
+        let sql = ctx.query_strings(
+            "SELECT sql AS value FROM sqlite_master WHERE type = 'table' AND name = 'users'",
+        )?;
+        let compact: String = sql[0].chars().filter(|c| !c.is_whitespace()).collect();
+        let quoted: Vec<String> = texts::<Role>().iter().map(|v| format!("'{v}'")).collect();
+        assert!(
+            compact.contains(&format!("CHECK(roleIN({}))", quoted.join(","))),
+            "users.role is CHECKed to exactly the roles: {}",
+            sql[0]
+        );
     }
     // On both: the database itself refuses a role outside the set.
     let c = company(&*ctx.store, "ACME", None)?;

@@ -1,0 +1,9 @@
+DROP TABLE vulnerability_reports;
+DROP TABLE compliance_control_mappings;
+DROP TABLE compliance_evidence;
+DROP TABLE compliance_controls;
+DROP TABLE compliance_assessments;
+DROP TYPE control_status;
+DROP TYPE assessment_status;
+DROP TYPE compliance_framework;
+DROP TYPE scan_source;
