@@ -31,6 +31,6 @@ pub use error::{Constraint, Denial, Error, Field, Result};
 pub use password::{PasswordHasher, PasswordParams};
 pub use store::{
     ApiKeyStore, AppliedMigration, AuditStore, AuthStore, Backend, Capabilities, CompanyStore,
-    LockoutPolicy, MigrationPolicy, Repos, SchemaStatus, SecurityEventStore, SessionStore, Store,
-    StoreExt, StoreOptions, UserStore,
+    LockoutPolicy, MigrationPolicy, RawRows, Repos, SchemaStatus, SecurityEventStore, SessionStore,
+    Store, StoreExt, StoreOptions, UserStore,
 };

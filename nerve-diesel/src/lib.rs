@@ -12,17 +12,22 @@
 pub mod errors;
 mod macros;
 pub mod migrations;
+pub mod raw_rows;
 mod schema;
 mod stores;
 
 pub use errors::{Op, TxError};
 
+/// chrono, re-exported for the code the macros generate.
+pub use chrono;
 /// Diesel, re-exported for the code the macros generate.
 pub use diesel;
 /// nerve-core, re-exported for the code the macros generate.
 pub use nerve_core;
 /// r2d2, re-exported for the code the macros generate.
 pub use r2d2;
+/// serde, re-exported for the code the macros generate.
+pub use serde;
 /// serde_json, re-exported for the code the macros generate.
 pub use serde_json;
 

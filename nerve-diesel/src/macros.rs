@@ -60,6 +60,23 @@ macro_rules! value_set_sql {
             }
         }
 
+        // `Db<_>` reads as the type too: the whole-row types of `tables!` hold value sets as
+        // `Db<_>`, so one field type both binds and loads.
+        impl $crate::diesel::deserialize::FromSql<$sql, $db> for Db<$rust> {
+            fn from_sql(
+                raw: <$db as $crate::diesel::backend::Backend>::RawValue<'_>,
+            ) -> $crate::diesel::deserialize::Result<Self> {
+                <$rust as $crate::diesel::deserialize::FromSql<$sql, $db>>::from_sql(raw).map(Db)
+            }
+        }
+
+        impl $crate::diesel::deserialize::Queryable<$sql, $db> for Db<$rust> {
+            type Row = Self;
+            fn build(row: Self) -> $crate::diesel::deserialize::Result<Self> {
+                Ok(row)
+            }
+        }
+
         // Comparisons with a nullable column of the type.
         impl $crate::diesel::serialize::ToSql<$crate::diesel::sql_types::Nullable<$sql>, $db>
             for Db<$rust>
@@ -145,7 +162,8 @@ macro_rules! define_scope {
 
         /// A value bound in a query as one of this driver's local SQL types (see
         /// `value_set_sql!`).
-        #[derive(Debug, Clone, Copy)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, $crate::serde::Serialize, $crate::serde::Deserialize)]
+        #[serde(crate = "nerve_diesel::serde", transparent)]
         pub(crate) struct Db<T>(pub T);
 
         enum Source<'a> {
@@ -286,6 +304,9 @@ macro_rules! define_scope {
             fn api_keys(&self) -> &dyn $crate::nerve_core::ApiKeyStore {
                 self
             }
+            fn raw_rows(&self) -> &dyn $crate::nerve_core::RawRows {
+                self
+            }
         }
 
         impl $crate::nerve_core::Repos for $store {
@@ -308,6 +329,9 @@ macro_rules! define_scope {
                 &self.scope
             }
             fn api_keys(&self) -> &dyn $crate::nerve_core::ApiKeyStore {
+                &self.scope
+            }
+            fn raw_rows(&self) -> &dyn $crate::nerve_core::RawRows {
                 &self.scope
             }
         }

@@ -55,935 +55,717 @@ macro_rules! value_sets {
     };
 }
 
-/// Every table of the NERVE schema, as Diesel sees it, for the driver module that expands it
-/// (which must define `sql_types` as described in this module's documentation).
+/// Every table of the NERVE schema, written once: `table (key) RowType { column -> SqlType [max
+/// characters], ... }` (the limit, for limited text, is the migrations' VARCHAR(N) /
+/// `length(col) <= N`; the round-trip test holds the two equal).
+///
+/// `tables!(conn = CONNECTION, bind = DB, after_explicit_ids = HOOK)`, expanded in a driver's `schema`
+/// module (which must define `sql_types` as described in this module's documentation), makes
+/// from that one list:
+/// - a Diesel `table!` per table, the joins, and `allow_tables_to_appear_in_same_query!`;
+/// - `rows`: a row type per table (`<CamelCaseTable>Row`: every column, in table order, as its
+///   Rust type, value sets wrapped in the driver's `DB` newtype (see `value_set_sql!`), which the
+///   module must have in scope;
+///   `Queryable`, `Selectable`, `Insertable`, `Serialize`), and `rows::insert_json` /
+///   `rows::get_json` which move whole rows of any table as JSON through those types (what
+///   the contract's `RawRows` is). `HOOK(conn, table)` runs after a row is inserted with its
+///   id given (PostgreSQL moves the identity past it; SQLite needs nothing).
 #[macro_export]
 macro_rules! tables {
-    () => {
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            companies (id) {
-                id -> BigInt,
-                name -> Text,
-                domain -> Nullable<Text>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+    (conn = $conn:ty, bind = $bind:ident, after_explicit_ids = $hook:path) => {
+        $crate::tables!(@expand [$conn, $hook, $bind]
+        companies (id) CompaniesRow {
+            id -> BigInt,
+            name -> Text [255],
+            domain -> Nullable<Text> [253],
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            users (id) {
-                id -> BigInt,
-                company_id -> BigInt,
-                email -> Text,
-                password_hash -> Text,
-                full_name -> Nullable<Text>,
-                role -> UserRole,
-                locked_at -> Nullable<Ts>,
-                locked_until -> Nullable<Ts>,
-                password_changed_at -> Ts,
-                last_login_at -> Nullable<Ts>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                failures_reset_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        users (id) UsersRow {
+            id -> BigInt,
+            company_id -> BigInt,
+            email -> Text [254],
+            password_hash -> Text [255],
+            full_name -> Nullable<Text> [255],
+            role -> UserRole,
+            locked_at -> Nullable<Ts>,
+            locked_until -> Nullable<Ts>,
+            password_changed_at -> Ts,
+            last_login_at -> Nullable<Ts>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            failures_reset_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            sessions (id) {
-                id -> BigInt,
-                company_id -> BigInt,
-                user_id -> BigInt,
-                token_hash -> Text,
-                ip_address -> Nullable<Text>,
-                user_agent -> Nullable<Text>,
-                created_at -> Ts,
-                last_seen_at -> Ts,
-                expires_at -> Ts,
-                revoked_at -> Nullable<Ts>,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        sessions (id) SessionsRow {
+            id -> BigInt,
+            company_id -> BigInt,
+            user_id -> BigInt,
+            token_hash -> Text [64],
+            ip_address -> Nullable<Text> [45],
+            user_agent -> Nullable<Text> [1000],
+            created_at -> Ts,
+            last_seen_at -> Ts,
+            expires_at -> Ts,
+            revoked_at -> Nullable<Ts>,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            password_history (id) {
-                id -> BigInt,
-                user_id -> BigInt,
-                password_hash -> Text,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        password_history (id) PasswordHistoryRow {
+            id -> BigInt,
+            user_id -> BigInt,
+            password_hash -> Text [255],
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            login_attempts (id) {
-                id -> BigInt,
-                email -> Text,
-                user_id -> Nullable<BigInt>,
-                ip_address -> Nullable<Text>,
-                user_agent -> Nullable<Text>,
-                success -> Bool,
-                failure -> Nullable<LoginFailure>,
-                attempted_at -> Ts,
-            }
+        login_attempts (id) LoginAttemptsRow {
+            id -> BigInt,
+            email -> Text [254],
+            user_id -> Nullable<BigInt>,
+            ip_address -> Nullable<Text> [45],
+            user_agent -> Nullable<Text> [1000],
+            success -> Bool,
+            failure -> Nullable<LoginFailure>,
+            attempted_at -> Ts,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            audit_logs (id) {
-                id -> BigInt,
-                company_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                action -> Text,
-                entity_type -> Nullable<Text>,
-                entity_id -> Nullable<BigInt>,
-                details -> Nullable<Doc>,
-                ip_address -> Nullable<Text>,
-                created_at -> Ts,
-            }
+        audit_logs (id) AuditLogsRow {
+            id -> BigInt,
+            company_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            action -> Text [100],
+            entity_type -> Nullable<Text> [100],
+            entity_id -> Nullable<BigInt>,
+            details -> Nullable<Doc>,
+            ip_address -> Nullable<Text> [45],
+            created_at -> Ts,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            security_events (id) {
-                id -> BigInt,
-                company_id -> Nullable<BigInt>,
-                event_type -> SecurityEventType,
-                severity -> Severity,
-                user_id -> Nullable<BigInt>,
-                email -> Nullable<Text>,
-                ip_address -> Nullable<Text>,
-                user_agent -> Nullable<Text>,
-                location -> Nullable<Text>,
-                description -> Text,
-                metadata_json -> Nullable<Doc>,
-                acknowledged -> Bool,
-                acknowledged_by -> Nullable<BigInt>,
-                acknowledged_at -> Nullable<Ts>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        security_events (id) SecurityEventsRow {
+            id -> BigInt,
+            company_id -> Nullable<BigInt>,
+            event_type -> SecurityEventType,
+            severity -> Severity,
+            user_id -> Nullable<BigInt>,
+            email -> Nullable<Text> [255],
+            ip_address -> Nullable<Text> [45],
+            user_agent -> Nullable<Text>,
+            location -> Nullable<Text> [255],
+            description -> Text,
+            metadata_json -> Nullable<Doc>,
+            acknowledged -> Bool,
+            acknowledged_by -> Nullable<BigInt>,
+            acknowledged_at -> Nullable<Ts>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            api_keys (id) {
-                id -> BigInt,
-                company_id -> BigInt,
-                user_id -> BigInt,
-                key_hash -> Text,
-                key_prefix -> Text,
-                name -> Text,
-                permissions -> Doc,
-                last_used_at -> Nullable<Ts>,
-                last_used_ip -> Nullable<Text>,
-                usage_count -> BigInt,
-                created_at -> Ts,
-                expires_at -> Nullable<Ts>,
-                revoked_at -> Nullable<Ts>,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        api_keys (id) ApiKeysRow {
+            id -> BigInt,
+            company_id -> BigInt,
+            user_id -> BigInt,
+            key_hash -> Text [255],
+            key_prefix -> Text [8],
+            name -> Text [100],
+            permissions -> Doc,
+            last_used_at -> Nullable<Ts>,
+            last_used_ip -> Nullable<Text> [45],
+            usage_count -> BigInt,
+            created_at -> Ts,
+            expires_at -> Nullable<Ts>,
+            revoked_at -> Nullable<Ts>,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            profiles (id) {
-                id -> BigInt,
-                company_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                full_name -> Text,
-                email -> Nullable<Text>,
-                domain -> Nullable<Text>,
-                job_title -> Nullable<Text>,
-                location -> Nullable<Text>,
-                notes -> Nullable<Text>,
-                risk_score -> BigInt,
-                metadata -> Nullable<Doc>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        profiles (id) ProfilesRow {
+            id -> BigInt,
+            company_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            full_name -> Text [255],
+            email -> Nullable<Text> [254],
+            domain -> Nullable<Text> [253],
+            job_title -> Nullable<Text> [255],
+            location -> Nullable<Text> [255],
+            notes -> Nullable<Text>,
+            risk_score -> BigInt,
+            metadata -> Nullable<Doc>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            social_media (id) {
-                id -> BigInt,
-                profile_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                platform -> SocialPlatform,
-                handle -> Text,
-                url -> Nullable<Text>,
-                followers -> Nullable<BigInt>,
-                verified -> Bool,
-                discovered_at -> Ts,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        social_media (id) SocialMediaRow {
+            id -> BigInt,
+            profile_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            platform -> SocialPlatform,
+            handle -> Text [255],
+            url -> Nullable<Text> [2048],
+            followers -> Nullable<BigInt>,
+            verified -> Bool,
+            discovered_at -> Ts,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            breaches (id) {
-                id -> BigInt,
-                profile_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                breach_name -> Text,
-                breach_date -> Nullable<Ts>,
-                data_classes -> Doc,
-                source -> Nullable<Text>,
-                severity -> Severity,
-                description -> Nullable<Text>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        breaches (id) BreachesRow {
+            id -> BigInt,
+            profile_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            breach_name -> Text [255],
+            breach_date -> Nullable<Ts>,
+            data_classes -> Doc,
+            source -> Nullable<Text> [100],
+            severity -> Severity,
+            description -> Nullable<Text>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            devices (id) {
-                id -> BigInt,
-                company_id -> BigInt,
-                profile_id -> Nullable<BigInt>,
-                user_id -> Nullable<BigInt>,
-                ip_address -> Text,
-                hostname -> Nullable<Text>,
-                device_type -> Nullable<Text>,
-                operating_system -> Nullable<Text>,
-                open_ports -> Doc,
-                first_seen_at -> Ts,
-                last_seen_at -> Ts,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        devices (id) DevicesRow {
+            id -> BigInt,
+            company_id -> BigInt,
+            profile_id -> Nullable<BigInt>,
+            user_id -> Nullable<BigInt>,
+            ip_address -> Text [45],
+            hostname -> Nullable<Text> [253],
+            device_type -> Nullable<Text> [100],
+            operating_system -> Nullable<Text> [100],
+            open_ports -> Doc,
+            first_seen_at -> Ts,
+            last_seen_at -> Ts,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            bait_tokens (id) {
-                id -> BigInt,
-                company_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                token_type -> BaitTokenType,
-                token_value -> Text,
-                label -> Text,
-                description -> Nullable<Text>,
-                access_count -> BigInt,
-                last_accessed_at -> Nullable<Ts>,
-                metadata -> Nullable<Doc>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        bait_tokens (id) BaitTokensRow {
+            id -> BigInt,
+            company_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            token_type -> BaitTokenType,
+            token_value -> Text [512],
+            label -> Text [255],
+            description -> Nullable<Text>,
+            access_count -> BigInt,
+            last_accessed_at -> Nullable<Ts>,
+            metadata -> Nullable<Doc>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            bait_accesses (id) {
-                id -> BigInt,
-                token_id -> BigInt,
-                company_id -> BigInt,
-                ip_address -> Nullable<Text>,
-                user_agent -> Nullable<Text>,
-                location -> Nullable<Text>,
-                raw_request -> Nullable<Doc>,
-                token_was_active -> Bool,
-                accessed_at -> Ts,
-            }
+        bait_accesses (id) BaitAccessesRow {
+            id -> BigInt,
+            token_id -> BigInt,
+            company_id -> BigInt,
+            ip_address -> Nullable<Text> [45],
+            user_agent -> Nullable<Text> [1000],
+            location -> Nullable<Text> [255],
+            raw_request -> Nullable<Doc>,
+            token_was_active -> Bool,
+            accessed_at -> Ts,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            uploaded_files (id) {
-                id -> BigInt,
-                company_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                file_name -> Text,
-                size_bytes -> BigInt,
-                sha256 -> Text,
-                mime_type -> Nullable<Text>,
-                status -> UploadStatus,
-                failure_reason -> Nullable<Text>,
-                parsed_at -> Nullable<Ts>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        uploaded_files (id) UploadedFilesRow {
+            id -> BigInt,
+            company_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            file_name -> Text [255],
+            size_bytes -> BigInt,
+            sha256 -> Text [64],
+            mime_type -> Nullable<Text> [255],
+            status -> UploadStatus,
+            failure_reason -> Nullable<Text>,
+            parsed_at -> Nullable<Ts>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            uploaded_credentials (id) {
-                id -> BigInt,
-                file_id -> BigInt,
-                company_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                email -> Nullable<Text>,
-                username -> Nullable<Text>,
-                password_masked -> Nullable<Text>,
-                password_sha256 -> Nullable<Text>,
-                domain -> Nullable<Text>,
-                source_line -> Nullable<BigInt>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        uploaded_credentials (id) UploadedCredentialsRow {
+            id -> BigInt,
+            file_id -> BigInt,
+            company_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            email -> Nullable<Text> [254],
+            username -> Nullable<Text> [255],
+            password_masked -> Nullable<Text> [255],
+            password_sha256 -> Nullable<Text> [64],
+            domain -> Nullable<Text> [253],
+            source_line -> Nullable<BigInt>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            asm_scans (id) {
-                id -> BigInt,
-                company_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                domain -> Text,
-                status -> ScanStatus,
-                risk_score -> BigInt,
-                risk_level -> Nullable<Severity>,
-                scan_results -> Nullable<Doc>,
-                error -> Nullable<Text>,
-                started_at -> Ts,
-                completed_at -> Nullable<Ts>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        asm_scans (id) AsmScansRow {
+            id -> BigInt,
+            company_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            domain -> Text [253],
+            status -> ScanStatus,
+            risk_score -> BigInt,
+            risk_level -> Nullable<Severity>,
+            scan_results -> Nullable<Doc>,
+            error -> Nullable<Text>,
+            started_at -> Ts,
+            completed_at -> Nullable<Ts>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            lightbox_findings (id) {
-                id -> BigInt,
-                company_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                domain -> Text,
-                finding_type -> Text,
-                severity -> Severity,
-                title -> Text,
-                description -> Nullable<Text>,
-                url -> Nullable<Text>,
-                evidence -> Nullable<Doc>,
-                discovered_at -> Ts,
-                resolved_at -> Nullable<Ts>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        lightbox_findings (id) LightboxFindingsRow {
+            id -> BigInt,
+            company_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            domain -> Text [253],
+            finding_type -> Text [100],
+            severity -> Severity,
+            title -> Text [255],
+            description -> Nullable<Text>,
+            url -> Nullable<Text> [2048],
+            evidence -> Nullable<Doc>,
+            discovered_at -> Ts,
+            resolved_at -> Nullable<Ts>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            cached_asm_scans (id) {
-                id -> BigInt,
-                domain -> Text,
-                scanned_at -> Nullable<Ts>,
-                risk_score -> Nullable<BigInt>,
-                risk_level -> Nullable<Severity>,
-                total_cves -> Nullable<BigInt>,
-                critical_cves -> Nullable<BigInt>,
-                vulnerabilities_found -> Nullable<BigInt>,
-                open_ports_count -> Nullable<BigInt>,
-                scan_results -> Nullable<Doc>,
-                user_id -> Nullable<BigInt>,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        cached_asm_scans (id) CachedAsmScansRow {
+            id -> BigInt,
+            domain -> Text [255],
+            scanned_at -> Nullable<Ts>,
+            risk_score -> Nullable<BigInt>,
+            risk_level -> Nullable<Severity>,
+            total_cves -> Nullable<BigInt>,
+            critical_cves -> Nullable<BigInt>,
+            vulnerabilities_found -> Nullable<BigInt>,
+            open_ports_count -> Nullable<BigInt>,
+            scan_results -> Nullable<Doc>,
+            user_id -> Nullable<BigInt>,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            xasm_scan_history (id) {
-                id -> BigInt,
-                company_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                domain -> Text,
-                status -> ScanStatus,
-                risk_score -> Nullable<BigInt>,
-                risk_level -> Nullable<Severity>,
-                findings_count -> BigInt,
-                scan_results -> Doc,
-                duration_ms -> Nullable<BigInt>,
-                scanned_at -> Ts,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        xasm_scan_history (id) XasmScanHistoryRow {
+            id -> BigInt,
+            company_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            domain -> Text [253],
+            status -> ScanStatus,
+            risk_score -> Nullable<BigInt>,
+            risk_level -> Nullable<Severity>,
+            findings_count -> BigInt,
+            scan_results -> Doc,
+            duration_ms -> Nullable<BigInt>,
+            scanned_at -> Ts,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            lightbox_scan_history (id) {
-                id -> BigInt,
-                company_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                domain -> Text,
-                status -> ScanStatus,
-                risk_score -> Nullable<BigInt>,
-                risk_level -> Nullable<Severity>,
-                findings_count -> BigInt,
-                scan_results -> Doc,
-                duration_ms -> Nullable<BigInt>,
-                scanned_at -> Ts,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        lightbox_scan_history (id) LightboxScanHistoryRow {
+            id -> BigInt,
+            company_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            domain -> Text [253],
+            status -> ScanStatus,
+            risk_score -> Nullable<BigInt>,
+            risk_level -> Nullable<Severity>,
+            findings_count -> BigInt,
+            scan_results -> Doc,
+            duration_ms -> Nullable<BigInt>,
+            scanned_at -> Ts,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            scan_results_xasm (id) {
-                id -> BigInt,
-                scan_id -> BigInt,
-                company_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                domain -> Text,
-                result_type -> Text,
-                severity -> Severity,
-                scan_results -> Doc,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        scan_results_xasm (id) ScanResultsXasmRow {
+            id -> BigInt,
+            scan_id -> BigInt,
+            company_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            domain -> Text [253],
+            result_type -> Text [100],
+            severity -> Severity,
+            scan_results -> Doc,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            scan_results_lightbox (id) {
-                id -> BigInt,
-                scan_id -> BigInt,
-                company_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                domain -> Text,
-                result_type -> Text,
-                severity -> Severity,
-                scan_results -> Doc,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        scan_results_lightbox (id) ScanResultsLightboxRow {
+            id -> BigInt,
+            scan_id -> BigInt,
+            company_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            domain -> Text [253],
+            result_type -> Text [100],
+            severity -> Severity,
+            scan_results -> Doc,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            ghost_search_queries (id) {
-                id -> BigInt,
-                user_id -> BigInt,
-                query_type -> GhostQueryType,
-                query_value -> Text,
-                results_count -> BigInt,
-                search_sources -> Nullable<Doc>,
-                response_time_ms -> Nullable<BigInt>,
-                searched_at -> Ts,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        ghost_search_queries (id) GhostSearchQueriesRow {
+            id -> BigInt,
+            user_id -> BigInt,
+            query_type -> GhostQueryType,
+            query_value -> Text [255],
+            results_count -> BigInt,
+            search_sources -> Nullable<Doc>,
+            response_time_ms -> Nullable<BigInt>,
+            searched_at -> Ts,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            monitored_emails (id) {
-                id -> BigInt,
-                company_id -> Nullable<BigInt>,
-                user_id -> Nullable<BigInt>,
-                created_by_user_id -> BigInt,
-                email_address -> Text,
-                monitor_scope -> MonitorScope,
-                last_checked -> Nullable<Ts>,
-                findings_count -> BigInt,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        monitored_emails (id) MonitoredEmailsRow {
+            id -> BigInt,
+            company_id -> Nullable<BigInt>,
+            user_id -> Nullable<BigInt>,
+            created_by_user_id -> BigInt,
+            email_address -> Text [255],
+            monitor_scope -> MonitorScope,
+            last_checked -> Nullable<Ts>,
+            findings_count -> BigInt,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            monitored_email_findings (id) {
-                id -> BigInt,
-                monitored_email_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                source -> Text,
-                finding_key -> Text,
-                breach_name -> Nullable<Text>,
-                breach_date -> Nullable<Ts>,
-                data_classes -> Nullable<Doc>,
-                severity -> Severity,
-                source_details -> Nullable<Doc>,
-                found_at -> Ts,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        monitored_email_findings (id) MonitoredEmailFindingsRow {
+            id -> BigInt,
+            monitored_email_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            source -> Text [100],
+            finding_key -> Text [512],
+            breach_name -> Nullable<Text> [255],
+            breach_date -> Nullable<Ts>,
+            data_classes -> Nullable<Doc>,
+            severity -> Severity,
+            source_details -> Nullable<Doc>,
+            found_at -> Ts,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            uploaded_breach_files (id) {
-                id -> BigInt,
-                company_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                file_name -> Text,
-                size_bytes -> BigInt,
-                sha256 -> Text,
-                breach_name -> Nullable<Text>,
-                status -> UploadStatus,
-                failure_reason -> Nullable<Text>,
-                records_count -> BigInt,
-                parsed_at -> Nullable<Ts>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        uploaded_breach_files (id) UploadedBreachFilesRow {
+            id -> BigInt,
+            company_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            file_name -> Text [255],
+            size_bytes -> BigInt,
+            sha256 -> Text [64],
+            breach_name -> Nullable<Text> [255],
+            status -> UploadStatus,
+            failure_reason -> Nullable<Text>,
+            records_count -> BigInt,
+            parsed_at -> Nullable<Ts>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            breach_file_results (id) {
-                id -> BigInt,
-                file_id -> BigInt,
-                company_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                email -> Nullable<Text>,
-                username -> Nullable<Text>,
-                password_masked -> Nullable<Text>,
-                password_sha256 -> Nullable<Text>,
-                domain -> Nullable<Text>,
-                source_line -> Nullable<BigInt>,
-                extra_fields -> Nullable<Doc>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        breach_file_results (id) BreachFileResultsRow {
+            id -> BigInt,
+            file_id -> BigInt,
+            company_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            email -> Nullable<Text> [254],
+            username -> Nullable<Text> [255],
+            password_masked -> Nullable<Text> [255],
+            password_sha256 -> Nullable<Text> [64],
+            domain -> Nullable<Text> [253],
+            source_line -> Nullable<BigInt>,
+            extra_fields -> Nullable<Doc>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            github_findings (id) {
-                id -> BigInt,
-                monitored_email_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                source_url -> Text,
-                repository -> Nullable<Text>,
-                file_path -> Nullable<Text>,
-                matched_text -> Nullable<Text>,
-                severity -> Severity,
-                committed_at -> Nullable<Ts>,
-                found_at -> Ts,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        github_findings (id) GithubFindingsRow {
+            id -> BigInt,
+            monitored_email_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            source_url -> Text [2048],
+            repository -> Nullable<Text> [255],
+            file_path -> Nullable<Text> [1024],
+            matched_text -> Nullable<Text>,
+            severity -> Severity,
+            committed_at -> Nullable<Ts>,
+            found_at -> Ts,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            pastebin_findings (id) {
-                id -> BigInt,
-                monitored_email_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                source_url -> Text,
-                paste_title -> Nullable<Text>,
-                paste_author -> Nullable<Text>,
-                matched_text -> Nullable<Text>,
-                severity -> Severity,
-                posted_at -> Nullable<Ts>,
-                found_at -> Ts,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        pastebin_findings (id) PastebinFindingsRow {
+            id -> BigInt,
+            monitored_email_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            source_url -> Text [2048],
+            paste_title -> Nullable<Text> [255],
+            paste_author -> Nullable<Text> [255],
+            matched_text -> Nullable<Text>,
+            severity -> Severity,
+            posted_at -> Nullable<Ts>,
+            found_at -> Ts,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            opsych_search_results (id) {
-                id -> BigInt,
-                monitored_email_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                source_url -> Text,
-                platform -> SocialPlatform,
-                username -> Nullable<Text>,
-                display_name -> Nullable<Text>,
-                details -> Nullable<Doc>,
-                found_at -> Ts,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        opsych_search_results (id) OpsychSearchResultsRow {
+            id -> BigInt,
+            monitored_email_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            source_url -> Text [2048],
+            platform -> SocialPlatform,
+            username -> Nullable<Text> [255],
+            display_name -> Nullable<Text> [255],
+            details -> Nullable<Doc>,
+            found_at -> Ts,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            compliance_assessments (id) {
-                id -> BigInt,
-                company_id -> BigInt,
-                created_by_user_id -> BigInt,
-                framework -> ComplianceFramework,
-                framework_version -> Nullable<Text>,
-                status -> AssessmentStatus,
-                overall_compliance_score -> Nullable<BigInt>,
-                assessment_date -> Ts,
-                completion_date -> Nullable<Ts>,
-                expiry_date -> Nullable<Ts>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-                user_id -> Nullable<BigInt>,
-            }
+        compliance_assessments (id) ComplianceAssessmentsRow {
+            id -> BigInt,
+            company_id -> BigInt,
+            created_by_user_id -> BigInt,
+            framework -> ComplianceFramework,
+            framework_version -> Nullable<Text> [20],
+            status -> AssessmentStatus,
+            overall_compliance_score -> Nullable<BigInt>,
+            assessment_date -> Ts,
+            completion_date -> Nullable<Ts>,
+            expiry_date -> Nullable<Ts>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
+            user_id -> Nullable<BigInt>,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            compliance_controls (id) {
-                id -> BigInt,
-                assessment_id -> BigInt,
-                control_id -> Text,
-                control_name -> Text,
-                control_category -> Nullable<Text>,
-                status -> ControlStatus,
-                compliance_score -> Nullable<BigInt>,
-                scan_source -> Nullable<ScanSource>,
-                scan_finding_type -> Nullable<Text>,
-                scan_finding_id -> Nullable<Text>,
-                scan_flagged_at -> Nullable<Ts>,
-                scan_verified_at -> Nullable<Ts>,
-                scan_domain -> Nullable<Text>,
-                evidence_summary -> Nullable<Text>,
-                remediation_notes -> Nullable<Text>,
-                assigned_to_user_id -> Nullable<BigInt>,
-                last_reviewed -> Nullable<Ts>,
-                next_review_date -> Nullable<Ts>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-                user_id -> Nullable<BigInt>,
-            }
+        compliance_controls (id) ComplianceControlsRow {
+            id -> BigInt,
+            assessment_id -> BigInt,
+            control_id -> Text [50],
+            control_name -> Text [255],
+            control_category -> Nullable<Text> [100],
+            status -> ControlStatus,
+            compliance_score -> Nullable<BigInt>,
+            scan_source -> Nullable<ScanSource>,
+            scan_finding_type -> Nullable<Text> [100],
+            scan_finding_id -> Nullable<Text> [100],
+            scan_flagged_at -> Nullable<Ts>,
+            scan_verified_at -> Nullable<Ts>,
+            scan_domain -> Nullable<Text> [255],
+            evidence_summary -> Nullable<Text>,
+            remediation_notes -> Nullable<Text>,
+            assigned_to_user_id -> Nullable<BigInt>,
+            last_reviewed -> Nullable<Ts>,
+            next_review_date -> Nullable<Ts>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
+            user_id -> Nullable<BigInt>,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            compliance_evidence (id) {
-                id -> BigInt,
-                control_id -> BigInt,
-                company_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                uploaded_by_user_id -> BigInt,
-                file_reference -> Text,
-                file_name -> Nullable<Text>,
-                sha256 -> Text,
-                description -> Nullable<Text>,
-                uploaded_at -> Ts,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        compliance_evidence (id) ComplianceEvidenceRow {
+            id -> BigInt,
+            control_id -> BigInt,
+            company_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            uploaded_by_user_id -> BigInt,
+            file_reference -> Text [1024],
+            file_name -> Nullable<Text> [255],
+            sha256 -> Text [64],
+            description -> Nullable<Text>,
+            uploaded_at -> Ts,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            compliance_control_mappings (id) {
-                id -> BigInt,
-                scan_source -> ScanSource,
-                finding_type -> Text,
-                framework -> ComplianceFramework,
-                control_id -> Text,
-                flag_status -> ControlStatus,
-                user_id -> Nullable<BigInt>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        compliance_control_mappings (id) ComplianceControlMappingsRow {
+            id -> BigInt,
+            scan_source -> ScanSource,
+            finding_type -> Text [100],
+            framework -> ComplianceFramework,
+            control_id -> Text [50],
+            flag_status -> ControlStatus,
+            user_id -> Nullable<BigInt>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            vulnerability_reports (id) {
-                id -> BigInt,
-                company_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                scan_source -> Nullable<ScanSource>,
-                scan_id -> Nullable<BigInt>,
-                domain -> Nullable<Text>,
-                title -> Text,
-                report_text -> Text,
-                metadata -> Nullable<Doc>,
-                model -> Nullable<Text>,
-                generated_at -> Ts,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        vulnerability_reports (id) VulnerabilityReportsRow {
+            id -> BigInt,
+            company_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            scan_source -> Nullable<ScanSource>,
+            scan_id -> Nullable<BigInt>,
+            domain -> Nullable<Text> [253],
+            title -> Text [255],
+            report_text -> Text,
+            metadata -> Nullable<Doc>,
+            model -> Nullable<Text> [100],
+            generated_at -> Ts,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            roadmap_profiles (id) {
-                id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                company_id -> Nullable<BigInt>,
-                company_name -> Text,
-                company_size -> Nullable<Text>,
-                industry -> Nullable<Text>,
-                employee_count -> Nullable<BigInt>,
-                current_security_score -> Nullable<BigInt>,
-                target_security_score -> Nullable<BigInt>,
-                handles_pii -> Nullable<Bool>,
-                handles_payment_data -> Nullable<Bool>,
-                handles_health_data -> Nullable<Bool>,
-                handles_financial_data -> Nullable<Bool>,
-                current_measures -> Nullable<Doc>,
-                compliance_requirements -> Nullable<Doc>,
-                assessment_responses -> Nullable<Doc>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                last_recalculated -> Nullable<Ts>,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        roadmap_profiles (id) RoadmapProfilesRow {
+            id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            company_id -> Nullable<BigInt>,
+            company_name -> Text [255],
+            company_size -> Nullable<Text> [50],
+            industry -> Nullable<Text> [100],
+            employee_count -> Nullable<BigInt>,
+            current_security_score -> Nullable<BigInt>,
+            target_security_score -> Nullable<BigInt>,
+            handles_pii -> Nullable<Bool>,
+            handles_payment_data -> Nullable<Bool>,
+            handles_health_data -> Nullable<Bool>,
+            handles_financial_data -> Nullable<Bool>,
+            current_measures -> Nullable<Doc>,
+            compliance_requirements -> Nullable<Doc>,
+            assessment_responses -> Nullable<Doc>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            last_recalculated -> Nullable<Ts>,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            roadmap_tasks (id) {
-                id -> BigInt,
-                task_id -> Text,
-                library_version -> Text,
-                title -> Text,
-                description -> Nullable<Text>,
-                category -> Nullable<Text>,
-                phase -> BigInt,
-                priority -> Severity,
-                points -> BigInt,
-                estimated_effort -> Nullable<Text>,
-                applies_to -> Nullable<Doc>,
-                user_id -> Nullable<BigInt>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        roadmap_tasks (id) RoadmapTasksRow {
+            id -> BigInt,
+            task_id -> Text [100],
+            library_version -> Text [20],
+            title -> Text [255],
+            description -> Nullable<Text>,
+            category -> Nullable<Text> [100],
+            phase -> BigInt,
+            priority -> Severity,
+            points -> BigInt,
+            estimated_effort -> Nullable<Text> [50],
+            applies_to -> Nullable<Doc>,
+            user_id -> Nullable<BigInt>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            roadmap_user_tasks (id) {
-                id -> BigInt,
-                profile_id -> BigInt,
-                task_id -> Text,
-                status -> TaskStatus,
-                phase -> Nullable<BigInt>,
-                priority_order -> Nullable<BigInt>,
-                source -> Nullable<TaskSource>,
-                source_reference_id -> Nullable<BigInt>,
-                source_details -> Nullable<Doc>,
-                finding_type -> Nullable<Text>,
-                finding_severity -> Nullable<Severity>,
-                scan_domain -> Nullable<Text>,
-                scan_date -> Nullable<Ts>,
-                matched_threat_actor -> Nullable<Text>,
-                threat_actor_ttp -> Nullable<Doc>,
-                assigned_to_user_id -> Nullable<BigInt>,
-                started_at -> Nullable<Ts>,
-                completed_at -> Nullable<Ts>,
-                verified_at -> Nullable<Ts>,
-                last_reminded -> Nullable<Ts>,
-                user_notes -> Nullable<Text>,
-                admin_notes -> Nullable<Text>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-                user_id -> Nullable<BigInt>,
-            }
+        roadmap_user_tasks (id) RoadmapUserTasksRow {
+            id -> BigInt,
+            profile_id -> BigInt,
+            task_id -> Text [100],
+            status -> TaskStatus,
+            phase -> Nullable<BigInt>,
+            priority_order -> Nullable<BigInt>,
+            source -> Nullable<TaskSource>,
+            source_reference_id -> Nullable<BigInt>,
+            source_details -> Nullable<Doc>,
+            finding_type -> Nullable<Text> [100],
+            finding_severity -> Nullable<Severity>,
+            scan_domain -> Nullable<Text> [255],
+            scan_date -> Nullable<Ts>,
+            matched_threat_actor -> Nullable<Text> [255],
+            threat_actor_ttp -> Nullable<Doc>,
+            assigned_to_user_id -> Nullable<BigInt>,
+            started_at -> Nullable<Ts>,
+            completed_at -> Nullable<Ts>,
+            verified_at -> Nullable<Ts>,
+            last_reminded -> Nullable<Ts>,
+            user_notes -> Nullable<Text>,
+            admin_notes -> Nullable<Text>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
+            user_id -> Nullable<BigInt>,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            roadmap_achievements (id) {
-                id -> BigInt,
-                profile_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                achievement_key -> Text,
-                name -> Text,
-                description -> Nullable<Text>,
-                points -> BigInt,
-                awarded_at -> Ts,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        roadmap_achievements (id) RoadmapAchievementsRow {
+            id -> BigInt,
+            profile_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            achievement_key -> Text [100],
+            name -> Text [255],
+            description -> Nullable<Text>,
+            points -> BigInt,
+            awarded_at -> Ts,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            roadmap_progress_history (id) {
-                id -> BigInt,
-                profile_id -> BigInt,
-                user_id -> Nullable<BigInt>,
-                security_score -> BigInt,
-                tasks_total -> BigInt,
-                tasks_not_started -> BigInt,
-                tasks_in_progress -> BigInt,
-                tasks_completed -> BigInt,
-                tasks_verified -> BigInt,
-                details -> Nullable<Doc>,
-                recorded_at -> Ts,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        roadmap_progress_history (id) RoadmapProgressHistoryRow {
+            id -> BigInt,
+            profile_id -> BigInt,
+            user_id -> Nullable<BigInt>,
+            security_score -> BigInt,
+            tasks_total -> BigInt,
+            tasks_not_started -> BigInt,
+            tasks_in_progress -> BigInt,
+            tasks_completed -> BigInt,
+            tasks_verified -> BigInt,
+            details -> Nullable<Doc>,
+            recorded_at -> Ts,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
-
-        diesel::table! {
-            use diesel::sql_types::*;
-            use super::sql_types::*;
-
-            roadmap_task_library_meta (id) {
-                id -> BigInt,
-                version -> Text,
-                task_count -> BigInt,
-                checksum -> Nullable<Text>,
-                notes -> Nullable<Text>,
-                loaded_at -> Ts,
-                user_id -> Nullable<BigInt>,
-                created_at -> Ts,
-                updated_at -> Ts,
-                deleted_at -> Nullable<Ts>,
-                is_active -> Bool,
-            }
+        roadmap_task_library_meta (id) RoadmapTaskLibraryMetaRow {
+            id -> BigInt,
+            version -> Text [20],
+            task_count -> BigInt,
+            checksum -> Nullable<Text> [64],
+            notes -> Nullable<Text>,
+            loaded_at -> Ts,
+            user_id -> Nullable<BigInt>,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
         }
+        );
+    };
+    (@expand [$conn:ty, $hook:path, $bind:ident]
+        $(
+            $table:ident ($pk:ident) $row:ident {
+                $( $col:ident -> $sql:ident $(<$inner:ident>)? $([$max:literal])? ),* $(,)?
+            }
+        )*
+    ) => {
+        $(
+            diesel::table! {
+                use diesel::sql_types::*;
+                use super::sql_types::*;
+
+                $table ($pk) {
+                    $( $col -> $sql $(<$inner>)?, )*
+                }
+            }
+        )*
 
         diesel::joinable!(users -> companies (company_id));
         diesel::joinable!(sessions -> users (user_id));
@@ -1004,49 +786,117 @@ macro_rules! tables {
         diesel::joinable!(roadmap_user_tasks -> roadmap_profiles (profile_id));
         diesel::joinable!(roadmap_achievements -> roadmap_profiles (profile_id));
         diesel::joinable!(roadmap_progress_history -> roadmap_profiles (profile_id));
-        diesel::allow_tables_to_appear_in_same_query!(
-            companies,
-            users,
-            sessions,
-            password_history,
-            login_attempts,
-            audit_logs,
-            security_events,
-            api_keys,
-            profiles,
-            social_media,
-            breaches,
-            devices,
-            bait_tokens,
-            bait_accesses,
-            uploaded_files,
-            uploaded_credentials,
-            asm_scans,
-            lightbox_findings,
-            cached_asm_scans,
-            xasm_scan_history,
-            lightbox_scan_history,
-            scan_results_xasm,
-            scan_results_lightbox,
-            ghost_search_queries,
-            monitored_emails,
-            monitored_email_findings,
-            uploaded_breach_files,
-            breach_file_results,
-            github_findings,
-            pastebin_findings,
-            opsych_search_results,
-            compliance_assessments,
-            compliance_controls,
-            compliance_evidence,
-            compliance_control_mappings,
-            vulnerability_reports,
-            roadmap_profiles,
-            roadmap_tasks,
-            roadmap_user_tasks,
-            roadmap_achievements,
-            roadmap_progress_history,
-            roadmap_task_library_meta
-        );
+        diesel::allow_tables_to_appear_in_same_query!($($table),*);
+
+        /// A whole-row type per table, and whole rows of any table as JSON.
+        pub(crate) mod rows {
+            #[allow(unused_imports)]
+            use $crate::diesel::prelude::*;
+            #[allow(unused_imports)]
+            use super::$bind;
+
+            $(
+                #[doc = concat!("A whole row of `", stringify!($table), "`.")]
+                #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable,
+                         $crate::serde::Serialize)]
+                #[diesel(table_name = super::$table)]
+                #[serde(crate = "nerve_diesel::serde")]
+                pub(crate) struct $row {
+                    $(
+                        #[doc = concat!("`", stringify!($table), ".", stringify!($col), "`.")]
+                        pub(crate) $col: $crate::row_type!([$bind] $sql $(<$inner>)?),
+                    )*
+                }
+            )*
+
+            /// Inserts `row`, a whole row of `table` as JSON (every column, the id included),
+            /// and returns the row as stored. Timestamps are truncated to microseconds first.
+            /// Errors: [`Validation`](nerve_core::Error::Validation) for an unknown table, a row
+            /// that is not one of its rows (the reason names the field), or text holding U+0000;
+            /// a database constraint's variant otherwise.
+            pub(crate) fn insert_json(
+                conn: &mut $conn,
+                table: &str,
+                row: &$crate::serde_json::Value,
+            ) -> $crate::nerve_core::Result<$crate::serde_json::Value> {
+                match table {
+                    $(
+                        stringify!($table) => {
+                            const TABLE: &str = stringify!($table);
+                            let obj = $crate::raw_rows::object(TABLE, &[$(stringify!($col)),*], row)?;
+                            let mut r = $row {
+                                $( $col: $crate::raw_rows::field(TABLE, stringify!($col), obj)?, )*
+                            };
+                            $( $crate::micros!($sql $(<$inner>)?, r.$col); )*
+                            $( $( $crate::raw_rows::at_most(TABLE, stringify!($col), &r.$col, $max)?; )? )*
+                            let op = $crate::Op::new(TABLE, "insert");
+                            $crate::diesel::insert_into(super::$table::table)
+                                .values(&r)
+                                .execute(conn)
+                                .map_err(|e| op.error(e))?;
+                            $hook(conn, TABLE).map_err(|e| op.error(e))?;
+                            get_json(conn, TABLE, r.$pk)
+                        }
+                    )*
+                    other => Err($crate::raw_rows::unknown_table(other)),
+                }
+            }
+
+            /// The row of `table` with key `id`, as JSON. Errors:
+            /// [`NotFound`](nerve_core::Error::NotFound) when there is none,
+            /// [`Validation`](nerve_core::Error::Validation) for an unknown table.
+            pub(crate) fn get_json(
+                conn: &mut $conn,
+                table: &str,
+                id: i64,
+            ) -> $crate::nerve_core::Result<$crate::serde_json::Value> {
+                match table {
+                    $(
+                        stringify!($table) => {
+                            const TABLE: &str = stringify!($table);
+                            let r: $row = super::$table::table
+                                .find(id)
+                                .select($row::as_select())
+                                .first(conn)
+                                .optional()
+                                .map_err(|e| $crate::Op::new(TABLE, "select").error(e))?
+                                .ok_or_else(|| $crate::nerve_core::Error::not_found(TABLE, format!("id={id}")))?;
+                            $crate::raw_rows::encode(TABLE, &r)
+                        }
+                    )*
+                    other => Err($crate::raw_rows::unknown_table(other)),
+                }
+            }
+        }
     };
+}
+
+/// The Rust type of a column of SQL type `T` in the row types of [`tables!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! row_type {
+    ([$b:ident] Nullable<$inner:ident>) => {
+        ::std::option::Option<$crate::row_type!([$b] $inner)>
+    };
+    ([$b:ident] BigInt) => { i64 };
+    ([$b:ident] Text) => { ::std::string::String };
+    ([$b:ident] Bool) => { bool };
+    ([$b:ident] Ts) => { $crate::chrono::DateTime<$crate::chrono::Utc> };
+    ([$b:ident] Doc) => { $crate::serde_json::Value };
+    ([$b:ident] UserRole) => { $b<$crate::nerve_core::model::Role> };
+    ([$b:ident] $set:ident) => { $b<$crate::nerve_core::model::$set> };
+}
+
+/// Truncates a timestamp column's value to microseconds (what both backends store); nothing
+/// for other types.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! micros {
+    (Ts, $e:expr) => {
+        $e = $crate::nerve_core::clock::truncate_micros($e)
+    };
+    (Nullable<Ts>, $e:expr) => {
+        $e = $e.map($crate::nerve_core::clock::truncate_micros)
+    };
+    ($sql:ident $(<$inner:ident>)?, $e:expr) => {};
 }

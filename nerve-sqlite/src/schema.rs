@@ -11,7 +11,22 @@ pub mod sql_types {
     pub type Doc = diesel::sql_types::Json;
 }
 
-nerve_diesel::tables!();
+use crate::store::Db;
+
+nerve_diesel::tables!(
+    conn = diesel::SqliteConnection,
+    bind = Db,
+    after_explicit_ids = crate::schema::after_explicit_ids
+);
+
+/// After a row is inserted with its id given: nothing to do, SQLite's next rowid is already
+/// past the largest.
+pub(crate) fn after_explicit_ids(
+    _: &mut diesel::SqliteConnection,
+    _: &str,
+) -> diesel::QueryResult<()> {
+    Ok(())
+}
 
 diesel::table! {
     /// Diesel's migration record; `run_on` is `CURRENT_TIMESTAMP` text (UTC, no offset).

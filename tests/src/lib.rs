@@ -13,6 +13,8 @@
 //! such variable, from a container where a Docker engine answers. With neither, every
 //! PostgreSQL case fails with a message saying how to provide a server: none passes silently.
 
+pub mod rows;
+
 use chrono::{DateTime, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

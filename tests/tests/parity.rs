@@ -148,3 +148,43 @@ fn expression_indexes_are_described_alike() {
         .expect("index");
     assert_eq!(index.columns, vec!["<expression>", "id"]);
 }
+
+#[test]
+fn every_probe_of_every_table_fares_alike_on_both_backends() {
+    let outcomes = |backend: Backend| {
+        let db = migrated(backend);
+        let store = nerve::connect(&db.url).unwrap_or_else(|e| panic!("[{backend}] {e}"));
+        let schema = nerve::describe_schema(&db.url).expect("description");
+        nerve_conformance::rows::round_trip_every_table(&*store, &schema)
+            .unwrap_or_else(|e| panic!("[{backend}] {e}"))
+    };
+    let s = outcomes(Backend::Sqlite);
+    let p = outcomes(Backend::Postgres);
+    let differing: Vec<String> = s
+        .iter()
+        .zip(&p)
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| {
+            format!(
+                "{}.{} = {}: sqlite {}, postgres {}",
+                a.table, a.column, a.probe, a.result, b.result
+            )
+        })
+        .collect();
+    assert_eq!(s.len(), p.len(), "as many probes on both");
+    assert!(
+        differing.is_empty(),
+        "the backends differ:\n{}",
+        differing.join("\n")
+    );
+    // Not trivially alike: most probes are stored, and some are refused on both.
+    let stored = s.iter().filter(|o| o.result == "ok").count();
+    assert!(stored * 2 > s.len(), "{stored} of {} stored", s.len());
+    assert!(s
+        .iter()
+        .any(|o| o.result.starts_with("Conflict(ForeignKey")));
+    eprintln!(
+        "{} probes, {stored} stored, the rest refused alike",
+        s.len()
+    );
+}

@@ -41,6 +41,30 @@ pub trait Repos {
     fn security_events(&self) -> &dyn SecurityEventStore;
     /// API keys.
     fn api_keys(&self) -> &dyn ApiKeyStore;
+    /// Whole rows of any table, as JSON: for operators' tools and tests, not for services.
+    fn raw_rows(&self) -> &dyn RawRows;
+}
+
+/// Whole rows of any table of the schema as JSON objects (column name to value), moved through
+/// the driver's typed row types: integers as numbers, booleans as `true`/`false`, value sets
+/// as their texts, JSON columns as JSON, timestamps as RFC 3339 UTC text with microseconds.
+/// Both backends give the same JSON for the same row.
+///
+/// This bypasses the domain stores' rules (validation, tenancy, soft delete, secrets handling):
+/// only the database's own constraints apply. It is meant for copying, verifying and testing.
+pub trait RawRows {
+    /// Inserts `row`, which gives every NOT NULL column (a missing key reads as NULL) and the
+    /// id, and returns the row as stored. Timestamps are truncated to microseconds. On
+    /// PostgreSQL the table's identity is moved past the id, so later rows get fresh ids.
+    /// Errors: [`Error::Validation`] for an unknown table, an unknown column, a value of the
+    /// wrong type (naming its column) or text holding U+0000 (which PostgreSQL cannot store),
+    /// or a row a CHECK or NOT NULL constraint refuses; [`Error::Conflict`] for a unique or
+    /// foreign-key violation.
+    fn insert(&self, table: &str, row: &serde_json::Value) -> Result<serde_json::Value>;
+
+    /// The row of `table` whose id is `id`, soft-deleted or not. Errors: [`Error::NotFound`],
+    /// or [`Error::Validation`] for an unknown table.
+    fn get(&self, table: &str, id: i64) -> Result<serde_json::Value>;
 }
 
 /// An open NERVE database.

@@ -16,5 +16,19 @@ macro_rules! all_stores {
         $crate::company_store!(schema = $($schema)::+);
         $crate::user_store!(schema = $($schema)::+);
         $crate::account_stores!(schema = $($schema)::+);
+
+        impl $crate::nerve_core::RawRows for Scope<'_> {
+            fn insert(
+                &self,
+                table: &str,
+                row: &$crate::serde_json::Value,
+            ) -> $crate::nerve_core::Result<$crate::serde_json::Value> {
+                self.write("-", |conn| $($schema)::+::rows::insert_json(conn, table, row))
+            }
+
+            fn get(&self, table: &str, id: i64) -> $crate::nerve_core::Result<$crate::serde_json::Value> {
+                self.read(|conn| $($schema)::+::rows::get_json(conn, table, id))
+            }
+        }
     };
 }

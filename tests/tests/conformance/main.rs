@@ -86,6 +86,7 @@ nerve_conformance::conformance! {
         stores_truncate_a_clock_with_nanoseconds,
         timestamps_written_by_other_programs_read_as_utc,
         every_column_type_round_trips,
+        every_table_round_trips_whole_rows,
         column_types_match_the_phase_7_plan,
         store_is_send_sync_and_boxable,
     ],

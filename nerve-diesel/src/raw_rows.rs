@@ -1,0 +1,116 @@
+//! The backend-free half of whole-row access (`RawRows`): checking a JSON row against a
+//! table's columns and decoding each field, so the `rows` module [`tables!`](crate::tables)
+//! generates only names its columns and types.
+
+use nerve_core::{Error, Result};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The error for a table name the schema does not have.
+pub fn unknown_table(name: &str) -> Error {
+    Error::Validation {
+        table: "-",
+        field: "table",
+        reason: format!("no table named {name:?} in the NERVE schema"),
+    }
+}
+
+/// Whether `value` holds U+0000 in a string or an object key, anywhere.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
+}
+
+/// `row` as the object of a row of `table` whose columns are `columns`: refused when it is
+/// not an object or has a key that is no column.
+pub fn object<'a>(
+    table: &'static str,
+    columns: &[&'static str],
+    row: &'a Value,
+) -> Result<&'a Map<String, Value>> {
+    let Value::Object(map) = row else {
+        return Err(Error::Validation {
+            table,
+            field: "-",
+            reason: "a row must be a JSON object of column names to values".into(),
+        });
+    };
+    if let Some(key) = map.keys().find(|k| !columns.contains(&k.as_str())) {
+        return Err(Error::Validation {
+            table,
+            field: "-",
+            reason: format!("{key:?} is not a column of {table}"),
+        });
+    }
+    Ok(map)
+}
+
+/// The value of column `column` in `row` as its Rust type (a missing key reads as null, so it
+/// is accepted only where NULL is). Text holding U+0000, which PostgreSQL cannot store, is
+/// refused on every backend.
+pub fn field<T: DeserializeOwned>(
+    table: &'static str,
+    column: &'static str,
+    row: &Map<String, Value>,
+) -> Result<T> {
+    let value = row.get(column).unwrap_or(&Value::Null);
+    let invalid = |reason: String| Error::Validation {
+        table,
+        field: column,
+        reason,
+    };
+    if holds_nul(value) {
+        return Err(invalid("text holds U+0000, which cannot be stored".into()));
+    }
+    T::deserialize(value).map_err(|e| invalid(format!("{e} (got {value})")))
+}
+
+/// `row` as JSON.
+pub fn encode<R: Serialize>(table: &'static str, row: &R) -> Result<Value> {
+    serde_json::to_value(row).map_err(|e| Error::Backend {
+        table,
+        operation: "encode",
+        source: Box::new(e),
+    })
+}
+
+/// A text value, or a missing one, for [`at_most`].
+pub trait Chars {
+    /// The text, if any.
+    fn text(&self) -> Option<&str>;
+}
+
+impl Chars for String {
+    fn text(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl Chars for Option<String> {
+    fn text(&self) -> Option<&str> {
+        self.as_deref()
+    }
+}
+
+/// Refuses text longer than `max` characters for `table.column` (a limited column), as both
+/// backends' own limits would, with the same error on both.
+pub fn at_most<T: Chars>(
+    table: &'static str,
+    column: &'static str,
+    value: &T,
+    max: usize,
+) -> Result<()> {
+    match value.text() {
+        Some(text) if text.chars().count() > max => Err(Error::Validation {
+            table,
+            field: column,
+            reason: format!("longer than {max} characters"),
+        }),
+        _ => Ok(()),
+    }
+}
