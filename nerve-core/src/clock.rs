@@ -21,6 +21,13 @@ pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(t)
 }
 
+/// Whether `t` can be stored alike on every backend: years 1 to 9999 (UTC). SQLite keeps
+/// timestamps as `YYYY-MM-DD ...` text and PostgreSQL refuses years before 4713 BC.
+pub fn storable(t: DateTime<Utc>) -> bool {
+    use chrono::Datelike;
+    (1..=9999).contains(&t.year())
+}
+
 /// The real clock.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;

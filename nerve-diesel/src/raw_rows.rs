@@ -2,6 +2,7 @@
 //! table's columns and decoding each field, so the `rows` module [`tables!`](crate::tables)
 //! generates only names its columns and types.
 
+use chrono::{DateTime, Utc};
 use nerve_core::{Error, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -112,5 +113,51 @@ pub fn at_most<T: Chars>(
             reason: format!("longer than {max} characters"),
         }),
         _ => Ok(()),
+    }
+}
+
+/// A timestamp column's value checked and truncated as both backends store it: microseconds,
+/// years 1 to 9999 (UTC).
+pub fn timestamp(
+    table: &'static str,
+    column: &'static str,
+    t: DateTime<Utc>,
+) -> Result<DateTime<Utc>> {
+    let t = nerve_core::clock::truncate_micros(t);
+    if nerve_core::clock::storable(t) {
+        Ok(t)
+    } else {
+        Err(Error::Validation {
+            table,
+            field: column,
+            reason: format!("{t} is outside the years 1 to 9999"),
+        })
+    }
+}
+
+/// Refuses a JSON `null` (or a missing key) for a NOT NULL JSON column: a document is required.
+pub fn document(table: &'static str, column: &'static str, value: &Value) -> Result<()> {
+    if value.is_null() {
+        Err(Error::Validation {
+            table,
+            field: column,
+            reason: "NULL in a NOT NULL column (a JSON document is required)".into(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// Refuses an id outside `1 .. i64::MAX`: ids are identities, and an id of `i64::MAX` would
+/// exhaust PostgreSQL's identity.
+pub fn id(table: &'static str, id: i64) -> Result<()> {
+    if (1..i64::MAX).contains(&id) {
+        Ok(())
+    } else {
+        Err(Error::Validation {
+            table,
+            field: "id",
+            reason: format!("{id} is not an id (1 to {})", i64::MAX - 1),
+        })
     }
 }

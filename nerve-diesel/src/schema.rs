@@ -70,10 +70,12 @@ macro_rules! value_sets {
 ///   `rows::get_json` which move whole rows of any table as JSON through those types (what
 ///   the contract's `RawRows` is). `HOOK(conn, table)` runs after a row is inserted with its
 ///   id given (PostgreSQL moves the identity past it; SQLite needs nothing).
+/// - with `each_table = MACRO`, `MACRO! { table [column ...] ... }`: the driver's own per-table
+///   code (PostgreSQL's COPY, which Diesel only does into a static table).
 #[macro_export]
 macro_rules! tables {
-    (conn = $conn:ty, bind = $bind:ident, after_explicit_ids = $hook:path) => {
-        $crate::tables!(@expand [$conn, $hook, $bind]
+    (conn = $conn:ty, bind = $bind:ident, after_explicit_ids = $hook:path $(, each_table = $each:ident)?) => {
+        $crate::tables!(@expand [$conn, $hook, $bind, $($each)?]
         companies (id) CompaniesRow {
             id -> BigInt,
             name -> Text [255],
@@ -749,7 +751,11 @@ macro_rules! tables {
         }
         );
     };
-    (@expand [$conn:ty, $hook:path, $bind:ident]
+    (@each [] $($tables:tt)*) => {};
+    (@each [$each:ident] $($tables:tt)*) => {
+        $each! { $($tables)* }
+    };
+    (@expand [$conn:ty, $hook:path, $bind:ident, $($each:ident)?]
         $(
             $table:ident ($pk:ident) $row:ident {
                 $( $col:ident -> $sql:ident $(<$inner:ident>)? $([$max:literal])? ),* $(,)?
@@ -788,6 +794,8 @@ macro_rules! tables {
         diesel::joinable!(roadmap_progress_history -> roadmap_profiles (profile_id));
         diesel::allow_tables_to_appear_in_same_query!($($table),*);
 
+        $crate::tables!(@each [$($each)?] $( $table [ $($col)* ] )*);
+
         /// A whole-row type per table, and whole rows of any table as JSON.
         pub(crate) mod rows {
             #[allow(unused_imports)]
@@ -799,7 +807,7 @@ macro_rules! tables {
                 #[doc = concat!("A whole row of `", stringify!($table), "`.")]
                 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable,
                          $crate::serde::Serialize)]
-                #[diesel(table_name = super::$table)]
+                #[diesel(table_name = super::$table, treat_none_as_default_value = false)]
                 #[serde(crate = "nerve_diesel::serde")]
                 pub(crate) struct $row {
                     $(
@@ -827,7 +835,8 @@ macro_rules! tables {
                             let mut r = $row {
                                 $( $col: $crate::raw_rows::field(TABLE, stringify!($col), obj)?, )*
                             };
-                            $( $crate::micros!($sql $(<$inner>)?, r.$col); )*
+                            $( $crate::micros!(TABLE, stringify!($col), $sql $(<$inner>)?, r.$col); )*
+                            $crate::raw_rows::id(TABLE, r.$pk)?;
                             $( $( $crate::raw_rows::at_most(TABLE, stringify!($col), &r.$col, $max)?; )? )*
                             let op = $crate::Op::new(TABLE, "insert");
                             $crate::diesel::insert_into(super::$table::table)
@@ -887,16 +896,22 @@ macro_rules! row_type {
     ([$b:ident] $set:ident) => { $b<$crate::nerve_core::model::$set> };
 }
 
-/// Truncates a timestamp column's value to microseconds (what both backends store); nothing
-/// for other types.
+/// Checks a column's value as both backends would store it: timestamps truncated to
+/// microseconds and within years 1 to 9999, JSON documents of NOT NULL columns not `null`;
+/// nothing for other types.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! micros {
-    (Ts, $e:expr) => {
-        $e = $crate::nerve_core::clock::truncate_micros($e)
+    ($table:expr, $col:expr, Ts, $e:expr) => {
+        $e = $crate::raw_rows::timestamp($table, $col, $e)?
     };
-    (Nullable<Ts>, $e:expr) => {
-        $e = $e.map($crate::nerve_core::clock::truncate_micros)
+    ($table:expr, $col:expr, Nullable<Ts>, $e:expr) => {
+        $e = $e
+            .map(|t| $crate::raw_rows::timestamp($table, $col, t))
+            .transpose()?
     };
-    ($sql:ident $(<$inner:ident>)?, $e:expr) => {};
+    ($table:expr, $col:expr, Doc, $e:expr) => {
+        $crate::raw_rows::document($table, $col, &$e)?
+    };
+    ($table:expr, $col:expr, $sql:ident $(<$inner:ident>)?, $e:expr) => {};
 }

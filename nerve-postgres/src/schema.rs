@@ -13,27 +13,83 @@ pub mod sql_types {
 
 use crate::store::Db;
 
+/// COPY into any table by name: Diesel's `copy_from` needs the static table type, so the
+/// dispatch is generated from `tables!`'s one list.
+macro_rules! copy_targets {
+    ($( $table:ident [ $($col:ident)* ] )*) => {
+        /// Every table of the schema.
+        pub(crate) const TABLE_NAMES: &[&str] = &[$(stringify!($table)),*];
+
+        /// The columns `COPY` into `table` takes, in the order its data must give them;
+        /// `None` for a table the schema does not have.
+        pub(crate) fn copy_columns(table: &str) -> Option<&'static [&'static str]> {
+            match table {
+                $( stringify!($table) => Some(&[$(stringify!($col)),*]), )*
+                _ => None,
+            }
+        }
+
+        /// `COPY table (columns) FROM STDIN` in text format, the lines written by `data`
+        /// (in [`copy_columns`] order); `None` for a table the schema does not have.
+        pub(crate) fn copy_in<E>(
+            conn: &mut diesel::PgConnection,
+            table: &str,
+            data: impl Fn(&mut dyn std::io::Write) -> Result<(), E>,
+        ) -> Option<Result<usize, E>>
+        where
+            E: From<diesel::result::Error> + std::error::Error,
+        {
+            use diesel::ExecuteCopyFromDsl;
+            match table {
+                $(
+                    stringify!($table) => Some(
+                        diesel::copy_from($table::table)
+                            .from_raw_data($table::table, data)
+                            .with_format(diesel::pg::CopyFormat::Text)
+                            .execute(conn),
+                    ),
+                )*
+                _ => None,
+            }
+        }
+    };
+}
+
 nerve_diesel::tables!(
     conn = diesel::PgConnection,
     bind = Db,
-    after_explicit_ids = crate::schema::after_explicit_ids
+    after_explicit_ids = crate::schema::after_explicit_ids,
+    each_table = copy_targets
 );
 
 /// After a row is inserted with its id given: moves `table`'s identity past the largest id
-/// (never backwards), so the next row inserted without an id gets a fresh one.
+/// (never backwards). The table is locked against other writers first (until the transaction
+/// ends), so no `nextval` can slip between reading the sequence and setting it.
 pub(crate) fn after_explicit_ids(
     conn: &mut diesel::PgConnection,
     table: &str,
 ) -> diesel::QueryResult<()> {
+    use diesel::connection::SimpleConnection;
     use diesel::RunQueryDsl;
-    // `table` is one of the schema's own names (from `tables!`), never caller text.
-    diesel::sql_query(format!(
-        "SELECT setval(s.seq, GREATEST((SELECT max(id) FROM \"{table}\"), \
-                                       COALESCE(pg_sequence_last_value(s.seq), 1), 1)) \
-           FROM (SELECT pg_get_serial_sequence('{table}', 'id')::regclass AS seq) s"
+    #[derive(diesel::QueryableByName)]
+    struct Sequence {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    // `table` is one of the schema's own names (from `tables!`), never caller text; the
+    // sequence's name comes from the catalog, already quoted as needed (regclass text).
+    conn.batch_execute(&format!(
+        "LOCK TABLE \"{table}\" IN SHARE ROW EXCLUSIVE MODE"
+    ))?;
+    let seq = diesel::sql_query(format!(
+        "SELECT pg_get_serial_sequence('\"{table}\"', 'id')::regclass::text AS name"
     ))
-    .execute(conn)
-    .map(|_| ())
+    .get_result::<Sequence>(conn)?
+    .name;
+    conn.batch_execute(&format!(
+        "SELECT setval('{seq}', GREATEST((SELECT max(id) FROM \"{table}\"), \
+                (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {seq}), 1))"
+    ))
 }
 
 diesel::table! {

@@ -29,32 +29,6 @@ pub struct Outcome {
     pub result: String,
 }
 
-/// Tables ordered so that every table comes after those its foreign keys reference.
-fn parents_first(schema: &SchemaDescription) -> Result<Vec<&TableDescription>, String> {
-    let mut done: Vec<&str> = Vec::new();
-    let mut out = Vec::new();
-    while out.len() < schema.tables.len() {
-        let ready: Vec<&TableDescription> = schema
-            .tables
-            .iter()
-            .filter(|t| !done.contains(&t.name.as_str()))
-            .filter(|t| {
-                t.foreign_keys
-                    .iter()
-                    .all(|f| f.references == t.name || done.contains(&f.references.as_str()))
-            })
-            .collect();
-        if ready.is_empty() {
-            return Err("foreign keys form a cycle".into());
-        }
-        for t in ready {
-            done.push(&t.name);
-            out.push(t);
-        }
-    }
-    Ok(out)
-}
-
 fn values_of<'a>(schema: &'a SchemaDescription, logical: &str) -> Vec<&'a str> {
     let name = logical.trim_start_matches("enum:");
     schema
@@ -83,7 +57,7 @@ fn probes(schema: &SchemaDescription, c: &ColumnDescription) -> Vec<(String, Val
     let mut out = Vec::new();
     match c.logical_type.as_str() {
         "bigint" => {
-            for n in [i64::MIN, -1, 0, i64::MAX] {
+            for n in [i64::MIN, -1, 0, 1, 100, 101, i64::MAX] {
                 out.push(same(&n.to_string(), json!(n)));
             }
         }
@@ -104,6 +78,13 @@ fn probes(schema: &SchemaDescription, c: &ColumnDescription) -> Vec<(String, Val
                 json!("2026-01-02T03:04:05.123456789Z"),
                 json!("2026-01-02T03:04:05.123456Z"),
             ));
+            for (label, t) in [
+                ("year 10000", "+10000-01-01T00:00:00Z"),
+                ("offset past 9999", "9999-12-31T23:30:00-01:00"),
+                ("year 0", "0000-12-31T00:00:00Z"),
+            ] {
+                out.push(same(label, json!(t)));
+            }
             out.push((
                 "offset".into(),
                 json!("2026-01-02T05:34:05+02:30"),
@@ -141,9 +122,8 @@ fn probes(schema: &SchemaDescription, c: &ColumnDescription) -> Vec<(String, Val
         }
         _ => {}
     }
-    if c.nullable {
-        out.push(same("null", Value::Null));
-    }
+    // NULL: stored where allowed, refused elsewhere (a JSON `null` document included).
+    out.push(same("null", Value::Null));
     out
 }
 
@@ -261,7 +241,7 @@ pub fn round_trip_every_table(
     let mut next_id: i64 = 1000;
     let mut base_ids: BTreeMap<String, i64> = BTreeMap::new();
     let mut outcomes = Vec::new();
-    for table in parents_first(schema)? {
+    for table in schema.parents_first().ok_or("foreign keys form a cycle")? {
         let name = table.name.as_str();
         let id = next_id;
         next_id += 1;
@@ -272,13 +252,24 @@ pub fn round_trip_every_table(
         }
         outcomes.push(base);
         base_ids.insert(name.to_string(), id);
+        // Ids are identities: 1 and up, below i64::MAX (which would exhaust PostgreSQL's).
+        for bad in [0, -5, i64::MAX] {
+            let row = base_row(schema, table, &base_ids, bad)?;
+            outcomes.push(attempt(
+                rows,
+                name,
+                "id",
+                bad.to_string(),
+                row.clone(),
+                row,
+            )?);
+        }
         for c in table.columns.iter().filter(|c| c.name != "id") {
             let cases = if foreign(table, &c.name).is_some() {
-                let mut v = vec![("dangling".to_string(), json!(i64::MAX), json!(i64::MAX))];
-                if c.nullable {
-                    v.push(("null".into(), Value::Null, Value::Null));
-                }
-                v
+                vec![
+                    ("dangling".to_string(), json!(i64::MAX), json!(i64::MAX)),
+                    ("null".into(), Value::Null, Value::Null),
+                ]
             } else {
                 probes(schema, c)
             };

@@ -15,6 +15,41 @@ pub struct SchemaDescription {
     pub value_sets: Vec<ValueSetDescription>,
 }
 
+impl SchemaDescription {
+    /// The table called `name`.
+    pub fn table(&self, name: &str) -> Option<&TableDescription> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// The tables ordered so that each comes after every table its foreign keys reference
+    /// (a table referencing itself does not wait for itself); ties by name. `None` when the
+    /// foreign keys form a cycle.
+    pub fn parents_first(&self) -> Option<Vec<&TableDescription>> {
+        let mut done: Vec<&str> = Vec::new();
+        let mut out = Vec::new();
+        while out.len() < self.tables.len() {
+            let ready: Vec<&TableDescription> = self
+                .tables
+                .iter()
+                .filter(|t| !done.contains(&t.name.as_str()))
+                .filter(|t| {
+                    t.foreign_keys
+                        .iter()
+                        .all(|f| f.references == t.name || done.contains(&f.references.as_str()))
+                })
+                .collect();
+            if ready.is_empty() {
+                return None;
+            }
+            for t in ready {
+                done.push(&t.name);
+                out.push(t);
+            }
+        }
+        Some(out)
+    }
+}
+
 /// A closed value set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValueSetDescription {

@@ -47,19 +47,23 @@ pub trait Repos {
 
 /// Whole rows of any table of the schema as JSON objects (column name to value), moved through
 /// the driver's typed row types: integers as numbers, booleans as `true`/`false`, value sets
-/// as their texts, JSON columns as JSON, timestamps as RFC 3339 UTC text with microseconds.
-/// Both backends give the same JSON for the same row.
+/// as their texts, JSON columns as JSON (in a nullable JSON column a `null` document is SQL
+/// NULL), timestamps as RFC 3339 UTC text ending in `Z` with as many fraction digits as
+/// needed (0, 3 or 6). Both backends give the same JSON for the same row.
 ///
 /// This bypasses the domain stores' rules (validation, tenancy, soft delete, secrets handling):
 /// only the database's own constraints apply. It is meant for copying, verifying and testing.
 pub trait RawRows {
     /// Inserts `row`, which gives every NOT NULL column (a missing key reads as NULL) and the
-    /// id, and returns the row as stored. Timestamps are truncated to microseconds. On
-    /// PostgreSQL the table's identity is moved past the id, so later rows get fresh ids.
-    /// Errors: [`Error::Validation`] for an unknown table, an unknown column, a value of the
-    /// wrong type (naming its column) or text holding U+0000 (which PostgreSQL cannot store),
-    /// or a row a CHECK or NOT NULL constraint refuses; [`Error::Conflict`] for a unique or
-    /// foreign-key violation.
+    /// id (1 to `i64::MAX - 1`), and returns the row as stored. Timestamps are truncated to
+    /// microseconds. On PostgreSQL the table's identity is moved past the id (the table locked
+    /// against other writers until the transaction ends), so later rows get fresh ids.
+    /// Errors: [`Error::Validation`] naming the column for an unknown table or column, a value
+    /// of the wrong type, NULL in a NOT NULL column, an id out of range, text holding U+0000
+    /// (which PostgreSQL cannot store), text longer than its column's limit, or a timestamp
+    /// outside the years 1 to 9999 — all refused before the database, alike on both backends;
+    /// [`Error::Validation`] with field `-` for a row a CHECK constraint refuses;
+    /// [`Error::Conflict`] for a unique or foreign-key violation.
     fn insert(&self, table: &str, row: &serde_json::Value) -> Result<serde_json::Value>;
 
     /// The row of `table` whose id is `id`, soft-deleted or not. Errors: [`Error::NotFound`],
