@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 use nerve::{url::redact, SchemaStatus};
 use std::process::ExitCode;
 
+mod progress;
+
 /// The URL used when neither --database-url nor DATABASE_URL is given.
 const DEFAULT_URL: &str = "sqlite://data/nerve.db";
 
@@ -43,6 +45,51 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Copy a NERVE SQLite database into PostgreSQL: every table, parents first, in one
+    /// transaction (nothing is kept unless all of it is), then ANALYZE and verify. Bad source
+    /// rows stop the copy, named by table, rowid, column and reason, unless --rejects is given.
+    Copy {
+        /// The source: sqlite://PATH.
+        #[arg(long)]
+        from: String,
+        /// The target: postgres://... (migrated to the source's schema version first).
+        #[arg(long)]
+        to: String,
+        /// Read and check everything, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Copy only these tables (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        tables: Option<Vec<String>>,
+        /// Write bad rows to FILE (JSON lines) and copy the rest; the exit status is still 1.
+        #[arg(long, value_name = "FILE")]
+        rejects: Option<std::path::PathBuf>,
+        /// Empty the target's tables first (otherwise a target holding other rows is refused).
+        #[arg(long)]
+        truncate: bool,
+        /// Skip the verification at the end.
+        #[arg(long)]
+        no_verify: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare a SQLite database with a PostgreSQL one, table by table: row counts and an
+    /// order-independent digest of canonical values. Exits 1 naming every table that differs.
+    Verify {
+        /// The SQLite database: sqlite://PATH.
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database: postgres://...
+        #[arg(long)]
+        to: String,
+        /// Compare only these tables (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        tables: Option<Vec<String>>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -65,14 +112,22 @@ fn main() -> ExitCode {
     let url = cli.database_url.unwrap_or_else(|| DEFAULT_URL.to_string());
     let mut out = String::new();
     match run(&cli.command, &url, &mut out) {
-        Ok(()) => {
+        Ok(failure) => {
             // A reader that stops early (`nerve schema | head`) is not an error.
-            match std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    eprintln!("nerve: error: cannot write the output: {e}");
+            let written =
+                match std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes()) {
+                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                        eprintln!("nerve: error: cannot write the output: {e}");
+                        ExitCode::FAILURE
+                    }
+                    _ => ExitCode::SUCCESS,
+                };
+            match failure {
+                Some(reason) => {
+                    eprintln!("nerve: error: {}", one_line(&reason));
                     ExitCode::FAILURE
                 }
-                _ => ExitCode::SUCCESS,
+                None => written,
             }
         }
         Err(e) => {
@@ -95,8 +150,52 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<()> {
+/// Runs `command`, its output in `out`; `Ok(Some(reason))` when it ran but must exit 1.
+fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<String>> {
     match command {
+        Command::Copy {
+            from,
+            to,
+            dry_run,
+            tables,
+            rejects,
+            truncate,
+            no_verify,
+            json,
+        } => {
+            let options = nerve::copy::CopyOptions {
+                dry_run: *dry_run,
+                tables: tables.clone(),
+                rejects: rejects.clone(),
+                truncate: *truncate,
+                no_verify: *no_verify,
+            };
+            let mut progress = progress::Bars::new();
+            let report = nerve::copy::copy(from, to, &options, &mut progress)?;
+            drop(progress);
+            if *json {
+                say!(out, "{}", to_json(&report)?);
+            } else {
+                print_copy(out, &report);
+            }
+            Ok(copy_failure(&report, rejects.as_deref()))
+        }
+        Command::Verify {
+            from,
+            to,
+            tables,
+            json,
+        } => {
+            let report = nerve::copy::verify(from, to, tables.as_deref())?;
+            if *json {
+                say!(out, "{}", to_json(&report)?);
+            } else {
+                print_verify(out, &report);
+            }
+            let differing = report.differing();
+            Ok((!differing.is_empty())
+                .then(|| format!("the databases differ in: {}", differing.join(", "))))
+        }
         Command::Migrate {
             action: Some(MigrateAction::Revert { steps }),
         } => {
@@ -114,7 +213,7 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<()> {
                     say!(out, "  {name}");
                 }
             }
-            Ok(())
+            Ok(None)
         }
         Command::Migrate { action: None } => {
             let applied = nerve::migrate(url)?;
@@ -131,7 +230,7 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<()> {
                     say!(out, "  {name}");
                 }
             }
-            Ok(())
+            Ok(None)
         }
         Command::Schema { json } => {
             let schema = nerve::describe_schema(url)?;
@@ -148,13 +247,116 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<()> {
             } else {
                 print_schema(out, &schema);
             }
-            Ok(())
+            Ok(None)
         }
         Command::Status => {
             let status = nerve::schema_status(url)?;
             print_status(out, url, &status);
-            Ok(())
+            Ok(None)
         }
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> nerve::Result<String> {
+    serde_json::to_string_pretty(value).map_err(|e| nerve::Error::Backend {
+        table: "-",
+        operation: "print report",
+        source: Box::new(e),
+    })
+}
+
+/// Why a copy that ran must still exit 1: rows refused, or a verification that failed.
+fn copy_failure(
+    report: &nerve::copy::CopyReport,
+    rejects: Option<&std::path::Path>,
+) -> Option<String> {
+    if report.rejected > 0 {
+        let file = rejects.map(|p| p.display().to_string()).unwrap_or_default();
+        return Some(format!(
+            "{} row(s) refused and not copied; they are in {file}",
+            report.rejected
+        ));
+    }
+    let differing = report
+        .verify
+        .as_ref()
+        .map(|v| v.differing())
+        .unwrap_or_default();
+    (!differing.is_empty()).then(|| {
+        format!(
+            "verification failed: the target differs from the source in {}",
+            differing.join(", ")
+        )
+    })
+}
+
+fn print_copy(out: &mut String, report: &nerve::copy::CopyReport) {
+    if !report.migrated.is_empty() {
+        let verb = if report.dry_run {
+            "would apply"
+        } else {
+            "applied"
+        };
+        say!(
+            out,
+            "target migrations {verb}: {}",
+            report.migrated.join(", ")
+        );
+    }
+    if report.already_copied {
+        say!(
+            out,
+            "the target already holds exactly the source: nothing to do"
+        );
+    }
+    for t in &report.tables {
+        say!(
+            out,
+            "{:<28} {:>10} rows  {:>10} copied  {:>8} refused  {:>8.2} s",
+            t.table,
+            t.source_rows,
+            t.copied,
+            t.rejected,
+            t.seconds
+        );
+    }
+    let verb = if report.dry_run {
+        "would copy"
+    } else {
+        "copied"
+    };
+    say!(
+        out,
+        "{verb} {} rows, refused {}, in {:.2} s (copy {:.2} s)",
+        report.copied,
+        report.rejected,
+        report.total_seconds,
+        report.copy_seconds
+    );
+    if let Some(v) = &report.verify {
+        print_verify(out, v);
+    }
+}
+
+fn print_verify(out: &mut String, report: &nerve::copy::VerifyReport) {
+    for t in report.tables.iter().filter(|t| !t.equal) {
+        say!(
+            out,
+            "DIFFERS {}: source {} rows (digest {}), target {} rows (digest {})",
+            t.table,
+            t.source_rows,
+            t.source_digest,
+            t.target_rows,
+            t.target_digest
+        );
+    }
+    let rows: u64 = report.tables.iter().map(|t| t.source_rows).sum();
+    if report.equal() {
+        say!(
+            out,
+            "verified: {} tables, {rows} rows, equal value by value",
+            report.tables.len()
+        );
     }
 }
 

@@ -9,6 +9,16 @@
 use std::error::Error as StdError;
 use std::fmt;
 
+/// `table.field: `, `table: `, `field: ` or nothing, leaving out the parts given as `-`.
+fn place(table: &str, field: &str) -> String {
+    match (table, field) {
+        ("-", "-") => String::new(),
+        ("-", f) => format!("{f}: "),
+        (t, "-") => format!("{t}: "),
+        (t, f) => format!("{t}.{f}: "),
+    }
+}
+
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -133,7 +143,7 @@ pub enum Error {
     },
 
     /// A value was rejected before or by the database; nothing was written.
-    #[error("{table}.{field}: invalid value: {reason}")]
+    #[error("{}invalid value: {reason}", place(.table, .field))]
     Validation {
         /// The table the value was meant for.
         table: &'static str,
@@ -206,7 +216,7 @@ pub enum Error {
     },
 
     /// Any other database failure, with the driver's error kept as the source.
-    #[error("{table}: {operation} failed: {source}")]
+    #[error("{}{operation} failed: {source}", place(.table, "-"))]
     Backend {
         /// The table the operation ran on (or `-` when none).
         table: &'static str,

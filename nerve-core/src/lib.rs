@@ -23,6 +23,7 @@ pub mod model;
 pub mod password;
 pub mod secret;
 pub mod store;
+pub mod transfer;
 pub mod url;
 pub mod validate;
 

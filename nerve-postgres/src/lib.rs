@@ -9,6 +9,7 @@
 //! Use the `nerve` facade rather than this crate directly.
 #![deny(missing_docs)]
 
+pub mod bulk;
 mod describe;
 mod schema;
 mod store;

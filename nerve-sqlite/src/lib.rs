@@ -12,6 +12,7 @@
 
 mod connection;
 mod describe;
+pub mod export;
 mod schema;
 mod store;
 

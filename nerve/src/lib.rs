@@ -25,6 +25,9 @@
 
 pub use nerve_core::*;
 
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+pub mod copy;
+
 /// The README's code compiles: its Rust blocks are doctests of this crate.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

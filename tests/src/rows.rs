@@ -27,6 +27,8 @@ pub struct Outcome {
     pub probe: String,
     /// `ok`, or the refusal as `Variant(table.field)`.
     pub result: String,
+    /// The id of the row tried.
+    pub id: i64,
 }
 
 fn values_of<'a>(schema: &'a SchemaDescription, logical: &str) -> Vec<&'a str> {
@@ -227,6 +229,7 @@ fn attempt(
         column: column.into(),
         probe,
         result,
+        id,
     })
 }
 

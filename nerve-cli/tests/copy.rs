@@ -1,0 +1,421 @@
+//! `nerve copy` and `nerve verify`: SQLite into PostgreSQL, exact, all-or-nothing, and the
+//! verification that proves it. Each test copies a source of its own into a PostgreSQL
+//! database of its own (NERVE_TEST_PG_URL, as the conformance suite).
+
+use nerve::copy::{copy, verify, CopyOptions, NoProgress};
+use nerve::{Backend, Error, MigrationPolicy, StoreOptions};
+use nerve_conformance::rows::round_trip_every_table;
+use nerve_conformance::TestDb;
+use std::process::Command;
+
+fn source() -> TestDb {
+    TestDb::migrated(Backend::Sqlite).expect("a SQLite source")
+}
+
+fn target() -> TestDb {
+    TestDb::empty(Backend::Postgres).expect("a PostgreSQL target")
+}
+
+fn open(url: &str) -> Box<dyn nerve::Store> {
+    let options = StoreOptions {
+        migrations: MigrationPolicy::Require,
+        password: nerve::PasswordParams::INSECURE_FOR_TESTS,
+        ..Default::default()
+    };
+    nerve::connect_with(url, &options).expect("open")
+}
+
+fn options() -> CopyOptions {
+    CopyOptions::default()
+}
+
+/// Companies and users written the way other programs write SQLite: naive and `T`/`Z`
+/// timestamps, JSON with keys in any order and spaces.
+fn written_elsewhere(src: &TestDb) {
+    src.execute_raw(
+        "INSERT INTO companies (id, name, domain, created_at, updated_at, is_active) VALUES \
+           (900, 'naive', NULL, '2026-01-02 03:04:05', '2026-01-02 03:04:05.123456', 1), \
+           (901, 'iso', 'iso.test', '2026-01-02T03:04:05Z', '2026-01-02T03:04:05.5+00:00', 0); \
+         INSERT INTO audit_logs (company_id, action, details, created_at) VALUES \
+           (900, 'x', '{ \"b\" : [1, 2.50, {\"z\": null, \"a\": \"\\u00fc\"}], \"a\": 1e2 }', '2026-01-02 03:04:05');",
+    )
+    .expect("rows written elsewhere");
+}
+
+#[test]
+fn every_edge_case_arrives_equal_value_by_value() {
+    let (src, dst) = (source(), target());
+    let store = open(&src.url);
+    let schema = nerve::describe_schema(&src.url).expect("describe");
+    let outcomes = round_trip_every_table(&*store, &schema).expect("edge rows");
+    drop(store);
+    written_elsewhere(&src);
+    let report = copy(&src.url, &dst.url, &options(), &mut NoProgress).expect("copy");
+    assert_eq!(report.rejected, 0);
+    let stored = outcomes.iter().filter(|o| o.result == "ok").count() as u64;
+    assert_eq!(
+        report.copied,
+        stored + 3,
+        "every stored probe row and the three raw rows"
+    );
+    let verified = report.verify.expect("verified");
+    assert!(verified.equal(), "{:?}", verified.differing());
+    assert_eq!(verified.tables.len(), schema.tables.len());
+    // Value by value, through each backend's own row types.
+    let (a, b) = (open(&src.url), open(&dst.url));
+    let mut compared = 0;
+    for o in outcomes.iter().filter(|o| o.result == "ok") {
+        let left = a.raw_rows().get(&o.table, o.id).expect("source row");
+        let right = b.raw_rows().get(&o.table, o.id).expect("copied row");
+        assert_eq!(left, right, "{}.{} = {}", o.table, o.column, o.probe);
+        compared += 1;
+    }
+    for id in [900, 901] {
+        assert_eq!(
+            a.raw_rows().get("companies", id).unwrap(),
+            b.raw_rows().get("companies", id).unwrap()
+        );
+    }
+    assert!(compared > 1500, "{compared} rows compared");
+    // Identities are past the copied ids: a new row gets a fresh id everywhere.
+    let c = b
+        .companies()
+        .create(&nerve::model::NewCompany {
+            name: "after the copy".into(),
+            domain: None,
+        })
+        .expect("insert after copy");
+    let max = outcomes
+        .iter()
+        .filter(|o| o.table == "companies" && o.result == "ok")
+        .map(|o| o.id)
+        .max()
+        .unwrap_or(0)
+        .max(901);
+    assert!(c.id > max, "new id {} after copied max {max}", c.id);
+}
+
+/// A bad source row, by kind: the SQL that makes it, the table and column it is in, and
+/// words of the reason.
+fn bad_rows() -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
+    vec![
+        (
+            "text in an integer column",
+            "UPDATE companies SET is_active = 'yes' WHERE id = 2",
+            "companies",
+            "is_active",
+        ),
+        (
+            "invalid JSON",
+            "INSERT INTO audit_logs (id, company_id, action, details, created_at) \
+             VALUES (2, 1, 'b', '{not json', '2026-01-01 00:00:00+00:00')",
+            "audit_logs",
+            "details",
+        ),
+        (
+            "unparseable timestamp",
+            "UPDATE companies SET created_at = '2026-13-45 99:99:99' WHERE id = 2",
+            "companies",
+            "created_at",
+        ),
+        (
+            "value outside its set",
+            "UPDATE users SET role = 'superuser' WHERE id = 1",
+            "users",
+            "role",
+        ),
+        (
+            "U+0000 in text",
+            "UPDATE companies SET name = 'a' || char(0) || 'b' WHERE id = 2",
+            "companies",
+            "name",
+        ),
+        (
+            "orphaned foreign key",
+            "UPDATE users SET company_id = 777 WHERE id = 1",
+            "users",
+            "company_id",
+        ),
+    ]
+}
+
+/// A small valid source: two companies, a user of the first, an audit entry.
+fn small_source() -> TestDb {
+    let src = source();
+    src.execute_raw(
+        "INSERT INTO companies (id, name, created_at, updated_at) VALUES \
+           (1, 'one', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00'), \
+           (2, 'two', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00'); \
+         INSERT INTO users (id, company_id, email, password_hash, role, password_changed_at, created_at, updated_at) VALUES \
+           (1, 1, 'u@one.test', 'h', 'owner', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00'); \
+         INSERT INTO audit_logs (id, company_id, user_id, action, details, created_at) VALUES \
+           (1, 1, 1, 'a', '{}', '2026-01-01 00:00:00+00:00');",
+    )
+    .expect("small source");
+    src
+}
+
+/// Makes a bad row the way another program could: STRICT and CHECKs and foreign keys off.
+fn break_source(src: &TestDb, sql: &str) {
+    src.execute_raw(
+        "PRAGMA foreign_keys = OFF; PRAGMA ignore_check_constraints = ON; \
+         PRAGMA writable_schema = ON; \
+         UPDATE sqlite_master SET sql = replace(sql, ') STRICT', ')') WHERE type = 'table'; \
+         PRAGMA writable_schema = OFF;",
+    )
+    .expect("loosen");
+    src.execute_raw(&format!(
+        "PRAGMA foreign_keys = OFF; PRAGMA ignore_check_constraints = ON; {sql}"
+    ))
+    .expect("break");
+}
+
+fn target_rows(src: &TestDb, dst: &TestDb) -> u64 {
+    verify(&src.url, &dst.url, None)
+        .expect("verify")
+        .tables
+        .iter()
+        .map(|t| t.target_rows)
+        .sum()
+}
+
+#[test]
+fn a_bad_row_stops_the_copy_naming_table_rowid_column_and_reason() {
+    for (kind, sql, table, column) in bad_rows() {
+        let (src, dst) = (small_source(), target());
+        break_source(&src, sql);
+        let err = copy(&src.url, &dst.url, &options(), &mut NoProgress)
+            .expect_err(&format!("{kind}: copied"));
+        match &err {
+            Error::Validation {
+                table: t,
+                field,
+                reason,
+            } => {
+                assert_eq!((*t, *field), (table, column), "{kind}: {err}");
+                assert!(reason.starts_with("rowid "), "{kind}: {reason}");
+            }
+            other => panic!("{kind}: {other}"),
+        }
+        assert_eq!(target_rows(&src, &dst), 0, "{kind}: nothing committed");
+    }
+}
+
+#[test]
+fn rejects_go_to_the_file_with_their_children_and_the_rest_is_copied() {
+    let (src, dst) = (small_source(), target());
+    // Company 1 refused (text in an integer column): its user and audit entry must follow.
+    break_source(&src, "UPDATE companies SET is_active = 'yes' WHERE id = 1");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rejects.jsonl");
+    let report = copy(
+        &src.url,
+        &dst.url,
+        &CopyOptions {
+            rejects: Some(file.clone()),
+            ..options()
+        },
+        &mut NoProgress,
+    )
+    .expect("copy with rejects");
+    assert_eq!((report.copied, report.rejected), (1, 3));
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let what: Vec<(String, i64, String)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["table"].as_str().unwrap().to_string(),
+                l["rowid"].as_i64().unwrap(),
+                l["column"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        what,
+        vec![
+            ("companies".into(), 1, "is_active".into()),
+            ("users".into(), 1, "company_id".into()),
+            ("audit_logs".into(), 1, "company_id".into()),
+        ]
+    );
+    assert_eq!(lines[0]["row"]["is_active"], "yes", "the whole row is kept");
+    assert_eq!(lines[0]["row"]["name"], "one");
+    // What was copied equals the source less the refused rows.
+    assert!(report.verify.expect("verified").equal());
+    // The command still fails.
+    let out = Command::new(env!("CARGO_BIN_EXE_nerve"))
+        .args([
+            "copy",
+            "--truncate",
+            "--from",
+            &src.url,
+            "--to",
+            &dst.url,
+            "--rejects",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("3 row(s) refused"));
+}
+
+#[test]
+fn a_non_empty_target_is_refused_unless_equal_or_truncated() {
+    let (src, dst) = (small_source(), target());
+    copy(&src.url, &dst.url, &options(), &mut NoProgress).expect("first copy");
+    // The same command again: the target already is the source.
+    let again = copy(&src.url, &dst.url, &options(), &mut NoProgress).expect("rerun");
+    assert!(again.already_copied && again.copied == 0);
+    // A source that changed since: refused, the target kept.
+    src.execute_raw("UPDATE companies SET name = 'renamed' WHERE id = 2")
+        .unwrap();
+    let err = copy(&src.url, &dst.url, &options(), &mut NoProgress).expect_err("refused");
+    assert!(err.to_string().contains("--truncate"), "{err}");
+    assert!(!verify(&src.url, &dst.url, None).unwrap().equal());
+    // With truncate it is replaced (audit_logs, append-only, included).
+    let replaced = copy(
+        &src.url,
+        &dst.url,
+        &CopyOptions {
+            truncate: true,
+            ..options()
+        },
+        &mut NoProgress,
+    )
+    .expect("truncate");
+    assert_eq!(replaced.copied, 4);
+    assert!(replaced.verify.unwrap().equal());
+}
+
+#[test]
+fn verify_catches_a_changed_value_a_missing_row_and_an_extra_row() {
+    let (src, dst) = (small_source(), target());
+    copy(&src.url, &dst.url, &options(), &mut NoProgress).expect("copy");
+    assert!(verify(&src.url, &dst.url, None).unwrap().equal());
+    for (change, undo, table) in [
+        (
+            "UPDATE companies SET name = 'ONE' WHERE id = 1",
+            "UPDATE companies SET name = 'one' WHERE id = 1",
+            "companies",
+        ),
+        (
+            "UPDATE users SET locked_at = '2026-01-01 00:00:00.000001+00' WHERE id = 1",
+            "UPDATE users SET locked_at = NULL WHERE id = 1",
+            "users",
+        ),
+        (
+            "DELETE FROM companies WHERE id = 2",
+            "INSERT INTO companies (id, name, created_at, updated_at) VALUES \
+             (2, 'two', '2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00')",
+            "companies",
+        ),
+        (
+            "INSERT INTO companies (id, name, created_at, updated_at) VALUES \
+             (3, 'extra', '2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00')",
+            "DELETE FROM companies WHERE id = 3",
+            "companies",
+        ),
+    ] {
+        dst.execute_raw(change).unwrap();
+        let report = verify(&src.url, &dst.url, None).unwrap();
+        assert_eq!(report.differing(), vec![table], "{change}");
+        let cli = Command::new(env!("CARGO_BIN_EXE_nerve"))
+            .args(["verify", "--from", &src.url, "--to", &dst.url])
+            .output()
+            .unwrap();
+        assert_eq!(cli.status.code(), Some(1), "{change}");
+        assert!(String::from_utf8_lossy(&cli.stderr).contains(table));
+        dst.execute_raw(undo).unwrap();
+        assert!(verify(&src.url, &dst.url, None).unwrap().equal(), "{undo}");
+    }
+}
+
+#[test]
+fn a_killed_copy_leaves_nothing_and_the_same_command_then_copies() {
+    let (src, dst) = (small_source(), target());
+    // Enough rows that the copy runs for a while.
+    src.execute_raw(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) \
+         INSERT INTO login_attempts (email, user_id, ip_address, success, failure, attempted_at) \
+         SELECT 'u' || i || '@x.test', 1, '10.0.0.1', 0, 'bad_password', '2026-01-02 03:04:05+00:00' FROM n",
+    )
+    .unwrap();
+    let args = ["copy", "--from", &src.url, "--to", &dst.url];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nerve"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it (SIGKILL) once the target is migrated, i.e. while it is copying.
+    let started = std::time::Instant::now();
+    while nerve::schema_status(&dst.url)
+        .map(|s| s.pending.len())
+        .unwrap_or(1)
+        > 0
+        && started.elapsed() < std::time::Duration::from_secs(60)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "killed before it finished");
+    assert_eq!(
+        target_rows(&src, &dst),
+        0,
+        "nothing of the killed copy is kept"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_nerve"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = verify(&src.url, &dst.url, None).unwrap();
+    assert!(report.equal());
+    assert_eq!(
+        report.tables.iter().map(|t| t.target_rows).sum::<u64>(),
+        300_004
+    );
+}
+
+#[test]
+fn a_source_at_another_version_and_wrong_urls_are_refused() {
+    let dst = target();
+    let behind = TestDb::empty(Backend::Sqlite).unwrap();
+    nerve::migrate(&behind.url).unwrap();
+    nerve::revert(&behind.url, 1).unwrap();
+    assert!(matches!(
+        copy(&behind.url, &dst.url, &options(), &mut NoProgress),
+        Err(Error::Migration { .. })
+    ));
+    let src = source();
+    assert!(matches!(
+        copy(&dst.url, &src.url, &options(), &mut NoProgress),
+        Err(Error::Unsupported { .. })
+    ));
+    assert!(matches!(
+        copy(
+            "sqlite:///no/such/file.db",
+            &dst.url,
+            &options(),
+            &mut NoProgress
+        ),
+        Err(Error::Connection { .. })
+    ));
+    // Nothing was done to the target by any of these.
+    assert_eq!(
+        nerve::schema_status(&dst.url).unwrap().applied.len(),
+        0,
+        "the target was not touched"
+    );
+}

@@ -1,0 +1,517 @@
+//! Moving rows between backends, value by value, without Diesel: what a column of a schema
+//! description accepts, how a value read from a source is checked and written in PostgreSQL's
+//! `COPY` text format, and the canonical form both sides of a copy are compared in.
+//!
+//! A source value ([`Cell`]) is what a SQLite database holds, storage class included: SQLite
+//! lets text sit in an INTEGER column, so a copy checks the class, never just the text. Every
+//! check returns the reason a value is refused, for the caller to name with its table, row and
+//! column.
+
+use crate::model::{ColumnDescription, ValueSetDescription};
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
+
+/// A value as a SQLite database stores it: its storage class and content.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
+    /// NULL.
+    Null,
+    /// A 64-bit integer.
+    Integer(i64),
+    /// A double.
+    Real(f64),
+    /// Text, as stored (not necessarily valid UTF-8).
+    Text(&'a [u8]),
+    /// A blob.
+    Blob(&'a [u8]),
+}
+
+impl Cell<'_> {
+    /// The storage class, as SQLite's `typeof()` names it.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Cell::Null => "null",
+            Cell::Integer(_) => "integer",
+            Cell::Real(_) => "real",
+            Cell::Text(_) => "text",
+            Cell::Blob(_) => "blob",
+        }
+    }
+}
+
+/// What a column holds, from its description's logical type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// 64-bit integer.
+    BigInt,
+    /// 32-bit integer.
+    Integer,
+    /// Double precision.
+    Real,
+    /// Text.
+    Text,
+    /// Boolean (0/1 on SQLite).
+    Boolean,
+    /// Timestamp with time zone (UTC).
+    Timestamp,
+    /// A JSON document.
+    Json,
+    /// Bytes.
+    Blob,
+    /// One of these values.
+    Enum(Vec<String>),
+}
+
+/// A column as a copy treats it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnPlan {
+    /// The column's name.
+    pub name: String,
+    /// What it holds.
+    pub kind: Kind,
+    /// Whether NULL is allowed.
+    pub nullable: bool,
+    /// The most characters a text holds, when limited.
+    pub max_length: Option<u32>,
+}
+
+impl ColumnPlan {
+    /// The plan for a described column; `None` for a logical type this module does not know
+    /// (the caller refuses the copy, naming it).
+    pub fn of(column: &ColumnDescription, sets: &[ValueSetDescription]) -> Option<Self> {
+        let kind = match column.logical_type.as_str() {
+            "bigint" => Kind::BigInt,
+            "integer" => Kind::Integer,
+            "real" => Kind::Real,
+            "text" => Kind::Text,
+            "boolean" => Kind::Boolean,
+            "timestamp" => Kind::Timestamp,
+            "json" => Kind::Json,
+            "blob" => Kind::Blob,
+            t => {
+                let name = t.strip_prefix("enum:")?;
+                Kind::Enum(sets.iter().find(|s| s.name == name)?.values.clone())
+            }
+        };
+        Some(ColumnPlan {
+            name: column.name.clone(),
+            kind,
+            nullable: column.nullable,
+            max_length: column.max_length,
+        })
+    }
+}
+
+/// Parses a timestamp as NERVE and other programs write it: RFC 3339 (`T` or space, `Z` or an
+/// offset), or naive `YYYY-MM-DD HH:MM:SS[.ffffff]` (read as UTC). Truncated to microseconds,
+/// as PostgreSQL and the stores keep them; `None` outside the years 1 to 9999 (UTC), which
+/// not every backend stores.
+pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    let t = text.trim();
+    let parsed = DateTime::parse_from_rfc3339(t)
+        .ok()
+        .or_else(|| DateTime::parse_from_rfc3339(&t.replacen(' ', "T", 1)).ok())
+        .map(|d| d.with_timezone(&Utc))
+        .or_else(|| {
+            ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"]
+                .iter()
+                .find_map(|f| DateTime::parse_from_str(t, f).ok())
+                .map(|d| d.with_timezone(&Utc))
+        })
+        .or_else(|| {
+            ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
+                .iter()
+                .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+                .map(|n| n.and_utc())
+        })?;
+    let t = crate::clock::truncate_micros(parsed);
+    crate::clock::storable(t).then_some(t)
+}
+
+fn text_of<'a>(plan: &ColumnPlan, bytes: &'a [u8]) -> Result<&'a str, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "text is not valid UTF-8".to_string())?;
+    if text.contains('\0') {
+        return Err("text holds U+0000, which PostgreSQL cannot store".into());
+    }
+    if let (Kind::Text, Some(max)) = (&plan.kind, plan.max_length) {
+        if text.chars().count() > max as usize {
+            return Err(format!("text longer than {max} characters"));
+        }
+    }
+    Ok(text)
+}
+
+/// Appends `text` escaped for a `COPY` text-format field.
+fn push_copy_text(out: &mut Vec<u8>, text: &str) {
+    for &b in text.as_bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            _ => out.push(b),
+        }
+    }
+}
+
+fn wrong_class(plan: &ColumnPlan, cell: &Cell<'_>) -> String {
+    let wanted = match plan.kind {
+        Kind::BigInt | Kind::Integer => "an integer",
+        Kind::Real => "a number",
+        Kind::Text => "text",
+        Kind::Boolean => "a boolean (0 or 1)",
+        Kind::Timestamp => "a timestamp (text)",
+        Kind::Json => "JSON text",
+        Kind::Blob => "a blob",
+        Kind::Enum(_) => "a value of its set (text)",
+    };
+    format!("{} value where {wanted} belongs", cell.class())
+}
+
+fn json_checked<'a>(plan: &ColumnPlan, bytes: &'a [u8]) -> Result<&'a str, String> {
+    let text = text_of(plan, bytes)?;
+    if text.contains("\\u0000") {
+        return Err("JSON holds \\u0000, which PostgreSQL cannot store".into());
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map_err(|e| format!("invalid JSON: {e}"))?;
+    Ok(text)
+}
+
+fn enum_checked<'a>(
+    plan: &ColumnPlan,
+    values: &[String],
+    bytes: &'a [u8],
+) -> Result<&'a str, String> {
+    let text = text_of(plan, bytes)?;
+    if values.iter().any(|v| v == text) {
+        Ok(text)
+    } else {
+        Err(format!("{text:?} is not one of {}", values.join(", ")))
+    }
+}
+
+/// Checks `cell` against `plan` and appends it to `out` as a `COPY` text-format field (no
+/// delimiter). On refusal nothing useful is left in `out` past its length before the call
+/// (the caller truncates) and the reason is returned.
+pub fn encode_copy(plan: &ColumnPlan, cell: Cell<'_>, out: &mut Vec<u8>) -> Result<(), String> {
+    match (&plan.kind, cell) {
+        (_, Cell::Null) if plan.nullable => out.extend_from_slice(b"\\N"),
+        (_, Cell::Null) => return Err("NULL in a NOT NULL column".into()),
+        (Kind::BigInt, Cell::Integer(n)) => {
+            let _ = write!(Buf(out), "{n}");
+        }
+        (Kind::Integer, Cell::Integer(n)) => {
+            let n = i32::try_from(n).map_err(|_| format!("{n} does not fit a 32-bit column"))?;
+            let _ = write!(Buf(out), "{n}");
+        }
+        (Kind::Real, Cell::Integer(n)) => {
+            let _ = write!(Buf(out), "{:?}", n as f64);
+        }
+        (Kind::Real, Cell::Real(x)) => push_real(out, x),
+        (Kind::Boolean, Cell::Integer(0)) => out.push(b'f'),
+        (Kind::Boolean, Cell::Integer(1)) => out.push(b't'),
+        (Kind::Boolean, Cell::Integer(n)) => return Err(format!("{n} is not a boolean (0 or 1)")),
+        (Kind::Text, Cell::Text(b)) => push_copy_text(out, text_of(plan, b)?),
+        (Kind::Enum(values), Cell::Text(b)) => push_copy_text(out, enum_checked(plan, values, b)?),
+        (Kind::Json, Cell::Text(b)) => push_copy_text(out, json_checked(plan, b)?),
+        (Kind::Timestamp, Cell::Text(b)) => {
+            let text = text_of(plan, b)?;
+            let t = parse_timestamp(text).ok_or_else(|| format!("{text:?} is not a timestamp"))?;
+            let _ = write!(Buf(out), "{}", t.format("%Y-%m-%d %H:%M:%S%.6f+00"));
+        }
+        (Kind::Blob, Cell::Blob(b)) => {
+            out.extend_from_slice(b"\\\\x");
+            for byte in b {
+                let _ = write!(Buf(out), "{byte:02x}");
+            }
+        }
+        (_, other) => return Err(wrong_class(plan, &other)),
+    }
+    Ok(())
+}
+
+fn push_real(out: &mut Vec<u8>, x: f64) {
+    if x.is_nan() {
+        out.extend_from_slice(b"NaN");
+    } else if x.is_infinite() {
+        out.extend_from_slice(if x > 0.0 { b"Infinity" } else { b"-Infinity" });
+    } else {
+        let _ = write!(Buf(out), "{x:?}");
+    }
+}
+
+/// `fmt::Write` into a byte vector.
+struct Buf<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for Buf<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// JSON with object keys sorted and numbers in one form (integers as integers, other numbers
+/// as the shortest text that reads back as the same double), so equal documents print alike
+/// whichever backend stored them (PostgreSQL's JSONB reorders keys and keeps numbers exact).
+pub fn canonical_json(value: &Value) -> String {
+    fn walk(v: &Value, out: &mut String) {
+        match v {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(k.clone()).to_string());
+                    out.push(':');
+                    walk(&map[k], out);
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    walk(item, out);
+                }
+                out.push(']');
+            }
+            Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    let _ = write!(out, "{i}");
+                } else if let Some(u) = n.as_u64() {
+                    let _ = write!(out, "{u}");
+                } else {
+                    let x = n.as_f64().unwrap_or(f64::NAN);
+                    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+                        let _ = write!(out, "{}", x as i64);
+                    } else {
+                        let _ = write!(out, "{x:?}");
+                    }
+                }
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut out = String::new();
+    walk(value, &mut out);
+    out
+}
+
+/// The canonical text of a value, the same on every backend for the same logical value:
+/// integers in decimal, booleans `true`/`false`, timestamps RFC 3339 UTC with six decimals,
+/// JSON by [`canonical_json`], doubles by Rust's shortest round-trip form, blobs in hex.
+/// `None` is NULL.
+pub type Canonical = Option<String>;
+
+/// The canonical text of a source value (checked as [`encode_copy`] checks it).
+pub fn canonical_of_cell(plan: &ColumnPlan, cell: Cell<'_>) -> Result<Canonical, String> {
+    Ok(Some(match (&plan.kind, cell) {
+        (_, Cell::Null) => return Ok(None),
+        (Kind::BigInt | Kind::Integer, Cell::Integer(n)) => n.to_string(),
+        (Kind::Real, Cell::Integer(n)) => format!("{:?}", n as f64),
+        (Kind::Real, Cell::Real(x)) => format!("{x:?}"),
+        (Kind::Boolean, Cell::Integer(n)) => (n != 0).to_string(),
+        (Kind::Text, Cell::Text(b)) => text_of(plan, b)?.to_string(),
+        (Kind::Enum(values), Cell::Text(b)) => enum_checked(plan, values, b)?.to_string(),
+        (Kind::Json, Cell::Text(b)) => {
+            let v: Value = serde_json::from_str(json_checked(plan, b)?)
+                .map_err(|e| format!("invalid JSON: {e}"))?;
+            canonical_json(&v)
+        }
+        (Kind::Timestamp, Cell::Text(b)) => {
+            let text = text_of(plan, b)?;
+            parse_timestamp(text)
+                .ok_or_else(|| format!("{text:?} is not a timestamp"))?
+                .to_rfc3339_opts(SecondsFormat::Micros, true)
+        }
+        (Kind::Blob, Cell::Blob(b)) => b.iter().map(|x| format!("{x:02x}")).collect(),
+        (_, other) => return Err(wrong_class(plan, &other)),
+    }))
+}
+
+/// The canonical text of a value as PostgreSQL's `json_build_array` renders it (session time
+/// zone UTC): timestamps as strings, booleans and numbers as JSON, and JSON documents as their
+/// text (select `col::text`: embedded JSONB could not tell SQL NULL from a JSON `null`).
+pub fn canonical_of_json(plan: &ColumnPlan, value: &Value) -> Result<Canonical, String> {
+    let unexpected = || format!("unexpected value {value} for a {:?} column", plan.kind);
+    Ok(Some(match (&plan.kind, value) {
+        (_, Value::Null) => return Ok(None),
+        (Kind::Json, Value::String(text)) => {
+            let v: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+            canonical_json(&v)
+        }
+        (Kind::BigInt | Kind::Integer, Value::Number(n)) => {
+            n.as_i64().ok_or_else(unexpected)?.to_string()
+        }
+        (Kind::Real, Value::Number(n)) => format!("{:?}", n.as_f64().ok_or_else(unexpected)?),
+        (Kind::Real, Value::String(s)) => match s.as_str() {
+            "NaN" => "NaN".into(),
+            "Infinity" => "inf".into(),
+            "-Infinity" => "-inf".into(),
+            _ => return Err(unexpected()),
+        },
+        (Kind::Boolean, Value::Bool(b)) => b.to_string(),
+        (Kind::Text | Kind::Enum(_), Value::String(s)) => s.clone(),
+        (Kind::Timestamp, Value::String(s)) => parse_timestamp(s)
+            .ok_or_else(unexpected)?
+            .to_rfc3339_opts(SecondsFormat::Micros, true),
+        (Kind::Blob, Value::String(s)) => s.trim_start_matches("\\x").to_string(),
+        _ => return Err(unexpected()),
+    }))
+}
+
+/// An order-independent digest of a table's rows: the wrapping sum of the first 16 bytes of
+/// each canonical row's SHA-256, and the row count. Equal tables give equal digests whatever
+/// order their rows are read in; a changed, missing or extra row changes it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableDigest {
+    /// Rows seen.
+    pub rows: u64,
+    /// The sum of the row hashes.
+    pub sum: u128,
+}
+
+impl TableDigest {
+    /// Adds a row given as its canonical values, in column order.
+    pub fn add(&mut self, row: &[Canonical]) {
+        let mut h = Sha256::new();
+        for value in row {
+            match value {
+                None => h.update([0u8]),
+                Some(text) => {
+                    h.update([1u8]);
+                    h.update((text.len() as u64).to_le_bytes());
+                    h.update(text.as_bytes());
+                }
+            }
+        }
+        let digest = h.finalize();
+        let mut first = [0u8; 16];
+        first.copy_from_slice(&digest[..16]);
+        self.sum = self.sum.wrapping_add(u128::from_le_bytes(first));
+        self.rows += 1;
+    }
+
+    /// The digest as hex, for reports.
+    pub fn hex(&self) -> String {
+        format!("{:032x}", self.sum)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(kind: Kind, nullable: bool) -> ColumnPlan {
+        ColumnPlan {
+            name: "c".into(),
+            kind,
+            nullable,
+            max_length: Some(5),
+        }
+    }
+
+    fn copy(p: &ColumnPlan, cell: Cell<'_>) -> Result<String, String> {
+        let mut out = Vec::new();
+        encode_copy(p, cell, &mut out).map(|_| String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn copy_text_escapes_and_checks() {
+        let t = plan(Kind::Text, true);
+        assert_eq!(copy(&t, Cell::Text(b"a\tb")).unwrap(), "a\\tb");
+        assert_eq!(copy(&t, Cell::Text(b"\\N")).unwrap(), "\\\\N");
+        assert_eq!(copy(&t, Cell::Null).unwrap(), "\\N");
+        assert_eq!(copy(&t, Cell::Text(b"")).unwrap(), "");
+        assert!(copy(&t, Cell::Text(b"a\0b"))
+            .unwrap_err()
+            .contains("U+0000"));
+        assert!(copy(&t, Cell::Text(b"toolong"))
+            .unwrap_err()
+            .contains("longer"));
+        assert!(copy(&t, Cell::Integer(3))
+            .unwrap_err()
+            .contains("integer value"));
+        assert!(copy(&t, Cell::Text(&[0xff])).is_err());
+        let n = plan(Kind::BigInt, false);
+        assert_eq!(
+            copy(&n, Cell::Integer(i64::MIN)).unwrap(),
+            i64::MIN.to_string()
+        );
+        assert!(copy(&n, Cell::Text(b"12"))
+            .unwrap_err()
+            .contains("text value"));
+        assert!(copy(&n, Cell::Null).unwrap_err().contains("NOT NULL"));
+        assert!(copy(&plan(Kind::Integer, false), Cell::Integer(1 << 40)).is_err());
+        let b = plan(Kind::Boolean, false);
+        assert_eq!(copy(&b, Cell::Integer(1)).unwrap(), "t");
+        assert!(copy(&b, Cell::Integer(2)).is_err());
+        let ts = plan(Kind::Timestamp, false);
+        assert_eq!(
+            copy(&ts, Cell::Text(b"2026-01-02 03:04:05")).unwrap(),
+            "2026-01-02 03:04:05.000000+00"
+        );
+        assert_eq!(
+            copy(&ts, Cell::Text(b"2026-01-02T05:04:05.1234567+02:00")).unwrap(),
+            "2026-01-02 03:04:05.123456+00"
+        );
+        assert!(copy(&ts, Cell::Text(b"yesterday")).is_err());
+        let j = ColumnPlan {
+            max_length: None,
+            ..plan(Kind::Json, true)
+        };
+        assert_eq!(
+            copy(&j, Cell::Text(b"{\"a\":\"x\\ny\"}")).unwrap(),
+            "{\"a\":\"x\\\\ny\"}"
+        );
+        assert!(copy(&j, Cell::Text(b"{")).is_err());
+        assert!(copy(&j, Cell::Text(b"\"\\u0000\"")).is_err());
+        let e = plan(Kind::Enum(vec!["a".into(), "b".into()]), false);
+        assert!(copy(&e, Cell::Text(b"c")).is_err());
+        assert_eq!(copy(&e, Cell::Text(b"b")).unwrap(), "b");
+    }
+
+    #[test]
+    fn canonical_forms_agree_across_sources() {
+        let ts = plan(Kind::Timestamp, true);
+        let from_sqlite =
+            canonical_of_cell(&ts, Cell::Text(b"2026-01-02 03:04:05.5+00:00")).unwrap();
+        let from_pg =
+            canonical_of_json(&ts, &Value::String("2026-01-02T03:04:05.5+00:00".into())).unwrap();
+        assert_eq!(from_sqlite, from_pg);
+        let j = ColumnPlan {
+            max_length: None,
+            ..plan(Kind::Json, true)
+        };
+        let a = canonical_of_cell(&j, Cell::Text(b"{\"b\": 1e2, \"a\": [1.50]}")).unwrap();
+        let b = canonical_of_json(&j, &Value::String("{\"a\": [1.5], \"b\": 100}".into())).unwrap();
+        assert_eq!(
+            canonical_of_cell(&j, Cell::Text(b"null")).unwrap(),
+            canonical_of_json(&j, &Value::String("null".into())).unwrap()
+        );
+        assert_eq!(canonical_of_json(&j, &Value::Null).unwrap(), None);
+        assert_eq!(a, b);
+        let bool_plan = plan(Kind::Boolean, false);
+        assert_eq!(
+            canonical_of_cell(&bool_plan, Cell::Integer(1)).unwrap(),
+            canonical_of_json(&bool_plan, &Value::Bool(true)).unwrap()
+        );
+        let mut d1 = TableDigest::default();
+        let mut d2 = TableDigest::default();
+        d1.add(&[Some("1".into()), None]);
+        d1.add(&[Some("2".into()), Some("".into())]);
+        d2.add(&[Some("2".into()), Some("".into())]);
+        d2.add(&[Some("1".into()), None]);
+        assert_eq!(d1, d2);
+        d2.add(&[Some("1".into()), None]);
+        assert_ne!(d1, d2);
+    }
+}

@@ -1,0 +1,271 @@
+//! A dedicated connection for bulk work: the target side of `nerve copy` and `nerve verify`.
+//!
+//! Everything runs on one connection the caller drives (not the pool): `COPY FROM STDIN` into
+//! any table of the schema, in one transaction the caller begins and commits, so a copy that
+//! fails or is killed leaves nothing; and row-by-row reads for verification, which never hold a
+//! whole result set in memory.
+
+use crate::schema;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgRowByRowLoadingMode;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
+use nerve_core::{Error, Result};
+use nerve_diesel::Op;
+use std::cell::RefCell;
+use std::io::Write;
+
+/// One connection to a PostgreSQL database for bulk loading and reading.
+pub struct PgTarget {
+    conn: PgConnection,
+}
+
+impl std::fmt::Debug for PgTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PgTarget")
+    }
+}
+
+#[derive(QueryableByName)]
+struct Flag {
+    #[diesel(sql_type = Bool)]
+    value: bool,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    value: i64,
+}
+
+#[derive(QueryableByName)]
+struct Line {
+    #[diesel(sql_type = Text)]
+    line: String,
+}
+
+/// Why a `COPY` stopped: the database, or the data producer.
+#[derive(Debug)]
+enum CopyStop {
+    Diesel(diesel::result::Error),
+    Producer,
+}
+
+impl std::fmt::Display for CopyStop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CopyStop::Diesel(e) => write!(f, "{e}"),
+            CopyStop::Producer => f.write_str("the copy was stopped by its data source"),
+        }
+    }
+}
+
+impl std::error::Error for CopyStop {}
+
+impl From<diesel::result::Error> for CopyStop {
+    fn from(e: diesel::result::Error) -> Self {
+        CopyStop::Diesel(e)
+    }
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `table` as one of the schema's own names (`&'static`, for errors), or a validation error.
+fn known(table: &str) -> Result<&'static str> {
+    schema::TABLE_NAMES
+        .iter()
+        .find(|t| **t == table)
+        .copied()
+        .ok_or_else(|| Error::Validation {
+            table: "-",
+            field: "table",
+            reason: format!("no table named {table:?} in the NERVE schema"),
+        })
+}
+
+impl PgTarget {
+    /// Connects to `url` (session time zone UTC). Errors: [`Error::Connection`], the URL's
+    /// password never shown.
+    pub fn open(url: &str) -> Result<Self> {
+        let mut conn = crate::store::establish(url)?;
+        conn.batch_execute("SET TIME ZONE 'UTC'")
+            .map_err(|e| Op::new("-", "connect").error(e))?;
+        Ok(PgTarget { conn })
+    }
+
+    /// Runs `sql` (statements without results).
+    fn run(&mut self, table: &'static str, operation: &'static str, sql: &str) -> Result<()> {
+        self.conn
+            .batch_execute(sql)
+            .map_err(|e| Op::new(table, operation).error(e))
+    }
+
+    /// Begins a transaction: nothing done until [`PgTarget::commit`] is kept, whatever happens
+    /// to this process.
+    pub fn begin(&mut self) -> Result<()> {
+        self.run("-", "begin", "BEGIN")
+    }
+
+    /// Begins a read-only transaction whose reads all see one snapshot.
+    pub fn begin_snapshot(&mut self) -> Result<()> {
+        self.run(
+            "-",
+            "begin",
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        )
+    }
+
+    /// Commits the transaction begun.
+    pub fn commit(&mut self) -> Result<()> {
+        self.run("-", "commit", "COMMIT")
+    }
+
+    /// Rolls the transaction begun back.
+    pub fn rollback(&mut self) -> Result<()> {
+        self.run("-", "rollback", "ROLLBACK")
+    }
+
+    /// Every table of the schema this driver was built with.
+    pub fn table_names() -> &'static [&'static str] {
+        schema::TABLE_NAMES
+    }
+
+    /// The columns `COPY` into `table` takes, in the order its lines give them.
+    pub fn copy_columns(table: &str) -> Result<&'static [&'static str]> {
+        known(table)?;
+        schema::copy_columns(table).ok_or_else(|| Error::not_found("-", table))
+    }
+
+    /// Whether `table` holds no row.
+    pub fn is_empty(&mut self, table: &str) -> Result<bool> {
+        let name = known(table)?;
+        diesel::sql_query(format!(
+            "SELECT NOT EXISTS (SELECT 1 FROM {}) AS value",
+            quote(name)
+        ))
+        .get_result::<Flag>(&mut self.conn)
+        .map(|f| f.value)
+        .map_err(|e| Op::new(name, "select").error(e))
+    }
+
+    /// How many rows `table` holds.
+    pub fn count(&mut self, table: &str) -> Result<u64> {
+        let name = known(table)?;
+        diesel::sql_query(format!("SELECT count(*) AS value FROM {}", quote(name)))
+            .get_result::<Count>(&mut self.conn)
+            .map(|c| c.value as u64)
+            .map_err(|e| Op::new(name, "select").error(e))
+    }
+
+    /// Empties `tables` and restarts their identities, in one statement (PostgreSQL truncates
+    /// a referenced table only with those referencing it). Their own triggers are off for the
+    /// statement, so an append-only table (`audit_logs`) is emptied too: this replaces data
+    /// wholesale, inside the caller's transaction. No CASCADE: a table outside the list that
+    /// references one of them makes this fail rather than lose its rows.
+    pub fn truncate(&mut self, tables: &[&str]) -> Result<()> {
+        if tables.is_empty() {
+            return Ok(());
+        }
+        let mut names = Vec::new();
+        for t in tables {
+            names.push(quote(known(t)?));
+        }
+        let toggle = |state: &str| {
+            names
+                .iter()
+                .map(|n| format!("ALTER TABLE {n} {state} TRIGGER USER;"))
+                .collect::<String>()
+        };
+        self.run(
+            "-",
+            "truncate",
+            &format!(
+                "{} TRUNCATE {} RESTART IDENTITY; {}",
+                toggle("DISABLE"),
+                names.join(", "),
+                toggle("ENABLE")
+            ),
+        )
+    }
+
+    /// `COPY table FROM STDIN` (text format, columns in [`PgTarget::copy_columns`] order),
+    /// the lines written by `data` until it returns `Ok(())`. Returns the rows copied. An
+    /// error from `data` stops the copy and is returned as it is.
+    pub fn copy_in(
+        &mut self,
+        table: &str,
+        data: &mut dyn FnMut(&mut dyn Write) -> Result<()>,
+    ) -> Result<u64> {
+        let name = known(table)?;
+        let producer_error: RefCell<Option<Error>> = RefCell::new(None);
+        let data = RefCell::new(data);
+        let outcome = schema::copy_in(&mut self.conn, name, |w: &mut dyn Write| {
+            let mut data = data.borrow_mut();
+            (*data)(w).map_err(|e| {
+                *producer_error.borrow_mut() = Some(e);
+                CopyStop::Producer
+            })
+        })
+        .ok_or_else(|| Error::not_found("-", table))?;
+        if let Some(e) = producer_error.into_inner() {
+            return Err(e);
+        }
+        match outcome {
+            Ok(rows) => Ok(rows as u64),
+            Err(CopyStop::Diesel(e)) => Err(Op::new(name, "copy").error(e)),
+            Err(CopyStop::Producer) => Err(Error::Transaction {
+                reason: format!("copy into {name} stopped"),
+            }),
+        }
+    }
+
+    /// Moves `table`'s identity past its largest id, so the next row inserted without an id
+    /// gets a fresh one.
+    pub fn move_identity(&mut self, table: &str) -> Result<()> {
+        let name = known(table)?;
+        schema::after_explicit_ids(&mut self.conn, name)
+            .map_err(|e| Op::new(name, "setval").error(e))
+    }
+
+    /// `ANALYZE table`.
+    pub fn analyze(&mut self, table: &str) -> Result<()> {
+        let name = known(table)?;
+        self.run(name, "analyze", &format!("ANALYZE {}", quote(name)))
+    }
+
+    /// Calls `f` with each row of `table` as the text of a JSON array (`json_build_array` of
+    /// `columns` in order; a column marked as JSON given as its text), read row by row.
+    pub fn scan_json(
+        &mut self,
+        table: &str,
+        columns: &[(String, bool)],
+        f: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> Result<()> {
+        let name = known(table)?;
+        let exprs: Vec<String> = columns
+            .iter()
+            .map(|(c, json)| {
+                if *json {
+                    format!("{}::text", quote(c))
+                } else {
+                    quote(c)
+                }
+            })
+            .collect();
+        let sql = format!(
+            "SELECT json_build_array({})::text AS line FROM {}",
+            exprs.join(", "),
+            quote(name)
+        );
+        let op = Op::new(name, "select");
+        let rows = diesel::sql_query(sql)
+            .load_iter::<Line, PgRowByRowLoadingMode>(&mut self.conn)
+            .map_err(|e| op.error(e))?;
+        for row in rows {
+            f(&row.map_err(|e| op.error(e))?.line)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,144 @@
+//! Reading a SQLite database value by value, storage class included, in one consistent
+//! snapshot: the source side of `nerve copy` and `nerve verify`.
+//!
+//! Diesel reads a text value from an INTEGER column as 0 without complaint, so this reads
+//! through rusqlite (built on the same libsqlite3), which reports each value's storage class.
+
+use crate::connection::{parse_url, Target};
+use nerve_core::transfer::Cell;
+use nerve_core::url::redact;
+use nerve_core::{Error, Result};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+
+/// A SQLite database opened read-only, holding one read transaction: every read through it
+/// sees the same snapshot, whatever other processes write meanwhile.
+pub struct SqliteSource {
+    conn: Connection,
+}
+
+impl std::fmt::Debug for SqliteSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteSource")
+    }
+}
+
+/// A row whose foreign key has no parent, as `PRAGMA foreign_key_check` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Orphan {
+    /// The row's rowid (its id).
+    pub rowid: i64,
+    /// The table the missing parent belongs to.
+    pub parent: String,
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+impl SqliteSource {
+    /// Opens the database at `url` (`sqlite://PATH`) read-only and starts its snapshot.
+    /// Errors: [`Error::Connection`] for a bad URL, an in-memory URL (nothing to read), or a
+    /// file that cannot be opened as a SQLite database.
+    pub fn open(url: &str) -> Result<Self> {
+        let path = match parse_url(url)? {
+            Target::File(path) => path,
+            Target::Memory => {
+                return Err(Error::Connection {
+                    reason: "an in-memory SQLite database has nothing to read: give a file".into(),
+                })
+            }
+        };
+        let fail = |e: rusqlite::Error| Error::Connection {
+            reason: format!("{}: {e}", redact(url)),
+        };
+        if !path.is_file() {
+            return Err(Error::Connection {
+                reason: format!("{}: no such file", redact(url)),
+            });
+        }
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(fail)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(fail)?;
+        // BEGIN is lazy: the first read takes the snapshot, and it holds until the end.
+        conn.execute_batch("BEGIN; SELECT count(*) FROM sqlite_master;")
+            .map_err(fail)?;
+        Ok(SqliteSource { conn })
+    }
+
+    fn err(table: &str, e: rusqlite::Error) -> Error {
+        Error::Backend {
+            table: "-",
+            operation: "read",
+            source: format!("{table}: {e}").into(),
+        }
+    }
+
+    /// How many rows `table` holds.
+    pub fn count(&self, table: &str) -> Result<u64> {
+        self.conn
+            .query_row(&format!("SELECT count(*) FROM {}", quote(table)), [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+            .map_err(|e| Self::err(table, e))
+    }
+
+    /// The rows of `table` whose foreign keys point at no row (`PRAGMA foreign_key_check`).
+    pub fn orphans(&self, table: &str) -> Result<Vec<Orphan>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("PRAGMA foreign_key_check({})", quote(table)))
+            .map_err(|e| Self::err(table, e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Orphan {
+                    rowid: r.get::<_, Option<i64>>(1)?.unwrap_or_default(),
+                    parent: r.get(2)?,
+                })
+            })
+            .map_err(|e| Self::err(table, e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| Self::err(table, e))
+    }
+
+    /// Calls `f` with each row of `table` (its rowid, then the `columns` named, in order),
+    /// in rowid order, until `f` returns `Ok(false)` or an error (which is returned).
+    pub fn scan(
+        &self,
+        table: &str,
+        columns: &[String],
+        f: &mut dyn FnMut(i64, &[Cell<'_>]) -> Result<bool>,
+    ) -> Result<()> {
+        let list: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+        let sql = format!(
+            "SELECT rowid, {} FROM {} ORDER BY rowid",
+            list.join(", "),
+            quote(table)
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| Self::err(table, e))?;
+        let mut rows = stmt.query([]).map_err(|e| Self::err(table, e))?;
+        while let Some(row) = rows.next().map_err(|e| Self::err(table, e))? {
+            let rowid: i64 = row.get(0).map_err(|e| Self::err(table, e))?;
+            let mut cells: Vec<Cell<'_>> = Vec::with_capacity(columns.len());
+            for i in 0..columns.len() {
+                let value = row.get_ref(i + 1).map_err(|e| Self::err(table, e))?;
+                cells.push(match value {
+                    ValueRef::Null => Cell::Null,
+                    ValueRef::Integer(n) => Cell::Integer(n),
+                    ValueRef::Real(x) => Cell::Real(x),
+                    ValueRef::Text(t) => Cell::Text(t),
+                    ValueRef::Blob(b) => Cell::Blob(b),
+                });
+            }
+            if !f(rowid, &cells)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+}

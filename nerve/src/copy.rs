@@ -1,0 +1,789 @@
+//! `nerve copy` and `nerve verify`: a NERVE SQLite database into PostgreSQL, complete, exact
+//! and all-or-nothing. Compiled when both drivers are (features `sqlite` and `postgres`).
+//!
+//! **Driven by the catalog.** The tables, their foreign-key order, column types and keys come
+//! from the source's schema description ([`crate::describe_schema`]); the only per-table code
+//! is PostgreSQL's COPY dispatch, generated from the same table list as the drivers' schema.
+//!
+//! **Order of work.** The source must be at this binary's schema version (refused, saying
+//! which migrations differ, when it is behind or ahead); the target is migrated to it and must
+//! then describe itself identically. One PostgreSQL transaction then loads every table, parents
+//! first, by `COPY ... FROM STDIN` from one read snapshot of the source, moves each identity past
+//! the largest id copied, and commits; `ANALYZE` follows, then [`verify`].
+//!
+//! **Crash-safe.** Nothing is committed before the end: a copy that fails or is killed (even
+//! `kill -9`) leaves the target as it was, and running the same command again starts over. A
+//! target whose tables already hold rows is refused unless it already equals the source (then
+//! the copy reports so and does nothing: a rerun after a kill that came after the commit
+//! succeeds) or `truncate` is set.
+//!
+//! **Exact, or refused.** Every value is checked against its column (storage class included:
+//! SQLite lets text sit in an INTEGER column) by [`nerve_core::transfer`]. A bad row — a value
+//! of the wrong class, invalid UTF-8 or JSON, an unparseable or out-of-range timestamp, a value
+//! outside its set, U+0000, an integer too wide, NULL in a NOT NULL column, a foreign key with
+//! no parent (or whose parent was itself refused) — stops the copy before anything is
+//! committed, naming table, rowid, column and reason; with a rejects file, bad rows go there
+//! as JSON lines (the whole row and the reason), the rest is copied, and the report counts them.
+//!
+//! **Bounded memory.** A reader thread streams rows from SQLite into 256 KiB chunks of COPY
+//! text; at most 8 chunks wait for the writer, whatever the database's size.
+
+use crate::transfer::{
+    canonical_of_cell, canonical_of_json, encode_copy, Cell, ColumnPlan, Kind, TableDigest,
+};
+use crate::{describe_schema, model::SchemaDescription, Backend, Error, Result};
+use nerve_postgres::bulk::PgTarget;
+use nerve_sqlite::export::SqliteSource;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::time::Instant;
+
+/// What a copy does besides copying.
+#[derive(Debug, Clone, Default)]
+pub struct CopyOptions {
+    /// Read and check the whole source and the target's state; write nothing (the target is
+    /// not migrated either).
+    pub dry_run: bool,
+    /// Copy only these tables (default: all). Their parents must already be in the target.
+    pub tables: Option<Vec<String>>,
+    /// Write bad rows here as JSON lines and copy the rest, instead of stopping at the first.
+    pub rejects: Option<PathBuf>,
+    /// Empty the target's tables (those copied) first.
+    pub truncate: bool,
+    /// Skip the verification at the end.
+    pub no_verify: bool,
+}
+
+/// One table of a copy.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TableReport {
+    /// The table.
+    pub table: String,
+    /// Rows in the source.
+    pub source_rows: u64,
+    /// Rows copied (in a dry run: that would be).
+    pub copied: u64,
+    /// Rows refused (written to the rejects file).
+    pub rejected: u64,
+    /// Seconds spent on the table.
+    pub seconds: f64,
+}
+
+/// What a copy did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CopyReport {
+    /// Migrations applied to the target first.
+    pub migrated: Vec<String>,
+    /// The tables, in the order copied.
+    pub tables: Vec<TableReport>,
+    /// Rows copied in all.
+    pub copied: u64,
+    /// Rows refused in all; non-zero means the target lacks them (see the rejects file).
+    pub rejected: u64,
+    /// The target already held exactly the source: nothing was done.
+    pub already_copied: bool,
+    /// Nothing was written.
+    pub dry_run: bool,
+    /// Seconds from the first COPY to the commit.
+    pub copy_seconds: f64,
+    /// Seconds in all, verification included.
+    pub total_seconds: f64,
+    /// The verification, unless skipped.
+    pub verify: Option<VerifyReport>,
+}
+
+/// One table compared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableCheck {
+    /// The table.
+    pub table: String,
+    /// Rows in the source (less those skipped as rejected).
+    pub source_rows: u64,
+    /// Rows in the target.
+    pub target_rows: u64,
+    /// The source's order-independent digest of canonical rows.
+    pub source_digest: String,
+    /// The target's.
+    pub target_digest: String,
+    /// Counts and digests agree.
+    pub equal: bool,
+}
+
+/// The comparison of two databases, table by table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// Every table compared.
+    pub tables: Vec<TableCheck>,
+}
+
+impl VerifyReport {
+    /// The tables that differ.
+    pub fn differing(&self) -> Vec<&str> {
+        self.tables
+            .iter()
+            .filter(|t| !t.equal)
+            .map(|t| t.table.as_str())
+            .collect()
+    }
+
+    /// Whether every table agrees.
+    pub fn equal(&self) -> bool {
+        self.tables.iter().all(|t| t.equal)
+    }
+}
+
+/// Told how a copy goes, table by table (the CLI draws progress bars with it).
+pub trait Progress {
+    /// Copying `table` (of `rows` rows) begins.
+    fn start(&mut self, table: &str, rows: u64);
+    /// `done` rows of `table` have been read and checked.
+    fn advance(&mut self, table: &str, done: u64);
+    /// `table` is done.
+    fn finish(&mut self, report: &TableReport);
+}
+
+/// A [`Progress`] that ignores everything.
+#[derive(Debug, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&mut self, _: &str, _: u64) {}
+    fn advance(&mut self, _: &str, _: u64) {}
+    fn finish(&mut self, _: &TableReport) {}
+}
+
+/// A table to copy: its name, its columns in COPY order with their plans, and its
+/// single-column foreign keys (column index, parent table).
+struct TablePlan {
+    name: &'static str,
+    columns: Vec<ColumnPlan>,
+    foreign: Vec<(usize, String)>,
+}
+
+fn need(url: &str, backend: Backend, role: &str) -> Result<()> {
+    let found = crate::backend_for(url)?;
+    if found == backend {
+        Ok(())
+    } else {
+        Err(Error::Unsupported {
+            what: format!(
+                "a {found} database as the {role}: nerve copy reads SQLite and writes PostgreSQL"
+            ),
+        })
+    }
+}
+
+/// The source must be at this binary's schema version.
+fn check_source_version(from: &str) -> Result<()> {
+    let status = crate::schema_status(from)?;
+    if !status.unknown.is_empty() {
+        return Err(Error::SchemaTooNew {
+            unknown: status.unknown,
+        });
+    }
+    if !status.pending.is_empty() {
+        return Err(Error::Migration {
+            reason: format!(
+                "the source is behind this binary: run `nerve migrate` on it first (pending: {})",
+                status.pending.join(", ")
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn plans(schema: &SchemaDescription, only: Option<&[String]>) -> Result<Vec<TablePlan>> {
+    if let Some(only) = only {
+        for name in only {
+            if schema.table(name).is_none() {
+                return Err(Error::Validation {
+                    table: "-",
+                    field: "tables",
+                    reason: format!("no table named {name:?} in the source"),
+                });
+            }
+        }
+    }
+    let ordered = schema.parents_first().ok_or_else(|| Error::Validation {
+        table: "-",
+        field: "tables",
+        reason: "the source's foreign keys form a cycle".into(),
+    })?;
+    let mut out = Vec::new();
+    for table in ordered {
+        if only.is_some_and(|o| !o.contains(&table.name)) {
+            continue;
+        }
+        let names = PgTarget::copy_columns(&table.name)?;
+        let name = *nerve_postgres_table(&table.name)?;
+        let mut columns = Vec::new();
+        for column in names {
+            let described = table
+                .columns
+                .iter()
+                .find(|c| c.name == *column)
+                .ok_or_else(|| Error::Validation {
+                    table: name,
+                    field: "-",
+                    reason: format!("the source has no column {column}"),
+                })?;
+            columns.push(
+                ColumnPlan::of(described, &schema.value_sets).ok_or_else(|| {
+                    Error::Unsupported {
+                        what: format!("copying {name}.{column} of type {}", described.logical_type),
+                    }
+                })?,
+            );
+        }
+        let foreign = table
+            .foreign_keys
+            .iter()
+            .filter(|f| f.columns.len() == 1)
+            .filter_map(|f| {
+                names
+                    .iter()
+                    .position(|c| *c == f.columns[0])
+                    .map(|i| (i, f.references.clone()))
+            })
+            .collect();
+        out.push(TablePlan {
+            name,
+            columns,
+            foreign,
+        });
+    }
+    Ok(out)
+}
+
+/// `table` as the schema's own `&'static` name.
+fn nerve_postgres_table(table: &str) -> Result<&'static &'static str> {
+    PgTarget::table_names()
+        .iter()
+        .find(|t| **t == table)
+        .ok_or_else(|| Error::Validation {
+            table: "-",
+            field: "tables",
+            reason: format!("no table named {table:?} in the NERVE schema"),
+        })
+}
+
+/// What the reader thread sends the writer.
+enum Msg {
+    /// The next table begins; it has this many rows.
+    Start(u64),
+    /// COPY text for the current table, and the rows read so far.
+    Data(Vec<u8>, u64),
+    /// The current table is done.
+    End {
+        copied: u64,
+        rejected: u64,
+        source_rows: u64,
+    },
+    /// The copy must stop.
+    Fail(Error),
+}
+
+const CHUNK: usize = 256 * 1024;
+
+/// A row refused, as written to the rejects file.
+#[derive(Serialize)]
+struct Reject<'a> {
+    table: &'a str,
+    rowid: i64,
+    column: &'a str,
+    reason: &'a str,
+    row: serde_json::Map<String, serde_json::Value>,
+}
+
+fn cell_json(cell: &Cell<'_>) -> serde_json::Value {
+    match cell {
+        Cell::Null => serde_json::Value::Null,
+        Cell::Integer(n) => (*n).into(),
+        Cell::Real(x) => serde_json::Number::from_f64(*x)
+            .map(serde_json::Value::Number)
+            .unwrap_or_else(|| x.to_string().into()),
+        Cell::Text(b) => String::from_utf8_lossy(b).into_owned().into(),
+        Cell::Blob(b) => b
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<String>()
+            .into(),
+    }
+}
+
+/// The reader: every table in order, from one snapshot; bad rows stop the copy or go to the
+/// rejects file. Returns the rowids refused per table.
+fn read_all(
+    from: &str,
+    tables: &[TablePlan],
+    rejects: Option<&PathBuf>,
+    tx: &SyncSender<Msg>,
+) -> Result<HashMap<String, HashSet<i64>>> {
+    let source = SqliteSource::open(from)?;
+    let mut rejects_file = match rejects {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| Error::Validation {
+                table: "-",
+                field: "rejects",
+                reason: format!("{}: {e}", path.display()),
+            })?,
+        )),
+        None => None,
+    };
+    let mut refused: HashMap<String, HashSet<i64>> = HashMap::new();
+    for plan in tables {
+        let source_rows = source.count(plan.name)?;
+        if tx.send(Msg::Start(source_rows)).is_err() {
+            return Ok(refused);
+        }
+        let orphans: HashMap<i64, String> = if plan.foreign.is_empty() {
+            HashMap::new()
+        } else {
+            source
+                .orphans(plan.name)?
+                .into_iter()
+                .map(|o| (o.rowid, o.parent))
+                .collect()
+        };
+        let names: Vec<String> = plan.columns.iter().map(|c| c.name.clone()).collect();
+        let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
+        let (mut copied, mut rejected, mut read) = (0u64, 0u64, 0u64);
+        let mut mine: HashSet<i64> = HashSet::new();
+        let mut stopped = false;
+        source.scan(plan.name, &names, &mut |rowid, cells| {
+            read += 1;
+            let start = buf.len();
+            let mut bad: Option<(&str, String)> = None;
+            if let Some(parent) = orphans.get(&rowid) {
+                let column = plan
+                    .foreign
+                    .iter()
+                    .find(|(_, p)| p == parent)
+                    .map(|(i, _)| plan.columns[*i].name.as_str())
+                    .unwrap_or("-");
+                bad = Some((column, format!("no {parent} row has this id")));
+            }
+            if bad.is_none() {
+                for (i, parent) in &plan.foreign {
+                    if let Cell::Integer(id) = cells[*i] {
+                        if refused.get(parent).is_some_and(|s| s.contains(&id)) {
+                            bad = Some((
+                                plan.columns[*i].name.as_str(),
+                                format!("its {parent} row (id {id}) was refused"),
+                            ));
+                            break;
+                        }
+                    }
+                }
+            }
+            if bad.is_none() {
+                for (i, (column, cell)) in plan.columns.iter().zip(cells).enumerate() {
+                    if i > 0 {
+                        buf.push(b'\t');
+                    }
+                    if let Err(reason) = encode_copy(column, *cell, &mut buf) {
+                        bad = Some((column.name.as_str(), reason));
+                        break;
+                    }
+                }
+            }
+            match bad {
+                None => {
+                    buf.push(b'\n');
+                    copied += 1;
+                }
+                Some((column, reason)) => {
+                    buf.truncate(start);
+                    let Some(file) = rejects_file.as_mut() else {
+                        let field = plan
+                            .columns
+                            .iter()
+                            .find(|c| c.name == column)
+                            .map(|c| leak_free_name(plan.name, &c.name))
+                            .unwrap_or("-");
+                        return Err(Error::Validation {
+                            table: plan.name,
+                            field,
+                            reason: format!("rowid {rowid}: {reason}"),
+                        });
+                    };
+                    rejected += 1;
+                    mine.insert(rowid);
+                    let row = plan
+                        .columns
+                        .iter()
+                        .zip(cells)
+                        .map(|(c, cell)| (c.name.clone(), cell_json(cell)))
+                        .collect();
+                    let line = serde_json::to_string(&Reject {
+                        table: plan.name,
+                        rowid,
+                        column,
+                        reason: &reason,
+                        row,
+                    })
+                    .unwrap_or_default();
+                    writeln!(file, "{line}").map_err(|e| Error::Validation {
+                        table: "-",
+                        field: "rejects",
+                        reason: e.to_string(),
+                    })?;
+                }
+            }
+            if buf.len() >= CHUNK {
+                let chunk = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK + 4096));
+                if tx.send(Msg::Data(chunk, read)).is_err() {
+                    stopped = true;
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        })?;
+        if stopped {
+            return Ok(refused);
+        }
+        if !buf.is_empty() && tx.send(Msg::Data(buf, read)).is_err() {
+            return Ok(refused);
+        }
+        refused.insert(plan.name.to_string(), mine);
+        if tx
+            .send(Msg::End {
+                copied,
+                rejected,
+                source_rows,
+            })
+            .is_err()
+        {
+            return Ok(refused);
+        }
+    }
+    if let Some(mut file) = rejects_file {
+        file.flush().map_err(|e| Error::Validation {
+            table: "-",
+            field: "rejects",
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(refused)
+}
+
+/// The `&'static` name of a column of the schema (errors name fields statically).
+fn leak_free_name(table: &str, column: &str) -> &'static str {
+    PgTarget::copy_columns(table)
+        .ok()
+        .and_then(|cols| cols.iter().find(|c| **c == column).copied())
+        .unwrap_or("-")
+}
+
+/// Receives one table's messages; writes its chunks to `out` (unless a dry run).
+fn drain(
+    rx: &Receiver<Msg>,
+    table: &str,
+    progress: &mut dyn Progress,
+    mut out: Option<&mut dyn Write>,
+) -> Result<(u64, u64, u64)> {
+    loop {
+        match rx.recv() {
+            Ok(Msg::Start(rows)) => progress.start(table, rows),
+            Ok(Msg::Data(chunk, read)) => {
+                if let Some(w) = out.as_mut() {
+                    w.write_all(&chunk).map_err(|e| Error::Transaction {
+                        reason: format!("copy into {table}: {e}"),
+                    })?;
+                }
+                progress.advance(table, read);
+            }
+            Ok(Msg::End {
+                copied,
+                rejected,
+                source_rows,
+            }) => return Ok((copied, rejected, source_rows)),
+            Ok(Msg::Fail(e)) => return Err(e),
+            Err(_) => {
+                return Err(Error::Transaction {
+                    reason: "the source reader stopped".into(),
+                })
+            }
+        }
+    }
+}
+
+/// Copies the SQLite database at `from` into the PostgreSQL database at `to`; see the module
+/// documentation for what is guaranteed. Errors: [`Error::Unsupported`] unless `from` is SQLite
+/// and `to` PostgreSQL; [`Error::Migration`] / [`Error::SchemaTooNew`] for a source not at this
+/// binary's version; [`Error::Validation`] for a bad row (naming table, column and rowid), a
+/// non-empty target without `truncate`, or a target schema that differs; database errors as
+/// their variants. On any error nothing was committed.
+pub fn copy(
+    from: &str,
+    to: &str,
+    options: &CopyOptions,
+    progress: &mut dyn Progress,
+) -> Result<CopyReport> {
+    let started = Instant::now();
+    need(from, Backend::Sqlite, "source")?;
+    need(to, Backend::Postgres, "target")?;
+    drop(SqliteSource::open(from)?); // refuses a missing file before anything else
+    check_source_version(from)?;
+    let mut report = CopyReport {
+        dry_run: options.dry_run,
+        ..Default::default()
+    };
+    let schema = describe_schema(from)?;
+    if options.dry_run {
+        let status = crate::schema_status(to)?;
+        if !status.unknown.is_empty() {
+            return Err(Error::SchemaTooNew {
+                unknown: status.unknown,
+            });
+        }
+        report.migrated = status.pending;
+    } else {
+        report.migrated = crate::migrate(to)?;
+        let target = describe_schema(to)?;
+        if target != schema {
+            return Err(Error::Validation {
+                table: "-",
+                field: "-",
+                reason: "the target's schema differs from the source's at the same version \
+                         (see `nerve schema --json` on both)"
+                    .into(),
+            });
+        }
+    }
+    let tables = plans(&schema, options.tables.as_deref())?;
+    let mut target = if options.dry_run && !report.migrated.is_empty() {
+        None // not migrated yet: nothing to inspect
+    } else {
+        Some(PgTarget::open(to)?)
+    };
+    if let Some(t) = target.as_mut() {
+        t.begin()?;
+        let mut occupied = Vec::new();
+        for plan in &tables {
+            if !t.is_empty(plan.name)? {
+                occupied.push(plan.name);
+            }
+        }
+        if !occupied.is_empty() && !options.truncate {
+            t.rollback()?;
+            let names: Vec<String> = tables.iter().map(|p| p.name.to_string()).collect();
+            let check = verify_tables(from, to, &names, &HashMap::new())?;
+            if check.equal() {
+                report.already_copied = true;
+                report.verify = Some(check);
+                report.total_seconds = started.elapsed().as_secs_f64();
+                return Ok(report);
+            }
+            return Err(Error::Validation {
+                table: "-",
+                field: "-",
+                reason: format!(
+                    "the target already holds rows in {} and differs from the source: \
+                     use --truncate to replace them",
+                    occupied.join(", ")
+                ),
+            });
+        }
+        if options.truncate && !occupied.is_empty() && !options.dry_run {
+            // Every table copied, in one statement: PostgreSQL refuses to truncate a table
+            // that another (even an empty one) references unless both are truncated together.
+            let all: Vec<&str> = tables.iter().map(|p| p.name).collect();
+            t.truncate(&all)?;
+        }
+    }
+    let copy_started = Instant::now();
+    let (tx, rx) = sync_channel::<Msg>(8);
+    let refused = std::thread::scope(|scope| -> Result<HashMap<String, HashSet<i64>>> {
+        let plans = &tables;
+        let reader = scope.spawn(move || {
+            match read_all(from, plans, options.rejects.as_ref(), &tx) {
+                Ok(refused) => Ok(refused),
+                Err(e) => {
+                    // The writer returns it (it is waiting for this table's data).
+                    let _ = tx.send(Msg::Fail(e));
+                    Err(Error::Transaction {
+                        reason: "the source reader stopped".into(),
+                    })
+                }
+            }
+        });
+        let written = (|| -> Result<()> {
+            for plan in &tables {
+                let began = Instant::now();
+                let (copied, rejected, source_rows) =
+                    match target.as_mut().filter(|_| !options.dry_run) {
+                        Some(t) => {
+                            let mut counts = (0, 0, 0);
+                            let copied_rows = t.copy_in(plan.name, &mut |w| {
+                                counts = drain(&rx, plan.name, progress, Some(w))?;
+                                Ok(())
+                            })?;
+                            if copied_rows != counts.0 {
+                                return Err(Error::Transaction {
+                                    reason: format!(
+                                        "{}: PostgreSQL took {copied_rows} rows of {}",
+                                        plan.name, counts.0
+                                    ),
+                                });
+                            }
+                            if counts.0 > 0 {
+                                t.move_identity(plan.name)?;
+                            }
+                            counts
+                        }
+                        None => drain(&rx, plan.name, progress, None)?,
+                    };
+                let table_report = TableReport {
+                    table: plan.name.to_string(),
+                    source_rows,
+                    copied,
+                    rejected,
+                    seconds: began.elapsed().as_secs_f64(),
+                };
+                progress.finish(&table_report);
+                report.copied += copied;
+                report.rejected += rejected;
+                report.tables.push(table_report);
+            }
+            Ok(())
+        })();
+        drop(rx);
+        let read = reader.join().map_err(|_| Error::Transaction {
+            reason: "the source reader panicked".into(),
+        })?;
+        written?;
+        read
+    })?;
+    if let Some(t) = target.as_mut() {
+        if options.dry_run {
+            t.rollback()?;
+        } else {
+            t.commit()?;
+            report.copy_seconds = copy_started.elapsed().as_secs_f64();
+            for plan in &tables {
+                t.analyze(plan.name)?;
+            }
+        }
+    }
+    if !options.dry_run && !options.no_verify {
+        let names: Vec<String> = tables.iter().map(|p| p.name.to_string()).collect();
+        report.verify = Some(verify_tables(from, to, &names, &refused)?);
+    }
+    report.total_seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Compares the SQLite database at `from` with the PostgreSQL database at `to`, table by
+/// table (`tables`, or every table of the source): row counts and an order-independent digest
+/// of the canonical values ([`nerve_core::transfer`]), the same canonical form on both sides.
+/// Each side is read in one snapshot, PostgreSQL row by row. Errors only when a database
+/// cannot be read; differences are in the report.
+pub fn verify(from: &str, to: &str, tables: Option<&[String]>) -> Result<VerifyReport> {
+    need(from, Backend::Sqlite, "source")?;
+    need(to, Backend::Postgres, "target")?;
+    let schema = describe_schema(from)?;
+    let names: Vec<String> = plans(&schema, tables)?
+        .iter()
+        .map(|p| p.name.to_string())
+        .collect();
+    verify_tables(from, to, &names, &HashMap::new())
+}
+
+fn verify_tables(
+    from: &str,
+    to: &str,
+    names: &[String],
+    skip: &HashMap<String, HashSet<i64>>,
+) -> Result<VerifyReport> {
+    let schema = describe_schema(from)?;
+    let tables = plans(&schema, Some(names))?;
+    let (source, target) = std::thread::scope(|scope| {
+        let source = scope.spawn(|| -> Result<Vec<TableDigest>> {
+            let db = SqliteSource::open(from)?;
+            let mut out = Vec::new();
+            for plan in &tables {
+                let names: Vec<String> = plan.columns.iter().map(|c| c.name.clone()).collect();
+                let skipped = skip.get(plan.name);
+                let mut digest = TableDigest::default();
+                db.scan(plan.name, &names, &mut |rowid, cells| {
+                    if skipped.is_some_and(|s| s.contains(&rowid)) {
+                        return Ok(true);
+                    }
+                    let row: Vec<_> = plan
+                        .columns
+                        .iter()
+                        .zip(cells)
+                        .map(|(c, cell)| {
+                            canonical_of_cell(c, *cell)
+                                .unwrap_or_else(|e| Some(format!("\u{0}bad: {e}")))
+                        })
+                        .collect();
+                    digest.add(&row);
+                    Ok(true)
+                })?;
+                out.push(digest);
+            }
+            Ok(out)
+        });
+        let target = (|| -> Result<Vec<TableDigest>> {
+            let mut db = PgTarget::open(to)?;
+            db.begin_snapshot()?;
+            let mut out = Vec::new();
+            for plan in &tables {
+                let columns: Vec<(String, bool)> = plan
+                    .columns
+                    .iter()
+                    .map(|c| (c.name.clone(), c.kind == Kind::Json))
+                    .collect();
+                let mut digest = TableDigest::default();
+                db.scan_json(plan.name, &columns, &mut |line| {
+                    let values: Vec<serde_json::Value> =
+                        serde_json::from_str(line).map_err(|e| Error::Backend {
+                            table: "-",
+                            operation: "verify",
+                            source: Box::new(e),
+                        })?;
+                    let row: Vec<_> = plan
+                        .columns
+                        .iter()
+                        .zip(&values)
+                        .map(|(c, v)| {
+                            canonical_of_json(c, v)
+                                .unwrap_or_else(|e| Some(format!("\u{0}bad: {e}")))
+                        })
+                        .collect();
+                    digest.add(&row);
+                    Ok(())
+                })?;
+                out.push(digest);
+            }
+            db.rollback()?;
+            Ok(out)
+        })();
+        let source = source.join().unwrap_or_else(|_| {
+            Err(Error::Transaction {
+                reason: "the source reader panicked".into(),
+            })
+        });
+        (source, target)
+    });
+    let (source, target) = (source?, target?);
+    Ok(VerifyReport {
+        tables: tables
+            .iter()
+            .zip(source.iter().zip(&target))
+            .map(|(plan, (s, t))| TableCheck {
+                table: plan.name.to_string(),
+                source_rows: s.rows,
+                target_rows: t.rows,
+                source_digest: s.hex(),
+                target_digest: t.hex(),
+                equal: s == t,
+            })
+            .collect(),
+    })
+}
