@@ -39,6 +39,14 @@ struct Count {
 }
 
 #[derive(QueryableByName)]
+struct Definition {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    def: String,
+}
+
+#[derive(QueryableByName)]
 struct Line {
     #[diesel(sql_type = Text)]
     line: String,
@@ -219,6 +227,73 @@ impl PgTarget {
                 reason: format!("copy into {name} stopped"),
             }),
         }
+    }
+
+    /// Drops `table`'s secondary indexes (those backing no constraint) and its own foreign
+    /// keys, for a bulk load, and returns the statements that put them back. Run the returned
+    /// statements with [`PgTarget::restore`] in the same transaction: building an index once
+    /// over loaded rows is several times faster than maintaining it row by row, and a foreign
+    /// key added back checks every row at once. The primary key, unique constraints and CHECKs
+    /// stay (they are cheap per row, and other tables' foreign keys rest on the keys).
+    pub fn suspend_indexes(&mut self, table: &str) -> Result<Vec<String>> {
+        let name = known(table)?;
+        let qualified = quote(name);
+        let op = Op::new(name, "suspend indexes");
+        let indexes: Vec<Definition> = diesel::sql_query(
+            "SELECT ic.relname::text AS name, pg_get_indexdef(i.indexrelid) AS def \
+               FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+              WHERE i.indrelid = $1::regclass \
+                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) \
+              ORDER BY 1",
+        )
+        .bind::<Text, _>(&qualified)
+        .load(&mut self.conn)
+        .map_err(|e| op.error(e))?;
+        let foreign: Vec<Definition> = diesel::sql_query(
+            "SELECT conname::text AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint \
+              WHERE conrelid = $1::regclass AND contype = 'f' ORDER BY 1",
+        )
+        .bind::<Text, _>(&qualified)
+        .load(&mut self.conn)
+        .map_err(|e| op.error(e))?;
+        let mut drop = String::new();
+        let mut restore = Vec::new();
+        for i in &indexes {
+            drop.push_str(&format!("DROP INDEX {};", quote(&i.name)));
+            restore.push(format!("{};", i.def));
+        }
+        for f in &foreign {
+            drop.push_str(&format!(
+                "ALTER TABLE {qualified} DROP CONSTRAINT {};",
+                quote(&f.name)
+            ));
+            restore.push(format!(
+                "ALTER TABLE {qualified} ADD CONSTRAINT {} {};",
+                quote(&f.name),
+                f.def
+            ));
+        }
+        if !drop.is_empty() {
+            self.run(name, "suspend indexes", &drop)?;
+        }
+        Ok(restore)
+    }
+
+    /// Runs what [`PgTarget::suspend_indexes`] returned for `table`, with more memory for
+    /// sorting (for this transaction only). A foreign key whose rows have no parent fails
+    /// here, as a conflict.
+    pub fn restore(&mut self, table: &str, statements: &[String]) -> Result<()> {
+        let name = known(table)?;
+        if statements.is_empty() {
+            return Ok(());
+        }
+        let op = Op::new(name, "rebuild indexes").foreign("-");
+        self.conn
+            .batch_execute(&format!(
+                "SET LOCAL maintenance_work_mem = '256MB'; {}",
+                statements.concat()
+            ))
+            .map_err(|e| op.error(e))
     }
 
     /// Moves `table`'s identity past its largest id, so the next row inserted without an id
