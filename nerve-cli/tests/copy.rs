@@ -419,3 +419,92 @@ fn a_source_at_another_version_and_wrong_urls_are_refused() {
         "the target was not touched"
     );
 }
+
+#[test]
+fn a_dry_run_checks_everything_and_writes_nothing() {
+    let (src, dst) = (small_source(), target());
+    let report = copy(
+        &src.url,
+        &dst.url,
+        &CopyOptions {
+            dry_run: true,
+            ..options()
+        },
+        &mut NoProgress,
+    )
+    .expect("dry run");
+    assert!(report.dry_run && report.verify.is_none());
+    assert_eq!(report.copied, 4, "what would be copied");
+    assert_eq!(
+        report.migrated.len(),
+        nerve::schema_status(&src.url).unwrap().applied.len()
+    );
+    assert!(
+        nerve::schema_status(&dst.url).unwrap().applied.is_empty(),
+        "not even migrated"
+    );
+    // A bad row is found by a dry run too.
+    break_source(&src, "UPDATE users SET role = 'superuser' WHERE id = 1");
+    let err = copy(
+        &src.url,
+        &dst.url,
+        &CopyOptions {
+            dry_run: true,
+            ..options()
+        },
+        &mut NoProgress,
+    )
+    .expect_err("bad row");
+    assert!(
+        matches!(
+            err,
+            Error::Validation {
+                table: "users",
+                field: "role",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn tables_copies_only_those_named_and_a_source_ahead_is_refused() {
+    let (src, dst) = (small_source(), target());
+    let report = copy(
+        &src.url,
+        &dst.url,
+        &CopyOptions {
+            tables: Some(vec!["companies".into()]),
+            ..options()
+        },
+        &mut NoProgress,
+    )
+    .expect("companies only");
+    assert_eq!(report.tables.len(), 1);
+    assert_eq!((report.copied, report.verify.unwrap().tables.len()), (2, 1));
+    let check = verify(&src.url, &dst.url, None).unwrap();
+    assert_eq!(check.differing(), vec!["users", "audit_logs"], "parents first");
+    assert!(matches!(
+        copy(
+            &src.url,
+            &dst.url,
+            &CopyOptions {
+                tables: Some(vec!["no_such_table".into()]),
+                ..options()
+            },
+            &mut NoProgress
+        ),
+        Err(Error::Validation {
+            field: "tables",
+            ..
+        })
+    ));
+    // A source migrated by a newer binary.
+    src.execute_raw("INSERT INTO __diesel_schema_migrations (version) VALUES ('99991231235959')")
+        .unwrap();
+    assert!(matches!(
+        copy(&src.url, &dst.url, &options(), &mut NoProgress),
+        Err(Error::SchemaTooNew { .. })
+    ));
+}

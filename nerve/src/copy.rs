@@ -115,7 +115,7 @@ pub struct TableCheck {
 /// The comparison of two databases, table by table.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct VerifyReport {
-    /// Every table compared.
+    /// Every table compared, parents first (the copy's order).
     pub tables: Vec<TableCheck>,
 }
 
@@ -631,8 +631,8 @@ pub fn copy(
                 let (copied, rejected, source_rows) =
                     match target.as_mut().filter(|_| !options.dry_run) {
                         Some(t) => {
-                            let bulk = source_counts.get(plan.name).copied().unwrap_or(0)
-                                >= BULK_ROWS;
+                            let bulk =
+                                source_counts.get(plan.name).copied().unwrap_or(0) >= BULK_ROWS;
                             let restore = if bulk {
                                 t.suspend_indexes(plan.name)?
                             } else {

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# The `nerve copy` benchmark: a generated NERVE SQLite source (a narrow table, login_attempts,
+# and a wide one, cached_asm_scans with JSON scan results), copied into PostgreSQL three ways
+# in the same run, each into a freshly migrated database:
+#   - nerve copy (release build), per table: copy phase (from its JSON report) and the whole
+#     command (migration, copy, ANALYZE, verification), peak RSS;
+#   - pgloader (Debian's package; data only into the schema our migrations made, with
+#     prefetch rows = 10000, batch rows = 5000), its rows counted afterwards;
+#   - psql's \copy of the same rows exported to CSV beforehand, into the migrated schema (what
+#     COPY costs there) and into a bare table of the same columns (the ingest limit).
+# Prints rows/s for each and the ratios. Not a test: it asserts nothing and fails only when a
+# step cannot run.
+#
+# Environment: NERVE_BENCH_PG_URL (an admin URL; default postgres://postgres@127.0.0.1:5432/postgres),
+# NARROW_ROWS (default 2000000), WIDE_ROWS (default 300000), BENCH_DIR (default a temporary one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ADMIN_URL=${NERVE_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+NARROW_ROWS=${NARROW_ROWS:-2000000}
+WIDE_ROWS=${WIDE_ROWS:-300000}
+DIR=${BENCH_DIR:-$(mktemp -d)}
+mkdir -p "$DIR"
+log() { printf 'bench-copy: %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+command -v sqlite3 >/dev/null || missing+=(sqlite3)
+command -v pgloader >/dev/null || missing+=(pgloader)
+command -v psql >/dev/null || missing+=(postgresql-client)
+[ -x /usr/bin/time ] || missing+=(time)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+psql "$ADMIN_URL" -qAtc 'SELECT 1' >/dev/null || { log "no PostgreSQL at $ADMIN_URL"; exit 1; }
+
+log "building nerve (release)"
+cargo build -q --release -p nerve-cli
+NERVE=$PWD/target/release/nerve
+SRC="$DIR/source.db"
+SRC_URL="sqlite://$SRC"
+
+db_url() { # the admin URL with another database name
+  printf '%s' "${ADMIN_URL%/*}/$1"
+}
+fresh_db() { # NAME: an empty, migrated database
+  psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" 2>/dev/null
+  "$NERVE" --database-url "$(db_url "$1")" migrate >/dev/null
+}
+json_field() { # FILE KEY: the first number after "KEY":
+  grep -m1 "\"$2\":" "$1" | sed -E 's/.*: *([0-9.e+-]+).*/\1/'
+}
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+log "generating $NARROW_ROWS narrow and $WIDE_ROWS wide rows in $SRC"
+rm -f "$SRC" "$SRC-wal" "$SRC-shm"
+"$NERVE" --database-url "$SRC_URL" migrate >/dev/null
+sqlite3 "$SRC" <<SQL
+PRAGMA journal_mode = WAL;
+INSERT INTO companies (id, name, domain, created_at, updated_at)
+  VALUES (1, 'Bench', 'bench.test', '2026-01-01 00:00:00.000000+00:00', '2026-01-01 00:00:00.000000+00:00');
+INSERT INTO users (id, company_id, email, password_hash, role, password_changed_at, created_at, updated_at)
+  VALUES (1, 1, 'u@bench.test', 'h', 'owner', '2026-01-01 00:00:00.000000+00:00',
+          '2026-01-01 00:00:00.000000+00:00', '2026-01-01 00:00:00.000000+00:00');
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $NARROW_ROWS)
+INSERT INTO login_attempts (email, user_id, ip_address, user_agent, success, failure, attempted_at)
+SELECT 'user' || (i % 5000) || '@bench.test', CASE WHEN i % 3 = 0 THEN NULL ELSE 1 END,
+       '10.' || (i % 250) || '.' || (i % 199) || '.7', 'Mozilla/5.0 bench',
+       CASE WHEN i % 4 = 0 THEN 1 ELSE 0 END, CASE WHEN i % 4 = 0 THEN NULL ELSE 'bad_password' END,
+       strftime('%Y-%m-%d %H:%M:%f', '2026-01-01', '+' || i || ' seconds') || '000+00:00'
+  FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $WIDE_ROWS)
+INSERT INTO cached_asm_scans (domain, scanned_at, risk_score, risk_level, total_cves, critical_cves,
+                              vulnerabilities_found, open_ports_count, scan_results, updated_at)
+SELECT 'host' || i || '.bench.test',
+       strftime('%Y-%m-%d %H:%M:%f', '2026-01-01', '+' || i || ' minutes') || '000+00:00',
+       i % 100, 'high', i % 40, i % 7, i % 55, i % 20,
+       json_object('domain', 'host' || i || '.bench.test',
+                   'ports', json_array(22, 80, 443, 8080 + (i % 10)),
+                   'cves', json_array(
+                     json_object('id', 'CVE-2024-' || (1000 + i % 5000), 'score', (i % 100) / 10.0,
+                                 'summary', 'Remote code execution in a widely used compression library'),
+                     json_object('id', 'CVE-2023-' || (2000 + i % 700), 'score', 5.5,
+                                 'summary', 'Information disclosure through verbose error pages')),
+                   'headers', json_object('server', 'nginx/1.25.' || (i % 9), 'x-powered-by', 'PHP/8.2')),
+       strftime('%Y-%m-%d %H:%M:%f', '2026-01-01', '+' || i || ' minutes') || '000+00:00'
+  FROM n;
+SQL
+log "source: $(du -h "$SRC" | cut -f1)"
+
+# The same rows as CSV, for psql's \copy (booleans as t/f; NULL as an empty unquoted field).
+sqlite3 -csv "$SRC" "SELECT id, email, user_id, ip_address, user_agent,
+    CASE success WHEN 1 THEN 't' ELSE 'f' END, failure, attempted_at FROM login_attempts" > "$DIR/narrow.csv"
+sqlite3 -csv "$SRC" "SELECT id, domain, scanned_at, risk_score, risk_level, total_cves, critical_cves,
+    vulnerabilities_found, open_ports_count, scan_results, user_id, updated_at, deleted_at,
+    CASE is_active WHEN 1 THEN 't' ELSE 'f' END FROM cached_asm_scans" > "$DIR/wide.csv"
+NARROW_COLS="id, email, user_id, ip_address, user_agent, success, failure, attempted_at"
+WIDE_COLS="id, domain, scanned_at, risk_score, risk_level, total_cves, critical_cves, vulnerabilities_found, open_ports_count, scan_results, user_id, updated_at, deleted_at, is_active"
+
+declare -A RESULT
+bench_table() { # KIND TABLE ROWS COLUMNS CSV
+  local kind=$1 table=$2 rows=$3 cols=$4 csv=$5 start end
+  log "$kind: nerve copy"
+  fresh_db bench_nerve
+  "$NERVE" copy --from "$SRC_URL" --to "$(db_url bench_nerve)" --tables companies,users >/dev/null 2>&1
+  /usr/bin/time -v "$NERVE" copy --from "$SRC_URL" --to "$(db_url bench_nerve)" \
+      --tables "$table" --json > "$DIR/$kind.json" 2> "$DIR/$kind.time"
+  grep -q '"equal": true' "$DIR/$kind.json" || { log "$kind: nerve copy did not verify"; exit 1; }
+  RESULT[$kind.nerve_copy]=$(json_field "$DIR/$kind.json" copy_seconds)
+  RESULT[$kind.nerve_total]=$(awk -F': ' '/Elapsed/ { split($2, t, ":"); s = 0; for (i in t) s = s * 60 + t[i]; print s }' "$DIR/$kind.time")
+  RESULT[$kind.nerve_rss]=$(awk -F': ' '/Maximum resident/ { print $2 }' "$DIR/$kind.time")
+
+  log "$kind: pgloader"
+  fresh_db bench_pgloader
+  "$NERVE" copy --from "$SRC_URL" --to "$(db_url bench_pgloader)" --tables companies,users --no-verify >/dev/null 2>&1
+  cat > "$DIR/$kind.load" <<LOAD
+LOAD DATABASE
+  FROM sqlite://$SRC
+  INTO $(db_url bench_pgloader)
+  WITH data only, prefetch rows = 10000, batch rows = 5000
+  INCLUDING ONLY TABLE NAMES LIKE '$table';
+LOAD
+  start=$(date +%s.%N)
+  if pgloader "$DIR/$kind.load" > "$DIR/$kind.pgloader.log" 2>&1; then
+    end=$(date +%s.%N)
+    RESULT[$kind.pgloader]=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
+    RESULT[$kind.pgloader_rows]=$(psql "$(db_url bench_pgloader)" -qAtc "SELECT count(*) FROM $table")
+  else
+    RESULT[$kind.pgloader]=failed
+    RESULT[$kind.pgloader_rows]=0
+  fi
+
+  log "$kind: psql \\copy of the CSV"
+  fresh_db bench_raw
+  "$NERVE" copy --from "$SRC_URL" --to "$(db_url bench_raw)" --tables companies,users --no-verify >/dev/null 2>&1
+  psql "$(db_url bench_raw)" -qc "CREATE TABLE bare (LIKE $table)"
+  start=$(date +%s.%N)
+  psql "$(db_url bench_raw)" -qc "\\copy $table ($cols) FROM '$csv' CSV"
+  end=$(date +%s.%N)
+  RESULT[$kind.raw_schema]=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
+  start=$(date +%s.%N)
+  psql "$(db_url bench_raw)" -qc "\\copy bare ($cols) FROM '$csv' CSV"
+  end=$(date +%s.%N)
+  RESULT[$kind.raw_bare]=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
+  RESULT[$kind.rows]=$rows
+}
+
+bench_table narrow login_attempts "$NARROW_ROWS" "$NARROW_COLS" "$DIR/narrow.csv"
+bench_table wide cached_asm_scans "$WIDE_ROWS" "$WIDE_COLS" "$DIR/wide.csv"
+
+printf '\n%-8s %-44s %10s %12s\n' table what seconds rows/s
+for kind in narrow wide; do
+  n=${RESULT[$kind.rows]}
+  line() { printf '%-8s %-44s %10.2f %12s\n' "$kind" "$1" "$2" "$(rate "$n" "$2")"; }
+  line "nerve copy: copy phase" "${RESULT[$kind.nerve_copy]}"
+  line "nerve copy: whole command (incl. verify)" "${RESULT[$kind.nerve_total]}"
+  if [ "${RESULT[$kind.pgloader]}" = failed ]; then
+    printf '%-8s %-44s %10s\n' "$kind" "pgloader" failed
+  else
+    line "pgloader (${RESULT[$kind.pgloader_rows]} rows arrived)" "${RESULT[$kind.pgloader]}"
+  fi
+  line "psql \\copy CSV into the migrated schema" "${RESULT[$kind.raw_schema]}"
+  line "psql \\copy CSV into a bare table" "${RESULT[$kind.raw_bare]}"
+done
+printf '\nratios (throughput, higher is better for nerve):\n'
+for kind in narrow wide; do
+  copy=${RESULT[$kind.nerve_copy]} total=${RESULT[$kind.nerve_total]}
+  if [ "${RESULT[$kind.pgloader]}" != failed ]; then
+    printf '%-8s nerve copy phase / pgloader:            %sx (whole command: %sx)\n' "$kind" \
+      "$(ratio "${RESULT[$kind.pgloader]}" "$copy")" "$(ratio "${RESULT[$kind.pgloader]}" "$total")"
+  fi
+  printf '%-8s nerve copy phase / \\copy into schema:   %sx\n' "$kind" "$(ratio "${RESULT[$kind.raw_schema]}" "$copy")"
+  printf '%-8s nerve copy phase / \\copy into bare:     %sx\n' "$kind" "$(ratio "${RESULT[$kind.raw_bare]}" "$copy")"
+  printf '%-8s nerve copy peak RSS:                    %s KiB\n' "$kind" "${RESULT[$kind.nerve_rss]}"
+done
