@@ -484,7 +484,11 @@ fn tables_copies_only_those_named_and_a_source_ahead_is_refused() {
     assert_eq!(report.tables.len(), 1);
     assert_eq!((report.copied, report.verify.unwrap().tables.len()), (2, 1));
     let check = verify(&src.url, &dst.url, None).unwrap();
-    assert_eq!(check.differing(), vec!["users", "audit_logs"], "parents first");
+    assert_eq!(
+        check.differing(),
+        vec!["users", "audit_logs"],
+        "parents first"
+    );
     assert!(matches!(
         copy(
             &src.url,
