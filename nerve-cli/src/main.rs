@@ -86,6 +86,9 @@ enum Command {
         /// Compare only these tables (comma-separated).
         #[arg(long, value_delimiter = ',')]
         tables: Option<Vec<String>>,
+        /// Leave out the source rows a copy refuses, as `nerve copy --rejects` left them out.
+        #[arg(long)]
+        without_refused: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -184,9 +187,10 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
             from,
             to,
             tables,
+            without_refused,
             json,
         } => {
-            let report = nerve::copy::verify(from, to, tables.as_deref())?;
+            let report = nerve::copy::verify(from, to, tables.as_deref(), *without_refused)?;
             if *json {
                 say!(out, "{}", to_json(&report)?);
             } else {

@@ -37,6 +37,8 @@ impl Progress for Bars {
             );
             bar.set_prefix(table.to_string());
             self.current = Some(bar);
+        } else if rows > 0 {
+            eprintln!("copy: {table}: {rows} rows ...");
         }
     }
 

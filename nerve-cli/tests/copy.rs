@@ -171,7 +171,7 @@ fn break_source(src: &TestDb, sql: &str) {
 }
 
 fn target_rows(src: &TestDb, dst: &TestDb) -> u64 {
-    verify(&src.url, &dst.url, None)
+    verify(&src.url, &dst.url, None, false)
         .expect("verify")
         .tables
         .iter()
@@ -246,7 +246,22 @@ fn rejects_go_to_the_file_with_their_children_and_the_rest_is_copied() {
     assert_eq!(lines[0]["row"]["name"], "one");
     // What was copied equals the source less the refused rows.
     assert!(report.verify.expect("verified").equal());
-    // The command still fails.
+    // Standalone verify agrees once the refused rows are left out.
+    assert!(!verify(&src.url, &dst.url, None, false).unwrap().equal());
+    assert!(verify(&src.url, &dst.url, None, true).unwrap().equal());
+    // The same command again (as after a kill past the commit): the target already holds
+    // the source less its refused rows, so there is nothing to do; it still exits 1 for them.
+    let again = copy(
+        &src.url,
+        &dst.url,
+        &CopyOptions {
+            rejects: Some(file.clone()),
+            ..options()
+        },
+        &mut NoProgress,
+    )
+    .expect("rerun");
+    assert!(again.already_copied, "{again:?}");
     let out = Command::new(env!("CARGO_BIN_EXE_nerve"))
         .args([
             "copy",
@@ -262,6 +277,34 @@ fn rejects_go_to_the_file_with_their_children_and_the_rest_is_copied() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("3 row(s) refused"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 3);
+}
+
+#[test]
+fn an_orphan_is_named_by_the_foreign_key_that_points_nowhere() {
+    let (src, dst) = (small_source(), target());
+    // Two foreign keys to users: the second one dangles.
+    src.execute_raw(
+        "PRAGMA foreign_keys = OFF; \
+         INSERT INTO security_events (id, company_id, event_type, severity, user_id, description, \
+             acknowledged, acknowledged_by, created_at, updated_at) \
+         VALUES (5, 1, 'other', 'low', 1, 'x', 1, 424242, '2026-01-01 00:00:00+00:00', \
+             '2026-01-01 00:00:00+00:00');",
+    )
+    .unwrap();
+    let err = copy(&src.url, &dst.url, &options(), &mut NoProgress).expect_err("orphan");
+    assert!(
+        matches!(
+            err,
+            Error::Validation {
+                table: "security_events",
+                field: "acknowledged_by",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("rowid 5"), "{err}");
 }
 
 #[test]
@@ -276,7 +319,7 @@ fn a_non_empty_target_is_refused_unless_equal_or_truncated() {
         .unwrap();
     let err = copy(&src.url, &dst.url, &options(), &mut NoProgress).expect_err("refused");
     assert!(err.to_string().contains("--truncate"), "{err}");
-    assert!(!verify(&src.url, &dst.url, None).unwrap().equal());
+    assert!(!verify(&src.url, &dst.url, None, false).unwrap().equal());
     // With truncate it is replaced (audit_logs, append-only, included).
     let replaced = copy(
         &src.url,
@@ -296,7 +339,7 @@ fn a_non_empty_target_is_refused_unless_equal_or_truncated() {
 fn verify_catches_a_changed_value_a_missing_row_and_an_extra_row() {
     let (src, dst) = (small_source(), target());
     copy(&src.url, &dst.url, &options(), &mut NoProgress).expect("copy");
-    assert!(verify(&src.url, &dst.url, None).unwrap().equal());
+    assert!(verify(&src.url, &dst.url, None, false).unwrap().equal());
     for (change, undo, table) in [
         (
             "UPDATE companies SET name = 'ONE' WHERE id = 1",
@@ -322,7 +365,7 @@ fn verify_catches_a_changed_value_a_missing_row_and_an_extra_row() {
         ),
     ] {
         dst.execute_raw(change).unwrap();
-        let report = verify(&src.url, &dst.url, None).unwrap();
+        let report = verify(&src.url, &dst.url, None, false).unwrap();
         assert_eq!(report.differing(), vec![table], "{change}");
         let cli = Command::new(env!("CARGO_BIN_EXE_nerve"))
             .args(["verify", "--from", &src.url, "--to", &dst.url])
@@ -331,7 +374,10 @@ fn verify_catches_a_changed_value_a_missing_row_and_an_extra_row() {
         assert_eq!(cli.status.code(), Some(1), "{change}");
         assert!(String::from_utf8_lossy(&cli.stderr).contains(table));
         dst.execute_raw(undo).unwrap();
-        assert!(verify(&src.url, &dst.url, None).unwrap().equal(), "{undo}");
+        assert!(
+            verify(&src.url, &dst.url, None, false).unwrap().equal(),
+            "{undo}"
+        );
     }
 }
 
@@ -352,17 +398,25 @@ fn a_killed_copy_leaves_nothing_and_the_same_command_then_copies() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Kill it (SIGKILL) once the target is migrated, i.e. while it is copying.
+    // Kill it (SIGKILL) while PostgreSQL is running its COPY.
+    let db = dst.url.rsplit('/').next().unwrap().to_string();
     let started = std::time::Instant::now();
-    while nerve::schema_status(&dst.url)
-        .map(|s| s.pending.len())
-        .unwrap_or(1)
-        > 0
-        && started.elapsed() < std::time::Duration::from_secs(60)
-    {
-        std::thread::sleep(std::time::Duration::from_millis(20));
+    loop {
+        let copying = dst
+            .query_strings(&format!(
+                "SELECT count(*)::text AS value FROM pg_stat_activity \
+              WHERE datname = '{db}' AND query LIKE 'COPY %'"
+            ))
+            .unwrap_or_default();
+        if copying.first().is_some_and(|n| n != "0") {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "the copy never reached its COPY"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    std::thread::sleep(std::time::Duration::from_millis(150));
     child.kill().unwrap();
     let status = child.wait().unwrap();
     assert!(!status.success(), "killed before it finished");
@@ -380,11 +434,16 @@ fn a_killed_copy_leaves_nothing_and_the_same_command_then_copies() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report = verify(&src.url, &dst.url, None).unwrap();
+    let report = verify(&src.url, &dst.url, None, false).unwrap();
     assert!(report.equal());
     assert_eq!(
         report.tables.iter().map(|t| t.target_rows).sum::<u64>(),
         300_004
+    );
+    // The large table went through the bulk path: its indexes and foreign keys are back.
+    assert_eq!(
+        nerve::describe_schema(&dst.url).unwrap(),
+        nerve::describe_schema(&src.url).unwrap()
     );
 }
 
@@ -483,7 +542,7 @@ fn tables_copies_only_those_named_and_a_source_ahead_is_refused() {
     .expect("companies only");
     assert_eq!(report.tables.len(), 1);
     assert_eq!((report.copied, report.verify.unwrap().tables.len()), (2, 1));
-    let check = verify(&src.url, &dst.url, None).unwrap();
+    let check = verify(&src.url, &dst.url, None, false).unwrap();
     assert_eq!(
         check.differing(),
         vec!["users", "audit_logs"],

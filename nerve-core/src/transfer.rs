@@ -106,10 +106,22 @@ impl ColumnPlan {
 
 /// Parses a timestamp as NERVE and other programs write it: RFC 3339 (`T` or space, `Z` or an
 /// offset), or naive `YYYY-MM-DD HH:MM:SS[.ffffff]` (read as UTC). Truncated to microseconds,
-/// as PostgreSQL and the stores keep them; `None` outside the years 1 to 9999 (UTC), which
-/// not every backend stores.
+/// as PostgreSQL and the stores keep them. `None` (refused) for anything else: surrounding
+/// spaces, more than six fraction digits or a leap second (neither arrives equal), or a year
+/// outside 1 to 9999 (UTC), which not every backend stores.
 pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
-    let t = text.trim();
+    let t = text;
+    if t.trim() != t {
+        return None;
+    }
+    // More than microseconds cannot arrive equal: refused, not cut.
+    let fraction = t
+        .split_once('.')
+        .map(|(_, rest)| rest.chars().take_while(char::is_ascii_digit).count())
+        .unwrap_or(0);
+    if fraction > 6 {
+        return None;
+    }
     let parsed = DateTime::parse_from_rfc3339(t)
         .ok()
         .or_else(|| DateTime::parse_from_rfc3339(&t.replacen(' ', "T", 1)).ok())
@@ -126,6 +138,11 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
                 .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
                 .map(|n| n.and_utc())
         })?;
+    // chrono reads a leap second (:60) as a second 59 with 1 s of nanoseconds;
+    // PostgreSQL would roll it into the next minute.
+    if parsed.timestamp_subsec_nanos() >= 1_000_000_000 {
+        return None;
+    }
     let t = crate::clock::truncate_micros(parsed);
     crate::clock::storable(t).then_some(t)
 }
@@ -173,11 +190,25 @@ fn wrong_class(plan: &ColumnPlan, cell: &Cell<'_>) -> String {
 fn json_checked<'a>(plan: &ColumnPlan, bytes: &'a [u8]) -> Result<&'a str, String> {
     let text = text_of(plan, bytes)?;
     if text.contains("\\u0000") {
-        return Err("JSON holds \\u0000, which PostgreSQL cannot store".into());
+        // Maybe an escaped NUL, maybe an escaped backslash before "u0000": parse to know.
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+        if holds_nul(&v) {
+            return Err("JSON holds \\u0000, which PostgreSQL cannot store".into());
+        }
+        return Ok(text);
     }
     serde_json::from_str::<serde::de::IgnoredAny>(text)
         .map_err(|e| format!("invalid JSON: {e}"))?;
     Ok(text)
+}
+
+fn holds_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
 }
 
 fn enum_checked<'a>(
@@ -253,9 +284,11 @@ impl std::fmt::Write for Buf<'_> {
     }
 }
 
-/// JSON with object keys sorted and numbers in one form (integers as integers, other numbers
-/// as the shortest text that reads back as the same double), so equal documents print alike
-/// whichever backend stored them (PostgreSQL's JSONB reorders keys and keeps numbers exact).
+/// JSON with object keys sorted and numbers in one form (integral values as their digits,
+/// whatever their magnitude or notation; other numbers as the shortest text that reads back as
+/// the same double), so equal documents print alike whichever backend stored them
+/// (PostgreSQL's JSONB reorders keys and prints numbers in its own notation). Numbers are
+/// compared at double precision.
 pub fn canonical_json(value: &Value) -> String {
     fn walk(v: &Value, out: &mut String) {
         match v {
@@ -290,8 +323,10 @@ pub fn canonical_json(value: &Value) -> String {
                     let _ = write!(out, "{u}");
                 } else {
                     let x = n.as_f64().unwrap_or(f64::NAN);
-                    if x.fract() == 0.0 && x.abs() < 9.0e15 {
-                        let _ = write!(out, "{}", x as i64);
+                    if x.fract() == 0.0 && x.is_finite() {
+                        // 1e16 and 10000000000000000 are one number (PostgreSQL prints
+                        // the latter): integral values print as their exact digits.
+                        let _ = write!(out, "{x:.0}");
                     } else {
                         let _ = write!(out, "{x:?}");
                     }
@@ -315,10 +350,14 @@ pub type Canonical = Option<String>;
 pub fn canonical_of_cell(plan: &ColumnPlan, cell: Cell<'_>) -> Result<Canonical, String> {
     Ok(Some(match (&plan.kind, cell) {
         (_, Cell::Null) => return Ok(None),
-        (Kind::BigInt | Kind::Integer, Cell::Integer(n)) => n.to_string(),
+        (Kind::BigInt, Cell::Integer(n)) => n.to_string(),
+        (Kind::Integer, Cell::Integer(n)) => i32::try_from(n)
+            .map_err(|_| format!("{n} does not fit a 32-bit column"))?
+            .to_string(),
         (Kind::Real, Cell::Integer(n)) => format!("{:?}", n as f64),
         (Kind::Real, Cell::Real(x)) => format!("{x:?}"),
-        (Kind::Boolean, Cell::Integer(n)) => (n != 0).to_string(),
+        (Kind::Boolean, Cell::Integer(n @ (0 | 1))) => (n == 1).to_string(),
+        (Kind::Boolean, Cell::Integer(n)) => return Err(format!("{n} is not a boolean (0 or 1)")),
         (Kind::Text, Cell::Text(b)) => text_of(plan, b)?.to_string(),
         (Kind::Enum(values), Cell::Text(b)) => enum_checked(plan, values, b)?.to_string(),
         (Kind::Json, Cell::Text(b)) => {
@@ -460,9 +499,17 @@ mod tests {
             "2026-01-02 03:04:05.000000+00"
         );
         assert_eq!(
-            copy(&ts, Cell::Text(b"2026-01-02T05:04:05.1234567+02:00")).unwrap(),
+            copy(&ts, Cell::Text(b"2026-01-02T05:04:05.123456+02:00")).unwrap(),
             "2026-01-02 03:04:05.123456+00"
         );
+        for refused in [
+            &b"2026-01-02 03:04:05.1234567"[..],
+            b" 2026-01-02 03:04:05",
+            b"2026-01-02 03:04:60",
+            b"10000-01-01 00:00:00",
+        ] {
+            assert!(copy(&ts, Cell::Text(refused)).is_err(), "{refused:?}");
+        }
         assert!(copy(&ts, Cell::Text(b"yesterday")).is_err());
         let j = ColumnPlan {
             max_length: None,
@@ -474,6 +521,10 @@ mod tests {
         );
         assert!(copy(&j, Cell::Text(b"{")).is_err());
         assert!(copy(&j, Cell::Text(b"\"\\u0000\"")).is_err());
+        assert!(
+            copy(&j, Cell::Text(b"\"\\\\u0000\"")).is_ok(),
+            "an escaped backslash"
+        );
         let e = plan(Kind::Enum(vec!["a".into(), "b".into()]), false);
         assert!(copy(&e, Cell::Text(b"c")).is_err());
         assert_eq!(copy(&e, Cell::Text(b"b")).unwrap(), "b");
@@ -498,6 +549,21 @@ mod tests {
             canonical_of_json(&j, &Value::String("null".into())).unwrap()
         );
         assert_eq!(canonical_of_json(&j, &Value::Null).unwrap(), None);
+        for (source, postgres) in [
+            ("1e16", "10000000000000000"),
+            ("9.5e15", "9500000000000000"),
+            ("1.5e+17", "150000000000000000"),
+            ("1e-7", "0.0000001"),
+            ("0.10", "0.10"),
+            ("1e30", "1000000000000000000000000000000"),
+        ] {
+            assert_eq!(
+                canonical_of_cell(&j, Cell::Text(source.as_bytes())).unwrap(),
+                canonical_of_json(&j, &Value::String(postgres.into())).unwrap(),
+                "{source}"
+            );
+        }
+        assert!(canonical_of_cell(&plan(Kind::Boolean, false), Cell::Integer(2)).is_err());
         assert_eq!(a, b);
         let bool_plan = plan(Kind::Boolean, false);
         assert_eq!(

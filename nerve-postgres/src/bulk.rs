@@ -94,12 +94,16 @@ fn known(table: &str) -> Result<&'static str> {
 }
 
 impl PgTarget {
-    /// Connects to `url` (session time zone UTC). Errors: [`Error::Connection`], the URL's
+    /// Connects to `url` (session time zone UTC, `extra_float_digits` 1, hex bytea). Errors: [`Error::Connection`], the URL's
     /// password never shown.
     pub fn open(url: &str) -> Result<Self> {
         let mut conn = crate::store::establish(url)?;
-        conn.batch_execute("SET TIME ZONE 'UTC'")
-            .map_err(|e| Op::new("-", "connect").error(e))?;
+        // What the canonical forms of verification read: UTC timestamps, shortest exact
+        // doubles, hex bytea.
+        conn.batch_execute(
+            "SET TIME ZONE 'UTC'; SET extra_float_digits = 1; SET bytea_output = 'hex'",
+        )
+        .map_err(|e| Op::new("-", "connect").error(e))?;
         Ok(PgTarget { conn })
     }
 

@@ -30,6 +30,12 @@ pub struct Orphan {
     pub rowid: i64,
     /// The table the missing parent belongs to.
     pub parent: String,
+    /// The (first) column of the foreign key that points nowhere.
+    pub column: String,
+}
+
+fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 fn quote(name: &str) -> String {
@@ -92,13 +98,19 @@ impl SqliteSource {
     pub fn orphans(&self, table: &str) -> Result<Vec<Orphan>> {
         let mut stmt = self
             .conn
-            .prepare(&format!("PRAGMA foreign_key_check({})", quote(table)))
+            .prepare(&format!(
+                "SELECT c.rowid, c.parent, f.\"from\" \
+                   FROM pragma_foreign_key_check({t}) c \
+                   JOIN pragma_foreign_key_list({t}) f ON f.id = c.fkid AND f.seq = 0",
+                t = quote_literal(table)
+            ))
             .map_err(|e| Self::err(table, e))?;
         let rows = stmt
             .query_map([], |r| {
                 Ok(Orphan {
-                    rowid: r.get::<_, Option<i64>>(1)?.unwrap_or_default(),
-                    parent: r.get(2)?,
+                    rowid: r.get::<_, Option<i64>>(0)?.unwrap_or_default(),
+                    parent: r.get(1)?,
+                    column: r.get(2)?,
                 })
             })
             .map_err(|e| Self::err(table, e))?;

@@ -321,36 +321,60 @@ fn cell_json(cell: &Cell<'_>) -> serde_json::Value {
 
 /// The reader: every table in order, from one snapshot; bad rows stop the copy or go to the
 /// rejects file. Returns the rowids refused per table.
+/// What the reader does with a bad row.
+#[derive(Clone, Copy)]
+enum OnBad<'a> {
+    /// Stop, returning its error.
+    Stop,
+    /// Write it to this rejects file and go on.
+    File(&'a PathBuf),
+    /// Only note it and go on (to know which rows a copy with rejects left out).
+    Collect,
+}
+
+/// Sends `msg` unless there is no writer; false when the writer has gone.
+fn send(tx: Option<&SyncSender<Msg>>, msg: Msg) -> bool {
+    tx.is_none_or(|tx| tx.send(msg).is_ok())
+}
+
 fn read_all(
     from: &str,
     tables: &[TablePlan],
-    rejects: Option<&PathBuf>,
-    tx: &SyncSender<Msg>,
+    on_bad: OnBad<'_>,
+    tx: Option<&SyncSender<Msg>>,
 ) -> Result<HashMap<String, HashSet<i64>>> {
     let source = SqliteSource::open(from)?;
-    let mut rejects_file = match rejects {
-        Some(path) => Some(std::io::BufWriter::new(
+    let mut rejects_file = match on_bad {
+        OnBad::File(path) => Some(std::io::BufWriter::new(
             std::fs::File::create(path).map_err(|e| Error::Validation {
                 table: "-",
                 field: "rejects",
                 reason: format!("{}: {e}", path.display()),
             })?,
         )),
-        None => None,
+        OnBad::Stop | OnBad::Collect => None,
     };
     let mut refused: HashMap<String, HashSet<i64>> = HashMap::new();
     for plan in tables {
         let source_rows = source.count(plan.name)?;
-        if tx.send(Msg::Start(source_rows)).is_err() {
+        if !send(tx, Msg::Start(source_rows)) {
             return Ok(refused);
         }
-        let orphans: HashMap<i64, String> = if plan.foreign.is_empty() {
+        // Rows whose foreign key has no parent: rowid -> (column index, parent table).
+        let orphans: HashMap<i64, (usize, String)> = if plan.foreign.is_empty() {
             HashMap::new()
         } else {
             source
                 .orphans(plan.name)?
                 .into_iter()
-                .map(|o| (o.rowid, o.parent))
+                .map(|o| {
+                    let at = plan
+                        .columns
+                        .iter()
+                        .position(|c| c.name == o.column)
+                        .unwrap_or(0);
+                    (o.rowid, (at, o.parent))
+                })
                 .collect()
         };
         let names: Vec<String> = plan.columns.iter().map(|c| c.name.clone()).collect();
@@ -362,14 +386,11 @@ fn read_all(
             read += 1;
             let start = buf.len();
             let mut bad: Option<(&str, String)> = None;
-            if let Some(parent) = orphans.get(&rowid) {
-                let column = plan
-                    .foreign
-                    .iter()
-                    .find(|(_, p)| p == parent)
-                    .map(|(i, _)| plan.columns[*i].name.as_str())
-                    .unwrap_or("-");
-                bad = Some((column, format!("no {parent} row has this id")));
+            if let Some((at, parent)) = orphans.get(&rowid) {
+                bad = Some((
+                    plan.columns[*at].name.as_str(),
+                    format!("no {parent} row has this id"),
+                ));
             }
             if bad.is_none() {
                 for (i, parent) in &plan.foreign {
@@ -402,6 +423,11 @@ fn read_all(
                 }
                 Some((column, reason)) => {
                     buf.truncate(start);
+                    rejected += 1;
+                    mine.insert(rowid);
+                    if matches!(on_bad, OnBad::Collect) {
+                        return Ok(true);
+                    }
                     let Some(file) = rejects_file.as_mut() else {
                         let field = plan
                             .columns
@@ -415,8 +441,6 @@ fn read_all(
                             reason: format!("rowid {rowid}: {reason}"),
                         });
                     };
-                    rejected += 1;
-                    mine.insert(rowid);
                     let row = plan
                         .columns
                         .iter()
@@ -439,10 +463,14 @@ fn read_all(
                 }
             }
             if buf.len() >= CHUNK {
-                let chunk = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK + 4096));
-                if tx.send(Msg::Data(chunk, read)).is_err() {
-                    stopped = true;
-                    return Ok(false);
+                if tx.is_none() {
+                    buf.clear();
+                } else {
+                    let chunk = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK + 4096));
+                    if !send(tx, Msg::Data(chunk, read)) {
+                        stopped = true;
+                        return Ok(false);
+                    }
                 }
             }
             Ok(true)
@@ -450,18 +478,16 @@ fn read_all(
         if stopped {
             return Ok(refused);
         }
-        if !buf.is_empty() && tx.send(Msg::Data(buf, read)).is_err() {
+        if !buf.is_empty() && !send(tx, Msg::Data(buf, read)) {
             return Ok(refused);
         }
         refused.insert(plan.name.to_string(), mine);
-        if tx
-            .send(Msg::End {
-                copied,
-                rejected,
-                source_rows,
-            })
-            .is_err()
-        {
+        let end = Msg::End {
+            copied,
+            rejected,
+            source_rows,
+        };
+        if !send(tx, end) {
             return Ok(refused);
         }
     }
@@ -576,7 +602,13 @@ pub fn copy(
         if !occupied.is_empty() && !options.truncate {
             t.rollback()?;
             let names: Vec<String> = tables.iter().map(|p| p.name.to_string()).collect();
-            let check = verify_tables(from, to, &names, &HashMap::new())?;
+            // With rejects, the earlier copy left out the rows it refused: so does the check.
+            let left_out = if options.rejects.is_some() {
+                read_all(from, &tables, OnBad::Collect, None)?
+            } else {
+                HashMap::new()
+            };
+            let check = verify_tables(from, to, &names, &left_out)?;
             if check.equal() {
                 report.already_copied = true;
                 report.verify = Some(check);
@@ -614,7 +646,8 @@ pub fn copy(
     let refused = std::thread::scope(|scope| -> Result<HashMap<String, HashSet<i64>>> {
         let plans = &tables;
         let reader = scope.spawn(move || {
-            match read_all(from, plans, options.rejects.as_ref(), &tx) {
+            let on_bad = options.rejects.as_ref().map_or(OnBad::Stop, OnBad::File);
+            match read_all(from, plans, on_bad, Some(&tx)) {
                 Ok(refused) => Ok(refused),
                 Err(e) => {
                     // The writer returns it (it is waiting for this table's data).
@@ -684,11 +717,12 @@ pub fn copy(
         if options.dry_run {
             t.rollback()?;
         } else {
-            t.commit()?;
-            report.copy_seconds = copy_started.elapsed().as_secs_f64();
+            // ANALYZE inside the transaction: committed with the rows, or not at all.
             for plan in &tables {
                 t.analyze(plan.name)?;
             }
+            t.commit()?;
+            report.copy_seconds = copy_started.elapsed().as_secs_f64();
         }
     }
     if !options.dry_run && !options.no_verify {
@@ -704,15 +738,26 @@ pub fn copy(
 /// of the canonical values ([`nerve_core::transfer`]), the same canonical form on both sides.
 /// Each side is read in one snapshot, PostgreSQL row by row. Errors only when a database
 /// cannot be read; differences are in the report.
-pub fn verify(from: &str, to: &str, tables: Option<&[String]>) -> Result<VerifyReport> {
+/// With `without_refused`, the source rows a copy refuses (bad values, and rows whose parent
+/// is refused) are left out of the source side, as `nerve copy --rejects` left them out of the
+/// target.
+pub fn verify(
+    from: &str,
+    to: &str,
+    tables: Option<&[String]>,
+    without_refused: bool,
+) -> Result<VerifyReport> {
     need(from, Backend::Sqlite, "source")?;
     need(to, Backend::Postgres, "target")?;
     let schema = describe_schema(from)?;
-    let names: Vec<String> = plans(&schema, tables)?
-        .iter()
-        .map(|p| p.name.to_string())
-        .collect();
-    verify_tables(from, to, &names, &HashMap::new())
+    let plans = plans(&schema, tables)?;
+    let names: Vec<String> = plans.iter().map(|p| p.name.to_string()).collect();
+    let left_out = if without_refused {
+        read_all(from, &plans, OnBad::Collect, None)?
+    } else {
+        HashMap::new()
+    };
+    verify_tables(from, to, &names, &left_out)
 }
 
 fn verify_tables(

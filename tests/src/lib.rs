@@ -134,22 +134,7 @@ impl Ctx {
 
     /// Runs a query returning one text column on this test's database directly.
     pub fn query_strings(&self, sql: &str) -> Result<Vec<String>, Box<dyn std::error::Error>> {
-        #[derive(QueryableByName)]
-        struct One {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            value: String,
-        }
-        let rows: Vec<One> = match self.backend {
-            Backend::Sqlite => {
-                let mut c = SqliteConnection::establish(self.db.sqlite_path()?)?;
-                diesel::sql_query(sql).load(&mut c)?
-            }
-            Backend::Postgres => {
-                let mut c = PgConnection::establish(&self.db.url)?;
-                diesel::sql_query(sql).load(&mut c)?
-            }
-        };
-        Ok(rows.into_iter().map(|r| r.value).collect())
+        self.db.query_strings(sql)
     }
 }
 
@@ -255,6 +240,26 @@ impl TestDb {
         };
         lines.sort();
         Ok(lines)
+    }
+
+    /// Runs a query returning one text column on this database directly.
+    pub fn query_strings(&self, sql: &str) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+        #[derive(QueryableByName)]
+        struct One {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        let rows: Vec<One> = match &self.kind {
+            DbKind::Sqlite { path, .. } => {
+                let mut c = SqliteConnection::establish(path)?;
+                diesel::sql_query(sql).load(&mut c)?
+            }
+            DbKind::Postgres { .. } => {
+                let mut c = PgConnection::establish(&self.url)?;
+                diesel::sql_query(sql).load(&mut c)?
+            }
+        };
+        Ok(rows.into_iter().map(|r| r.value).collect())
     }
 
     /// Runs `sql` directly on this database (on PostgreSQL in the UTC time zone).
