@@ -31,7 +31,7 @@ pub use clock::{Clock, SystemClock, TestClock};
 pub use error::{Constraint, Denial, Error, Field, Result};
 pub use password::{PasswordHasher, PasswordParams};
 pub use store::{
-    ApiKeyStore, AppliedMigration, AuditStore, AuthStore, Backend, Capabilities, CompanyStore,
-    LockoutPolicy, MigrationPolicy, RawRows, Repos, SchemaStatus, SecurityEventStore, SessionStore,
-    Store, StoreExt, StoreOptions, UserStore,
+    ApiKeyStore, AppliedMigration, AuditStore, AuthStore, Backend, BaitStore, Capabilities,
+    CompanyStore, LockoutPolicy, MigrationPolicy, RawRows, Repos, SchemaStatus, SecurityEventStore,
+    SessionStore, Store, StoreExt, StoreOptions, UserStore,
 };

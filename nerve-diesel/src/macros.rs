@@ -304,6 +304,9 @@ macro_rules! define_scope {
             fn api_keys(&self) -> &dyn $crate::nerve_core::ApiKeyStore {
                 self
             }
+            fn bait(&self) -> &dyn $crate::nerve_core::BaitStore {
+                self
+            }
             fn raw_rows(&self) -> &dyn $crate::nerve_core::RawRows {
                 self
             }
@@ -329,6 +332,9 @@ macro_rules! define_scope {
                 &self.scope
             }
             fn api_keys(&self) -> &dyn $crate::nerve_core::ApiKeyStore {
+                &self.scope
+            }
+            fn bait(&self) -> &dyn $crate::nerve_core::BaitStore {
                 &self.scope
             }
             fn raw_rows(&self) -> &dyn $crate::nerve_core::RawRows {

@@ -20,7 +20,9 @@ pub use accounts::{
     NewApiKey, NewAuditLog, NewSession, Session,
 };
 pub use attack_surface::{ScanSource, ScanStatus};
-pub use bait::{BaitTokenType, UploadStatus};
+pub use bait::{
+    BaitAccess, BaitToken, BaitTokenType, NewBaitAccess, NewBaitToken, RecordedAccess, UploadStatus,
+};
 pub use company::{Company, CompanyUpdate, NewCompany};
 pub use compliance::{AssessmentStatus, ComplianceFramework, ControlStatus};
 pub use ghost::{GhostQueryType, MonitorScope};

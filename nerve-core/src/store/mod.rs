@@ -9,10 +9,12 @@
 //! `spawn_blocking`.
 
 mod accounts;
+mod bait;
 mod companies;
 mod users;
 
 pub use accounts::{ApiKeyStore, AuditStore, AuthStore, SecurityEventStore, SessionStore};
+pub use bait::BaitStore;
 pub use companies::CompanyStore;
 pub use users::UserStore;
 
@@ -41,6 +43,8 @@ pub trait Repos {
     fn security_events(&self) -> &dyn SecurityEventStore;
     /// API keys.
     fn api_keys(&self) -> &dyn ApiKeyStore;
+    /// BAIT honeytokens and their accesses.
+    fn bait(&self) -> &dyn BaitStore;
     /// Whole rows of any table, as JSON: for operators' tools and tests, not for services.
     fn raw_rows(&self) -> &dyn RawRows;
 }

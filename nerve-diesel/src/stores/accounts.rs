@@ -204,7 +204,7 @@ macro_rules! account_stores {
             const EVENTS: &str = "security_events";
 
             /// Checks an event's values; returns the normalized address.
-            fn check_event(e: &NewSecurityEvent) -> Result<Option<String>> {
+            pub(crate) fn check_event(e: &NewSecurityEvent) -> Result<Option<String>> {
                 required_text(Field::new(EVENTS, "description"), &e.description, 2000)?;
                 text_of(Field::new(EVENTS, "email"), e.email.as_deref(), 255)?;
                 text_of(Field::new(EVENTS, "user_agent"), e.user_agent.as_deref(), 1000)?;
@@ -216,7 +216,7 @@ macro_rules! account_stores {
             }
 
             /// Inserts a checked event (`ip` is its normalized address).
-            fn insert_event(
+            pub(crate) fn insert_event(
                 conn: &mut Conn,
                 e: &NewSecurityEvent,
                 ip: Option<&str>,

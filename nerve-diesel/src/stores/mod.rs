@@ -2,6 +2,7 @@
 //! own schema.
 
 mod accounts;
+mod bait;
 mod companies;
 mod users;
 
@@ -16,6 +17,7 @@ macro_rules! all_stores {
         $crate::company_store!(schema = $($schema)::+);
         $crate::user_store!(schema = $($schema)::+);
         $crate::account_stores!(schema = $($schema)::+);
+        $crate::bait_store!(schema = $($schema)::+);
 
         impl $crate::nerve_core::RawRows for Scope<'_> {
             fn insert(

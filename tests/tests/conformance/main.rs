@@ -69,6 +69,13 @@ nerve_conformance::conformance! {
         no_secret_is_stored_readable,
         a_locked_owner_keys_are_refused,
     ],
+    bait: [
+        tokens_are_created_listed_and_scoped,
+        an_access_is_recorded_with_its_counter_and_event,
+        an_access_whose_event_fails_leaves_nothing,
+        a_deactivated_token_still_records_flagged,
+        concurrent_accesses_are_all_counted,
+    ],
     transactions: [
         atomic_commits_every_call_together,
         atomic_error_rolls_back_every_call,

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod bait;
 pub mod companies;
 pub mod events;
 pub mod schema;
