@@ -32,6 +32,6 @@ pub use error::{Constraint, Denial, Error, Field, Result};
 pub use password::{PasswordHasher, PasswordParams};
 pub use store::{
     ApiKeyStore, AppliedMigration, AuditStore, AuthStore, Backend, BaitStore, Capabilities,
-    CompanyStore, LockoutPolicy, MigrationPolicy, RawRows, Repos, SchemaStatus, SecurityEventStore,
-    SessionStore, Store, StoreExt, StoreOptions, UserStore,
+    CompanyStore, LockoutPolicy, MigrationPolicy, OsintStore, RawRows, Repos, SchemaStatus,
+    SecurityEventStore, SessionStore, Store, StoreExt, StoreOptions, UserStore,
 };

@@ -192,7 +192,7 @@ fn json_checked<'a>(plan: &ColumnPlan, bytes: &'a [u8]) -> Result<&'a str, Strin
     if text.contains("\\u0000") {
         // Maybe an escaped NUL, maybe an escaped backslash before "u0000": parse to know.
         let v: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
-        if holds_nul(&v) {
+        if crate::validate::holds_nul(&v) {
             return Err("JSON holds \\u0000, which PostgreSQL cannot store".into());
         }
         return Ok(text);
@@ -200,15 +200,6 @@ fn json_checked<'a>(plan: &ColumnPlan, bytes: &'a [u8]) -> Result<&'a str, Strin
     serde_json::from_str::<serde::de::IgnoredAny>(text)
         .map_err(|e| format!("invalid JSON: {e}"))?;
     Ok(text)
-}
-
-fn holds_nul(v: &Value) -> bool {
-    match v {
-        Value::String(s) => s.contains('\0'),
-        Value::Array(items) => items.iter().any(holds_nul),
-        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
-        _ => false,
-    }
 }
 
 fn enum_checked<'a>(

@@ -162,22 +162,24 @@ pub fn validate_ip_address(field: Field, value: &str) -> Result<String> {
         .map_err(|_| field.invalid("is not an IPv4 or IPv6 address"))
 }
 
+/// Whether a JSON value holds U+0000 in a string or an object key, at any depth.
+pub fn holds_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
+}
+
 /// Checks that a JSON document can be stored on every backend: no key or string holds U+0000
 /// (SQLite's `json_valid` accepts `\u0000`, PostgreSQL's JSONB refuses it).
 pub fn json_document(field: Field, value: &serde_json::Value) -> Result<()> {
-    use serde_json::Value;
-    let bad = |s: &str| s.contains('\0');
-    match value {
-        Value::String(s) if bad(s) => Err(field.invalid("a JSON string contains U+0000")),
-        Value::Array(items) => items.iter().try_for_each(|v| json_document(field, v)),
-        Value::Object(map) => map.iter().try_for_each(|(k, v)| {
-            if bad(k) {
-                return Err(field.invalid("a JSON key contains U+0000"));
-            }
-            json_document(field, v)
-        }),
-        _ => Ok(()),
+    if holds_nul(value) {
+        return Err(field.invalid("a JSON key or string contains U+0000"));
     }
+    Ok(())
 }
 
 /// Checks a length in characters is within `min..=max`, for secrets that are never stored as

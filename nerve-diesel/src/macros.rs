@@ -307,6 +307,9 @@ macro_rules! define_scope {
             fn bait(&self) -> &dyn $crate::nerve_core::BaitStore {
                 self
             }
+            fn osint(&self) -> &dyn $crate::nerve_core::OsintStore {
+                self
+            }
             fn raw_rows(&self) -> &dyn $crate::nerve_core::RawRows {
                 self
             }
@@ -335,6 +338,9 @@ macro_rules! define_scope {
                 &self.scope
             }
             fn bait(&self) -> &dyn $crate::nerve_core::BaitStore {
+                &self.scope
+            }
+            fn osint(&self) -> &dyn $crate::nerve_core::OsintStore {
                 &self.scope
             }
             fn raw_rows(&self) -> &dyn $crate::nerve_core::RawRows {

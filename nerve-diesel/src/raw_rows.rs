@@ -17,16 +17,6 @@ pub fn unknown_table(name: &str) -> Error {
     }
 }
 
-/// Whether `value` holds U+0000 in a string or an object key, anywhere.
-fn holds_nul(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.contains('\0'),
-        Value::Array(items) => items.iter().any(holds_nul),
-        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
-        _ => false,
-    }
-}
-
 /// `row` as the object of a row of `table` whose columns are `columns`: refused when it is
 /// not an object or has a key that is no column.
 pub fn object<'a>(
@@ -65,7 +55,7 @@ pub fn field<T: DeserializeOwned>(
         field: column,
         reason,
     };
-    if holds_nul(value) {
+    if nerve_core::validate::holds_nul(value) {
         return Err(invalid("text holds U+0000, which cannot be stored".into()));
     }
     T::deserialize(value).map_err(|e| invalid(format!("{e} (got {value})")))

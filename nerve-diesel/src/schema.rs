@@ -201,6 +201,7 @@ macro_rules! tables {
             updated_at -> Ts,
             deleted_at -> Nullable<Ts>,
             is_active -> Bool,
+            name_folded -> Text,
         }
         social_media (id) SocialMediaRow {
             id -> BigInt,

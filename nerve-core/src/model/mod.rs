@@ -26,7 +26,10 @@ pub use bait::{
 pub use company::{Company, CompanyUpdate, NewCompany};
 pub use compliance::{AssessmentStatus, ComplianceFramework, ControlStatus};
 pub use ghost::{GhostQueryType, MonitorScope};
-pub use osint::SocialPlatform;
+pub use osint::{
+    Breach, Device, NewBreach, NewDevice, NewProfile, NewSocialAccount, Profile, ProfileSearch,
+    ProfileUpdate, SocialAccount, SocialPlatform,
+};
 pub use paging::{Deleted, Page};
 pub use roadmap::{TaskSource, TaskStatus};
 pub use schema::{

@@ -11,11 +11,13 @@
 mod accounts;
 mod bait;
 mod companies;
+mod osint;
 mod users;
 
 pub use accounts::{ApiKeyStore, AuditStore, AuthStore, SecurityEventStore, SessionStore};
 pub use bait::BaitStore;
 pub use companies::CompanyStore;
+pub use osint::OsintStore;
 pub use users::UserStore;
 
 use crate::clock::{Clock, SystemClock};
@@ -45,6 +47,8 @@ pub trait Repos {
     fn api_keys(&self) -> &dyn ApiKeyStore;
     /// BAIT honeytokens and their accesses.
     fn bait(&self) -> &dyn BaitStore;
+    /// OSINT profiles, social media accounts, breaches and devices.
+    fn osint(&self) -> &dyn OsintStore;
     /// Whole rows of any table, as JSON: for operators' tools and tests, not for services.
     fn raw_rows(&self) -> &dyn RawRows;
 }

@@ -106,7 +106,7 @@ macro_rules! account_stores {
 
             /// `Ok` when `user_id` is a user of `company_id`, live or soft-deleted; NotFound on
             /// `users` otherwise.
-            fn user_of_company(conn: &mut Conn, company_id: i64, user_id: i64) -> Result<()> {
+            pub(crate) fn user_of_company(conn: &mut Conn, company_id: i64, user_id: i64) -> Result<()> {
                 users::table
                     .filter(users::company_id.eq(company_id))
                     .filter(users::id.eq(user_id))

@@ -7,9 +7,9 @@
 macro_rules! bait_store {
     (schema = $($schema:ident)::+) => {
         const _: () = {
-            use self::account_stores::{check_event, insert_event, live_company};
+            use self::account_stores::{check_event, insert_event, live_company, user_of_company};
             use $($schema)::+::rows::{BaitAccessesRow, BaitTokensRow};
-            use $($schema)::+::{bait_accesses, bait_tokens, users};
+            use $($schema)::+::{bait_accesses, bait_tokens};
             use $crate::diesel::prelude::*;
             use $crate::nerve_core::model::{
                 BaitAccess, BaitToken, Deleted, NewBaitAccess, NewBaitToken, NewSecurityEvent, Page,
@@ -95,14 +95,7 @@ macro_rules! bait_store {
                     self.write(TOKENS, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = new.user_id {
-                            users::table
-                                .filter(users::id.eq(user_id))
-                                .filter(users::company_id.eq(company_id))
-                                .select(users::id)
-                                .first::<i64>(conn)
-                                .optional()
-                                .map_err(|e| Op::new("users", "select").error(e))?
-                                .ok_or_else(|| Error::not_found("users", format!("company_id={company_id}, id={user_id}")))?;
+                            user_of_company(conn, company_id, user_id)?;
                         }
                         $crate::diesel::insert_into(bait_tokens::table)
                             .values((

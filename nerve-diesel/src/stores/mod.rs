@@ -4,6 +4,7 @@
 mod accounts;
 mod bait;
 mod companies;
+mod osint;
 mod users;
 
 /// Every domain store of the contract for a driver: the value-set mappings for backend `$db`
@@ -18,6 +19,7 @@ macro_rules! all_stores {
         $crate::user_store!(schema = $($schema)::+);
         $crate::account_stores!(schema = $($schema)::+);
         $crate::bait_store!(schema = $($schema)::+);
+        $crate::osint_store!(schema = $($schema)::+);
 
         impl $crate::nerve_core::RawRows for Scope<'_> {
             fn insert(

@@ -76,6 +76,11 @@ nerve_conformance::conformance! {
         a_deactivated_token_still_records_flagged,
         concurrent_accesses_are_all_counted,
     ],
+    osint: [
+        profiles_are_searched_paged_and_scoped,
+        accounts_are_unique_and_breaches_recorded_once,
+        devices_are_upserted_by_company_and_address,
+    ],
     transactions: [
         atomic_commits_every_call_together,
         atomic_error_rolls_back_every_call,

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bait;
 pub mod companies;
 pub mod events;
+pub mod osint;
 pub mod schema;
 pub mod sessions;
 pub mod transactions;
