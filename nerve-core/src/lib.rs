@@ -33,5 +33,5 @@ pub use password::{PasswordHasher, PasswordParams};
 pub use store::{
     ApiKeyStore, AppliedMigration, AuditStore, AuthStore, Backend, BaitStore, Capabilities,
     CompanyStore, LockoutPolicy, MigrationPolicy, OsintStore, RawRows, Repos, SchemaStatus,
-    SecurityEventStore, SessionStore, Store, StoreExt, StoreOptions, UserStore,
+    SecurityEventStore, SessionStore, Store, StoreExt, StoreOptions, UploadStore, UserStore,
 };

@@ -55,6 +55,17 @@ pub fn random_hex(chars: usize) -> String {
     hex
 }
 
+/// A password masked for display: its first and last characters kept and every other one
+/// replaced by `*` (a password of one or two characters is all `*`). Shows the length, never
+/// the password.
+pub fn mask(password: &str) -> String {
+    let chars: Vec<char> = password.chars().collect();
+    match chars.len() {
+        0..=2 => "*".repeat(chars.len()),
+        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
+    }
+}
+
 /// The SHA-256 of `value`, as 64 lower-case hexadecimal digits.
 pub fn sha256_hex(value: &str) -> String {
     format!("{:x}", Sha256::digest(value.as_bytes()))

@@ -310,6 +310,9 @@ macro_rules! define_scope {
             fn osint(&self) -> &dyn $crate::nerve_core::OsintStore {
                 self
             }
+            fn uploads(&self) -> &dyn $crate::nerve_core::UploadStore {
+                self
+            }
             fn raw_rows(&self) -> &dyn $crate::nerve_core::RawRows {
                 self
             }
@@ -341,6 +344,9 @@ macro_rules! define_scope {
                 &self.scope
             }
             fn osint(&self) -> &dyn $crate::nerve_core::OsintStore {
+                &self.scope
+            }
+            fn uploads(&self) -> &dyn $crate::nerve_core::UploadStore {
                 &self.scope
             }
             fn raw_rows(&self) -> &dyn $crate::nerve_core::RawRows {

@@ -12,6 +12,7 @@ mod paging;
 mod roadmap;
 pub mod schema;
 mod security;
+mod uploads;
 mod user;
 mod value_set;
 
@@ -37,6 +38,7 @@ pub use schema::{
     TableDescription, ValueSetDescription,
 };
 pub use security::{EventFilter, NewSecurityEvent, SecurityEvent, SecurityEventType, Severity};
+pub use uploads::{NewCredential, NewUploadedFile, UploadedCredential, UploadedFile};
 pub use user::{NewUser, Role, User, UserUpdate};
 pub use value_set::{UnknownValue, ValueSet};
 

@@ -12,12 +12,14 @@ mod accounts;
 mod bait;
 mod companies;
 mod osint;
+mod uploads;
 mod users;
 
 pub use accounts::{ApiKeyStore, AuditStore, AuthStore, SecurityEventStore, SessionStore};
 pub use bait::BaitStore;
 pub use companies::CompanyStore;
 pub use osint::OsintStore;
+pub use uploads::UploadStore;
 pub use users::UserStore;
 
 use crate::clock::{Clock, SystemClock};
@@ -49,6 +51,8 @@ pub trait Repos {
     fn bait(&self) -> &dyn BaitStore;
     /// OSINT profiles, social media accounts, breaches and devices.
     fn osint(&self) -> &dyn OsintStore;
+    /// Uploaded files and the credentials parsed from them.
+    fn uploads(&self) -> &dyn UploadStore;
     /// Whole rows of any table, as JSON: for operators' tools and tests, not for services.
     fn raw_rows(&self) -> &dyn RawRows;
 }

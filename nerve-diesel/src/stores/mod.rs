@@ -5,6 +5,7 @@ mod accounts;
 mod bait;
 mod companies;
 mod osint;
+mod uploads;
 mod users;
 
 /// Every domain store of the contract for a driver: the value-set mappings for backend `$db`
@@ -20,6 +21,7 @@ macro_rules! all_stores {
         $crate::account_stores!(schema = $($schema)::+);
         $crate::bait_store!(schema = $($schema)::+);
         $crate::osint_store!(schema = $($schema)::+);
+        $crate::upload_store!(schema = $($schema)::+);
 
         impl $crate::nerve_core::RawRows for Scope<'_> {
             fn insert(

@@ -81,6 +81,10 @@ nerve_conformance::conformance! {
         accounts_are_unique_and_breaches_recorded_once,
         devices_are_upserted_by_company_and_address,
     ],
+    uploads: [
+        a_file_is_parsed_once_and_passwords_are_never_stored,
+        a_failed_parse_keeps_its_reason_and_nothing_else,
+    ],
     transactions: [
         atomic_commits_every_call_together,
         atomic_error_rolls_back_every_call,

@@ -10,6 +10,7 @@ pub mod osint;
 pub mod schema;
 pub mod sessions;
 pub mod transactions;
+pub mod uploads;
 pub mod users;
 
 use nerve::model::{

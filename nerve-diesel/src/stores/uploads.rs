@@ -1,0 +1,302 @@
+//! [`upload_store!`]: uploaded files and the credentials parsed from them.
+
+/// Implements [`UploadStore`](nerve_core::UploadStore) for the `Scope` of [`define_scope!`],
+/// against `uploaded_files` and `uploaded_credentials` (and their whole-row types) of the
+/// `schema` module path given.
+#[macro_export]
+macro_rules! upload_store {
+    (schema = $($schema:ident)::+) => {
+        const _: () = {
+            use self::account_stores::{live_company, user_of_company};
+            use $($schema)::+::rows::{UploadedCredentialsRow, UploadedFilesRow};
+            use $($schema)::+::{uploaded_credentials, uploaded_files};
+            use $crate::diesel::prelude::*;
+            use $crate::nerve_core::model::{
+                Deleted, NewCredential, NewUploadedFile, Page, UploadStatus, UploadedCredential,
+                UploadedFile,
+            };
+            use $crate::nerve_core::secret::{mask, sha256_hex};
+            use $crate::nerve_core::validate::{required_text, sanitize_input, validate_email};
+            use $crate::nerve_core::{Error, Field, Result};
+            use $crate::Op;
+
+            const FILES: &str = "uploaded_files";
+            const CREDENTIALS: &str = "uploaded_credentials";
+
+            impl From<UploadedFilesRow> for UploadedFile {
+                fn from(r: UploadedFilesRow) -> Self {
+                    UploadedFile {
+                        id: r.id,
+                        company_id: r.company_id,
+                        user_id: r.user_id,
+                        file_name: r.file_name,
+                        size_bytes: r.size_bytes,
+                        sha256: r.sha256,
+                        mime_type: r.mime_type,
+                        status: r.status.0,
+                        failure_reason: r.failure_reason,
+                        parsed_at: r.parsed_at,
+                        created_at: r.created_at,
+                        updated_at: r.updated_at,
+                        deleted_at: r.deleted_at,
+                        is_active: r.is_active,
+                    }
+                }
+            }
+
+            impl From<UploadedCredentialsRow> for UploadedCredential {
+                fn from(r: UploadedCredentialsRow) -> Self {
+                    UploadedCredential {
+                        id: r.id,
+                        file_id: r.file_id,
+                        company_id: r.company_id,
+                        user_id: r.user_id,
+                        email: r.email,
+                        username: r.username,
+                        password_masked: r.password_masked,
+                        password_sha256: r.password_sha256,
+                        domain: r.domain,
+                        source_line: r.source_line,
+                        created_at: r.created_at,
+                        updated_at: r.updated_at,
+                        deleted_at: r.deleted_at,
+                        is_active: r.is_active,
+                    }
+                }
+            }
+
+            fn not_found(company_id: i64, id: i64) -> Error {
+                Error::not_found(FILES, format!("company_id={company_id}, id={id}"))
+            }
+
+            fn live_file(conn: &mut Conn, company_id: i64, id: i64) -> Result<UploadedFilesRow> {
+                uploaded_files::table
+                    .filter(uploaded_files::id.eq(id))
+                    .filter(uploaded_files::company_id.eq(company_id))
+                    .filter(uploaded_files::deleted_at.is_null())
+                    .select(UploadedFilesRow::as_select())
+                    .first(conn)
+                    .optional()
+                    .map_err(|e| Op::new(FILES, "select").error(e))?
+                    .ok_or_else(|| not_found(company_id, id))
+            }
+
+            /// The live file, which must still be pending.
+            fn pending_file(conn: &mut Conn, company_id: i64, id: i64, to: UploadStatus) -> Result<UploadedFilesRow> {
+                let file = live_file(conn, company_id, id)?;
+                if file.status.0 != UploadStatus::Pending {
+                    return Err(Field::new(FILES, "status").invalid(format!(
+                        "a {} file cannot become {to}: only a pending file is parsed or failed",
+                        file.status.0
+                    )));
+                }
+                Ok(file)
+            }
+
+            /// A credential's values as stored: the password masked and hashed, never kept.
+            struct Checked {
+                email: Option<String>,
+                username: Option<String>,
+                masked: Option<String>,
+                hash: Option<String>,
+                domain: Option<String>,
+                line: Option<i64>,
+            }
+
+            fn check(c: &NewCredential) -> Result<Checked> {
+                let text = |name: &'static str, v: Option<&str>, max: usize| {
+                    v.map(|v| sanitize_input(Field::new(CREDENTIALS, name), v, max).map(str::to_string))
+                        .transpose()
+                };
+                let email = match c.email.as_deref() {
+                    // Leaked data holds what it holds: a valid address is normalized, anything
+                    // else kept as found.
+                    Some(e) => Some(
+                        validate_email(Field::new(CREDENTIALS, "email"), e)
+                            .or_else(|_| sanitize_input(Field::new(CREDENTIALS, "email"), e, 254).map(str::to_string))?,
+                    ),
+                    None => None,
+                };
+                if c.source_line.is_some_and(|n| n < 0) {
+                    return Err(Field::new(CREDENTIALS, "source_line").invalid("must not be negative"));
+                }
+                let password = c.password.as_ref().map(|p| p.expose());
+                if password.is_some_and(|p| p.contains('\0') || p.chars().count() > 255) {
+                    return Err(Field::new(CREDENTIALS, "password")
+                        .invalid("a password must be at most 255 characters, without U+0000"));
+                }
+                Ok(Checked {
+                    email,
+                    username: text("username", c.username.as_deref(), 255)?,
+                    masked: password.map(mask),
+                    hash: password.map(sha256_hex),
+                    domain: text("domain", c.domain.as_deref(), 253)?,
+                    line: c.source_line,
+                })
+            }
+
+            impl $crate::nerve_core::UploadStore for Scope<'_> {
+                fn create_file(&self, company_id: i64, new: &NewUploadedFile) -> Result<UploadedFile> {
+                    let name = required_text(Field::new(FILES, "file_name"), &new.file_name, 255)?;
+                    if new.size_bytes < 0 {
+                        return Err(Field::new(FILES, "size_bytes").invalid("must not be negative"));
+                    }
+                    let sha = new.sha256.to_ascii_lowercase();
+                    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        return Err(Field::new(FILES, "sha256").invalid("must be 64 hexadecimal digits"));
+                    }
+                    let mime = new
+                        .mime_type
+                        .as_deref()
+                        .map(|m| sanitize_input(Field::new(FILES, "mime_type"), m, 255))
+                        .transpose()?;
+                    let now = self.env().now();
+                    self.write(FILES, |conn| {
+                        live_company(conn, company_id)?;
+                        if let Some(user_id) = new.user_id {
+                            user_of_company(conn, company_id, user_id)?;
+                        }
+                        $crate::diesel::insert_into(uploaded_files::table)
+                            .values((
+                                uploaded_files::company_id.eq(company_id),
+                                uploaded_files::user_id.eq(new.user_id),
+                                uploaded_files::file_name.eq(name),
+                                uploaded_files::size_bytes.eq(new.size_bytes),
+                                uploaded_files::sha256.eq(&sha),
+                                uploaded_files::mime_type.eq(mime),
+                                uploaded_files::status.eq(Db(UploadStatus::Pending)),
+                                uploaded_files::created_at.eq(now),
+                                uploaded_files::updated_at.eq(now),
+                                uploaded_files::is_active.eq(true),
+                            ))
+                            .returning(UploadedFilesRow::as_returning())
+                            .get_result(conn)
+                            .map(UploadedFile::from)
+                            .map_err(|e| Op::new(FILES, "insert").error(e))
+                    })
+                }
+
+                fn get_file(&self, company_id: i64, id: i64) -> Result<UploadedFile> {
+                    self.read(|conn| live_file(conn, company_id, id).map(UploadedFile::from))
+                }
+
+                fn list_files(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<UploadedFile>> {
+                    let page = page.checked(FILES)?;
+                    self.read(|conn| {
+                        let q = uploaded_files::table
+                            .filter(uploaded_files::company_id.eq(company_id))
+                            .filter(uploaded_files::id.gt(page.after_id()))
+                            .order(uploaded_files::id.asc())
+                            .limit(i64::from(page.limit))
+                            .select(UploadedFilesRow::as_select())
+                            .into_boxed();
+                        $crate::filter_deleted!(uploaded_files, q, deleted)
+                            .load::<UploadedFilesRow>(conn)
+                            .map(|rows| rows.into_iter().map(UploadedFile::from).collect())
+                            .map_err(|e| Op::new(FILES, "select").error(e))
+                    })
+                }
+
+                fn mark_parsed(&self, company_id: i64, file_id: i64, credentials: &[NewCredential]) -> Result<(UploadedFile, u64)> {
+                    let checked = credentials.iter().map(check).collect::<Result<Vec<_>>>()?;
+                    let now = self.env().now();
+                    self.write(FILES, |conn| {
+                        let file = pending_file(conn, company_id, file_id, UploadStatus::Parsed)?;
+                        let mut stored = 0_u64;
+                        // In chunks: SQLite binds at most 32 766 variables per statement.
+                        for chunk in checked.chunks(500) {
+                            let rows: Vec<_> = chunk
+                                .iter()
+                                .map(|c| {
+                                    (
+                                        uploaded_credentials::file_id.eq(file_id),
+                                        uploaded_credentials::company_id.eq(company_id),
+                                        uploaded_credentials::user_id.eq(file.user_id),
+                                        uploaded_credentials::email.eq(c.email.as_deref()),
+                                        uploaded_credentials::username.eq(c.username.as_deref()),
+                                        uploaded_credentials::password_masked.eq(c.masked.as_deref()),
+                                        uploaded_credentials::password_sha256.eq(c.hash.as_deref()),
+                                        uploaded_credentials::domain.eq(c.domain.as_deref()),
+                                        uploaded_credentials::source_line.eq(c.line),
+                                        uploaded_credentials::created_at.eq(now),
+                                        uploaded_credentials::updated_at.eq(now),
+                                        uploaded_credentials::is_active.eq(true),
+                                    )
+                                })
+                                .collect();
+                            stored += $crate::diesel::insert_into(uploaded_credentials::table)
+                                .values(rows)
+                                .execute(conn)
+                                .map_err(|e| Op::new(CREDENTIALS, "insert").error(e))? as u64;
+                        }
+                        let file = $crate::diesel::update(uploaded_files::table.filter(uploaded_files::id.eq(file_id)))
+                            .set((
+                                uploaded_files::status.eq(Db(UploadStatus::Parsed)),
+                                uploaded_files::parsed_at.eq(Some(now)),
+                                uploaded_files::updated_at.eq(now),
+                            ))
+                            .returning(UploadedFilesRow::as_returning())
+                            .get_result(conn)
+                            .map_err(|e| Op::new(FILES, "update").error(e))?;
+                        Ok((UploadedFile::from(file), stored))
+                    })
+                }
+
+                fn mark_failed(&self, company_id: i64, file_id: i64, reason: &str) -> Result<UploadedFile> {
+                    let reason = required_text(Field::new(FILES, "failure_reason"), reason, 2000)?;
+                    let now = self.env().now();
+                    self.write(FILES, |conn| {
+                        pending_file(conn, company_id, file_id, UploadStatus::Failed)?;
+                        $crate::diesel::update(uploaded_files::table.filter(uploaded_files::id.eq(file_id)))
+                            .set((
+                                uploaded_files::status.eq(Db(UploadStatus::Failed)),
+                                uploaded_files::failure_reason.eq(Some(reason)),
+                                uploaded_files::parsed_at.eq(Some(now)),
+                                uploaded_files::updated_at.eq(now),
+                            ))
+                            .returning(UploadedFilesRow::as_returning())
+                            .get_result(conn)
+                            .map(UploadedFile::from)
+                            .map_err(|e| Op::new(FILES, "update").error(e))
+                    })
+                }
+
+                fn list_credentials(&self, company_id: i64, file_id: i64, page: Page) -> Result<Vec<UploadedCredential>> {
+                    let page = page.checked(CREDENTIALS)?;
+                    self.read(|conn| {
+                        live_file(conn, company_id, file_id)?;
+                        uploaded_credentials::table
+                            .filter(uploaded_credentials::file_id.eq(file_id))
+                            .filter(uploaded_credentials::deleted_at.is_null())
+                            .filter(uploaded_credentials::id.gt(page.after_id()))
+                            .order(uploaded_credentials::id.asc())
+                            .limit(i64::from(page.limit))
+                            .select(UploadedCredentialsRow::as_select())
+                            .load::<UploadedCredentialsRow>(conn)
+                            .map(|rows| rows.into_iter().map(UploadedCredential::from).collect())
+                            .map_err(|e| Op::new(CREDENTIALS, "select").error(e))
+                    })
+                }
+
+                fn delete_file(&self, company_id: i64, id: i64) -> Result<()> {
+                    let now = self.env().now();
+                    self.write(FILES, |conn| {
+                        let n = $crate::diesel::update(
+                            uploaded_files::table
+                                .filter(uploaded_files::id.eq(id))
+                                .filter(uploaded_files::company_id.eq(company_id))
+                                .filter(uploaded_files::deleted_at.is_null()),
+                        )
+                        .set($crate::set_deleted!(uploaded_files, now))
+                        .execute(conn)
+                        .map_err(|e| Op::new(FILES, "soft delete").error(e))?;
+                        if n == 0 {
+                            return Err(not_found(company_id, id));
+                        }
+                        Ok(())
+                    })
+                }
+            }
+        };
+    };
+}
