@@ -31,7 +31,8 @@ pub use clock::{Clock, SystemClock, TestClock};
 pub use error::{Constraint, Denial, Error, Field, Result};
 pub use password::{PasswordHasher, PasswordParams};
 pub use store::{
-    ApiKeyStore, AppliedMigration, AuditStore, AuthStore, Backend, BaitStore, Capabilities,
-    CompanyStore, LockoutPolicy, MigrationPolicy, OsintStore, RawRows, Repos, SchemaStatus,
-    SecurityEventStore, SessionStore, Store, StoreExt, StoreOptions, UploadStore, UserStore,
+    ApiKeyStore, AppliedMigration, AttackSurfaceStore, AuditStore, AuthStore, Backend, BaitStore,
+    Capabilities, CompanyStore, LockoutPolicy, MigrationPolicy, OsintStore, RawRows, Repos,
+    SchemaStatus, SecurityEventStore, SessionStore, Store, StoreExt, StoreOptions, UploadStore,
+    UserStore,
 };

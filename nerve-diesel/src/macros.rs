@@ -304,6 +304,9 @@ macro_rules! define_scope {
             fn api_keys(&self) -> &dyn $crate::nerve_core::ApiKeyStore {
                 self
             }
+            fn attack_surface(&self) -> &dyn $crate::nerve_core::AttackSurfaceStore {
+                self
+            }
             fn bait(&self) -> &dyn $crate::nerve_core::BaitStore {
                 self
             }
@@ -338,6 +341,9 @@ macro_rules! define_scope {
                 &self.scope
             }
             fn api_keys(&self) -> &dyn $crate::nerve_core::ApiKeyStore {
+                &self.scope
+            }
+            fn attack_surface(&self) -> &dyn $crate::nerve_core::AttackSurfaceStore {
                 &self.scope
             }
             fn bait(&self) -> &dyn $crate::nerve_core::BaitStore {

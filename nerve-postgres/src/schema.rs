@@ -99,3 +99,22 @@ diesel::table! {
         run_on -> Timestamptz,
     }
 }
+
+/// Cached scans whose results contain `pattern`, by JSONB containment (`@>`), which the GIN
+/// index on `scan_results` answers.
+pub(crate) fn scan_results_prefilter(
+    pattern: &nerve_diesel::serde_json::Value,
+) -> Option<
+    Box<
+        dyn diesel::BoxableExpression<
+            cached_asm_scans::table,
+            diesel::pg::Pg,
+            SqlType = diesel::sql_types::Bool,
+        >,
+    >,
+> {
+    Some(Box::new(
+        diesel::dsl::sql::<diesel::sql_types::Bool>("cached_asm_scans.scan_results @> ")
+            .bind::<diesel::sql_types::Jsonb, _>(pattern.clone()),
+    ))
+}

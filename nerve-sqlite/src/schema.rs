@@ -35,3 +35,36 @@ diesel::table! {
         run_on -> Timestamp,
     }
 }
+
+/// Cached scans whose results may contain `pattern`: those holding its first string anywhere
+/// (`json_tree`); the containment rule itself is applied after. `None` (no prefilter) for a
+/// pattern without strings.
+pub(crate) fn scan_results_prefilter(
+    pattern: &nerve_diesel::serde_json::Value,
+) -> Option<
+    Box<
+        dyn diesel::BoxableExpression<
+            cached_asm_scans::table,
+            diesel::sqlite::Sqlite,
+            SqlType = diesel::sql_types::Bool,
+        >,
+    >,
+> {
+    fn first_string(v: &nerve_diesel::serde_json::Value) -> Option<&str> {
+        match v {
+            nerve_diesel::serde_json::Value::String(s) => Some(s),
+            nerve_diesel::serde_json::Value::Array(items) => items.iter().find_map(first_string),
+            nerve_diesel::serde_json::Value::Object(map) => map.values().find_map(first_string),
+            _ => None,
+        }
+    }
+    let needle = first_string(pattern)?.to_string();
+    Some(Box::new(
+        diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "EXISTS (SELECT 1 FROM json_tree(cached_asm_scans.scan_results) t \
+                     WHERE t.type = 'text' AND t.atom = ",
+        )
+        .bind::<diesel::sql_types::Text, _>(needle)
+        .sql(")"),
+    ))
+}

@@ -20,7 +20,9 @@ pub use accounts::{
     ApiKey, AuditLog, IssuedApiKey, IssuedSession, LoginAttempt, LoginFailure, LoginRequest,
     NewApiKey, NewAuditLog, NewSession, Session,
 };
-pub use attack_surface::{ScanSource, ScanStatus};
+pub use attack_surface::{
+    json_contains, CachedScan, NewCachedScan, NewScanRecord, ScanRecord, ScanSource, ScanStatus,
+};
 pub use bait::{
     BaitAccess, BaitToken, BaitTokenType, NewBaitAccess, NewBaitToken, RecordedAccess, UploadStatus,
 };

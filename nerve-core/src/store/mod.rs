@@ -9,6 +9,7 @@
 //! `spawn_blocking`.
 
 mod accounts;
+mod attack_surface;
 mod bait;
 mod companies;
 mod osint;
@@ -16,6 +17,7 @@ mod uploads;
 mod users;
 
 pub use accounts::{ApiKeyStore, AuditStore, AuthStore, SecurityEventStore, SessionStore};
+pub use attack_surface::AttackSurfaceStore;
 pub use bait::BaitStore;
 pub use companies::CompanyStore;
 pub use osint::OsintStore;
@@ -47,6 +49,8 @@ pub trait Repos {
     fn security_events(&self) -> &dyn SecurityEventStore;
     /// API keys.
     fn api_keys(&self) -> &dyn ApiKeyStore;
+    /// The attack-surface scan cache and scan histories.
+    fn attack_surface(&self) -> &dyn AttackSurfaceStore;
     /// BAIT honeytokens and their accesses.
     fn bait(&self) -> &dyn BaitStore;
     /// OSINT profiles, social media accounts, breaches and devices.

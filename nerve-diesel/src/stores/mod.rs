@@ -2,6 +2,7 @@
 //! own schema.
 
 mod accounts;
+mod attack_surface;
 mod bait;
 mod companies;
 mod osint;
@@ -19,6 +20,7 @@ macro_rules! all_stores {
         $crate::company_store!(schema = $($schema)::+);
         $crate::user_store!(schema = $($schema)::+);
         $crate::account_stores!(schema = $($schema)::+);
+        $crate::attack_surface_store!(schema = $($schema)::+);
         $crate::bait_store!(schema = $($schema)::+);
         $crate::osint_store!(schema = $($schema)::+);
         $crate::upload_store!(schema = $($schema)::+);

@@ -69,6 +69,11 @@ nerve_conformance::conformance! {
         no_secret_is_stored_readable,
         a_locked_owner_keys_are_refused,
     ],
+    attack_surface: [
+        the_cache_keeps_one_scan_per_domain_and_knows_its_age,
+        a_content_query_finds_the_same_scans_on_every_backend,
+        scan_history_is_in_time_order_per_company_and_source,
+    ],
     bait: [
         tokens_are_created_listed_and_scoped,
         an_access_is_recorded_with_its_counter_and_event,

@@ -1,6 +1,7 @@
 //! The cases, one module per domain; each is `fn(&Ctx) -> CaseResult`.
 
 pub mod api_keys;
+pub mod attack_surface;
 pub mod audit;
 pub mod auth;
 pub mod bait;
