@@ -56,12 +56,12 @@ pub fn random_hex(chars: usize) -> String {
 }
 
 /// A password masked for display: its first and last characters kept and every other one
-/// replaced by `*` (a password of one or two characters is all `*`). Shows the length, never
-/// the password.
+/// replaced by `*`; a password shorter than 8 characters is all `*` (keeping two of few
+/// characters would give most of it away). Shows the length, never the password.
 pub fn mask(password: &str) -> String {
     let chars: Vec<char> = password.chars().collect();
     match chars.len() {
-        0..=2 => "*".repeat(chars.len()),
+        0..=7 => "*".repeat(chars.len()),
         n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
     }
 }

@@ -9,7 +9,10 @@ use crate::model::{
 ///
 /// Tokens are company-owned: a token of another company is
 /// [`Error::NotFound`](crate::Error::NotFound). Deactivating a token is its soft delete: it is
-/// hidden from reads unless asked for, and accesses to it are still recorded, flagged.
+/// hidden from reads unless asked for, and accesses to it are still recorded, flagged. While a
+/// company is soft-deleted its tokens are out of reach ([`Error::NotFound`](crate::Error::NotFound)
+/// on `companies`) until it is restored — but accesses to them are still recorded: evidence of
+/// an intrusion is never dropped.
 pub trait BaitStore {
     /// Plants a token for the live company `company_id` (and the user `user_id` of it, when
     /// given). Errors: [`Error::Validation`](crate::Error::Validation) on `bait_tokens.*`;
@@ -37,7 +40,8 @@ pub trait BaitStore {
     /// for a deactivated one — whose metadata names the token and the access. If any of the
     /// three cannot be written, none is. Errors: [`Error::NotFound`](crate::Error::NotFound) on
     /// `bait_tokens` for an unknown value (the value is not echoed);
-    /// [`Error::Validation`](crate::Error::Validation) on `bait_accesses.*`.
+    /// [`Error::Validation`](crate::Error::Validation) on `bait_accesses.*`. A value no token
+    /// can have (empty, over 512 characters, holding U+0000) is NotFound too.
     fn record_access(&self, token_value: &str, access: &NewBaitAccess) -> Result<RecordedAccess>;
 
     /// One page of the accesses to the token `token_id` of `company_id` (active or not),

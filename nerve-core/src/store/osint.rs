@@ -11,6 +11,9 @@ use crate::model::{
 /// [`Error::NotFound`](crate::Error::NotFound). Reads see live rows unless a [`Deleted`]
 /// argument says otherwise; a soft-deleted profile's accounts and breaches are kept and hidden
 /// with it. Lists are keyset pages in ascending id order. Every method is atomic.
+/// While the company is soft-deleted, all of it is out of reach ([`Error::NotFound`](crate::Error::NotFound)
+/// on `companies`) until it is restored. An owner or author named (`user_id`) must be a live
+/// user of the company.
 pub trait OsintStore {
     /// Creates a profile for the live company. Errors: [`Error::Validation`](crate::Error::Validation)
     /// on `profiles.*` (name 1-255, e-mail and domain validated and lower-cased, risk 0-100);

@@ -9,6 +9,9 @@ use crate::model::{
 /// credentials parsed from them. A credential's password is never stored: the store keeps a
 /// masked form ([`crate::secret::mask`]) and its SHA-256. Company-owned: another company's file
 /// is [`Error::NotFound`](crate::Error::NotFound). Every method is atomic.
+/// While the company is soft-deleted, all of it is out of reach ([`Error::NotFound`](crate::Error::NotFound)
+/// on `companies`) until it is restored. An owner or author named (`user_id`) must be a live
+/// user of the company.
 pub trait UploadStore {
     /// Records an upload, pending. Errors: [`Error::Validation`](crate::Error::Validation) on
     /// `uploaded_files.*` (name 1-255, size not negative, SHA-256 64 hex digits);

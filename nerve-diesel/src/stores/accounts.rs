@@ -106,6 +106,21 @@ macro_rules! account_stores {
 
             /// `Ok` when `user_id` is a user of `company_id`, live or soft-deleted; NotFound on
             /// `users` otherwise.
+            /// `Ok` when `user_id` is a live user of `company_id`; NotFound on `users` otherwise.
+            /// For a user named as the owner or author of something new.
+            pub(crate) fn live_user_of_company(conn: &mut Conn, company_id: i64, user_id: i64) -> Result<()> {
+                users::table
+                    .filter(users::company_id.eq(company_id))
+                    .filter(users::id.eq(user_id))
+                    .filter(users::deleted_at.is_null())
+                    .select(users::id)
+                    .first::<i64>(conn)
+                    .optional()
+                    .map_err(|e| Op::new("users", "select").error(e))?
+                    .map(drop)
+                    .ok_or_else(|| Error::not_found("users", format!("company_id={company_id}, id={user_id}")))
+            }
+
             pub(crate) fn user_of_company(conn: &mut Conn, company_id: i64, user_id: i64) -> Result<()> {
                 users::table
                     .filter(users::company_id.eq(company_id))

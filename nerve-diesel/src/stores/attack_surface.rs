@@ -30,7 +30,7 @@ macro_rules! on_history {
 macro_rules! attack_surface_store {
     (schema = $($schema:ident)::+) => {
         const _: () = {
-            use self::account_stores::{live_company, user_of_company};
+            use self::account_stores::{live_company, live_user_of_company};
             use $($schema)::+::cached_asm_scans;
             use $($schema)::+::rows::{CachedAsmScansRow, LightboxScanHistoryRow, XasmScanHistoryRow};
             use $crate::diesel::prelude::*;
@@ -235,7 +235,7 @@ macro_rules! attack_surface_store {
                     self.write(table, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = scan.user_id {
-                            user_of_company(conn, company_id, user_id)?;
+                            live_user_of_company(conn, company_id, user_id)?;
                         }
                         $crate::on_history!([$($schema)::+] source, h, Row => {
                             $crate::diesel::insert_into(h::table)
@@ -267,6 +267,7 @@ macro_rules! attack_surface_store {
                     let page = page.checked(table)?;
                     let domain = validate_domain(Field::new(table, "domain"), domain)?;
                     self.read(|conn| {
+                        live_company(conn, company_id)?;
                         $crate::on_history!([$($schema)::+] source, h, Row => {
                             let mut q = h::table
                                 .filter(h::company_id.eq(company_id))
@@ -299,6 +300,7 @@ macro_rules! attack_surface_store {
                     let table = history_table(source);
                     let domain = validate_domain(Field::new(table, "domain"), domain)?;
                     self.write(table, |conn| {
+                        live_company(conn, company_id)?;
                         $crate::on_history!([$($schema)::+] source, h, Row => {
                             // The ids to keep: the `keep` latest in time order.
                             let kept: Vec<i64> = h::table

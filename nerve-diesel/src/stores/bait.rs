@@ -7,7 +7,7 @@
 macro_rules! bait_store {
     (schema = $($schema:ident)::+) => {
         const _: () = {
-            use self::account_stores::{check_event, insert_event, live_company, user_of_company};
+            use self::account_stores::{check_event, insert_event, live_company, live_user_of_company};
             use $($schema)::+::rows::{BaitAccessesRow, BaitTokensRow};
             use $($schema)::+::{bait_accesses, bait_tokens};
             use $crate::diesel::prelude::*;
@@ -65,9 +65,9 @@ macro_rules! bait_store {
                 Error::not_found(TOKENS, format!("company_id={company_id}, id={id}"))
             }
 
-            /// The token `id` of `company_id`, active or not, locked for update on PostgreSQL
-            /// readers that follow (SQLite's write transaction already serializes).
+            /// The token `id` of the live company `company_id`, active or not.
             fn token_of(conn: &mut Conn, company_id: i64, id: i64) -> Result<BaitTokensRow> {
+                live_company(conn, company_id)?;
                 bait_tokens::table
                     .filter(bait_tokens::id.eq(id))
                     .filter(bait_tokens::company_id.eq(company_id))
@@ -95,7 +95,7 @@ macro_rules! bait_store {
                     self.write(TOKENS, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = new.user_id {
-                            user_of_company(conn, company_id, user_id)?;
+                            live_user_of_company(conn, company_id, user_id)?;
                         }
                         $crate::diesel::insert_into(bait_tokens::table)
                             .values((
@@ -131,6 +131,7 @@ macro_rules! bait_store {
                 fn list_tokens(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<BaitToken>> {
                     let page = page.checked(TOKENS)?;
                     self.read(|conn| {
+                        live_company(conn, company_id)?;
                         let q = bait_tokens::table
                             .filter(bait_tokens::company_id.eq(company_id))
                             .filter(bait_tokens::id.gt(page.after_id()))
@@ -148,6 +149,7 @@ macro_rules! bait_store {
                 fn deactivate(&self, company_id: i64, id: i64) -> Result<()> {
                     let now = self.env().now();
                     self.write(TOKENS, |conn| {
+                        live_company(conn, company_id)?;
                         let n = $crate::diesel::update(
                             bait_tokens::table
                                 .filter(bait_tokens::id.eq(id))
@@ -167,6 +169,7 @@ macro_rules! bait_store {
                 fn reactivate(&self, company_id: i64, id: i64) -> Result<BaitToken> {
                     let now = self.env().now();
                     self.write(TOKENS, |conn| {
+                        live_company(conn, company_id)?;
                         $crate::diesel::update(
                             bait_tokens::table
                                 .filter(bait_tokens::id.eq(id))
@@ -181,6 +184,11 @@ macro_rules! bait_store {
                 }
 
                 fn record_access(&self, token_value: &str, access: &NewBaitAccess) -> Result<RecordedAccess> {
+                    // The value comes from whoever used the token: one no token can have is
+                    // unknown on every backend alike (PostgreSQL cannot even compare U+0000).
+                    if token_value.is_empty() || token_value.chars().count() > 512 || token_value.contains('\0') {
+                        return Err(Error::not_found(TOKENS, "token_value"));
+                    }
                     let ip = access
                         .ip_address
                         .as_deref()

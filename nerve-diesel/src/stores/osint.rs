@@ -6,7 +6,7 @@
 macro_rules! osint_store {
     (schema = $($schema:ident)::+) => {
         const _: () = {
-            use self::account_stores::{live_company, user_of_company};
+            use self::account_stores::{live_company, live_user_of_company};
             use $($schema)::+::rows::{BreachesRow, DevicesRow, ProfilesRow, SocialMediaRow};
             use $($schema)::+::{breaches, devices, profiles, social_media};
             use $crate::diesel::prelude::*;
@@ -143,12 +143,23 @@ macro_rules! osint_store {
                 out
             }
 
+            fn is_unique_violation(e: &$crate::diesel::result::Error) -> bool {
+                matches!(
+                    e,
+                    $crate::diesel::result::Error::DatabaseError(
+                        $crate::diesel::result::DatabaseErrorKind::UniqueViolation,
+                        _
+                    )
+                )
+            }
+
             fn profile_not_found(company_id: i64, id: i64) -> Error {
                 Error::not_found(PROFILES, format!("company_id={company_id}, id={id}"))
             }
 
-            /// The live profile `id` of `company_id`.
+            /// The live profile `id` of the live company `company_id`.
             fn live_profile(conn: &mut Conn, company_id: i64, id: i64) -> Result<ProfilesRow> {
+                live_company(conn, company_id)?;
                 profiles::table
                     .filter(profiles::id.eq(id))
                     .filter(profiles::company_id.eq(company_id))
@@ -191,7 +202,7 @@ macro_rules! osint_store {
                     self.write(PROFILES, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = new.user_id {
-                            user_of_company(conn, company_id, user_id)?;
+                            live_user_of_company(conn, company_id, user_id)?;
                         }
                         $crate::diesel::insert_into(profiles::table)
                             .values((
@@ -260,6 +271,7 @@ macro_rules! osint_store {
                         updated_at: self.env().now(),
                     };
                     self.write(PROFILES, |conn| {
+                        live_company(conn, company_id)?;
                         $crate::diesel::update(
                             profiles::table
                                 .filter(profiles::id.eq(id))
@@ -279,6 +291,7 @@ macro_rules! osint_store {
                 fn delete_profile(&self, company_id: i64, id: i64) -> Result<()> {
                     let now = self.env().now();
                     self.write(PROFILES, |conn| {
+                        live_company(conn, company_id)?;
                         let n = $crate::diesel::update(
                             profiles::table
                                 .filter(profiles::id.eq(id))
@@ -298,6 +311,7 @@ macro_rules! osint_store {
                 fn restore_profile(&self, company_id: i64, id: i64) -> Result<Profile> {
                     let now = self.env().now();
                     self.write(PROFILES, |conn| {
+                        live_company(conn, company_id)?;
                         $crate::diesel::update(
                             profiles::table
                                 .filter(profiles::id.eq(id))
@@ -327,6 +341,7 @@ macro_rules! osint_store {
                     let email = search.email.as_deref().map(|e| validate_email(Field::new(PROFILES, "email"), e)).transpose()?;
                     let domain = search.domain.as_deref().map(|d| validate_domain(Field::new(PROFILES, "domain"), d)).transpose()?;
                     self.read(|conn| {
+                        live_company(conn, company_id)?;
                         let mut q = profiles::table
                             .filter(profiles::company_id.eq(company_id))
                             .filter(profiles::id.gt(page.after_id()))
@@ -405,34 +420,45 @@ macro_rules! osint_store {
                     let date = new.breach_date.map($crate::nerve_core::clock::truncate_micros);
                     self.write(BREACHES, |conn| {
                         live_profile(conn, company_id, profile_id)?;
-                        let existing = breaches::table
-                            .filter(breaches::profile_id.eq(profile_id))
-                            .filter(breaches::breach_name.eq(name))
-                            .filter(breaches::deleted_at.is_null())
-                            .select(BreachesRow::as_select())
-                            .first(conn)
-                            .optional()
-                            .map_err(|e| Op::new(BREACHES, "select").error(e))?;
-                        if let Some(row) = existing {
+                        let existing = |conn: &mut Conn| {
+                            breaches::table
+                                .filter(breaches::profile_id.eq(profile_id))
+                                .filter(breaches::breach_name.eq(name))
+                                .filter(breaches::deleted_at.is_null())
+                                .select(BreachesRow::as_select())
+                                .first(conn)
+                                .optional()
+                                .map_err(|e| Op::new(BREACHES, "select").error(e))
+                        };
+                        if let Some(row) = existing(conn)? {
                             return Ok((Breach::from(row), false));
                         }
-                        $crate::diesel::insert_into(breaches::table)
-                            .values((
-                                breaches::profile_id.eq(profile_id),
-                                breaches::breach_name.eq(name),
-                                breaches::breach_date.eq(date),
-                                breaches::data_classes.eq(&new.data_classes),
-                                breaches::source.eq(source),
-                                breaches::severity.eq(Db(new.severity)),
-                                breaches::description.eq(description),
-                                breaches::created_at.eq(now),
-                                breaches::updated_at.eq(now),
-                                breaches::is_active.eq(true),
-                            ))
-                            .returning(BreachesRow::as_returning())
-                            .get_result(conn)
-                            .map(|r| (Breach::from(r), true))
-                            .map_err(|e| Op::new(BREACHES, "insert").unique("breach_name").error(e))
+                        // In a savepoint: a concurrent call may insert the same breach first
+                        // (PostgreSQL, read committed); then its row is the answer.
+                        let inserted = conn.transaction::<_, $crate::diesel::result::Error, _>(|c| {
+                            $crate::diesel::insert_into(breaches::table)
+                                .values((
+                                    breaches::profile_id.eq(profile_id),
+                                    breaches::breach_name.eq(name),
+                                    breaches::breach_date.eq(date),
+                                    breaches::data_classes.eq(&new.data_classes),
+                                    breaches::source.eq(source),
+                                    breaches::severity.eq(Db(new.severity)),
+                                    breaches::description.eq(description),
+                                    breaches::created_at.eq(now),
+                                    breaches::updated_at.eq(now),
+                                    breaches::is_active.eq(true),
+                                ))
+                                .returning(BreachesRow::as_returning())
+                                .get_result(c)
+                        });
+                        match inserted {
+                            Ok(row) => Ok((Breach::from(row), true)),
+                            Err(e) if is_unique_violation(&e) => existing(conn)?
+                                .map(|row| (Breach::from(row), false))
+                                .ok_or_else(|| Op::new(BREACHES, "insert").unique("breach_name").error(e)),
+                            Err(e) => Err(Op::new(BREACHES, "insert").unique("breach_name").error(e)),
+                        }
                     })
                 }
 
@@ -465,53 +491,65 @@ macro_rules! osint_store {
                         if let Some(profile_id) = new.profile_id {
                             live_profile(conn, company_id, profile_id)?;
                         }
-                        let updated = $crate::diesel::update(
-                            devices::table
-                                .filter(devices::company_id.eq(company_id))
-                                .filter(devices::ip_address.eq(&ip))
-                                .filter(devices::deleted_at.is_null()),
-                        )
-                        .set((
-                            devices::profile_id.eq(new.profile_id),
-                            devices::hostname.eq(hostname),
-                            devices::device_type.eq(device_type),
-                            devices::operating_system.eq(os),
-                            devices::open_ports.eq(&new.open_ports),
-                            devices::last_seen_at.eq(now),
-                            devices::updated_at.eq(now),
-                        ))
-                        .returning(DevicesRow::as_returning())
-                        .get_result(conn)
-                        .optional()
-                        .map_err(|e| Op::new(DEVICES, "update").error(e))?;
-                        if let Some(row) = updated {
-                            return Ok((Device::from(row), false));
-                        }
-                        $crate::diesel::insert_into(devices::table)
-                            .values((
-                                devices::company_id.eq(company_id),
+                        let update = |conn: &mut Conn| {
+                            $crate::diesel::update(
+                                devices::table
+                                    .filter(devices::company_id.eq(company_id))
+                                    .filter(devices::ip_address.eq(&ip))
+                                    .filter(devices::deleted_at.is_null()),
+                            )
+                            .set((
                                 devices::profile_id.eq(new.profile_id),
-                                devices::ip_address.eq(&ip),
                                 devices::hostname.eq(hostname),
                                 devices::device_type.eq(device_type),
                                 devices::operating_system.eq(os),
                                 devices::open_ports.eq(&new.open_ports),
-                                devices::first_seen_at.eq(now),
                                 devices::last_seen_at.eq(now),
-                                devices::created_at.eq(now),
                                 devices::updated_at.eq(now),
-                                devices::is_active.eq(true),
                             ))
                             .returning(DevicesRow::as_returning())
                             .get_result(conn)
-                            .map(|r| (Device::from(r), true))
-                            .map_err(|e| Op::new(DEVICES, "insert").unique("ip_address").error(e))
+                            .optional()
+                            .map_err(|e| Op::new(DEVICES, "update").error(e))
+                        };
+                        if let Some(row) = update(conn)? {
+                            return Ok((Device::from(row), false));
+                        }
+                        // In a savepoint: a concurrent call may insert the device first; then
+                        // this one updates it.
+                        let inserted = conn.transaction::<_, $crate::diesel::result::Error, _>(|c| {
+                            $crate::diesel::insert_into(devices::table)
+                                .values((
+                                    devices::company_id.eq(company_id),
+                                    devices::profile_id.eq(new.profile_id),
+                                    devices::ip_address.eq(&ip),
+                                    devices::hostname.eq(hostname),
+                                    devices::device_type.eq(device_type),
+                                    devices::operating_system.eq(os),
+                                    devices::open_ports.eq(&new.open_ports),
+                                    devices::first_seen_at.eq(now),
+                                    devices::last_seen_at.eq(now),
+                                    devices::created_at.eq(now),
+                                    devices::updated_at.eq(now),
+                                    devices::is_active.eq(true),
+                                ))
+                                .returning(DevicesRow::as_returning())
+                                .get_result(c)
+                        });
+                        match inserted {
+                            Ok(row) => Ok((Device::from(row), true)),
+                            Err(e) if is_unique_violation(&e) => update(conn)?
+                                .map(|row| (Device::from(row), false))
+                                .ok_or_else(|| Op::new(DEVICES, "insert").unique("ip_address").error(e)),
+                            Err(e) => Err(Op::new(DEVICES, "insert").unique("ip_address").error(e)),
+                        }
                     })
                 }
 
                 fn list_devices(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<Device>> {
                     let page = page.checked(DEVICES)?;
                     self.read(|conn| {
+                        live_company(conn, company_id)?;
                         let q = devices::table
                             .filter(devices::company_id.eq(company_id))
                             .filter(devices::id.gt(page.after_id()))

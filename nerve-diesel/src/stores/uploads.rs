@@ -7,7 +7,7 @@
 macro_rules! upload_store {
     (schema = $($schema:ident)::+) => {
         const _: () = {
-            use self::account_stores::{live_company, user_of_company};
+            use self::account_stores::{live_company, live_user_of_company};
             use $($schema)::+::rows::{UploadedCredentialsRow, UploadedFilesRow};
             use $($schema)::+::{uploaded_credentials, uploaded_files};
             use $crate::diesel::prelude::*;
@@ -70,6 +70,7 @@ macro_rules! upload_store {
             }
 
             fn live_file(conn: &mut Conn, company_id: i64, id: i64) -> Result<UploadedFilesRow> {
+                live_company(conn, company_id)?;
                 uploaded_files::table
                     .filter(uploaded_files::id.eq(id))
                     .filter(uploaded_files::company_id.eq(company_id))
@@ -81,16 +82,45 @@ macro_rules! upload_store {
                     .ok_or_else(|| not_found(company_id, id))
             }
 
-            /// The live file, which must still be pending.
-            fn pending_file(conn: &mut Conn, company_id: i64, id: i64, to: UploadStatus) -> Result<UploadedFilesRow> {
-                let file = live_file(conn, company_id, id)?;
-                if file.status.0 != UploadStatus::Pending {
-                    return Err(Field::new(FILES, "status").invalid(format!(
-                        "a {} file cannot become {to}: only a pending file is parsed or failed",
-                        file.status.0
-                    )));
+            /// Moves the live, pending file to `to` (with `reason` for a failure) in one
+            /// conditional UPDATE, which takes the row's lock: of two concurrent transitions one
+            /// wins and the other finds the file no longer pending.
+            fn transition(
+                conn: &mut Conn,
+                company_id: i64,
+                id: i64,
+                to: UploadStatus,
+                reason: Option<&str>,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<UploadedFilesRow> {
+                live_company(conn, company_id)?;
+                let moved = $crate::diesel::update(
+                    uploaded_files::table
+                        .filter(uploaded_files::id.eq(id))
+                        .filter(uploaded_files::company_id.eq(company_id))
+                        .filter(uploaded_files::deleted_at.is_null())
+                        .filter(uploaded_files::status.eq(Db(UploadStatus::Pending))),
+                )
+                .set((
+                    uploaded_files::status.eq(Db(to)),
+                    uploaded_files::failure_reason.eq(reason),
+                    uploaded_files::parsed_at.eq(Some(now)),
+                    uploaded_files::updated_at.eq(now),
+                ))
+                .returning(UploadedFilesRow::as_returning())
+                .get_result(conn)
+                .optional()
+                .map_err(|e| Op::new(FILES, "update").error(e))?;
+                match moved {
+                    Some(row) => Ok(row),
+                    None => {
+                        let file = live_file(conn, company_id, id)?;
+                        Err(Field::new(FILES, "status").invalid(format!(
+                            "a {} file cannot become {to}: only a pending file is parsed or failed",
+                            file.status.0
+                        )))
+                    }
                 }
-                Ok(file)
             }
 
             /// A credential's values as stored: the password masked and hashed, never kept.
@@ -154,7 +184,7 @@ macro_rules! upload_store {
                     self.write(FILES, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = new.user_id {
-                            user_of_company(conn, company_id, user_id)?;
+                            live_user_of_company(conn, company_id, user_id)?;
                         }
                         $crate::diesel::insert_into(uploaded_files::table)
                             .values((
@@ -183,6 +213,7 @@ macro_rules! upload_store {
                 fn list_files(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<UploadedFile>> {
                     let page = page.checked(FILES)?;
                     self.read(|conn| {
+                        live_company(conn, company_id)?;
                         let q = uploaded_files::table
                             .filter(uploaded_files::company_id.eq(company_id))
                             .filter(uploaded_files::id.gt(page.after_id()))
@@ -201,7 +232,7 @@ macro_rules! upload_store {
                     let checked = credentials.iter().map(check).collect::<Result<Vec<_>>>()?;
                     let now = self.env().now();
                     self.write(FILES, |conn| {
-                        let file = pending_file(conn, company_id, file_id, UploadStatus::Parsed)?;
+                        let file = transition(conn, company_id, file_id, UploadStatus::Parsed, None, now)?;
                         let mut stored = 0_u64;
                         // In chunks: SQLite binds at most 32 766 variables per statement.
                         for chunk in checked.chunks(500) {
@@ -229,15 +260,6 @@ macro_rules! upload_store {
                                 .execute(conn)
                                 .map_err(|e| Op::new(CREDENTIALS, "insert").error(e))? as u64;
                         }
-                        let file = $crate::diesel::update(uploaded_files::table.filter(uploaded_files::id.eq(file_id)))
-                            .set((
-                                uploaded_files::status.eq(Db(UploadStatus::Parsed)),
-                                uploaded_files::parsed_at.eq(Some(now)),
-                                uploaded_files::updated_at.eq(now),
-                            ))
-                            .returning(UploadedFilesRow::as_returning())
-                            .get_result(conn)
-                            .map_err(|e| Op::new(FILES, "update").error(e))?;
                         Ok((UploadedFile::from(file), stored))
                     })
                 }
@@ -246,18 +268,8 @@ macro_rules! upload_store {
                     let reason = required_text(Field::new(FILES, "failure_reason"), reason, 2000)?;
                     let now = self.env().now();
                     self.write(FILES, |conn| {
-                        pending_file(conn, company_id, file_id, UploadStatus::Failed)?;
-                        $crate::diesel::update(uploaded_files::table.filter(uploaded_files::id.eq(file_id)))
-                            .set((
-                                uploaded_files::status.eq(Db(UploadStatus::Failed)),
-                                uploaded_files::failure_reason.eq(Some(reason)),
-                                uploaded_files::parsed_at.eq(Some(now)),
-                                uploaded_files::updated_at.eq(now),
-                            ))
-                            .returning(UploadedFilesRow::as_returning())
-                            .get_result(conn)
+                        transition(conn, company_id, file_id, UploadStatus::Failed, Some(reason), now)
                             .map(UploadedFile::from)
-                            .map_err(|e| Op::new(FILES, "update").error(e))
                     })
                 }
 
@@ -281,6 +293,7 @@ macro_rules! upload_store {
                 fn delete_file(&self, company_id: i64, id: i64) -> Result<()> {
                     let now = self.env().now();
                     self.write(FILES, |conn| {
+                        live_company(conn, company_id)?;
                         let n = $crate::diesel::update(
                             uploaded_files::table
                                 .filter(uploaded_files::id.eq(id))

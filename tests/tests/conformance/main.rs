@@ -85,10 +85,13 @@ nerve_conformance::conformance! {
         profiles_are_searched_paged_and_scoped,
         accounts_are_unique_and_breaches_recorded_once,
         devices_are_upserted_by_company_and_address,
+        concurrent_dedupes_and_upserts_keep_one_row,
+        a_soft_deleted_company_keeps_its_data_out_of_reach,
     ],
     uploads: [
         a_file_is_parsed_once_and_passwords_are_never_stored,
         a_failed_parse_keeps_its_reason_and_nothing_else,
+        a_credential_refused_by_the_database_leaves_the_file_pending,
     ],
     transactions: [
         atomic_commits_every_call_together,

@@ -204,6 +204,15 @@ pub fn an_access_is_recorded_with_its_counter_and_event(ctx: &Ctx) -> CaseResult
             ..
         }
     );
+    for impossible in ["", "a\u{0}b", &"v".repeat(513)] {
+        assert_err!(
+            bait.record_access(impossible, &access("203.0.113.9")),
+            Error::NotFound {
+                table: "bait_tokens",
+                ..
+            }
+        );
+    }
     assert_err!(
         bait.record_access(&t.token_value, &access("not an address")),
         Error::Validation {
@@ -239,9 +248,13 @@ pub fn an_access_whose_event_fails_leaves_nothing(ctx: &Ctx) -> CaseResult {
         }
     })?;
     ctx.clock.advance(Duration::minutes(5));
-    assert!(bait
-        .record_access(&t.token_value, &access("198.51.100.2"))
-        .is_err());
+    assert_err!(
+        bait.record_access(&t.token_value, &access("198.51.100.2")),
+        Error::Backend {
+            table: "security_events",
+            ..
+        }
+    );
     let after = bait.get_token(acme.id, t.id)?;
     assert_eq!(after.access_count, 1, "the counter did not move");
     assert_ne!(after.last_accessed_at, Some(ctx.clock.now()));

@@ -408,3 +408,155 @@ pub fn devices_are_upserted_by_company_and_address(ctx: &Ctx) -> CaseResult {
     );
     Ok(())
 }
+
+pub fn concurrent_dedupes_and_upserts_keep_one_row(ctx: &Ctx) -> CaseResult {
+    let acme = company(&*ctx.store, "ACME", None)?;
+    let p = ctx
+        .store
+        .osint()
+        .create_profile(acme.id, &profile("Ada", None, None))?;
+    let store: std::sync::Arc<dyn nerve::Store> =
+        std::sync::Arc::from(ctx.reopen(nerve::MigrationPolicy::Require)?);
+    let breach = NewBreach {
+        breach_name: "Collection #1".into(),
+        breach_date: None,
+        data_classes: json!(["emails", "passwords"]),
+        source: None,
+        severity: Severity::Critical,
+        description: None,
+    };
+    let outcomes: Vec<(i64, bool, i64, bool)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|i| {
+                let store = store.clone();
+                let breach = breach.clone();
+                s.spawn(move || {
+                    let (b, new_breach) = store
+                        .osint()
+                        .record_breach(acme.id, p.id, &breach)
+                        .expect("breach");
+                    let (d, new_device) = store
+                        .osint()
+                        .upsert_device(
+                            acme.id,
+                            &NewDevice {
+                                profile_id: None,
+                                ip_address: "192.0.2.10".into(),
+                                hostname: Some(format!("host{i}")),
+                                device_type: None,
+                                operating_system: None,
+                                open_ports: json!([i]),
+                            },
+                        )
+                        .expect("device");
+                    (b.id, new_breach, d.id, new_device)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    assert_eq!(
+        outcomes.iter().filter(|o| o.1).count(),
+        1,
+        "one breach created: {outcomes:?}"
+    );
+    assert_eq!(
+        outcomes.iter().filter(|o| o.3).count(),
+        1,
+        "one device created: {outcomes:?}"
+    );
+    assert!(outcomes
+        .iter()
+        .all(|o| o.0 == outcomes[0].0 && o.2 == outcomes[0].2));
+    assert_eq!(
+        ctx.store
+            .osint()
+            .list_breaches(acme.id, p.id, Page::first(10))?
+            .len(),
+        1
+    );
+    assert_eq!(
+        ctx.store
+            .osint()
+            .list_devices(acme.id, Page::first(10), Deleted::Exclude)?
+            .len(),
+        1
+    );
+    Ok(())
+}
+
+pub fn a_soft_deleted_company_keeps_its_data_out_of_reach(ctx: &Ctx) -> CaseResult {
+    let acme = company(&*ctx.store, "ACME", None)?;
+    let osint = ctx.store.osint();
+    let p = osint.create_profile(acme.id, &profile("Ada", None, None))?;
+    let t = ctx.store.bait().create_token(
+        acme.id,
+        &nerve::model::NewBaitToken {
+            user_id: None,
+            token_type: nerve::model::BaitTokenType::Url,
+            token_value: "https://acme.test/secret".into(),
+            label: "url".into(),
+            description: None,
+            metadata: None,
+        },
+    )?;
+    let f = ctx.store.uploads().create_file(
+        acme.id,
+        &nerve::model::NewUploadedFile {
+            user_id: None,
+            file_name: "f.csv".into(),
+            size_bytes: 1,
+            sha256: "0".repeat(64),
+            mime_type: None,
+        },
+    )?;
+    ctx.store.companies().soft_delete(acme.id)?;
+    assert_err!(
+        osint.get_profile(acme.id, p.id),
+        Error::NotFound {
+            table: "companies",
+            ..
+        }
+    );
+    assert_err!(
+        osint.search_profiles(
+            acme.id,
+            &ProfileSearch::default(),
+            Page::first(10),
+            Deleted::Include
+        ),
+        Error::NotFound { .. }
+    );
+    assert_err!(osint.delete_profile(acme.id, p.id), Error::NotFound { .. });
+    assert_err!(
+        ctx.store.bait().get_token(acme.id, t.id),
+        Error::NotFound { .. }
+    );
+    assert_err!(
+        ctx.store
+            .bait()
+            .list_tokens(acme.id, Page::first(10), Deleted::Include),
+        Error::NotFound { .. }
+    );
+    assert_err!(
+        ctx.store.uploads().get_file(acme.id, f.id),
+        Error::NotFound { .. }
+    );
+    assert_err!(
+        ctx.store.uploads().mark_failed(acme.id, f.id, "x"),
+        Error::NotFound { .. }
+    );
+    // Evidence is never dropped: an access to its token is still recorded.
+    assert!(ctx
+        .store
+        .bait()
+        .record_access(&t.token_value, &nerve::model::NewBaitAccess::default())
+        .is_ok());
+    ctx.store.companies().restore(acme.id)?;
+    assert_eq!(osint.get_profile(acme.id, p.id)?.id, p.id);
+    assert_eq!(ctx.store.bait().get_token(acme.id, t.id)?.access_count, 1);
+    Ok(())
+}

@@ -1,7 +1,7 @@
 use super::{company, user};
 use nerve::model::{Deleted, NewCredential, NewUploadedFile, Page, UploadStatus};
 use nerve::secret::{mask, sha256_hex, Secret};
-use nerve::{Clock, Error};
+use nerve::{Backend, Clock, Error};
 use nerve_conformance::{assert_err, CaseResult, Ctx};
 
 fn upload(name: &str) -> NewUploadedFile {
@@ -63,6 +63,7 @@ pub fn a_file_is_parsed_once_and_passwords_are_never_stored(ctx: &Ctx) -> CaseRe
         first[0].password_masked.as_deref(),
         Some("S***************e")
     );
+    assert_eq!(mask("hunter2"), "*******", "short passwords are all stars");
     assert_eq!(
         first[0].password_sha256,
         Some(sha256_hex("Secret passphrase"))
@@ -204,5 +205,53 @@ pub fn a_failed_parse_keeps_its_reason_and_nothing_else(ctx: &Ctx) -> CaseResult
     assert!(uploads
         .list_files(acme.id, Page::first(10), Deleted::Exclude)?
         .is_empty());
+    Ok(())
+}
+
+pub fn a_credential_refused_by_the_database_leaves_the_file_pending(ctx: &Ctx) -> CaseResult {
+    let uploads = ctx.store.uploads();
+    let acme = company(&*ctx.store, "ACME", None)?;
+    let f = uploads.create_file(acme.id, &upload("big.csv"))?;
+    // The database refuses the credential of line 1200, in the third chunk of 500.
+    ctx.execute_raw(match ctx.backend {
+        Backend::Sqlite => {
+            "CREATE TRIGGER refuse_line BEFORE INSERT ON uploaded_credentials \
+             WHEN NEW.source_line = 1200 BEGIN SELECT RAISE(ABORT, 'refused for the test'); END;"
+        }
+        Backend::Postgres => {
+            "CREATE FUNCTION refuse_line() RETURNS trigger LANGUAGE plpgsql AS \
+               $$ BEGIN IF NEW.source_line = 1200 THEN RAISE EXCEPTION 'refused for the test'; END IF; \
+                  RETURN NEW; END $$; \
+             CREATE TRIGGER refuse_line BEFORE INSERT ON uploaded_credentials \
+               FOR EACH ROW EXECUTE FUNCTION refuse_line();"
+        }
+    })?;
+    let parsed: Vec<NewCredential> = (0..1201)
+        .map(|i| {
+            credential(
+                &format!("u{i}@acme.test"),
+                Some("a brand new passphrase"),
+                i,
+            )
+        })
+        .collect();
+    assert_err!(
+        uploads.mark_parsed(acme.id, f.id, &parsed),
+        Error::Backend {
+            table: "uploaded_credentials",
+            ..
+        }
+    );
+    let after = uploads.get_file(acme.id, f.id)?;
+    assert_eq!(
+        (after.status, after.parsed_at),
+        (UploadStatus::Pending, None)
+    );
+    assert!(
+        uploads
+            .list_credentials(acme.id, f.id, Page::first(10))?
+            .is_empty(),
+        "the first chunks went too"
+    );
     Ok(())
 }
