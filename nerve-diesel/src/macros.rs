@@ -310,6 +310,9 @@ macro_rules! define_scope {
             fn bait(&self) -> &dyn $crate::nerve_core::BaitStore {
                 self
             }
+            fn ghost(&self) -> &dyn $crate::nerve_core::GhostStore {
+                self
+            }
             fn osint(&self) -> &dyn $crate::nerve_core::OsintStore {
                 self
             }
@@ -347,6 +350,9 @@ macro_rules! define_scope {
                 &self.scope
             }
             fn bait(&self) -> &dyn $crate::nerve_core::BaitStore {
+                &self.scope
+            }
+            fn ghost(&self) -> &dyn $crate::nerve_core::GhostStore {
                 &self.scope
             }
             fn osint(&self) -> &dyn $crate::nerve_core::OsintStore {

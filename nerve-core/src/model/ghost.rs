@@ -29,3 +29,132 @@ value_set! {
         User = "user",
     }
 }
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A Ghost Search query a user ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GhostQuery {
+    /// Identity.
+    pub id: i64,
+    /// Who searched.
+    pub user_id: i64,
+    /// What was looked for.
+    pub query_type: GhostQueryType,
+    /// The text searched for.
+    pub query_value: String,
+    /// How many results came back.
+    pub results_count: i64,
+    /// The sources searched and how each went.
+    pub search_sources: Option<serde_json::Value>,
+    /// How long the search took.
+    pub response_time_ms: Option<i64>,
+    /// When it ran.
+    pub searched_at: DateTime<Utc>,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A query to record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewGhostQuery {
+    /// Who searched (a live user of the company).
+    pub user_id: i64,
+    /// What was looked for.
+    pub query_type: GhostQueryType,
+    /// The text searched for, 1 to 255 characters.
+    pub query_value: String,
+    /// How many results came back (not negative).
+    pub results_count: i64,
+    /// The sources searched (JSON, no U+0000).
+    pub search_sources: Option<serde_json::Value>,
+    /// How long it took (not negative).
+    pub response_time_ms: Option<i64>,
+}
+
+/// An e-mail address watched for exposure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonitoredEmail {
+    /// Identity.
+    pub id: i64,
+    /// The company it is watched for.
+    pub company_id: Option<i64>,
+    /// The user it is watched for (scope `user`).
+    pub user_id: Option<i64>,
+    /// Who added it.
+    pub created_by_user_id: i64,
+    /// The address (normalized).
+    pub email_address: String,
+    /// For whom it is watched.
+    pub monitor_scope: MonitorScope,
+    /// When findings were last recorded for it.
+    pub last_checked: Option<DateTime<Utc>>,
+    /// How many live findings it has: always equal to them.
+    pub findings_count: i64,
+    /// When it was added.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When monitoring stopped (soft delete).
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// `false` exactly while stopped.
+    pub is_active: bool,
+}
+
+/// An address to watch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMonitoredEmail {
+    /// Who adds it (a live user of the company).
+    pub created_by_user_id: i64,
+    /// The address (validated, normalized).
+    pub email_address: String,
+    /// For whom: the company, or one user.
+    pub monitor_scope: MonitorScope,
+    /// The user, for scope `user` (a live user of the company); `None` for scope `company`.
+    pub user_id: Option<i64>,
+}
+
+/// Something found about a monitored address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailFinding {
+    /// Identity.
+    pub id: i64,
+    /// The address.
+    pub monitored_email_id: i64,
+    /// The feed it came from.
+    pub source: String,
+    /// Its identity within the source: one finding per address, source and key.
+    pub finding_key: String,
+    /// The breach, when it is one.
+    pub breach_name: Option<String>,
+    /// When the breach happened.
+    pub breach_date: Option<DateTime<Utc>>,
+    /// The kinds of data exposed.
+    pub data_classes: Option<serde_json::Value>,
+    /// How serious it is.
+    pub severity: super::Severity,
+    /// The source's own record.
+    pub source_details: Option<serde_json::Value>,
+    /// When it was found.
+    pub found_at: DateTime<Utc>,
+}
+
+/// A finding to record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewEmailFinding {
+    /// The feed, 1 to 100 characters.
+    pub source: String,
+    /// Its identity within the source, 1 to 512 characters.
+    pub finding_key: String,
+    /// The breach, up to 255 characters.
+    pub breach_name: Option<String>,
+    /// When the breach happened.
+    pub breach_date: Option<DateTime<Utc>>,
+    /// The kinds of data exposed (JSON, no U+0000).
+    pub data_classes: Option<serde_json::Value>,
+    /// How serious it is.
+    pub severity: super::Severity,
+    /// The source's own record (JSON, no U+0000).
+    pub source_details: Option<serde_json::Value>,
+}

@@ -28,7 +28,10 @@ pub use bait::{
 };
 pub use company::{Company, CompanyUpdate, NewCompany};
 pub use compliance::{AssessmentStatus, ComplianceFramework, ControlStatus};
-pub use ghost::{GhostQueryType, MonitorScope};
+pub use ghost::{
+    EmailFinding, GhostQuery, GhostQueryType, MonitorScope, MonitoredEmail, NewEmailFinding,
+    NewGhostQuery, NewMonitoredEmail,
+};
 pub use osint::{
     Breach, Device, NewBreach, NewDevice, NewProfile, NewSocialAccount, Profile, ProfileSearch,
     ProfileUpdate, SocialAccount, SocialPlatform,

@@ -12,6 +12,7 @@ mod accounts;
 mod attack_surface;
 mod bait;
 mod companies;
+mod ghost;
 mod osint;
 mod uploads;
 mod users;
@@ -20,6 +21,7 @@ pub use accounts::{ApiKeyStore, AuditStore, AuthStore, SecurityEventStore, Sessi
 pub use attack_surface::AttackSurfaceStore;
 pub use bait::BaitStore;
 pub use companies::CompanyStore;
+pub use ghost::GhostStore;
 pub use osint::OsintStore;
 pub use uploads::UploadStore;
 pub use users::UserStore;
@@ -53,6 +55,8 @@ pub trait Repos {
     fn attack_surface(&self) -> &dyn AttackSurfaceStore;
     /// BAIT honeytokens and their accesses.
     fn bait(&self) -> &dyn BaitStore;
+    /// Ghost Search: queries, monitored addresses and their findings.
+    fn ghost(&self) -> &dyn GhostStore;
     /// OSINT profiles, social media accounts, breaches and devices.
     fn osint(&self) -> &dyn OsintStore;
     /// Uploaded files and the credentials parsed from them.

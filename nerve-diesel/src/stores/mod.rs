@@ -5,6 +5,7 @@ mod accounts;
 mod attack_surface;
 mod bait;
 mod companies;
+mod ghost;
 mod osint;
 mod uploads;
 mod users;
@@ -22,6 +23,7 @@ macro_rules! all_stores {
         $crate::account_stores!(schema = $($schema)::+);
         $crate::attack_surface_store!(schema = $($schema)::+);
         $crate::bait_store!(schema = $($schema)::+);
+        $crate::ghost_store!(schema = $($schema)::+);
         $crate::osint_store!(schema = $($schema)::+);
         $crate::upload_store!(schema = $($schema)::+);
 

@@ -81,6 +81,10 @@ nerve_conformance::conformance! {
         a_deactivated_token_still_records_flagged,
         concurrent_accesses_are_all_counted,
     ],
+    ghost: [
+        queries_are_listed_per_user_and_counted_per_type,
+        findings_are_recorded_once_and_counts_stay_true,
+    ],
     osint: [
         profiles_are_searched_paged_and_scoped,
         accounts_are_unique_and_breaches_recorded_once,

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bait;
 pub mod companies;
 pub mod events;
+pub mod ghost;
 pub mod osint;
 pub mod schema;
 pub mod sessions;

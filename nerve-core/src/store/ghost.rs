@@ -1,0 +1,67 @@
+//! Ghost Search: query history, monitored e-mail addresses and what is found about them.
+
+use crate::error::Result;
+use crate::model::{
+    Deleted, EmailFinding, GhostQuery, GhostQueryType, MonitoredEmail, NewEmailFinding,
+    NewGhostQuery, NewMonitoredEmail, Page,
+};
+
+/// Ghost Search per company. Queries belong to users, and so to the users' company; monitored
+/// addresses belong to the company that added them, whatever their scope. Another company's
+/// rows are [`Error::NotFound`](crate::Error::NotFound), and so is everything of a
+/// soft-deleted company (on `companies`). Every method is atomic.
+pub trait GhostStore {
+    /// Records a query the live user ran (searched now, by the clock).
+    fn record_query(&self, company_id: i64, query: &NewGhostQuery) -> Result<GhostQuery>;
+
+    /// The user's queries, newest first (descending id; [`Page::after`] takes the last id seen).
+    fn list_queries(&self, company_id: i64, user_id: i64, page: Page) -> Result<Vec<GhostQuery>>;
+
+    /// How many live queries of each type the company's users (or the one user given) ran:
+    /// every type of [`GhostQueryType`], in its order, zeros included.
+    fn query_counts(
+        &self,
+        company_id: i64,
+        user_id: Option<i64>,
+    ) -> Result<Vec<(GhostQueryType, u64)>>;
+
+    /// Starts watching an address. Idempotent: when the company already watches it for the
+    /// same scope (and user), that row is returned with `false`. Scope `user` needs `user_id`,
+    /// scope `company` refuses one ([`Error::Validation`](crate::Error::Validation) on
+    /// `monitored_emails.user_id`).
+    fn monitor_email(
+        &self,
+        company_id: i64,
+        new: &NewMonitoredEmail,
+    ) -> Result<(MonitoredEmail, bool)>;
+
+    /// The company's watched addresses, one page, ascending by id.
+    fn list_monitored(
+        &self,
+        company_id: i64,
+        page: Page,
+        deleted: Deleted,
+    ) -> Result<Vec<MonitoredEmail>>;
+
+    /// Stops watching (soft delete); the findings are kept.
+    fn stop_monitoring(&self, company_id: i64, id: i64) -> Result<()>;
+
+    /// Records findings for the watched address. Idempotent per (source, finding key): a
+    /// finding already recorded adds nothing and changes nothing. Afterwards `findings_count`
+    /// equals the address's live findings and `last_checked` is now, even when nothing was
+    /// new. Returns the address and how many findings were added.
+    fn record_findings(
+        &self,
+        company_id: i64,
+        monitored_email_id: i64,
+        findings: &[NewEmailFinding],
+    ) -> Result<(MonitoredEmail, u64)>;
+
+    /// The watched address's findings, one page, ascending by id.
+    fn list_findings(
+        &self,
+        company_id: i64,
+        monitored_email_id: i64,
+        page: Page,
+    ) -> Result<Vec<EmailFinding>>;
+}

@@ -1,0 +1,347 @@
+//! [`ghost_store!`]: Ghost Search query history, monitored addresses and their findings.
+
+/// Implements [`GhostStore`](nerve_core::GhostStore) for the `Scope` of [`define_scope!`],
+/// against `ghost_search_queries`, `monitored_emails` and `monitored_email_findings` (and
+/// their whole-row types) of the `schema` module path given.
+#[macro_export]
+macro_rules! ghost_store {
+    (schema = $($schema:ident)::+) => {
+        const _: () = {
+            use self::account_stores::{live_company, live_user_of_company};
+            use $($schema)::+::rows::{GhostSearchQueriesRow, MonitoredEmailFindingsRow, MonitoredEmailsRow};
+            use $($schema)::+::{ghost_search_queries, monitored_email_findings, monitored_emails, users};
+            use $crate::diesel::prelude::*;
+            use $crate::nerve_core::model::{
+                Deleted, EmailFinding, GhostQuery, GhostQueryType, MonitorScope, MonitoredEmail,
+                NewEmailFinding, NewGhostQuery, NewMonitoredEmail, Page, ValueSet,
+            };
+            use $crate::nerve_core::validate::{json_document, required_text, sanitize_input, validate_email};
+            use $crate::nerve_core::{Error, Field, Result};
+            use $crate::Op;
+
+            const QUERIES: &str = "ghost_search_queries";
+            const MONITORED: &str = "monitored_emails";
+            const FINDINGS: &str = "monitored_email_findings";
+
+            impl From<GhostSearchQueriesRow> for GhostQuery {
+                fn from(r: GhostSearchQueriesRow) -> Self {
+                    GhostQuery {
+                        id: r.id,
+                        user_id: r.user_id,
+                        query_type: r.query_type.0,
+                        query_value: r.query_value,
+                        results_count: r.results_count,
+                        search_sources: r.search_sources,
+                        response_time_ms: r.response_time_ms,
+                        searched_at: r.searched_at,
+                        created_at: r.created_at,
+                    }
+                }
+            }
+
+            impl From<MonitoredEmailsRow> for MonitoredEmail {
+                fn from(r: MonitoredEmailsRow) -> Self {
+                    MonitoredEmail {
+                        id: r.id,
+                        company_id: r.company_id,
+                        user_id: r.user_id,
+                        created_by_user_id: r.created_by_user_id,
+                        email_address: r.email_address,
+                        monitor_scope: r.monitor_scope.0,
+                        last_checked: r.last_checked,
+                        findings_count: r.findings_count,
+                        created_at: r.created_at,
+                        updated_at: r.updated_at,
+                        deleted_at: r.deleted_at,
+                        is_active: r.is_active,
+                    }
+                }
+            }
+
+            impl From<MonitoredEmailFindingsRow> for EmailFinding {
+                fn from(r: MonitoredEmailFindingsRow) -> Self {
+                    EmailFinding {
+                        id: r.id,
+                        monitored_email_id: r.monitored_email_id,
+                        source: r.source,
+                        finding_key: r.finding_key,
+                        breach_name: r.breach_name,
+                        breach_date: r.breach_date,
+                        data_classes: r.data_classes,
+                        severity: r.severity.0,
+                        source_details: r.source_details,
+                        found_at: r.found_at,
+                    }
+                }
+            }
+
+            fn watched(conn: &mut Conn, company_id: i64, id: i64) -> Result<MonitoredEmailsRow> {
+                live_company(conn, company_id)?;
+                monitored_emails::table
+                    .filter(monitored_emails::id.eq(id))
+                    .filter(monitored_emails::company_id.eq(company_id))
+                    .filter(monitored_emails::deleted_at.is_null())
+                    .select(MonitoredEmailsRow::as_select())
+                    .first(conn)
+                    .optional()
+                    .map_err(|e| Op::new(MONITORED, "select").error(e))?
+                    .ok_or_else(|| Error::not_found(MONITORED, format!("company_id={company_id}, id={id}")))
+            }
+
+            fn not_negative(table: &'static str, name: &'static str, v: Option<i64>) -> Result<()> {
+                match v {
+                    Some(n) if n < 0 => Err(Field::new(table, name).invalid("must not be negative")),
+                    _ => Ok(()),
+                }
+            }
+
+            impl $crate::nerve_core::GhostStore for Scope<'_> {
+                fn record_query(&self, company_id: i64, query: &NewGhostQuery) -> Result<GhostQuery> {
+                    let value = required_text(Field::new(QUERIES, "query_value"), &query.query_value, 255)?;
+                    not_negative(QUERIES, "results_count", Some(query.results_count))?;
+                    not_negative(QUERIES, "response_time_ms", query.response_time_ms)?;
+                    if let Some(s) = &query.search_sources {
+                        json_document(Field::new(QUERIES, "search_sources"), s)?;
+                    }
+                    let now = self.env().now();
+                    self.write(QUERIES, |conn| {
+                        live_company(conn, company_id)?;
+                        live_user_of_company(conn, company_id, query.user_id)?;
+                        $crate::diesel::insert_into(ghost_search_queries::table)
+                            .values((
+                                ghost_search_queries::user_id.eq(query.user_id),
+                                ghost_search_queries::query_type.eq(Db(query.query_type)),
+                                ghost_search_queries::query_value.eq(value),
+                                ghost_search_queries::results_count.eq(query.results_count),
+                                ghost_search_queries::search_sources.eq(query.search_sources.as_ref()),
+                                ghost_search_queries::response_time_ms.eq(query.response_time_ms),
+                                ghost_search_queries::searched_at.eq(now),
+                                ghost_search_queries::created_at.eq(now),
+                                ghost_search_queries::updated_at.eq(now),
+                                ghost_search_queries::is_active.eq(true),
+                            ))
+                            .returning(GhostSearchQueriesRow::as_returning())
+                            .get_result(conn)
+                            .map(GhostQuery::from)
+                            .map_err(|e| Op::new(QUERIES, "insert").error(e))
+                    })
+                }
+
+                fn list_queries(&self, company_id: i64, user_id: i64, page: Page) -> Result<Vec<GhostQuery>> {
+                    let page = page.checked(QUERIES)?;
+                    self.read(|conn| {
+                        live_company(conn, company_id)?;
+                        live_user_of_company(conn, company_id, user_id)?;
+                        ghost_search_queries::table
+                            .filter(ghost_search_queries::user_id.eq(user_id))
+                            .filter(ghost_search_queries::deleted_at.is_null())
+                            .filter(ghost_search_queries::id.lt(page.before_id()))
+                            .order(ghost_search_queries::id.desc())
+                            .limit(i64::from(page.limit))
+                            .select(GhostSearchQueriesRow::as_select())
+                            .load::<GhostSearchQueriesRow>(conn)
+                            .map(|rows| rows.into_iter().map(GhostQuery::from).collect())
+                            .map_err(|e| Op::new(QUERIES, "select").error(e))
+                    })
+                }
+
+                fn query_counts(&self, company_id: i64, user_id: Option<i64>) -> Result<Vec<(GhostQueryType, u64)>> {
+                    self.read(|conn| {
+                        live_company(conn, company_id)?;
+                        if let Some(user_id) = user_id {
+                            live_user_of_company(conn, company_id, user_id)?;
+                        }
+                        let mut q = ghost_search_queries::table
+                            .inner_join(users::table.on(users::id.eq(ghost_search_queries::user_id)))
+                            .filter(users::company_id.eq(company_id))
+                            .filter(ghost_search_queries::deleted_at.is_null())
+                            .select(ghost_search_queries::query_type)
+                            .into_boxed();
+                        if let Some(user_id) = user_id {
+                            q = q.filter(ghost_search_queries::user_id.eq(user_id));
+                        }
+                        let types: Vec<Db<GhostQueryType>> =
+                            q.load(conn).map_err(|e| Op::new(QUERIES, "select").error(e))?;
+                        Ok(GhostQueryType::ALL
+                            .iter()
+                            .map(|t| (*t, types.iter().filter(|x| x.0 == *t).count() as u64))
+                            .collect())
+                    })
+                }
+
+                fn monitor_email(&self, company_id: i64, new: &NewMonitoredEmail) -> Result<(MonitoredEmail, bool)> {
+                    let email = validate_email(Field::new(MONITORED, "email_address"), &new.email_address)?;
+                    match (new.monitor_scope, new.user_id) {
+                        (MonitorScope::User, None) => {
+                            return Err(Field::new(MONITORED, "user_id").invalid("scope user needs the user"))
+                        }
+                        (MonitorScope::Company, Some(_)) => {
+                            return Err(Field::new(MONITORED, "user_id").invalid("scope company takes no user"))
+                        }
+                        _ => {}
+                    }
+                    let now = self.env().now();
+                    self.write(MONITORED, |conn| {
+                        live_company(conn, company_id)?;
+                        live_user_of_company(conn, company_id, new.created_by_user_id)?;
+                        if let Some(user_id) = new.user_id {
+                            live_user_of_company(conn, company_id, user_id)?;
+                        }
+                        let mut q = monitored_emails::table
+                            .filter(monitored_emails::company_id.eq(company_id))
+                            .filter(monitored_emails::email_address.eq(&email))
+                            .filter(monitored_emails::monitor_scope.eq(Db(new.monitor_scope)))
+                            .filter(monitored_emails::deleted_at.is_null())
+                            .select(MonitoredEmailsRow::as_select())
+                            .into_boxed();
+                        q = match new.user_id {
+                            Some(u) => q.filter(monitored_emails::user_id.eq(u)),
+                            None => q.filter(monitored_emails::user_id.is_null()),
+                        };
+                        if let Some(row) = q.first(conn).optional().map_err(|e| Op::new(MONITORED, "select").error(e))? {
+                            return Ok((MonitoredEmail::from(row), false));
+                        }
+                        $crate::diesel::insert_into(monitored_emails::table)
+                            .values((
+                                monitored_emails::company_id.eq(company_id),
+                                monitored_emails::user_id.eq(new.user_id),
+                                monitored_emails::created_by_user_id.eq(new.created_by_user_id),
+                                monitored_emails::email_address.eq(&email),
+                                monitored_emails::monitor_scope.eq(Db(new.monitor_scope)),
+                                monitored_emails::findings_count.eq(0_i64),
+                                monitored_emails::created_at.eq(now),
+                                monitored_emails::updated_at.eq(now),
+                                monitored_emails::is_active.eq(true),
+                            ))
+                            .returning(MonitoredEmailsRow::as_returning())
+                            .get_result(conn)
+                            .map(|r| (MonitoredEmail::from(r), true))
+                            .map_err(|e| Op::new(MONITORED, "insert").error(e))
+                    })
+                }
+
+                fn list_monitored(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<MonitoredEmail>> {
+                    let page = page.checked(MONITORED)?;
+                    self.read(|conn| {
+                        live_company(conn, company_id)?;
+                        let q = monitored_emails::table
+                            .filter(monitored_emails::company_id.eq(company_id))
+                            .filter(monitored_emails::id.gt(page.after_id()))
+                            .order(monitored_emails::id.asc())
+                            .limit(i64::from(page.limit))
+                            .select(MonitoredEmailsRow::as_select())
+                            .into_boxed();
+                        $crate::filter_deleted!(monitored_emails, q, deleted)
+                            .load::<MonitoredEmailsRow>(conn)
+                            .map(|rows| rows.into_iter().map(MonitoredEmail::from).collect())
+                            .map_err(|e| Op::new(MONITORED, "select").error(e))
+                    })
+                }
+
+                fn stop_monitoring(&self, company_id: i64, id: i64) -> Result<()> {
+                    let now = self.env().now();
+                    self.write(MONITORED, |conn| {
+                        watched(conn, company_id, id)?;
+                        $crate::diesel::update(monitored_emails::table.filter(monitored_emails::id.eq(id)))
+                            .set($crate::set_deleted!(monitored_emails, now))
+                            .execute(conn)
+                            .map(drop)
+                            .map_err(|e| Op::new(MONITORED, "soft delete").error(e))
+                    })
+                }
+
+                fn record_findings(
+                    &self,
+                    company_id: i64,
+                    monitored_email_id: i64,
+                    findings: &[NewEmailFinding],
+                ) -> Result<(MonitoredEmail, u64)> {
+                    for f in findings {
+                        required_text(Field::new(FINDINGS, "source"), &f.source, 100)?;
+                        required_text(Field::new(FINDINGS, "finding_key"), &f.finding_key, 512)?;
+                        if let Some(b) = &f.breach_name {
+                            sanitize_input(Field::new(FINDINGS, "breach_name"), b, 255)?;
+                        }
+                        for (name, doc) in [("data_classes", &f.data_classes), ("source_details", &f.source_details)] {
+                            if let Some(d) = doc {
+                                json_document(Field::new(FINDINGS, name), d)?;
+                            }
+                        }
+                    }
+                    let now = self.env().now();
+                    self.write(FINDINGS, |conn| {
+                        watched(conn, company_id, monitored_email_id)?;
+                        // Lock the address's row first: concurrent recordings for it then run
+                        // one after the other, and each recount sees the others' findings.
+                        $crate::diesel::update(monitored_emails::table.filter(monitored_emails::id.eq(monitored_email_id)))
+                            .set(monitored_emails::updated_at.eq(now))
+                            .execute(conn)
+                            .map_err(|e| Op::new(MONITORED, "update").error(e))?;
+                        let mut added = 0_u64;
+                        for f in findings {
+                            // A finding already recorded (from this source, under this key)
+                            // adds nothing; the unique key decides, under concurrency too.
+                            added += $crate::diesel::insert_into(monitored_email_findings::table)
+                                .values((
+                                    monitored_email_findings::monitored_email_id.eq(monitored_email_id),
+                                    monitored_email_findings::source.eq(&f.source),
+                                    monitored_email_findings::finding_key.eq(&f.finding_key),
+                                    monitored_email_findings::breach_name.eq(f.breach_name.as_deref()),
+                                    monitored_email_findings::breach_date.eq(f.breach_date.map($crate::nerve_core::clock::truncate_micros)),
+                                    monitored_email_findings::data_classes.eq(f.data_classes.as_ref()),
+                                    monitored_email_findings::severity.eq(Db(f.severity)),
+                                    monitored_email_findings::source_details.eq(f.source_details.as_ref()),
+                                    monitored_email_findings::found_at.eq(now),
+                                    monitored_email_findings::created_at.eq(now),
+                                    monitored_email_findings::updated_at.eq(now),
+                                    monitored_email_findings::is_active.eq(true),
+                                ))
+                                .on_conflict((
+                                    monitored_email_findings::monitored_email_id,
+                                    monitored_email_findings::source,
+                                    monitored_email_findings::finding_key,
+                                ))
+                                .do_nothing()
+                                .execute(conn)
+                                .map_err(|e| Op::new(FINDINGS, "insert").error(e))? as u64;
+                        }
+                        // The count is the truth, recounted, not incremented.
+                        let live: i64 = monitored_email_findings::table
+                            .filter(monitored_email_findings::monitored_email_id.eq(monitored_email_id))
+                            .filter(monitored_email_findings::deleted_at.is_null())
+                            .count()
+                            .get_result(conn)
+                            .map_err(|e| Op::new(FINDINGS, "count").error(e))?;
+                        let row = $crate::diesel::update(monitored_emails::table.filter(monitored_emails::id.eq(monitored_email_id)))
+                            .set((
+                                monitored_emails::findings_count.eq(live),
+                                monitored_emails::last_checked.eq(Some(now)),
+                                monitored_emails::updated_at.eq(now),
+                            ))
+                            .returning(MonitoredEmailsRow::as_returning())
+                            .get_result(conn)
+                            .map_err(|e| Op::new(MONITORED, "update").error(e))?;
+                        Ok((MonitoredEmail::from(row), added))
+                    })
+                }
+
+                fn list_findings(&self, company_id: i64, monitored_email_id: i64, page: Page) -> Result<Vec<EmailFinding>> {
+                    let page = page.checked(FINDINGS)?;
+                    self.read(|conn| {
+                        watched(conn, company_id, monitored_email_id)?;
+                        monitored_email_findings::table
+                            .filter(monitored_email_findings::monitored_email_id.eq(monitored_email_id))
+                            .filter(monitored_email_findings::deleted_at.is_null())
+                            .filter(monitored_email_findings::id.gt(page.after_id()))
+                            .order(monitored_email_findings::id.asc())
+                            .limit(i64::from(page.limit))
+                            .select(MonitoredEmailFindingsRow::as_select())
+                            .load::<MonitoredEmailFindingsRow>(conn)
+                            .map(|rows| rows.into_iter().map(EmailFinding::from).collect())
+                            .map_err(|e| Op::new(FINDINGS, "select").error(e))
+                    })
+                }
+            }
+        };
+    };
+}
