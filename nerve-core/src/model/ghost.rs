@@ -158,3 +158,119 @@ pub struct NewEmailFinding {
     /// The source's own record (JSON, no U+0000).
     pub source_details: Option<serde_json::Value>,
 }
+
+/// A GitHub or Gist search result about a monitored address; one per source URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GithubFinding {
+    /// Identity.
+    pub id: i64,
+    /// The address.
+    pub monitored_email_id: i64,
+    /// Where it was found.
+    pub source_url: String,
+    /// The repository.
+    pub repository: Option<String>,
+    /// The file in it.
+    pub file_path: Option<String>,
+    /// The matching text.
+    pub matched_text: Option<String>,
+    /// How serious it is.
+    pub severity: super::Severity,
+    /// When it was committed.
+    pub committed_at: Option<DateTime<Utc>>,
+    /// When it was found.
+    pub found_at: DateTime<Utc>,
+}
+
+/// A GitHub finding to record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewGithubFinding {
+    /// Where it was found: an http(s) URL, up to 2048 characters.
+    pub source_url: String,
+    /// The repository, up to 255 characters.
+    pub repository: Option<String>,
+    /// The file, up to 1024 characters.
+    pub file_path: Option<String>,
+    /// The matching text, up to 10 000 characters.
+    pub matched_text: Option<String>,
+    /// How serious it is.
+    pub severity: super::Severity,
+    /// When it was committed.
+    pub committed_at: Option<DateTime<Utc>>,
+}
+
+/// A Pastebin search result about a monitored address; one per source URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasteFinding {
+    /// Identity.
+    pub id: i64,
+    /// The address.
+    pub monitored_email_id: i64,
+    /// The paste's URL.
+    pub source_url: String,
+    /// Its title.
+    pub paste_title: Option<String>,
+    /// Its author.
+    pub paste_author: Option<String>,
+    /// The matching text.
+    pub matched_text: Option<String>,
+    /// How serious it is.
+    pub severity: super::Severity,
+    /// When it was posted.
+    pub posted_at: Option<DateTime<Utc>>,
+    /// When it was found.
+    pub found_at: DateTime<Utc>,
+}
+
+/// A Pastebin finding to record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPasteFinding {
+    /// The paste's URL: http(s), up to 2048 characters.
+    pub source_url: String,
+    /// Its title, up to 255 characters.
+    pub paste_title: Option<String>,
+    /// Its author, up to 255 characters.
+    pub paste_author: Option<String>,
+    /// The matching text, up to 10 000 characters.
+    pub matched_text: Option<String>,
+    /// How serious it is.
+    pub severity: super::Severity,
+    /// When it was posted.
+    pub posted_at: Option<DateTime<Utc>>,
+}
+
+/// An OPSYCH social media result about a monitored address; one per source URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpsychResult {
+    /// Identity.
+    pub id: i64,
+    /// The address.
+    pub monitored_email_id: i64,
+    /// The profile's URL.
+    pub source_url: String,
+    /// The platform.
+    pub platform: super::SocialPlatform,
+    /// The account's handle.
+    pub username: Option<String>,
+    /// Its display name.
+    pub display_name: Option<String>,
+    /// What else the source says.
+    pub details: Option<serde_json::Value>,
+    /// When it was found.
+    pub found_at: DateTime<Utc>,
+}
+
+/// An OPSYCH result to record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewOpsychResult {
+    /// The profile's URL: http(s), up to 2048 characters.
+    pub source_url: String,
+    /// The platform.
+    pub platform: super::SocialPlatform,
+    /// The handle, up to 255 characters.
+    pub username: Option<String>,
+    /// The display name, up to 255 characters.
+    pub display_name: Option<String>,
+    /// What else the source says (JSON, no U+0000).
+    pub details: Option<serde_json::Value>,
+}

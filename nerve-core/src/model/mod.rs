@@ -29,8 +29,9 @@ pub use bait::{
 pub use company::{Company, CompanyUpdate, NewCompany};
 pub use compliance::{AssessmentStatus, ComplianceFramework, ControlStatus};
 pub use ghost::{
-    EmailFinding, GhostQuery, GhostQueryType, MonitorScope, MonitoredEmail, NewEmailFinding,
-    NewGhostQuery, NewMonitoredEmail,
+    EmailFinding, GhostQuery, GhostQueryType, GithubFinding, MonitorScope, MonitoredEmail,
+    NewEmailFinding, NewGhostQuery, NewGithubFinding, NewMonitoredEmail, NewOpsychResult,
+    NewPasteFinding, OpsychResult, PasteFinding,
 };
 pub use osint::{
     Breach, Device, NewBreach, NewDevice, NewProfile, NewSocialAccount, Profile, ProfileSearch,

@@ -2,8 +2,9 @@
 
 use crate::error::Result;
 use crate::model::{
-    Deleted, EmailFinding, GhostQuery, GhostQueryType, MonitoredEmail, NewEmailFinding,
-    NewGhostQuery, NewMonitoredEmail, Page,
+    Deleted, EmailFinding, GhostQuery, GhostQueryType, GithubFinding, MonitoredEmail,
+    NewEmailFinding, NewGhostQuery, NewGithubFinding, NewMonitoredEmail, NewOpsychResult,
+    NewPasteFinding, OpsychResult, Page, PasteFinding,
 };
 
 /// Ghost Search per company. Queries belong to users, and so to the users' company; monitored
@@ -64,4 +65,57 @@ pub trait GhostStore {
         monitored_email_id: i64,
         page: Page,
     ) -> Result<Vec<EmailFinding>>;
+
+    /// Records a GitHub finding for the watched address. Idempotent on the source URL: a URL
+    /// already recorded for the address returns that finding, unchanged, with `false`.
+    /// [`Error::Validation`](crate::Error::Validation) on `github_findings.source_url` for a
+    /// URL that is not http(s).
+    fn record_github_finding(
+        &self,
+        company_id: i64,
+        monitored_email_id: i64,
+        new: &NewGithubFinding,
+    ) -> Result<(GithubFinding, bool)>;
+
+    /// The watched address's GitHub findings, one page, ascending by id.
+    fn list_github_findings(
+        &self,
+        company_id: i64,
+        monitored_email_id: i64,
+        page: Page,
+    ) -> Result<Vec<GithubFinding>>;
+
+    /// Records a Pastebin finding; idempotent on the source URL as
+    /// [`GhostStore::record_github_finding`].
+    fn record_paste_finding(
+        &self,
+        company_id: i64,
+        monitored_email_id: i64,
+        new: &NewPasteFinding,
+    ) -> Result<(PasteFinding, bool)>;
+
+    /// The watched address's Pastebin findings, one page, ascending by id.
+    fn list_paste_findings(
+        &self,
+        company_id: i64,
+        monitored_email_id: i64,
+        page: Page,
+    ) -> Result<Vec<PasteFinding>>;
+
+    /// Records an OPSYCH result; idempotent on the source URL as
+    /// [`GhostStore::record_github_finding`].
+    fn record_opsych_result(
+        &self,
+        company_id: i64,
+        monitored_email_id: i64,
+        new: &NewOpsychResult,
+    ) -> Result<(OpsychResult, bool)>;
+
+    /// The watched address's OPSYCH results, one page, ascending by id.
+    fn list_opsych_results(
+        &self,
+        company_id: i64,
+        monitored_email_id: i64,
+        page: Page,
+    ) -> Result<Vec<OpsychResult>>;
 }

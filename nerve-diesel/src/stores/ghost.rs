@@ -1,5 +1,73 @@
 //! [`ghost_store!`]: Ghost Search query history, monitored addresses and their findings.
 
+/// The record/list pair of a finding table deduplicated on (address, source URL): `$record`
+/// inserts with ON CONFLICT DO NOTHING and returns the row (new, `true`) or the one already
+/// there (unchanged, `false`); `$list` pages the address's rows by id. `$check` validates a
+/// new finding; the columns besides the address, URL and times are given as `column: value`
+/// with `$n` the new finding.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! url_findings {
+    (
+        $record:ident, $list:ident, $t:ident, $row:ident, $model:ident, $new:ty, $check:path,
+        |$n:ident| { $($col:ident: $val:expr),* $(,)? }
+    ) => {
+        fn $record(&self, company_id: i64, monitored_email_id: i64, new: &$new) -> Result<($model, bool)> {
+            const TABLE: &str = stringify!($t);
+            $check(new)?;
+            let now = self.env().now();
+            self.write(TABLE, |conn| {
+                watched(conn, company_id, monitored_email_id)?;
+                let $n = new;
+                let inserted = $crate::diesel::insert_into($t::table)
+                    .values((
+                        $t::monitored_email_id.eq(monitored_email_id),
+                        $t::source_url.eq(&$n.source_url),
+                        $( $t::$col.eq($val), )*
+                        $t::found_at.eq(now),
+                        $t::created_at.eq(now),
+                        $t::updated_at.eq(now),
+                        $t::is_active.eq(true),
+                    ))
+                    .on_conflict(($t::monitored_email_id, $t::source_url))
+                    .do_nothing()
+                    .returning($row::as_returning())
+                    .get_result(conn)
+                    .optional()
+                    .map_err(|e| Op::new(TABLE, "insert").error(e))?;
+                if let Some(row) = inserted {
+                    return Ok(($model::from(row), true));
+                }
+                $t::table
+                    .filter($t::monitored_email_id.eq(monitored_email_id))
+                    .filter($t::source_url.eq(&$n.source_url))
+                    .select($row::as_select())
+                    .first(conn)
+                    .map(|r| ($model::from(r), false))
+                    .map_err(|e| Op::new(TABLE, "select").error(e))
+            })
+        }
+
+        fn $list(&self, company_id: i64, monitored_email_id: i64, page: Page) -> Result<Vec<$model>> {
+            const TABLE: &str = stringify!($t);
+            let page = page.checked(TABLE)?;
+            self.read(|conn| {
+                watched(conn, company_id, monitored_email_id)?;
+                $t::table
+                    .filter($t::monitored_email_id.eq(monitored_email_id))
+                    .filter($t::deleted_at.is_null())
+                    .filter($t::id.gt(page.after_id()))
+                    .order($t::id.asc())
+                    .limit(i64::from(page.limit))
+                    .select($row::as_select())
+                    .load::<$row>(conn)
+                    .map(|rows| rows.into_iter().map($model::from).collect())
+                    .map_err(|e| Op::new(TABLE, "select").error(e))
+            })
+        }
+    };
+}
+
 /// Implements [`GhostStore`](nerve_core::GhostStore) for the `Scope` of [`define_scope!`],
 /// against `ghost_search_queries`, `monitored_emails` and `monitored_email_findings` (and
 /// their whole-row types) of the `schema` module path given.
@@ -8,12 +76,19 @@ macro_rules! ghost_store {
     (schema = $($schema:ident)::+) => {
         const _: () = {
             use self::account_stores::{live_company, live_user_of_company};
-            use $($schema)::+::rows::{GhostSearchQueriesRow, MonitoredEmailFindingsRow, MonitoredEmailsRow};
-            use $($schema)::+::{ghost_search_queries, monitored_email_findings, monitored_emails, users};
+            use $($schema)::+::rows::{
+                GhostSearchQueriesRow, GithubFindingsRow, MonitoredEmailFindingsRow, MonitoredEmailsRow,
+                OpsychSearchResultsRow, PastebinFindingsRow,
+            };
+            use $($schema)::+::{
+                ghost_search_queries, github_findings, monitored_email_findings, monitored_emails,
+                opsych_search_results, pastebin_findings, users,
+            };
             use $crate::diesel::prelude::*;
             use $crate::nerve_core::model::{
-                Deleted, EmailFinding, GhostQuery, GhostQueryType, MonitorScope, MonitoredEmail,
-                NewEmailFinding, NewGhostQuery, NewMonitoredEmail, Page, ValueSet,
+                Deleted, EmailFinding, GhostQuery, GhostQueryType, GithubFinding, MonitorScope,
+                MonitoredEmail, NewEmailFinding, NewGhostQuery, NewGithubFinding, NewMonitoredEmail,
+                NewOpsychResult, NewPasteFinding, OpsychResult, Page, PasteFinding, ValueSet,
             };
             use $crate::nerve_core::validate::{json_document, required_text, sanitize_input, validate_email};
             use $crate::nerve_core::{Error, Field, Result};
@@ -73,6 +148,98 @@ macro_rules! ghost_store {
                         found_at: r.found_at,
                     }
                 }
+            }
+
+
+            impl From<GithubFindingsRow> for GithubFinding {
+                fn from(r: GithubFindingsRow) -> Self {
+                    GithubFinding {
+                        id: r.id,
+                        monitored_email_id: r.monitored_email_id,
+                        source_url: r.source_url,
+                        repository: r.repository,
+                        file_path: r.file_path,
+                        matched_text: r.matched_text,
+                        severity: r.severity.0,
+                        committed_at: r.committed_at,
+                        found_at: r.found_at,
+                    }
+                }
+            }
+
+            impl From<PastebinFindingsRow> for PasteFinding {
+                fn from(r: PastebinFindingsRow) -> Self {
+                    PasteFinding {
+                        id: r.id,
+                        monitored_email_id: r.monitored_email_id,
+                        source_url: r.source_url,
+                        paste_title: r.paste_title,
+                        paste_author: r.paste_author,
+                        matched_text: r.matched_text,
+                        severity: r.severity.0,
+                        posted_at: r.posted_at,
+                        found_at: r.found_at,
+                    }
+                }
+            }
+
+            impl From<OpsychSearchResultsRow> for OpsychResult {
+                fn from(r: OpsychSearchResultsRow) -> Self {
+                    OpsychResult {
+                        id: r.id,
+                        monitored_email_id: r.monitored_email_id,
+                        source_url: r.source_url,
+                        platform: r.platform.0,
+                        username: r.username,
+                        display_name: r.display_name,
+                        details: r.details,
+                        found_at: r.found_at,
+                    }
+                }
+            }
+
+            /// An http(s) URL of at most 2048 characters.
+            fn check_url(table: &'static str, url: &str) -> Result<()> {
+                let url = required_text(Field::new(table, "source_url"), url, 2048)?;
+                if url.starts_with("https://") || url.starts_with("http://") {
+                    Ok(())
+                } else {
+                    Err(Field::new(table, "source_url").invalid("must be an http(s) URL"))
+                }
+            }
+
+            fn optional(table: &'static str, name: &'static str, v: &Option<String>, max: usize) -> Result<()> {
+                if let Some(v) = v {
+                    sanitize_input(Field::new(table, name), v, max)?;
+                }
+                Ok(())
+            }
+
+            fn check_github(n: &NewGithubFinding) -> Result<()> {
+                const T: &str = "github_findings";
+                check_url(T, &n.source_url)?;
+                optional(T, "repository", &n.repository, 255)?;
+                optional(T, "file_path", &n.file_path, 1024)?;
+                optional(T, "matched_text", &n.matched_text, 10_000)
+            }
+
+            fn check_paste(n: &NewPasteFinding) -> Result<()> {
+                const T: &str = "pastebin_findings";
+                check_url(T, &n.source_url)?;
+                optional(T, "paste_title", &n.paste_title, 255)?;
+                optional(T, "paste_author", &n.paste_author, 255)?;
+                optional(T, "matched_text", &n.matched_text, 10_000)
+            }
+
+            fn check_opsych(n: &NewOpsychResult) -> Result<()> {
+                const T: &str = "opsych_search_results";
+                check_url(T, &n.source_url)?;
+                optional(T, "username", &n.username, 255)?;
+                optional(T, "display_name", &n.display_name, 255)?;
+                if let Some(d) = &n.details {
+                    json_document(Field::new(T, "details"), d)?;
+                }
+                Ok(())
             }
 
             fn watched(conn: &mut Conn, company_id: i64, id: i64) -> Result<MonitoredEmailsRow> {
@@ -341,6 +508,41 @@ macro_rules! ghost_store {
                             .map_err(|e| Op::new(FINDINGS, "select").error(e))
                     })
                 }
+
+                $crate::url_findings!(
+                    record_github_finding, list_github_findings, github_findings, GithubFindingsRow,
+                    GithubFinding, NewGithubFinding, check_github,
+                    |n| {
+                        repository: n.repository.as_deref(),
+                        file_path: n.file_path.as_deref(),
+                        matched_text: n.matched_text.as_deref(),
+                        severity: Db(n.severity),
+                        committed_at: n.committed_at.map($crate::nerve_core::clock::truncate_micros),
+                    }
+                );
+
+                $crate::url_findings!(
+                    record_paste_finding, list_paste_findings, pastebin_findings, PastebinFindingsRow,
+                    PasteFinding, NewPasteFinding, check_paste,
+                    |n| {
+                        paste_title: n.paste_title.as_deref(),
+                        paste_author: n.paste_author.as_deref(),
+                        matched_text: n.matched_text.as_deref(),
+                        severity: Db(n.severity),
+                        posted_at: n.posted_at.map($crate::nerve_core::clock::truncate_micros),
+                    }
+                );
+
+                $crate::url_findings!(
+                    record_opsych_result, list_opsych_results, opsych_search_results, OpsychSearchResultsRow,
+                    OpsychResult, NewOpsychResult, check_opsych,
+                    |n| {
+                        platform: Db(n.platform),
+                        username: n.username.as_deref(),
+                        display_name: n.display_name.as_deref(),
+                        details: n.details.as_ref(),
+                    }
+                );
             }
         };
     };

@@ -84,6 +84,7 @@ nerve_conformance::conformance! {
     ghost: [
         queries_are_listed_per_user_and_counted_per_type,
         findings_are_recorded_once_and_counts_stay_true,
+        source_findings_are_kept_once_per_url,
     ],
     osint: [
         profiles_are_searched_paged_and_scoped,

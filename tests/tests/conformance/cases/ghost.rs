@@ -240,3 +240,114 @@ pub fn findings_are_recorded_once_and_counts_stay_true(ctx: &Ctx) -> CaseResult 
     );
     Ok(())
 }
+
+pub fn source_findings_are_kept_once_per_url(ctx: &Ctx) -> CaseResult {
+    use nerve::model::{NewGithubFinding, NewOpsychResult, NewPasteFinding, SocialPlatform};
+    let ghost = ctx.store.ghost();
+    let acme = company(&*ctx.store, "ACME", None)?;
+    let other = company(&*ctx.store, "Other", None)?;
+    let ada = user(&*ctx.store, acme.id, "ada@acme.test")?;
+    let (m, _) = ghost.monitor_email(
+        acme.id,
+        &NewMonitoredEmail {
+            created_by_user_id: ada.id,
+            email_address: "dev@acme.test".into(),
+            monitor_scope: MonitorScope::Company,
+            user_id: None,
+        },
+    )?;
+    let gh = NewGithubFinding {
+        source_url: "https://github.com/acme/app/blob/main/.env".into(),
+        repository: Some("acme/app".into()),
+        file_path: Some(".env".into()),
+        matched_text: Some("SMTP_USER=dev@acme.test".into()),
+        severity: Severity::Critical,
+        committed_at: Some("2026-03-01T10:00:00Z".parse()?),
+    };
+    let (first, created) = ghost.record_github_finding(acme.id, m.id, &gh)?;
+    assert!(created);
+    assert_eq!(
+        (first.repository.as_deref(), first.severity),
+        (Some("acme/app"), Severity::Critical)
+    );
+    let (again, created) = ghost.record_github_finding(
+        acme.id,
+        m.id,
+        &NewGithubFinding {
+            severity: Severity::Low,
+            ..gh.clone()
+        },
+    )?;
+    assert!(!created);
+    assert_eq!(again, first, "the same URL: the first finding, unchanged");
+    ghost.record_github_finding(
+        acme.id,
+        m.id,
+        &NewGithubFinding {
+            source_url: "https://gist.github.com/x/1".into(),
+            ..gh.clone()
+        },
+    )?;
+    assert_eq!(
+        ghost
+            .list_github_findings(acme.id, m.id, Page::first(10))?
+            .len(),
+        2
+    );
+    let paste = NewPasteFinding {
+        source_url: "https://pastebin.com/AbCd1234".into(),
+        paste_title: Some("combo".into()),
+        paste_author: None,
+        matched_text: Some("dev@acme.test:hunter2".into()),
+        severity: Severity::High,
+        posted_at: None,
+    };
+    assert!(ghost.record_paste_finding(acme.id, m.id, &paste)?.1);
+    assert!(!ghost.record_paste_finding(acme.id, m.id, &paste)?.1);
+    let opsych = NewOpsychResult {
+        source_url: "https://x.example/devacme".into(),
+        platform: SocialPlatform::Twitter,
+        username: Some("devacme".into()),
+        display_name: Some("Dev Ünïcode".into()),
+        details: Some(json!({"followers": 12})),
+    };
+    assert!(ghost.record_opsych_result(acme.id, m.id, &opsych)?.1);
+    assert!(!ghost.record_opsych_result(acme.id, m.id, &opsych)?.1);
+    assert_eq!(
+        ghost.list_opsych_results(acme.id, m.id, Page::first(10))?[0].details,
+        Some(json!({"followers": 12}))
+    );
+    assert_eq!(
+        ghost
+            .list_paste_findings(acme.id, m.id, Page::first(10))?
+            .len(),
+        1
+    );
+    assert_err!(
+        ghost.record_github_finding(
+            acme.id,
+            m.id,
+            &NewGithubFinding {
+                source_url: "ftp://x".into(),
+                ..gh.clone()
+            }
+        ),
+        Error::Validation {
+            table: "github_findings",
+            field: "source_url",
+            ..
+        }
+    );
+    assert_err!(
+        ghost.record_paste_finding(other.id, m.id, &paste),
+        Error::NotFound {
+            table: "monitored_emails",
+            ..
+        }
+    );
+    assert_err!(
+        ghost.list_github_findings(other.id, m.id, Page::first(10)),
+        Error::NotFound { .. }
+    );
+    Ok(())
+}
