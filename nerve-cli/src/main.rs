@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use nerve::{url::redact, SchemaStatus};
 use std::process::ExitCode;
 
+mod demo;
 mod progress;
 
 /// The URL used when neither --database-url nor DATABASE_URL is given.
@@ -36,6 +37,10 @@ enum Command {
         #[command(subcommand)]
         action: Option<MigrateAction>,
     },
+    /// Fill a fresh database (migrated first) with a realistic sample company across OSINT,
+    /// attack surface, BAIT, uploads and Ghost Search, through the storage contract, in one
+    /// transaction; print what was written and the owner's generated password (shown once).
+    Demo,
     /// Print the driver, schema version and applied and pending migrations.
     Status,
     /// Print the schema in backend-neutral terms, read from the database's catalog; with
@@ -250,6 +255,26 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
                 );
             } else {
                 print_schema(out, &schema);
+            }
+            Ok(None)
+        }
+        Command::Demo => {
+            let summary = demo::run(url)?;
+            say!(
+                out,
+                "{}: demo company '{}' (id {})",
+                redact(url),
+                summary.company.0,
+                summary.company.1
+            );
+            say!(
+                out,
+                "owner: {} / password {} (shown once; stored only as an argon2id hash)",
+                summary.owner.0,
+                summary.owner.1.expose()
+            );
+            for (what, n) in &summary.counts {
+                say!(out, "  {n:>4} {what}");
             }
             Ok(None)
         }

@@ -269,3 +269,69 @@ fn schema_json_is_the_same_bytes_on_both_backends() {
         "nerve schema --json differs between the backends"
     );
 }
+
+#[test]
+fn demo_fills_a_fresh_database_once_on_both_backends() {
+    for backend in Backend::ALL {
+        let db = TestDb::empty(backend).expect("a database");
+        let dir = tempfile::tempdir().unwrap();
+        let out = nerve(dir.path(), &["demo"], Some(&db.url));
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "[{backend}] {}", text(&out.stderr));
+        assert!(
+            stdout.contains("demo company 'Northwind Analytics'"),
+            "{stdout}"
+        );
+        // The printed password is the owner's, and works once, through the contract.
+        let password = stdout
+            .split("/ password ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("a password")
+            .to_string();
+        let store = nerve::connect(&db.url).expect("open");
+        let user = store
+            .auth()
+            .login(&nerve::model::LoginRequest {
+                email: "ciso@northwind.example".into(),
+                password: password.clone(),
+                ip_address: None,
+                user_agent: None,
+            })
+            .expect("the printed password logs in");
+        let company = user.company_id;
+        let profiles = store
+            .osint()
+            .search_profiles(
+                company,
+                &nerve::model::ProfileSearch::default(),
+                nerve::model::Page::first(100),
+                nerve::model::Deleted::Exclude,
+            )
+            .unwrap();
+        assert!(
+            stdout.contains(&format!("{:>4} profiles", profiles.len())),
+            "{stdout}"
+        );
+        assert!(!profiles.is_empty());
+        let found = store
+            .attack_surface()
+            .cached_scans_containing(
+                &serde_json::json!({"cves": [{"id": "CVE-2024-3094"}]}),
+                nerve::model::Page::first(10),
+            )
+            .unwrap();
+        assert_eq!(found.len(), 1, "[{backend}]");
+        // A second run is refused and changes nothing.
+        let again = nerve(dir.path(), &["demo"], Some(&db.url));
+        assert_one_line_error(&again, "fresh");
+        let companies = store
+            .companies()
+            .list(
+                nerve::model::Page::first(10),
+                nerve::model::Deleted::Include,
+            )
+            .unwrap();
+        assert_eq!(companies.len(), 1, "[{backend}]");
+    }
+}
