@@ -222,3 +222,137 @@ mod tests {
         assert!(json_contains(&json!([[1, 2], [3]]), &json!([[3]])));
     }
 }
+
+/// An ASM scan a company ran against one of its domains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AsmScan {
+    /// Identity.
+    pub id: i64,
+    /// The owning company.
+    pub company_id: i64,
+    /// Who ran it.
+    pub user_id: Option<i64>,
+    /// The scanned domain (lower case).
+    pub domain: String,
+    /// Where it stands.
+    pub status: ScanStatus,
+    /// Overall risk, 0 to 100.
+    pub risk_score: i64,
+    /// The risk as a severity.
+    pub risk_level: Option<super::Severity>,
+    /// The scanner's results.
+    pub scan_results: Option<serde_json::Value>,
+    /// Why a failed scan failed.
+    pub error: Option<String>,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it finished.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An ASM scan to record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewAsmScan {
+    /// Who ran it (a live user of the company).
+    pub user_id: Option<i64>,
+    /// The scanned domain (validated, lower-cased).
+    pub domain: String,
+    /// Where it stands.
+    pub status: ScanStatus,
+    /// Overall risk, 0 to 100.
+    pub risk_score: i64,
+    /// The risk as a severity.
+    pub risk_level: Option<super::Severity>,
+    /// The scanner's results (no U+0000).
+    pub scan_results: Option<serde_json::Value>,
+    /// Why it failed, up to 2000 characters.
+    pub error: Option<String>,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it finished.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// A finding of the Lightbox web scanner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LightboxFinding {
+    /// Identity.
+    pub id: i64,
+    /// The owning company.
+    pub company_id: i64,
+    /// Who recorded it.
+    pub user_id: Option<i64>,
+    /// The domain it is on (lower case).
+    pub domain: String,
+    /// The scanner's finding type (what compliance mappings key on).
+    pub finding_type: String,
+    /// How serious it is.
+    pub severity: super::Severity,
+    /// A one-line summary.
+    pub title: String,
+    /// Details.
+    pub description: Option<String>,
+    /// The affected URL.
+    pub url: Option<String>,
+    /// The scanner's evidence.
+    pub evidence: Option<serde_json::Value>,
+    /// When it was first seen.
+    pub discovered_at: DateTime<Utc>,
+    /// When it was seen fixed.
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// A Lightbox finding to record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewLightboxFinding {
+    /// Who records it (a live user of the company).
+    pub user_id: Option<i64>,
+    /// The domain (validated, lower-cased).
+    pub domain: String,
+    /// The finding type, 1 to 100 characters.
+    pub finding_type: String,
+    /// How serious it is.
+    pub severity: super::Severity,
+    /// A one-line summary, 1 to 255 characters.
+    pub title: String,
+    /// Details, up to 10 000 characters.
+    pub description: Option<String>,
+    /// The affected URL, up to 2048 characters.
+    pub url: Option<String>,
+    /// The scanner's evidence (no U+0000).
+    pub evidence: Option<serde_json::Value>,
+}
+
+/// One result (finding) of a scan in a history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanResult {
+    /// Identity (per source).
+    pub id: i64,
+    /// The scan it belongs to.
+    pub scan_id: i64,
+    /// The scanner.
+    pub source: ScanSource,
+    /// The scan's domain.
+    pub domain: String,
+    /// The kind of result.
+    pub result_type: String,
+    /// How serious it is.
+    pub severity: super::Severity,
+    /// The result.
+    pub scan_results: serde_json::Value,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A result to attach to a scan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewScanResult {
+    /// The kind of result, 1 to 100 characters.
+    pub result_type: String,
+    /// How serious it is.
+    pub severity: super::Severity,
+    /// The result (no U+0000).
+    pub scan_results: serde_json::Value,
+}

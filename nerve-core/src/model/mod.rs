@@ -21,7 +21,9 @@ pub use accounts::{
     NewApiKey, NewAuditLog, NewSession, Session,
 };
 pub use attack_surface::{
-    json_contains, CachedScan, NewCachedScan, NewScanRecord, ScanRecord, ScanSource, ScanStatus,
+    json_contains, AsmScan, CachedScan, LightboxFinding, NewAsmScan, NewCachedScan,
+    NewLightboxFinding, NewScanRecord, NewScanResult, ScanRecord, ScanResult, ScanSource,
+    ScanStatus,
 };
 pub use bait::{
     BaitAccess, BaitToken, BaitTokenType, NewBaitAccess, NewBaitToken, RecordedAccess, UploadStatus,

@@ -2,7 +2,10 @@
 //! on its JSON results, and each company's XASM and Lightbox scan histories.
 
 use crate::error::Result;
-use crate::model::{CachedScan, NewCachedScan, NewScanRecord, Page, ScanRecord, ScanSource};
+use crate::model::{
+    AsmScan, CachedScan, LightboxFinding, NewAsmScan, NewCachedScan, NewLightboxFinding,
+    NewScanRecord, NewScanResult, Page, ScanRecord, ScanResult, ScanSource,
+};
 use chrono::Duration;
 
 /// Scan caching and history.
@@ -62,4 +65,54 @@ pub trait AttackSurfaceStore {
         domain: &str,
         keep: u32,
     ) -> Result<u64>;
+
+    /// Records an ASM scan the company ran.
+    fn record_asm_scan(&self, company_id: i64, scan: &NewAsmScan) -> Result<AsmScan>;
+
+    /// The company's live ASM scans (of `domain`, when given), one page, ascending by id.
+    fn list_asm_scans(
+        &self,
+        company_id: i64,
+        domain: Option<&str>,
+        page: Page,
+    ) -> Result<Vec<AsmScan>>;
+
+    /// Records a Lightbox finding (discovered now, by the clock).
+    fn record_lightbox_finding(
+        &self,
+        company_id: i64,
+        finding: &NewLightboxFinding,
+    ) -> Result<LightboxFinding>;
+
+    /// The company's live Lightbox findings (of `domain`, when given; resolved ones only when
+    /// `include_resolved`), one page, ascending by id.
+    fn list_lightbox_findings(
+        &self,
+        company_id: i64,
+        domain: Option<&str>,
+        include_resolved: bool,
+        page: Page,
+    ) -> Result<Vec<LightboxFinding>>;
+
+    /// Marks the finding resolved now; resolving a resolved finding keeps the first time.
+    fn resolve_lightbox_finding(&self, company_id: i64, id: i64) -> Result<LightboxFinding>;
+
+    /// Attaches results to the company's scan `scan_id` in `source`'s history, all or none;
+    /// returns how many.
+    fn add_scan_results(
+        &self,
+        company_id: i64,
+        source: ScanSource,
+        scan_id: i64,
+        results: &[NewScanResult],
+    ) -> Result<u64>;
+
+    /// The results of the company's scan, one page, ascending by id.
+    fn list_scan_results(
+        &self,
+        company_id: i64,
+        source: ScanSource,
+        scan_id: i64,
+        page: Page,
+    ) -> Result<Vec<ScanResult>>;
 }

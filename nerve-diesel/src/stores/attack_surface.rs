@@ -21,6 +21,31 @@ macro_rules! on_history {
     };
 }
 
+/// Runs `$body` with `$h` the history table of `$source`, `$t` its results table and `$row`
+/// the results' whole-row type.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! on_results {
+    ([$($schema:ident)::+] $source:expr, $h:ident, $t:ident, $row:ident => $body:expr) => {
+        match $source {
+            $crate::nerve_core::model::ScanSource::Xasm => {
+                #[allow(unused_imports)]
+                use $($schema)::+::rows::ScanResultsXasmRow as $row;
+                use $($schema)::+::scan_results_xasm as $t;
+                use $($schema)::+::xasm_scan_history as $h;
+                $body
+            }
+            $crate::nerve_core::model::ScanSource::Lightbox => {
+                use $($schema)::+::lightbox_scan_history as $h;
+                #[allow(unused_imports)]
+                use $($schema)::+::rows::ScanResultsLightboxRow as $row;
+                use $($schema)::+::scan_results_lightbox as $t;
+                $body
+            }
+        }
+    };
+}
+
 /// Implements [`AttackSurfaceStore`](nerve_core::AttackSurfaceStore) for the `Scope` of
 /// [`define_scope!`], against `cached_asm_scans` and the two scan histories of the `schema`
 /// module path given, which must also provide `scan_results_prefilter(pattern)`: the
@@ -31,13 +56,17 @@ macro_rules! attack_surface_store {
     (schema = $($schema:ident)::+) => {
         const _: () = {
             use self::account_stores::{live_company, live_user_of_company};
-            use $($schema)::+::cached_asm_scans;
-            use $($schema)::+::rows::{CachedAsmScansRow, LightboxScanHistoryRow, XasmScanHistoryRow};
+            use $($schema)::+::{asm_scans, cached_asm_scans, lightbox_findings};
+            use $($schema)::+::rows::{
+                AsmScansRow, CachedAsmScansRow, LightboxFindingsRow, LightboxScanHistoryRow,
+                ScanResultsLightboxRow, ScanResultsXasmRow, XasmScanHistoryRow,
+            };
             use $crate::diesel::prelude::*;
             use $crate::nerve_core::model::{
-                json_contains, CachedScan, NewCachedScan, NewScanRecord, Page, ScanRecord, ScanSource,
+                json_contains, AsmScan, CachedScan, LightboxFinding, NewAsmScan, NewCachedScan,
+                NewLightboxFinding, NewScanRecord, NewScanResult, Page, ScanRecord, ScanResult, ScanSource,
             };
-            use $crate::nerve_core::validate::{json_document, validate_domain};
+            use $crate::nerve_core::validate::{json_document, required_text, sanitize_input, validate_domain};
             use $crate::nerve_core::{Error, Field, Result};
             use $crate::Op;
             use ::chrono::Duration;
@@ -94,6 +123,73 @@ macro_rules! attack_surface_store {
             }
             record_from!(XasmScanHistoryRow);
             record_from!(LightboxScanHistoryRow);
+
+
+            impl From<AsmScansRow> for AsmScan {
+                fn from(r: AsmScansRow) -> Self {
+                    AsmScan {
+                        id: r.id,
+                        company_id: r.company_id,
+                        user_id: r.user_id,
+                        domain: r.domain,
+                        status: r.status.0,
+                        risk_score: r.risk_score,
+                        risk_level: r.risk_level.map(|l| l.0),
+                        scan_results: r.scan_results,
+                        error: r.error,
+                        started_at: r.started_at,
+                        completed_at: r.completed_at,
+                        created_at: r.created_at,
+                    }
+                }
+            }
+
+            impl From<LightboxFindingsRow> for LightboxFinding {
+                fn from(r: LightboxFindingsRow) -> Self {
+                    LightboxFinding {
+                        id: r.id,
+                        company_id: r.company_id,
+                        user_id: r.user_id,
+                        domain: r.domain,
+                        finding_type: r.finding_type,
+                        severity: r.severity.0,
+                        title: r.title,
+                        description: r.description,
+                        url: r.url,
+                        evidence: r.evidence,
+                        discovered_at: r.discovered_at,
+                        resolved_at: r.resolved_at,
+                    }
+                }
+            }
+
+            macro_rules! result_from {
+                ($row:ident) => {
+                    impl $row {
+                        fn result(self, source: ScanSource) -> ScanResult {
+                            ScanResult {
+                                id: self.id,
+                                scan_id: self.scan_id,
+                                source,
+                                domain: self.domain,
+                                result_type: self.result_type,
+                                severity: self.severity.0,
+                                scan_results: self.scan_results,
+                                created_at: self.created_at,
+                            }
+                        }
+                    }
+                };
+            }
+            result_from!(ScanResultsXasmRow);
+            result_from!(ScanResultsLightboxRow);
+
+            fn results_table(source: ScanSource) -> &'static str {
+                match source {
+                    ScanSource::Xasm => "scan_results_xasm",
+                    ScanSource::Lightbox => "scan_results_lightbox",
+                }
+            }
 
             fn history_table(source: ScanSource) -> &'static str {
                 match source {
@@ -320,6 +416,242 @@ macro_rules! attack_surface_store {
                             .execute(conn)
                             .map(|n| n as u64)
                             .map_err(|e| Op::new(table, "delete").error(e))
+                        })
+                    })
+                }
+
+                fn record_asm_scan(&self, company_id: i64, scan: &NewAsmScan) -> Result<AsmScan> {
+                    const T: &str = "asm_scans";
+                    let domain = validate_domain(Field::new(T, "domain"), &scan.domain)?;
+                    risk(T, Some(scan.risk_score))?;
+                    if let Some(r) = &scan.scan_results {
+                        json_document(Field::new(T, "scan_results"), r)?;
+                    }
+                    if let Some(e) = &scan.error {
+                        sanitize_input(Field::new(T, "error"), e, 2000)?;
+                    }
+                    let now = self.env().now();
+                    let micros = $crate::nerve_core::clock::truncate_micros;
+                    self.write(T, |conn| {
+                        live_company(conn, company_id)?;
+                        if let Some(user_id) = scan.user_id {
+                            live_user_of_company(conn, company_id, user_id)?;
+                        }
+                        $crate::diesel::insert_into(asm_scans::table)
+                            .values((
+                                asm_scans::company_id.eq(company_id),
+                                asm_scans::user_id.eq(scan.user_id),
+                                asm_scans::domain.eq(&domain),
+                                asm_scans::status.eq(Db(scan.status)),
+                                asm_scans::risk_score.eq(scan.risk_score),
+                                asm_scans::risk_level.eq(scan.risk_level.map(Db)),
+                                asm_scans::scan_results.eq(scan.scan_results.as_ref()),
+                                asm_scans::error.eq(scan.error.as_deref()),
+                                asm_scans::started_at.eq(micros(scan.started_at)),
+                                asm_scans::completed_at.eq(scan.completed_at.map(micros)),
+                                asm_scans::created_at.eq(now),
+                                asm_scans::updated_at.eq(now),
+                                asm_scans::is_active.eq(true),
+                            ))
+                            .returning(AsmScansRow::as_returning())
+                            .get_result(conn)
+                            .map(AsmScan::from)
+                            .map_err(|e| Op::new(T, "insert").error(e))
+                    })
+                }
+
+                fn list_asm_scans(&self, company_id: i64, domain: Option<&str>, page: Page) -> Result<Vec<AsmScan>> {
+                    const T: &str = "asm_scans";
+                    let page = page.checked(T)?;
+                    let domain = domain.map(|d| validate_domain(Field::new(T, "domain"), d)).transpose()?;
+                    self.read(|conn| {
+                        live_company(conn, company_id)?;
+                        let mut q = asm_scans::table
+                            .filter(asm_scans::company_id.eq(company_id))
+                            .filter(asm_scans::deleted_at.is_null())
+                            .filter(asm_scans::id.gt(page.after_id()))
+                            .order(asm_scans::id.asc())
+                            .limit(i64::from(page.limit))
+                            .select(AsmScansRow::as_select())
+                            .into_boxed();
+                        if let Some(d) = &domain {
+                            q = q.filter(asm_scans::domain.eq(d));
+                        }
+                        q.load::<AsmScansRow>(conn)
+                            .map(|rows| rows.into_iter().map(AsmScan::from).collect())
+                            .map_err(|e| Op::new(T, "select").error(e))
+                    })
+                }
+
+                fn record_lightbox_finding(&self, company_id: i64, finding: &NewLightboxFinding) -> Result<LightboxFinding> {
+                    const T: &str = "lightbox_findings";
+                    let domain = validate_domain(Field::new(T, "domain"), &finding.domain)?;
+                    let kind = required_text(Field::new(T, "finding_type"), &finding.finding_type, 100)?;
+                    let title = required_text(Field::new(T, "title"), &finding.title, 255)?;
+                    if let Some(d) = &finding.description {
+                        sanitize_input(Field::new(T, "description"), d, 10_000)?;
+                    }
+                    if let Some(u) = &finding.url {
+                        sanitize_input(Field::new(T, "url"), u, 2048)?;
+                    }
+                    if let Some(e) = &finding.evidence {
+                        json_document(Field::new(T, "evidence"), e)?;
+                    }
+                    let now = self.env().now();
+                    self.write(T, |conn| {
+                        live_company(conn, company_id)?;
+                        if let Some(user_id) = finding.user_id {
+                            live_user_of_company(conn, company_id, user_id)?;
+                        }
+                        $crate::diesel::insert_into(lightbox_findings::table)
+                            .values((
+                                lightbox_findings::company_id.eq(company_id),
+                                lightbox_findings::user_id.eq(finding.user_id),
+                                lightbox_findings::domain.eq(&domain),
+                                lightbox_findings::finding_type.eq(kind),
+                                lightbox_findings::severity.eq(Db(finding.severity)),
+                                lightbox_findings::title.eq(title),
+                                lightbox_findings::description.eq(finding.description.as_deref()),
+                                lightbox_findings::url.eq(finding.url.as_deref()),
+                                lightbox_findings::evidence.eq(finding.evidence.as_ref()),
+                                lightbox_findings::discovered_at.eq(now),
+                                lightbox_findings::created_at.eq(now),
+                                lightbox_findings::updated_at.eq(now),
+                                lightbox_findings::is_active.eq(true),
+                            ))
+                            .returning(LightboxFindingsRow::as_returning())
+                            .get_result(conn)
+                            .map(LightboxFinding::from)
+                            .map_err(|e| Op::new(T, "insert").error(e))
+                    })
+                }
+
+                fn list_lightbox_findings(
+                    &self,
+                    company_id: i64,
+                    domain: Option<&str>,
+                    include_resolved: bool,
+                    page: Page,
+                ) -> Result<Vec<LightboxFinding>> {
+                    const T: &str = "lightbox_findings";
+                    let page = page.checked(T)?;
+                    let domain = domain.map(|d| validate_domain(Field::new(T, "domain"), d)).transpose()?;
+                    self.read(|conn| {
+                        live_company(conn, company_id)?;
+                        let mut q = lightbox_findings::table
+                            .filter(lightbox_findings::company_id.eq(company_id))
+                            .filter(lightbox_findings::deleted_at.is_null())
+                            .filter(lightbox_findings::id.gt(page.after_id()))
+                            .order(lightbox_findings::id.asc())
+                            .limit(i64::from(page.limit))
+                            .select(LightboxFindingsRow::as_select())
+                            .into_boxed();
+                        if let Some(d) = &domain {
+                            q = q.filter(lightbox_findings::domain.eq(d));
+                        }
+                        if !include_resolved {
+                            q = q.filter(lightbox_findings::resolved_at.is_null());
+                        }
+                        q.load::<LightboxFindingsRow>(conn)
+                            .map(|rows| rows.into_iter().map(LightboxFinding::from).collect())
+                            .map_err(|e| Op::new(T, "select").error(e))
+                    })
+                }
+
+                fn resolve_lightbox_finding(&self, company_id: i64, id: i64) -> Result<LightboxFinding> {
+                    const T: &str = "lightbox_findings";
+                    let now = self.env().now();
+                    self.write(T, |conn| {
+                        live_company(conn, company_id)?;
+                        let live = lightbox_findings::table
+                            .filter(lightbox_findings::id.eq(id))
+                            .filter(lightbox_findings::company_id.eq(company_id))
+                            .filter(lightbox_findings::deleted_at.is_null());
+                        $crate::diesel::update(live.filter(lightbox_findings::resolved_at.is_null()))
+                            .set((lightbox_findings::resolved_at.eq(Some(now)), lightbox_findings::updated_at.eq(now)))
+                            .execute(conn)
+                            .map_err(|e| Op::new(T, "update").error(e))?;
+                        live.select(LightboxFindingsRow::as_select())
+                            .first(conn)
+                            .optional()
+                            .map_err(|e| Op::new(T, "select").error(e))?
+                            .map(LightboxFinding::from)
+                            .ok_or_else(|| Error::not_found(T, format!("company_id={company_id}, id={id}")))
+                    })
+                }
+
+                fn add_scan_results(&self, company_id: i64, source: ScanSource, scan_id: i64, results: &[NewScanResult]) -> Result<u64> {
+                    let table = results_table(source);
+                    for r in results {
+                        required_text(Field::new(table, "result_type"), &r.result_type, 100)?;
+                        json_document(Field::new(table, "scan_results"), &r.scan_results)?;
+                    }
+                    let now = self.env().now();
+                    self.write(table, |conn| {
+                        live_company(conn, company_id)?;
+                        $crate::on_results!([$($schema)::+] source, h, t, Row => {
+                            let domain: String = h::table
+                                .filter(h::id.eq(scan_id))
+                                .filter(h::company_id.eq(company_id))
+                                .filter(h::deleted_at.is_null())
+                                .select(h::domain)
+                                .first(conn)
+                                .optional()
+                                .map_err(|e| Op::new(history_table(source), "select").error(e))?
+                                .ok_or_else(|| Error::not_found(history_table(source), format!("company_id={company_id}, id={scan_id}")))?;
+                            let mut added = 0_u64;
+                            for chunk in results.chunks(500) {
+                                let rows: Vec<_> = chunk
+                                    .iter()
+                                    .map(|r| {
+                                        (
+                                            t::scan_id.eq(scan_id),
+                                            t::company_id.eq(company_id),
+                                            t::domain.eq(&domain),
+                                            t::result_type.eq(&r.result_type),
+                                            t::severity.eq(Db(r.severity)),
+                                            t::scan_results.eq(&r.scan_results),
+                                            t::created_at.eq(now),
+                                            t::updated_at.eq(now),
+                                            t::is_active.eq(true),
+                                        )
+                                    })
+                                    .collect();
+                                added += $crate::diesel::insert_into(t::table)
+                                    .values(rows)
+                                    .execute(conn)
+                                    .map_err(|e| Op::new(table, "insert").error(e))? as u64;
+                            }
+                            Ok(added)
+                        })
+                    })
+                }
+
+                fn list_scan_results(&self, company_id: i64, source: ScanSource, scan_id: i64, page: Page) -> Result<Vec<ScanResult>> {
+                    let table = results_table(source);
+                    let page = page.checked(table)?;
+                    self.read(|conn| {
+                        live_company(conn, company_id)?;
+                        $crate::on_results!([$($schema)::+] source, h, t, Row => {
+                            h::table
+                                .filter(h::id.eq(scan_id))
+                                .filter(h::company_id.eq(company_id))
+                                .filter(h::deleted_at.is_null())
+                                .select(h::id)
+                                .first::<i64>(conn)
+                                .optional()
+                                .map_err(|e| Op::new(history_table(source), "select").error(e))?
+                                .ok_or_else(|| Error::not_found(history_table(source), format!("company_id={company_id}, id={scan_id}")))?;
+                            t::table
+                                .filter(t::scan_id.eq(scan_id))
+                                .filter(t::deleted_at.is_null())
+                                .filter(t::id.gt(page.after_id()))
+                                .order(t::id.asc())
+                                .limit(i64::from(page.limit))
+                                .select(Row::as_select())
+                                .load::<Row>(conn)
+                                .map(|rows| rows.into_iter().map(|r| r.result(source)).collect())
+                                .map_err(|e| Op::new(table, "select").error(e))
                         })
                     })
                 }

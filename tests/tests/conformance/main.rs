@@ -73,6 +73,7 @@ nerve_conformance::conformance! {
         the_cache_keeps_one_scan_per_domain_and_knows_its_age,
         a_content_query_finds_the_same_scans_on_every_backend,
         scan_history_is_in_time_order_per_company_and_source,
+        asm_scans_lightbox_findings_and_scan_results_per_company,
     ],
     bait: [
         tokens_are_created_listed_and_scoped,

@@ -281,3 +281,156 @@ pub fn scan_history_is_in_time_order_per_company_and_source(ctx: &Ctx) -> CaseRe
     );
     Ok(())
 }
+
+pub fn asm_scans_lightbox_findings_and_scan_results_per_company(ctx: &Ctx) -> CaseResult {
+    use nerve::model::{NewAsmScan, NewLightboxFinding, NewScanResult};
+    let surface = ctx.store.attack_surface();
+    let acme = company(&*ctx.store, "ACME", None)?;
+    let other = company(&*ctx.store, "Other", None)?;
+    let t0 = ctx.clock.now();
+    let asm = |domain: &str| NewAsmScan {
+        user_id: None,
+        domain: domain.into(),
+        status: ScanStatus::Completed,
+        risk_score: 55,
+        risk_level: Some(Severity::Medium),
+        scan_results: Some(json!({"ports": [443]})),
+        error: None,
+        started_at: t0,
+        completed_at: Some(t0 + Duration::minutes(3)),
+    };
+    let a = surface.record_asm_scan(acme.id, &asm("acme.test"))?;
+    surface.record_asm_scan(acme.id, &asm("shop.acme.test"))?;
+    surface.record_asm_scan(other.id, &asm("acme.test"))?;
+    assert_eq!(a.completed_at, Some(t0 + Duration::minutes(3)));
+    assert_eq!(
+        surface
+            .list_asm_scans(acme.id, None, Page::first(10))?
+            .len(),
+        2
+    );
+    assert_eq!(
+        surface.list_asm_scans(acme.id, Some("ACME.test"), Page::first(10))?,
+        vec![a.clone()]
+    );
+    assert_err!(
+        surface.record_asm_scan(
+            acme.id,
+            &NewAsmScan {
+                risk_score: 101,
+                ..asm("a.test")
+            }
+        ),
+        Error::Validation {
+            table: "asm_scans",
+            field: "risk_score",
+            ..
+        }
+    );
+    let finding = |title: &str| NewLightboxFinding {
+        user_id: None,
+        domain: "acme.test".into(),
+        finding_type: "missing_hsts".into(),
+        severity: Severity::Low,
+        title: title.into(),
+        description: None,
+        url: Some("https://acme.test/".into()),
+        evidence: Some(json!({"header": null})),
+    };
+    let f1 = surface.record_lightbox_finding(acme.id, &finding("No HSTS"))?;
+    let f2 = surface.record_lightbox_finding(acme.id, &finding("No CSP"))?;
+    ctx.clock.advance(Duration::hours(1));
+    let resolved = surface.resolve_lightbox_finding(acme.id, f1.id)?;
+    assert_eq!(resolved.resolved_at, Some(ctx.clock.now()));
+    ctx.clock.advance(Duration::hours(1));
+    assert_eq!(
+        surface
+            .resolve_lightbox_finding(acme.id, f1.id)?
+            .resolved_at,
+        resolved.resolved_at,
+        "the first time kept"
+    );
+    let open: Vec<i64> = surface
+        .list_lightbox_findings(acme.id, Some("acme.test"), false, Page::first(10))?
+        .iter()
+        .map(|f| f.id)
+        .collect();
+    assert_eq!(open, vec![f2.id]);
+    assert_eq!(
+        surface
+            .list_lightbox_findings(acme.id, None, true, Page::first(10))?
+            .len(),
+        2
+    );
+    assert_err!(
+        surface.resolve_lightbox_finding(other.id, f2.id),
+        Error::NotFound {
+            table: "lightbox_findings",
+            ..
+        }
+    );
+    // Results attach to a scan of the company's history, per source.
+    let scan_record =
+        surface.record_scan(acme.id, ScanSource::Lightbox, &scan("acme.test", t0, 2))?;
+    let results: Vec<NewScanResult> = (0..3)
+        .map(|i| NewScanResult {
+            result_type: "header".into(),
+            severity: Severity::Low,
+            scan_results: json!({"n": i}),
+        })
+        .collect();
+    assert_eq!(
+        surface.add_scan_results(acme.id, ScanSource::Lightbox, scan_record.id, &results)?,
+        3
+    );
+    let listed = surface.list_scan_results(
+        acme.id,
+        ScanSource::Lightbox,
+        scan_record.id,
+        Page::first(2),
+    )?;
+    assert_eq!(
+        listed
+            .iter()
+            .map(|r| r.scan_results["n"].as_i64())
+            .collect::<Vec<_>>(),
+        vec![Some(0), Some(1)]
+    );
+    assert!(listed
+        .iter()
+        .all(|r| r.domain == "acme.test" && r.source == ScanSource::Lightbox));
+    assert_err!(
+        surface.add_scan_results(other.id, ScanSource::Lightbox, scan_record.id, &results),
+        Error::NotFound {
+            table: "lightbox_scan_history",
+            ..
+        }
+    );
+    assert_err!(
+        surface.list_scan_results(acme.id, ScanSource::Xasm, scan_record.id, Page::first(2)),
+        Error::NotFound {
+            table: "xasm_scan_history",
+            ..
+        }
+    );
+    // Trimming the history takes the results with it.
+    surface.record_scan(
+        acme.id,
+        ScanSource::Lightbox,
+        &scan("acme.test", t0 + Duration::days(1), 0),
+    )?;
+    assert_eq!(
+        surface.trim_scan_history(acme.id, ScanSource::Lightbox, "acme.test", 1)?,
+        1
+    );
+    assert_err!(
+        surface.list_scan_results(
+            acme.id,
+            ScanSource::Lightbox,
+            scan_record.id,
+            Page::first(2)
+        ),
+        Error::NotFound { .. }
+    );
+    Ok(())
+}
