@@ -390,6 +390,31 @@ fn fill(store: &dyn Repos) -> Result<Summary> {
             details: None,
         },
     )?;
+    let breach_file = ghost.create_breach_file(
+        company.id,
+        &nerve::model::NewBreachFile {
+            user_id: Some(analyst.id),
+            file_name: "collection-2026.txt".into(),
+            size_bytes: 512,
+            sha256: sha256_hex("collection-2026"),
+            breach_name: Some("Collection 2026".into()),
+        },
+    )?;
+    let records: Vec<nerve::model::NewBreachRecord> = ["cfo", "ciso"]
+        .iter()
+        .map(|who| nerve::model::NewBreachRecord {
+            credential: NewCredential {
+                email: Some(format!("{who}@northwind.example")),
+                username: None,
+                password: Some(Secret::new(random_token(10))),
+                domain: Some("northwind.example".into()),
+                source_line: None,
+            },
+            extra_fields: None,
+        })
+        .collect();
+    let breach_file = ghost.mark_breach_file_parsed(company.id, breach_file.id, &records)?;
+    counts.push(("breach file records", breach_file.records_count as u64));
     counts.push(("monitored addresses", 1));
     counts.push(("breach findings", watched.findings_count as u64));
     counts.push(("source findings (GitHub, Pastebin, OPSYCH)", 3));

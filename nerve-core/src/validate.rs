@@ -162,6 +162,15 @@ pub fn validate_ip_address(field: Field, value: &str) -> Result<String> {
         .map_err(|_| field.invalid("is not an IPv4 or IPv6 address"))
 }
 
+/// A SHA-256 digest given as 64 hexadecimal digits, returned lower-case.
+pub fn sha256_digest(field: Field, value: &str) -> Result<String> {
+    if value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(value.to_ascii_lowercase())
+    } else {
+        Err(field.invalid("must be 64 hexadecimal digits"))
+    }
+}
+
 /// Whether a JSON value holds U+0000 in a string or an object key, at any depth.
 pub fn holds_nul(value: &serde_json::Value) -> bool {
     use serde_json::Value;

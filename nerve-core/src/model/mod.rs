@@ -46,7 +46,10 @@ pub use schema::{
     TableDescription, ValueSetDescription,
 };
 pub use security::{EventFilter, NewSecurityEvent, SecurityEvent, SecurityEventType, Severity};
-pub use uploads::{NewCredential, NewUploadedFile, UploadedCredential, UploadedFile};
+pub use uploads::{
+    BreachFile, BreachRecord, NewBreachFile, NewBreachRecord, NewCredential, NewUploadedFile,
+    StoredCredential, UploadedCredential, UploadedFile,
+};
 pub use user::{NewUser, Role, User, UserUpdate};
 pub use value_set::{UnknownValue, ValueSet};
 

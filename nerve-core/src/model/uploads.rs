@@ -101,3 +101,137 @@ pub struct NewCredential {
     /// The line of the file it came from (not negative).
     pub source_line: Option<i64>,
 }
+
+/// A credential's values as stored: checked, the e-mail address normalized when valid, the
+/// password reduced to its mask and SHA-256 (the password itself is dropped here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCredential {
+    /// The e-mail address.
+    pub email: Option<String>,
+    /// The user name.
+    pub username: Option<String>,
+    /// The password masked by [`crate::secret::mask`].
+    pub password_masked: Option<String>,
+    /// SHA-256 of the password, hex.
+    pub password_sha256: Option<String>,
+    /// The domain.
+    pub domain: Option<String>,
+    /// The line it came from.
+    pub source_line: Option<i64>,
+}
+
+impl NewCredential {
+    /// Checks the credential for `table` and returns its stored form. Leaked data holds what
+    /// it holds: a valid e-mail address is normalized, anything else kept as found (up to 254
+    /// characters). Errors: [`crate::Error::Validation`] naming the field (`password` for the
+    /// password: at most 255 characters, no U+0000).
+    pub fn stored(&self, table: &'static str) -> crate::Result<StoredCredential> {
+        use crate::validate::{sanitize_input, validate_email};
+        use crate::Field;
+        let text = |name: &'static str, v: Option<&str>, max: usize| {
+            v.map(|v| sanitize_input(Field::new(table, name), v, max).map(str::to_string))
+                .transpose()
+        };
+        let email = match self.email.as_deref() {
+            Some(e) => Some(validate_email(Field::new(table, "email"), e).or_else(|_| {
+                sanitize_input(Field::new(table, "email"), e, 254).map(str::to_string)
+            })?),
+            None => None,
+        };
+        if self.source_line.is_some_and(|n| n < 0) {
+            return Err(Field::new(table, "source_line").invalid("must not be negative"));
+        }
+        let password = self.password.as_ref().map(|p| p.expose());
+        if password.is_some_and(|p| p.contains('\0') || p.chars().count() > 255) {
+            return Err(Field::new(table, "password")
+                .invalid("a password must be at most 255 characters, without U+0000"));
+        }
+        Ok(StoredCredential {
+            email,
+            username: text("username", self.username.as_deref(), 255)?,
+            password_masked: password.map(crate::secret::mask),
+            password_sha256: password.map(crate::secret::sha256_hex),
+            domain: text("domain", self.domain.as_deref(), 253)?,
+            source_line: self.source_line,
+        })
+    }
+}
+
+/// A breach file uploaded to Ghost Search: pending, then parsed (with its record count) or
+/// failed (with its reason).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreachFile {
+    /// Identity.
+    pub id: i64,
+    /// The owning company.
+    pub company_id: i64,
+    /// Who uploaded it.
+    pub user_id: Option<i64>,
+    /// The file's name.
+    pub file_name: String,
+    /// Its size in bytes.
+    pub size_bytes: i64,
+    /// SHA-256 of its content, lower-case hex.
+    pub sha256: String,
+    /// The breach it is from.
+    pub breach_name: Option<String>,
+    /// Where it is in its processing.
+    pub status: UploadStatus,
+    /// Why parsing failed.
+    pub failure_reason: Option<String>,
+    /// How many records were parsed.
+    pub records_count: i64,
+    /// When parsing ended.
+    pub parsed_at: Option<DateTime<Utc>>,
+    /// When it was uploaded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A breach file to record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewBreachFile {
+    /// Who uploads it (a live user of the company).
+    pub user_id: Option<i64>,
+    /// The file's name, 1 to 255 characters.
+    pub file_name: String,
+    /// Its size in bytes (not negative).
+    pub size_bytes: i64,
+    /// SHA-256 of its content: 64 hex digits.
+    pub sha256: String,
+    /// The breach it is from, up to 255 characters.
+    pub breach_name: Option<String>,
+}
+
+/// A record parsed from a breach file; its password never stored readable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreachRecord {
+    /// Identity.
+    pub id: i64,
+    /// The file it came from.
+    pub file_id: i64,
+    /// The credential as stored.
+    pub email: Option<String>,
+    /// The user name.
+    pub username: Option<String>,
+    /// The password masked.
+    pub password_masked: Option<String>,
+    /// SHA-256 of the password, hex.
+    pub password_sha256: Option<String>,
+    /// The domain.
+    pub domain: Option<String>,
+    /// The line it came from.
+    pub source_line: Option<i64>,
+    /// The record's other fields.
+    pub extra_fields: Option<serde_json::Value>,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A record as parsed from a breach file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBreachRecord {
+    /// The credential (its password given in the clear, never stored so).
+    pub credential: NewCredential,
+    /// The record's other fields (JSON, no U+0000).
+    pub extra_fields: Option<serde_json::Value>,
+}

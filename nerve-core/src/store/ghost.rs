@@ -1,6 +1,7 @@
 //! Ghost Search: query history, monitored e-mail addresses and what is found about them.
 
 use crate::error::Result;
+use crate::model::{BreachFile, BreachRecord, NewBreachFile, NewBreachRecord};
 use crate::model::{
     Deleted, EmailFinding, GhostQuery, GhostQueryType, GithubFinding, MonitoredEmail,
     NewEmailFinding, NewGhostQuery, NewGithubFinding, NewMonitoredEmail, NewOpsychResult,
@@ -118,4 +119,43 @@ pub trait GhostStore {
         monitored_email_id: i64,
         page: Page,
     ) -> Result<Vec<OpsychResult>>;
+
+    /// Records an uploaded breach file, pending. [`Error::Validation`](crate::Error::Validation)
+    /// on `uploaded_breach_files.*` (name 1-255, size not negative, SHA-256 64 hex digits).
+    fn create_breach_file(&self, company_id: i64, new: &NewBreachFile) -> Result<BreachFile>;
+
+    /// One page of the company's breach files, ascending by id.
+    fn list_breach_files(
+        &self,
+        company_id: i64,
+        page: Page,
+        deleted: Deleted,
+    ) -> Result<Vec<BreachFile>>;
+
+    /// Stores the records parsed from the pending file (passwords only masked and hashed,
+    /// as [`NewCredential::stored`](crate::model::NewCredential::stored)) and marks it parsed
+    /// with `records_count`, all or nothing. A file that is not pending is a
+    /// [`Error::Validation`](crate::Error::Validation) on `uploaded_breach_files.status`.
+    fn mark_breach_file_parsed(
+        &self,
+        company_id: i64,
+        file_id: i64,
+        records: &[NewBreachRecord],
+    ) -> Result<BreachFile>;
+
+    /// Marks the pending file failed with `reason` (1 to 2000 characters).
+    fn mark_breach_file_failed(
+        &self,
+        company_id: i64,
+        file_id: i64,
+        reason: &str,
+    ) -> Result<BreachFile>;
+
+    /// One page of the live file's records, ascending by id.
+    fn list_breach_records(
+        &self,
+        company_id: i64,
+        file_id: i64,
+        page: Page,
+    ) -> Result<Vec<BreachRecord>>;
 }

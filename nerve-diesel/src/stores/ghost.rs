@@ -77,20 +77,21 @@ macro_rules! ghost_store {
         const _: () = {
             use self::account_stores::{live_company, live_user_of_company};
             use $($schema)::+::rows::{
-                GhostSearchQueriesRow, GithubFindingsRow, MonitoredEmailFindingsRow, MonitoredEmailsRow,
-                OpsychSearchResultsRow, PastebinFindingsRow,
+                BreachFileResultsRow, GhostSearchQueriesRow, GithubFindingsRow, MonitoredEmailFindingsRow,
+                MonitoredEmailsRow, OpsychSearchResultsRow, PastebinFindingsRow, UploadedBreachFilesRow,
             };
             use $($schema)::+::{
-                ghost_search_queries, github_findings, monitored_email_findings, monitored_emails,
-                opsych_search_results, pastebin_findings, users,
+                breach_file_results, ghost_search_queries, github_findings, monitored_email_findings,
+                monitored_emails, opsych_search_results, pastebin_findings, uploaded_breach_files, users,
             };
             use $crate::diesel::prelude::*;
             use $crate::nerve_core::model::{
                 Deleted, EmailFinding, GhostQuery, GhostQueryType, GithubFinding, MonitorScope,
                 MonitoredEmail, NewEmailFinding, NewGhostQuery, NewGithubFinding, NewMonitoredEmail,
                 NewOpsychResult, NewPasteFinding, OpsychResult, Page, PasteFinding, ValueSet,
+                BreachFile, BreachRecord, NewBreachFile, NewBreachRecord, UploadStatus,
             };
-            use $crate::nerve_core::validate::{json_document, required_text, sanitize_input, validate_email};
+            use $crate::nerve_core::validate::{json_document, required_text, sanitize_input, sha256_digest, validate_email};
             use $crate::nerve_core::{Error, Field, Result};
             use $crate::Op;
 
@@ -240,6 +241,101 @@ macro_rules! ghost_store {
                     json_document(Field::new(T, "details"), d)?;
                 }
                 Ok(())
+            }
+
+
+            const BREACH_FILES: &str = "uploaded_breach_files";
+            const BREACH_RESULTS: &str = "breach_file_results";
+
+            impl From<UploadedBreachFilesRow> for BreachFile {
+                fn from(r: UploadedBreachFilesRow) -> Self {
+                    BreachFile {
+                        id: r.id,
+                        company_id: r.company_id,
+                        user_id: r.user_id,
+                        file_name: r.file_name,
+                        size_bytes: r.size_bytes,
+                        sha256: r.sha256,
+                        breach_name: r.breach_name,
+                        status: r.status.0,
+                        failure_reason: r.failure_reason,
+                        records_count: r.records_count,
+                        parsed_at: r.parsed_at,
+                        created_at: r.created_at,
+                    }
+                }
+            }
+
+            impl From<BreachFileResultsRow> for BreachRecord {
+                fn from(r: BreachFileResultsRow) -> Self {
+                    BreachRecord {
+                        id: r.id,
+                        file_id: r.file_id,
+                        email: r.email,
+                        username: r.username,
+                        password_masked: r.password_masked,
+                        password_sha256: r.password_sha256,
+                        domain: r.domain,
+                        source_line: r.source_line,
+                        extra_fields: r.extra_fields,
+                        created_at: r.created_at,
+                    }
+                }
+            }
+
+            fn breach_file(conn: &mut Conn, company_id: i64, id: i64) -> Result<UploadedBreachFilesRow> {
+                live_company(conn, company_id)?;
+                uploaded_breach_files::table
+                    .filter(uploaded_breach_files::id.eq(id))
+                    .filter(uploaded_breach_files::company_id.eq(company_id))
+                    .filter(uploaded_breach_files::deleted_at.is_null())
+                    .select(UploadedBreachFilesRow::as_select())
+                    .first(conn)
+                    .optional()
+                    .map_err(|e| Op::new(BREACH_FILES, "select").error(e))?
+                    .ok_or_else(|| Error::not_found(BREACH_FILES, format!("company_id={company_id}, id={id}")))
+            }
+
+            /// Moves the live, pending breach file to `to` in one conditional UPDATE (which
+            /// takes the row's lock, so of two concurrent transitions one wins).
+            fn breach_transition(
+                conn: &mut Conn,
+                company_id: i64,
+                id: i64,
+                to: UploadStatus,
+                reason: Option<&str>,
+                records: i64,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> Result<UploadedBreachFilesRow> {
+                live_company(conn, company_id)?;
+                let moved = $crate::diesel::update(
+                    uploaded_breach_files::table
+                        .filter(uploaded_breach_files::id.eq(id))
+                        .filter(uploaded_breach_files::company_id.eq(company_id))
+                        .filter(uploaded_breach_files::deleted_at.is_null())
+                        .filter(uploaded_breach_files::status.eq(Db(UploadStatus::Pending))),
+                )
+                .set((
+                    uploaded_breach_files::status.eq(Db(to)),
+                    uploaded_breach_files::failure_reason.eq(reason),
+                    uploaded_breach_files::records_count.eq(records),
+                    uploaded_breach_files::parsed_at.eq(Some(now)),
+                    uploaded_breach_files::updated_at.eq(now),
+                ))
+                .returning(UploadedBreachFilesRow::as_returning())
+                .get_result(conn)
+                .optional()
+                .map_err(|e| Op::new(BREACH_FILES, "update").error(e))?;
+                match moved {
+                    Some(row) => Ok(row),
+                    None => {
+                        let file = breach_file(conn, company_id, id)?;
+                        Err(Field::new(BREACH_FILES, "status").invalid(format!(
+                            "a {} file cannot become {to}: only a pending file is parsed or failed",
+                            file.status.0
+                        )))
+                    }
+                }
             }
 
             fn watched(conn: &mut Conn, company_id: i64, id: i64) -> Result<MonitoredEmailsRow> {
@@ -543,6 +639,128 @@ macro_rules! ghost_store {
                         details: n.details.as_ref(),
                     }
                 );
+
+                fn create_breach_file(&self, company_id: i64, new: &NewBreachFile) -> Result<BreachFile> {
+                    let name = required_text(Field::new(BREACH_FILES, "file_name"), &new.file_name, 255)?;
+                    not_negative(BREACH_FILES, "size_bytes", Some(new.size_bytes))?;
+                    let sha = sha256_digest(Field::new(BREACH_FILES, "sha256"), &new.sha256)?;
+                    if let Some(b) = &new.breach_name {
+                        sanitize_input(Field::new(BREACH_FILES, "breach_name"), b, 255)?;
+                    }
+                    let now = self.env().now();
+                    self.write(BREACH_FILES, |conn| {
+                        live_company(conn, company_id)?;
+                        if let Some(user_id) = new.user_id {
+                            live_user_of_company(conn, company_id, user_id)?;
+                        }
+                        $crate::diesel::insert_into(uploaded_breach_files::table)
+                            .values((
+                                uploaded_breach_files::company_id.eq(company_id),
+                                uploaded_breach_files::user_id.eq(new.user_id),
+                                uploaded_breach_files::file_name.eq(name),
+                                uploaded_breach_files::size_bytes.eq(new.size_bytes),
+                                uploaded_breach_files::sha256.eq(&sha),
+                                uploaded_breach_files::breach_name.eq(new.breach_name.as_deref()),
+                                uploaded_breach_files::status.eq(Db(UploadStatus::Pending)),
+                                uploaded_breach_files::records_count.eq(0_i64),
+                                uploaded_breach_files::created_at.eq(now),
+                                uploaded_breach_files::updated_at.eq(now),
+                                uploaded_breach_files::is_active.eq(true),
+                            ))
+                            .returning(UploadedBreachFilesRow::as_returning())
+                            .get_result(conn)
+                            .map(BreachFile::from)
+                            .map_err(|e| Op::new(BREACH_FILES, "insert").error(e))
+                    })
+                }
+
+                fn list_breach_files(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<BreachFile>> {
+                    let page = page.checked(BREACH_FILES)?;
+                    self.read(|conn| {
+                        live_company(conn, company_id)?;
+                        let q = uploaded_breach_files::table
+                            .filter(uploaded_breach_files::company_id.eq(company_id))
+                            .filter(uploaded_breach_files::id.gt(page.after_id()))
+                            .order(uploaded_breach_files::id.asc())
+                            .limit(i64::from(page.limit))
+                            .select(UploadedBreachFilesRow::as_select())
+                            .into_boxed();
+                        $crate::filter_deleted!(uploaded_breach_files, q, deleted)
+                            .load::<UploadedBreachFilesRow>(conn)
+                            .map(|rows| rows.into_iter().map(BreachFile::from).collect())
+                            .map_err(|e| Op::new(BREACH_FILES, "select").error(e))
+                    })
+                }
+
+                fn mark_breach_file_parsed(&self, company_id: i64, file_id: i64, records: &[NewBreachRecord]) -> Result<BreachFile> {
+                    let stored = records
+                        .iter()
+                        .map(|r| {
+                            if let Some(x) = &r.extra_fields {
+                                json_document(Field::new(BREACH_RESULTS, "extra_fields"), x)?;
+                            }
+                            r.credential.stored(BREACH_RESULTS)
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    let now = self.env().now();
+                    self.write(BREACH_FILES, |conn| {
+                        let file = breach_transition(conn, company_id, file_id, UploadStatus::Parsed, None, records.len() as i64, now)?;
+                        for (chunk, raw) in stored.chunks(500).zip(records.chunks(500)) {
+                            let rows: Vec<_> = chunk
+                                .iter()
+                                .zip(raw)
+                                .map(|(c, r)| {
+                                    (
+                                        breach_file_results::file_id.eq(file_id),
+                                        breach_file_results::company_id.eq(company_id),
+                                        breach_file_results::user_id.eq(file.user_id),
+                                        breach_file_results::email.eq(c.email.as_deref()),
+                                        breach_file_results::username.eq(c.username.as_deref()),
+                                        breach_file_results::password_masked.eq(c.password_masked.as_deref()),
+                                        breach_file_results::password_sha256.eq(c.password_sha256.as_deref()),
+                                        breach_file_results::domain.eq(c.domain.as_deref()),
+                                        breach_file_results::source_line.eq(c.source_line),
+                                        breach_file_results::extra_fields.eq(r.extra_fields.as_ref()),
+                                        breach_file_results::created_at.eq(now),
+                                        breach_file_results::updated_at.eq(now),
+                                        breach_file_results::is_active.eq(true),
+                                    )
+                                })
+                                .collect();
+                            $crate::diesel::insert_into(breach_file_results::table)
+                                .values(rows)
+                                .execute(conn)
+                                .map_err(|e| Op::new(BREACH_RESULTS, "insert").error(e))?;
+                        }
+                        Ok(BreachFile::from(file))
+                    })
+                }
+
+                fn mark_breach_file_failed(&self, company_id: i64, file_id: i64, reason: &str) -> Result<BreachFile> {
+                    let reason = required_text(Field::new(BREACH_FILES, "failure_reason"), reason, 2000)?;
+                    let now = self.env().now();
+                    self.write(BREACH_FILES, |conn| {
+                        breach_transition(conn, company_id, file_id, UploadStatus::Failed, Some(reason), 0, now)
+                            .map(BreachFile::from)
+                    })
+                }
+
+                fn list_breach_records(&self, company_id: i64, file_id: i64, page: Page) -> Result<Vec<BreachRecord>> {
+                    let page = page.checked(BREACH_RESULTS)?;
+                    self.read(|conn| {
+                        breach_file(conn, company_id, file_id)?;
+                        breach_file_results::table
+                            .filter(breach_file_results::file_id.eq(file_id))
+                            .filter(breach_file_results::deleted_at.is_null())
+                            .filter(breach_file_results::id.gt(page.after_id()))
+                            .order(breach_file_results::id.asc())
+                            .limit(i64::from(page.limit))
+                            .select(BreachFileResultsRow::as_select())
+                            .load::<BreachFileResultsRow>(conn)
+                            .map(|rows| rows.into_iter().map(BreachRecord::from).collect())
+                            .map_err(|e| Op::new(BREACH_RESULTS, "select").error(e))
+                    })
+                }
             }
         };
     };

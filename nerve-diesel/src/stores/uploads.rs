@@ -15,8 +15,7 @@ macro_rules! upload_store {
                 Deleted, NewCredential, NewUploadedFile, Page, UploadStatus, UploadedCredential,
                 UploadedFile,
             };
-            use $crate::nerve_core::secret::{mask, sha256_hex};
-            use $crate::nerve_core::validate::{required_text, sanitize_input, validate_email};
+            use $crate::nerve_core::validate::{required_text, sanitize_input, sha256_digest};
             use $crate::nerve_core::{Error, Field, Result};
             use $crate::Op;
 
@@ -123,58 +122,13 @@ macro_rules! upload_store {
                 }
             }
 
-            /// A credential's values as stored: the password masked and hashed, never kept.
-            struct Checked {
-                email: Option<String>,
-                username: Option<String>,
-                masked: Option<String>,
-                hash: Option<String>,
-                domain: Option<String>,
-                line: Option<i64>,
-            }
-
-            fn check(c: &NewCredential) -> Result<Checked> {
-                let text = |name: &'static str, v: Option<&str>, max: usize| {
-                    v.map(|v| sanitize_input(Field::new(CREDENTIALS, name), v, max).map(str::to_string))
-                        .transpose()
-                };
-                let email = match c.email.as_deref() {
-                    // Leaked data holds what it holds: a valid address is normalized, anything
-                    // else kept as found.
-                    Some(e) => Some(
-                        validate_email(Field::new(CREDENTIALS, "email"), e)
-                            .or_else(|_| sanitize_input(Field::new(CREDENTIALS, "email"), e, 254).map(str::to_string))?,
-                    ),
-                    None => None,
-                };
-                if c.source_line.is_some_and(|n| n < 0) {
-                    return Err(Field::new(CREDENTIALS, "source_line").invalid("must not be negative"));
-                }
-                let password = c.password.as_ref().map(|p| p.expose());
-                if password.is_some_and(|p| p.contains('\0') || p.chars().count() > 255) {
-                    return Err(Field::new(CREDENTIALS, "password")
-                        .invalid("a password must be at most 255 characters, without U+0000"));
-                }
-                Ok(Checked {
-                    email,
-                    username: text("username", c.username.as_deref(), 255)?,
-                    masked: password.map(mask),
-                    hash: password.map(sha256_hex),
-                    domain: text("domain", c.domain.as_deref(), 253)?,
-                    line: c.source_line,
-                })
-            }
-
             impl $crate::nerve_core::UploadStore for Scope<'_> {
                 fn create_file(&self, company_id: i64, new: &NewUploadedFile) -> Result<UploadedFile> {
                     let name = required_text(Field::new(FILES, "file_name"), &new.file_name, 255)?;
                     if new.size_bytes < 0 {
                         return Err(Field::new(FILES, "size_bytes").invalid("must not be negative"));
                     }
-                    let sha = new.sha256.to_ascii_lowercase();
-                    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-                        return Err(Field::new(FILES, "sha256").invalid("must be 64 hexadecimal digits"));
-                    }
+                    let sha = sha256_digest(Field::new(FILES, "sha256"), &new.sha256)?;
                     let mime = new
                         .mime_type
                         .as_deref()
@@ -229,7 +183,10 @@ macro_rules! upload_store {
                 }
 
                 fn mark_parsed(&self, company_id: i64, file_id: i64, credentials: &[NewCredential]) -> Result<(UploadedFile, u64)> {
-                    let checked = credentials.iter().map(check).collect::<Result<Vec<_>>>()?;
+                    let checked = credentials
+                        .iter()
+                        .map(|c| c.stored(CREDENTIALS))
+                        .collect::<Result<Vec<_>>>()?;
                     let now = self.env().now();
                     self.write(FILES, |conn| {
                         let file = transition(conn, company_id, file_id, UploadStatus::Parsed, None, now)?;
@@ -245,10 +202,10 @@ macro_rules! upload_store {
                                         uploaded_credentials::user_id.eq(file.user_id),
                                         uploaded_credentials::email.eq(c.email.as_deref()),
                                         uploaded_credentials::username.eq(c.username.as_deref()),
-                                        uploaded_credentials::password_masked.eq(c.masked.as_deref()),
-                                        uploaded_credentials::password_sha256.eq(c.hash.as_deref()),
+                                        uploaded_credentials::password_masked.eq(c.password_masked.as_deref()),
+                                        uploaded_credentials::password_sha256.eq(c.password_sha256.as_deref()),
                                         uploaded_credentials::domain.eq(c.domain.as_deref()),
-                                        uploaded_credentials::source_line.eq(c.line),
+                                        uploaded_credentials::source_line.eq(c.source_line),
                                         uploaded_credentials::created_at.eq(now),
                                         uploaded_credentials::updated_at.eq(now),
                                         uploaded_credentials::is_active.eq(true),

@@ -86,6 +86,7 @@ nerve_conformance::conformance! {
         queries_are_listed_per_user_and_counted_per_type,
         findings_are_recorded_once_and_counts_stay_true,
         source_findings_are_kept_once_per_url,
+        breach_files_are_parsed_once_without_readable_passwords,
     ],
     osint: [
         profiles_are_searched_paged_and_scoped,

@@ -351,3 +351,100 @@ pub fn source_findings_are_kept_once_per_url(ctx: &Ctx) -> CaseResult {
     );
     Ok(())
 }
+
+pub fn breach_files_are_parsed_once_without_readable_passwords(ctx: &Ctx) -> CaseResult {
+    use nerve::model::{NewBreachFile, NewBreachRecord, NewCredential, UploadStatus};
+    use nerve::secret::{sha256_hex, Secret};
+    let ghost = ctx.store.ghost();
+    let acme = company(&*ctx.store, "ACME", None)?;
+    let other = company(&*ctx.store, "Other", None)?;
+    let file = |name: &str| NewBreachFile {
+        user_id: None,
+        file_name: name.into(),
+        size_bytes: 4096,
+        sha256: "AB".repeat(32),
+        breach_name: Some("Collection #1".into()),
+    };
+    let f = ghost.create_breach_file(acme.id, &file("collection1.txt"))?;
+    assert_eq!(
+        (f.status, f.records_count, f.sha256.as_str()),
+        (UploadStatus::Pending, 0, "ab".repeat(32).as_str())
+    );
+    let records: Vec<NewBreachRecord> = (0..700)
+        .map(|i| NewBreachRecord {
+            credential: NewCredential {
+                email: Some(format!("User{i}@ACME.test")),
+                username: None,
+                password: Some(Secret::new("another passphrase".into())),
+                domain: Some("acme.test".into()),
+                source_line: Some(i),
+            },
+            extra_fields: Some(json!({"ip": "10.0.0.1"})),
+        })
+        .collect();
+    let parsed = ghost.mark_breach_file_parsed(acme.id, f.id, &records)?;
+    assert_eq!(
+        (parsed.status, parsed.records_count, parsed.parsed_at),
+        (UploadStatus::Parsed, 700, Some(ctx.clock.now()))
+    );
+    let page = ghost.list_breach_records(acme.id, f.id, Page::first(3))?;
+    assert_eq!(page[0].email.as_deref(), Some("user0@acme.test"));
+    assert_eq!(
+        page[0].password_sha256,
+        Some(sha256_hex("another passphrase"))
+    );
+    assert_eq!(
+        page[0].password_masked.as_deref(),
+        Some("a****************e")
+    );
+    assert_eq!(page[0].extra_fields, Some(json!({"ip": "10.0.0.1"})));
+    assert_err!(
+        ghost.mark_breach_file_parsed(acme.id, f.id, &[]),
+        Error::Validation {
+            table: "uploaded_breach_files",
+            field: "status",
+            ..
+        }
+    );
+    let g = ghost.create_breach_file(acme.id, &file("broken.7z"))?;
+    let failed = ghost.mark_breach_file_failed(acme.id, g.id, "unsupported archive")?;
+    assert_eq!(
+        (failed.status, failed.failure_reason.as_deref()),
+        (UploadStatus::Failed, Some("unsupported archive"))
+    );
+    assert_err!(
+        ghost.mark_breach_file_failed(acme.id, g.id, "again"),
+        Error::Validation {
+            field: "status",
+            ..
+        }
+    );
+    assert_err!(
+        ghost.list_breach_records(other.id, f.id, Page::first(3)),
+        Error::NotFound {
+            table: "uploaded_breach_files",
+            ..
+        }
+    );
+    assert_err!(
+        ghost.create_breach_file(
+            acme.id,
+            &NewBreachFile {
+                sha256: "zz".into(),
+                ..file("x")
+            }
+        ),
+        Error::Validation {
+            field: "sha256",
+            ..
+        }
+    );
+    assert_eq!(
+        ghost
+            .list_breach_files(acme.id, Page::first(10), Deleted::Exclude)?
+            .len(),
+        2
+    );
+    // (The harness then checks "another passphrase" is nowhere in the database.)
+    Ok(())
+}
