@@ -26,23 +26,45 @@ pub struct Summary {
 /// a failure leaves nothing of it. Refused, changing nothing, when the database already holds
 /// a company: the demo is for a fresh database.
 pub fn run(url: &str) -> Result<Summary> {
+    // Refuse a database that holds companies before migrating anything in it. (A database
+    // that cannot be inspected — a SQLite file not created yet — is fresh; one that cannot be
+    // reached fails below with its own error.)
+    if nerve::schema_status(url).is_ok_and(|status| !status.applied.is_empty()) {
+        let inspect = nerve::connect_with(
+            url,
+            &StoreOptions {
+                migrations: MigrationPolicy::Inspect,
+                ..Default::default()
+            },
+        )?;
+        refuse_unless_fresh(&*inspect)?;
+    }
     let options = StoreOptions {
         migrations: MigrationPolicy::Apply,
         ..Default::default()
     };
     let store = nerve::connect_with(url, &options)?;
-    if !store
+    // Checked again inside the transaction, against what was committed meanwhile.
+    store.transaction(|tx| {
+        refuse_unless_fresh(tx)?;
+        fill(tx)
+    })
+}
+
+fn refuse_unless_fresh(store: &dyn Repos) -> Result<()> {
+    if store
         .companies()
         .list(Page::first(1), Deleted::Include)?
         .is_empty()
     {
-        return Err(Error::Validation {
+        Ok(())
+    } else {
+        Err(Error::Validation {
             table: "companies",
             field: "-",
             reason: "the database already holds companies: `nerve demo` fills a fresh one".into(),
-        });
+        })
     }
-    store.transaction(fill)
 }
 
 fn fill(store: &dyn Repos) -> Result<Summary> {

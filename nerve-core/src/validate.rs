@@ -162,6 +162,20 @@ pub fn validate_ip_address(field: Field, value: &str) -> Result<String> {
         .map_err(|_| field.invalid("is not an IPv4 or IPv6 address"))
 }
 
+/// A caller-given instant as every backend stores it: truncated to microseconds; refused
+/// outside the years 1 to 9999 (UTC), which SQLite's text form cannot hold.
+pub fn timestamp(
+    field: Field,
+    t: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>> {
+    let t = crate::clock::truncate_micros(t);
+    if crate::clock::storable(t) {
+        Ok(t)
+    } else {
+        Err(field.invalid(format!("{t} is outside the years 1 to 9999")))
+    }
+}
+
 /// A SHA-256 digest given as 64 hexadecimal digits, returned lower-case.
 pub fn sha256_digest(field: Field, value: &str) -> Result<String> {
     if value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -155,10 +155,21 @@ pub fn json_contains(target: &serde_json::Value, pattern: &serde_json::Value) ->
     fn scalar_eq(a: &Value, b: &Value) -> bool {
         match (a, b) {
             (Value::Number(x), Value::Number(y)) => {
-                match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
-                    (Some(i), Some(j), _, _) => i == j,
-                    (_, _, Some(i), Some(j)) => i == j,
-                    _ => x.as_f64() == y.as_f64(),
+                // Integers exactly; an integer and a double only when the double is that very
+                // integer (PostgreSQL compares numerics exactly); doubles as doubles.
+                fn int(n: &serde_json::Number) -> Option<i128> {
+                    n.as_i64()
+                        .map(i128::from)
+                        .or_else(|| n.as_u64().map(i128::from))
+                }
+                fn float_is(f: f64, i: i128) -> bool {
+                    f.fract() == 0.0 && f.abs() < 1.7e38 && f as i128 == i
+                }
+                match (int(x), int(y)) {
+                    (Some(i), Some(j)) => i == j,
+                    (Some(i), None) => y.as_f64().is_some_and(|f| float_is(f, i)),
+                    (None, Some(j)) => x.as_f64().is_some_and(|f| float_is(f, j)),
+                    (None, None) => x.as_f64() == y.as_f64(),
                 }
             }
             _ => a == b,
@@ -220,6 +231,14 @@ mod tests {
         );
         assert!(!json_contains(&json!({"a": 1}), &json!("a")));
         assert!(json_contains(&json!([[1, 2], [3]]), &json!([[3]])));
+        assert!(
+            !json_contains(
+                &json!({"s": 9007199254740993_u64}),
+                &json!({"s": 9007199254740992.0})
+            ),
+            "an integer and a double differing past 2^53 are different numbers"
+        );
+        assert!(json_contains(&json!({"s": 10}), &json!({"s": 10.0})));
     }
 }
 

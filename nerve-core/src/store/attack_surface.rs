@@ -55,9 +55,10 @@ pub trait AttackSurfaceStore {
         page: Page,
     ) -> Result<Vec<ScanRecord>>;
 
-    /// Keeps the `keep` latest scans (by time order) of `domain` in the company's history of
-    /// `source` and deletes the older ones (with their results) for good; returns how many
-    /// were deleted.
+    /// Keeps the `keep` latest live scans (by time order) of `domain` in the company's history
+    /// of `source` and deletes every other one (older, or soft-deleted), with its results, for
+    /// good; returns how many were deleted. A scan recorded meanwhile is never deleted (it is
+    /// newer than the ones kept).
     fn trim_scan_history(
         &self,
         company_id: i64,

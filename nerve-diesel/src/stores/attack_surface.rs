@@ -66,7 +66,7 @@ macro_rules! attack_surface_store {
                 json_contains, AsmScan, CachedScan, LightboxFinding, NewAsmScan, NewCachedScan,
                 NewLightboxFinding, NewScanRecord, NewScanResult, Page, ScanRecord, ScanResult, ScanSource,
             };
-            use $crate::nerve_core::validate::{json_document, required_text, sanitize_input, validate_domain};
+            use $crate::nerve_core::validate::{json_document, required_text, sanitize_input, timestamp, validate_domain};
             use $crate::nerve_core::{Error, Field, Result};
             use $crate::Op;
             use ::chrono::Duration;
@@ -226,7 +226,10 @@ macro_rules! attack_surface_store {
                         json_document(Field::new(CACHE, "scan_results"), r)?;
                     }
                     let now = self.env().now();
-                    let scanned_at = Some(scan.scanned_at.map($crate::nerve_core::clock::truncate_micros).unwrap_or(now));
+                    let scanned_at = Some(match scan.scanned_at {
+                        Some(t) => timestamp(Field::new(CACHE, "scanned_at"), t)?,
+                        None => now,
+                    });
                     self.write(CACHE, |conn| {
                         let values = || (
                             cached_asm_scans::scanned_at.eq(scanned_at),
@@ -253,18 +256,41 @@ macro_rules! attack_surface_store {
                         if let Some(row) = updated {
                             return Ok(CachedScan::from(row));
                         }
-                        $crate::diesel::insert_into(cached_asm_scans::table)
-                            .values((values(), cached_asm_scans::domain.eq(&domain), cached_asm_scans::is_active.eq(true)))
+                        // In a savepoint: a concurrent first scan of the domain may insert its
+                        // row first (PostgreSQL, read committed); then this one replaces it.
+                        let inserted = conn.transaction::<_, $crate::diesel::result::Error, _>(|c| {
+                            $crate::diesel::insert_into(cached_asm_scans::table)
+                                .values((values(), cached_asm_scans::domain.eq(&domain), cached_asm_scans::is_active.eq(true)))
+                                .returning(CachedAsmScansRow::as_returning())
+                                .get_result(c)
+                        });
+                        match inserted {
+                            Ok(row) => Ok(CachedScan::from(row)),
+                            Err($crate::diesel::result::Error::DatabaseError(
+                                $crate::diesel::result::DatabaseErrorKind::UniqueViolation,
+                                _,
+                            )) => $crate::diesel::update(
+                                cached_asm_scans::table
+                                    .filter(cached_asm_scans::domain.eq(&domain))
+                                    .filter(cached_asm_scans::deleted_at.is_null()),
+                            )
+                            .set(values())
                             .returning(CachedAsmScansRow::as_returning())
                             .get_result(conn)
                             .map(CachedScan::from)
-                            .map_err(|e| Op::new(CACHE, "insert").unique("domain").foreign("user_id").error(e))
+                            .map_err(|e| Op::new(CACHE, "update").foreign("user_id").error(e)),
+                            Err(e) => Err(Op::new(CACHE, "insert").unique("domain").foreign("user_id").error(e)),
+                        }
                     })
                 }
 
                 fn fresh_scan(&self, domain: &str, max_age: Duration) -> Result<Option<CachedScan>> {
                     let domain = validate_domain(Field::new(CACHE, "domain"), domain)?;
-                    let since = self.env().now() - max_age;
+                    let since = self
+                        .env()
+                        .now()
+                        .checked_sub_signed(max_age)
+                        .ok_or_else(|| Field::new(CACHE, "scanned_at").invalid("the age reaches before any date"))?;
                     self.read(|conn| {
                         cached_asm_scans::table
                             .filter(cached_asm_scans::domain.eq(&domain))
@@ -327,7 +353,7 @@ macro_rules! attack_surface_store {
                     count(table, "duration_ms", scan.duration_ms)?;
                     json_document(Field::new(table, "scan_results"), &scan.scan_results)?;
                     let now = self.env().now();
-                    let scanned_at = $crate::nerve_core::clock::truncate_micros(scan.scanned_at);
+                    let scanned_at = timestamp(Field::new(table, "scanned_at"), scan.scanned_at)?;
                     self.write(table, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = scan.user_id {
@@ -378,6 +404,7 @@ macro_rules! attack_surface_store {
                                 let at = h::table
                                     .filter(h::id.eq(after))
                                     .filter(h::company_id.eq(company_id))
+                                    .filter(h::domain.eq(&domain))
                                     .select(h::scanned_at)
                                     .first::<::chrono::DateTime<::chrono::Utc>>(conn)
                                     .optional()
@@ -398,24 +425,41 @@ macro_rules! attack_surface_store {
                     self.write(table, |conn| {
                         live_company(conn, company_id)?;
                         $crate::on_history!([$($schema)::+] source, h, Row => {
-                            // The ids to keep: the `keep` latest in time order.
-                            let kept: Vec<i64> = h::table
-                                .filter(h::company_id.eq(company_id))
-                                .filter(h::domain.eq(&domain))
-                                .order((h::scanned_at.desc(), h::id.desc()))
-                                .limit(i64::from(keep))
-                                .select(h::id)
-                                .load(conn)
-                                .map_err(|e| Op::new(table, "select").error(e))?;
-                            $crate::diesel::delete(
+                            // The boundary: the `keep`-th latest live scan in time order. Every
+                            // scan before it (and every soft-deleted one) goes; a scan recorded
+                            // meanwhile is after it, so it is never deleted by mistake.
+                            let scope = || {
                                 h::table
                                     .filter(h::company_id.eq(company_id))
                                     .filter(h::domain.eq(&domain))
-                                    .filter(h::id.ne_all(kept)),
-                            )
-                            .execute(conn)
-                            .map(|n| n as u64)
-                            .map_err(|e| Op::new(table, "delete").error(e))
+                            };
+                            let boundary: Option<(::chrono::DateTime<::chrono::Utc>, i64)> = if keep == 0 {
+                                None
+                            } else {
+                                scope()
+                                    .filter(h::deleted_at.is_null())
+                                    .order((h::scanned_at.desc(), h::id.desc()))
+                                    .offset(i64::from(keep) - 1)
+                                    .select((h::scanned_at, h::id))
+                                    .first(conn)
+                                    .optional()
+                                    .map_err(|e| Op::new(table, "select").error(e))?
+                            };
+                            let doomed = match boundary {
+                                None if keep > 0 => {
+                                    // Fewer than `keep` live scans: only soft-deleted ones go.
+                                    $crate::diesel::delete(scope().filter(h::deleted_at.is_not_null())).execute(conn)
+                                }
+                                None => $crate::diesel::delete(scope()).execute(conn),
+                                Some((at, id)) => $crate::diesel::delete(scope().filter(
+                                    h::deleted_at
+                                        .is_not_null()
+                                        .or(h::scanned_at.lt(at))
+                                        .or(h::scanned_at.eq(at).and(h::id.lt(id))),
+                                ))
+                                .execute(conn),
+                            };
+                            doomed.map(|n| n as u64).map_err(|e| Op::new(table, "delete").error(e))
                         })
                     })
                 }
@@ -431,7 +475,8 @@ macro_rules! attack_surface_store {
                         sanitize_input(Field::new(T, "error"), e, 2000)?;
                     }
                     let now = self.env().now();
-                    let micros = $crate::nerve_core::clock::truncate_micros;
+                    let started_at = timestamp(Field::new(T, "started_at"), scan.started_at)?;
+                    let completed_at = scan.completed_at.map(|t| timestamp(Field::new(T, "completed_at"), t)).transpose()?;
                     self.write(T, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = scan.user_id {
@@ -447,8 +492,8 @@ macro_rules! attack_surface_store {
                                 asm_scans::risk_level.eq(scan.risk_level.map(Db)),
                                 asm_scans::scan_results.eq(scan.scan_results.as_ref()),
                                 asm_scans::error.eq(scan.error.as_deref()),
-                                asm_scans::started_at.eq(micros(scan.started_at)),
-                                asm_scans::completed_at.eq(scan.completed_at.map(micros)),
+                                asm_scans::started_at.eq(started_at),
+                                asm_scans::completed_at.eq(completed_at),
                                 asm_scans::created_at.eq(now),
                                 asm_scans::updated_at.eq(now),
                                 asm_scans::is_active.eq(true),

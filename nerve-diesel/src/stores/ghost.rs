@@ -219,6 +219,9 @@ macro_rules! ghost_store {
             fn check_github(n: &NewGithubFinding) -> Result<()> {
                 const T: &str = "github_findings";
                 check_url(T, &n.source_url)?;
+                if let Some(t) = n.committed_at {
+                    $crate::nerve_core::validate::timestamp(Field::new(T, "committed_at"), t)?;
+                }
                 optional(T, "repository", &n.repository, 255)?;
                 optional(T, "file_path", &n.file_path, 1024)?;
                 optional(T, "matched_text", &n.matched_text, 10_000)
@@ -227,6 +230,9 @@ macro_rules! ghost_store {
             fn check_paste(n: &NewPasteFinding) -> Result<()> {
                 const T: &str = "pastebin_findings";
                 check_url(T, &n.source_url)?;
+                if let Some(t) = n.posted_at {
+                    $crate::nerve_core::validate::timestamp(Field::new(T, "posted_at"), t)?;
+                }
                 optional(T, "paste_title", &n.paste_title, 255)?;
                 optional(T, "paste_author", &n.paste_author, 255)?;
                 optional(T, "matched_text", &n.matched_text, 10_000)
@@ -450,21 +456,27 @@ macro_rules! ghost_store {
                         if let Some(user_id) = new.user_id {
                             live_user_of_company(conn, company_id, user_id)?;
                         }
-                        let mut q = monitored_emails::table
-                            .filter(monitored_emails::company_id.eq(company_id))
-                            .filter(monitored_emails::email_address.eq(&email))
-                            .filter(monitored_emails::monitor_scope.eq(Db(new.monitor_scope)))
-                            .filter(monitored_emails::deleted_at.is_null())
-                            .select(MonitoredEmailsRow::as_select())
-                            .into_boxed();
-                        q = match new.user_id {
-                            Some(u) => q.filter(monitored_emails::user_id.eq(u)),
-                            None => q.filter(monitored_emails::user_id.is_null()),
+                        let existing = |conn: &mut Conn| {
+                            let mut q = monitored_emails::table
+                                .filter(monitored_emails::company_id.eq(company_id))
+                                .filter(monitored_emails::email_address.eq(&email))
+                                .filter(monitored_emails::monitor_scope.eq(Db(new.monitor_scope)))
+                                .filter(monitored_emails::deleted_at.is_null())
+                                .select(MonitoredEmailsRow::as_select())
+                                .into_boxed();
+                            q = match new.user_id {
+                                Some(u) => q.filter(monitored_emails::user_id.eq(u)),
+                                None => q.filter(monitored_emails::user_id.is_null()),
+                            };
+                            q.first(conn).optional().map_err(|e| Op::new(MONITORED, "select").error(e))
                         };
-                        if let Some(row) = q.first(conn).optional().map_err(|e| Op::new(MONITORED, "select").error(e))? {
+                        if let Some(row) = existing(conn)? {
                             return Ok((MonitoredEmail::from(row), false));
                         }
-                        $crate::diesel::insert_into(monitored_emails::table)
+                        // In a savepoint, under the live unique key: a concurrent call may insert
+                        // the same watch first; then its row is the answer.
+                        let inserted = conn.transaction::<_, $crate::diesel::result::Error, _>(|c| {
+                            $crate::diesel::insert_into(monitored_emails::table)
                             .values((
                                 monitored_emails::company_id.eq(company_id),
                                 monitored_emails::user_id.eq(new.user_id),
@@ -477,9 +489,23 @@ macro_rules! ghost_store {
                                 monitored_emails::is_active.eq(true),
                             ))
                             .returning(MonitoredEmailsRow::as_returning())
-                            .get_result(conn)
-                            .map(|r| (MonitoredEmail::from(r), true))
-                            .map_err(|e| Op::new(MONITORED, "insert").error(e))
+                            .get_result(c)
+                        });
+                        match inserted {
+                            Ok(r) => Ok((MonitoredEmail::from(r), true)),
+                            Err($crate::diesel::result::Error::DatabaseError(
+                                $crate::diesel::result::DatabaseErrorKind::UniqueViolation,
+                                info,
+                            )) => existing(conn)?.map(|r| (MonitoredEmail::from(r), false)).ok_or_else(|| {
+                                Op::new(MONITORED, "insert").unique("email_address").error(
+                                    $crate::diesel::result::Error::DatabaseError(
+                                        $crate::diesel::result::DatabaseErrorKind::UniqueViolation,
+                                        info,
+                                    ),
+                                )
+                            }),
+                            Err(e) => Err(Op::new(MONITORED, "insert").error(e)),
+                        }
                     })
                 }
 
@@ -524,6 +550,9 @@ macro_rules! ghost_store {
                         required_text(Field::new(FINDINGS, "finding_key"), &f.finding_key, 512)?;
                         if let Some(b) = &f.breach_name {
                             sanitize_input(Field::new(FINDINGS, "breach_name"), b, 255)?;
+                        }
+                        if let Some(t) = f.breach_date {
+                            $crate::nerve_core::validate::timestamp(Field::new(FINDINGS, "breach_date"), t)?;
                         }
                         for (name, doc) in [("data_classes", &f.data_classes), ("source_details", &f.source_details)] {
                             if let Some(d) = doc {

@@ -417,7 +417,7 @@ macro_rules! osint_store {
                     let source = optional(BREACHES, "source", new.source.as_deref(), 100)?;
                     let description = optional(BREACHES, "description", new.description.as_deref(), 10_000)?;
                     let now = self.env().now();
-                    let date = new.breach_date.map($crate::nerve_core::clock::truncate_micros);
+                    let date = new.breach_date.map(|t| $crate::nerve_core::validate::timestamp(Field::new(BREACHES, "breach_date"), t)).transpose()?;
                     self.write(BREACHES, |conn| {
                         live_profile(conn, company_id, profile_id)?;
                         let existing = |conn: &mut Conn| {

@@ -74,6 +74,7 @@ nerve_conformance::conformance! {
         a_content_query_finds_the_same_scans_on_every_backend,
         scan_history_is_in_time_order_per_company_and_source,
         asm_scans_lightbox_findings_and_scan_results_per_company,
+        concurrent_caching_keeps_one_row_and_trims_never_lose_new_scans,
     ],
     bait: [
         tokens_are_created_listed_and_scoped,
@@ -87,6 +88,7 @@ nerve_conformance::conformance! {
         findings_are_recorded_once_and_counts_stay_true,
         source_findings_are_kept_once_per_url,
         breach_files_are_parsed_once_without_readable_passwords,
+        concurrent_watches_of_one_address_make_one_row,
     ],
     osint: [
         profiles_are_searched_paged_and_scoped,

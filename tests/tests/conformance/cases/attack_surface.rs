@@ -434,3 +434,83 @@ pub fn asm_scans_lightbox_findings_and_scan_results_per_company(ctx: &Ctx) -> Ca
     );
     Ok(())
 }
+
+pub fn concurrent_caching_keeps_one_row_and_trims_never_lose_new_scans(ctx: &Ctx) -> CaseResult {
+    let acme = company(&*ctx.store, "ACME", None)?;
+    let store: std::sync::Arc<dyn nerve::Store> =
+        std::sync::Arc::from(ctx.reopen(nerve::MigrationPolicy::Require)?);
+    std::thread::scope(|s| {
+        for i in 0..6 {
+            let store = store.clone();
+            s.spawn(move || {
+                store
+                    .attack_surface()
+                    .cache_scan(&NewCachedScan {
+                        risk_score: Some(i),
+                        ..cached("race.test", None)
+                    })
+                    .expect("cached");
+            });
+        }
+    });
+    let rows = ctx
+        .store
+        .attack_surface()
+        .cached_scans_containing(&json!({}), Page::first(10));
+    assert!(rows?.is_empty(), "no results were given");
+    assert!(ctx
+        .store
+        .attack_surface()
+        .fresh_scan("race.test", Duration::days(1))?
+        .is_some());
+    let live = ctx.query_strings(
+        "SELECT CAST(count(*) AS TEXT) AS value FROM cached_asm_scans \
+          WHERE domain = 'race.test' AND deleted_at IS NULL",
+    )?;
+    assert_eq!(live, vec!["1".to_string()], "one live row for the domain");
+    // Caller-given times outside the years 1-9999 are refused alike.
+    let far: DateTime<Utc> = "+10000-01-01T00:00:00Z".parse()?;
+    assert_err!(
+        ctx.store
+            .attack_surface()
+            .record_scan(acme.id, ScanSource::Xasm, &scan("a.test", far, 0)),
+        Error::Validation {
+            table: "xasm_scan_history",
+            field: "scanned_at",
+            ..
+        }
+    );
+    assert_err!(
+        ctx.store
+            .attack_surface()
+            .fresh_scan("a.test", Duration::MAX),
+        Error::Validation { .. }
+    );
+    // keep = 0 empties the domain's history.
+    let t0 = ctx.clock.now();
+    for m in 0..3 {
+        ctx.store.attack_surface().record_scan(
+            acme.id,
+            ScanSource::Xasm,
+            &scan("a.test", t0 + Duration::minutes(m), 0),
+        )?;
+    }
+    assert_eq!(
+        ctx.store
+            .attack_surface()
+            .trim_scan_history(acme.id, ScanSource::Xasm, "a.test", 5)?,
+        0
+    );
+    assert_eq!(
+        ctx.store
+            .attack_surface()
+            .trim_scan_history(acme.id, ScanSource::Xasm, "a.test", 0)?,
+        3
+    );
+    assert!(ctx
+        .store
+        .attack_surface()
+        .scan_history(acme.id, ScanSource::Xasm, "a.test", Page::first(5))?
+        .is_empty());
+    Ok(())
+}

@@ -448,3 +448,46 @@ pub fn breach_files_are_parsed_once_without_readable_passwords(ctx: &Ctx) -> Cas
     // (The harness then checks "another passphrase" is nowhere in the database.)
     Ok(())
 }
+
+pub fn concurrent_watches_of_one_address_make_one_row(ctx: &Ctx) -> CaseResult {
+    let acme = company(&*ctx.store, "ACME", None)?;
+    let ada = user(&*ctx.store, acme.id, "ada@acme.test")?;
+    let store: std::sync::Arc<dyn nerve::Store> =
+        std::sync::Arc::from(ctx.reopen(nerve::MigrationPolicy::Require)?);
+    let results: Vec<(i64, bool)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| {
+                let store = store.clone();
+                s.spawn(move || {
+                    let (m, created) = store
+                        .ghost()
+                        .monitor_email(
+                            acme.id,
+                            &NewMonitoredEmail {
+                                created_by_user_id: ada.id,
+                                email_address: "race@acme.test".into(),
+                                monitor_scope: MonitorScope::Company,
+                                user_id: None,
+                            },
+                        )
+                        .expect("watched");
+                    (m.id, created)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    assert_eq!(results.iter().filter(|r| r.1).count(), 1, "{results:?}");
+    assert!(results.iter().all(|r| r.0 == results[0].0));
+    assert_eq!(
+        ctx.store
+            .ghost()
+            .list_monitored(acme.id, Page::first(10), Deleted::Include)?
+            .len(),
+        1
+    );
+    Ok(())
+}

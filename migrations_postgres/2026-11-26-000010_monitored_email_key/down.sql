@@ -1,0 +1,1 @@
+DROP INDEX monitored_emails_live_key;
