@@ -188,3 +188,64 @@ fn every_probe_of_every_table_fares_alike_on_both_backends() {
         s.len()
     );
 }
+
+#[test]
+fn the_json_content_query_returns_the_same_rows_on_both_backends() {
+    use nerve::model::{NewCachedScan, Page};
+    use serde_json::json;
+    let docs = [
+        json!({"cves": [{"id": "CVE-2024-3094", "score": 10.0}]}),
+        json!({"cves": [{"id": "CVE-2024-3094", "score": 10}], "ports": [22, 443]}),
+        json!({"cves": "CVE-2024-3094"}),
+        json!(["CVE-2024-3094"]),
+        json!({"notes": {"cves": [{"id": "CVE-2024-3094"}]}}),
+        json!({"cves": [{"id": "CVE-2023-1", "score": 9007199254740993_u64}]}),
+        json!({"cves": [], "ünï": "CVE-2024-3094"}),
+    ];
+    let patterns = [
+        json!({"cves": [{"id": "CVE-2024-3094"}]}),
+        json!({"cves": [{"score": 10}]}),
+        json!({"cves": [{"score": 9007199254740992.0}]}),
+        json!("CVE-2024-3094"),
+        json!({"ports": [443]}),
+        json!({"cves": []}),
+        json!({}),
+    ];
+    let answers = |backend: Backend| {
+        let db = migrated(backend);
+        let store = nerve::connect(&db.url).expect("open");
+        for (i, doc) in docs.iter().enumerate() {
+            store
+                .attack_surface()
+                .cache_scan(&NewCachedScan {
+                    domain: format!("d{i}.test"),
+                    scanned_at: None,
+                    risk_score: None,
+                    risk_level: None,
+                    total_cves: None,
+                    critical_cves: None,
+                    vulnerabilities_found: None,
+                    open_ports_count: None,
+                    scan_results: Some(doc.clone()),
+                    user_id: None,
+                })
+                .expect("cached");
+        }
+        patterns
+            .iter()
+            .map(|p| {
+                store
+                    .attack_surface()
+                    .cached_scans_containing(p, Page::first(100))
+                    .expect("query")
+                    .into_iter()
+                    .map(|s| s.domain)
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+    };
+    let (s, p) = (answers(Backend::Sqlite), answers(Backend::Postgres));
+    assert_eq!(s, p);
+    assert_eq!(s[0], vec!["d0.test", "d1.test"], "not trivially alike");
+    assert!(s[2].is_empty(), "an integer and a double past 2^53 differ");
+}
