@@ -302,8 +302,7 @@ macro_rules! ghost_store {
                     .ok_or_else(|| Error::not_found(BREACH_FILES, format!("company_id={company_id}, id={id}")))
             }
 
-            /// Moves the live, pending breach file to `to` in one conditional UPDATE (which
-            /// takes the row's lock, so of two concurrent transitions one wins).
+            /// Moves the live, pending breach file to `to`: see [`pending_to!`].
             fn breach_transition(
                 conn: &mut Conn,
                 company_id: i64,
@@ -313,35 +312,14 @@ macro_rules! ghost_store {
                 records: i64,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<UploadedBreachFilesRow> {
-                live_company(conn, company_id)?;
-                let moved = $crate::diesel::update(
-                    uploaded_breach_files::table
-                        .filter(uploaded_breach_files::id.eq(id))
-                        .filter(uploaded_breach_files::company_id.eq(company_id))
-                        .filter(uploaded_breach_files::deleted_at.is_null())
-                        .filter(uploaded_breach_files::status.eq(Db(UploadStatus::Pending))),
+                $crate::pending_to!(
+                    conn, uploaded_breach_files, UploadedBreachFilesRow, company_id, id, to, now,
+                    breach_file(conn, company_id, id),
+                    (
+                        uploaded_breach_files::failure_reason.eq(reason),
+                        uploaded_breach_files::records_count.eq(records),
+                    )
                 )
-                .set((
-                    uploaded_breach_files::status.eq(Db(to)),
-                    uploaded_breach_files::failure_reason.eq(reason),
-                    uploaded_breach_files::records_count.eq(records),
-                    uploaded_breach_files::parsed_at.eq(Some(now)),
-                    uploaded_breach_files::updated_at.eq(now),
-                ))
-                .returning(UploadedBreachFilesRow::as_returning())
-                .get_result(conn)
-                .optional()
-                .map_err(|e| Op::new(BREACH_FILES, "update").error(e))?;
-                match moved {
-                    Some(row) => Ok(row),
-                    None => {
-                        let file = breach_file(conn, company_id, id)?;
-                        Err(Field::new(BREACH_FILES, "status").invalid(format!(
-                            "a {} file cannot become {to}: only a pending file is parsed or failed",
-                            file.status.0
-                        )))
-                    }
-                }
             }
 
             fn watched(conn: &mut Conn, company_id: i64, id: i64) -> Result<MonitoredEmailsRow> {

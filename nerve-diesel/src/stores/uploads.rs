@@ -1,5 +1,43 @@
 //! [`upload_store!`]: uploaded files and the credentials parsed from them.
 
+/// Moves the live, pending file `$id` of company `$company_id` in table `$t` (whole-row type
+/// `$row`) to status `$to`, with the extra column assignments given, in one conditional UPDATE
+/// that takes the row's lock: of two concurrent transitions one wins, the other finds the file
+/// no longer pending. Evaluates to the row, or to NotFound (via `$reread`, which loads the
+/// live file) or a Validation error on `$t.status`. Shared by the upload and breach-file
+/// stores; `live_company`, `Db`, `Op`, `Field` must be in scope.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! pending_to {
+    ($conn:expr, $t:ident, $row:ident, $company_id:expr, $id:expr, $to:expr, $now:expr, $reread:expr, ($($set:expr),* $(,)?)) => {{
+        const TABLE: &str = stringify!($t);
+        let to: $crate::nerve_core::model::UploadStatus = $to;
+        live_company($conn, $company_id)?;
+        let moved = $crate::diesel::update(
+            $t::table
+                .filter($t::id.eq($id))
+                .filter($t::company_id.eq($company_id))
+                .filter($t::deleted_at.is_null())
+                .filter($t::status.eq(Db($crate::nerve_core::model::UploadStatus::Pending))),
+        )
+        .set(($t::status.eq(Db(to)), $t::parsed_at.eq(Some($now)), $t::updated_at.eq($now), $($set,)*))
+        .returning($row::as_returning())
+        .get_result($conn)
+        .optional()
+        .map_err(|e| Op::new(TABLE, "update").error(e))?;
+        match moved {
+            Some(row) => Ok(row),
+            None => {
+                let file: $row = $reread?;
+                Err(Field::new(TABLE, "status").invalid(format!(
+                    "a {} file cannot become {to}: only a pending file is parsed or failed",
+                    file.status.0
+                )))
+            }
+        }
+    }};
+}
+
 /// Implements [`UploadStore`](nerve_core::UploadStore) for the `Scope` of [`define_scope!`],
 /// against `uploaded_files` and `uploaded_credentials` (and their whole-row types) of the
 /// `schema` module path given.
@@ -81,9 +119,8 @@ macro_rules! upload_store {
                     .ok_or_else(|| not_found(company_id, id))
             }
 
-            /// Moves the live, pending file to `to` (with `reason` for a failure) in one
-            /// conditional UPDATE, which takes the row's lock: of two concurrent transitions one
-            /// wins and the other finds the file no longer pending.
+            /// Moves the live, pending file to `to` (with `reason` for a failure): see
+            /// [`pending_to!`].
             fn transition(
                 conn: &mut Conn,
                 company_id: i64,
@@ -92,34 +129,11 @@ macro_rules! upload_store {
                 reason: Option<&str>,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> Result<UploadedFilesRow> {
-                live_company(conn, company_id)?;
-                let moved = $crate::diesel::update(
-                    uploaded_files::table
-                        .filter(uploaded_files::id.eq(id))
-                        .filter(uploaded_files::company_id.eq(company_id))
-                        .filter(uploaded_files::deleted_at.is_null())
-                        .filter(uploaded_files::status.eq(Db(UploadStatus::Pending))),
+                $crate::pending_to!(
+                    conn, uploaded_files, UploadedFilesRow, company_id, id, to, now,
+                    live_file(conn, company_id, id),
+                    (uploaded_files::failure_reason.eq(reason))
                 )
-                .set((
-                    uploaded_files::status.eq(Db(to)),
-                    uploaded_files::failure_reason.eq(reason),
-                    uploaded_files::parsed_at.eq(Some(now)),
-                    uploaded_files::updated_at.eq(now),
-                ))
-                .returning(UploadedFilesRow::as_returning())
-                .get_result(conn)
-                .optional()
-                .map_err(|e| Op::new(FILES, "update").error(e))?;
-                match moved {
-                    Some(row) => Ok(row),
-                    None => {
-                        let file = live_file(conn, company_id, id)?;
-                        Err(Field::new(FILES, "status").invalid(format!(
-                            "a {} file cannot become {to}: only a pending file is parsed or failed",
-                            file.status.0
-                        )))
-                    }
-                }
             }
 
             impl $crate::nerve_core::UploadStore for Scope<'_> {
