@@ -718,19 +718,8 @@ macro_rules! ghost_store {
                                 .zip(raw)
                                 .map(|(c, r)| {
                                     (
-                                        breach_file_results::file_id.eq(file_id),
-                                        breach_file_results::company_id.eq(company_id),
-                                        breach_file_results::user_id.eq(file.user_id),
-                                        breach_file_results::email.eq(c.email.as_deref()),
-                                        breach_file_results::username.eq(c.username.as_deref()),
-                                        breach_file_results::password_masked.eq(c.password_masked.as_deref()),
-                                        breach_file_results::password_sha256.eq(c.password_sha256.as_deref()),
-                                        breach_file_results::domain.eq(c.domain.as_deref()),
-                                        breach_file_results::source_line.eq(c.source_line),
+                                        $crate::credential_columns!(breach_file_results, file_id, company_id, file.user_id, c, now),
                                         breach_file_results::extra_fields.eq(r.extra_fields.as_ref()),
-                                        breach_file_results::created_at.eq(now),
-                                        breach_file_results::updated_at.eq(now),
-                                        breach_file_results::is_active.eq(true),
                                     )
                                 })
                                 .collect();

@@ -38,6 +38,30 @@ macro_rules! pending_to {
     }};
 }
 
+/// The columns of a credential parsed from a file, as both credential tables
+/// (`uploaded_credentials`, `breach_file_results`) store a
+/// [`StoredCredential`](nerve_core::model::StoredCredential) `$c`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! credential_columns {
+    ($t:ident, $file_id:expr, $company_id:expr, $user_id:expr, $c:expr, $now:expr) => {
+        (
+            $t::file_id.eq($file_id),
+            $t::company_id.eq($company_id),
+            $t::user_id.eq($user_id),
+            $t::email.eq($c.email.as_deref()),
+            $t::username.eq($c.username.as_deref()),
+            $t::password_masked.eq($c.password_masked.as_deref()),
+            $t::password_sha256.eq($c.password_sha256.as_deref()),
+            $t::domain.eq($c.domain.as_deref()),
+            $t::source_line.eq($c.source_line),
+            $t::created_at.eq($now),
+            $t::updated_at.eq($now),
+            $t::is_active.eq(true),
+        )
+    };
+}
+
 /// Implements [`UploadStore`](nerve_core::UploadStore) for the `Scope` of [`define_scope!`],
 /// against `uploaded_files` and `uploaded_credentials` (and their whole-row types) of the
 /// `schema` module path given.
@@ -209,22 +233,7 @@ macro_rules! upload_store {
                         for chunk in checked.chunks(500) {
                             let rows: Vec<_> = chunk
                                 .iter()
-                                .map(|c| {
-                                    (
-                                        uploaded_credentials::file_id.eq(file_id),
-                                        uploaded_credentials::company_id.eq(company_id),
-                                        uploaded_credentials::user_id.eq(file.user_id),
-                                        uploaded_credentials::email.eq(c.email.as_deref()),
-                                        uploaded_credentials::username.eq(c.username.as_deref()),
-                                        uploaded_credentials::password_masked.eq(c.password_masked.as_deref()),
-                                        uploaded_credentials::password_sha256.eq(c.password_sha256.as_deref()),
-                                        uploaded_credentials::domain.eq(c.domain.as_deref()),
-                                        uploaded_credentials::source_line.eq(c.source_line),
-                                        uploaded_credentials::created_at.eq(now),
-                                        uploaded_credentials::updated_at.eq(now),
-                                        uploaded_credentials::is_active.eq(true),
-                                    )
-                                })
+                                .map(|c| $crate::credential_columns!(uploaded_credentials, file_id, company_id, file.user_id, c, now))
                                 .collect();
                             stored += $crate::diesel::insert_into(uploaded_credentials::table)
                                 .values(rows)
