@@ -53,16 +53,7 @@ macro_rules! url_findings {
             let page = page.checked(TABLE)?;
             self.read(|conn| {
                 watched(conn, company_id, monitored_email_id)?;
-                $t::table
-                    .filter($t::monitored_email_id.eq(monitored_email_id))
-                    .filter($t::deleted_at.is_null())
-                    .filter($t::id.gt(page.after_id()))
-                    .order($t::id.asc())
-                    .limit(i64::from(page.limit))
-                    .select($row::as_select())
-                    .load::<$row>(conn)
-                    .map(|rows| rows.into_iter().map($model::from).collect())
-                    .map_err(|e| Op::new(TABLE, "select").error(e))
+                $crate::live_children_page!(conn, $t, $row, $model, monitored_email_id = monitored_email_id, page, TABLE)
             })
         }
     };
@@ -599,16 +590,7 @@ macro_rules! ghost_store {
                     let page = page.checked(FINDINGS)?;
                     self.read(|conn| {
                         watched(conn, company_id, monitored_email_id)?;
-                        monitored_email_findings::table
-                            .filter(monitored_email_findings::monitored_email_id.eq(monitored_email_id))
-                            .filter(monitored_email_findings::deleted_at.is_null())
-                            .filter(monitored_email_findings::id.gt(page.after_id()))
-                            .order(monitored_email_findings::id.asc())
-                            .limit(i64::from(page.limit))
-                            .select(MonitoredEmailFindingsRow::as_select())
-                            .load::<MonitoredEmailFindingsRow>(conn)
-                            .map(|rows| rows.into_iter().map(EmailFinding::from).collect())
-                            .map_err(|e| Op::new(FINDINGS, "select").error(e))
+                        $crate::live_children_page!(conn, monitored_email_findings, MonitoredEmailFindingsRow, EmailFinding, monitored_email_id = monitored_email_id, page, FINDINGS)
                     })
                 }
 
@@ -745,16 +727,7 @@ macro_rules! ghost_store {
                     let page = page.checked(BREACH_RESULTS)?;
                     self.read(|conn| {
                         breach_file(conn, company_id, file_id)?;
-                        breach_file_results::table
-                            .filter(breach_file_results::file_id.eq(file_id))
-                            .filter(breach_file_results::deleted_at.is_null())
-                            .filter(breach_file_results::id.gt(page.after_id()))
-                            .order(breach_file_results::id.asc())
-                            .limit(i64::from(page.limit))
-                            .select(BreachFileResultsRow::as_select())
-                            .load::<BreachFileResultsRow>(conn)
-                            .map(|rows| rows.into_iter().map(BreachRecord::from).collect())
-                            .map_err(|e| Op::new(BREACH_RESULTS, "select").error(e))
+                        $crate::live_children_page!(conn, breach_file_results, BreachFileResultsRow, BreachRecord, file_id = file_id, page, BREACH_RESULTS)
                     })
                 }
             }

@@ -398,16 +398,7 @@ macro_rules! osint_store {
                     let page = page.checked(ACCOUNTS)?;
                     self.read(|conn| {
                         live_profile(conn, company_id, profile_id)?;
-                        social_media::table
-                            .filter(social_media::profile_id.eq(profile_id))
-                            .filter(social_media::deleted_at.is_null())
-                            .filter(social_media::id.gt(page.after_id()))
-                            .order(social_media::id.asc())
-                            .limit(i64::from(page.limit))
-                            .select(SocialMediaRow::as_select())
-                            .load::<SocialMediaRow>(conn)
-                            .map(|rows| rows.into_iter().map(SocialAccount::from).collect())
-                            .map_err(|e| Op::new(ACCOUNTS, "select").error(e))
+                        $crate::live_children_page!(conn, social_media, SocialMediaRow, SocialAccount, profile_id = profile_id, page, ACCOUNTS)
                     })
                 }
 
@@ -466,16 +457,7 @@ macro_rules! osint_store {
                     let page = page.checked(BREACHES)?;
                     self.read(|conn| {
                         live_profile(conn, company_id, profile_id)?;
-                        breaches::table
-                            .filter(breaches::profile_id.eq(profile_id))
-                            .filter(breaches::deleted_at.is_null())
-                            .filter(breaches::id.gt(page.after_id()))
-                            .order(breaches::id.asc())
-                            .limit(i64::from(page.limit))
-                            .select(BreachesRow::as_select())
-                            .load::<BreachesRow>(conn)
-                            .map(|rows| rows.into_iter().map(Breach::from).collect())
-                            .map_err(|e| Op::new(BREACHES, "select").error(e))
+                        $crate::live_children_page!(conn, breaches, BreachesRow, Breach, profile_id = profile_id, page, BREACHES)
                     })
                 }
 

@@ -257,16 +257,7 @@ macro_rules! upload_store {
                     let page = page.checked(CREDENTIALS)?;
                     self.read(|conn| {
                         live_file(conn, company_id, file_id)?;
-                        uploaded_credentials::table
-                            .filter(uploaded_credentials::file_id.eq(file_id))
-                            .filter(uploaded_credentials::deleted_at.is_null())
-                            .filter(uploaded_credentials::id.gt(page.after_id()))
-                            .order(uploaded_credentials::id.asc())
-                            .limit(i64::from(page.limit))
-                            .select(UploadedCredentialsRow::as_select())
-                            .load::<UploadedCredentialsRow>(conn)
-                            .map(|rows| rows.into_iter().map(UploadedCredential::from).collect())
-                            .map_err(|e| Op::new(CREDENTIALS, "select").error(e))
+                        $crate::live_children_page!(conn, uploaded_credentials, UploadedCredentialsRow, UploadedCredential, file_id = file_id, page, CREDENTIALS)
                     })
                 }
 
