@@ -32,7 +32,7 @@ pub use error::{Constraint, Denial, Error, Field, Result};
 pub use password::{PasswordHasher, PasswordParams};
 pub use store::{
     ApiKeyStore, AppliedMigration, AttackSurfaceStore, AuditStore, AuthStore, Backend, BaitStore,
-    Capabilities, CompanyStore, GhostStore, LockoutPolicy, MigrationPolicy, OsintStore, RawRows,
-    Repos, SchemaStatus, SecurityEventStore, SessionStore, Store, StoreExt, StoreOptions,
-    UploadStore, UserStore,
+    Capabilities, CompanyStore, ComplianceStore, GhostStore, LockoutPolicy, MigrationPolicy,
+    OsintStore, RawRows, Repos, RoadmapStore, SchemaStatus, SecurityEventStore, SessionStore,
+    Store, StoreExt, StoreOptions, UploadStore, UserStore,
 };

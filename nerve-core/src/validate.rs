@@ -48,6 +48,24 @@ pub fn sanitize_input(field: Field, value: &str, max_chars: usize) -> Result<&st
     Ok(value)
 }
 
+/// [`sanitize_input`] of an optional value: `None` passes.
+pub fn optional_text(field: Field, value: Option<&str>, max_chars: usize) -> Result<Option<&str>> {
+    value
+        .map(|v| sanitize_input(field, v, max_chars))
+        .transpose()
+}
+
+/// Checks a whole number is within `min..=max`, as a CHECK constraint of `field` would.
+pub fn in_range(field: Field, value: i64, min: i64, max: i64) -> Result<i64> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else if max == i64::MAX {
+        Err(field.invalid(format!("{value} is less than {min}")))
+    } else {
+        Err(field.invalid(format!("{value} is not {min} to {max}")))
+    }
+}
+
 /// Like [`sanitize_input`], and also rejects a value that is empty or only white space.
 pub fn required_text(field: Field, value: &str, max_chars: usize) -> Result<&str> {
     if value.trim().is_empty() {

@@ -330,6 +330,12 @@ macro_rules! define_scope {
             fn bait(&self) -> &dyn $crate::nerve_core::BaitStore {
                 self
             }
+            fn compliance(&self) -> &dyn $crate::nerve_core::ComplianceStore {
+                self
+            }
+            fn roadmap(&self) -> &dyn $crate::nerve_core::RoadmapStore {
+                self
+            }
             fn ghost(&self) -> &dyn $crate::nerve_core::GhostStore {
                 self
             }
@@ -370,6 +376,12 @@ macro_rules! define_scope {
                 &self.scope
             }
             fn bait(&self) -> &dyn $crate::nerve_core::BaitStore {
+                &self.scope
+            }
+            fn compliance(&self) -> &dyn $crate::nerve_core::ComplianceStore {
+                &self.scope
+            }
+            fn roadmap(&self) -> &dyn $crate::nerve_core::RoadmapStore {
                 &self.scope
             }
             fn ghost(&self) -> &dyn $crate::nerve_core::GhostStore {

@@ -589,6 +589,7 @@ macro_rules! tables {
             deleted_at -> Nullable<Ts>,
             is_active -> Bool,
             user_id -> Nullable<BigInt>,
+            status_before_scan -> Nullable<ControlStatus>,
         }
         compliance_evidence (id) ComplianceEvidenceRow {
             id -> BigInt,

@@ -29,7 +29,11 @@ pub use bait::{
     BaitAccess, BaitToken, BaitTokenType, NewBaitAccess, NewBaitToken, RecordedAccess, UploadStatus,
 };
 pub use company::{Company, CompanyUpdate, NewCompany};
-pub use compliance::{AssessmentStatus, ComplianceFramework, ControlStatus};
+pub use compliance::{
+    overall_compliance_score, Assessment, AssessmentStatus, ComplianceFramework, Control,
+    ControlMapping, ControlStatus, ControlUpdate, Evidence, NewAssessment, NewControl, NewEvidence,
+    NewVulnerabilityReport, ScanFinding, VulnerabilityReport,
+};
 pub use ghost::{
     EmailFinding, GhostQuery, GhostQueryType, GithubFinding, MonitorScope, MonitoredEmail,
     NewEmailFinding, NewGhostQuery, NewGithubFinding, NewMonitoredEmail, NewOpsychResult,
@@ -40,7 +44,11 @@ pub use osint::{
     ProfileUpdate, SocialAccount, SocialPlatform,
 };
 pub use paging::{Deleted, Page};
-pub use roadmap::{TaskSource, TaskStatus};
+pub use roadmap::{
+    library_checksum, security_score, Achievement, Award, LibraryLoad, LibraryTask, LibraryVersion,
+    NewAchievement, NewRoadmapProfile, NewUserTask, ProgressSnapshot, RoadmapProfile,
+    StoredLibraryTask, TaskSource, TaskStatus, UserTask, UNLISTED_TASK_POINTS,
+};
 pub use schema::{
     ColumnDescription, ForeignKeyDescription, IndexDescription, SchemaDescription,
     TableDescription, ValueSetDescription,

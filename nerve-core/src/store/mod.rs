@@ -12,8 +12,10 @@ mod accounts;
 mod attack_surface;
 mod bait;
 mod companies;
+mod compliance;
 mod ghost;
 mod osint;
+mod roadmap;
 mod uploads;
 mod users;
 
@@ -21,8 +23,10 @@ pub use accounts::{ApiKeyStore, AuditStore, AuthStore, SecurityEventStore, Sessi
 pub use attack_surface::AttackSurfaceStore;
 pub use bait::BaitStore;
 pub use companies::CompanyStore;
+pub use compliance::ComplianceStore;
 pub use ghost::GhostStore;
 pub use osint::OsintStore;
+pub use roadmap::RoadmapStore;
 pub use uploads::UploadStore;
 pub use users::UserStore;
 
@@ -61,6 +65,11 @@ pub trait Repos {
     fn osint(&self) -> &dyn OsintStore;
     /// Uploaded files and the credentials parsed from them.
     fn uploads(&self) -> &dyn UploadStore;
+    /// Compliance assessments, controls, evidence, scan auto-flagging and vulnerability
+    /// reports.
+    fn compliance(&self) -> &dyn ComplianceStore;
+    /// Security roadmaps: profiles, the task library, tasks, achievements, progress.
+    fn roadmap(&self) -> &dyn RoadmapStore;
     /// Whole rows of any table, as JSON: for operators' tools and tests, not for services.
     fn raw_rows(&self) -> &dyn RawRows;
 }

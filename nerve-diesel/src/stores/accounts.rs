@@ -104,8 +104,6 @@ macro_rules! account_stores {
                     .ok_or_else(|| Error::not_found("companies", format!("id={company_id}")))
             }
 
-            /// `Ok` when `user_id` is a user of `company_id`, live or soft-deleted; NotFound on
-            /// `users` otherwise.
             /// `Ok` when `user_id` is a live user of `company_id`; NotFound on `users` otherwise.
             /// For a user named as the owner or author of something new.
             pub(crate) fn live_user_of_company(conn: &mut Conn, company_id: i64, user_id: i64) -> Result<()> {
@@ -121,6 +119,8 @@ macro_rules! account_stores {
                     .ok_or_else(|| Error::not_found("users", format!("company_id={company_id}, id={user_id}")))
             }
 
+            /// `Ok` when `user_id` is a user of `company_id`, live or soft-deleted; NotFound on
+            /// `users` otherwise.
             pub(crate) fn user_of_company(conn: &mut Conn, company_id: i64, user_id: i64) -> Result<()> {
                 users::table
                     .filter(users::company_id.eq(company_id))

@@ -16,7 +16,7 @@ macro_rules! bait_store {
                 RecordedAccess, SecurityEventType, Severity,
             };
             use $crate::nerve_core::validate::{
-                json_document, required_text, sanitize_input, validate_ip_address,
+                json_document, optional_text, required_text, validate_ip_address,
             };
             use $crate::nerve_core::{Error, Field, Result};
             use $crate::Op;
@@ -76,10 +76,6 @@ macro_rules! bait_store {
                     .optional()
                     .map_err(|e| Op::new(TOKENS, "select").error(e))?
                     .ok_or_else(|| not_found(company_id, id))
-            }
-
-            fn optional_text<'a>(field: Field, value: Option<&'a str>, max: usize) -> Result<Option<&'a str>> {
-                value.map(|v| sanitize_input(field, v, max)).transpose()
             }
 
             impl $crate::nerve_core::BaitStore for Scope<'_> {

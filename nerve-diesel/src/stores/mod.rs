@@ -5,8 +5,10 @@ mod accounts;
 mod attack_surface;
 mod bait;
 mod companies;
+mod compliance;
 mod ghost;
 mod osint;
+mod roadmap;
 mod uploads;
 mod users;
 
@@ -26,6 +28,8 @@ macro_rules! all_stores {
         $crate::ghost_store!(schema = $($schema)::+);
         $crate::osint_store!(schema = $($schema)::+);
         $crate::upload_store!(schema = $($schema)::+);
+        $crate::compliance_store!(schema = $($schema)::+);
+        $crate::roadmap_store!(schema = $($schema)::+);
 
         impl $crate::nerve_core::RawRows for Scope<'_> {
             fn insert(
