@@ -102,6 +102,20 @@ nerve_conformance::conformance! {
         a_failed_parse_keeps_its_reason_and_nothing_else,
         a_credential_refused_by_the_database_leaves_the_file_pending,
     ],
+    compliance: [
+        assessments_are_scoped_completed_and_expire_by_the_clock,
+        the_overall_score_follows_every_control_change,
+        evidence_is_attached_listed_and_scoped,
+        scan_findings_flag_mapped_controls_once_and_verification_restores,
+        vulnerability_reports_are_stored_listed_and_soft_deleted,
+    ],
+    roadmap: [
+        profiles_are_created_scoped_and_deleted,
+        the_task_library_is_versioned_and_keeps_users_tasks,
+        task_status_moves_one_step_and_the_score_follows,
+        achievements_are_awarded_once_even_concurrently,
+        progress_snapshots_form_a_time_series,
+    ],
     transactions: [
         atomic_commits_every_call_together,
         atomic_error_rolls_back_every_call,
