@@ -2,11 +2,13 @@
 
 use chrono::Duration;
 use nerve::model::{
-    BaitTokenType, Deleted, GhostQueryType, MonitorScope, NewBaitAccess, NewBaitToken, NewBreach,
-    NewCachedScan, NewCompany, NewCredential, NewDevice, NewEmailFinding, NewGhostQuery,
-    NewGithubFinding, NewMonitoredEmail, NewOpsychResult, NewPasteFinding, NewProfile,
-    NewScanRecord, NewSocialAccount, NewUploadedFile, NewUser, Page, Role, ScanSource, ScanStatus,
-    Severity, SocialPlatform,
+    BaitTokenType, ComplianceFramework, ControlMapping, ControlStatus, Deleted, GhostQueryType,
+    LibraryTask, MonitorScope, NewAchievement, NewAssessment, NewBaitAccess, NewBaitToken,
+    NewBreach, NewCachedScan, NewCompany, NewControl, NewCredential, NewDevice, NewEmailFinding,
+    NewEvidence, NewGhostQuery, NewGithubFinding, NewMonitoredEmail, NewOpsychResult,
+    NewPasteFinding, NewProfile, NewRoadmapProfile, NewScanRecord, NewSocialAccount,
+    NewUploadedFile, NewUser, NewUserTask, NewVulnerabilityReport, Page, Role, ScanFinding,
+    ScanSource, ScanStatus, Severity, SocialPlatform, TaskSource, TaskStatus,
 };
 use nerve::secret::{random_token, sha256_hex, Secret};
 use nerve::{Error, MigrationPolicy, Repos, Result, StoreExt, StoreOptions};
@@ -223,8 +225,9 @@ fn fill(store: &dyn Repos) -> Result<Summary> {
     })?;
     counts.push(("cached scans", 1));
     let now = chrono::Utc::now();
+    let mut latest_xasm = None;
     for (days, risk) in [(21, 64), (14, 71), (7, 78)] {
-        surface.record_scan(
+        latest_xasm = Some(surface.record_scan(
             company.id,
             ScanSource::Xasm,
             &NewScanRecord {
@@ -238,7 +241,7 @@ fn fill(store: &dyn Repos) -> Result<Summary> {
                 duration_ms: Some(48_000),
                 scanned_at: now - Duration::days(days),
             },
-        )?;
+        )?);
     }
     surface.record_scan(
         company.id,
@@ -440,9 +443,297 @@ fn fill(store: &dyn Repos) -> Result<Summary> {
     counts.push(("monitored addresses", 1));
     counts.push(("breach findings", watched.findings_count as u64));
     counts.push(("source findings (GitHub, Pastebin, OPSYCH)", 3));
+    let latest_xasm = latest_xasm.map(|scan| scan.id);
+    counts.extend(compliance(
+        store,
+        company.id,
+        owner.id,
+        analyst.id,
+        latest_xasm,
+    )?);
+    counts.extend(roadmap(store, company.id, owner.id)?);
     Ok(Summary {
         company: (company.name, company.id),
         owner: (owner.email, password),
         counts,
     })
+}
+
+/// A SOC 2 assessment in progress whose controls an XASM finding flagged through the mapping,
+/// an ISO 27001 one completed, evidence, and an AI vulnerability report on the latest scan.
+fn compliance(
+    store: &dyn Repos,
+    company_id: i64,
+    owner: i64,
+    analyst: i64,
+    latest_xasm: Option<i64>,
+) -> Result<Vec<(&'static str, u64)>> {
+    use ComplianceFramework::{Iso27001, Soc2};
+    use ControlStatus::{Failing, NeedsReview, NotTested, Passing};
+    let c = store.compliance();
+    let mapping = |finding: &str, framework, control: &str, flag| ControlMapping {
+        scan_source: ScanSource::Xasm,
+        finding_type: finding.into(),
+        framework,
+        control_id: control.into(),
+        flag_status: flag,
+    };
+    c.put_control_mappings(&[
+        mapping("exposed_admin_interface", Soc2, "CC6.1", Failing),
+        mapping("exposed_admin_interface", Soc2, "CC6.6", Failing),
+        mapping("exposed_admin_interface", Iso27001, "A.8.20", NeedsReview),
+        mapping("outdated_tls", Soc2, "CC6.7", Failing),
+    ])?;
+    let new = |framework| NewAssessment {
+        created_by_user_id: owner,
+        framework,
+        framework_version: Some(if framework == Soc2 { "2017" } else { "2022" }.into()),
+        assessment_date: None,
+        expiry_date: None,
+    };
+    let soc2 = c.create_assessment(company_id, &new(Soc2))?;
+    let iso = c.create_assessment(company_id, &new(Iso27001))?;
+    let mut controls = 0;
+    let mut first = None;
+    for (assessment, key, name, status, score) in [
+        (
+            soc2.id,
+            "CC6.1",
+            "Logical access security",
+            Passing,
+            Some(90),
+        ),
+        (soc2.id, "CC6.6", "Boundary protection", Passing, Some(85)),
+        (soc2.id, "CC6.7", "Data in transit", NotTested, None),
+        (
+            soc2.id,
+            "CC7.2",
+            "Security event monitoring",
+            Passing,
+            Some(75),
+        ),
+        (iso.id, "A.8.20", "Network security", Passing, Some(80)),
+        (iso.id, "A.5.15", "Access control", Passing, Some(95)),
+    ] {
+        let control = c.add_control(
+            company_id,
+            assessment,
+            &NewControl {
+                control_id: key.into(),
+                control_name: name.into(),
+                control_category: Some("Security".into()),
+                status,
+                compliance_score: score,
+                assigned_to_user_id: Some(analyst),
+                next_review_date: Some(chrono::Utc::now() + Duration::days(90)),
+            },
+        )?;
+        first.get_or_insert(control.id);
+        controls += 1;
+    }
+    c.complete_assessment(
+        company_id,
+        iso.id,
+        Some(chrono::Utc::now() + Duration::days(365)),
+    )?;
+    let flagged = c.flag_from_finding(
+        company_id,
+        &ScanFinding {
+            source: ScanSource::Xasm,
+            finding_type: "exposed_admin_interface".into(),
+            finding_id: "XASM-2026-0042".into(),
+            domain: Some("admin.northwind.example".into()),
+            seen_at: chrono::Utc::now() - Duration::days(7),
+        },
+    )?;
+    if let Some(control) = first {
+        c.add_evidence(
+            company_id,
+            control,
+            &NewEvidence {
+                uploaded_by_user_id: analyst,
+                file_reference: "evidence/northwind/access-review-q3.pdf".into(),
+                file_name: Some("access-review-q3.pdf".into()),
+                sha256: sha256_hex("access-review-q3"),
+                description: Some("Quarterly access review, signed".into()),
+            },
+        )?;
+    }
+    c.create_report(
+        company_id,
+        &NewVulnerabilityReport {
+            user_id: Some(analyst),
+            scan: latest_xasm.map(|id| (ScanSource::Xasm, id)),
+            domain: Some("northwind.example".into()),
+            title: "Exposed admin interface and outdated TLS".into(),
+            report_text: "## Summary\nThe admin interface on admin.northwind.example is reachable \
+                          from the internet; TLS 1.0 is still offered.\n## Fix\nRestrict by IP; \
+                          disable TLS < 1.2."
+                .into(),
+            metadata: Some(json!({"severity_counts": {"high": 1, "medium": 1}})),
+            model: Some("nerve-report-v1".into()),
+            generated_at: None,
+        },
+    )?;
+    Ok(vec![
+        ("compliance assessments", 2),
+        ("compliance controls", controls),
+        ("controls flagged by a scan finding", flagged.len() as u64),
+        ("evidence files", 1),
+        ("vulnerability reports", 1),
+    ])
+}
+
+/// The task library, a roadmap with tasks in every status (from the library, a scan finding
+/// and a threat actor), achievements and progress snapshots taken along the way.
+fn roadmap(store: &dyn Repos, company_id: i64, owner: i64) -> Result<Vec<(&'static str, u64)>> {
+    let r = store.roadmap();
+    let library: Vec<LibraryTask> = [
+        (
+            "enable-mfa",
+            "Turn on MFA for every account",
+            1,
+            Severity::Critical,
+            30,
+        ),
+        (
+            "offsite-backups",
+            "Keep tested offsite backups",
+            1,
+            Severity::High,
+            20,
+        ),
+        (
+            "patch-cadence",
+            "Patch within 14 days",
+            2,
+            Severity::High,
+            20,
+        ),
+        (
+            "phishing-training",
+            "Train staff against phishing",
+            2,
+            Severity::Medium,
+            10,
+        ),
+        (
+            "incident-plan",
+            "Write an incident response plan",
+            3,
+            Severity::Medium,
+            10,
+        ),
+    ]
+    .into_iter()
+    .map(|(key, title, phase, priority, points)| LibraryTask {
+        task_id: key.into(),
+        title: title.into(),
+        description: None,
+        category: Some("Foundations".into()),
+        phase,
+        priority,
+        points,
+        estimated_effort: Some("1 day".into()),
+        applies_to: Some(json!({"company_size": ["11-50", "51-200"]})),
+    })
+    .collect();
+    r.load_task_library("2026.11", &library, Some("demo library"))?;
+    let profile = r.create_profile(
+        company_id,
+        &NewRoadmapProfile {
+            user_id: Some(owner),
+            company_name: "Northwind Analytics".into(),
+            company_size: Some("51-200".into()),
+            industry: Some("Analytics".into()),
+            employee_count: Some(140),
+            handles_pii: true,
+            compliance_requirements: Some(json!(["soc2", "gdpr"])),
+            ..NewRoadmapProfile::default()
+        },
+    )?;
+    let add = |key: &str, source| {
+        r.add_task(
+            company_id,
+            profile.id,
+            &NewUserTask {
+                task_id: key.into(),
+                source: Some(source),
+                ..NewUserTask::default()
+            },
+        )
+    };
+    let mut tasks = Vec::new();
+    for key in [
+        "enable-mfa",
+        "offsite-backups",
+        "patch-cadence",
+        "phishing-training",
+    ] {
+        tasks.push(add(key, TaskSource::Library)?);
+    }
+    tasks.push(r.add_task(
+        company_id,
+        profile.id,
+        &NewUserTask {
+            task_id: "lock-down-admin-interface".into(),
+            source: Some(TaskSource::Scan),
+            finding_type: Some("exposed_admin_interface".into()),
+            finding_severity: Some(Severity::High),
+            scan_domain: Some("admin.northwind.example".into()),
+            ..NewUserTask::default()
+        },
+    )?);
+    tasks.push(r.add_task(
+        company_id,
+        profile.id,
+        &NewUserTask {
+            task_id: "block-office-macros".into(),
+            source: Some(TaskSource::ThreatActor),
+            matched_threat_actor: Some("FIN7".into()),
+            threat_actor_ttp: Some(json!({"techniques": ["T1566.001", "T1204.002"]})),
+            ..NewUserTask::default()
+        },
+    )?);
+    let mut snapshots = 1;
+    r.record_progress(company_id, profile.id)?;
+    // enable-mfa verified, offsite-backups completed, patch-cadence and the scan task in
+    // progress, the rest not started.
+    for (task, steps) in [(0, 3), (1, 2), (2, 1), (4, 1)] {
+        for status in [
+            TaskStatus::InProgress,
+            TaskStatus::Completed,
+            TaskStatus::Verified,
+        ]
+        .into_iter()
+        .take(steps)
+        {
+            r.set_task_status(company_id, tasks[task].id, status)?;
+        }
+        r.record_progress(company_id, profile.id)?;
+        snapshots += 1;
+    }
+    let awards = [
+        ("first-task", "First task done", 10),
+        ("mfa-everywhere", "MFA everywhere", 50),
+    ];
+    for (key, name, points) in awards {
+        r.award_achievement(
+            company_id,
+            profile.id,
+            &NewAchievement {
+                user_id: Some(owner),
+                achievement_key: key.into(),
+                name: name.into(),
+                description: None,
+                points,
+            },
+        )?;
+    }
+    Ok(vec![
+        ("library tasks", library.len() as u64),
+        ("roadmap tasks", tasks.len() as u64),
+        ("achievements", awards.len() as u64),
+        ("progress snapshots", snapshots),
+    ])
 }

@@ -38,8 +38,9 @@ enum Command {
         action: Option<MigrateAction>,
     },
     /// Fill a fresh database (migrated first) with a realistic sample company across OSINT,
-    /// attack surface, BAIT, uploads and Ghost Search, through the storage contract, in one
-    /// transaction; print what was written and the owner's generated password (shown once).
+    /// attack surface, BAIT, uploads, Ghost Search, compliance (an assessment with controls a
+    /// scan finding flagged) and a security roadmap (tasks in every status, achievements,
+    /// progress snapshots), through the storage contract, in one transaction; print what was written and the owner's generated password (shown once).
     Demo,
     /// Print the driver, schema version and applied and pending migrations.
     Status,

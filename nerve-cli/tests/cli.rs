@@ -322,6 +322,53 @@ fn demo_fills_a_fresh_database_once_on_both_backends() {
             )
             .unwrap();
         assert_eq!(found.len(), 1, "[{backend}]");
+        // Compliance: an assessment with flagged controls whose score follows its rule.
+        let page = nerve::model::Page::first(100);
+        let c = store.compliance();
+        let assessments = c
+            .list_assessments(company, page, nerve::model::Deleted::Exclude)
+            .unwrap();
+        assert_eq!(assessments.len(), 2, "[{backend}]");
+        let mut flagged = 0;
+        for a in &assessments {
+            let controls = c.list_controls(company, a.id, page).unwrap();
+            flagged += controls.iter().filter(|x| x.is_flagged()).count();
+            let rule = nerve::model::overall_compliance_score(
+                controls.iter().map(|x| (x.status, x.compliance_score)),
+            );
+            assert_eq!(a.overall_compliance_score, rule, "[{backend}] {a:?}");
+        }
+        assert_eq!(flagged, 3, "[{backend}]");
+        assert!(
+            stdout.contains("   3 controls flagged by a scan finding"),
+            "{stdout}"
+        );
+        // Roadmap: tasks in every status, achievements, snapshots.
+        let r = store.roadmap();
+        let profile = &r.list_profiles(company, page).unwrap()[0];
+        let tasks = r.list_tasks(company, profile.id, None, page).unwrap();
+        for status in <nerve::model::TaskStatus as nerve::model::ValueSet>::ALL {
+            assert!(
+                tasks.iter().any(|t| t.status == *status),
+                "[{backend}] no task {status}: {tasks:?}"
+            );
+        }
+        assert!(
+            profile.current_security_score > 0,
+            "[{backend}] {profile:?}"
+        );
+        assert_eq!(
+            r.list_achievements(company, profile.id, page)
+                .unwrap()
+                .len(),
+            2
+        );
+        let series = r.progress_history(company, profile.id, None, page).unwrap();
+        assert_eq!(series.len(), 5, "[{backend}]");
+        assert_eq!(
+            series.last().map(|s| s.security_score),
+            Some(profile.current_security_score)
+        );
         // A second run is refused and changes nothing.
         let again = nerve(dir.path(), &["demo"], Some(&db.url));
         assert_one_line_error(&again, "fresh");
