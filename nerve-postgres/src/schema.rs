@@ -78,9 +78,7 @@ pub(crate) fn after_explicit_ids(
     }
     // `table` is one of the schema's own names (from `tables!`), never caller text; the
     // sequence's name comes from the catalog, already quoted as needed (regclass text).
-    conn.batch_execute(&format!(
-        "LOCK TABLE \"{table}\" IN SHARE ROW EXCLUSIVE MODE"
-    ))?;
+    lock_writers(conn, table)?;
     let seq = diesel::sql_query(format!(
         "SELECT pg_get_serial_sequence('\"{table}\"', 'id')::regclass::text AS name"
     ))
@@ -89,6 +87,20 @@ pub(crate) fn after_explicit_ids(
     conn.batch_execute(&format!(
         "SELECT setval('{seq}', GREATEST((SELECT max(id) FROM \"{table}\"), \
                 (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {seq}), 1))"
+    ))
+}
+
+/// Makes the calling transaction the only writer of `table` until it ends (readers go on):
+/// `SHARE ROW EXCLUSIVE` conflicts with itself and with every row change. Store operations
+/// that read a whole table and then write it as one decision (loading the task library,
+/// the flagging mapping) take it first. `table` is one of the schema's own names.
+pub(crate) fn lock_writers(
+    conn: &mut diesel::PgConnection,
+    table: &str,
+) -> diesel::QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute(&format!(
+        "LOCK TABLE \"{table}\" IN SHARE ROW EXCLUSIVE MODE"
     ))
 }
 

@@ -28,6 +28,12 @@ pub(crate) fn after_explicit_ids(
     Ok(())
 }
 
+/// Makes the calling transaction the only writer of `table` until it ends: nothing to do, a
+/// SQLite write transaction (`BEGIN IMMEDIATE`) is already the only writer of the database.
+pub(crate) fn lock_writers(_: &mut diesel::SqliteConnection, _: &str) -> diesel::QueryResult<()> {
+    Ok(())
+}
+
 diesel::table! {
     /// Diesel's migration record; `run_on` is `CURRENT_TIMESTAMP` text (UTC, no offset).
     __diesel_schema_migrations (version) {

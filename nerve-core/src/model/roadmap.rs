@@ -63,7 +63,8 @@ pub struct RoadmapProfile {
     /// Number of employees.
     pub employee_count: Option<i64>,
     /// The score of its tasks by [`security_score`], 0 to 100; kept equal to that rule by every
-    /// change to its tasks and by every library load.
+    /// change to its tasks and, while the profile is live, by every library load (a
+    /// soft-deleted profile keeps the score it had).
     pub current_security_score: i64,
     /// The score aimed at, 0 to 100.
     pub target_security_score: i64,
@@ -213,7 +214,8 @@ pub struct UserTask {
     pub priority_order: Option<i64>,
     /// Why it is on the roadmap.
     pub source: Option<TaskSource>,
-    /// The scan, finding or threat actor it came from (an id in the source's table).
+    /// The scan, finding or threat actor it came from: the caller's reference (an id in the
+    /// source's own table), stored as given and not checked by the store.
     pub source_reference_id: Option<i64>,
     /// More about its source.
     pub source_details: Option<serde_json::Value>,
@@ -258,7 +260,8 @@ pub struct NewUserTask {
     pub priority_order: Option<i64>,
     /// Why it is on the roadmap.
     pub source: Option<TaskSource>,
-    /// The scan, finding or threat actor it came from.
+    /// The scan, finding or threat actor it came from: an opaque reference, stored as given
+    /// (not checked against any table, so it proves nothing about ownership).
     pub source_reference_id: Option<i64>,
     /// More about its source (no U+0000).
     pub source_details: Option<serde_json::Value>,

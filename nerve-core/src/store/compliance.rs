@@ -85,9 +85,10 @@ pub trait ComplianceStore {
     ) -> Result<Vec<Control>>;
 
     /// Applies `changes` to the live control, sets `updated_at`, and recomputes the
-    /// assessment's score; returns the control. Setting the status of a flagged control is a
-    /// reviewer's decision: it stands, and verifying the finding later still restores
-    /// `status_before_scan`.
+    /// assessment's score; returns the control. A flag is not lifted by a status change: the
+    /// control stays flagged until the finding is verified fixed, which then sets the status
+    /// back to `status_before_scan` (what it was before the flag), replacing a status set
+    /// meanwhile.
     fn update_control(&self, company_id: i64, id: i64, changes: &ControlUpdate) -> Result<Control>;
 
     /// Soft-deletes the live control and recomputes the assessment's score.
@@ -101,7 +102,8 @@ pub trait ComplianceStore {
     /// One page of the live control's live evidence.
     fn list_evidence(&self, company_id: i64, control_id: i64, page: Page) -> Result<Vec<Evidence>>;
 
-    /// Soft-deletes the live evidence `id`.
+    /// Soft-deletes the live evidence `id` of a live control (evidence of a removed control
+    /// is hidden with it: NotFound).
     fn delete_evidence(&self, company_id: i64, id: i64) -> Result<()>;
 
     /// Adds the mapping rows, or sets `flag_status` of an existing row with the same source,

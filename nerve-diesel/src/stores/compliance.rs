@@ -200,8 +200,25 @@ macro_rules! compliance_store {
                     .ok_or_else(|| not_found(CONTROLS, company_id, id))
             }
 
+            /// Takes the row locks of the assessments, in ascending id order, without changing
+            /// them. Every change to an assessment's controls holds its lock until it has
+            /// rescored, so on PostgreSQL no transaction computes a score without a concurrent
+            /// change (SQLite's write transactions are serialized already); the fixed order
+            /// means two writers never wait on each other in a cycle.
+            fn lock_assessments(conn: &mut Conn, ids: impl IntoIterator<Item = i64>) -> Result<()> {
+                let ids: ::std::collections::BTreeSet<i64> = ids.into_iter().collect();
+                for id in ids {
+                    $crate::diesel::update(a::table.filter(a::id.eq(id)))
+                        .set(a::updated_at.eq(a::updated_at))
+                        .execute(conn)
+                        .map_err(|e| Op::new(ASSESSMENTS, "lock").error(e))?;
+                }
+                Ok(())
+            }
+
             /// Sets the assessment's score to the rule's value over its live controls.
             fn rescore(conn: &mut Conn, assessment_id: i64, now: DateTime<Utc>) -> Result<()> {
+                lock_assessments(conn, [assessment_id])?;
                 let controls: Vec<(Db<ControlStatus>, Option<i64>)> = c::table
                     .filter(c::assessment_id.eq(assessment_id))
                     .filter(c::deleted_at.is_null())
@@ -224,8 +241,11 @@ macro_rules! compliance_store {
 
             impl $crate::nerve_core::ComplianceStore for Scope<'_> {
                 fn create_assessment(&self, company_id: i64, new: &NewAssessment) -> Result<Assessment> {
-                    let version =
-                        optional_text(Field::new(ASSESSMENTS, "framework_version"), new.framework_version.as_deref(), 20)?;
+                    let version = new
+                        .framework_version
+                        .as_deref()
+                        .map(|v| required_text(Field::new(ASSESSMENTS, "framework_version"), v, 20))
+                        .transpose()?;
                     let now = self.env().now();
                     let started = instant(Field::new(ASSESSMENTS, "assessment_date"), new.assessment_date)?.unwrap_or(now);
                     let expiry = instant(Field::new(ASSESSMENTS, "expiry_date"), new.expiry_date)?;
@@ -290,6 +310,8 @@ macro_rules! compliance_store {
                     let given = instant(expiry_field, expiry_date)?;
                     let now = self.env().now();
                     self.write(ASSESSMENTS, |conn| {
+                        assessment_row(conn, company_id, id)?;
+                        lock_assessments(conn, [id])?;
                         let row = assessment_row(conn, company_id, id)?;
                         let status = row.status.0.as_of(row.expiry_date, now);
                         if status != AssessmentStatus::InProgress {
@@ -355,6 +377,7 @@ macro_rules! compliance_store {
                     let now = self.env().now();
                     self.write(CONTROLS, |conn| {
                         assessment_row(conn, company_id, assessment_id)?;
+                        lock_assessments(conn, [assessment_id])?;
                         if let Some(user) = new.assigned_to_user_id {
                             live_user_of_company(conn, company_id, user)?;
                         }
@@ -415,6 +438,8 @@ macro_rules! compliance_store {
                     };
                     self.write(CONTROLS, |conn| {
                         let row = control_row(conn, company_id, id)?;
+                        lock_assessments(conn, [row.assessment_id])?;
+                        control_row(conn, company_id, id)?;
                         if let Some(Some(user)) = changes.assigned_to_user_id {
                             live_user_of_company(conn, company_id, user)?;
                         }
@@ -433,6 +458,8 @@ macro_rules! compliance_store {
                     let now = self.env().now();
                     self.write(CONTROLS, |conn| {
                         let row = control_row(conn, company_id, id)?;
+                        lock_assessments(conn, [row.assessment_id])?;
+                        control_row(conn, company_id, id)?;
                         $crate::diesel::update(c::table.filter(c::id.eq(id)))
                             .set($crate::set_deleted!(c, now))
                             .execute(conn)
@@ -487,19 +514,23 @@ macro_rules! compliance_store {
                     let now = self.env().now();
                     self.write(EVIDENCE, |conn| {
                         live_company(conn, company_id)?;
-                        let n = $crate::diesel::update(
-                            ev::table
-                                .filter(ev::id.eq(id))
-                                .filter(ev::company_id.eq(company_id))
-                                .filter(ev::deleted_at.is_null()),
-                        )
-                        .set($crate::set_deleted!(ev, now))
-                        .execute(conn)
-                        .map_err(|e| Op::new(EVIDENCE, "delete").error(e))?;
-                        if n == 0 {
-                            return Err(not_found(EVIDENCE, company_id, id));
-                        }
-                        Ok(())
+                        let live = ev::table
+                            .filter(ev::id.eq(id))
+                            .filter(ev::company_id.eq(company_id))
+                            .filter(ev::deleted_at.is_null());
+                        let control: i64 = live
+                            .select(ev::control_id)
+                            .first(conn)
+                            .optional()
+                            .map_err(|e| Op::new(EVIDENCE, "select").error(e))?
+                            .ok_or_else(|| not_found(EVIDENCE, company_id, id))?;
+                        // Evidence of a removed control (or deleted assessment) is hidden with it.
+                        control_row(conn, company_id, control).map_err(|_| not_found(EVIDENCE, company_id, id))?;
+                        $crate::diesel::update(live)
+                            .set($crate::set_deleted!(ev, now))
+                            .execute(conn)
+                            .map(drop)
+                            .map_err(|e| Op::new(EVIDENCE, "delete").error(e))
                     })
                 }
 
@@ -516,6 +547,9 @@ macro_rules! compliance_store {
                     }
                     let now = self.env().now();
                     self.write(MAPPINGS, |conn| {
+                        // One writer of the mapping at a time: two loads of the same new row
+                        // then agree instead of one failing on the unique key.
+                        $($schema)::+::lock_writers(conn, MAPPINGS).map_err(|e| Op::new(MAPPINGS, "lock").error(e))?;
                         let mut changed = 0_u64;
                         for row in rows {
                             let key = m::table
@@ -608,8 +642,11 @@ macro_rules! compliance_store {
                         }
                         let keys: Vec<&str> = mapped.iter().map(|(_, k, _)| k.as_str()).collect();
                         // The live controls with a mapped identifier in the company's active
-                        // assessments: in progress, or completed and not expired by now.
-                        let candidates: Vec<(ComplianceControlsRow, Db<ComplianceFramework>)> = c::table
+                        // assessments: in progress, or completed and not expired by now. Read
+                        // again once their assessments are locked, so the decision below sees
+                        // every committed flag.
+                        let candidates = |conn: &mut Conn| -> Result<Vec<(ComplianceControlsRow, Db<ComplianceFramework>)>> {
+                            c::table
                             .inner_join(a::table)
                             .filter(a::company_id.eq(company_id))
                             .filter(a::deleted_at.is_null())
@@ -623,9 +660,12 @@ macro_rules! compliance_store {
                             .order(c::id.asc())
                             .select((ComplianceControlsRow::as_select(), a::framework))
                             .load(conn)
-                            .map_err(|e| Op::new(CONTROLS, "select").error(e))?;
+                            .map_err(|e| Op::new(CONTROLS, "select").error(e))
+                        };
+                        let locked: Vec<i64> = candidates(conn)?.iter().map(|(r, _)| r.assessment_id).collect();
+                        lock_assessments(conn, locked)?;
                         let mut changed = Vec::new();
-                        for (row, framework) in candidates {
+                        for (row, framework) in candidates(conn)? {
                             let Some((_, _, flag)) =
                                 mapped.iter().find(|(f, k, _)| *f == framework && *k == row.control_id)
                             else {
@@ -666,7 +706,8 @@ macro_rules! compliance_store {
                     let now = self.env().now();
                     self.write(CONTROLS, |conn| {
                         live_company(conn, company_id)?;
-                        let flagged: Vec<ComplianceControlsRow> = c::table
+                        let flagged = |conn: &mut Conn| -> Result<Vec<ComplianceControlsRow>> {
+                            c::table
                             .inner_join(a::table)
                             .filter(a::company_id.eq(company_id))
                             .filter(a::deleted_at.is_null())
@@ -678,9 +719,12 @@ macro_rules! compliance_store {
                             .order(c::id.asc())
                             .select(ComplianceControlsRow::as_select())
                             .load(conn)
-                            .map_err(|e| Op::new(CONTROLS, "select").error(e))?;
+                            .map_err(|e| Op::new(CONTROLS, "select").error(e))
+                        };
+                        let locked: Vec<i64> = flagged(conn)?.iter().map(|r| r.assessment_id).collect();
+                        lock_assessments(conn, locked)?;
                         let mut changed = Vec::new();
-                        for row in flagged {
+                        for row in flagged(conn)? {
                             let restored = row.status_before_scan.unwrap_or(Db(ControlStatus::NotTested));
                             let control = $crate::diesel::update(c::table.filter(c::id.eq(row.id)))
                                 .set((
@@ -723,6 +767,7 @@ macro_rules! compliance_store {
                                 h::table
                                     .filter(h::id.eq(scan_id))
                                     .filter(h::company_id.eq(company_id))
+                                    .filter(h::deleted_at.is_null())
                                     .select(h::id)
                                     .first::<i64>(conn)
                                     .optional()

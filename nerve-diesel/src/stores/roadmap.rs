@@ -238,8 +238,21 @@ macro_rules! roadmap_store {
                     .collect())
             }
 
+            /// Takes the profile's row lock without changing it. Every change to a profile's
+            /// tasks holds it until it has rescored, so on PostgreSQL no transaction computes a
+            /// score (or judges a status move) without a concurrent change; SQLite's write
+            /// transactions are serialized already.
+            fn lock_profile(conn: &mut Conn, id: i64) -> Result<()> {
+                $crate::diesel::update(p::table.filter(p::id.eq(id)))
+                    .set(p::updated_at.eq(p::updated_at))
+                    .execute(conn)
+                    .map(drop)
+                    .map_err(|e| Op::new(PROFILES, "lock").error(e))
+            }
+
             /// Sets the profile's score to the rule's value over its live tasks.
             fn rescore(conn: &mut Conn, profile_id: i64, now: DateTime<Utc>) -> Result<()> {
+                lock_profile(conn, profile_id)?;
                 let score = security_score(weighed_tasks(conn, profile_id)?);
                 $crate::diesel::update(p::table.filter(p::id.eq(profile_id)))
                     .set((
@@ -367,6 +380,9 @@ macro_rules! roadmap_store {
                     let checksum = library_checksum(tasks);
                     let now = self.env().now();
                     self.write(LIBRARY, |conn| {
+                        // One library load at a time: a concurrent load of the same version
+                        // then finds it recorded, and two versions never interleave.
+                        $($schema)::+::lock_writers(conn, LIBRARY).map_err(|e| Op::new(LIBRARY, "lock").error(e))?;
                         let loaded: Option<RoadmapTaskLibraryMetaRow> = meta::table
                             .filter(meta::version.eq(version))
                             .select(RoadmapTaskLibraryMetaRow::as_select())
@@ -526,6 +542,7 @@ macro_rules! roadmap_store {
                     let now = self.env().now();
                     self.write(TASKS, |conn| {
                         profile_row(conn, company_id, profile_id)?;
+                        lock_profile(conn, profile_id)?;
                         if let Some(user) = new.assigned_to_user_id {
                             live_user_of_company(conn, company_id, user)?;
                         }
@@ -599,6 +616,8 @@ macro_rules! roadmap_store {
                 fn set_task_status(&self, company_id: i64, id: i64, status: TaskStatus) -> Result<UserTask> {
                     let now = self.env().now();
                     self.write(TASKS, |conn| {
+                        let profile_id = task_row(conn, company_id, id)?.profile_id;
+                        lock_profile(conn, profile_id)?;
                         let row = task_row(conn, company_id, id)?;
                         let current = row.status.0;
                         if current == status {
@@ -634,6 +653,8 @@ macro_rules! roadmap_store {
                 fn remove_task(&self, company_id: i64, id: i64) -> Result<()> {
                     let now = self.env().now();
                     self.write(TASKS, |conn| {
+                        let profile_id = task_row(conn, company_id, id)?.profile_id;
+                        lock_profile(conn, profile_id)?;
                         let row = task_row(conn, company_id, id)?;
                         $crate::diesel::update(ut::table.filter(ut::id.eq(id)))
                             .set($crate::set_deleted!(ut, now))

@@ -108,6 +108,7 @@ nerve_conformance::conformance! {
         evidence_is_attached_listed_and_scoped,
         scan_findings_flag_mapped_controls_once_and_verification_restores,
         vulnerability_reports_are_stored_listed_and_soft_deleted,
+        concurrent_changes_keep_scores_and_flags_true,
     ],
     roadmap: [
         profiles_are_created_scoped_and_deleted,
@@ -115,6 +116,7 @@ nerve_conformance::conformance! {
         task_status_moves_one_step_and_the_score_follows,
         achievements_are_awarded_once_even_concurrently,
         progress_snapshots_form_a_time_series,
+        concurrent_task_changes_and_library_loads_keep_the_score_true,
     ],
     transactions: [
         atomic_commits_every_call_together,

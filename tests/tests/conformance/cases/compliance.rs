@@ -74,6 +74,14 @@ pub fn assessments_are_scoped_completed_and_expire_by_the_clock(ctx: &Ctx) -> Ca
             ..
         }
     );
+    long.framework_version = Some(" ".into());
+    assert_err!(
+        c.create_assessment(acme.id, &long),
+        Error::Validation {
+            field: "framework_version",
+            ..
+        }
+    );
     let mut backwards = assessment(ada.id, ComplianceFramework::Gdpr);
     backwards.expiry_date = Some(ctx.clock.now() - Duration::days(1));
     assert_err!(
@@ -663,9 +671,23 @@ pub fn scan_findings_flag_mapped_controls_once_and_verification_restores(ctx: &C
             }
         )?
         .is_empty());
-    assert!(c
+    // The same finding id in another company is that company's own: flagged and verified
+    // there without touching ACME's controls.
+    let theirs_flagged: Vec<i64> = c
+        .flag_from_finding(other.id, &finding)?
+        .iter()
+        .map(|x| x.id)
+        .collect();
+    assert_eq!(theirs_flagged, [their61.id]);
+    let theirs_verified: Vec<i64> = c
         .verify_finding_fixed(other.id, ScanSource::Xasm, "XASM-42")?
-        .is_empty());
+        .iter()
+        .map(|x| x.id)
+        .collect();
+    assert_eq!(theirs_verified, [their61.id]);
+    for x in &flagged {
+        assert_eq!(c.get_control(acme.id, x.id)?, *x);
+    }
     assert!(c
         .verify_finding_fixed(acme.id, ScanSource::Lightbox, "XASM-42")?
         .is_empty());
@@ -893,5 +915,108 @@ pub fn vulnerability_reports_are_stored_listed_and_soft_deleted(ctx: &Ctx) -> Ca
     assert_eq!(ids(None)?, [general.id]);
     assert_err!(c.get_report(acme.id, r.id), Error::NotFound { .. });
     assert_err!(c.delete_report(acme.id, r.id), Error::NotFound { .. });
+    Ok(())
+}
+
+pub fn concurrent_changes_keep_scores_and_flags_true(ctx: &Ctx) -> CaseResult {
+    use ControlStatus::{Failing, Passing};
+    let c = ctx.store.compliance();
+    let acme = company(&*ctx.store, "ACME", None)?;
+    let ada = user(&*ctx.store, acme.id, "ada@acme.test")?;
+    let a = c.create_assessment(acme.id, &assessment(ada.id, ComplianceFramework::Soc2))?;
+    let mapped = ["CC6.1", "CC6.2", "CC6.3"];
+    for key in mapped {
+        c.add_control(acme.id, a.id, &control(key, Passing, Some(100)))?;
+    }
+    let rows: Vec<ControlMapping> = mapped
+        .iter()
+        .map(|k| mapping("weak_cipher", ComplianceFramework::Soc2, k, Failing))
+        .collect();
+    let store: std::sync::Arc<dyn Store> =
+        std::sync::Arc::from(ctx.reopen(nerve::MigrationPolicy::Require)?);
+    // Eight writers at once: four add a control each (scores 10..40) and change it, two load
+    // the same mapping, two flag the same finding. Each must see the others' commits.
+    let outcomes: Vec<(usize, u64)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let store = store.clone();
+                let rows = rows.clone();
+                s.spawn(move || {
+                    let c = store.compliance();
+                    match i {
+                        0..=3 => {
+                            let key = format!("CC7.{i}");
+                            let score = 10 * (i as i64 + 1);
+                            let x = c
+                                .add_control(acme.id, a.id, &control(&key, Passing, Some(score)))
+                                .expect("add");
+                            c.update_control(
+                                acme.id,
+                                x.id,
+                                &ControlUpdate {
+                                    compliance_score: Some(Some(score + 1)),
+                                    ..ControlUpdate::default()
+                                },
+                            )
+                            .expect("update");
+                            (i, 0)
+                        }
+                        4 | 5 => (i, c.put_control_mappings(&rows).expect("mapping")),
+                        _ => {
+                            // The mapping may not be committed yet: flag until it is.
+                            let finding = ScanFinding {
+                                source: ScanSource::Xasm,
+                                finding_type: "weak_cipher".into(),
+                                finding_id: "W-1".into(),
+                                domain: None,
+                                seen_at: chrono::Utc::now() - Duration::hours(1),
+                            };
+                            let mut total = 0;
+                            for _ in 0..200 {
+                                if !c
+                                    .control_mappings(ScanSource::Xasm, "weak_cipher")
+                                    .expect("mappings")
+                                    .is_empty()
+                                {
+                                    total +=
+                                        c.flag_from_finding(acme.id, &finding).expect("flag").len()
+                                            as u64;
+                                    break;
+                                }
+                                std::thread::sleep(std::time::Duration::from_millis(10));
+                            }
+                            (i, total)
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    let by = |i: usize| {
+        outcomes
+            .iter()
+            .find(|o| o.0 == i)
+            .map(|o| o.1)
+            .unwrap_or(u64::MAX)
+    };
+    assert_eq!(
+        by(4) + by(5),
+        3,
+        "the mapping rows are written once: {outcomes:?}"
+    );
+    assert_eq!(
+        by(6) + by(7),
+        3,
+        "each mapped control is flagged once: {outcomes:?}"
+    );
+    let controls = c.list_controls(acme.id, a.id, Page::first(100))?;
+    assert_eq!(controls.len(), 7);
+    assert_eq!(controls.iter().filter(|x| x.is_flagged()).count(), 3);
+    // 3 failing (0) and 11 + 21 + 31 + 41 over 7 controls = 104 / 7 = 14.86.
+    assert_eq!(score_follows_rule(&*ctx.store, acme.id, a.id)?, Some(15));
     Ok(())
 }

@@ -705,3 +705,93 @@ pub fn progress_snapshots_form_a_time_series(ctx: &Ctx) -> CaseResult {
     );
     Ok(())
 }
+
+pub fn concurrent_task_changes_and_library_loads_keep_the_score_true(ctx: &Ctx) -> CaseResult {
+    let r = ctx.store.roadmap();
+    let library: Vec<LibraryTask> = (0..6)
+        .map(|i| lib_task(&format!("t{i}"), 10 * (i + 1)))
+        .collect();
+    r.load_task_library("1", &library, None)?;
+    let acme = company(&*ctx.store, "ACME", None)?;
+    let p = r.create_profile(acme.id, &profile("ACME"))?;
+    let store: std::sync::Arc<dyn Store> =
+        std::sync::Arc::from(ctx.reopen(nerve::MigrationPolicy::Require)?);
+    let v2: Vec<LibraryTask> = (0..6)
+        .map(|i| lib_task(&format!("t{i}"), 5 * (i + 1)))
+        .collect();
+    // Six threads each add a task and walk it to verified; two add the same extra key; two
+    // load version 2 at once.
+    let outcomes: Vec<(usize, std::result::Result<bool, String>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..10)
+            .map(|i| {
+                let store = store.clone();
+                let v2 = v2.clone();
+                s.spawn(move || {
+                    let r = store.roadmap();
+                    let out = match i {
+                        0..=5 => (|| {
+                            let t = r.add_task(
+                                acme.id,
+                                p.id,
+                                &task(&format!("t{i}"), TaskSource::Library),
+                            )?;
+                            for status in [
+                                TaskStatus::InProgress,
+                                TaskStatus::Completed,
+                                TaskStatus::Verified,
+                            ]
+                            .into_iter()
+                            .take(1 + i % 3)
+                            {
+                                r.set_task_status(acme.id, t.id, status)?;
+                            }
+                            Ok(true)
+                        })(),
+                        6 | 7 => r
+                            .add_task(acme.id, p.id, &task("extra", TaskSource::Manual))
+                            .map(|_| true),
+                        _ => r.load_task_library("2", &v2, None).map(|load| load.loaded),
+                    };
+                    (i, out.map_err(|e: nerve::Error| format!("{e:?}")))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    for (i, out) in outcomes.iter().filter(|o| o.0 <= 5) {
+        assert_eq!(out, &Ok(true), "task thread {i}");
+    }
+    let extra: Vec<&std::result::Result<bool, String>> = outcomes
+        .iter()
+        .filter(|o| o.0 == 6 || o.0 == 7)
+        .map(|o| &o.1)
+        .collect();
+    assert_eq!(extra.iter().filter(|o| o.is_ok()).count(), 1, "{extra:?}");
+    assert!(
+        extra
+            .iter()
+            .any(|o| matches!(o, Err(e) if e.contains("Conflict") && e.contains("task_id"))),
+        "{extra:?}"
+    );
+    let loads: Vec<&std::result::Result<bool, String>> =
+        outcomes.iter().filter(|o| o.0 >= 8).map(|o| &o.1).collect();
+    assert_eq!(
+        loads.iter().filter(|o| **o == &Ok(true)).count(),
+        1,
+        "one load applies: {loads:?}"
+    );
+    assert_eq!(
+        loads.iter().filter(|o| **o == &Ok(false)).count(),
+        1,
+        "the other finds it done: {loads:?}"
+    );
+    assert_eq!(
+        r.list_tasks(acme.id, p.id, None, Page::first(100))?.len(),
+        7
+    );
+    score_follows_rule(&*ctx.store, acme.id, p.id)?;
+    Ok(())
+}
