@@ -151,6 +151,34 @@ macro_rules! live_children_page {
     };
 }
 
+/// Soft-deletes the live row `$id` of table `$t` whose `company_id` is `$company_id`, on
+/// `$conn`: `Ok(())`, or NotFound on `$name` (keyed by company and id) when no live row of the
+/// company has the id. The company-owned delete every store has; the caller checks the
+/// company is live first.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! soft_delete_owned {
+    ($conn:expr, $t:ident, $company_id:expr, $id:expr, $now:expr, $name:expr) => {{
+        let (company_id, id): (i64, i64) = ($company_id, $id);
+        $crate::diesel::update(
+            $t::table
+                .filter($t::id.eq(id))
+                .filter($t::company_id.eq(company_id))
+                .filter($t::deleted_at.is_null()),
+        )
+        .set($crate::set_deleted!($t, $now))
+        .execute($conn)
+        .map_err(|e| $crate::Op::new($name, "soft delete").error(e))
+        .and_then(|n| match n {
+            0 => Err($crate::nerve_core::Error::not_found(
+                $name,
+                format!("company_id={company_id}, id={id}"),
+            )),
+            _ => Ok(()),
+        })
+    }};
+}
+
 #[doc(hidden)]
 #[macro_export]
 macro_rules! filter_deleted {

@@ -146,19 +146,7 @@ macro_rules! bait_store {
                     let now = self.env().now();
                     self.write(TOKENS, |conn| {
                         live_company(conn, company_id)?;
-                        let n = $crate::diesel::update(
-                            bait_tokens::table
-                                .filter(bait_tokens::id.eq(id))
-                                .filter(bait_tokens::company_id.eq(company_id))
-                                .filter(bait_tokens::deleted_at.is_null()),
-                        )
-                        .set($crate::set_deleted!(bait_tokens, now))
-                        .execute(conn)
-                        .map_err(|e| Op::new(TOKENS, "deactivate").error(e))?;
-                        if n == 0 {
-                            return Err(not_found(company_id, id));
-                        }
-                        Ok(())
+                        $crate::soft_delete_owned!(conn, bait_tokens, company_id, id, now, TOKENS)
                     })
                 }
 

@@ -850,19 +850,7 @@ macro_rules! compliance_store {
                     let now = self.env().now();
                     self.write(REPORTS, |conn| {
                         live_company(conn, company_id)?;
-                        let n = $crate::diesel::update(
-                            vr::table
-                                .filter(vr::id.eq(id))
-                                .filter(vr::company_id.eq(company_id))
-                                .filter(vr::deleted_at.is_null()),
-                        )
-                        .set($crate::set_deleted!(vr, now))
-                        .execute(conn)
-                        .map_err(|e| Op::new(REPORTS, "delete").error(e))?;
-                        if n == 0 {
-                            return Err(not_found(REPORTS, company_id, id));
-                        }
-                        Ok(())
+                        $crate::soft_delete_owned!(conn, vr, company_id, id, now, REPORTS)
                     })
                 }
             }

@@ -292,19 +292,7 @@ macro_rules! osint_store {
                     let now = self.env().now();
                     self.write(PROFILES, |conn| {
                         live_company(conn, company_id)?;
-                        let n = $crate::diesel::update(
-                            profiles::table
-                                .filter(profiles::id.eq(id))
-                                .filter(profiles::company_id.eq(company_id))
-                                .filter(profiles::deleted_at.is_null()),
-                        )
-                        .set($crate::set_deleted!(profiles, now))
-                        .execute(conn)
-                        .map_err(|e| Op::new(PROFILES, "soft delete").error(e))?;
-                        if n == 0 {
-                            return Err(profile_not_found(company_id, id));
-                        }
-                        Ok(())
+                        $crate::soft_delete_owned!(conn, profiles, company_id, id, now, PROFILES)
                     })
                 }
 

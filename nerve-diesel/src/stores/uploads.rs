@@ -265,19 +265,7 @@ macro_rules! upload_store {
                     let now = self.env().now();
                     self.write(FILES, |conn| {
                         live_company(conn, company_id)?;
-                        let n = $crate::diesel::update(
-                            uploaded_files::table
-                                .filter(uploaded_files::id.eq(id))
-                                .filter(uploaded_files::company_id.eq(company_id))
-                                .filter(uploaded_files::deleted_at.is_null()),
-                        )
-                        .set($crate::set_deleted!(uploaded_files, now))
-                        .execute(conn)
-                        .map_err(|e| Op::new(FILES, "soft delete").error(e))?;
-                        if n == 0 {
-                            return Err(not_found(company_id, id));
-                        }
-                        Ok(())
+                        $crate::soft_delete_owned!(conn, uploaded_files, company_id, id, now, FILES)
                     })
                 }
             }
