@@ -34,6 +34,10 @@ enum Command {
     /// Apply pending migrations (in one transaction, under a lock); creates a SQLite database
     /// when missing. `migrate revert` rolls back instead.
     Migrate {
+        /// Print what would run (the pending migrations, or for `revert` the ones to revert)
+        /// and change nothing.
+        #[arg(long, global = true)]
+        dry_run: bool,
         #[command(subcommand)]
         action: Option<MigrateAction>,
     },
@@ -44,6 +48,38 @@ enum Command {
     Demo,
     /// Print the driver, schema version and applied and pending migrations.
     Status,
+    /// Check the database: connection and latency, schema version against this binary's
+    /// migrations, every expected table, column and index, SQLite's integrity and foreign-key
+    /// checks (orphan rows by table and rowid), PostgreSQL's constraint and index validity,
+    /// and the pool. Exits 1 when anything is wrong.
+    Health {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the rows of every table, their total and the database's size on disk.
+    Stats {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the recorded slow operations, newest first.
+    SlowQueries {
+        /// How many (1 to 1000).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Refresh the planner's statistics (SQLite: ANALYZE, PRAGMA optimize; PostgreSQL:
+    /// ANALYZE), and with --vacuum reclaim space first (SQLite: VACUUM; PostgreSQL:
+    /// VACUUM (ANALYZE)).
+    Optimize {
+        /// Also vacuum.
+        #[arg(long)]
+        vacuum: bool,
+    },
     /// Print the schema in backend-neutral terms, read from the database's catalog; with
     /// --json, as JSON that is byte-identical for two backends with the same schema.
     Schema {
@@ -207,7 +243,40 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
                 .then(|| format!("the databases differ in: {}", differing.join(", "))))
         }
         Command::Migrate {
+            dry_run: true,
+            action,
+        } => {
+            let status = status_for_dry_run(url)?;
+            match action {
+                Some(MigrateAction::Revert { steps }) => {
+                    let n = (*steps as usize).min(status.applied.len());
+                    say!(out, "{}: would revert {n} migration(s):", redact(url));
+                    for m in status.applied.iter().rev().take(n) {
+                        say!(out, "  {}", m.name);
+                    }
+                }
+                None => {
+                    if !status.unknown.is_empty() {
+                        return Err(nerve::Error::SchemaTooNew {
+                            unknown: status.unknown,
+                        });
+                    }
+                    say!(
+                        out,
+                        "{}: would apply {} migration(s):",
+                        redact(url),
+                        status.pending.len()
+                    );
+                    for name in &status.pending {
+                        say!(out, "  {name}");
+                    }
+                }
+            }
+            Ok(None)
+        }
+        Command::Migrate {
             action: Some(MigrateAction::Revert { steps }),
+            ..
         } => {
             let reverted = nerve::revert(url, *steps as usize)?;
             if reverted.is_empty() {
@@ -225,7 +294,7 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
             }
             Ok(None)
         }
-        Command::Migrate { action: None } => {
+        Command::Migrate { action: None, .. } => {
             let applied = nerve::migrate(url)?;
             if applied.is_empty() {
                 say!(out, "{}: the schema is up to date", redact(url));
@@ -284,6 +353,137 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
             print_status(out, url, &status);
             Ok(None)
         }
+        Command::Health { json } => {
+            let store = open(url, nerve::MigrationPolicy::Inspect)?;
+            let report = store.admin().health()?;
+            if *json {
+                say!(out, "{}", to_json(&report)?);
+            } else {
+                print_health(out, url, &report);
+            }
+            Ok((!report.healthy).then(|| "the database is unhealthy (see the report)".to_string()))
+        }
+        Command::Stats { json } => {
+            let stats = open(url, nerve::MigrationPolicy::Require)?
+                .admin()
+                .stats()?;
+            if *json {
+                say!(out, "{}", to_json(&stats)?);
+            } else {
+                say!(out, "{} ({}):", redact(url), stats.backend);
+                for t in &stats.tables {
+                    say!(out, "  {:>12} {}", t.rows, t.table);
+                }
+                say!(out, "  {:>12} rows in all", stats.total_rows);
+                say!(out, "  {:>12} bytes on disk", stats.size_bytes);
+            }
+            Ok(None)
+        }
+        Command::SlowQueries { limit, json } => {
+            let slow = open(url, nerve::MigrationPolicy::Require)?
+                .admin()
+                .slow_queries(nerve::model::Page::first(*limit))?;
+            if *json {
+                say!(out, "{}", to_json(&slow)?);
+            } else if slow.is_empty() {
+                say!(out, "{}: no slow operation recorded", redact(url));
+            } else {
+                for q in &slow {
+                    say!(
+                        out,
+                        "{}  {:>10.3} ms  {}",
+                        q.recorded_at.format("%Y-%m-%d %H:%M:%S%.6fZ"),
+                        q.duration_us as f64 / 1000.0,
+                        q.operation
+                    );
+                }
+            }
+            Ok(None)
+        }
+        Command::Optimize { vacuum } => {
+            let ran = open(url, nerve::MigrationPolicy::Require)?
+                .admin()
+                .optimize(*vacuum)?;
+            say!(out, "{}: ran {}", redact(url), ran.join("; "));
+            Ok(None)
+        }
+    }
+}
+
+/// A store on `url` opened with `migrations`.
+fn open(url: &str, migrations: nerve::MigrationPolicy) -> nerve::Result<Box<dyn nerve::Store>> {
+    nerve::connect_with(
+        url,
+        &nerve::StoreOptions {
+            migrations,
+            ..Default::default()
+        },
+    )
+}
+
+/// The status `migrate --dry-run` reports: the database's, or for a SQLite file that does not
+/// exist yet (which `migrate` would create), that of an empty database.
+fn status_for_dry_run(url: &str) -> nerve::Result<SchemaStatus> {
+    let file = url.strip_prefix("sqlite://").filter(|p| !p.is_empty());
+    if file.is_some_and(|path| !std::path::Path::new(path).exists()) {
+        return open("sqlite::memory:", nerve::MigrationPolicy::Inspect)?.schema_status();
+    }
+    nerve::schema_status(url)
+}
+
+fn print_health(out: &mut String, url: &str, r: &nerve::model::HealthReport) {
+    say!(
+        out,
+        "{}: {} ({}, round trip {} µs)",
+        redact(url),
+        if r.healthy { "healthy" } else { "UNHEALTHY" },
+        r.backend,
+        r.latency_us
+    );
+    say!(
+        out,
+        "  schema: version {}; pending: {}; unknown to this binary: {}",
+        r.schema_version.as_deref().unwrap_or("none"),
+        list_or_none(&r.pending),
+        list_or_none(&r.unknown)
+    );
+    if r.problems.is_empty() {
+        say!(out, "  structure: ok");
+    } else {
+        say!(out, "  structure: {} problem(s):", r.problems.len());
+        for p in &r.problems {
+            say!(out, "    {p}");
+        }
+    }
+    if r.orphans.is_empty() {
+        say!(out, "  foreign keys: ok");
+    } else {
+        say!(out, "  foreign keys: {} orphan row(s):", r.orphans.len());
+        for o in &r.orphans {
+            say!(
+                out,
+                "    {} rowid {} -> no row in {}",
+                o.table,
+                o.rowid,
+                o.parent
+            );
+        }
+    }
+    say!(
+        out,
+        "  pool: max {}, open {}, idle {}, in use {}",
+        r.pool.max_size,
+        r.pool.connections,
+        r.pool.idle,
+        r.pool.in_use
+    );
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
     }
 }
 

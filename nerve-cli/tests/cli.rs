@@ -382,3 +382,97 @@ fn demo_fills_a_fresh_database_once_on_both_backends() {
         assert_eq!(companies.len(), 1, "[{backend}]");
     }
 }
+
+#[test]
+fn operations_commands_work_on_both_backends() {
+    for backend in Backend::ALL {
+        let db = TestDb::empty(backend).expect("a database");
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| nerve(dir.path(), args, Some(&db.url));
+        let all = migration_folders();
+        // --dry-run lists and changes nothing.
+        let dry = run(&["migrate", "--dry-run"]);
+        assert!(dry.status.success(), "[{backend}] {}", text(&dry.stderr));
+        let stdout = text(&dry.stdout);
+        assert!(
+            stdout.contains(&format!("would apply {} migration(s)", all.len())),
+            "{stdout}"
+        );
+        assert!(all.iter().all(|m| stdout.contains(m.as_str())), "{stdout}");
+        assert!(run(&["migrate"]).status.success());
+        let stdout = text(&run(&["migrate", "--dry-run"]).stdout);
+        assert!(
+            stdout.contains("would apply 0 migration(s)"),
+            "[{backend}] {stdout}"
+        );
+        let stdout = text(&run(&["migrate", "revert", "--steps", "2", "--dry-run"]).stdout);
+        assert!(stdout.contains("would revert 2 migration(s)"), "{stdout}");
+        assert!(
+            stdout.contains(all[all.len() - 1].as_str())
+                && stdout.contains(all[all.len() - 2].as_str())
+        );
+        // Nothing was reverted.
+        let health = run(&["health"]);
+        assert!(
+            health.status.success(),
+            "[{backend}] {}{}",
+            text(&health.stdout),
+            text(&health.stderr)
+        );
+        assert!(
+            text(&health.stdout).contains("healthy"),
+            "{}",
+            text(&health.stdout)
+        );
+        // Stats and optimize on the demo's data.
+        assert!(run(&["demo"]).status.success());
+        let stats = run(&["stats", "--json"]);
+        assert!(
+            stats.status.success(),
+            "[{backend}] {}",
+            text(&stats.stderr)
+        );
+        let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).expect("JSON");
+        let companies = stats["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == "companies")
+            .map(|t| t["rows"].clone());
+        assert_eq!(companies, Some(serde_json::json!(1)), "[{backend}] {stats}");
+        assert!(stats["total_rows"].as_u64().unwrap() > 50, "{stats}");
+        let optimize = run(&["optimize", "--vacuum"]);
+        assert!(
+            optimize.status.success(),
+            "[{backend}] {}",
+            text(&optimize.stderr)
+        );
+        assert!(
+            text(&optimize.stdout).contains("VACUUM"),
+            "{}",
+            text(&optimize.stdout)
+        );
+        let slow = run(&["slow-queries", "--json"]);
+        assert!(slow.status.success(), "[{backend}] {}", text(&slow.stderr));
+        assert!(serde_json::from_slice::<serde_json::Value>(&slow.stdout)
+            .unwrap()
+            .is_array());
+        // A missing index makes the database unhealthy: exit 1, named in the report.
+        db.execute_raw("DROP INDEX slow_queries_recorded_idx")
+            .unwrap();
+        let health = run(&["health"]);
+        assert_eq!(health.status.code(), Some(1), "[{backend}]");
+        assert!(
+            text(&health.stdout)
+                .contains("index slow_queries_recorded_idx on slow_queries is missing"),
+            "{}",
+            text(&health.stdout)
+        );
+        let stderr = text(&health.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("nerve: error:") && stderr.contains("unhealthy"),
+            "{stderr}"
+        );
+    }
+}

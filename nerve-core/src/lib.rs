@@ -31,8 +31,8 @@ pub use clock::{Clock, SystemClock, TestClock};
 pub use error::{Constraint, Denial, Error, Field, Result};
 pub use password::{PasswordHasher, PasswordParams};
 pub use store::{
-    ApiKeyStore, AppliedMigration, AttackSurfaceStore, AuditStore, AuthStore, Backend, BaitStore,
-    Capabilities, CompanyStore, ComplianceStore, GhostStore, LockoutPolicy, MigrationPolicy,
-    OsintStore, RawRows, Repos, RoadmapStore, SchemaStatus, SecurityEventStore, SessionStore,
-    Store, StoreExt, StoreOptions, UploadStore, UserStore,
+    AdminStore, ApiKeyStore, AppliedMigration, AttackSurfaceStore, AuditStore, AuthStore, Backend,
+    BaitStore, Capabilities, CompanyStore, ComplianceStore, GhostStore, LockoutPolicy,
+    MigrationPolicy, OsintStore, RawRows, Repos, RoadmapStore, SchemaStatus, SecurityEventStore,
+    SessionStore, Store, StoreExt, StoreOptions, UploadStore, UserStore,
 };

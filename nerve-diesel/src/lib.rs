@@ -11,6 +11,7 @@
 
 pub mod errors;
 mod macros;
+pub mod metrics;
 pub mod migrations;
 pub mod raw_rows;
 mod schema;
@@ -47,6 +48,8 @@ pub struct Env {
     pub lockout: LockoutPolicy,
     /// How many recent passwords a new one must differ from.
     pub password_history: u32,
+    /// Timings of this store's operations.
+    pub metrics: metrics::Metrics,
     secrets: Vec<String>,
     dummy_hash: std::sync::OnceLock<String>,
 }
@@ -67,6 +70,7 @@ impl Env {
             passwords: PasswordHasher::new(options.password)?,
             lockout: options.lockout,
             password_history: options.password_history,
+            metrics: metrics::Metrics::new(options.slow_query_threshold, options.slow_query_cap),
             secrets: nerve_core::url::secrets_of(url),
             dummy_hash: std::sync::OnceLock::new(),
         })

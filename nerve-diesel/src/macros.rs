@@ -269,41 +269,67 @@ macro_rules! define_scope {
                     })
             }
 
-            /// Runs `f`, which only reads, on a connection.
+            /// Records how long operation `op` (from `op_name!`) took since `started`; on a
+            /// pooled connection, outside any transaction, also writes the slow runs waiting.
+            fn timed(&self, op: &'static str, started: ::std::time::Instant, conn: Option<&mut $conn>) {
+                self.env.metrics.record(op, started.elapsed(), self.env.now());
+                if let Some(conn) = conn {
+                    if self.env.metrics.has_slow() {
+                        // Best effort: timings never fail the operation they measure.
+                        let _ = write_slow_runs(conn, &self.env);
+                    }
+                }
+            }
+
+            /// Runs `f`, which only reads, on a connection; `op` (from `op_name!`) names the
+            /// operation in the store's timings.
             pub(crate) fn read<T>(
                 &self,
+                op: &'static str,
                 f: impl FnOnce(&mut $conn) -> $crate::nerve_core::Result<T>,
             ) -> $crate::nerve_core::Result<T> {
+                let started = ::std::time::Instant::now();
                 match &self.source {
                     Source::Pool(pool) => {
                         let mut conn = pool.get().map_err(|e| self.env.pool_error(e))?;
-                        f(&mut conn)
+                        let out = f(&mut conn);
+                        self.timed(op, started, Some(&mut conn));
+                        out
                     }
                     Source::Tx(cell) => {
                         let mut guard = Self::borrow_tx(cell)?;
-                        f(&mut **guard)
+                        let out = f(&mut **guard);
+                        self.timed(op, started, None);
+                        out
                     }
                 }
             }
 
             /// Runs `f` atomically: in a transaction of its own, or in a savepoint of the
-            /// transaction in progress. `table` names the table in transaction errors.
+            /// transaction in progress. `op` (from `op_name!`) names the operation in the
+            /// store's timings; `table` names the table in transaction errors.
             pub(crate) fn write<T>(
                 &self,
+                op: &'static str,
                 table: &'static str,
                 f: impl FnOnce(&mut $conn) -> $crate::nerve_core::Result<T>,
             ) -> $crate::nerve_core::Result<T> {
                 #[allow(unused_imports)]
                 use $crate::diesel::Connection as _;
+                let started = ::std::time::Instant::now();
                 let run = |conn: &mut $conn| f(conn).map_err($crate::TxError::Nerve);
                 match &self.source {
                     Source::Pool(pool) => {
                         let mut conn = pool.get().map_err(|e| self.env.pool_error(e))?;
-                        (&mut *conn).$write_tx(run)
+                        let out = (&mut *conn).$write_tx(run);
+                        self.timed(op, started, Some(&mut conn));
+                        out
                     }
                     Source::Tx(cell) => {
                         let mut guard = Self::borrow_tx(cell)?;
-                        (&mut **guard).transaction(run)
+                        let out = (&mut **guard).transaction(run);
+                        self.timed(op, started, None);
+                        out
                     }
                 }
                 .map_err(|e: $crate::TxError| e.into_error(table))

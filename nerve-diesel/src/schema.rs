@@ -738,6 +738,16 @@ macro_rules! tables {
             deleted_at -> Nullable<Ts>,
             is_active -> Bool,
         }
+        slow_queries (id) SlowQueriesRow {
+            id -> BigInt,
+            operation -> Text [200],
+            duration_us -> BigInt,
+            recorded_at -> Ts,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
+        }
         roadmap_task_library_meta (id) RoadmapTaskLibraryMetaRow {
             id -> BigInt,
             version -> Text [20],

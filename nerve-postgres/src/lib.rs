@@ -9,6 +9,7 @@
 //! Use the `nerve` facade rather than this crate directly.
 #![deny(missing_docs)]
 
+mod admin;
 pub mod bulk;
 mod describe;
 mod schema;

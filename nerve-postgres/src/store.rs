@@ -19,6 +19,11 @@ nerve_diesel::define_scope!(
     store = PgStore
 );
 nerve_diesel::all_stores!(db = diesel::pg::Pg, schema = crate::schema);
+nerve_diesel::admin_store!(
+    schema = crate::schema,
+    driver = crate::admin,
+    backend = nerve_core::Backend::Postgres
+);
 
 /// A NERVE store on PostgreSQL. Cheap to share: `Send + Sync`, one pool inside.
 pub struct PgStore {
@@ -75,6 +80,10 @@ impl PgStore {
 impl Store for PgStore {
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+
+    fn admin(&self) -> &dyn nerve_core::AdminStore {
+        &self.scope
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -10,6 +10,7 @@
 //! crate directly.
 #![deny(missing_docs)]
 
+mod admin;
 mod connection;
 mod describe;
 pub mod export;

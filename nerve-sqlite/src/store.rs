@@ -19,6 +19,11 @@ nerve_diesel::define_scope!(
     store = SqliteStore
 );
 nerve_diesel::all_stores!(db = diesel::sqlite::Sqlite, schema = crate::schema);
+nerve_diesel::admin_store!(
+    schema = crate::schema,
+    driver = crate::admin,
+    backend = nerve_core::Backend::Sqlite
+);
 
 /// A NERVE store on SQLite. Cheap to share: `Send + Sync`, one pool inside.
 pub struct SqliteStore {
@@ -81,6 +86,10 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn backend(&self) -> Backend {
         Backend::Sqlite
+    }
+
+    fn admin(&self) -> &dyn nerve_core::AdminStore {
+        &self.scope
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -89,6 +89,16 @@ impl Ctx {
         nerve::connect_with(&self.db.url, &test_options(self.clock.clone(), policy))
     }
 
+    /// Another store on this test's database, with the test options changed by `change`.
+    pub fn reopen_with(
+        &self,
+        change: impl FnOnce(&mut StoreOptions),
+    ) -> nerve::Result<Box<dyn Store>> {
+        let mut options = test_options(self.clock.clone(), MigrationPolicy::Require);
+        change(&mut options);
+        nerve::connect_with(&self.db.url, &options)
+    }
+
     /// A second, empty database (no migrations applied) of the same backend, dropped with
     /// the returned handle.
     pub fn empty_database(&self) -> Result<TestDb, String> {

@@ -2,6 +2,7 @@
 //! that each driver maps to its own column type (a PostgreSQL ENUM, a CHECKed SQLite text).
 
 mod accounts;
+mod admin;
 mod attack_surface;
 mod bait;
 mod company;
@@ -19,6 +20,9 @@ mod value_set;
 pub use accounts::{
     ApiKey, AuditLog, IssuedApiKey, IssuedSession, LoginAttempt, LoginFailure, LoginRequest,
     NewApiKey, NewAuditLog, NewSession, Session,
+};
+pub use admin::{
+    DatabaseStats, HealthReport, OperationStats, Orphan, PoolState, SlowQuery, TableStats,
 };
 pub use attack_surface::{
     json_contains, AsmScan, CachedScan, LightboxFinding, NewAsmScan, NewCachedScan,

@@ -9,6 +9,7 @@
 //! `spawn_blocking`.
 
 mod accounts;
+mod admin;
 mod attack_surface;
 mod bait;
 mod companies;
@@ -20,6 +21,7 @@ mod uploads;
 mod users;
 
 pub use accounts::{ApiKeyStore, AuditStore, AuthStore, SecurityEventStore, SessionStore};
+pub use admin::AdminStore;
 pub use attack_surface::AttackSurfaceStore;
 pub use bait::BaitStore;
 pub use companies::CompanyStore;
@@ -104,6 +106,9 @@ pub trait RawRows {
 pub trait Store: Repos + Send + Sync + fmt::Debug {
     /// Which backend this is.
     fn backend(&self) -> Backend;
+
+    /// Health, statistics, timings and maintenance of this database.
+    fn admin(&self) -> &dyn AdminStore;
 
     /// What this backend can and cannot do, where backends must differ.
     fn capabilities(&self) -> Capabilities;
@@ -255,6 +260,10 @@ pub struct StoreOptions {
     /// How long a call waits for a pooled connection (and for a new one to open); must be
     /// greater than zero ([`Error::Validation`] on `connect_timeout` otherwise).
     pub connect_timeout: std::time::Duration,
+    /// Operations taking longer than this are recorded in `slow_queries`.
+    pub slow_query_threshold: std::time::Duration,
+    /// The most slow operations kept: past it, the oldest are deleted.
+    pub slow_query_cap: u32,
 }
 
 impl Default for StoreOptions {
@@ -267,6 +276,8 @@ impl Default for StoreOptions {
             password_history: 5,
             max_connections: 10,
             connect_timeout: std::time::Duration::from_secs(30),
+            slow_query_threshold: std::time::Duration::from_millis(250),
+            slow_query_cap: 10_000,
         }
     }
 }

@@ -264,7 +264,7 @@ macro_rules! account_stores {
                 fn record(&self, event: &NewSecurityEvent) -> Result<SecurityEvent> {
                     let ip = check_event(event)?;
                     let now = self.env().now();
-                    self.write(EVENTS, |conn| {
+                    self.write($crate::op_name!(), EVENTS, |conn| {
                         if let Some(company_id) = event.company_id {
                             live_company(conn, company_id)?;
                         }
@@ -289,7 +289,7 @@ macro_rules! account_stores {
 
                 fn list(&self, filter: &EventFilter, page: Page) -> Result<Vec<SecurityEvent>> {
                     let page = page.checked(EVENTS)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         let mut q = security_events::table
                             .filter(security_events::id.lt(page.before_id()))
                             .filter(security_events::deleted_at.is_null())
@@ -322,7 +322,7 @@ macro_rules! account_stores {
 
                 fn acknowledge(&self, event_id: i64, user_id: i64) -> Result<SecurityEvent> {
                     let now = self.env().now();
-                    self.write(EVENTS, |conn| {
+                    self.write($crate::op_name!(), EVENTS, |conn| {
                         let event_company: Option<i64> = security_events::table
                             .filter(security_events::id.eq(event_id))
                             .filter(security_events::deleted_at.is_null())
@@ -423,7 +423,7 @@ macro_rules! account_stores {
                     let email = validate_email(Field::new(ATTEMPTS, "email"), &request.email).ok();
                     let account: Option<Account> = match &email {
                         None => None,
-                        Some(email) => self.read(|conn| {
+                        Some(email) => self.read($crate::op_name!(), |conn| {
                             users::table
                                 .inner_join(companies::table)
                                 .filter(users::email.eq(email))
@@ -453,7 +453,7 @@ macro_rules! account_stores {
                     };
                     let policy = env.lockout;
                     let now = env.now();
-                    let (outcome, lock) = self.write(ATTEMPTS, |conn| {
+                    let (outcome, lock) = self.write($crate::op_name!(), ATTEMPTS, |conn| {
                         // Take the account's row lock (PostgreSQL; SQLite's write transaction
                         // already excludes other writers) and read its state again: a lock, a
                         // failure or a password change committed since the read above wins.
@@ -633,7 +633,7 @@ macro_rules! account_stores {
                 fn attempts(&self, email: &str, page: Page) -> Result<Vec<LoginAttempt>> {
                     let page = page.checked(ATTEMPTS)?;
                     let email = recorded_address(email);
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         login_attempts::table
                             .filter(login_attempts::email.eq(&email))
                             .filter(login_attempts::id.lt(page.before_id()))
@@ -692,7 +692,7 @@ macro_rules! account_stores {
                     let token = random_token(32);
                     let hash = sha256_hex(&token);
                     let now = self.env().now();
-                    self.write(SESSIONS, |conn| {
+                    self.write($crate::op_name!(), SESSIONS, |conn| {
                         denied_if_locked(live_user_lock(conn, company_id, user_id)?, now)?;
                         $crate::diesel::insert_into(sessions::table)
                             .values((
@@ -717,7 +717,7 @@ macro_rules! account_stores {
                 fn validate(&self, token: &str) -> Result<Session> {
                     let hash = sha256_hex(token);
                     let now = self.env().now();
-                    let outcome: std::result::Result<Session, Denial> = self.write(SESSIONS, |conn| {
+                    let outcome: std::result::Result<Session, Denial> = self.write($crate::op_name!(), SESSIONS, |conn| {
                         let found = sessions::table
                             .inner_join(users::table)
                             .inner_join(companies::table.on(companies::id.eq(sessions::company_id)))
@@ -759,7 +759,7 @@ macro_rules! account_stores {
 
                 fn list_active(&self, company_id: i64, user_id: i64) -> Result<Vec<Session>> {
                     let now = self.env().now();
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         sessions::table
                             .filter(sessions::company_id.eq(company_id))
                             .filter(sessions::user_id.eq(user_id))
@@ -775,7 +775,7 @@ macro_rules! account_stores {
 
                 fn revoke(&self, company_id: i64, session_id: i64) -> Result<()> {
                     let now = self.env().now();
-                    self.write(SESSIONS, |conn| {
+                    self.write($crate::op_name!(), SESSIONS, |conn| {
                         let exists: Option<i64> = sessions::table
                             .filter(sessions::company_id.eq(company_id))
                             .filter(sessions::id.eq(session_id))
@@ -800,7 +800,7 @@ macro_rules! account_stores {
 
                 fn revoke_all(&self, company_id: i64, user_id: i64) -> Result<u64> {
                     let now = self.env().now();
-                    self.write(SESSIONS, |conn| {
+                    self.write($crate::op_name!(), SESSIONS, |conn| {
                         user_of_company(conn, company_id, user_id)?;
                         revoke_sessions(conn, user_id, now)
                     })
@@ -844,7 +844,7 @@ macro_rules! account_stores {
             impl Scope<'_> {
                 fn audit_page(&self, company_id: i64, user_id: Option<i64>, page: Page) -> Result<Vec<AuditLog>> {
                     let page = page.checked(AUDIT)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         let mut q = audit_logs::table
                             .filter(audit_logs::company_id.eq(company_id))
                             .filter(audit_logs::id.lt(page.before_id()))
@@ -871,7 +871,7 @@ macro_rules! account_stores {
                         json_document(Field::new(AUDIT, "details"), details)?;
                     }
                     let now = self.env().now();
-                    self.write(AUDIT, |conn| {
+                    self.write($crate::op_name!(), AUDIT, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = entry.user_id {
                             user_of_company(conn, company_id, user_id)?;
@@ -1000,7 +1000,7 @@ macro_rules! account_stores {
                     let key = format!("nrv_{prefix}_{}", random_token(32));
                     let hash = sha256_hex(&key);
                     let permissions = $crate::serde_json::Value::from(scopes);
-                    self.write(KEYS, |conn| {
+                    self.write($crate::op_name!(), KEYS, |conn| {
                         denied_if_locked(live_user_lock(conn, company_id, user_id)?, now)?;
                         $crate::diesel::insert_into(api_keys::table)
                             .values((
@@ -1031,7 +1031,7 @@ macro_rules! account_stores {
                     };
                     let hash = sha256_hex(key);
                     let now = self.env().now();
-                    let outcome: std::result::Result<ApiKey, Denial> = self.write(KEYS, |conn| {
+                    let outcome: std::result::Result<ApiKey, Denial> = self.write($crate::op_name!(), KEYS, |conn| {
                         let candidates = api_keys::table
                             .inner_join(users::table)
                             .inner_join(companies::table.on(companies::id.eq(api_keys::company_id)))
@@ -1097,7 +1097,7 @@ macro_rules! account_stores {
                 }
 
                 fn list(&self, company_id: i64, user_id: i64) -> Result<Vec<ApiKey>> {
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         api_keys::table
                             .filter(api_keys::company_id.eq(company_id))
                             .filter(api_keys::user_id.eq(user_id))
@@ -1111,7 +1111,7 @@ macro_rules! account_stores {
 
                 fn revoke(&self, company_id: i64, key_id: i64) -> Result<()> {
                     let now = self.env().now();
-                    self.write(KEYS, |conn| {
+                    self.write($crate::op_name!(), KEYS, |conn| {
                         api_keys::table
                             .filter(api_keys::company_id.eq(company_id))
                             .filter(api_keys::id.eq(key_id))

@@ -230,7 +230,7 @@ macro_rules! attack_surface_store {
                         Some(t) => timestamp(Field::new(CACHE, "scanned_at"), t)?,
                         None => now,
                     });
-                    self.write(CACHE, |conn| {
+                    self.write($crate::op_name!(), CACHE, |conn| {
                         let values = || (
                             cached_asm_scans::scanned_at.eq(scanned_at),
                             cached_asm_scans::risk_score.eq(scan.risk_score),
@@ -291,7 +291,7 @@ macro_rules! attack_surface_store {
                         .now()
                         .checked_sub_signed(max_age)
                         .ok_or_else(|| Field::new(CACHE, "scanned_at").invalid("the age reaches before any date"))?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         cached_asm_scans::table
                             .filter(cached_asm_scans::domain.eq(&domain))
                             .filter(cached_asm_scans::deleted_at.is_null())
@@ -308,7 +308,7 @@ macro_rules! attack_surface_store {
                     let page = page.checked(CACHE)?;
                     json_document(Field::new(CACHE, "scan_results"), pattern)?;
                     let want = page.limit as usize;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         let mut out = Vec::new();
                         let mut after = page.after_id();
                         // Fetch in batches: the backend's filter may let through rows the
@@ -354,7 +354,7 @@ macro_rules! attack_surface_store {
                     json_document(Field::new(table, "scan_results"), &scan.scan_results)?;
                     let now = self.env().now();
                     let scanned_at = timestamp(Field::new(table, "scanned_at"), scan.scanned_at)?;
-                    self.write(table, |conn| {
+                    self.write($crate::op_name!(), table, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = scan.user_id {
                             live_user_of_company(conn, company_id, user_id)?;
@@ -388,7 +388,7 @@ macro_rules! attack_surface_store {
                     let table = history_table(source);
                     let page = page.checked(table)?;
                     let domain = validate_domain(Field::new(table, "domain"), domain)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         $crate::on_history!([$($schema)::+] source, h, Row => {
                             let mut q = h::table
@@ -422,7 +422,7 @@ macro_rules! attack_surface_store {
                 fn trim_scan_history(&self, company_id: i64, source: ScanSource, domain: &str, keep: u32) -> Result<u64> {
                     let table = history_table(source);
                     let domain = validate_domain(Field::new(table, "domain"), domain)?;
-                    self.write(table, |conn| {
+                    self.write($crate::op_name!(), table, |conn| {
                         live_company(conn, company_id)?;
                         $crate::on_history!([$($schema)::+] source, h, Row => {
                             // The boundary: the `keep`-th latest live scan in time order. Every
@@ -477,7 +477,7 @@ macro_rules! attack_surface_store {
                     let now = self.env().now();
                     let started_at = timestamp(Field::new(T, "started_at"), scan.started_at)?;
                     let completed_at = scan.completed_at.map(|t| timestamp(Field::new(T, "completed_at"), t)).transpose()?;
-                    self.write(T, |conn| {
+                    self.write($crate::op_name!(), T, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = scan.user_id {
                             live_user_of_company(conn, company_id, user_id)?;
@@ -509,7 +509,7 @@ macro_rules! attack_surface_store {
                     const T: &str = "asm_scans";
                     let page = page.checked(T)?;
                     let domain = domain.map(|d| validate_domain(Field::new(T, "domain"), d)).transpose()?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let mut q = asm_scans::table
                             .filter(asm_scans::company_id.eq(company_id))
@@ -543,7 +543,7 @@ macro_rules! attack_surface_store {
                         json_document(Field::new(T, "evidence"), e)?;
                     }
                     let now = self.env().now();
-                    self.write(T, |conn| {
+                    self.write($crate::op_name!(), T, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = finding.user_id {
                             live_user_of_company(conn, company_id, user_id)?;
@@ -581,7 +581,7 @@ macro_rules! attack_surface_store {
                     const T: &str = "lightbox_findings";
                     let page = page.checked(T)?;
                     let domain = domain.map(|d| validate_domain(Field::new(T, "domain"), d)).transpose()?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let mut q = lightbox_findings::table
                             .filter(lightbox_findings::company_id.eq(company_id))
@@ -606,7 +606,7 @@ macro_rules! attack_surface_store {
                 fn resolve_lightbox_finding(&self, company_id: i64, id: i64) -> Result<LightboxFinding> {
                     const T: &str = "lightbox_findings";
                     let now = self.env().now();
-                    self.write(T, |conn| {
+                    self.write($crate::op_name!(), T, |conn| {
                         live_company(conn, company_id)?;
                         let live = lightbox_findings::table
                             .filter(lightbox_findings::id.eq(id))
@@ -632,7 +632,7 @@ macro_rules! attack_surface_store {
                         json_document(Field::new(table, "scan_results"), &r.scan_results)?;
                     }
                     let now = self.env().now();
-                    self.write(table, |conn| {
+                    self.write($crate::op_name!(), table, |conn| {
                         live_company(conn, company_id)?;
                         $crate::on_results!([$($schema)::+] source, h, t, Row => {
                             let domain: String = h::table
@@ -675,7 +675,7 @@ macro_rules! attack_surface_store {
                 fn list_scan_results(&self, company_id: i64, source: ScanSource, scan_id: i64, page: Page) -> Result<Vec<ScanResult>> {
                     let table = results_table(source);
                     let page = page.checked(table)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         $crate::on_results!([$($schema)::+] source, h, t, Row => {
                             h::table

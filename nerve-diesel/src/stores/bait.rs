@@ -88,7 +88,7 @@ macro_rules! bait_store {
                         json_document(Field::new(TOKENS, "metadata"), m)?;
                     }
                     let now = self.env().now();
-                    self.write(TOKENS, |conn| {
+                    self.write($crate::op_name!(), TOKENS, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = new.user_id {
                             live_user_of_company(conn, company_id, user_id)?;
@@ -115,7 +115,7 @@ macro_rules! bait_store {
                 }
 
                 fn get_token(&self, company_id: i64, id: i64) -> Result<BaitToken> {
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         let row = token_of(conn, company_id, id)?;
                         if row.deleted_at.is_some() {
                             return Err(not_found(company_id, id));
@@ -126,7 +126,7 @@ macro_rules! bait_store {
 
                 fn list_tokens(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<BaitToken>> {
                     let page = page.checked(TOKENS)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let q = bait_tokens::table
                             .filter(bait_tokens::company_id.eq(company_id))
@@ -144,7 +144,7 @@ macro_rules! bait_store {
 
                 fn deactivate(&self, company_id: i64, id: i64) -> Result<()> {
                     let now = self.env().now();
-                    self.write(TOKENS, |conn| {
+                    self.write($crate::op_name!(), TOKENS, |conn| {
                         live_company(conn, company_id)?;
                         $crate::soft_delete_owned!(conn, bait_tokens, company_id, id, now, TOKENS)
                     })
@@ -152,7 +152,7 @@ macro_rules! bait_store {
 
                 fn reactivate(&self, company_id: i64, id: i64) -> Result<BaitToken> {
                     let now = self.env().now();
-                    self.write(TOKENS, |conn| {
+                    self.write($crate::op_name!(), TOKENS, |conn| {
                         live_company(conn, company_id)?;
                         $crate::diesel::update(
                             bait_tokens::table
@@ -184,7 +184,7 @@ macro_rules! bait_store {
                         json_document(Field::new(ACCESSES, "raw_request"), raw)?;
                     }
                     let now = self.env().now();
-                    self.write(ACCESSES, |conn| {
+                    self.write($crate::op_name!(), ACCESSES, |conn| {
                         // The counter moves with the access: one row update, inside the
                         // transaction, so concurrent accesses are all counted.
                         let token: BaitTokensRow = $crate::diesel::update(
@@ -247,7 +247,7 @@ macro_rules! bait_store {
 
                 fn list_accesses(&self, company_id: i64, token_id: i64, page: Page) -> Result<Vec<BaitAccess>> {
                     let page = page.checked(ACCESSES)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         token_of(conn, company_id, token_id)?;
                         bait_accesses::table
                             .filter(bait_accesses::token_id.eq(token_id))

@@ -65,7 +65,7 @@ macro_rules! company_store {
                     let name = required_text(NAME, &new.name, 255)?;
                     let domain = domain_of(new.domain.as_deref())?;
                     let now = self.env().now();
-                    self.write(TABLE, |conn| {
+                    self.write($crate::op_name!(), TABLE, |conn| {
                         $crate::diesel::insert_into(companies::table)
                             .values((
                                 companies::name.eq(name),
@@ -82,7 +82,7 @@ macro_rules! company_store {
                 }
 
                 fn get(&self, id: i64) -> Result<Company> {
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         companies::table
                             .filter(companies::id.eq(id))
                             .filter(companies::deleted_at.is_null())
@@ -97,7 +97,7 @@ macro_rules! company_store {
 
                 fn find_by_domain(&self, domain: &str) -> Result<Company> {
                     let domain = validate_domain(DOMAIN, domain)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         companies::table
                             .filter(companies::domain.eq(&domain))
                             .filter(companies::deleted_at.is_null())
@@ -112,7 +112,7 @@ macro_rules! company_store {
 
                 fn list(&self, page: Page, deleted: Deleted) -> Result<Vec<Company>> {
                     let page = page.checked(TABLE)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         let q = companies::table
                             .filter(companies::id.gt(page.after_id()))
                             .order(companies::id.asc())
@@ -142,7 +142,7 @@ macro_rules! company_store {
                         domain: domain.as_ref().map(|d| d.as_deref()),
                         updated_at: self.env().now(),
                     };
-                    self.write(TABLE, |conn| {
+                    self.write($crate::op_name!(), TABLE, |conn| {
                         $crate::diesel::update(
                             companies::table
                                 .filter(companies::id.eq(id))
@@ -160,7 +160,7 @@ macro_rules! company_store {
 
                 fn soft_delete(&self, id: i64) -> Result<()> {
                     let now = self.env().now();
-                    self.write(TABLE, |conn| {
+                    self.write($crate::op_name!(), TABLE, |conn| {
                         let n = $crate::diesel::update(
                             companies::table
                                 .filter(companies::id.eq(id))
@@ -178,7 +178,7 @@ macro_rules! company_store {
 
                 fn restore(&self, id: i64) -> Result<Company> {
                     let now = self.env().now();
-                    self.write(TABLE, |conn| {
+                    self.write($crate::op_name!(), TABLE, |conn| {
                         $crate::diesel::update(
                             companies::table
                                 .filter(companies::id.eq(id))

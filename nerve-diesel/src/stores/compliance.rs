@@ -252,7 +252,7 @@ macro_rules! compliance_store {
                     if expiry.is_some_and(|e| e <= started) {
                         return Err(Field::new(ASSESSMENTS, "expiry_date").invalid("must be after the assessment date"));
                     }
-                    self.write(ASSESSMENTS, |conn| {
+                    self.write($crate::op_name!(), ASSESSMENTS, |conn| {
                         live_company(conn, company_id)?;
                         live_user_of_company(conn, company_id, new.created_by_user_id)?;
                         $crate::diesel::insert_into(a::table)
@@ -278,13 +278,13 @@ macro_rules! compliance_store {
 
                 fn get_assessment(&self, company_id: i64, id: i64) -> Result<Assessment> {
                     let now = self.env().now();
-                    self.read(|conn| assessment_row(conn, company_id, id).map(|r| assessment(r, now)))
+                    self.read($crate::op_name!(), |conn| assessment_row(conn, company_id, id).map(|r| assessment(r, now)))
                 }
 
                 fn list_assessments(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<Assessment>> {
                     let page = page.checked(ASSESSMENTS)?;
                     let now = self.env().now();
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let q = a::table
                             .filter(a::company_id.eq(company_id))
@@ -309,7 +309,7 @@ macro_rules! compliance_store {
                     let expiry_field = Field::new(ASSESSMENTS, "expiry_date");
                     let given = instant(expiry_field, expiry_date)?;
                     let now = self.env().now();
-                    self.write(ASSESSMENTS, |conn| {
+                    self.write($crate::op_name!(), ASSESSMENTS, |conn| {
                         assessment_row(conn, company_id, id)?;
                         lock_assessments(conn, [id])?;
                         let row = assessment_row(conn, company_id, id)?;
@@ -341,7 +341,7 @@ macro_rules! compliance_store {
 
                 fn expire_assessments(&self) -> Result<u64> {
                     let now = self.env().now();
-                    self.write(ASSESSMENTS, |conn| {
+                    self.write($crate::op_name!(), ASSESSMENTS, |conn| {
                         $crate::diesel::update(
                             a::table
                                 .filter(a::status.eq(Db(AssessmentStatus::Completed)))
@@ -357,7 +357,7 @@ macro_rules! compliance_store {
 
                 fn delete_assessment(&self, company_id: i64, id: i64) -> Result<()> {
                     let now = self.env().now();
-                    self.write(ASSESSMENTS, |conn| {
+                    self.write($crate::op_name!(), ASSESSMENTS, |conn| {
                         assessment_row(conn, company_id, id)?;
                         $crate::diesel::update(a::table.filter(a::id.eq(id)))
                             .set($crate::set_deleted!(a, now))
@@ -375,7 +375,7 @@ macro_rules! compliance_store {
                     let points = score(Field::new(CONTROLS, "compliance_score"), new.compliance_score)?;
                     let review = instant(Field::new(CONTROLS, "next_review_date"), new.next_review_date)?;
                     let now = self.env().now();
-                    self.write(CONTROLS, |conn| {
+                    self.write($crate::op_name!(), CONTROLS, |conn| {
                         assessment_row(conn, company_id, assessment_id)?;
                         lock_assessments(conn, [assessment_id])?;
                         if let Some(user) = new.assigned_to_user_id {
@@ -405,12 +405,12 @@ macro_rules! compliance_store {
                 }
 
                 fn get_control(&self, company_id: i64, id: i64) -> Result<Control> {
-                    self.read(|conn| control_row(conn, company_id, id).map(Control::from))
+                    self.read($crate::op_name!(), |conn| control_row(conn, company_id, id).map(Control::from))
                 }
 
                 fn list_controls(&self, company_id: i64, assessment_id: i64, page: Page) -> Result<Vec<Control>> {
                     let page = page.checked(CONTROLS)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         assessment_row(conn, company_id, assessment_id)?;
                         $crate::live_children_page!(
                             conn, c, ComplianceControlsRow, Control, assessment_id = assessment_id, page, CONTROLS
@@ -436,7 +436,7 @@ macro_rules! compliance_store {
                         last_reviewed: changes.reviewed.then_some(Some(now)),
                         updated_at: now,
                     };
-                    self.write(CONTROLS, |conn| {
+                    self.write($crate::op_name!(), CONTROLS, |conn| {
                         let row = control_row(conn, company_id, id)?;
                         lock_assessments(conn, [row.assessment_id])?;
                         control_row(conn, company_id, id)?;
@@ -456,7 +456,7 @@ macro_rules! compliance_store {
 
                 fn remove_control(&self, company_id: i64, id: i64) -> Result<()> {
                     let now = self.env().now();
-                    self.write(CONTROLS, |conn| {
+                    self.write($crate::op_name!(), CONTROLS, |conn| {
                         let row = control_row(conn, company_id, id)?;
                         lock_assessments(conn, [row.assessment_id])?;
                         control_row(conn, company_id, id)?;
@@ -475,7 +475,7 @@ macro_rules! compliance_store {
                     let description =
                         optional_text(Field::new(EVIDENCE, "description"), new.description.as_deref(), NOTES_MAX)?;
                     let now = self.env().now();
-                    self.write(EVIDENCE, |conn| {
+                    self.write($crate::op_name!(), EVIDENCE, |conn| {
                         control_row(conn, company_id, control_id)?;
                         live_user_of_company(conn, company_id, new.uploaded_by_user_id)?;
                         $crate::diesel::insert_into(ev::table)
@@ -502,7 +502,7 @@ macro_rules! compliance_store {
 
                 fn list_evidence(&self, company_id: i64, control_id: i64, page: Page) -> Result<Vec<Evidence>> {
                     let page = page.checked(EVIDENCE)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         control_row(conn, company_id, control_id)?;
                         $crate::live_children_page!(
                             conn, ev, ComplianceEvidenceRow, Evidence, control_id = control_id, page, EVIDENCE
@@ -512,7 +512,7 @@ macro_rules! compliance_store {
 
                 fn delete_evidence(&self, company_id: i64, id: i64) -> Result<()> {
                     let now = self.env().now();
-                    self.write(EVIDENCE, |conn| {
+                    self.write($crate::op_name!(), EVIDENCE, |conn| {
                         live_company(conn, company_id)?;
                         let live = ev::table
                             .filter(ev::id.eq(id))
@@ -546,7 +546,7 @@ macro_rules! compliance_store {
                         }
                     }
                     let now = self.env().now();
-                    self.write(MAPPINGS, |conn| {
+                    self.write($crate::op_name!(), MAPPINGS, |conn| {
                         // One writer of the mapping at a time: two loads of the same new row
                         // then agree instead of one failing on the unique key.
                         $($schema)::+::lock_writers(conn, MAPPINGS).map_err(|e| Op::new(MAPPINGS, "lock").error(e))?;
@@ -597,7 +597,7 @@ macro_rules! compliance_store {
                 }
 
                 fn control_mappings(&self, source: ScanSource, finding_type: &str) -> Result<Vec<ControlMapping>> {
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         let mut rows: Vec<ControlMapping> = m::table
                             .filter(m::scan_source.eq(Db(source)))
                             .filter(m::finding_type.eq(finding_type))
@@ -628,7 +628,7 @@ macro_rules! compliance_store {
                         .transpose()?;
                     let seen = timestamp(Field::new(CONTROLS, "scan_flagged_at"), finding.seen_at)?;
                     let now = self.env().now();
-                    self.write(CONTROLS, |conn| {
+                    self.write($crate::op_name!(), CONTROLS, |conn| {
                         live_company(conn, company_id)?;
                         let mapped: Vec<(Db<ComplianceFramework>, String, Db<ControlStatus>)> = m::table
                             .filter(m::scan_source.eq(Db(finding.source)))
@@ -704,7 +704,7 @@ macro_rules! compliance_store {
                 fn verify_finding_fixed(&self, company_id: i64, source: ScanSource, finding_id: &str) -> Result<Vec<Control>> {
                     let finding_id = required_text(Field::new(CONTROLS, "scan_finding_id"), finding_id, 100)?;
                     let now = self.env().now();
-                    self.write(CONTROLS, |conn| {
+                    self.write($crate::op_name!(), CONTROLS, |conn| {
                         live_company(conn, company_id)?;
                         let flagged = |conn: &mut Conn| -> Result<Vec<ComplianceControlsRow>> {
                             c::table
@@ -757,7 +757,7 @@ macro_rules! compliance_store {
                     }
                     let now = self.env().now();
                     let generated = instant(Field::new(REPORTS, "generated_at"), new.generated_at)?.unwrap_or(now);
-                    self.write(REPORTS, |conn| {
+                    self.write($crate::op_name!(), REPORTS, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user) = new.user_id {
                             live_user_of_company(conn, company_id, user)?;
@@ -805,7 +805,7 @@ macro_rules! compliance_store {
                 }
 
                 fn get_report(&self, company_id: i64, id: i64) -> Result<VulnerabilityReport> {
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         vr::table
                             .filter(vr::id.eq(id))
@@ -827,7 +827,7 @@ macro_rules! compliance_store {
                     page: Page,
                 ) -> Result<Vec<VulnerabilityReport>> {
                     let page = page.checked(REPORTS)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let mut q = vr::table
                             .filter(vr::company_id.eq(company_id))
@@ -848,7 +848,7 @@ macro_rules! compliance_store {
 
                 fn delete_report(&self, company_id: i64, id: i64) -> Result<()> {
                     let now = self.env().now();
-                    self.write(REPORTS, |conn| {
+                    self.write($crate::op_name!(), REPORTS, |conn| {
                         live_company(conn, company_id)?;
                         $crate::soft_delete_owned!(conn, vr, company_id, id, now, REPORTS)
                     })

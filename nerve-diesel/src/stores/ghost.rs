@@ -16,7 +16,7 @@ macro_rules! url_findings {
             const TABLE: &str = stringify!($t);
             $check(new)?;
             let now = self.env().now();
-            self.write(TABLE, |conn| {
+            self.write($crate::op_name!(), TABLE, |conn| {
                 watched(conn, company_id, monitored_email_id)?;
                 let $n = new;
                 let inserted = $crate::diesel::insert_into($t::table)
@@ -51,7 +51,7 @@ macro_rules! url_findings {
         fn $list(&self, company_id: i64, monitored_email_id: i64, page: Page) -> Result<Vec<$model>> {
             const TABLE: &str = stringify!($t);
             let page = page.checked(TABLE)?;
-            self.read(|conn| {
+            self.read($crate::op_name!(), |conn| {
                 watched(conn, company_id, monitored_email_id)?;
                 $crate::live_children_page!(conn, $t, $row, $model, monitored_email_id = monitored_email_id, page, TABLE)
             })
@@ -342,7 +342,7 @@ macro_rules! ghost_store {
                         json_document(Field::new(QUERIES, "search_sources"), s)?;
                     }
                     let now = self.env().now();
-                    self.write(QUERIES, |conn| {
+                    self.write($crate::op_name!(), QUERIES, |conn| {
                         live_company(conn, company_id)?;
                         live_user_of_company(conn, company_id, query.user_id)?;
                         $crate::diesel::insert_into(ghost_search_queries::table)
@@ -367,7 +367,7 @@ macro_rules! ghost_store {
 
                 fn list_queries(&self, company_id: i64, user_id: i64, page: Page) -> Result<Vec<GhostQuery>> {
                     let page = page.checked(QUERIES)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         live_user_of_company(conn, company_id, user_id)?;
                         ghost_search_queries::table
@@ -384,7 +384,7 @@ macro_rules! ghost_store {
                 }
 
                 fn query_counts(&self, company_id: i64, user_id: Option<i64>) -> Result<Vec<(GhostQueryType, u64)>> {
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = user_id {
                             live_user_of_company(conn, company_id, user_id)?;
@@ -419,7 +419,7 @@ macro_rules! ghost_store {
                         _ => {}
                     }
                     let now = self.env().now();
-                    self.write(MONITORED, |conn| {
+                    self.write($crate::op_name!(), MONITORED, |conn| {
                         live_company(conn, company_id)?;
                         live_user_of_company(conn, company_id, new.created_by_user_id)?;
                         if let Some(user_id) = new.user_id {
@@ -480,7 +480,7 @@ macro_rules! ghost_store {
 
                 fn list_monitored(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<MonitoredEmail>> {
                     let page = page.checked(MONITORED)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let q = monitored_emails::table
                             .filter(monitored_emails::company_id.eq(company_id))
@@ -498,7 +498,7 @@ macro_rules! ghost_store {
 
                 fn stop_monitoring(&self, company_id: i64, id: i64) -> Result<()> {
                     let now = self.env().now();
-                    self.write(MONITORED, |conn| {
+                    self.write($crate::op_name!(), MONITORED, |conn| {
                         watched(conn, company_id, id)?;
                         $crate::diesel::update(monitored_emails::table.filter(monitored_emails::id.eq(id)))
                             .set($crate::set_deleted!(monitored_emails, now))
@@ -530,7 +530,7 @@ macro_rules! ghost_store {
                         }
                     }
                     let now = self.env().now();
-                    self.write(FINDINGS, |conn| {
+                    self.write($crate::op_name!(), FINDINGS, |conn| {
                         watched(conn, company_id, monitored_email_id)?;
                         // Lock the address's row first: concurrent recordings for it then run
                         // one after the other, and each recount sees the others' findings.
@@ -588,7 +588,7 @@ macro_rules! ghost_store {
 
                 fn list_findings(&self, company_id: i64, monitored_email_id: i64, page: Page) -> Result<Vec<EmailFinding>> {
                     let page = page.checked(FINDINGS)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         watched(conn, company_id, monitored_email_id)?;
                         $crate::live_children_page!(conn, monitored_email_findings, MonitoredEmailFindingsRow, EmailFinding, monitored_email_id = monitored_email_id, page, FINDINGS)
                     })
@@ -637,7 +637,7 @@ macro_rules! ghost_store {
                         sanitize_input(Field::new(BREACH_FILES, "breach_name"), b, 255)?;
                     }
                     let now = self.env().now();
-                    self.write(BREACH_FILES, |conn| {
+                    self.write($crate::op_name!(), BREACH_FILES, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = new.user_id {
                             live_user_of_company(conn, company_id, user_id)?;
@@ -665,7 +665,7 @@ macro_rules! ghost_store {
 
                 fn list_breach_files(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<BreachFile>> {
                     let page = page.checked(BREACH_FILES)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let q = uploaded_breach_files::table
                             .filter(uploaded_breach_files::company_id.eq(company_id))
@@ -692,7 +692,7 @@ macro_rules! ghost_store {
                         })
                         .collect::<Result<Vec<_>>>()?;
                     let now = self.env().now();
-                    self.write(BREACH_FILES, |conn| {
+                    self.write($crate::op_name!(), BREACH_FILES, |conn| {
                         let file = breach_transition(conn, company_id, file_id, UploadStatus::Parsed, None, records.len() as i64, now)?;
                         for (chunk, raw) in stored.chunks(500).zip(records.chunks(500)) {
                             let rows: Vec<_> = chunk
@@ -717,7 +717,7 @@ macro_rules! ghost_store {
                 fn mark_breach_file_failed(&self, company_id: i64, file_id: i64, reason: &str) -> Result<BreachFile> {
                     let reason = required_text(Field::new(BREACH_FILES, "failure_reason"), reason, 2000)?;
                     let now = self.env().now();
-                    self.write(BREACH_FILES, |conn| {
+                    self.write($crate::op_name!(), BREACH_FILES, |conn| {
                         breach_transition(conn, company_id, file_id, UploadStatus::Failed, Some(reason), 0, now)
                             .map(BreachFile::from)
                     })
@@ -725,7 +725,7 @@ macro_rules! ghost_store {
 
                 fn list_breach_records(&self, company_id: i64, file_id: i64, page: Page) -> Result<Vec<BreachRecord>> {
                     let page = page.checked(BREACH_RESULTS)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         breach_file(conn, company_id, file_id)?;
                         $crate::live_children_page!(conn, breach_file_results, BreachFileResultsRow, BreachRecord, file_id = file_id, page, BREACH_RESULTS)
                     })

@@ -2,6 +2,7 @@
 //! own schema.
 
 mod accounts;
+mod admin;
 mod attack_surface;
 mod bait;
 mod companies;
@@ -31,17 +32,56 @@ macro_rules! all_stores {
         $crate::compliance_store!(schema = $($schema)::+);
         $crate::roadmap_store!(schema = $($schema)::+);
 
+        /// Writes the slow runs waiting in `env`'s timings to `slow_queries` in one
+        /// transaction and deletes the oldest rows past the cap.
+        fn write_slow_runs(conn: &mut Conn, env: &$crate::Env) -> $crate::nerve_core::Result<()> {
+            use $crate::diesel::prelude::*;
+            use $($schema)::+::slow_queries as sq;
+            let runs = env.metrics.take_slow();
+            if runs.is_empty() {
+                return Ok(());
+            }
+            let cap = i64::from(env.metrics.cap);
+            conn.transaction(|conn| {
+                for run in &runs {
+                    let operation: String = run.operation.chars().take(200).collect();
+                    $crate::diesel::insert_into(sq::table)
+                        .values((
+                            sq::operation.eq(operation),
+                            sq::duration_us.eq(run.duration_us),
+                            sq::recorded_at.eq(run.at),
+                            sq::created_at.eq(run.at),
+                            sq::updated_at.eq(run.at),
+                            sq::is_active.eq(true),
+                        ))
+                        .execute(conn)?;
+                }
+                // Keep the newest `cap`: everything older than the cap-th newest goes.
+                let boundary: Option<i64> = sq::table
+                    .order(sq::id.desc())
+                    .offset(cap)
+                    .select(sq::id)
+                    .first(conn)
+                    .optional()?;
+                if let Some(boundary) = boundary {
+                    $crate::diesel::delete(sq::table.filter(sq::id.le(boundary))).execute(conn)?;
+                }
+                Ok(())
+            })
+            .map_err(|e: $crate::diesel::result::Error| $crate::Op::new("slow_queries", "insert").error(e))
+        }
+
         impl $crate::nerve_core::RawRows for Scope<'_> {
             fn insert(
                 &self,
                 table: &str,
                 row: &$crate::serde_json::Value,
             ) -> $crate::nerve_core::Result<$crate::serde_json::Value> {
-                self.write("-", |conn| $($schema)::+::rows::insert_json(conn, table, row))
+                self.write($crate::op_name!(), "-", |conn| $($schema)::+::rows::insert_json(conn, table, row))
             }
 
             fn get(&self, table: &str, id: i64) -> $crate::nerve_core::Result<$crate::serde_json::Value> {
-                self.read(|conn| $($schema)::+::rows::get_json(conn, table, id))
+                self.read($crate::op_name!(), |conn| $($schema)::+::rows::get_json(conn, table, id))
             }
         }
     };

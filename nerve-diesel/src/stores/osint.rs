@@ -199,7 +199,7 @@ macro_rules! osint_store {
                         json_document(Field::new(PROFILES, "metadata"), m)?;
                     }
                     let now = self.env().now();
-                    self.write(PROFILES, |conn| {
+                    self.write($crate::op_name!(), PROFILES, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = new.user_id {
                             live_user_of_company(conn, company_id, user_id)?;
@@ -229,7 +229,7 @@ macro_rules! osint_store {
                 }
 
                 fn get_profile(&self, company_id: i64, id: i64) -> Result<Profile> {
-                    self.read(|conn| live_profile(conn, company_id, id).map(Profile::from))
+                    self.read($crate::op_name!(), |conn| live_profile(conn, company_id, id).map(Profile::from))
                 }
 
                 fn update_profile(&self, company_id: i64, id: i64, changes: &ProfileUpdate) -> Result<Profile> {
@@ -270,7 +270,7 @@ macro_rules! osint_store {
                         metadata: changes.metadata.as_ref().map(|m| m.as_ref()),
                         updated_at: self.env().now(),
                     };
-                    self.write(PROFILES, |conn| {
+                    self.write($crate::op_name!(), PROFILES, |conn| {
                         live_company(conn, company_id)?;
                         $crate::diesel::update(
                             profiles::table
@@ -290,7 +290,7 @@ macro_rules! osint_store {
 
                 fn delete_profile(&self, company_id: i64, id: i64) -> Result<()> {
                     let now = self.env().now();
-                    self.write(PROFILES, |conn| {
+                    self.write($crate::op_name!(), PROFILES, |conn| {
                         live_company(conn, company_id)?;
                         $crate::soft_delete_owned!(conn, profiles, company_id, id, now, PROFILES)
                     })
@@ -298,7 +298,7 @@ macro_rules! osint_store {
 
                 fn restore_profile(&self, company_id: i64, id: i64) -> Result<Profile> {
                     let now = self.env().now();
-                    self.write(PROFILES, |conn| {
+                    self.write($crate::op_name!(), PROFILES, |conn| {
                         live_company(conn, company_id)?;
                         $crate::diesel::update(
                             profiles::table
@@ -328,7 +328,7 @@ macro_rules! osint_store {
                         .transpose()?;
                     let email = search.email.as_deref().map(|e| validate_email(Field::new(PROFILES, "email"), e)).transpose()?;
                     let domain = search.domain.as_deref().map(|d| validate_domain(Field::new(PROFILES, "domain"), d)).transpose()?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let mut q = profiles::table
                             .filter(profiles::company_id.eq(company_id))
@@ -360,7 +360,7 @@ macro_rules! osint_store {
                         return Err(Field::new(ACCOUNTS, "followers").invalid("must not be negative"));
                     }
                     let now = self.env().now();
-                    self.write(ACCOUNTS, |conn| {
+                    self.write($crate::op_name!(), ACCOUNTS, |conn| {
                         live_profile(conn, company_id, profile_id)?;
                         $crate::diesel::insert_into(social_media::table)
                             .values((
@@ -384,7 +384,7 @@ macro_rules! osint_store {
 
                 fn list_social_accounts(&self, company_id: i64, profile_id: i64, page: Page) -> Result<Vec<SocialAccount>> {
                     let page = page.checked(ACCOUNTS)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_profile(conn, company_id, profile_id)?;
                         $crate::live_children_page!(conn, social_media, SocialMediaRow, SocialAccount, profile_id = profile_id, page, ACCOUNTS)
                     })
@@ -397,7 +397,7 @@ macro_rules! osint_store {
                     let description = optional(BREACHES, "description", new.description.as_deref(), 10_000)?;
                     let now = self.env().now();
                     let date = new.breach_date.map(|t| $crate::nerve_core::validate::timestamp(Field::new(BREACHES, "breach_date"), t)).transpose()?;
-                    self.write(BREACHES, |conn| {
+                    self.write($crate::op_name!(), BREACHES, |conn| {
                         live_profile(conn, company_id, profile_id)?;
                         let existing = |conn: &mut Conn| {
                             breaches::table
@@ -443,7 +443,7 @@ macro_rules! osint_store {
 
                 fn list_breaches(&self, company_id: i64, profile_id: i64, page: Page) -> Result<Vec<Breach>> {
                     let page = page.checked(BREACHES)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_profile(conn, company_id, profile_id)?;
                         $crate::live_children_page!(conn, breaches, BreachesRow, Breach, profile_id = profile_id, page, BREACHES)
                     })
@@ -456,7 +456,7 @@ macro_rules! osint_store {
                     let os = optional(DEVICES, "operating_system", new.operating_system.as_deref(), 100)?;
                     json_array(DEVICES, "open_ports", &new.open_ports)?;
                     let now = self.env().now();
-                    self.write(DEVICES, |conn| {
+                    self.write($crate::op_name!(), DEVICES, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(profile_id) = new.profile_id {
                             live_profile(conn, company_id, profile_id)?;
@@ -518,7 +518,7 @@ macro_rules! osint_store {
 
                 fn list_devices(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<Device>> {
                     let page = page.checked(DEVICES)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let q = devices::table
                             .filter(devices::company_id.eq(company_id))

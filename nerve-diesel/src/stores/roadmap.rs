@@ -307,7 +307,7 @@ macro_rules! roadmap_store {
                         }
                     }
                     let now = self.env().now();
-                    self.write(PROFILES, |conn| {
+                    self.write($crate::op_name!(), PROFILES, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user) = new.user_id {
                             live_user_of_company(conn, company_id, user)?;
@@ -341,12 +341,12 @@ macro_rules! roadmap_store {
                 }
 
                 fn get_profile(&self, company_id: i64, id: i64) -> Result<RoadmapProfile> {
-                    self.read(|conn| profile_row(conn, company_id, id).map(RoadmapProfile::from))
+                    self.read($crate::op_name!(), |conn| profile_row(conn, company_id, id).map(RoadmapProfile::from))
                 }
 
                 fn list_profiles(&self, company_id: i64, page: Page) -> Result<Vec<RoadmapProfile>> {
                     let page = page.checked(PROFILES)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         $crate::live_children_page!(
                             conn, p, RoadmapProfilesRow, RoadmapProfile, company_id = company_id, page, PROFILES
@@ -356,7 +356,7 @@ macro_rules! roadmap_store {
 
                 fn delete_profile(&self, company_id: i64, id: i64) -> Result<()> {
                     let now = self.env().now();
-                    self.write(PROFILES, |conn| {
+                    self.write($crate::op_name!(), PROFILES, |conn| {
                         profile_row(conn, company_id, id)?;
                         $crate::diesel::update(p::table.filter(p::id.eq(id)))
                             .set($crate::set_deleted!(p, now))
@@ -379,7 +379,7 @@ macro_rules! roadmap_store {
                     }
                     let checksum = library_checksum(tasks);
                     let now = self.env().now();
-                    self.write(LIBRARY, |conn| {
+                    self.write($crate::op_name!(), LIBRARY, |conn| {
                         // One library load at a time: a concurrent load of the same version
                         // then finds it recorded, and two versions never interleave.
                         $($schema)::+::lock_writers(conn, LIBRARY).map_err(|e| Op::new(LIBRARY, "lock").error(e))?;
@@ -497,7 +497,7 @@ macro_rules! roadmap_store {
 
                 fn library_tasks(&self, page: Page) -> Result<Vec<StoredLibraryTask>> {
                     let page = page.checked(LIBRARY)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         lib::table
                             .filter(lib::deleted_at.is_null())
                             .filter(lib::id.gt(page.after_id()))
@@ -511,7 +511,7 @@ macro_rules! roadmap_store {
                 }
 
                 fn library_versions(&self) -> Result<Vec<LibraryVersion>> {
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         meta::table
                             .order(meta::id.asc())
                             .select(RoadmapTaskLibraryMetaRow::as_select())
@@ -540,7 +540,7 @@ macro_rules! roadmap_store {
                         }
                     }
                     let now = self.env().now();
-                    self.write(TASKS, |conn| {
+                    self.write($crate::op_name!(), TASKS, |conn| {
                         profile_row(conn, company_id, profile_id)?;
                         lock_profile(conn, profile_id)?;
                         if let Some(user) = new.assigned_to_user_id {
@@ -583,7 +583,7 @@ macro_rules! roadmap_store {
                 }
 
                 fn get_task(&self, company_id: i64, id: i64) -> Result<UserTask> {
-                    self.read(|conn| task_row(conn, company_id, id).map(UserTask::from))
+                    self.read($crate::op_name!(), |conn| task_row(conn, company_id, id).map(UserTask::from))
                 }
 
                 fn list_tasks(
@@ -594,7 +594,7 @@ macro_rules! roadmap_store {
                     page: Page,
                 ) -> Result<Vec<UserTask>> {
                     let page = page.checked(TASKS)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         profile_row(conn, company_id, profile_id)?;
                         let mut q = ut::table
                             .filter(ut::profile_id.eq(profile_id))
@@ -615,7 +615,7 @@ macro_rules! roadmap_store {
 
                 fn set_task_status(&self, company_id: i64, id: i64, status: TaskStatus) -> Result<UserTask> {
                     let now = self.env().now();
-                    self.write(TASKS, |conn| {
+                    self.write($crate::op_name!(), TASKS, |conn| {
                         let profile_id = task_row(conn, company_id, id)?.profile_id;
                         lock_profile(conn, profile_id)?;
                         let row = task_row(conn, company_id, id)?;
@@ -652,7 +652,7 @@ macro_rules! roadmap_store {
 
                 fn remove_task(&self, company_id: i64, id: i64) -> Result<()> {
                     let now = self.env().now();
-                    self.write(TASKS, |conn| {
+                    self.write($crate::op_name!(), TASKS, |conn| {
                         let profile_id = task_row(conn, company_id, id)?.profile_id;
                         lock_profile(conn, profile_id)?;
                         let row = task_row(conn, company_id, id)?;
@@ -671,7 +671,7 @@ macro_rules! roadmap_store {
                     let description = optional_text(f("description"), new.description.as_deref(), 2000)?;
                     let points = not_negative(f("points"), new.points)?;
                     let now = self.env().now();
-                    self.write(ACHIEVEMENTS, |conn| {
+                    self.write($crate::op_name!(), ACHIEVEMENTS, |conn| {
                         profile_row(conn, company_id, profile_id)?;
                         if let Some(user) = new.user_id {
                             live_user_of_company(conn, company_id, user)?;
@@ -708,7 +708,7 @@ macro_rules! roadmap_store {
 
                 fn list_achievements(&self, company_id: i64, profile_id: i64, page: Page) -> Result<Vec<Achievement>> {
                     let page = page.checked(ACHIEVEMENTS)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         profile_row(conn, company_id, profile_id)?;
                         $crate::live_children_page!(
                             conn, ach, RoadmapAchievementsRow, Achievement, profile_id = profile_id, page, ACHIEVEMENTS
@@ -718,7 +718,7 @@ macro_rules! roadmap_store {
 
                 fn record_progress(&self, company_id: i64, profile_id: i64) -> Result<ProgressSnapshot> {
                     let now = self.env().now();
-                    self.write(HISTORY, |conn| {
+                    self.write($crate::op_name!(), HISTORY, |conn| {
                         profile_row(conn, company_id, profile_id)?;
                         let tasks = weighed_tasks(conn, profile_id)?;
                         let count = |s: TaskStatus| tasks.iter().filter(|(t, _)| *t == s).count() as i64;
@@ -752,7 +752,7 @@ macro_rules! roadmap_store {
                 ) -> Result<Vec<ProgressSnapshot>> {
                     let page = page.checked(HISTORY)?;
                     let since = since.map(|t| timestamp(Field::new(HISTORY, "recorded_at"), t)).transpose()?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         profile_row(conn, company_id, profile_id)?;
                         let mut q = ph::table
                             .filter(ph::profile_id.eq(profile_id))

@@ -173,7 +173,7 @@ macro_rules! upload_store {
                         .map(|m| sanitize_input(Field::new(FILES, "mime_type"), m, 255))
                         .transpose()?;
                     let now = self.env().now();
-                    self.write(FILES, |conn| {
+                    self.write($crate::op_name!(), FILES, |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = new.user_id {
                             live_user_of_company(conn, company_id, user_id)?;
@@ -199,12 +199,12 @@ macro_rules! upload_store {
                 }
 
                 fn get_file(&self, company_id: i64, id: i64) -> Result<UploadedFile> {
-                    self.read(|conn| live_file(conn, company_id, id).map(UploadedFile::from))
+                    self.read($crate::op_name!(), |conn| live_file(conn, company_id, id).map(UploadedFile::from))
                 }
 
                 fn list_files(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<UploadedFile>> {
                     let page = page.checked(FILES)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let q = uploaded_files::table
                             .filter(uploaded_files::company_id.eq(company_id))
@@ -226,7 +226,7 @@ macro_rules! upload_store {
                         .map(|c| c.stored(CREDENTIALS))
                         .collect::<Result<Vec<_>>>()?;
                     let now = self.env().now();
-                    self.write(FILES, |conn| {
+                    self.write($crate::op_name!(), FILES, |conn| {
                         let file = transition(conn, company_id, file_id, UploadStatus::Parsed, None, now)?;
                         let mut stored = 0_u64;
                         // In chunks: SQLite binds at most 32 766 variables per statement.
@@ -247,7 +247,7 @@ macro_rules! upload_store {
                 fn mark_failed(&self, company_id: i64, file_id: i64, reason: &str) -> Result<UploadedFile> {
                     let reason = required_text(Field::new(FILES, "failure_reason"), reason, 2000)?;
                     let now = self.env().now();
-                    self.write(FILES, |conn| {
+                    self.write($crate::op_name!(), FILES, |conn| {
                         transition(conn, company_id, file_id, UploadStatus::Failed, Some(reason), now)
                             .map(UploadedFile::from)
                     })
@@ -255,7 +255,7 @@ macro_rules! upload_store {
 
                 fn list_credentials(&self, company_id: i64, file_id: i64, page: Page) -> Result<Vec<UploadedCredential>> {
                     let page = page.checked(CREDENTIALS)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         live_file(conn, company_id, file_id)?;
                         $crate::live_children_page!(conn, uploaded_credentials, UploadedCredentialsRow, UploadedCredential, file_id = file_id, page, CREDENTIALS)
                     })
@@ -263,7 +263,7 @@ macro_rules! upload_store {
 
                 fn delete_file(&self, company_id: i64, id: i64) -> Result<()> {
                     let now = self.env().now();
-                    self.write(FILES, |conn| {
+                    self.write($crate::op_name!(), FILES, |conn| {
                         live_company(conn, company_id)?;
                         $crate::soft_delete_owned!(conn, uploaded_files, company_id, id, now, FILES)
                     })

@@ -109,7 +109,7 @@ macro_rules! user_store {
 
             impl Scope<'_> {
                 fn password_hash(&self, company_id: i64, id: i64) -> Result<String> {
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         users::table
                             .filter(users::company_id.eq(company_id))
                             .filter(users::id.eq(id))
@@ -131,7 +131,7 @@ macro_rules! user_store {
                     // Hash before taking a connection: hashing is the slow part.
                     let hash = self.env().passwords.hash(PASSWORD, &new.password)?;
                     let now = self.env().now();
-                    self.write(TABLE, |conn| {
+                    self.write($crate::op_name!(), TABLE, |conn| {
                         account_stores::live_company(conn, company_id)?;
                         $crate::diesel::insert_into(users::table)
                             .values((
@@ -162,7 +162,7 @@ macro_rules! user_store {
                 }
 
                 fn get(&self, company_id: i64, id: i64) -> Result<User> {
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         users::table
                             .filter(users::company_id.eq(company_id))
                             .filter(users::id.eq(id))
@@ -179,7 +179,7 @@ macro_rules! user_store {
 
                 fn find_by_email(&self, company_id: i64, email: &str) -> Result<User> {
                     let email = validate_email(EMAIL, email)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         users::table
                             .filter(users::company_id.eq(company_id))
                             .filter(users::email.eq(&email))
@@ -201,7 +201,7 @@ macro_rules! user_store {
 
                 fn list(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<User>> {
                     let page = page.checked(TABLE)?;
-                    self.read(|conn| {
+                    self.read($crate::op_name!(), |conn| {
                         let q = users::table
                             .filter(users::company_id.eq(company_id))
                             .filter(company_is_live!(company_id))
@@ -234,7 +234,7 @@ macro_rules! user_store {
                         role: changes.role.map(Db),
                         updated_at: self.env().now(),
                     };
-                    self.write(TABLE, |conn| {
+                    self.write($crate::op_name!(), TABLE, |conn| {
                         update_live!(
                             conn,
                             company_id,
@@ -253,7 +253,7 @@ macro_rules! user_store {
                     // anything else is NotFound before any comparison, so no other tenant's
                     // passwords can be probed.
                     self.password_hash(company_id, id)?;
-                    let recent = self.read(|conn| {
+                    let recent = self.read($crate::op_name!(), |conn| {
                         account_stores::recent_password_hashes(conn, id, env.password_history)
                     })?;
                     for old in &recent {
@@ -265,7 +265,7 @@ macro_rules! user_store {
                         }
                     }
                     let now = env.now();
-                    self.write(TABLE, |conn| {
+                    self.write($crate::op_name!(), TABLE, |conn| {
                         update_live!(
                             conn,
                             company_id,
@@ -300,7 +300,7 @@ macro_rules! user_store {
                 ) -> Result<User> {
                     let now = self.env().now();
                     let until = until.map($crate::nerve_core::clock::truncate_micros);
-                    self.write(TABLE, |conn| {
+                    self.write($crate::op_name!(), TABLE, |conn| {
                         update_live!(
                             conn,
                             company_id,
@@ -321,7 +321,7 @@ macro_rules! user_store {
 
                 fn unlock(&self, company_id: i64, id: i64) -> Result<User> {
                     let now = self.env().now();
-                    self.write(TABLE, |conn| {
+                    self.write($crate::op_name!(), TABLE, |conn| {
                         update_live!(
                             conn,
                             company_id,
@@ -339,7 +339,7 @@ macro_rules! user_store {
 
                 fn soft_delete(&self, company_id: i64, id: i64) -> Result<()> {
                     let now = self.env().now();
-                    self.write(TABLE, |conn| {
+                    self.write($crate::op_name!(), TABLE, |conn| {
                         update_live!(
                             conn,
                             company_id,
@@ -353,7 +353,7 @@ macro_rules! user_store {
 
                 fn restore(&self, company_id: i64, id: i64) -> Result<User> {
                     let now = self.env().now();
-                    self.write(TABLE, |conn| {
+                    self.write($crate::op_name!(), TABLE, |conn| {
                         account_stores::live_company(conn, company_id)?;
                         $crate::diesel::update(
                             users::table

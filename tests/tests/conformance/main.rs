@@ -4,6 +4,12 @@
 mod cases;
 
 nerve_conformance::conformance! {
+    admin: [
+        health_reports_a_current_schema_and_the_pool,
+        health_names_what_is_missing_or_dangling,
+        stats_count_every_table_and_optimize_keeps_the_data,
+        every_operation_is_timed_and_slow_ones_are_kept_up_to_the_cap,
+    ],
     companies: [
         create_and_get_round_trip,
         create_rejects_invalid_values_and_writes_nothing,

@@ -1,5 +1,6 @@
 //! The cases, one module per domain; each is `fn(&Ctx) -> CaseResult`.
 
+pub mod admin;
 pub mod api_keys;
 pub mod attack_surface;
 pub mod audit;

@@ -622,6 +622,7 @@ pub fn every_table_round_trips_whole_rows(ctx: &Ctx) -> CaseResult {
         "roadmap_progress_history.tasks_verified",
         "roadmap_task_library_meta.task_count",
         "roadmap_tasks.points",
+        "slow_queries.duration_us",
         "uploaded_breach_files.records_count",
         "uploaded_breach_files.size_bytes",
         "uploaded_files.size_bytes",

@@ -1,0 +1,175 @@
+use super::{company, user};
+use nerve::model::{Page, SchemaDescription};
+use nerve::{Backend, Clock, Error, Store};
+use nerve_conformance::{assert_err, CaseResult, Ctx};
+
+pub fn health_reports_a_current_schema_and_the_pool(ctx: &Ctx) -> CaseResult {
+    let report = ctx.store.admin().health()?;
+    assert!(report.healthy, "{report:?}");
+    assert_eq!(report.backend, ctx.backend);
+    assert!(
+        report.problems.is_empty() && report.orphans.is_empty(),
+        "{report:?}"
+    );
+    let status = ctx.store.schema_status()?;
+    assert_eq!(report.schema_version.as_deref(), status.version());
+    assert!(report.pending.is_empty() && report.unknown.is_empty());
+    assert_eq!(
+        report.pool.max_size,
+        if ctx.store.capabilities().in_memory {
+            1
+        } else {
+            4
+        }
+    );
+    assert!(
+        report.pool.in_use >= 1 && report.pool.connections >= report.pool.in_use,
+        "{report:?}"
+    );
+    // The expected schema is what the migrations made here.
+    let described = nerve::describe_schema(ctx.url())?;
+    assert_eq!(
+        described,
+        SchemaDescription::expected(),
+        "regenerate nerve-core/src/expected_schema.json with `nerve schema --json`"
+    );
+    Ok(())
+}
+
+pub fn health_names_what_is_missing_or_dangling(ctx: &Ctx) -> CaseResult {
+    let acme = company(&*ctx.store, "ACME", None)?;
+    let ada = user(&*ctx.store, acme.id, "ada@acme.test")?;
+    ctx.execute_raw(
+        "DROP INDEX slow_queries_recorded_idx; ALTER TABLE slow_queries DROP COLUMN duration_us;",
+    )?;
+    // A row pointing at no user: SQLite is told not to enforce keys for the insert; on
+    // PostgreSQL, where every validated key is enforced, the key is re-added NOT VALID.
+    match ctx.backend {
+        Backend::Sqlite => ctx.execute_raw(&format!(
+            "PRAGMA foreign_keys = OFF; INSERT INTO password_history (id, user_id, password_hash, created_at, updated_at, is_active) \
+             VALUES (900, {}, 'x', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1);",
+            ada.id + 1000
+        ))?,
+        Backend::Postgres => ctx.execute_raw(&format!(
+            "ALTER TABLE password_history DROP CONSTRAINT password_history_user_id_fkey; \
+             INSERT INTO password_history (id, user_id, password_hash, created_at, updated_at, is_active) \
+             VALUES (900, {}, 'x', '2026-01-01 00:00:00', '2026-01-01 00:00:00', true); \
+             ALTER TABLE password_history ADD CONSTRAINT password_history_user_id_fkey \
+               FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE NOT VALID;",
+            ada.id + 1000
+        ))?,
+    }
+    let report = ctx.store.admin().health()?;
+    assert!(!report.healthy);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p == "index slow_queries_recorded_idx on slow_queries is missing"),
+        "{report:?}"
+    );
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p == "column slow_queries.duration_us is missing"),
+        "{report:?}"
+    );
+    match ctx.backend {
+        Backend::Sqlite => {
+            assert_eq!(report.orphans.len(), 1, "{report:?}");
+            let o = &report.orphans[0];
+            assert_eq!(
+                (o.table.as_str(), o.rowid, o.parent.as_str()),
+                ("password_history", 900, "users")
+            );
+        }
+        Backend::Postgres => {
+            assert!(
+                report
+                    .problems
+                    .iter()
+                    .any(|p| p.contains("password_history_user_id_fkey")
+                        && p.contains("not validated")),
+                "{report:?}"
+            )
+        }
+    }
+    Ok(())
+}
+
+pub fn stats_count_every_table_and_optimize_keeps_the_data(ctx: &Ctx) -> CaseResult {
+    let acme = company(&*ctx.store, "ACME", None)?;
+    company(&*ctx.store, "Other", None)?;
+    user(&*ctx.store, acme.id, "ada@acme.test")?;
+    let stats = ctx.store.admin().stats()?;
+    let expected = SchemaDescription::expected();
+    assert_eq!(stats.tables.len(), expected.tables.len());
+    let rows = |t: &str| stats.tables.iter().find(|s| s.table == t).map(|s| s.rows);
+    assert_eq!(
+        (rows("companies"), rows("users"), rows("sessions")),
+        (Some(2), Some(1), Some(0))
+    );
+    assert_eq!(
+        stats.total_rows,
+        stats.tables.iter().map(|t| t.rows).sum::<u64>()
+    );
+    assert!(stats.size_bytes > 0, "{stats:?}");
+    for vacuum in [false, true] {
+        let ran = ctx.store.admin().optimize(vacuum)?;
+        assert!(ran.iter().any(|s| s.contains("ANALYZE")), "{ran:?}");
+        assert_eq!(ran.iter().any(|s| s.contains("VACUUM")), vacuum, "{ran:?}");
+    }
+    assert_eq!(ctx.store.admin().stats()?.tables, stats.tables);
+    // Maintenance needs the store, not a transaction's handle; statistics are read outside one.
+    assert_err!(
+        ctx.store.admin().slow_queries(Page::first(0)),
+        Error::Validation { field: "limit", .. }
+    );
+    Ok(())
+}
+
+pub fn every_operation_is_timed_and_slow_ones_are_kept_up_to_the_cap(ctx: &Ctx) -> CaseResult {
+    // Every operation is slow at a zero threshold; the table keeps the newest five.
+    let store: Box<dyn Store> = ctx.reopen_with(|o| {
+        o.slow_query_threshold = std::time::Duration::ZERO;
+        o.slow_query_cap = 5;
+    })?;
+    for i in 0..4 {
+        company(&*store, &format!("C{i}"), None)?;
+    }
+    let c = store
+        .companies()
+        .list(Page::first(10), nerve::model::Deleted::Exclude)?;
+    assert_eq!(c.len(), 4);
+    let _ = store.companies().get(i64::MAX);
+    let perf = store.admin().performance();
+    let of = |name: &str| perf.iter().find(|p| p.operation == name).cloned();
+    let create = of("CompanyStore::create").ok_or("no timings of CompanyStore::create")?;
+    assert_eq!(create.count, 4, "{perf:?}");
+    assert!(
+        create.p50_us <= create.p95_us && create.p95_us <= create.max_us,
+        "{create:?}"
+    );
+    assert_eq!(of("CompanyStore::list").map(|p| p.count), Some(1));
+    assert_eq!(
+        of("CompanyStore::get").map(|p| p.count),
+        Some(1),
+        "failures are timed too"
+    );
+    // The slow runs: six operations ran, five are kept, newest first.
+    let slow = store.admin().slow_queries(Page::first(100))?;
+    assert_eq!(slow.len(), 5, "{slow:?}");
+    assert!(slow.windows(2).all(|w| w[0].id > w[1].id));
+    assert_eq!(slow[0].operation, "CompanyStore::get");
+    assert_eq!(slow[4].operation, "CompanyStore::create");
+    assert!(slow
+        .iter()
+        .all(|s| s.duration_us >= 0 && s.recorded_at == ctx.clock.now()));
+    let rest = store.admin().slow_queries(Page::after(slow[1].id, 10))?;
+    assert_eq!(
+        rest.iter().map(|s| s.id).collect::<Vec<_>>(),
+        slow[2..].iter().map(|s| s.id).collect::<Vec<_>>()
+    );
+    Ok(())
+}
