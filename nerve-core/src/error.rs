@@ -30,6 +30,8 @@ pub enum Constraint {
     Unique,
     /// A foreign key: the referenced row is missing, or the row is still referenced.
     ForeignKey,
+    /// Optimistic concurrency: the row changed since the version the write expected.
+    Stale,
 }
 
 impl fmt::Display for Constraint {
@@ -37,6 +39,7 @@ impl fmt::Display for Constraint {
         f.write_str(match self {
             Constraint::Unique => "unique",
             Constraint::ForeignKey => "foreign key",
+            Constraint::Stale => "version",
         })
     }
 }

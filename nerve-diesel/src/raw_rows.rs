@@ -151,3 +151,88 @@ pub fn id(table: &'static str, id: i64) -> Result<()> {
         })
     }
 }
+
+/// The row `current` (as [`get_json`](crate::tables) gives it) with `changes` applied and
+/// `updated_at` set to `now`, for an optimistic update that expects the row at version
+/// `expected`. Refused: changes that are not an object, name no column of `columns`, or name
+/// `id`, `created_at` or `updated_at`; a table without `updated_at` (append-only); a row no
+/// longer at `expected` ([`stale`]).
+pub fn merge_changes(
+    table: &'static str,
+    columns: &[&'static str],
+    current: Value,
+    changes: &Value,
+    expected: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Value> {
+    if !columns.contains(&"updated_at") {
+        return Err(Error::Validation {
+            table,
+            field: "updated_at",
+            reason: format!("{table} is append-only: its rows have no version to update against"),
+        });
+    }
+    let changes = object(table, columns, changes)?;
+    if let Some(key) = ["id", "created_at", "updated_at"]
+        .into_iter()
+        .find(|k| changes.contains_key(*k))
+    {
+        return Err(Error::Validation {
+            table,
+            field: key,
+            reason: format!("{key} is kept by the store and cannot be changed"),
+        });
+    }
+    let Value::Object(mut row) = current else {
+        return Err(Error::Validation {
+            table,
+            field: "-",
+            reason: "the stored row is not an object".into(),
+        });
+    };
+    let id = row.get("id").and_then(Value::as_i64).unwrap_or_default();
+    let at: Option<DateTime<Utc>> = row
+        .get("updated_at")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    if at != Some(nerve_core::clock::truncate_micros(expected)) {
+        return Err(stale(table, id));
+    }
+    for (k, v) in changes {
+        row.insert(k.clone(), v.clone());
+    }
+    // The version must move even when the clock has not (a frozen test clock, two updates in
+    // one microsecond): otherwise a second writer holding the same version would match.
+    let next =
+        now.max(nerve_core::clock::truncate_micros(expected) + chrono::Duration::microseconds(1));
+    row.insert(
+        "updated_at".into(),
+        serde_json::to_value(next).unwrap_or(Value::Null),
+    );
+    Ok(Value::Object(row))
+}
+
+/// The error of an optimistic update whose row changed since the version it expected.
+pub fn stale(table: &'static str, id: i64) -> Error {
+    Error::Conflict {
+        table,
+        field: "updated_at",
+        constraint: nerve_core::Constraint::Stale,
+        reason: format!("row {id} changed since the version this update expected; read it again"),
+    }
+}
+
+/// `e` with the row's place in a batch (from 0) in front of its reason.
+pub fn at_row(i: usize, e: Error) -> Error {
+    match e {
+        Error::Validation {
+            table,
+            field,
+            reason,
+        } => Error::Validation {
+            table,
+            field,
+            reason: format!("row {i}: {reason}"),
+        },
+        other => other,
+    }
+}

@@ -817,9 +817,10 @@ macro_rules! tables {
 
             $(
                 #[doc = concat!("A whole row of `", stringify!($table), "`.")]
-                #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable,
+                #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset,
                          $crate::serde::Serialize)]
-                #[diesel(table_name = super::$table, treat_none_as_default_value = false)]
+                #[diesel(table_name = super::$table, treat_none_as_default_value = false,
+                         treat_none_as_null = true)]
                 #[serde(crate = "nerve_diesel::serde")]
                 pub(crate) struct $row {
                     $(
@@ -857,6 +858,121 @@ macro_rules! tables {
                                 .map_err(|e| op.error(e))?;
                             $hook(conn, TABLE).map_err(|e| op.error(e))?;
                             get_json(conn, TABLE, r.$pk)
+                        }
+                    )*
+                    other => Err($crate::raw_rows::unknown_table(other)),
+                }
+            }
+
+            /// Inserts `rows` of `table` (whole rows as JSON, as [`insert_json`] takes them; a
+            /// row without `id` gets one from the table's identity) in multi-row INSERTs of
+            /// as many rows as the backend's bind limit allows, and returns how many. Errors
+            /// as [`insert_json`]'s, the reason naming the row (from 0).
+            pub(crate) fn batch_insert_json(
+                conn: &mut $conn,
+                table: &str,
+                rows: &[$crate::serde_json::Value],
+            ) -> $crate::nerve_core::Result<u64> {
+                match table {
+                    $(
+                        stringify!($table) => {
+                            const TABLE: &str = stringify!($table);
+                            let columns = &[$(stringify!($col)),*];
+                            let op = $crate::Op::new(TABLE, "insert");
+                            let without_id = rows.iter().filter(|r| r.get("id").is_none_or(|v| v.is_null())).count();
+                            let mut fresh = if without_id > 0 {
+                                super::reserve_ids(conn, TABLE, without_id).map_err(|e| op.error(e))?
+                            } else {
+                                Vec::new()
+                            }
+                            .into_iter();
+                            let mut decoded: Vec<$row> = Vec::with_capacity(rows.len());
+                            for (i, given) in rows.iter().enumerate() {
+                                let at = |e| $crate::raw_rows::at_row(i, e);
+                                let mut row = given.clone();
+                                if let (Some(obj), true) = (row.as_object_mut(), given.get("id").is_none_or(|v| v.is_null())) {
+                                    obj.insert("id".into(), fresh.next().into());
+                                }
+                                let obj = $crate::raw_rows::object(TABLE, columns, &row).map_err(at)?;
+                                let mut r = $row {
+                                    $( $col: $crate::raw_rows::field(TABLE, stringify!($col), obj).map_err(at)?, )*
+                                };
+                                (|| -> $crate::nerve_core::Result<()> {
+                                    $( $crate::micros!(TABLE, stringify!($col), $sql $(<$inner>)?, r.$col); )*
+                                    $crate::raw_rows::id(TABLE, r.$pk)?;
+                                    $( $( $crate::raw_rows::at_most(TABLE, stringify!($col), &r.$col, $max)?; )? )*
+                                    Ok(())
+                                })()
+                                .map_err(at)?;
+                                decoded.push(r);
+                            }
+                            let per_insert = (super::BIND_LIMIT / columns.len()).max(1);
+                            for chunk in decoded.chunks(per_insert) {
+                                $crate::diesel::insert_into(super::$table::table)
+                                    .values(chunk)
+                                    .execute(conn)
+                                    .map_err(|e| op.error(e))?;
+                            }
+                            if without_id < rows.len() {
+                                $hook(conn, TABLE).map_err(|e| op.error(e))?;
+                            }
+                            Ok(decoded.len() as u64)
+                        }
+                    )*
+                    other => Err($crate::raw_rows::unknown_table(other)),
+                }
+            }
+
+            /// Replaces the values of the row `id` of `table` by `changes` (an object of column
+            /// to new value; `id`, `created_at` and `updated_at` excluded), sets `updated_at`
+            /// to `now`, only if the row's `updated_at` is still `expected` — one statement,
+            /// so a concurrent change in between makes it match nothing. Returns the row as
+            /// stored. Errors: [`NotFound`](nerve_core::Error::NotFound);
+            /// [`Conflict`](nerve_core::Error::Conflict) on `updated_at` with
+            /// [`Constraint::Stale`](nerve_core::Constraint::Stale) when the row changed
+            /// since; [`Validation`](nerve_core::Error::Validation) for an unknown table or
+            /// column, a table without `updated_at` (append-only), or a value as for
+            /// [`insert_json`].
+            pub(crate) fn update_json(
+                conn: &mut $conn,
+                table: &str,
+                id: i64,
+                expected: $crate::chrono::DateTime<$crate::chrono::Utc>,
+                changes: &$crate::serde_json::Value,
+                now: $crate::chrono::DateTime<$crate::chrono::Utc>,
+            ) -> $crate::nerve_core::Result<$crate::serde_json::Value> {
+                match table {
+                    $(
+                        stringify!($table) => {
+                            const TABLE: &str = stringify!($table);
+                            let columns = &[$(stringify!($col)),*];
+                            let merged = $crate::raw_rows::merge_changes(
+                                TABLE,
+                                columns,
+                                get_json(conn, TABLE, id)?,
+                                changes,
+                                expected,
+                                now,
+                            )?;
+                            let obj = $crate::raw_rows::object(TABLE, columns, &merged)?;
+                            let mut r = $row {
+                                $( $col: $crate::raw_rows::field(TABLE, stringify!($col), obj)?, )*
+                            };
+                            $( $crate::micros!(TABLE, stringify!($col), $sql $(<$inner>)?, r.$col); )*
+                            $( $( $crate::raw_rows::at_most(TABLE, stringify!($col), &r.$col, $max)?; )? )*
+                            let n = $crate::diesel::update(
+                                super::$table::table.find(id).filter(
+                                    $crate::diesel::dsl::sql::<$crate::diesel::sql_types::Bool>("updated_at = ")
+                                        .bind::<super::sql_types::Ts, _>(expected),
+                                ),
+                            )
+                            .set(&r)
+                            .execute(conn)
+                            .map_err(|e| $crate::Op::new(TABLE, "update").error(e))?;
+                            if n == 0 {
+                                return Err($crate::raw_rows::stale(TABLE, id));
+                            }
+                            get_json(conn, TABLE, id)
                         }
                     )*
                     other => Err($crate::raw_rows::unknown_table(other)),

@@ -90,6 +90,32 @@ pub(crate) fn after_explicit_ids(
     ))
 }
 
+/// The most values one statement binds (the protocol's 16-bit parameter count).
+pub(crate) const BIND_LIMIT: usize = 65_535;
+
+/// `n` fresh ids for `table`, drawn from its identity sequence (never handed out twice).
+pub(crate) fn reserve_ids(
+    conn: &mut diesel::PgConnection,
+    table: &str,
+    n: usize,
+) -> diesel::QueryResult<Vec<i64>> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    // `table` is one of the schema's own names (from `tables!`), never caller text.
+    Ok(diesel::sql_query(format!(
+        "SELECT nextval(pg_get_serial_sequence('\"{table}\"', 'id')) AS id FROM generate_series(1, $1)"
+    ))
+    .bind::<diesel::sql_types::BigInt, _>(n as i64)
+    .load::<Id>(conn)?
+    .into_iter()
+    .map(|r| r.id)
+    .collect())
+}
+
 /// Makes the calling transaction the only writer of `table` until it ends (readers go on):
 /// `SHARE ROW EXCLUSIVE` conflicts with itself and with every row change. Store operations
 /// that read a whole table and then write it as one decision (loading the task library,

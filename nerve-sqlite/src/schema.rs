@@ -28,6 +28,31 @@ pub(crate) fn after_explicit_ids(
     Ok(())
 }
 
+/// The most values one statement binds (SQLite's `SQLITE_MAX_VARIABLE_NUMBER` since 3.32).
+pub(crate) const BIND_LIMIT: usize = 32_766;
+
+/// `n` fresh ids for `table`: the ones after its largest. Called inside a write transaction,
+/// which on SQLite is the only writer, so no other row can take them.
+pub(crate) fn reserve_ids(
+    conn: &mut diesel::SqliteConnection,
+    table: &str,
+    n: usize,
+) -> diesel::QueryResult<Vec<i64>> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Max {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    // `table` is one of the schema's own names (from `tables!`), never caller text.
+    let max = diesel::sql_query(format!(
+        "SELECT coalesce(max(id), 0) AS id FROM \"{table}\""
+    ))
+    .get_result::<Max>(conn)?
+    .id;
+    Ok((1..=n as i64).map(|i| max + i).collect())
+}
+
 /// Makes the calling transaction the only writer of `table` until it ends: nothing to do, a
 /// SQLite write transaction (`BEGIN IMMEDIATE`) is already the only writer of the database.
 pub(crate) fn lock_writers(_: &mut diesel::SqliteConnection, _: &str) -> diesel::QueryResult<()> {

@@ -100,6 +100,34 @@ pub trait RawRows {
     /// The row of `table` whose id is `id`, soft-deleted or not. Errors: [`Error::NotFound`],
     /// or [`Error::Validation`] for an unknown table.
     fn get(&self, table: &str, id: i64) -> Result<serde_json::Value>;
+
+    /// `batch_insert`: inserts `rows` of `table` all or none, in multi-row INSERTs sized to the
+    /// backend's bind limit (SQLite 32 766 values, PostgreSQL 65 535), and returns how many.
+    /// Each row is as [`RawRows::insert`] takes it, except that a row without `id` gets a
+    /// fresh one from the table's identity. Errors as [`RawRows::insert`]'s; a
+    /// [`Error::Validation`]'s reason starts with the row's place (`row 7: ...`). Meant for
+    /// the append-heavy tables (`login_attempts`, `audit_logs`, `security_events`,
+    /// `bait_accesses`, scan results) and for loading data; domain rules are not applied.
+    fn batch_insert(&self, table: &str, rows: &[serde_json::Value]) -> Result<u64>;
+
+    /// `safe_update`: optimistic concurrency for any table with `updated_at`. Sets the columns
+    /// `changes` names (a JSON object, values as [`RawRows::insert`] takes them) on row `id` of
+    /// `table` and `updated_at` to now (the clock; one microsecond past the version replaced when
+    /// the clock has not moved past it, so every update makes a new version), only if the row's `updated_at` is still
+    /// `expected_updated_at` (the version the caller read), in one statement: a row changed in
+    /// between is left as it is. Returns the row as stored. Errors:
+    /// [`Error::Conflict`] on `updated_at` with [`Constraint::Stale`](crate::Constraint::Stale)
+    /// when the row changed since (nothing written); [`Error::NotFound`];
+    /// [`Error::Validation`] for an unknown table or column, for `id`, `created_at` or
+    /// `updated_at` among the changes, for an append-only table (no `updated_at`), or for a
+    /// value as [`RawRows::insert`] refuses it; constraint violations as there.
+    fn safe_update(
+        &self,
+        table: &str,
+        id: i64,
+        expected_updated_at: DateTime<Utc>,
+        changes: &serde_json::Value,
+    ) -> Result<serde_json::Value>;
 }
 
 /// An open NERVE database.

@@ -80,6 +80,23 @@ macro_rules! all_stores {
                 self.write($crate::op_name!(), "-", |conn| $($schema)::+::rows::insert_json(conn, table, row))
             }
 
+            fn batch_insert(&self, table: &str, rows: &[$crate::serde_json::Value]) -> $crate::nerve_core::Result<u64> {
+                self.write($crate::op_name!(), "-", |conn| $($schema)::+::rows::batch_insert_json(conn, table, rows))
+            }
+
+            fn safe_update(
+                &self,
+                table: &str,
+                id: i64,
+                expected_updated_at: $crate::chrono::DateTime<$crate::chrono::Utc>,
+                changes: &$crate::serde_json::Value,
+            ) -> $crate::nerve_core::Result<$crate::serde_json::Value> {
+                let now = self.env().now();
+                self.write($crate::op_name!(), "-", |conn| {
+                    $($schema)::+::rows::update_json(conn, table, id, expected_updated_at, changes, now)
+                })
+            }
+
             fn get(&self, table: &str, id: i64) -> $crate::nerve_core::Result<$crate::serde_json::Value> {
                 self.read($crate::op_name!(), |conn| $($schema)::+::rows::get_json(conn, table, id))
             }

@@ -130,6 +130,8 @@ nerve_conformance::conformance! {
         failed_call_inside_atomic_leaves_no_partial_write,
         transaction_returns_the_closure_value,
         concurrent_writers_all_succeed,
+        safe_update_with_a_stale_version_changes_nothing,
+        batch_insert_writes_every_row_or_none,
     ],
     schema: [
         status_lists_every_embedded_migration,

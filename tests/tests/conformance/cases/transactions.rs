@@ -182,3 +182,166 @@ pub fn concurrent_writers_all_succeed(ctx: &Ctx) -> CaseResult {
     assert_eq!(counts(store)?, (41, 40));
     Ok(())
 }
+
+pub fn safe_update_with_a_stale_version_changes_nothing(ctx: &Ctx) -> CaseResult {
+    use nerve::Clock;
+    let raw = ctx.store.raw_rows();
+    let c = company(&*ctx.store, "ACME", Some("acme.test"))?;
+    let v1 = c.updated_at;
+    ctx.clock.advance(chrono::Duration::seconds(5));
+    let row = raw.safe_update(
+        "companies",
+        c.id,
+        v1,
+        &serde_json::json!({"name": "ACME Corp"}),
+    )?;
+    assert_eq!(
+        (row["name"].as_str(), row["domain"].as_str()),
+        (Some("ACME Corp"), Some("acme.test"))
+    );
+    let v2 = ctx.store.companies().get(c.id)?.updated_at;
+    assert_eq!(v2, ctx.clock.now());
+    // The version read before is stale now: refused, nothing written.
+    assert_err!(
+        raw.safe_update(
+            "companies",
+            c.id,
+            v1,
+            &serde_json::json!({"name": "Lost update"})
+        ),
+        Error::Conflict {
+            table: "companies",
+            field: "updated_at",
+            constraint: Constraint::Stale,
+            ..
+        }
+    );
+    assert_eq!(ctx.store.companies().get(c.id)?.name, "ACME Corp");
+    for (changes, field) in [
+        (serde_json::json!({"id": 5}), "id"),
+        (
+            serde_json::json!({"updated_at": "2026-01-01T00:00:00Z"}),
+            "updated_at",
+        ),
+        (serde_json::json!({"name": "x".repeat(256)}), "name"),
+        (serde_json::json!({"nope": 1}), "-"),
+    ] {
+        assert_err!(
+            raw.safe_update("companies", c.id, v2, &changes),
+            Error::Validation { table: "companies", field: f, .. } if f == field
+        );
+    }
+    assert_err!(
+        raw.safe_update("companies", i64::MAX - 1, v2, &serde_json::json!({})),
+        Error::NotFound { .. }
+    );
+    assert_err!(
+        raw.safe_update("login_attempts", 1, v2, &serde_json::json!({})),
+        Error::NotFound { .. }
+            | Error::Validation {
+                field: "updated_at",
+                ..
+            }
+    );
+    // Six writers holding the same version: exactly one wins.
+    let store: std::sync::Arc<dyn Store> =
+        std::sync::Arc::from(ctx.reopen(nerve::MigrationPolicy::Require)?);
+    let outcomes: Vec<Result<(), String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|i| {
+                let store = store.clone();
+                s.spawn(move || {
+                    store
+                        .raw_rows()
+                        .safe_update(
+                            "companies",
+                            c.id,
+                            v2,
+                            &serde_json::json!({"name": format!("writer {i}")}),
+                        )
+                        .map(drop)
+                        .map_err(|e| format!("{e:?}"))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().err())
+            .all(|e| e.contains("Stale")),
+        "{outcomes:?}"
+    );
+    assert!(ctx.store.companies().get(c.id)?.name.starts_with("writer "));
+    Ok(())
+}
+
+pub fn batch_insert_writes_every_row_or_none(ctx: &Ctx) -> CaseResult {
+    let raw = ctx.store.raw_rows();
+    let at = "2026-11-01T10:00:00.123456Z";
+    let attempt = |i: usize| {
+        serde_json::json!({
+            "email": format!("user{}@acme.test", i % 100),
+            "ip_address": "192.0.2.1",
+            "success": i % 3 == 0,
+            "failure": if i % 3 == 0 { serde_json::Value::Null } else { "bad_password".into() },
+            "attempted_at": at,
+        })
+    };
+    // 25 000 rows: several statements on every backend (SQLite binds 32 766 values at most).
+    let rows: Vec<serde_json::Value> = (0..25_000).map(attempt).collect();
+    assert_eq!(raw.batch_insert("login_attempts", &rows)?, 25_000);
+    let count = |ctx: &Ctx| -> nerve::Result<u64> {
+        Ok(ctx
+            .store
+            .admin()
+            .stats()?
+            .tables
+            .iter()
+            .find(|t| t.table == "login_attempts")
+            .map_or(0, |t| t.rows))
+    };
+    assert_eq!(count(ctx)?, 25_000);
+    let first = raw.get("login_attempts", 1)?;
+    assert_eq!(
+        (first["attempted_at"].as_str(), first["success"].as_bool()),
+        (Some(at), Some(true))
+    );
+    assert_eq!(
+        raw.get("login_attempts", 25_000)?["email"],
+        "user99@acme.test"
+    );
+    // One bad row (row 7) refuses the whole batch, naming it.
+    let mut bad: Vec<serde_json::Value> = (0..10).map(attempt).collect();
+    bad[7]["failure"] = "not_a_reason".into();
+    assert_err!(
+        raw.batch_insert("login_attempts", &bad),
+        Error::Validation { table: "login_attempts", field: "failure", ref reason } if reason.starts_with("row 7:")
+    );
+    assert_eq!(count(ctx)?, 25_000);
+    // Explicit ids are kept, and the identity moves past them.
+    let mut given = attempt(1);
+    given["id"] = 1_000_000.into();
+    assert_eq!(raw.batch_insert("login_attempts", &[given, attempt(2)])?, 2);
+    assert_eq!(
+        raw.get("login_attempts", 1_000_000)?["email"],
+        "user1@acme.test"
+    );
+    let next = raw.batch_insert("login_attempts", &[attempt(3)])?;
+    assert_eq!(next, 1);
+    assert_eq!(count(ctx)?, 25_003);
+    assert_err!(
+        raw.batch_insert("nope", &[attempt(1)]),
+        Error::Validation { field: "table", .. }
+    );
+    Ok(())
+}
