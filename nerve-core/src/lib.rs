@@ -33,6 +33,6 @@ pub use password::{PasswordHasher, PasswordParams};
 pub use store::{
     AdminStore, ApiKeyStore, AppliedMigration, AttackSurfaceStore, AuditStore, AuthStore, Backend,
     BaitStore, Capabilities, CompanyStore, ComplianceStore, GhostStore, LockoutPolicy,
-    MigrationPolicy, OsintStore, RawRows, Repos, RoadmapStore, SchemaStatus, SecurityEventStore,
-    SessionStore, Store, StoreExt, StoreOptions, UploadStore, UserStore,
+    MigrationPolicy, OsintStore, RawRows, Repos, RetryPolicy, RoadmapStore, SchemaStatus,
+    SecurityEventStore, SessionStore, Store, StoreExt, StoreOptions, UploadStore, UserStore,
 };

@@ -37,6 +37,38 @@ fn parameter_span(url: &str) -> Option<(usize, usize)> {
     Some((start, end))
 }
 
+/// `url` without the query parameters named in `names`, and those parameters' values, in the
+/// order given (percent-decoded). The rest of the URL is kept as written.
+pub fn take_parameters(url: &str, names: &[&str]) -> (String, Vec<(String, String)>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), Vec::new());
+    };
+    let (query, fragment) = match query.split_once('#') {
+        Some((q, f)) => (q, Some(f)),
+        None => (query, None),
+    };
+    let mut kept = Vec::new();
+    let mut taken = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if names.contains(&key) {
+            taken.push((key.to_string(), percent_decode(value)));
+        } else {
+            kept.push(pair);
+        }
+    }
+    let mut out = base.to_string();
+    if !kept.is_empty() {
+        out.push('?');
+        out.push_str(&kept.join("&"));
+    }
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    (out, taken)
+}
+
 /// `url` with any password replaced by `***`, for errors and logs.
 pub fn redact(url: &str) -> String {
     let mut out = url.to_string();
@@ -96,6 +128,32 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod parameter_tests {
+    use super::take_parameters;
+
+    #[test]
+    fn our_parameters_are_taken_and_the_rest_kept() {
+        let (url, taken) = take_parameters(
+            "postgres://u:p@h/db?sslmode=disable&statement_cache=off&pool_max_size=16",
+            &["statement_cache", "pool_max_size"],
+        );
+        assert_eq!(url, "postgres://u:p@h/db?sslmode=disable");
+        assert_eq!(
+            taken,
+            [
+                ("statement_cache".to_string(), "off".to_string()),
+                ("pool_max_size".into(), "16".into())
+            ]
+        );
+        assert_eq!(
+            take_parameters("postgres://h/db?retries=2", &["retries"]).0,
+            "postgres://h/db"
+        );
+        assert_eq!(take_parameters("postgres://h/db", &["retries"]).1, vec![]);
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,15 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use nerve_core::{Constraint, Error};
 
+/// What every error of a transaction the database rolled back itself (serialization failure,
+/// deadlock) ends with: nothing of it was committed, so it can run again.
+pub const ROLLED_BACK: &str = "rolled back by the database; nothing was committed";
+
+/// Whether `e` is a transaction the database rolled back itself (see [`ROLLED_BACK`]).
+pub fn rolled_back(e: &Error) -> bool {
+    matches!(e, Error::Transaction { reason } if reason.ends_with(ROLLED_BACK))
+}
+
 /// The operation a driver ran, so an error can name its table and the field a constraint
 /// covers.
 #[derive(Debug, Clone, Copy)]
@@ -73,10 +82,21 @@ impl Op {
                 }
                 DatabaseErrorKind::SerializationFailure => Error::Transaction {
                     reason: format!(
-                        "{} on {}: serialization failure; the transaction may be retried",
+                        "{} on {}: serialization failure, {ROLLED_BACK}",
                         self.operation, self.table
                     ),
                 },
+                // Diesel has no kind for 40P01; PostgreSQL's (English) message is all there
+                // is. A server with translated messages makes deadlocks plain backend errors,
+                // not retried.
+                DatabaseErrorKind::Unknown if info.message().starts_with("deadlock detected") => {
+                    Error::Transaction {
+                        reason: format!(
+                            "{} on {}: deadlock, {ROLLED_BACK}",
+                            self.operation, self.table
+                        ),
+                    }
+                }
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
                     Error::Connection {
                         reason: format!("{} on {}: {}", self.operation, self.table, info.message()),

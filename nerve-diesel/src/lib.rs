@@ -50,6 +50,10 @@ pub struct Env {
     pub password_history: u32,
     /// Timings of this store's operations.
     pub metrics: metrics::Metrics,
+    /// How calls that failed for a transient reason are tried again.
+    pub retry: nerve_core::RetryPolicy,
+    /// The statement timeout set at the start of every transaction (PostgreSQL), if any.
+    pub statement_timeout: Option<std::time::Duration>,
     secrets: Vec<String>,
     dummy_hash: std::sync::OnceLock<String>,
 }
@@ -71,6 +75,8 @@ impl Env {
             lockout: options.lockout,
             password_history: options.password_history,
             metrics: metrics::Metrics::new(options.slow_query_threshold, options.slow_query_cap),
+            retry: options.retry,
+            statement_timeout: options.statement_timeout,
             secrets: nerve_core::url::secrets_of(url),
             dummy_hash: std::sync::OnceLock::new(),
         })

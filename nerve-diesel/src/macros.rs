@@ -201,7 +201,7 @@ macro_rules! filter_deleted {
 /// PostgreSQL). Inside a transaction every write runs in a savepoint.
 #[macro_export]
 macro_rules! define_scope {
-    (conn = $conn:ty, write_tx = $write_tx:ident, store = $store:ident) => {
+    (conn = $conn:ty, write_tx = $write_tx:ident, begin = $begin:path, store = $store:ident) => {
         /// This driver's connection type.
         pub(crate) type Conn = $conn;
 
@@ -282,19 +282,60 @@ macro_rules! define_scope {
             }
 
             /// Runs `f`, which only reads, on a connection; `op` (from `op_name!`) names the
-            /// operation in the store's timings.
+            /// operation in the store's timings. On a pooled connection a connection failure or
+            /// a rollback by the database is tried again (see `RetryPolicy`); with a statement
+            /// timeout, `f` runs in a transaction that sets it.
             pub(crate) fn read<T>(
                 &self,
                 op: &'static str,
-                f: impl FnOnce(&mut $conn) -> $crate::nerve_core::Result<T>,
+                mut f: impl FnMut(&mut $conn) -> $crate::nerve_core::Result<T>,
             ) -> $crate::nerve_core::Result<T> {
+                #[allow(unused_imports)]
+                use $crate::diesel::Connection as _;
                 let started = ::std::time::Instant::now();
                 match &self.source {
                     Source::Pool(pool) => {
-                        let mut conn = pool.get().map_err(|e| self.env.pool_error(e))?;
-                        let out = f(&mut conn);
-                        self.timed(op, started, Some(&mut conn));
-                        out
+                        let mut attempt = 0;
+                        loop {
+                            let mut conn = match pool.get() {
+                                Ok(conn) => conn,
+                                Err(e) => {
+                                    let e = self.env.pool_error(e);
+                                    if attempt < self.env.retry.retries {
+                                        ::std::thread::sleep(self.env.retry.delay(attempt));
+                                        attempt += 1;
+                                        continue;
+                                    }
+                                    self.timed(op, started, None);
+                                    return Err(e);
+                                }
+                            };
+                            let out = if self.env.statement_timeout.is_some() {
+                                (&mut *conn)
+                                    .transaction(|c: &mut $conn| {
+                                        $begin(c, &self.env).map_err($crate::TxError::Nerve)?;
+                                        f(c).map_err($crate::TxError::Nerve)
+                                    })
+                                    .map_err(|e: $crate::TxError| e.into_error("-"))
+                            } else {
+                                f(&mut conn)
+                            };
+                            match out {
+                                Err(e)
+                                    if attempt < self.env.retry.retries
+                                        && (matches!(e, $crate::nerve_core::Error::Connection { .. })
+                                            || $crate::errors::rolled_back(&e)) =>
+                                {
+                                    drop(conn);
+                                    ::std::thread::sleep(self.env.retry.delay(attempt));
+                                    attempt += 1;
+                                }
+                                out => {
+                                    self.timed(op, started, Some(&mut conn));
+                                    return out;
+                                }
+                            }
+                        }
                     }
                     Source::Tx(cell) => {
                         let mut guard = Self::borrow_tx(cell)?;
@@ -307,32 +348,72 @@ macro_rules! define_scope {
 
             /// Runs `f` atomically: in a transaction of its own, or in a savepoint of the
             /// transaction in progress. `op` (from `op_name!`) names the operation in the
-            /// store's timings; `table` names the table in transaction errors.
+            /// store's timings; `table` names the table in transaction errors. A transaction of
+            /// its own that the database rolled back, or that could not get a connection, is
+            /// tried again (nothing of it was committed); one whose connection failed while it
+            /// ran is not, and says its outcome is unknown.
             pub(crate) fn write<T>(
                 &self,
                 op: &'static str,
                 table: &'static str,
-                f: impl FnOnce(&mut $conn) -> $crate::nerve_core::Result<T>,
+                mut f: impl FnMut(&mut $conn) -> $crate::nerve_core::Result<T>,
             ) -> $crate::nerve_core::Result<T> {
                 #[allow(unused_imports)]
                 use $crate::diesel::Connection as _;
                 let started = ::std::time::Instant::now();
-                let run = |conn: &mut $conn| f(conn).map_err($crate::TxError::Nerve);
                 match &self.source {
                     Source::Pool(pool) => {
-                        let mut conn = pool.get().map_err(|e| self.env.pool_error(e))?;
-                        let out = (&mut *conn).$write_tx(run);
-                        self.timed(op, started, Some(&mut conn));
-                        out
+                        let mut attempt = 0;
+                        loop {
+                            let mut conn = match pool.get() {
+                                Ok(conn) => conn,
+                                Err(e) => {
+                                    let e = self.env.pool_error(e);
+                                    if attempt < self.env.retry.retries {
+                                        ::std::thread::sleep(self.env.retry.delay(attempt));
+                                        attempt += 1;
+                                        continue;
+                                    }
+                                    self.timed(op, started, None);
+                                    return Err(e);
+                                }
+                            };
+                            let out = (&mut *conn)
+                                .$write_tx(|c: &mut $conn| {
+                                    $begin(c, &self.env).map_err($crate::TxError::Nerve)?;
+                                    f(c).map_err($crate::TxError::Nerve)
+                                })
+                                .map_err(|e: $crate::TxError| e.into_error(table));
+                            match out {
+                                Err(e) if attempt < self.env.retry.retries && $crate::errors::rolled_back(&e) => {
+                                    drop(conn);
+                                    ::std::thread::sleep(self.env.retry.delay(attempt));
+                                    attempt += 1;
+                                }
+                                Err($crate::nerve_core::Error::Connection { reason }) => {
+                                    self.timed(op, started, None);
+                                    return Err($crate::nerve_core::Error::Connection {
+                                        reason: format!(
+                                            "{reason}; the outcome of this write is unknown: it may or \
+                                             may not have been committed, so it was not tried again"
+                                        ),
+                                    });
+                                }
+                                out => {
+                                    self.timed(op, started, Some(&mut conn));
+                                    return out;
+                                }
+                            }
+                        }
                     }
                     Source::Tx(cell) => {
                         let mut guard = Self::borrow_tx(cell)?;
-                        let out = (&mut **guard).transaction(run);
+                        let out = (&mut **guard)
+                            .transaction(|c: &mut $conn| f(c).map_err($crate::TxError::Nerve));
                         self.timed(op, started, None);
-                        out
+                        out.map_err(|e: $crate::TxError| e.into_error(table))
                     }
                 }
-                .map_err(|e: $crate::TxError| e.into_error(table))
             }
 
             /// Runs `f` in one transaction on a connection of `pool` (see `Store::atomic`).
@@ -346,6 +427,7 @@ macro_rules! define_scope {
                 let mut conn = pool.get().map_err(|e| env.pool_error(e))?;
                 (&mut *conn)
                     .$write_tx(|conn: &mut $conn| {
+                        $begin(conn, env).map_err($crate::TxError::Nerve)?;
                         let scope = Scope {
                             source: Source::Tx(::std::sync::Mutex::new(conn)),
                             env: env.clone(),

@@ -15,7 +15,7 @@ mod describe;
 mod schema;
 mod store;
 
-pub use store::PgStore;
+pub use store::{url_options, PgStore, URL_PARAMETERS};
 
 use nerve_core::{Result, SchemaStatus, StoreOptions};
 

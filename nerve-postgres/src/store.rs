@@ -16,6 +16,7 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations_postgres
 nerve_diesel::define_scope!(
     conn = diesel::PgConnection,
     write_tx = transaction,
+    begin = crate::store::on_begin,
     store = PgStore
 );
 nerve_diesel::all_stores!(db = diesel::pg::Pg, schema = crate::schema);
@@ -43,7 +44,10 @@ impl std::fmt::Debug for PgStore {
 
 /// One connection to `url`; the error names the URL without its password, and libpq's
 /// message (which may quote what it was given) is scrubbed of it.
+/// NERVE's own URL parameters (see [`url_options`]) are left out of what libpq sees.
 pub(crate) fn establish(url: &str) -> Result<Conn> {
+    let (url, _) = nerve_core::url::take_parameters(url, &URL_PARAMETERS);
+    let url = url.as_str();
     PgConnection::establish(url).map_err(|e| {
         let secrets = nerve_core::url::secrets_of(url);
         Error::Connection {
@@ -59,6 +63,8 @@ pub(crate) fn establish(url: &str) -> Result<Conn> {
 impl PgStore {
     /// See [`crate::open`].
     pub fn open(url: &str, options: &StoreOptions) -> Result<Self> {
+        let (url, options) = &url_options(url, options)?;
+        let url = url.as_str();
         let env = Arc::new(Env::new(url, options)?);
         // Migrate or check on a connection of its own, before the pool exists: pooled
         // connections then never hold statements prepared against an older schema.
@@ -66,6 +72,7 @@ impl PgStore {
         migrations::apply_policy(&mut conn, options.migrations, migrate, schema_status)?;
         drop(conn);
         let pool = nerve_diesel::pool_builder(options.max_connections, options.connect_timeout)
+            .connection_customizer(Box::new(StatementCache(options.statement_cache)))
             .build(ConnectionManager::<PgConnection>::new(url))
             .map_err(|e| env.pool_error(e))?;
         Ok(PgStore {
@@ -74,6 +81,85 @@ impl PgStore {
             env,
             url: redact(url),
         })
+    }
+}
+
+/// The URL parameters NERVE reads (and removes before libpq sees the URL, which refuses
+/// parameters it does not know), each overriding its [`StoreOptions`] field:
+/// `pool_max_size` (`max_connections`), `pool_timeout_ms` (`connect_timeout`),
+/// `statement_timeout_ms` (`statement_timeout`, 0 for none), `statement_cache` (`on`/`off`),
+/// `retries` (`retry.retries`).
+pub const URL_PARAMETERS: [&str; 5] = [
+    "pool_max_size",
+    "pool_timeout_ms",
+    "statement_timeout_ms",
+    "statement_cache",
+    "retries",
+];
+
+/// `url` without NERVE's parameters, and `options` with them applied. Errors:
+/// [`Error::Validation`] naming the parameter for a value that is not one.
+pub fn url_options(url: &str, options: &StoreOptions) -> Result<(String, StoreOptions)> {
+    let (url, params) = nerve_core::url::take_parameters(url, &URL_PARAMETERS);
+    let mut options = options.clone();
+    for (name, value) in params {
+        let field = URL_PARAMETERS
+            .iter()
+            .find(|n| **n == name)
+            .copied()
+            .unwrap_or("-");
+        let invalid = |what: &str| Error::Validation {
+            table: "-",
+            field,
+            reason: format!("URL parameter {name}={value:?}: {what}"),
+        };
+        let number = || {
+            value
+                .parse::<u64>()
+                .map_err(|_| invalid("not a whole number"))
+        };
+        match name.as_str() {
+            "pool_max_size" => {
+                options.max_connections = u32::try_from(number()?)
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| invalid("must be 1 or more"))?
+            }
+            "pool_timeout_ms" => {
+                options.connect_timeout = std::time::Duration::from_millis(number()?)
+            }
+            "statement_timeout_ms" => {
+                options.statement_timeout = Some(number()?)
+                    .filter(|n| *n > 0)
+                    .map(std::time::Duration::from_millis)
+            }
+            "statement_cache" => {
+                options.statement_cache = match value.as_str() {
+                    "on" | "true" => true,
+                    "off" | "false" => false,
+                    _ => return Err(invalid("must be on or off")),
+                }
+            }
+            _ => {
+                options.retry.retries =
+                    u32::try_from(number()?).map_err(|_| invalid("too large"))?
+            }
+        }
+    }
+    Ok((url, options))
+}
+
+/// Turns each pooled connection's prepared-statement cache off when asked (pgbouncer in
+/// transaction mode cannot keep a connection's prepared statements).
+#[derive(Debug, Clone, Copy)]
+struct StatementCache(bool);
+
+impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for StatementCache {
+    fn on_acquire(&self, conn: &mut PgConnection) -> std::result::Result<(), diesel::r2d2::Error> {
+        if !self.0 {
+            conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+        }
+        Ok(())
     }
 }
 
@@ -91,6 +177,7 @@ impl Store for PgStore {
         caps.native_enum_types = true;
         caps.concurrent_writers = true;
         caps.json_content_indexes = true;
+        caps.statement_timeout = true;
         caps
     }
 
@@ -101,6 +188,20 @@ impl Store for PgStore {
     fn schema_status(&self) -> Result<SchemaStatus> {
         let mut conn = self.pool.get().map_err(|e| self.env.pool_error(e))?;
         schema_status(&mut conn)
+    }
+}
+
+/// What every transaction starts with: the statement timeout, if one is set, with `SET LOCAL`
+/// so it ends with the transaction (and holds behind a transaction-mode pooler).
+pub(crate) fn on_begin(conn: &mut Conn, env: &Env) -> Result<()> {
+    match env.statement_timeout {
+        Some(t) => conn
+            .batch_execute(&format!(
+                "SET LOCAL statement_timeout = {}",
+                t.as_millis().max(1)
+            ))
+            .map_err(|e| Op::new("-", "set statement_timeout").error(e)),
+        None => Ok(()),
     }
 }
 

@@ -16,6 +16,7 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations_sqlite")
 nerve_diesel::define_scope!(
     conn = diesel::SqliteConnection,
     write_tx = immediate_transaction,
+    begin = crate::store::on_begin,
     store = SqliteStore
 );
 nerve_diesel::all_stores!(db = diesel::sqlite::Sqlite, schema = crate::schema);
@@ -45,7 +46,10 @@ impl SqliteStore {
     /// See [`crate::open`].
     pub fn open(url: &str, options: &StoreOptions) -> Result<Self> {
         let target = connection::parse_url(url)?;
-        let env = Arc::new(Env::new(url, options)?);
+        let mut env = Env::new(url, options)?;
+        // SQLite has no statement timeout (Capabilities::statement_timeout).
+        env.statement_timeout = None;
+        let env = Arc::new(env);
         let memory = target == Target::Memory;
         if !memory {
             // Open one connection first: a bad path fails now, with SQLite's reason, instead of
@@ -106,6 +110,11 @@ impl Store for SqliteStore {
         let mut conn = self.pool.get().map_err(|e| self.env.pool_error(e))?;
         schema_status(&mut conn)
     }
+}
+
+/// What every transaction starts with: nothing on SQLite (it has no statement timeout).
+pub(crate) fn on_begin(_: &mut Conn, _: &Env) -> Result<()> {
+    Ok(())
 }
 
 const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";

@@ -225,6 +225,9 @@ pub struct Capabilities {
     /// (SQLite's `json_each`). Results are the same either way. These indexes are not part of
     /// the [`SchemaDescription`](crate::model::SchemaDescription), which holds what both have.
     pub json_content_indexes: bool,
+    /// A statement timeout can be set ([`StoreOptions::statement_timeout`], PostgreSQL);
+    /// SQLite has none (its busy timeout bounds waiting for the write lock only).
+    pub statement_timeout: bool,
 }
 
 /// What opening a store does about migrations.
@@ -288,6 +291,18 @@ pub struct StoreOptions {
     /// How long a call waits for a pooled connection (and for a new one to open); must be
     /// greater than zero ([`Error::Validation`] on `connect_timeout` otherwise).
     pub connect_timeout: std::time::Duration,
+    /// PostgreSQL: the longest one statement may run, applied with `SET LOCAL
+    /// statement_timeout` at the start of every transaction (every call then runs in one), so
+    /// it holds behind a transaction-mode pooler; a statement over it fails the call. `None`:
+    /// the server's setting. SQLite has no statement timeout (see
+    /// [`Capabilities::statement_timeout`]). URL parameter `statement_timeout_ms`.
+    pub statement_timeout: Option<std::time::Duration>,
+    /// PostgreSQL: whether each connection caches prepared statements (the default). Turn it
+    /// off behind pgbouncer in transaction mode, which cannot keep a connection's prepared
+    /// statements. URL parameter `statement_cache=off`.
+    pub statement_cache: bool,
+    /// How calls that failed for a transient reason are tried again.
+    pub retry: RetryPolicy,
     /// Operations taking longer than this are recorded in `slow_queries`.
     pub slow_query_threshold: std::time::Duration,
     /// The most slow operations kept: past it, the oldest are deleted.
@@ -304,9 +319,58 @@ impl Default for StoreOptions {
             password_history: 5,
             max_connections: 10,
             connect_timeout: std::time::Duration::from_secs(30),
+            statement_timeout: None,
+            statement_cache: true,
+            retry: RetryPolicy::default(),
             slow_query_threshold: std::time::Duration::from_millis(250),
             slow_query_cap: 10_000,
         }
+    }
+}
+
+/// Which failed calls are tried again, and how often: bounded exponential backoff
+/// (`base_delay`, doubled each time, at most `max_delay`), `retries` times at most, after
+/// which the last error is returned (a connection error stays [`Error::Connection`]).
+///
+/// Tried again, on a fresh pooled connection:
+/// - every **read** (a call that writes nothing) that failed because the connection was
+///   refused, reset or closed (a backend terminated, the server shutting down), or because
+///   the database rolled it back (serialization failure, deadlock);
+/// - every **write** whose transaction the database rolled back itself (serialization
+///   failure, deadlock) or that could not get a connection before it started — in both
+///   cases nothing of it was committed, so running it again cannot write twice.
+///
+/// Never tried again: a write whose connection failed while it ran — its commit may or may
+/// not have happened — which is reported as [`Error::Connection`] saying the outcome is
+/// unknown; and the closure of [`Store::atomic`], whose other effects the store cannot know.
+/// URL parameter `retries` sets `retries`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// How many times a call is tried again (0: never).
+    pub retries: u32,
+    /// The wait before the first retry.
+    pub base_delay: std::time::Duration,
+    /// The longest wait between tries.
+    pub max_delay: std::time::Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 3 retries, waiting 20 ms, 40 ms, 80 ms.
+    fn default() -> Self {
+        RetryPolicy {
+            retries: 3,
+            base_delay: std::time::Duration::from_millis(20),
+            max_delay: std::time::Duration::from_secs(1),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `attempt` (from 0).
+    pub fn delay(&self, attempt: u32) -> std::time::Duration {
+        self.base_delay
+            .saturating_mul(1_u32.checked_shl(attempt).unwrap_or(u32::MAX))
+            .min(self.max_delay)
     }
 }
 

@@ -1,0 +1,176 @@
+//! PostgreSQL's connection handling: URL parameters, the per-transaction statement timeout,
+//! and what callers see when the server terminates the store's backends mid-stream. SQLite has
+//! no server connections to lose; these facts are PostgreSQL's own (the statement timeout is
+//! declared in `Capabilities::statement_timeout`).
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use nerve::model::{Deleted, NewCompany, Page};
+use nerve::{Backend, Error, MigrationPolicy, Store, StoreOptions};
+use nerve_conformance::TestDb;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+fn options() -> StoreOptions {
+    StoreOptions {
+        migrations: MigrationPolicy::Require,
+        password: nerve::PasswordParams::INSECURE_FOR_TESTS,
+        connect_timeout: Duration::from_secs(10),
+        ..StoreOptions::default()
+    }
+}
+
+fn with(url: &str, params: &str) -> String {
+    format!("{url}{}{params}", if url.contains('?') { '&' } else { '?' })
+}
+
+#[test]
+fn url_parameters_set_the_pool_the_statement_timeout_and_the_cache() {
+    let db = TestDb::migrated(Backend::Postgres).expect("a PostgreSQL test database");
+    let url = with(
+        &db.url,
+        "pool_max_size=3&statement_timeout_ms=200&statement_cache=off&retries=0",
+    );
+    let store = nerve::connect_with(&url, &options()).expect("open with NERVE's URL parameters");
+    assert!(store.capabilities().statement_timeout);
+    assert_eq!(store.admin().health().unwrap().pool.max_size, 3);
+    // Without the prepared-statement cache every call still works.
+    for i in 0..5 {
+        store
+            .companies()
+            .create(&NewCompany {
+                name: format!("C{i}"),
+                domain: None,
+            })
+            .unwrap();
+    }
+    // Another session holds a lock the read must wait for: the statement timeout, set with
+    // SET LOCAL in the read's own transaction, ends the wait instead of hanging.
+    let mut locker = diesel::PgConnection::establish(&db.url).unwrap();
+    locker
+        .batch_execute("BEGIN; LOCK TABLE companies IN ACCESS EXCLUSIVE MODE;")
+        .unwrap();
+    let started = Instant::now();
+    let waited = store.companies().list(Page::first(10), Deleted::Exclude);
+    let took = started.elapsed();
+    locker.batch_execute("ROLLBACK").unwrap();
+    assert!(
+        waited.is_err(),
+        "the read should have been cancelled: {waited:?}"
+    );
+    assert!(took < Duration::from_secs(5), "cancelled after {took:?}");
+    assert_eq!(
+        store
+            .companies()
+            .list(Page::first(10), Deleted::Exclude)
+            .unwrap()
+            .len(),
+        5
+    );
+    // Bad values are refused, naming the parameter; libpq never sees NERVE's parameters.
+    for (param, field) in [
+        ("pool_max_size=0", "pool_max_size"),
+        ("statement_cache=maybe", "statement_cache"),
+        ("retries=-1", "retries"),
+    ] {
+        match nerve::connect_with(&with(&db.url, param), &options()) {
+            Err(Error::Validation { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{param}: expected a validation error, got {other:?}"),
+        }
+    }
+    nerve::schema_status(&url).expect("status through a URL with NERVE's parameters");
+}
+
+#[test]
+fn terminated_backends_give_connection_errors_never_panics_hangs_or_duplicates() {
+    let db = TestDb::migrated(Backend::Postgres).expect("a PostgreSQL test database");
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::from(
+        nerve::connect_with(
+            &db.url,
+            &StoreOptions {
+                max_connections: 4,
+                ..options()
+            },
+        )
+        .unwrap(),
+    );
+    let done = AtomicBool::new(false);
+    let kills = std::thread::scope(|s| {
+        // The killer: every 15 ms, terminate every other backend of this test's database.
+        let killer = s.spawn(|| {
+            let mut admin = diesel::PgConnection::establish(&db.url).unwrap();
+            let mut kills = 0;
+            while !done.load(Ordering::Relaxed) {
+                admin
+                    .batch_execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                          WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                    )
+                    .unwrap();
+                kills += 1;
+                std::thread::sleep(Duration::from_millis(15));
+            }
+            kills
+        });
+        let workers: Vec<_> = (0..4)
+            .map(|w| {
+                let store = store.clone();
+                s.spawn(move || {
+                    let mut outcomes = Vec::new();
+                    for i in 0..60 {
+                        let name = format!("w{w}-{i}");
+                        let created = store.companies().create(&NewCompany {
+                            name: name.clone(),
+                            domain: None,
+                        });
+                        let listed = store.companies().list(Page::first(5), Deleted::Exclude);
+                        for r in [created.as_ref().map(drop), listed.as_ref().map(drop)] {
+                            if let Err(e) = r {
+                                assert!(matches!(e, Error::Connection { .. }), "{name}: {e:?}");
+                            }
+                        }
+                        outcomes.push((name, created.is_ok()));
+                    }
+                    outcomes
+                })
+            })
+            .collect();
+        let started = Instant::now();
+        let outcomes: Vec<(String, bool)> = workers
+            .into_iter()
+            .flat_map(|h| h.join().expect("no panic"))
+            .collect();
+        assert!(started.elapsed() < Duration::from_secs(120), "no hang");
+        done.store(true, Ordering::Relaxed);
+        let kills = killer.join().expect("killer");
+        (outcomes, kills)
+    });
+    let (outcomes, kills) = kills;
+    assert!(kills > 3, "the killer ran {kills} times");
+    // Every create that succeeded is stored exactly once; one that failed at most once.
+    let rows = db
+        .query_strings("SELECT name AS value FROM companies")
+        .unwrap();
+    for (name, ok) in &outcomes {
+        let n = rows.iter().filter(|r| *r == name).count();
+        if *ok {
+            assert_eq!(n, 1, "{name} created once");
+        } else {
+            assert!(n <= 1, "{name} at most once");
+        }
+    }
+    let failed = outcomes.iter().filter(|o| !o.1).count();
+    eprintln!(
+        "{} creates, {} ok, {failed} connection errors, {kills} kill rounds",
+        outcomes.len(),
+        outcomes.len() - failed
+    );
+    // The store recovers: new connections replace the terminated ones.
+    store
+        .companies()
+        .create(&NewCompany {
+            name: "after".into(),
+            domain: None,
+        })
+        .unwrap();
+}
