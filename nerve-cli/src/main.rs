@@ -80,6 +80,46 @@ enum Command {
         #[arg(long)]
         vacuum: bool,
     },
+    /// Retention: delete rows of an append-heavy table (login_attempts, security_events,
+    /// bait_accesses, xasm_scan_history, lightbox_scan_history, slow_queries, audit_logs past
+    /// its one-year minimum) older than --older-than, or with --deleted the rows soft-deleted
+    /// longer ago than --older-than. A dry run (counts only) unless --apply.
+    Purge {
+        /// The table (not with --deleted).
+        #[arg(long, required_unless_present = "deleted")]
+        table: Option<String>,
+        /// Purge soft-deleted rows of every table instead.
+        #[arg(long, conflicts_with = "table")]
+        deleted: bool,
+        /// Age: `90d`, `12h`, `30m`, or a date (`2026-01-31`) or RFC 3339 time.
+        #[arg(long)]
+        older_than: String,
+        /// Delete (otherwise only count).
+        #[arg(long)]
+        apply: bool,
+    },
+    /// GDPR access: print as JSON every row about the person with this e-mail address.
+    ExportSubject {
+        /// The address.
+        email: String,
+    },
+    /// GDPR erasure: anonymize the users with this address and remove it from every table
+    /// (the audit trail is kept, without it). Refused without --confirm.
+    EraseSubject {
+        /// The address.
+        email: String,
+        /// Required: this cannot be undone.
+        #[arg(long)]
+        confirm: bool,
+    },
+    /// Delete a company and every row it owns, in one transaction. Refused without --confirm.
+    DeleteCompany {
+        /// The company's id.
+        id: i64,
+        /// Required: this cannot be undone.
+        #[arg(long)]
+        confirm: bool,
+    },
     /// Print the schema in backend-neutral terms, read from the database's catalog; with
     /// --json, as JSON that is byte-identical for two backends with the same schema.
     Schema {
@@ -400,6 +440,80 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
             }
             Ok(None)
         }
+        Command::Purge {
+            table,
+            deleted,
+            older_than,
+            apply,
+        } => {
+            let cutoff = cutoff(older_than)?;
+            let store = open(url, nerve::MigrationPolicy::Require)?;
+            let verb = if *apply { "deleted" } else { "would delete" };
+            if *deleted {
+                let grace = chrono::Utc::now() - cutoff;
+                let rows = store.admin().purge_deleted(grace, !*apply)?;
+                say!(
+                    out,
+                    "{}: {verb} soft-deleted rows older than {cutoff}:",
+                    redact(url)
+                );
+                for t in &rows {
+                    say!(out, "  {:>10} {}", t.rows, t.table);
+                }
+                say!(
+                    out,
+                    "  {:>10} in all",
+                    rows.iter().map(|t| t.rows).sum::<u64>()
+                );
+            } else {
+                let table = table.as_deref().unwrap_or_default();
+                let n = store.admin().purge(table, cutoff, !*apply)?;
+                say!(
+                    out,
+                    "{}: {verb} {n} row(s) of {table} older than {cutoff}",
+                    redact(url)
+                );
+                if !*apply {
+                    say!(out, "(a dry run: --apply deletes)");
+                }
+            }
+            Ok(None)
+        }
+        Command::ExportSubject { email } => {
+            let export = open(url, nerve::MigrationPolicy::Require)?
+                .admin()
+                .export_subject(email)?;
+            say!(out, "{}", to_json(&export)?);
+            Ok(None)
+        }
+        Command::EraseSubject { email, confirm } => {
+            if !confirm {
+                return Ok(Some("erasure cannot be undone: add --confirm".into()));
+            }
+            let rows = open(url, nerve::MigrationPolicy::Require)?
+                .admin()
+                .erase_subject(email)?;
+            say!(out, "{}: erased {email}:", redact(url));
+            for t in &rows {
+                say!(out, "  {:>10} {}", t.rows, t.table);
+            }
+            Ok(None)
+        }
+        Command::DeleteCompany { id, confirm } => {
+            if !confirm {
+                return Ok(Some(
+                    "deleting a company cannot be undone: add --confirm".into(),
+                ));
+            }
+            let rows = open(url, nerve::MigrationPolicy::Require)?
+                .admin()
+                .delete_company(*id)?;
+            say!(out, "{}: deleted company {id}:", redact(url));
+            for t in &rows {
+                say!(out, "  {:>10} {}", t.rows, t.table);
+            }
+            Ok(None)
+        }
         Command::Optimize { vacuum } => {
             let ran = open(url, nerve::MigrationPolicy::Require)?
                 .admin()
@@ -408,6 +522,43 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
             Ok(None)
         }
     }
+}
+
+/// The instant `age` before now (`90d`, `12h`, `30m`), or the date or time it names.
+fn cutoff(age: &str) -> nerve::Result<chrono::DateTime<chrono::Utc>> {
+    let invalid = || nerve::Error::Validation {
+        table: "-",
+        field: "older_than",
+        reason: format!(
+            "{age:?} is not an age (90d, 12h, 30m) or a date (2026-01-31) or RFC 3339 time"
+        ),
+    };
+    let now = chrono::Utc::now();
+    if let Some((n, unit)) = age
+        .char_indices()
+        .last()
+        .map(|(i, c)| (&age[..i], c))
+        .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        let n: i64 = n.parse().map_err(|_| invalid())?;
+        let span = match unit {
+            'd' => chrono::Duration::try_days(n),
+            'h' => chrono::Duration::try_hours(n),
+            'm' => chrono::Duration::try_minutes(n),
+            _ => None,
+        };
+        return span
+            .and_then(|s| now.checked_sub_signed(s))
+            .ok_or_else(invalid);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(age) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(age, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(invalid)
 }
 
 /// A store on `url` opened with `migrations`.

@@ -476,3 +476,76 @@ fn operations_commands_work_on_both_backends() {
         );
     }
 }
+
+#[test]
+fn data_lifecycle_commands_work_on_both_backends() {
+    for backend in Backend::ALL {
+        let db = TestDb::empty(backend).expect("a database");
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| nerve(dir.path(), args, Some(&db.url));
+        let ok = |args: &[&str]| {
+            let out = run(args);
+            assert!(
+                out.status.success(),
+                "[{backend}] {args:?}: {}",
+                text(&out.stderr)
+            );
+            text(&out.stdout)
+        };
+        ok(&["demo"]);
+        let dry = ok(&["purge", "--table", "bait_accesses", "--older-than", "0d"]);
+        assert!(
+            dry.contains("would delete 3 row(s) of bait_accesses"),
+            "[{backend}] {dry}"
+        );
+        let done = ok(&[
+            "purge",
+            "--table",
+            "bait_accesses",
+            "--older-than",
+            "0d",
+            "--apply",
+        ]);
+        assert!(done.contains("deleted 3 row(s)"), "[{backend}] {done}");
+        let again = ok(&[
+            "purge",
+            "--table",
+            "bait_accesses",
+            "--older-than",
+            "0d",
+            "--apply",
+        ]);
+        assert!(again.contains("deleted 0 row(s)"), "[{backend}] {again}");
+        let refused = run(&["purge", "--table", "audit_logs", "--older-than", "30d"]);
+        assert_eq!(refused.status.code(), Some(1), "[{backend}] audit minimum");
+        ok(&["purge", "--deleted", "--older-than", "0d"]);
+        let export: serde_json::Value =
+            serde_json::from_str(&ok(&["export-subject", "cfo@northwind.example"])).expect("JSON");
+        assert!(
+            export["tables"]["profiles"].is_array(),
+            "[{backend}] {export}"
+        );
+        let unconfirmed = run(&["erase-subject", "cfo@northwind.example"]);
+        assert_eq!(unconfirmed.status.code(), Some(1));
+        assert!(text(&unconfirmed.stderr).contains("--confirm"));
+        ok(&["erase-subject", "cfo@northwind.example", "--confirm"]);
+        let export: serde_json::Value =
+            serde_json::from_str(&ok(&["export-subject", "cfo@northwind.example"])).expect("JSON");
+        assert_eq!(
+            export["tables"],
+            serde_json::json!({}),
+            "[{backend}] {export}"
+        );
+        assert_eq!(run(&["delete-company", "1"]).status.code(), Some(1));
+        let deleted = ok(&["delete-company", "1", "--confirm"]);
+        assert!(deleted.contains("companies"), "[{backend}] {deleted}");
+        let stats: serde_json::Value = serde_json::from_str(&ok(&["stats", "--json"])).unwrap();
+        let companies = stats["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == "companies")
+            .map(|t| t["rows"].clone());
+        assert_eq!(companies, Some(serde_json::json!(0)), "[{backend}]");
+    }
+}

@@ -35,4 +35,5 @@ pub use store::{
     BaitStore, Capabilities, CompanyStore, ComplianceStore, GhostStore, LockoutPolicy,
     MigrationPolicy, OsintStore, RawRows, Repos, RetryPolicy, RoadmapStore, SchemaStatus,
     SecurityEventStore, SessionStore, Store, StoreExt, StoreOptions, UploadStore, UserStore,
+    AUDIT_LOG_MINIMUM_DAYS, RETENTION,
 };

@@ -738,6 +738,15 @@ macro_rules! tables {
             deleted_at -> Nullable<Ts>,
             is_active -> Bool,
         }
+        audit_log_maintenance (id) AuditLogMaintenanceRow {
+            id -> BigInt,
+            reason -> Text [200],
+            started_at -> Ts,
+            created_at -> Ts,
+            updated_at -> Ts,
+            deleted_at -> Nullable<Ts>,
+            is_active -> Bool,
+        }
         slow_queries (id) SlowQueriesRow {
             id -> BigInt,
             operation -> Text [200],

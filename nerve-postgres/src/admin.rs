@@ -67,3 +67,31 @@ pub(crate) fn optimize_statements(vacuum: bool) -> Vec<&'static str> {
         "ANALYZE"
     }]
 }
+
+/// Placeholder `n` (from 1) of a statement.
+pub(crate) fn param(n: usize) -> String {
+    format!("${n}")
+}
+
+/// The text of column `col` (JSONB as its text).
+pub(crate) fn text_of(col: &str, json: bool) -> String {
+    if json {
+        format!("\"{col}\"::text")
+    } else {
+        format!("\"{col}\"")
+    }
+}
+
+/// A text expression stored back into a column (JSONB parsed again).
+pub(crate) fn stored_as(expr: String, json: bool) -> String {
+    if json {
+        format!("({expr})::jsonb")
+    } else {
+        expr
+    }
+}
+
+/// Whether text expression `expr` contains the text bound at `param`, in lower case.
+pub(crate) fn contains(expr: &str, param: &str) -> String {
+    format!("strpos(lower({expr}), {param}) > 0")
+}

@@ -78,3 +78,23 @@ pub(crate) fn optimize_statements(vacuum: bool) -> Vec<&'static str> {
     out.extend(["ANALYZE", "PRAGMA optimize"]);
     out
 }
+
+/// Placeholder `n` (from 1) of a statement.
+pub(crate) fn param(n: usize) -> String {
+    format!("?{n}")
+}
+
+/// The text of column `col` (JSON is text already).
+pub(crate) fn text_of(col: &str, _json: bool) -> String {
+    format!("\"{col}\"")
+}
+
+/// A text expression stored back into a column (JSON stays text).
+pub(crate) fn stored_as(expr: String, _json: bool) -> String {
+    expr
+}
+
+/// Whether text expression `expr` contains the text bound at `param`, in lower case.
+pub(crate) fn contains(expr: &str, param: &str) -> String {
+    format!("instr(lower({expr}), {param}) > 0")
+}

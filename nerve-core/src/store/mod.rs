@@ -21,7 +21,7 @@ mod uploads;
 mod users;
 
 pub use accounts::{ApiKeyStore, AuditStore, AuthStore, SecurityEventStore, SessionStore};
-pub use admin::AdminStore;
+pub use admin::{AdminStore, AUDIT_LOG_MINIMUM_DAYS, RETENTION};
 pub use attack_surface::AttackSurfaceStore;
 pub use bait::BaitStore;
 pub use companies::CompanyStore;

@@ -20,6 +20,138 @@ macro_rules! admin_store {
             use $crate::Op;
 
             #[derive($crate::diesel::QueryableByName)]
+            struct Id {
+                #[diesel(sql_type = $crate::diesel::sql_types::BigInt)]
+                id: i64,
+            }
+
+            type Ts = $($schema)::+::sql_types::Ts;
+            use $crate::diesel::sql_types::{BigInt, Text};
+
+            fn sql_error(what: &'static str) -> impl Fn($crate::diesel::result::Error) -> Error {
+                move |e| Op::new("-", what).error(e)
+            }
+
+            /// A text or JSON column of a table, and whether it holds an e-mail address.
+            struct TextColumn {
+                name: String,
+                json: bool,
+                address: bool,
+            }
+
+            fn text_columns(t: &$crate::nerve_core::model::TableDescription) -> Vec<TextColumn> {
+                t.columns
+                    .iter()
+                    .filter(|c| c.logical_type == "text" || c.logical_type == "json")
+                    .map(|c| TextColumn {
+                        name: c.name.clone(),
+                        json: c.logical_type == "json",
+                        address: c.logical_type == "text" && c.name.contains("email"),
+                    })
+                    .collect()
+            }
+
+            /// The columns of `t` that refer to `users`.
+            fn user_columns(t: &$crate::nerve_core::model::TableDescription) -> Vec<String> {
+                t.foreign_keys
+                    .iter()
+                    .filter(|f| f.references == "users")
+                    .flat_map(|f| f.columns.iter().cloned())
+                    .collect()
+            }
+
+            fn id_list(ids: &[i64]) -> String {
+                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+            }
+
+            /// The ids of the rows of `t` about the subject: holding `needle` (lower case) in a
+            /// text or JSON column, or referring to one of `users`.
+            fn subject_rows(
+                conn: &mut Conn,
+                t: &$crate::nerve_core::model::TableDescription,
+                needle: &str,
+                users: &[i64],
+            ) -> Result<Vec<i64>> {
+                let p = $($driver)::+::param(1);
+                let mut terms: Vec<String> = text_columns(t)
+                    .iter()
+                    .map(|c| $($driver)::+::contains(&$($driver)::+::text_of(&c.name, c.json), &p))
+                    .collect();
+                if !users.is_empty() {
+                    terms.extend(user_columns(t).iter().map(|c| format!("\"{c}\" IN ({})", id_list(users))));
+                }
+                if terms.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // Names are the schema's own; the address is bound.
+                $crate::diesel::sql_query(format!(
+                    "SELECT id FROM \"{}\" WHERE {} ORDER BY id",
+                    t.name,
+                    terms.join(" OR ")
+                ))
+                .bind::<Text, _>(needle)
+                .load::<Id>(conn)
+                .map(|rows| rows.into_iter().map(|r| r.id).collect())
+                .map_err(sql_error("find subject"))
+            }
+
+            fn users_with(conn: &mut Conn, email: &str) -> Result<Vec<i64>> {
+                $crate::diesel::sql_query(format!(
+                    "SELECT id FROM users WHERE email = {} ORDER BY id",
+                    $($driver)::+::param(1)
+                ))
+                .bind::<Text, _>(email)
+                .load::<Id>(conn)
+                .map(|rows| rows.into_iter().map(|r| r.id).collect())
+                .map_err(sql_error("find users"))
+            }
+
+            fn execute(conn: &mut Conn, sql: String) -> Result<u64> {
+                $crate::diesel::sql_query(sql)
+                    .execute(conn)
+                    .map(|n| n as u64)
+                    .map_err(sql_error("lifecycle"))
+            }
+
+            /// Runs `f` with audit_logs open to changes (see migration 000013): the marker row
+            /// is inserted first and deleted after, inside the caller's transaction.
+            fn with_audit_maintenance<T>(
+                conn: &mut Conn,
+                reason: &str,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                f: impl FnOnce(&mut Conn) -> Result<T>,
+            ) -> Result<T> {
+                use $($schema)::+::audit_log_maintenance as m;
+                $crate::diesel::insert_into(m::table)
+                    .values((
+                        m::reason.eq(reason),
+                        m::started_at.eq(now),
+                        m::created_at.eq(now),
+                        m::updated_at.eq(now),
+                        m::is_active.eq(true),
+                    ))
+                    .execute(conn)
+                    .map_err(|e| Op::new("audit_log_maintenance", "insert").error(e))?;
+                let out = f(conn)?;
+                $crate::diesel::delete(m::table)
+                    .execute(conn)
+                    .map_err(|e| Op::new("audit_log_maintenance", "delete").error(e))?;
+                Ok(out)
+            }
+
+            fn count_all(conn: &mut Conn, tables: &[String]) -> Result<Vec<(String, i64)>> {
+                let mut out = Vec::new();
+                for t in tables {
+                    let n = $crate::diesel::sql_query(format!("SELECT count(*) AS n FROM \"{t}\""))
+                        .get_result::<Count>(conn)
+                        .map_err(sql_error("count"))?
+                        .n;
+                    out.push((t.clone(), n));
+                }
+                Ok(out)
+            }
+
+            #[derive($crate::diesel::QueryableByName)]
             struct Count {
                 #[diesel(sql_type = $crate::diesel::sql_types::BigInt)]
                 n: i64,
@@ -110,6 +242,282 @@ macro_rules! admin_store {
 
                 fn performance(&self) -> Vec<OperationStats> {
                     self.env.metrics.snapshot()
+                }
+
+                fn purge(&self, table: &str, older_than: ::chrono::DateTime<::chrono::Utc>, dry_run: bool) -> Result<u64> {
+                    let Some(&(table, column)) = $crate::nerve_core::RETENTION.iter().find(|(t, _)| *t == table) else {
+                        return Err(Error::Validation {
+                            table: "-",
+                            field: "table",
+                            reason: format!(
+                                "retention applies to {}, not to {table:?}",
+                                $crate::nerve_core::RETENTION.map(|(t, _)| t).join(", ")
+                            ),
+                        });
+                    };
+                    let cutoff = $crate::nerve_core::validate::timestamp(
+                        $crate::nerve_core::Field::new(table, column),
+                        older_than,
+                    )?;
+                    let now = self.env.now();
+                    let minimum = now - ::chrono::Duration::days($crate::nerve_core::AUDIT_LOG_MINIMUM_DAYS);
+                    if table == "audit_logs" && cutoff > minimum {
+                        return Err(Error::Validation {
+                            table,
+                            field: column,
+                            reason: format!(
+                                "audit log rows are kept {} days at least: the cutoff must be {minimum} or earlier",
+                                $crate::nerve_core::AUDIT_LOG_MINIMUM_DAYS
+                            ),
+                        });
+                    }
+                    self.admin_pool("a purge")?;
+                    let p = $($driver)::+::param(1);
+                    self.write($crate::op_name!(), table, |conn| {
+                        let n = $crate::diesel::sql_query(format!(
+                            "SELECT count(*) AS n FROM \"{table}\" WHERE \"{column}\" < {p}"
+                        ))
+                        .bind::<Ts, _>(cutoff)
+                        .get_result::<Count>(conn)
+                        .map_err(sql_error("count"))?
+                        .n
+                        .max(0) as u64;
+                        if dry_run || n == 0 {
+                            return Ok(n);
+                        }
+                        let delete = |conn: &mut Conn| {
+                            $crate::diesel::sql_query(format!("DELETE FROM \"{table}\" WHERE \"{column}\" < {p}"))
+                                .bind::<Ts, _>(cutoff)
+                                .execute(conn)
+                                .map(|n| n as u64)
+                                .map_err(sql_error("purge"))
+                        };
+                        if table == "audit_logs" {
+                            with_audit_maintenance(conn, "retention purge", now, delete)
+                        } else {
+                            delete(conn)
+                        }
+                    })
+                }
+
+                fn purge_deleted(&self, grace: ::chrono::Duration, dry_run: bool) -> Result<Vec<TableStats>> {
+                    self.admin_pool("a purge")?;
+                    let now = self.env.now();
+                    let cutoff = now - grace;
+                    let expected = SchemaDescription::expected();
+                    let mut order: Vec<String> = expected
+                        .parents_first()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|t| t.columns.iter().any(|c| c.name == "deleted_at"))
+                        .map(|t| t.name.clone())
+                        .collect();
+                    order.reverse();
+                    let p = $($driver)::+::param(1);
+                    self.write($crate::op_name!(), "-", |conn| {
+                        let mut out = Vec::new();
+                        for t in &order {
+                            let ids: Vec<i64> = $crate::diesel::sql_query(format!(
+                                "SELECT id FROM \"{t}\" WHERE deleted_at < {p} ORDER BY id"
+                            ))
+                            .bind::<Ts, _>(cutoff)
+                            .load::<Id>(conn)
+                            .map_err(sql_error("select"))?
+                            .into_iter()
+                            .map(|r| r.id)
+                            .collect();
+                            if ids.is_empty() {
+                                continue;
+                            }
+                            let mut gone = 0_u64;
+                            if dry_run {
+                                gone = ids.len() as u64;
+                            } else {
+                                // Row by row, each in a savepoint: a row still referred to
+                                // without a cascade stays, the others go.
+                                for id in ids {
+                                    let sql = format!("DELETE FROM \"{t}\" WHERE id = {id}");
+                                    let deleted = conn.transaction(|c| {
+                                        $crate::diesel::sql_query(sql).execute(c)
+                                    });
+                                    match deleted {
+                                        Ok(n) => gone += n as u64,
+                                        Err($crate::diesel::result::Error::DatabaseError(
+                                            $crate::diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                                            _,
+                                        )) => {}
+                                        Err(e) => return Err(Op::new("-", "purge").error(e)),
+                                    }
+                                }
+                            }
+                            if gone > 0 {
+                                out.push(TableStats { table: t.clone(), rows: gone });
+                            }
+                        }
+                        Ok(out)
+                    })
+                }
+
+                fn export_subject(&self, email: &str) -> Result<$crate::serde_json::Value> {
+                    let email = $crate::nerve_core::validate::validate_email(
+                        $crate::nerve_core::Field::new("-", "email"),
+                        email,
+                    )?;
+                    self.admin_pool("an export")?;
+                    let expected = SchemaDescription::expected();
+                    self.read($crate::op_name!(), |conn| {
+                        let users = users_with(conn, &email)?;
+                        let mut tables = $crate::serde_json::Map::new();
+                        for t in &expected.tables {
+                            if t.name == "audit_log_maintenance" {
+                                continue;
+                            }
+                            let ids = subject_rows(conn, t, &email, &users)?;
+                            if ids.is_empty() {
+                                continue;
+                            }
+                            let mut rows = Vec::new();
+                            for id in ids {
+                                rows.push($($schema)::+::rows::get_json(conn, &t.name, id)?);
+                            }
+                            tables.insert(t.name.clone(), $crate::serde_json::Value::Array(rows));
+                        }
+                        Ok($crate::serde_json::json!({
+                            "subject": email,
+                            "user_ids": users,
+                            "tables": tables,
+                        }))
+                    })
+                }
+
+                fn erase_subject(&self, email: &str) -> Result<Vec<TableStats>> {
+                    let given = email.trim().to_string();
+                    let email = $crate::nerve_core::validate::validate_email(
+                        $crate::nerve_core::Field::new("-", "email"),
+                        email,
+                    )?;
+                    self.admin_pool("an erasure")?;
+                    let expected = SchemaDescription::expected();
+                    let now = self.env.now();
+                    let (p1, p2, p3) = ($($driver)::+::param(1), $($driver)::+::param(2), $($driver)::+::param(3));
+                    self.write($crate::op_name!(), "-", |conn| {
+                        with_audit_maintenance(conn, "erase subject", now, |conn| {
+                            let mut changed: ::std::collections::BTreeMap<String, u64> = Default::default();
+                            let mut add = |t: &str, n: u64| {
+                                if n > 0 {
+                                    *changed.entry(t.to_string()).or_default() += n;
+                                }
+                            };
+                            let users = users_with(conn, &email)?;
+                            if !users.is_empty() {
+                                let list = id_list(&users);
+                                for t in ["sessions", "api_keys", "password_history"] {
+                                    add(t, execute(conn, format!("DELETE FROM {t} WHERE user_id IN ({list})"))?);
+                                }
+                                let n = $crate::diesel::sql_query(format!(
+                                    "UPDATE users SET email = 'erased-' || id || '@erased.invalid', full_name = NULL, \
+                                     password_hash = '!erased', is_active = false, \
+                                     deleted_at = coalesce(deleted_at, {p1}), updated_at = {p1} WHERE id IN ({list})"
+                                ))
+                                .bind::<Ts, _>(now)
+                                .execute(conn)
+                                .map_err(sql_error("erase users"))?;
+                                add("users", n as u64);
+                            }
+                            for (t, col) in [("profiles", "email"), ("monitored_emails", "email_address")] {
+                                let n = $crate::diesel::sql_query(format!("DELETE FROM {t} WHERE {col} = {p1}"))
+                                    .bind::<Text, _>(&email)
+                                    .execute(conn)
+                                    .map_err(sql_error("erase"))?;
+                                add(t, n as u64);
+                            }
+                            // Every other trace, in every text and JSON column.
+                            for t in &expected.tables {
+                                for c in text_columns(t) {
+                                    let text = $($driver)::+::text_of(&c.name, c.json);
+                                    let value = if c.address {
+                                        "'erased-' || id || '@erased.invalid'".to_string()
+                                    } else {
+                                        $($driver)::+::stored_as(
+                                            format!("replace(replace({text}, {p1}, '[erased]'), {p3}, '[erased]')"),
+                                            c.json,
+                                        )
+                                    };
+                                    let sql = format!(
+                                        "UPDATE \"{}\" SET \"{}\" = {value} WHERE {} OR {} OR {text} = {p3}",
+                                        t.name,
+                                        c.name,
+                                        $($driver)::+::contains(&text, &p1),
+                                        $($driver)::+::contains(&text, &p2),
+                                    );
+                                    let n = $crate::diesel::sql_query(sql)
+                                        .bind::<Text, _>(&email)
+                                        .bind::<Text, _>(given.to_lowercase())
+                                        .bind::<Text, _>(&given)
+                                        .execute(conn)
+                                        .map_err(|e| Op::new("-", "erase").error(e))?;
+                                    add(&t.name, n as u64);
+                                }
+                            }
+                            Ok(changed.into_iter().map(|(table, rows)| TableStats { table, rows }).collect())
+                        })
+                    })
+                }
+
+                fn delete_company(&self, company_id: i64) -> Result<Vec<TableStats>> {
+                    self.admin_pool("deleting a company")?;
+                    let expected = SchemaDescription::expected();
+                    let names: Vec<String> = expected.tables.iter().map(|t| t.name.clone()).collect();
+                    let now = self.env.now();
+                    self.write($crate::op_name!(), "companies", |conn| {
+                        let exists = $crate::diesel::sql_query(format!("SELECT id FROM companies WHERE id = {company_id}"))
+                            .load::<Id>(conn)
+                            .map_err(sql_error("select"))?;
+                        if exists.is_empty() {
+                            return Err(Error::not_found("companies", format!("id={company_id}")));
+                        }
+                        with_audit_maintenance(conn, "delete company", now, |conn| {
+                            let before = count_all(conn, &names)?;
+                            let users: Vec<i64> = $crate::diesel::sql_query(format!(
+                                "SELECT id FROM users WHERE company_id = {company_id} ORDER BY id"
+                            ))
+                            .load::<Id>(conn)
+                            .map_err(sql_error("select"))?
+                            .into_iter()
+                            .map(|r| r.id)
+                            .collect();
+                            // The tenant's own audit trail goes with it (its rows cannot
+                            // exist without their company).
+                            execute(conn, format!("DELETE FROM audit_logs WHERE company_id = {company_id}"))?;
+                            if !users.is_empty() {
+                                let list = id_list(&users);
+                                // Rows that stay but name its users without a cascade: unlinked.
+                                for t in &expected.tables {
+                                    for fk in t.foreign_keys.iter().filter(|f| f.references == "users" && f.on_delete == "NO ACTION") {
+                                        for col in &fk.columns {
+                                            let nullable = t.columns.iter().any(|c| &c.name == col && c.nullable);
+                                            if nullable {
+                                                execute(conn, format!(
+                                                    "UPDATE \"{}\" SET \"{col}\" = NULL WHERE \"{col}\" IN ({list})",
+                                                    t.name
+                                                ))?;
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            execute(conn, format!("DELETE FROM roadmap_profiles WHERE company_id = {company_id}"))?;
+                            execute(conn, format!("DELETE FROM companies WHERE id = {company_id}"))?;
+                            let after = count_all(conn, &names)?;
+                            let mut out: Vec<TableStats> = before
+                                .iter()
+                                .zip(after.iter())
+                                .filter(|(b, a)| b.1 > a.1)
+                                .map(|(b, a)| TableStats { table: b.0.clone(), rows: (b.1 - a.1) as u64 })
+                                .collect();
+                            Ok(out)
+                        })
+                    })
                 }
 
                 fn slow_queries(&self, page: Page) -> Result<Vec<SlowQuery>> {

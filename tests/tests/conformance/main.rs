@@ -10,6 +10,12 @@ nerve_conformance::conformance! {
         stats_count_every_table_and_optimize_keeps_the_data,
         every_operation_is_timed_and_slow_ones_are_kept_up_to_the_cap,
     ],
+    lifecycle: [
+        purge_deletes_exactly_the_rows_past_the_cutoff,
+        purge_of_soft_deleted_rows_respects_the_grace_period,
+        export_and_erasure_of_a_subject,
+        deleting_a_company_leaves_no_row_of_it,
+    ],
     companies: [
         create_and_get_round_trip,
         create_rejects_invalid_values_and_writes_nothing,

@@ -10,6 +10,7 @@ pub mod companies;
 pub mod compliance;
 pub mod events;
 pub mod ghost;
+pub mod lifecycle;
 pub mod osint;
 pub mod roadmap;
 pub mod schema;
