@@ -23,3 +23,11 @@ BEGIN
     RAISE EXCEPTION 'audit_logs is append-only: % is not allowed', TG_OP;
 END
 $$;
+
+-- The marker table is named without a schema above; a session's temporary table of the same
+-- name must not stand in for it, so the function resolves names in this schema only.
+DO $$
+BEGIN
+    EXECUTE format('ALTER FUNCTION audit_logs_append_only() SET search_path = %I, pg_temp', current_schema());
+END
+$$;

@@ -357,3 +357,84 @@ mod tests {
         assert!(required_text(F, "   ", 10).is_err());
     }
 }
+
+/// Characters that can be part of an e-mail address next to its ends: a mention of an
+/// address is only one when neither side continues it (`bob@x.test` is not mentioned in
+/// `jimbob@x.test` nor in `bob@x.test.evil`).
+fn continues_address(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-' | '@')
+}
+
+/// The byte ranges of the mentions of the address `email` in `text`, compared without regard
+/// to case (Unicode lower case), whole addresses only (see above; a `.` ending a sentence
+/// does not continue it).
+fn mentions(text: &str, email: &str) -> Vec<(usize, usize)> {
+    let needle: Vec<char> = email.to_lowercase().chars().collect();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let lower: Vec<char> = chars
+        .iter()
+        .map(|(_, c)| c.to_lowercase().next().unwrap_or(*c))
+        .collect();
+    let mut out = Vec::new();
+    let n = needle.len();
+    let mut i = 0;
+    while n > 0 && i + n <= lower.len() {
+        if lower[i..i + n] == needle[..] {
+            let before_ok = i == 0 || !continues_address(lower[i - 1]);
+            let after_ok = match lower.get(i + n) {
+                None => true,
+                // A trailing dot ends a sentence unless the address goes on after it.
+                Some('.') => !lower.get(i + n + 1).is_some_and(|c| c.is_alphanumeric()),
+                Some(c) => !continues_address(*c),
+            };
+            if before_ok && after_ok {
+                let start = chars[i].0;
+                let end = chars.get(i + n).map_or(text.len(), |(b, _)| *b);
+                out.push((start, end));
+                i += n;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Whether `text` mentions the address `email` (whole, in any case).
+pub fn mentions_address(text: &str, email: &str) -> bool {
+    !mentions(text, email).is_empty()
+}
+
+/// `text` with every mention of the address `email` (whole, in any case) replaced by
+/// `replacement`.
+pub fn replace_address(text: &str, email: &str, replacement: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (start, end) in mentions(text, email) {
+        out.push_str(&text[last..start]);
+        out.push_str(replacement);
+        last = end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+#[cfg(test)]
+mod address_tests {
+    use super::{mentions_address, replace_address};
+
+    #[test]
+    fn only_whole_addresses_in_any_case_are_mentions() {
+        let e = "bob@x.test";
+        assert!(mentions_address("mail Bob@X.Test now", e));
+        assert!(mentions_address("to bob@x.test.", e));
+        assert!(mentions_address("{\"a\":\"bob@x.test\"}", e));
+        assert!(!mentions_address("jimbob@x.test", e));
+        assert!(!mentions_address("bob@x.test.evil", e));
+        assert!(!mentions_address("bob@x.tester", e));
+        assert_eq!(
+            replace_address("BOB@x.test, jimbob@x.test, bob@x.test.", e, "[erased]"),
+            "[erased], jimbob@x.test, [erased]."
+        );
+    }
+}

@@ -269,8 +269,9 @@ macro_rules! define_scope {
                     })
             }
 
-            /// Records how long operation `op` (from `op_name!`) took since `started`; on a
-            /// pooled connection, outside any transaction, also writes the slow runs waiting.
+            /// Records how long operation `op` (from `op_name!`) took since `started`; given the
+            /// pooled connection of a write that has committed, also writes the slow runs
+            /// waiting (never from a read, never inside a caller's transaction).
             fn timed(&self, op: &'static str, started: ::std::time::Instant, conn: Option<&mut $conn>) {
                 self.env.metrics.record(op, started.elapsed(), self.env.now());
                 if let Some(conn) = conn {
@@ -283,8 +284,9 @@ macro_rules! define_scope {
 
             /// Runs `f`, which only reads, on a connection; `op` (from `op_name!`) names the
             /// operation in the store's timings. On a pooled connection a connection failure or
-            /// a rollback by the database is tried again (see `RetryPolicy`); with a statement
-            /// timeout, `f` runs in a transaction that sets it.
+            /// a rollback by the database is tried again (see `RetryPolicy`; a pool that could
+            /// not give a connection within connect_timeout is not asked again); with a
+            /// statement timeout, `f` runs in a transaction that sets it.
             pub(crate) fn read<T>(
                 &self,
                 op: &'static str,
@@ -297,17 +299,12 @@ macro_rules! define_scope {
                     Source::Pool(pool) => {
                         let mut attempt = 0;
                         loop {
+                            // The pool already waited connect_timeout: not tried again.
                             let mut conn = match pool.get() {
                                 Ok(conn) => conn,
                                 Err(e) => {
-                                    let e = self.env.pool_error(e);
-                                    if attempt < self.env.retry.retries {
-                                        ::std::thread::sleep(self.env.retry.delay(attempt));
-                                        attempt += 1;
-                                        continue;
-                                    }
                                     self.timed(op, started, None);
-                                    return Err(e);
+                                    return Err(self.env.pool_error(e));
                                 }
                             };
                             let out = if self.env.statement_timeout.is_some() {
@@ -331,7 +328,8 @@ macro_rules! define_scope {
                                     attempt += 1;
                                 }
                                 out => {
-                                    self.timed(op, started, Some(&mut conn));
+                                    // A read never writes: slow runs wait for the next write.
+                                    self.timed(op, started, None);
                                     return out;
                                 }
                             }
@@ -349,9 +347,9 @@ macro_rules! define_scope {
             /// Runs `f` atomically: in a transaction of its own, or in a savepoint of the
             /// transaction in progress. `op` (from `op_name!`) names the operation in the
             /// store's timings; `table` names the table in transaction errors. A transaction of
-            /// its own that the database rolled back, or that could not get a connection, is
-            /// tried again (nothing of it was committed); one whose connection failed while it
-            /// ran is not, and says its outcome is unknown.
+            /// its own that the database rolled back is tried again (nothing of it was
+            /// committed); one whose connection failed while it ran is not, and says its
+            /// outcome is unknown.
             pub(crate) fn write<T>(
                 &self,
                 op: &'static str,
@@ -365,17 +363,12 @@ macro_rules! define_scope {
                     Source::Pool(pool) => {
                         let mut attempt = 0;
                         loop {
+                            // The pool already waited connect_timeout: not tried again.
                             let mut conn = match pool.get() {
                                 Ok(conn) => conn,
                                 Err(e) => {
-                                    let e = self.env.pool_error(e);
-                                    if attempt < self.env.retry.retries {
-                                        ::std::thread::sleep(self.env.retry.delay(attempt));
-                                        attempt += 1;
-                                        continue;
-                                    }
                                     self.timed(op, started, None);
-                                    return Err(e);
+                                    return Err(self.env.pool_error(e));
                                 }
                             };
                             let out = (&mut *conn)

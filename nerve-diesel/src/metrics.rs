@@ -88,6 +88,19 @@ impl Metrics {
             .unwrap_or_default()
     }
 
+    /// Puts back slow runs that could not be written, before the ones recorded meanwhile
+    /// (the oldest dropped past the in-memory bound).
+    pub fn requeue(&self, runs: Vec<SlowRun>) {
+        if let Ok(mut pending) = self.pending.lock() {
+            for run in runs.into_iter().rev() {
+                if pending.len() == PENDING_MAX {
+                    break;
+                }
+                pending.push_front(run);
+            }
+        }
+    }
+
     /// Whether slow runs wait to be written.
     pub fn has_slow(&self) -> bool {
         self.pending.lock().map(|p| !p.is_empty()).unwrap_or(false)

@@ -889,6 +889,14 @@ macro_rules! tables {
                             let columns = &[$(stringify!($col)),*];
                             let op = $crate::Op::new(TABLE, "insert");
                             let without_id = rows.iter().filter(|r| r.get("id").is_none_or(|v| v.is_null())).count();
+                            if without_id > 0 && without_id < rows.len() {
+                                // Fresh ids could meet the given ones in the same batch.
+                                return Err($crate::nerve_core::Error::Validation {
+                                    table: TABLE,
+                                    field: "id",
+                                    reason: "give every row of a batch an id, or none".into(),
+                                });
+                            }
                             let mut fresh = if without_id > 0 {
                                 super::reserve_ids(conn, TABLE, without_id).map_err(|e| op.error(e))?
                             } else {
@@ -972,7 +980,7 @@ macro_rules! tables {
                             let n = $crate::diesel::update(
                                 super::$table::table.find(id).filter(
                                     $crate::diesel::dsl::sql::<$crate::diesel::sql_types::Bool>("updated_at = ")
-                                        .bind::<super::sql_types::Ts, _>(expected),
+                                        .bind::<super::sql_types::Ts, _>($crate::nerve_core::clock::truncate_micros(expected)),
                                 ),
                             )
                             .set(&r)

@@ -59,7 +59,8 @@ pub(crate) fn size_bytes(conn: &mut Conn) -> Result<u64> {
         .map_err(|e| Op::new("pg_catalog", "size").error(e))
 }
 
-/// `VACUUM (ANALYZE)` on request, else `ANALYZE`.
+/// `VACUUM (ANALYZE)`, with or without `--vacuum` (a plain VACUUM takes no lock that stops
+/// readers or writers; `VACUUM FULL` would, and is not offered).
 pub(crate) fn optimize_statements(vacuum: bool) -> Vec<&'static str> {
     vec![if vacuum {
         "VACUUM (ANALYZE)"
@@ -94,4 +95,19 @@ pub(crate) fn stored_as(expr: String, json: bool) -> String {
 /// Whether text expression `expr` contains the text bound at `param`, in lower case.
 pub(crate) fn contains(expr: &str, param: &str) -> String {
     format!("strpos(lower({expr}), {param}) > 0")
+}
+
+/// Makes the transaction just begun one consistent, read-only snapshot.
+pub(crate) fn snapshot(conn: &mut Conn) -> Result<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .map_err(|e| Op::new("-", "snapshot").error(e))
+}
+
+/// Lifts the statement timeout for the rest of the transaction (data-lifecycle operations
+/// touch every table and may take long).
+pub(crate) fn unbounded(conn: &mut Conn) -> Result<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("SET LOCAL statement_timeout = 0")
+        .map_err(|e| Op::new("-", "statement_timeout").error(e))
 }

@@ -98,3 +98,14 @@ pub(crate) fn stored_as(expr: String, _json: bool) -> String {
 pub(crate) fn contains(expr: &str, param: &str) -> String {
     format!("instr(lower({expr}), {param}) > 0")
 }
+
+/// Makes the transaction just begun one consistent snapshot: nothing to do, a SQLite read
+/// transaction already is one (from its first read).
+pub(crate) fn snapshot(_: &mut Conn) -> Result<()> {
+    Ok(())
+}
+
+/// Lifts the statement timeout for the rest of the transaction: SQLite has none.
+pub(crate) fn unbounded(_: &mut Conn) -> Result<()> {
+    Ok(())
+}

@@ -246,6 +246,11 @@ pub fn round_trip_every_table(
     let mut outcomes = Vec::new();
     for table in schema.parents_first().ok_or("foreign keys form a cycle")? {
         let name = table.name.as_str();
+        // Written only by the store's data-lifecycle operations (a row there opens audit_logs
+        // to changes): RawRows refuses it, which the lifecycle cases check.
+        if name == "audit_log_maintenance" {
+            continue;
+        }
         let id = next_id;
         next_id += 1;
         let row = base_row(schema, table, &base_ids, id)?;

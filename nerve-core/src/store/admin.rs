@@ -36,8 +36,8 @@ pub trait AdminStore {
     fn stats(&self) -> Result<DatabaseStats>;
 
     /// Refreshes the planner's statistics: `ANALYZE` then `PRAGMA optimize` on SQLite (and
-    /// `VACUUM` first when `vacuum`), `VACUUM (ANALYZE)` on PostgreSQL (`ANALYZE` alone
-    /// unless `vacuum`). Returns the statements run, in order.
+    /// `VACUUM` first when `vacuum`), `VACUUM (ANALYZE)` on PostgreSQL (whatever `vacuum`
+    /// says: it blocks no reader or writer). Returns the statements run, in order.
     fn optimize(&self, vacuum: bool) -> Result<Vec<String>>;
 
     /// Count, p50, p95 and max duration of every contract operation run through this store

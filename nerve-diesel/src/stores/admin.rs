@@ -64,35 +64,68 @@ macro_rules! admin_store {
                 ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
             }
 
-            /// The ids of the rows of `t` about the subject: holding `needle` (lower case) in a
-            /// text or JSON column, or referring to one of `users`.
+            #[derive($crate::diesel::QueryableByName)]
+            struct Value {
+                #[diesel(sql_type = $crate::diesel::sql_types::Nullable<Text>)]
+                value: Option<String>,
+            }
+
+            /// The text of column `c` of row `id` of `t` (JSON as its text).
+            fn cell(conn: &mut Conn, t: &str, c: &TextColumn, id: i64) -> Result<Option<String>> {
+                $crate::diesel::sql_query(format!(
+                    "SELECT {} AS value FROM \"{t}\" WHERE id = {id}",
+                    $($driver)::+::text_of(&c.name, c.json)
+                ))
+                .get_result::<Value>(conn)
+                .map(|v| v.value)
+                .map_err(sql_error("read"))
+            }
+
+            /// The ids of the rows of `t` about the subject: referring to one of `users`, or
+            /// mentioning the address `email` whole (in any case) in a text or JSON column.
+            /// The database narrows the rows down by a lower-case substring search; the
+            /// mention itself is checked here, so `jimbob@x` is not a mention of `bob@x`.
             fn subject_rows(
                 conn: &mut Conn,
                 t: &$crate::nerve_core::model::TableDescription,
-                needle: &str,
+                email: &str,
                 users: &[i64],
             ) -> Result<Vec<i64>> {
                 let p = $($driver)::+::param(1);
-                let mut terms: Vec<String> = text_columns(t)
-                    .iter()
-                    .map(|c| $($driver)::+::contains(&$($driver)::+::text_of(&c.name, c.json), &p))
-                    .collect();
+                let columns = text_columns(t);
+                let mut found = ::std::collections::BTreeSet::new();
                 if !users.is_empty() {
-                    terms.extend(user_columns(t).iter().map(|c| format!("\"{c}\" IN ({})", id_list(users))));
+                    for c in user_columns(t) {
+                        let ids = $crate::diesel::sql_query(format!(
+                            "SELECT id FROM \"{}\" WHERE \"{c}\" IN ({})",
+                            t.name,
+                            id_list(users)
+                        ))
+                        .load::<Id>(conn)
+                        .map_err(sql_error("find subject"))?;
+                        found.extend(ids.into_iter().map(|r| r.id));
+                    }
                 }
-                if terms.is_empty() {
-                    return Ok(Vec::new());
+                for c in &columns {
+                    // Names are the schema's own; the address is bound.
+                    let candidates = $crate::diesel::sql_query(format!(
+                        "SELECT id FROM \"{}\" WHERE {}",
+                        t.name,
+                        $($driver)::+::contains(&$($driver)::+::text_of(&c.name, c.json), &p)
+                    ))
+                    .bind::<Text, _>(email.to_lowercase())
+                    .load::<Id>(conn)
+                    .map_err(sql_error("find subject"))?;
+                    for r in candidates {
+                        if !found.contains(&r.id)
+                            && cell(conn, &t.name, c, r.id)?
+                                .is_some_and(|v| $crate::nerve_core::validate::mentions_address(&v, email))
+                        {
+                            found.insert(r.id);
+                        }
+                    }
                 }
-                // Names are the schema's own; the address is bound.
-                $crate::diesel::sql_query(format!(
-                    "SELECT id FROM \"{}\" WHERE {} ORDER BY id",
-                    t.name,
-                    terms.join(" OR ")
-                ))
-                .bind::<Text, _>(needle)
-                .load::<Id>(conn)
-                .map(|rows| rows.into_iter().map(|r| r.id).collect())
-                .map_err(sql_error("find subject"))
+                Ok(found.into_iter().collect())
             }
 
             fn users_with(conn: &mut Conn, email: &str) -> Result<Vec<i64>> {
@@ -183,6 +216,17 @@ macro_rules! admin_store {
                     let mut problems = expected.missing_from(&$($driver)::+::describe(&mut conn)?);
                     let (more, orphans) = $($driver)::+::checks(&mut conn, &expected)?;
                     problems.extend(more);
+                    if expected.table("audit_log_maintenance").is_some() {
+                        let n = $crate::diesel::sql_query("SELECT count(*) AS n FROM audit_log_maintenance")
+                            .get_result::<Count>(&mut *conn)
+                            .map_err(sql_error("count"))?
+                            .n;
+                        if n > 0 {
+                            problems.push(format!(
+                                "audit_log_maintenance holds {n} row(s): audit_logs is not append-only while it does"
+                            ));
+                        }
+                    }
                     let state = pool.state();
                     let pool_state = PoolState {
                         max_size: pool.max_size(),
@@ -274,6 +318,7 @@ macro_rules! admin_store {
                     self.admin_pool("a purge")?;
                     let p = $($driver)::+::param(1);
                     self.write($crate::op_name!(), table, |conn| {
+                        $($driver)::+::unbounded(conn)?;
                         let n = $crate::diesel::sql_query(format!(
                             "SELECT count(*) AS n FROM \"{table}\" WHERE \"{column}\" < {p}"
                         ))
@@ -315,6 +360,7 @@ macro_rules! admin_store {
                     order.reverse();
                     let p = $($driver)::+::param(1);
                     self.write($crate::op_name!(), "-", |conn| {
+                        $($driver)::+::unbounded(conn)?;
                         let mut out = Vec::new();
                         for t in &order {
                             let ids: Vec<i64> = $crate::diesel::sql_query(format!(
@@ -363,35 +409,69 @@ macro_rules! admin_store {
                         $crate::nerve_core::Field::new("-", "email"),
                         email,
                     )?;
-                    self.admin_pool("an export")?;
+                    let pool = self.admin_pool("an export")?;
+                    let mut conn = pool.get().map_err(|e| self.env.pool_error(e))?;
                     let expected = SchemaDescription::expected();
-                    self.read($crate::op_name!(), |conn| {
+                    // One snapshot for every table (a read-only repeatable-read transaction).
+                    let out = (&mut *conn).transaction(|conn: &mut Conn| {
+                        $($driver)::+::snapshot(conn).map_err($crate::TxError::Nerve)?;
                         let users = users_with(conn, &email)?;
-                        let mut tables = $crate::serde_json::Map::new();
+                        let mut matched: ::std::collections::BTreeMap<String, Vec<i64>> = Default::default();
                         for t in &expected.tables {
                             if t.name == "audit_log_maintenance" {
                                 continue;
                             }
                             let ids = subject_rows(conn, t, &email, &users)?;
-                            if ids.is_empty() {
-                                continue;
+                            if !ids.is_empty() {
+                                matched.insert(t.name.clone(), ids);
                             }
+                        }
+                        // What hangs on a matched row (a profile's breaches, a watched
+                        // address's findings) is about the subject too: one level down.
+                        for t in &expected.tables {
+                            for fk in &t.foreign_keys {
+                                let Some(parents) = matched.get(&fk.references).filter(|_| fk.references != "users").cloned() else {
+                                    continue;
+                                };
+                                let col = &fk.columns[0];
+                                let ids = $crate::diesel::sql_query(format!(
+                                    "SELECT id FROM \"{}\" WHERE \"{col}\" IN ({})",
+                                    t.name,
+                                    id_list(&parents)
+                                ))
+                                .load::<Id>(conn)
+                                .map_err(sql_error("find subject"))?;
+                                let entry = matched.entry(t.name.clone()).or_default();
+                                entry.extend(ids.into_iter().map(|r| r.id));
+                                entry.sort_unstable();
+                                entry.dedup();
+                            }
+                        }
+                        let mut tables = $crate::serde_json::Map::new();
+                        for (t, ids) in matched {
                             let mut rows = Vec::new();
                             for id in ids {
-                                rows.push($($schema)::+::rows::get_json(conn, &t.name, id)?);
+                                let mut row = $($schema)::+::rows::get_json(conn, &t, id)?;
+                                // Secrets are never handed out, even as hashes.
+                                for secret in ["password_hash", "token_hash", "key_hash"] {
+                                    if let Some(v) = row.get_mut(secret) {
+                                        *v = "[redacted]".into();
+                                    }
+                                }
+                                rows.push(row);
                             }
-                            tables.insert(t.name.clone(), $crate::serde_json::Value::Array(rows));
+                            tables.insert(t, $crate::serde_json::Value::Array(rows));
                         }
-                        Ok($crate::serde_json::json!({
+                        Ok::<_, $crate::TxError>($crate::serde_json::json!({
                             "subject": email,
                             "user_ids": users,
                             "tables": tables,
                         }))
-                    })
+                    });
+                    out.map_err(|e| e.into_error("-"))
                 }
 
                 fn erase_subject(&self, email: &str) -> Result<Vec<TableStats>> {
-                    let given = email.trim().to_string();
                     let email = $crate::nerve_core::validate::validate_email(
                         $crate::nerve_core::Field::new("-", "email"),
                         email,
@@ -399,8 +479,9 @@ macro_rules! admin_store {
                     self.admin_pool("an erasure")?;
                     let expected = SchemaDescription::expected();
                     let now = self.env.now();
-                    let (p1, p2, p3) = ($($driver)::+::param(1), $($driver)::+::param(2), $($driver)::+::param(3));
+                    let p1 = $($driver)::+::param(1);
                     self.write($crate::op_name!(), "-", |conn| {
+                        $($driver)::+::unbounded(conn)?;
                         with_audit_maintenance(conn, "erase subject", now, |conn| {
                             let mut changed: ::std::collections::BTreeMap<String, u64> = Default::default();
                             let mut add = |t: &str, n: u64| {
@@ -424,39 +505,79 @@ macro_rules! admin_store {
                                 .map_err(sql_error("erase users"))?;
                                 add("users", n as u64);
                             }
-                            for (t, col) in [("profiles", "email"), ("monitored_emails", "email_address")] {
-                                let n = $crate::diesel::sql_query(format!("DELETE FROM {t} WHERE {col} = {p1}"))
-                                    .bind::<Text, _>(&email)
-                                    .execute(conn)
-                                    .map_err(sql_error("erase"))?;
-                                add(t, n as u64);
-                            }
-                            // Every other trace, in every text and JSON column.
-                            for t in &expected.tables {
-                                for c in text_columns(t) {
-                                    let text = $($driver)::+::text_of(&c.name, c.json);
-                                    let value = if c.address {
-                                        "'erased-' || id || '@erased.invalid'".to_string()
-                                    } else {
-                                        $($driver)::+::stored_as(
-                                            format!("replace(replace({text}, {p1}, '[erased]'), {p3}, '[erased]')"),
-                                            c.json,
-                                        )
-                                    };
-                                    let sql = format!(
-                                        "UPDATE \"{}\" SET \"{}\" = {value} WHERE {} OR {} OR {text} = {p3}",
-                                        t.name,
-                                        c.name,
-                                        $($driver)::+::contains(&text, &p1),
-                                        $($driver)::+::contains(&text, &p2),
-                                    );
-                                    let n = $crate::diesel::sql_query(sql)
+                            // Data about the person: profiles and watches of the address (with
+                            // what hangs on them), leaked credentials naming it.
+                            for (t, col) in [
+                                ("profiles", "email"),
+                                ("monitored_emails", "email_address"),
+                                ("uploaded_credentials", "email"),
+                                ("breach_file_results", "email"),
+                            ] {
+                                if expected.table(t).is_some_and(|d| d.columns.iter().any(|c| c.name == col)) {
+                                    let n = $crate::diesel::sql_query(format!("DELETE FROM {t} WHERE lower({col}) = {p1}"))
                                         .bind::<Text, _>(&email)
-                                        .bind::<Text, _>(given.to_lowercase())
-                                        .bind::<Text, _>(&given)
+                                        .execute(conn)
+                                        .map_err(sql_error("erase"))?;
+                                    add(t, n as u64);
+                                }
+                            }
+                            for t in &expected.tables {
+                                if t.name == "audit_log_maintenance" {
+                                    continue;
+                                }
+                                let rows = subject_rows(conn, t, &email, &users)?;
+                                if rows.is_empty() {
+                                    continue;
+                                }
+                                // Where the person was: addresses, agents, places.
+                                let personal: Vec<&str> = ["ip_address", "user_agent", "location"]
+                                    .into_iter()
+                                    .filter(|c| t.columns.iter().any(|d| d.name == *c && d.nullable))
+                                    .collect();
+                                if !personal.is_empty() {
+                                    let set: Vec<String> = personal.iter().map(|c| format!("\"{c}\" = NULL")).collect();
+                                    add(&t.name, execute(conn, format!(
+                                        "UPDATE \"{}\" SET {} WHERE id IN ({})",
+                                        t.name,
+                                        set.join(", "),
+                                        id_list(&rows)
+                                    ))?);
+                                }
+                                // The address itself, wherever it is written.
+                                for c in text_columns(t) {
+                                    for &id in &rows {
+                                        let Some(old) = cell(conn, &t.name, &c, id)? else { continue };
+                                        if !$crate::nerve_core::validate::mentions_address(&old, &email) {
+                                            continue;
+                                        }
+                                        let new = if c.address {
+                                            format!("erased-{id}@erased.invalid")
+                                        } else {
+                                            $crate::nerve_core::validate::replace_address(&old, &email, "[erased]")
+                                        };
+                                        let n = $crate::diesel::sql_query(format!(
+                                            "UPDATE \"{}\" SET \"{}\" = {} WHERE id = {id}",
+                                            t.name,
+                                            c.name,
+                                            $($driver)::+::stored_as(p1.clone(), c.json)
+                                        ))
+                                        .bind::<Text, _>(new)
                                         .execute(conn)
                                         .map_err(|e| Op::new("-", "erase").error(e))?;
-                                    add(&t.name, n as u64);
+                                        add(&t.name, n as u64);
+                                    }
+                                }
+                            }
+                            // Nothing may remain: checked in the same transaction.
+                            for t in &expected.tables {
+                                let left = subject_rows(conn, t, &email, &[])?;
+                                if !left.is_empty() {
+                                    return Err(Error::Transaction {
+                                        reason: format!(
+                                            "erasure incomplete: {} still mentions the address in rows {:?}; nothing was changed",
+                                            t.name, left
+                                        ),
+                                    });
                                 }
                             }
                             Ok(changed.into_iter().map(|(table, rows)| TableStats { table, rows }).collect())
@@ -470,6 +591,7 @@ macro_rules! admin_store {
                     let names: Vec<String> = expected.tables.iter().map(|t| t.name.clone()).collect();
                     let now = self.env.now();
                     self.write($crate::op_name!(), "companies", |conn| {
+                        $($driver)::+::unbounded(conn)?;
                         let exists = $crate::diesel::sql_query(format!("SELECT id FROM companies WHERE id = {company_id}"))
                             .load::<Id>(conn)
                             .map_err(sql_error("select"))?;
@@ -491,12 +613,17 @@ macro_rules! admin_store {
                             execute(conn, format!("DELETE FROM audit_logs WHERE company_id = {company_id}"))?;
                             if !users.is_empty() {
                                 let list = id_list(&users);
-                                // Rows that stay but name its users without a cascade: unlinked.
+                                // Rows about its users that would outlive them: their login
+                                // attempts and the events naming them go too.
+                                execute(conn, format!("DELETE FROM login_attempts WHERE user_id IN ({list})"))?;
+                                execute(conn, format!("DELETE FROM security_events WHERE user_id IN ({list})"))?;
+                                // Rows that stay but name its users without a cascade (the
+                                // shared scan cache): unlinked.
                                 for t in &expected.tables {
                                     for fk in t.foreign_keys.iter().filter(|f| f.references == "users" && f.on_delete == "NO ACTION") {
                                         for col in &fk.columns {
                                             let nullable = t.columns.iter().any(|c| &c.name == col && c.nullable);
-                                            if nullable {
+                                            if nullable && t.name != "audit_logs" {
                                                 execute(conn, format!(
                                                     "UPDATE \"{}\" SET \"{col}\" = NULL WHERE \"{col}\" IN ({list})",
                                                     t.name
@@ -506,16 +633,25 @@ macro_rules! admin_store {
                                     }
                                 }
                             }
-                            execute(conn, format!("DELETE FROM roadmap_profiles WHERE company_id = {company_id}"))?;
+                            // Tables referring to companies without a cascade.
+                            for t in &expected.tables {
+                                for fk in t.foreign_keys.iter().filter(|f| f.references == "companies" && f.on_delete == "NO ACTION") {
+                                    if t.name != "audit_logs" {
+                                        execute(conn, format!(
+                                            "DELETE FROM \"{}\" WHERE \"{}\" = {company_id}",
+                                            t.name, fk.columns[0]
+                                        ))?;
+                                    }
+                                }
+                            }
                             execute(conn, format!("DELETE FROM companies WHERE id = {company_id}"))?;
                             let after = count_all(conn, &names)?;
-                            let mut out: Vec<TableStats> = before
+                            Ok(before
                                 .iter()
                                 .zip(after.iter())
                                 .filter(|(b, a)| b.1 > a.1)
                                 .map(|(b, a)| TableStats { table: b.0.clone(), rows: (b.1 - a.1) as u64 })
-                                .collect();
-                            Ok(out)
+                                .collect())
                         })
                     })
                 }

@@ -32,6 +32,19 @@ macro_rules! all_stores {
         $crate::compliance_store!(schema = $($schema)::+);
         $crate::roadmap_store!(schema = $($schema)::+);
 
+        /// Refuses writes to `audit_log_maintenance` through RawRows: a row there would open
+        /// audit_logs to changes (see migration 000013).
+        fn refuse_guard_table(table: &str) -> $crate::nerve_core::Result<()> {
+            if table == "audit_log_maintenance" {
+                return Err($crate::nerve_core::Error::Validation {
+                    table: "audit_log_maintenance",
+                    field: "-",
+                    reason: "written only by the store's own data-lifecycle operations".into(),
+                });
+            }
+            Ok(())
+        }
+
         /// Writes the slow runs waiting in `env`'s timings to `slow_queries` in one
         /// transaction and deletes the oldest rows past the cap.
         fn write_slow_runs(conn: &mut Conn, env: &$crate::Env) -> $crate::nerve_core::Result<()> {
@@ -42,7 +55,7 @@ macro_rules! all_stores {
                 return Ok(());
             }
             let cap = i64::from(env.metrics.cap);
-            conn.transaction(|conn| {
+            let written = conn.transaction(|conn| {
                 for run in &runs {
                     let operation: String = run.operation.chars().take(200).collect();
                     $crate::diesel::insert_into(sq::table)
@@ -67,8 +80,12 @@ macro_rules! all_stores {
                     $crate::diesel::delete(sq::table.filter(sq::id.le(boundary))).execute(conn)?;
                 }
                 Ok(())
+            });
+            written.map_err(|e: $crate::diesel::result::Error| {
+                // Kept for the next try rather than lost.
+                env.metrics.requeue(runs);
+                $crate::Op::new("slow_queries", "insert").error(e)
             })
-            .map_err(|e: $crate::diesel::result::Error| $crate::Op::new("slow_queries", "insert").error(e))
         }
 
         impl $crate::nerve_core::RawRows for Scope<'_> {
@@ -77,10 +94,12 @@ macro_rules! all_stores {
                 table: &str,
                 row: &$crate::serde_json::Value,
             ) -> $crate::nerve_core::Result<$crate::serde_json::Value> {
+                refuse_guard_table(table)?;
                 self.write($crate::op_name!(), "-", |conn| $($schema)::+::rows::insert_json(conn, table, row))
             }
 
             fn batch_insert(&self, table: &str, rows: &[$crate::serde_json::Value]) -> $crate::nerve_core::Result<u64> {
+                refuse_guard_table(table)?;
                 self.write($crate::op_name!(), "-", |conn| $($schema)::+::rows::batch_insert_json(conn, table, rows))
             }
 
@@ -91,6 +110,7 @@ macro_rules! all_stores {
                 expected_updated_at: $crate::chrono::DateTime<$crate::chrono::Utc>,
                 changes: &$crate::serde_json::Value,
             ) -> $crate::nerve_core::Result<$crate::serde_json::Value> {
+                refuse_guard_table(table)?;
                 let now = self.env().now();
                 self.write($crate::op_name!(), "-", |conn| {
                     $($schema)::+::rows::update_json(conn, table, id, expected_updated_at, changes, now)

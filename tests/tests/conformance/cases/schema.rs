@@ -550,7 +550,12 @@ pub fn every_table_round_trips_whole_rows(ctx: &Ctx) -> CaseResult {
     // Every table, every column: the Diesel row type has exactly the table's columns (an
     // unknown or missing column would be refused), and each column stores at least one
     // value of its type besides NULL.
-    for table in &schema.tables {
+    // (audit_log_maintenance is written only by the lifecycle operations: see rows.rs.)
+    for table in schema
+        .tables
+        .iter()
+        .filter(|t| t.name != "audit_log_maintenance")
+    {
         for column in table.columns.iter().filter(|c| c.name != "id") {
             let accepted = outcomes.iter().any(|o| {
                 o.table == table.name

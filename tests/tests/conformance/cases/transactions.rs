@@ -331,7 +331,13 @@ pub fn batch_insert_writes_every_row_or_none(ctx: &Ctx) -> CaseResult {
     // Explicit ids are kept, and the identity moves past them.
     let mut given = attempt(1);
     given["id"] = 1_000_000.into();
-    assert_eq!(raw.batch_insert("login_attempts", &[given, attempt(2)])?, 2);
+    let mut other = attempt(2);
+    other["id"] = 1_000_001.into();
+    assert_err!(
+        raw.batch_insert("login_attempts", &[given.clone(), attempt(2)]),
+        Error::Validation { field: "id", .. }
+    );
+    assert_eq!(raw.batch_insert("login_attempts", &[given, other])?, 2);
     assert_eq!(
         raw.get("login_attempts", 1_000_000)?["email"],
         "user1@acme.test"
