@@ -194,3 +194,120 @@ fn check(
         })
         .unwrap();
 }
+
+#[test]
+fn a_write_the_database_rolled_back_in_a_deadlock_runs_again() {
+    use nerve::model::{NewRoadmapProfile, NewUserTask, TaskSource};
+    let db = TestDb::migrated(Backend::Postgres).expect("a PostgreSQL test database");
+    let store = nerve::connect_with(&db.url, &options()).unwrap();
+    let acme = store
+        .companies()
+        .create(&NewCompany {
+            name: "ACME".into(),
+            domain: None,
+        })
+        .unwrap();
+    let profile = store
+        .roadmap()
+        .create_profile(
+            acme.id,
+            &NewRoadmapProfile {
+                company_name: "ACME".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    // Another session takes the task key first (uncommitted) and waits long before it looks
+    // for deadlocks, so the store's session is the one PostgreSQL rolls back.
+    let mut other = diesel::PgConnection::establish(&db.url).unwrap();
+    other
+        .batch_execute(&format!(
+            "BEGIN; SET LOCAL deadlock_timeout = '10s'; \
+             INSERT INTO roadmap_user_tasks (profile_id, task_id, status, created_at, updated_at, is_active) \
+             VALUES ({}, 'mfa', 'not_started', now(), now(), true);",
+            profile.id
+        ))
+        .unwrap();
+    std::thread::scope(|s| {
+        // The store locks the profile, then waits for the other session's key.
+        let adding = s.spawn(|| {
+            store.roadmap().add_task(
+                acme.id,
+                profile.id,
+                &NewUserTask {
+                    task_id: "mfa".into(),
+                    source: Some(TaskSource::Manual),
+                    ..Default::default()
+                },
+            )
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        // The other session now waits for the profile: a deadlock, which PostgreSQL breaks
+        // after a second by rolling the store's transaction back.
+        other
+            .batch_execute(&format!(
+                "UPDATE roadmap_profiles SET updated_at = updated_at WHERE id = {}",
+                profile.id
+            ))
+            .unwrap();
+        other.batch_execute("ROLLBACK").unwrap();
+        // Nothing of the rolled-back try was committed: the store ran it again, and it is
+        // there once.
+        let task = adding
+            .join()
+            .expect("no panic")
+            .expect("the write was tried again");
+        assert_eq!(task.task_id, "mfa");
+    });
+    let tasks = store
+        .roadmap()
+        .list_tasks(acme.id, profile.id, None, Page::first(10))
+        .unwrap();
+    assert_eq!(tasks.len(), 1);
+    // And with retries off, the same deadlock is reported, as a transaction error.
+    let no_retry = nerve::connect_with(
+        &db.url,
+        &StoreOptions {
+            retry: nerve::RetryPolicy {
+                retries: 0,
+                ..Default::default()
+            },
+            ..options()
+        },
+    )
+    .unwrap();
+    let mut other = diesel::PgConnection::establish(&db.url).unwrap();
+    other
+        .batch_execute(&format!(
+            "BEGIN; SET LOCAL deadlock_timeout = '10s'; \
+             INSERT INTO roadmap_user_tasks (profile_id, task_id, status, created_at, updated_at, is_active) \
+             VALUES ({}, 'edr', 'not_started', now(), now(), true);",
+            profile.id
+        ))
+        .unwrap();
+    std::thread::scope(|s| {
+        let adding = s.spawn(|| {
+            no_retry.roadmap().add_task(
+                acme.id,
+                profile.id,
+                &NewUserTask {
+                    task_id: "edr".into(),
+                    source: Some(TaskSource::Manual),
+                    ..Default::default()
+                },
+            )
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        other
+            .batch_execute(&format!(
+                "UPDATE roadmap_profiles SET updated_at = updated_at WHERE id = {}",
+                profile.id
+            ))
+            .unwrap();
+        other.batch_execute("ROLLBACK").unwrap();
+        match adding.join().expect("no panic") {
+            Err(Error::Transaction { reason }) => assert!(reason.contains("deadlock"), "{reason}"),
+            other => panic!("expected the deadlock reported, got {other:?}"),
+        }
+    });
+}
