@@ -282,6 +282,20 @@ macro_rules! define_scope {
                 }
             }
 
+            /// A pooled connection; a failure is timed as a run of `op`. The pool already
+            /// waited connect_timeout, so it is not asked again.
+            fn checkout(
+                &self,
+                pool: &Pool,
+                op: &'static str,
+                started: ::std::time::Instant,
+            ) -> $crate::nerve_core::Result<$crate::r2d2::PooledConnection<$crate::diesel::r2d2::ConnectionManager<$conn>>> {
+                pool.get().map_err(|e| {
+                    self.timed(op, started, None);
+                    self.env.pool_error(e)
+                })
+            }
+
             /// Runs `f`, which only reads, on a connection; `op` (from `op_name!`) names the
             /// operation in the store's timings. On a pooled connection a connection failure or
             /// a rollback by the database is tried again (see `RetryPolicy`; a pool that could
@@ -299,14 +313,7 @@ macro_rules! define_scope {
                     Source::Pool(pool) => {
                         let mut attempt = 0;
                         loop {
-                            // The pool already waited connect_timeout: not tried again.
-                            let mut conn = match pool.get() {
-                                Ok(conn) => conn,
-                                Err(e) => {
-                                    self.timed(op, started, None);
-                                    return Err(self.env.pool_error(e));
-                                }
-                            };
+                            let mut conn = self.checkout(pool, op, started)?;
                             let out = if self.env.statement_timeout.is_some() {
                                 (&mut *conn)
                                     .transaction(|c: &mut $conn| {
@@ -363,14 +370,7 @@ macro_rules! define_scope {
                     Source::Pool(pool) => {
                         let mut attempt = 0;
                         loop {
-                            // The pool already waited connect_timeout: not tried again.
-                            let mut conn = match pool.get() {
-                                Ok(conn) => conn,
-                                Err(e) => {
-                                    self.timed(op, started, None);
-                                    return Err(self.env.pool_error(e));
-                                }
-                            };
+                            let mut conn = self.checkout(pool, op, started)?;
                             let out = (&mut *conn)
                                 .$write_tx(|c: &mut $conn| {
                                     $begin(c, &self.env).map_err($crate::TxError::Nerve)?;

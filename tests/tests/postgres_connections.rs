@@ -197,7 +197,7 @@ fn check(
 
 #[test]
 fn a_write_the_database_rolled_back_in_a_deadlock_runs_again() {
-    use nerve::model::{NewRoadmapProfile, NewUserTask, TaskSource};
+    use nerve::model::NewRoadmapProfile;
     let db = TestDb::migrated(Backend::Postgres).expect("a PostgreSQL test database");
     let store = nerve::connect_with(&db.url, &options()).unwrap();
     let acme = store
@@ -217,48 +217,11 @@ fn a_write_the_database_rolled_back_in_a_deadlock_runs_again() {
             },
         )
         .unwrap();
-    // Another session takes the task key first (uncommitted) and waits long before it looks
-    // for deadlocks, so the store's session is the one PostgreSQL rolls back.
-    let mut other = diesel::PgConnection::establish(&db.url).unwrap();
-    other
-        .batch_execute(&format!(
-            "BEGIN; SET LOCAL deadlock_timeout = '10s'; \
-             INSERT INTO roadmap_user_tasks (profile_id, task_id, status, created_at, updated_at, is_active) \
-             VALUES ({}, 'mfa', 'not_started', now(), now(), true);",
-            profile.id
-        ))
-        .unwrap();
-    std::thread::scope(|s| {
-        // The store locks the profile, then waits for the other session's key.
-        let adding = s.spawn(|| {
-            store.roadmap().add_task(
-                acme.id,
-                profile.id,
-                &NewUserTask {
-                    task_id: "mfa".into(),
-                    source: Some(TaskSource::Manual),
-                    ..Default::default()
-                },
-            )
-        });
-        std::thread::sleep(Duration::from_millis(300));
-        // The other session now waits for the profile: a deadlock, which PostgreSQL breaks
-        // after a second by rolling the store's transaction back.
-        other
-            .batch_execute(&format!(
-                "UPDATE roadmap_profiles SET updated_at = updated_at WHERE id = {}",
-                profile.id
-            ))
-            .unwrap();
-        other.batch_execute("ROLLBACK").unwrap();
-        // Nothing of the rolled-back try was committed: the store ran it again, and it is
-        // there once.
-        let task = adding
-            .join()
-            .expect("no panic")
-            .expect("the write was tried again");
-        assert_eq!(task.task_id, "mfa");
-    });
+    // Nothing of the rolled-back try was committed: the store ran it again, and it is there
+    // once.
+    let task = add_task_in_a_deadlock(&*store, &db.url, acme.id, profile.id, "mfa")
+        .expect("the write was tried again");
+    assert_eq!(task.task_id, "mfa");
     let tasks = store
         .roadmap()
         .list_tasks(acme.id, profile.id, None, Page::first(10))
@@ -276,22 +239,40 @@ fn a_write_the_database_rolled_back_in_a_deadlock_runs_again() {
         },
     )
     .unwrap();
-    let mut other = diesel::PgConnection::establish(&db.url).unwrap();
+    match add_task_in_a_deadlock(&*no_retry, &db.url, acme.id, profile.id, "edr") {
+        Err(Error::Transaction { reason }) => assert!(reason.contains("deadlock"), "{reason}"),
+        other => panic!("expected the deadlock reported, got {other:?}"),
+    }
+}
+
+/// Adds task `key` to the profile while another session makes a deadlock of it: that session
+/// takes the key first (uncommitted, and looks for deadlocks only after 10 s, so the store's
+/// session is the one PostgreSQL rolls back after its 1 s), the store locks the profile and
+/// waits for the key, then the other session waits for the profile, and rolls back once
+/// PostgreSQL has broken the deadlock.
+fn add_task_in_a_deadlock(
+    store: &dyn Store,
+    url: &str,
+    company_id: i64,
+    profile_id: i64,
+    key: &str,
+) -> nerve::Result<nerve::model::UserTask> {
+    use nerve::model::{NewUserTask, TaskSource};
+    let mut other = diesel::PgConnection::establish(url).unwrap();
     other
         .batch_execute(&format!(
             "BEGIN; SET LOCAL deadlock_timeout = '10s'; \
              INSERT INTO roadmap_user_tasks (profile_id, task_id, status, created_at, updated_at, is_active) \
-             VALUES ({}, 'edr', 'not_started', now(), now(), true);",
-            profile.id
+             VALUES ({profile_id}, '{key}', 'not_started', now(), now(), true);"
         ))
         .unwrap();
     std::thread::scope(|s| {
         let adding = s.spawn(|| {
-            no_retry.roadmap().add_task(
-                acme.id,
-                profile.id,
+            store.roadmap().add_task(
+                company_id,
+                profile_id,
                 &NewUserTask {
-                    task_id: "edr".into(),
+                    task_id: key.into(),
                     source: Some(TaskSource::Manual),
                     ..Default::default()
                 },
@@ -300,14 +281,10 @@ fn a_write_the_database_rolled_back_in_a_deadlock_runs_again() {
         std::thread::sleep(Duration::from_millis(300));
         other
             .batch_execute(&format!(
-                "UPDATE roadmap_profiles SET updated_at = updated_at WHERE id = {}",
-                profile.id
+                "UPDATE roadmap_profiles SET updated_at = updated_at WHERE id = {profile_id}"
             ))
             .unwrap();
         other.batch_execute("ROLLBACK").unwrap();
-        match adding.join().expect("no panic") {
-            Err(Error::Transaction { reason }) => assert!(reason.contains("deadlock"), "{reason}"),
-            other => panic!("expected the deadlock reported, got {other:?}"),
-        }
-    });
+        adding.join().expect("no panic")
+    })
 }

@@ -23,6 +23,18 @@ fn everything(ctx: &Ctx) -> Result<String, Box<dyn std::error::Error>> {
     Ok(out)
 }
 
+/// An audit entry of a login by `user_id`.
+fn login_entry(user_id: i64) -> NewAuditLog {
+    NewAuditLog {
+        user_id: Some(user_id),
+        action: "login".into(),
+        entity_type: None,
+        entity_id: None,
+        details: None,
+        ip_address: None,
+    }
+}
+
 fn attempt(ctx: &Ctx, email: &str) {
     let _ = ctx.store.auth().login(&LoginRequest {
         email: email.into(),
@@ -277,17 +289,7 @@ pub fn deleting_a_company_leaves_no_row_of_it(ctx: &Ctx) -> CaseResult {
     let other = company(&*ctx.store, "Other", None)?;
     let ada = user(&*ctx.store, acme.id, "ada@acme.test")?;
     let keep = user(&*ctx.store, other.id, "keep@other.test")?;
-    ctx.store.audit().record(
-        acme.id,
-        &NewAuditLog {
-            user_id: Some(ada.id),
-            action: "login".into(),
-            entity_type: None,
-            entity_id: None,
-            details: None,
-            ip_address: None,
-        },
-    )?;
+    ctx.store.audit().record(acme.id, &login_entry(ada.id))?;
     ctx.store.osint().create_profile(
         acme.id,
         &NewProfile {
@@ -344,17 +346,7 @@ pub fn deleting_a_company_leaves_no_row_of_it(ctx: &Ctx) -> CaseResult {
             ..
         }
     );
-    ctx.store.audit().record(
-        other.id,
-        &NewAuditLog {
-            user_id: Some(keep.id),
-            action: "login".into(),
-            entity_type: None,
-            entity_id: None,
-            details: None,
-            ip_address: None,
-        },
-    )?;
+    ctx.store.audit().record(other.id, &login_entry(keep.id))?;
     assert!(
         ctx.execute_raw("DELETE FROM audit_logs").is_err(),
         "append-only again"
