@@ -132,11 +132,29 @@ macro_rules! set_restored {
 }
 
 /// One page, ascending by id, of the live rows of table `$t` whose `$parent` column is
-/// `$parent_id`, as `$model`s: the list of a parent's children every store has. `$name` names
-/// the table in errors.
+/// `$parent_id`, as `$model`s: the list of a parent's children every store has (a company's
+/// rows included), optionally narrowed by more filters (`|q| ...`). `$name` names the table
+/// in errors.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! live_children_page {
+    // With `|q| narrow`: `narrow` returns the boxed query `q` with more filters.
+    ($conn:expr, $t:ident, $row:ident, $model:ty, $parent:ident = $parent_id:expr, $page:expr, $name:expr,
+     |$q:ident| $narrow:expr) => {{
+        let $q = $t::table
+            .filter($t::$parent.eq($parent_id))
+            .filter($t::deleted_at.is_null())
+            .filter($t::id.gt($page.after_id()))
+            .order($t::id.asc())
+            .limit(i64::from($page.limit))
+            .select($row::as_select())
+            .into_boxed();
+        let narrowed = $narrow;
+        narrowed
+            .load::<$row>($conn)
+            .map(|rows| rows.into_iter().map(<$model>::from).collect())
+            .map_err(|e| $crate::Op::new($name, "select").error(e))
+    }};
     ($conn:expr, $t:ident, $row:ident, $model:ty, $parent:ident = $parent_id:expr, $page:expr, $name:expr) => {
         $t::table
             .filter($t::$parent.eq($parent_id))

@@ -511,20 +511,11 @@ macro_rules! attack_surface_store {
                     let domain = domain.map(|d| validate_domain(Field::new(T, "domain"), d)).transpose()?;
                     self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
-                        let mut q = asm_scans::table
-                            .filter(asm_scans::company_id.eq(company_id))
-                            .filter(asm_scans::deleted_at.is_null())
-                            .filter(asm_scans::id.gt(page.after_id()))
-                            .order(asm_scans::id.asc())
-                            .limit(i64::from(page.limit))
-                            .select(AsmScansRow::as_select())
-                            .into_boxed();
-                        if let Some(d) = &domain {
-                            q = q.filter(asm_scans::domain.eq(d));
-                        }
-                        q.load::<AsmScansRow>(conn)
-                            .map(|rows| rows.into_iter().map(AsmScan::from).collect())
-                            .map_err(|e| Op::new(T, "select").error(e))
+                        $crate::live_children_page!(conn, asm_scans, AsmScansRow, AsmScan, company_id = company_id, page, T,
+                            |q| match &domain {
+                                Some(d) => q.filter(asm_scans::domain.eq(d)),
+                                None => q,
+                            })
                     })
                 }
 
@@ -583,23 +574,18 @@ macro_rules! attack_surface_store {
                     let domain = domain.map(|d| validate_domain(Field::new(T, "domain"), d)).transpose()?;
                     self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
-                        let mut q = lightbox_findings::table
-                            .filter(lightbox_findings::company_id.eq(company_id))
-                            .filter(lightbox_findings::deleted_at.is_null())
-                            .filter(lightbox_findings::id.gt(page.after_id()))
-                            .order(lightbox_findings::id.asc())
-                            .limit(i64::from(page.limit))
-                            .select(LightboxFindingsRow::as_select())
-                            .into_boxed();
-                        if let Some(d) = &domain {
-                            q = q.filter(lightbox_findings::domain.eq(d));
-                        }
-                        if !include_resolved {
-                            q = q.filter(lightbox_findings::resolved_at.is_null());
-                        }
-                        q.load::<LightboxFindingsRow>(conn)
-                            .map(|rows| rows.into_iter().map(LightboxFinding::from).collect())
-                            .map_err(|e| Op::new(T, "select").error(e))
+                        $crate::live_children_page!(conn, lightbox_findings, LightboxFindingsRow, LightboxFinding,
+                            company_id = company_id, page, T,
+                            |q| {
+                                let mut q = q;
+                                if let Some(d) = &domain {
+                                    q = q.filter(lightbox_findings::domain.eq(d));
+                                }
+                                if !include_resolved {
+                                    q = q.filter(lightbox_findings::resolved_at.is_null());
+                                }
+                                q
+                            })
                     })
                 }
 

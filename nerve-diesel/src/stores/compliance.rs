@@ -829,20 +829,12 @@ macro_rules! compliance_store {
                     let page = page.checked(REPORTS)?;
                     self.read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
-                        let mut q = vr::table
-                            .filter(vr::company_id.eq(company_id))
-                            .filter(vr::deleted_at.is_null())
-                            .filter(vr::id.gt(page.after_id()))
-                            .order(vr::id.asc())
-                            .limit(i64::from(page.limit))
-                            .select(VulnerabilityReportsRow::as_select())
-                            .into_boxed();
-                        if let Some((source, scan_id)) = scan {
-                            q = q.filter(vr::scan_source.eq(Db(source))).filter(vr::scan_id.eq(scan_id));
-                        }
-                        q.load::<VulnerabilityReportsRow>(conn)
-                            .map(|rows| rows.into_iter().map(VulnerabilityReport::from).collect())
-                            .map_err(|e| Op::new(REPORTS, "select").error(e))
+                        $crate::live_children_page!(conn, vr, VulnerabilityReportsRow, VulnerabilityReport,
+                            company_id = company_id, page, REPORTS,
+                            |q| match scan {
+                                Some((source, scan_id)) => q.filter(vr::scan_source.eq(Db(source))).filter(vr::scan_id.eq(scan_id)),
+                                None => q,
+                            })
                     })
                 }
 

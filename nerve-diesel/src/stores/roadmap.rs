@@ -596,20 +596,11 @@ macro_rules! roadmap_store {
                     let page = page.checked(TASKS)?;
                     self.read($crate::op_name!(), |conn| {
                         profile_row(conn, company_id, profile_id)?;
-                        let mut q = ut::table
-                            .filter(ut::profile_id.eq(profile_id))
-                            .filter(ut::deleted_at.is_null())
-                            .filter(ut::id.gt(page.after_id()))
-                            .order(ut::id.asc())
-                            .limit(i64::from(page.limit))
-                            .select(RoadmapUserTasksRow::as_select())
-                            .into_boxed();
-                        if let Some(status) = status {
-                            q = q.filter(ut::status.eq(Db(status)));
-                        }
-                        q.load::<RoadmapUserTasksRow>(conn)
-                            .map(|rows| rows.into_iter().map(UserTask::from).collect())
-                            .map_err(|e| Op::new(TASKS, "select").error(e))
+                        $crate::live_children_page!(conn, ut, RoadmapUserTasksRow, UserTask, profile_id = profile_id, page, TASKS,
+                            |q| match status {
+                                Some(status) => q.filter(ut::status.eq(Db(status))),
+                                None => q,
+                            })
                     })
                 }
 
