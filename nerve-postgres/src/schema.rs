@@ -90,6 +90,20 @@ pub(crate) fn after_explicit_ids(
     ))
 }
 
+/// Runs `f` in a transaction whose lock waits end after 100 ms (`SET LOCAL`, so nothing
+/// outlives the transaction, behind a pooler too).
+pub(crate) fn without_waiting<T>(
+    conn: &mut diesel::PgConnection,
+    f: impl FnOnce(&mut diesel::PgConnection) -> diesel::QueryResult<T>,
+) -> diesel::QueryResult<T> {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        conn.batch_execute("SET LOCAL lock_timeout = '100ms'")?;
+        f(conn)
+    })
+}
+
 /// The most values one statement binds (the protocol's 16-bit parameter count).
 pub(crate) const BIND_LIMIT: usize = 65_535;
 

@@ -28,6 +28,19 @@ pub(crate) fn after_explicit_ids(
     Ok(())
 }
 
+/// Runs `f` in a transaction with SQLite's busy timeout at zero (a locked database fails at
+/// once instead of waiting), then sets the timeout back.
+pub(crate) fn without_waiting<T>(
+    conn: &mut diesel::SqliteConnection,
+    f: impl FnOnce(&mut diesel::SqliteConnection) -> diesel::QueryResult<T>,
+) -> diesel::QueryResult<T> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("PRAGMA busy_timeout = 0")?;
+    let out = conn.immediate_transaction(f);
+    conn.batch_execute(&format!("PRAGMA busy_timeout = {}", crate::BUSY_TIMEOUT_MS))?;
+    out
+}
+
 /// The most values one statement binds (SQLite's `SQLITE_MAX_VARIABLE_NUMBER` since 3.32).
 pub(crate) const BIND_LIMIT: usize = 32_766;
 

@@ -55,7 +55,9 @@ macro_rules! all_stores {
                 return Ok(());
             }
             let cap = i64::from(env.metrics.cap);
-            let written = conn.transaction(|conn| {
+            // Best effort and never a wait: a database busy with other writers keeps the runs
+            // for a later write instead of holding up the call that just finished.
+            let written = $($schema)::+::without_waiting(conn, |conn| {
                 for run in &runs {
                     let operation: String = run.operation.chars().take(200).collect();
                     $crate::diesel::insert_into(sq::table)
