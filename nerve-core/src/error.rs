@@ -211,6 +211,16 @@ pub enum Error {
         pending: Vec<String>,
     },
 
+    /// A backup could not be taken, read or restored: the file (or database) and why. A
+    /// refused restore changes nothing.
+    #[error("backup {path}: {reason}")]
+    Backup {
+        /// The backup file, or the database, concerned.
+        path: String,
+        /// What is wrong, and what to do about it.
+        reason: String,
+    },
+
     /// The operation or URL is not supported by this build or backend.
     #[error("unsupported: {what}")]
     Unsupported {
@@ -237,6 +247,18 @@ impl Error {
         Error::NotFound {
             table,
             key: key.into(),
+        }
+    }
+
+    /// An [`Error::Backup`] about no file in particular (`-`) as the same about `path`;
+    /// any other error unchanged.
+    pub fn with_backup_path(self, path: &std::path::Path) -> Self {
+        match self {
+            Error::Backup { path: p, reason } if p == "-" => Error::Backup {
+                path: path.display().to_string(),
+                reason,
+            },
+            other => other,
         }
     }
 

@@ -17,6 +17,7 @@
 //! - secrets are never stored readable (passwords as argon2id hashes).
 #![deny(missing_docs)]
 
+pub mod backup;
 pub mod clock;
 pub mod error;
 pub mod model;
@@ -31,7 +32,7 @@ pub use clock::{Clock, SystemClock, TestClock};
 pub use error::{Constraint, Denial, Error, Field, Result};
 pub use password::{PasswordHasher, PasswordParams};
 pub use store::{
-    AdminStore, ApiKeyStore, AppliedMigration, AttackSurfaceStore, AuditStore, AuthStore, Backend,
+    AdminStore, ApiKeyStore, BackupStore, AppliedMigration, AttackSurfaceStore, AuditStore, AuthStore, Backend,
     BaitStore, Capabilities, CompanyStore, ComplianceStore, GhostStore, LockoutPolicy,
     MigrationPolicy, OsintStore, RawRows, Repos, RetryPolicy, RoadmapStore, SchemaStatus,
     SecurityEventStore, SessionStore, Store, StoreExt, StoreOptions, UploadStore, UserStore,

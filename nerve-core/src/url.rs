@@ -69,6 +69,47 @@ pub fn take_parameters(url: &str, names: &[&str]) -> (String, Vec<(String, Strin
     (out, taken)
 }
 
+/// `url` without its password (in the user part or a `password=` parameter), and that
+/// password percent-decoded: for handing the URL to a program's command line, where other
+/// users can read it, and the password through its environment (`PGPASSWORD`).
+pub fn split_password(url: &str) -> (String, Option<String>) {
+    let mut out = url.to_string();
+    let mut password = None;
+    if let Some((s, e)) = password_span(&out) {
+        password = Some(percent_decode(&out[s..e]));
+        out.replace_range(s - 1..e, "");
+    }
+    let (out, taken) = take_parameters(&out, &["password"]);
+    (out, password.or(taken.into_iter().next().map(|(_, v)| v)))
+}
+
+/// Where the database name of a `scheme://authority/name?...` URL lies (empty when absent).
+fn database_span(url: &str) -> Option<(usize, usize)> {
+    let start = url.find("://")? + 3;
+    let end = url[start..].find(['?', '#']).map_or(url.len(), |i| start + i);
+    let slash = url[start..end].find('/')? + start + 1;
+    Some((slash, end))
+}
+
+/// The database a PostgreSQL URL names (percent-decoded), `None` when it names none.
+pub fn database_name(url: &str) -> Option<String> {
+    database_span(url)
+        .map(|(s, e)| percent_decode(&url[s..e]))
+        .filter(|n| !n.is_empty())
+}
+
+/// `url` naming the database `name` instead (which must need no percent-encoding).
+pub fn with_database(url: &str, name: &str) -> String {
+    match database_span(url) {
+        Some((s, e)) => format!("{}{name}{}", &url[..s], &url[e..]),
+        None => {
+            let start = url.find("://").map_or(0, |i| i + 3);
+            let end = url[start..].find(['?', '#']).map_or(url.len(), |i| start + i);
+            format!("{}/{name}{}", &url[..end], &url[end..])
+        }
+    }
+}
+
 /// `url` with any password replaced by `***`, for errors and logs.
 pub fn redact(url: &str) -> String {
     let mut out = url.to_string();
@@ -159,6 +200,27 @@ mod parameter_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_split_off_and_databases_replaced() {
+        assert_eq!(
+            split_password("postgres://u:p%40ss@h:5/db?sslmode=disable"),
+            (
+                "postgres://u@h:5/db?sslmode=disable".to_string(),
+                Some("p@ss".to_string())
+            )
+        );
+        assert_eq!(
+            split_password("postgres://u@h/db?password=x&a=b"),
+            ("postgres://u@h/db?a=b".to_string(), Some("x".to_string()))
+        );
+        assert_eq!(split_password("postgres://h/db").1, None);
+        assert_eq!(database_name("postgres://u@h:5/my%5Fdb?x=1").as_deref(), Some("my_db"));
+        assert_eq!(database_name("postgres://u@h:5"), None);
+        assert_eq!(database_name("postgres://u@h:5/"), None);
+        assert_eq!(with_database("postgres://u@h:5/a?x=1", "b"), "postgres://u@h:5/b?x=1");
+        assert_eq!(with_database("postgres://u@h:5?x=1", "b"), "postgres://u@h:5/b?x=1");
+    }
 
     #[test]
     fn redacts_passwords_the_way_libpq_reads_them() {

@@ -54,6 +54,8 @@ pub struct Env {
     pub retry: nerve_core::RetryPolicy,
     /// The statement timeout set at the start of every transaction (PostgreSQL), if any.
     pub statement_timeout: Option<std::time::Duration>,
+    /// Where backups go, when the options name a directory.
+    pub backup_dir: Option<std::path::PathBuf>,
     secrets: Vec<String>,
     dummy_hash: std::sync::OnceLock<String>,
 }
@@ -77,6 +79,7 @@ impl Env {
             metrics: metrics::Metrics::new(options.slow_query_threshold, options.slow_query_cap),
             retry: options.retry,
             statement_timeout: options.statement_timeout,
+            backup_dir: options.backup_dir.clone(),
             secrets: nerve_core::url::secrets_of(url),
             dummy_hash: std::sync::OnceLock::new(),
         })

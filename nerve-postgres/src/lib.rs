@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 mod admin;
+mod backup;
 pub mod bulk;
 mod describe;
 mod schema;

@@ -32,6 +32,8 @@ pub struct PgStore {
     scope: Scope<'static>,
     env: Arc<Env>,
     url: String,
+    /// The URL libpq gets (password included): for backups, never shown.
+    conninfo: String,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -80,6 +82,7 @@ impl PgStore {
             pool,
             env,
             url: redact(url),
+            conninfo: url.to_string(),
         })
     }
 }
@@ -172,6 +175,10 @@ impl Store for PgStore {
         &self.scope
     }
 
+    fn backups(&self) -> &dyn nerve_core::BackupStore {
+        self
+    }
+
     fn capabilities(&self) -> Capabilities {
         let mut caps = Capabilities::default();
         caps.native_enum_types = true;
@@ -202,6 +209,53 @@ pub(crate) fn on_begin(conn: &mut Conn, env: &Env) -> Result<()> {
             ))
             .map_err(|e| Op::new("-", "set statement_timeout").error(e)),
         None => Ok(()),
+    }
+}
+
+impl PgStore {
+    fn backups_of(&self) -> crate::backup::Backups<'_> {
+        crate::backup::Backups {
+            url: &self.conninfo,
+            dir: self
+                .env
+                .backup_dir
+                .clone()
+                .unwrap_or_else(|| crate::backup::DEFAULT_DIR.into()),
+            embedded: migrations::embedded::<diesel::pg::Pg>(&MIGRATIONS)
+                .into_iter()
+                .map(|(version, _)| version)
+                .collect(),
+            now: self.env.now(),
+        }
+    }
+}
+
+impl nerve_core::BackupStore for PgStore {
+    fn create_backup(&self, to: Option<&std::path::Path>) -> Result<nerve_core::backup::BackupInfo> {
+        self.backups_of().create(to)
+    }
+
+    fn write_backup(
+        &self,
+        out: &mut dyn std::io::Write,
+    ) -> Result<nerve_core::backup::BackupManifest> {
+        self.backups_of().write(out)
+    }
+
+    fn list_backups(&self) -> Result<Vec<nerve_core::backup::BackupInfo>> {
+        nerve_core::backup::list(&self.backups_of().dir)
+    }
+
+    fn backup_info(&self, path: &std::path::Path) -> Result<nerve_core::backup::BackupInfo> {
+        self.backups_of().info(path)
+    }
+
+    fn restore_backup(
+        &self,
+        path: &std::path::Path,
+        confirm: bool,
+    ) -> Result<nerve_core::backup::RestoreReport> {
+        self.backups_of().restore(path, confirm)
     }
 }
 

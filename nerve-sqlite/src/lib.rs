@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 mod admin;
+mod backup;
 mod connection;
 mod describe;
 pub mod export;

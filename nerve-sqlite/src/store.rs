@@ -96,6 +96,10 @@ impl Store for SqliteStore {
         &self.scope
     }
 
+    fn backups(&self) -> &dyn nerve_core::BackupStore {
+        self
+    }
+
     fn capabilities(&self) -> Capabilities {
         let mut caps = Capabilities::default();
         caps.in_memory = self.target == Target::Memory;
@@ -109,6 +113,53 @@ impl Store for SqliteStore {
     fn schema_status(&self) -> Result<SchemaStatus> {
         let mut conn = self.pool.get().map_err(|e| self.env.pool_error(e))?;
         schema_status(&mut conn)
+    }
+}
+
+impl SqliteStore {
+    fn backups_of(&self) -> crate::backup::Backups<'_> {
+        crate::backup::Backups {
+            target: &self.target,
+            dir: self
+                .env
+                .backup_dir
+                .clone()
+                .unwrap_or_else(|| crate::backup::default_dir(&self.target)),
+            embedded: migrations::embedded::<diesel::sqlite::Sqlite>(&MIGRATIONS)
+                .into_iter()
+                .map(|(version, _)| version)
+                .collect(),
+            now: self.env.now(),
+        }
+    }
+}
+
+impl nerve_core::BackupStore for SqliteStore {
+    fn create_backup(&self, to: Option<&std::path::Path>) -> Result<nerve_core::backup::BackupInfo> {
+        self.backups_of().create(to, "nerve_backup")
+    }
+
+    fn write_backup(
+        &self,
+        out: &mut dyn std::io::Write,
+    ) -> Result<nerve_core::backup::BackupManifest> {
+        self.backups_of().write(out)
+    }
+
+    fn list_backups(&self) -> Result<Vec<nerve_core::backup::BackupInfo>> {
+        nerve_core::backup::list(&self.backups_of().dir)
+    }
+
+    fn backup_info(&self, path: &std::path::Path) -> Result<nerve_core::backup::BackupInfo> {
+        self.backups_of().info(path).map(|(info, _)| info)
+    }
+
+    fn restore_backup(
+        &self,
+        path: &std::path::Path,
+        confirm: bool,
+    ) -> Result<nerve_core::backup::RestoreReport> {
+        self.backups_of().restore(path, confirm)
     }
 }
 

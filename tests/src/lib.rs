@@ -59,6 +59,7 @@ pub struct Ctx {
     /// The backend under test.
     pub backend: Backend,
     db: TestDb,
+    backups: tempfile::TempDir,
 }
 
 impl Ctx {
@@ -66,17 +67,31 @@ impl Ctx {
     pub fn new(backend: Backend) -> Result<Self, String> {
         let db = TestDb::migrated(backend)?;
         let clock = Arc::new(TestClock::new(start_time()));
-        let store = nerve::connect_with(
-            &db.url,
-            &test_options(clock.clone(), MigrationPolicy::Require),
-        )
-        .map_err(|e| format!("opening the test database: {e}"))?;
+        let backups = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+        let mut options = test_options(clock.clone(), MigrationPolicy::Require);
+        options.backup_dir = Some(backups.path().to_path_buf());
+        let store = nerve::connect_with(&db.url, &options)
+            .map_err(|e| format!("opening the test database: {e}"))?;
         Ok(Ctx {
             store,
             clock,
             backend,
             db,
+            backups,
         })
+    }
+
+    /// The directory the store's backups go to (a temporary one of this test).
+    pub fn backup_dir(&self) -> &std::path::Path {
+        self.backups.path()
+    }
+
+    /// Removes what a restore kept of the replaced database when it is not a file of the
+    /// backup directory: on PostgreSQL, the safety-copy database the report names.
+    pub fn drop_safety_copy(&self, report: &nerve::backup::RestoreReport) {
+        if self.backend == Backend::Postgres {
+            pg::drop_database(&report.safety_copy);
+        }
     }
 
     /// The URL of this test's database.
@@ -86,7 +101,7 @@ impl Ctx {
 
     /// Another store on the same database, opened with `policy`.
     pub fn reopen(&self, policy: MigrationPolicy) -> nerve::Result<Box<dyn Store>> {
-        nerve::connect_with(&self.db.url, &test_options(self.clock.clone(), policy))
+        self.reopen_with(|o| o.migrations = policy)
     }
 
     /// Another store on this test's database, with the test options changed by `change`.
@@ -95,6 +110,7 @@ impl Ctx {
         change: impl FnOnce(&mut StoreOptions),
     ) -> nerve::Result<Box<dyn Store>> {
         let mut options = test_options(self.clock.clone(), MigrationPolicy::Require);
+        options.backup_dir = Some(self.backups.path().to_path_buf());
         change(&mut options);
         nerve::connect_with(&self.db.url, &options)
     }

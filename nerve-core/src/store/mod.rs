@@ -11,6 +11,7 @@
 mod accounts;
 mod admin;
 mod attack_surface;
+mod backup;
 mod bait;
 mod companies;
 mod compliance;
@@ -23,6 +24,7 @@ mod users;
 pub use accounts::{ApiKeyStore, AuditStore, AuthStore, SecurityEventStore, SessionStore};
 pub use admin::{AdminStore, AUDIT_LOG_MINIMUM_DAYS, RETENTION};
 pub use attack_surface::AttackSurfaceStore;
+pub use backup::BackupStore;
 pub use bait::BaitStore;
 pub use companies::CompanyStore;
 pub use compliance::ComplianceStore;
@@ -137,6 +139,9 @@ pub trait Store: Repos + Send + Sync + fmt::Debug {
 
     /// Health, statistics, timings and maintenance of this database.
     fn admin(&self) -> &dyn AdminStore;
+
+    /// Backups and restores of this database.
+    fn backups(&self) -> &dyn BackupStore;
 
     /// What this backend can and cannot do, where backends must differ.
     fn capabilities(&self) -> Capabilities;
@@ -307,6 +312,9 @@ pub struct StoreOptions {
     pub slow_query_threshold: std::time::Duration,
     /// The most slow operations kept: past it, the oldest are deleted.
     pub slow_query_cap: u32,
+    /// Where [`BackupStore`] writes and lists backups. `None`: `backups/` beside a SQLite
+    /// database file; `data/backups` (from the working directory) for PostgreSQL.
+    pub backup_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for StoreOptions {
@@ -324,6 +332,7 @@ impl Default for StoreOptions {
             retry: RetryPolicy::default(),
             slow_query_threshold: std::time::Duration::from_millis(250),
             slow_query_cap: 10_000,
+            backup_dir: None,
         }
     }
 }

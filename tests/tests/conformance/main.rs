@@ -10,6 +10,11 @@ nerve_conformance::conformance! {
         stats_count_every_table_and_optimize_keeps_the_data,
         every_operation_is_timed_and_slow_ones_are_kept_up_to_the_cap,
     ],
+    backups: [
+        backup_during_inserts_restores_one_point_in_time,
+        refused_restores_change_nothing,
+        manifest_counts_match_and_backups_are_listed,
+    ],
     lifecycle: [
         purge_deletes_exactly_the_rows_past_the_cutoff,
         purge_of_soft_deleted_rows_respects_the_grace_period,

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api_keys;
 pub mod attack_surface;
 pub mod audit;
+pub mod backups;
 pub mod auth;
 pub mod bait;
 pub mod companies;

@@ -1,0 +1,415 @@
+//! Backups with `pg_dump -Fc`, restores with `pg_restore` into a fresh database that takes
+//! the live one's name only once it is complete and checked.
+//!
+//! The manifest's row counts and the dump see the same snapshot: a repeatable-read
+//! transaction exports it (`pg_export_snapshot`), counts every table in it, and `pg_dump
+//! --snapshot` dumps exactly that state while writers go on.
+
+use crate::store::{establish, Conn};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use nerve_core::backup::{self, BackupInfo, BackupManifest, RestoreReport, MANIFEST_FORMAT};
+use nerve_core::url::{database_name, scrub, secrets_of, split_password, with_database};
+use nerve_core::{Backend, Error, Result};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// What backups of one store need to know.
+pub(crate) struct Backups<'a> {
+    /// The libpq URL of the live database (password included, NERVE's parameters removed).
+    pub url: &'a str,
+    /// Where backups go.
+    pub dir: PathBuf,
+    /// The migration versions this binary embeds.
+    pub embedded: Vec<String>,
+    /// Now, by the store's clock.
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// The default backup directory, from the working directory.
+pub(crate) const DEFAULT_DIR: &str = "data/backups";
+
+/// The first bytes of every `pg_dump -Fc` archive.
+const MAGIC: &[u8; 5] = b"PGDMP";
+
+/// The longest database name PostgreSQL keeps.
+const NAME_MAX: usize = 63;
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn db_error(what: &str, e: diesel::result::Error) -> Error {
+    Error::Backup {
+        path: "-".into(),
+        reason: format!("{what}: {e}"),
+    }
+}
+
+/// The full path of `program` found on `PATH`, or an error naming it.
+fn find_program(program: &str) -> Result<PathBuf> {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+        .ok_or_else(|| Error::Backup {
+            path: "-".into(),
+            reason: format!(
+                "{program} was not found on PATH: install the PostgreSQL client programs \
+                 (Debian: apt-get install postgresql-client) or add their directory to PATH"
+            ),
+        })
+}
+
+/// `program` ready to run against `url`: the URL without its password on the command line
+/// (which other users can read), the password in `PGPASSWORD`.
+fn command(program: &str, url: &str) -> Result<Command> {
+    let mut cmd = Command::new(find_program(program)?);
+    let (url, password) = split_password(url);
+    if let Some(p) = password {
+        cmd.env("PGPASSWORD", p);
+    }
+    cmd.arg(format!("--dbname={url}"));
+    Ok(cmd)
+}
+
+/// Every table of the `public` schema but the migration record, with its exact row count.
+fn row_counts(conn: &mut Conn) -> Result<BTreeMap<String, u64>> {
+    let names: Vec<Name> = diesel::sql_query(
+        "SELECT tablename::text AS name FROM pg_tables WHERE schemaname = 'public' \
+         AND tablename <> '__diesel_schema_migrations' ORDER BY 1",
+    )
+    .load(conn)
+    .map_err(|e| db_error("cannot list the tables", e))?;
+    let mut out = BTreeMap::new();
+    for Name { name } in names {
+        let Count { n } = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM public.\"{}\"",
+            name.replace('"', "\"\"")
+        ))
+        .get_result(conn)
+        .map_err(|e| db_error(&format!("cannot count the rows of {name}"), e))?;
+        out.insert(name, n.max(0) as u64);
+    }
+    Ok(out)
+}
+
+/// The applied migration versions, oldest first (empty without a record).
+fn migrations(conn: &mut Conn) -> Result<Vec<String>> {
+    Ok(crate::store::schema_status(conn)?
+        .applied
+        .into_iter()
+        .map(|m| m.version)
+        .collect())
+}
+
+/// Runs `pg_dump -Fc` of the snapshot `snapshot` into `sink`; returns its size and SHA-256.
+fn dump(url: &str, snapshot: &str, sink: &mut dyn Write) -> Result<(u64, String)> {
+    let mut cmd = command("pg_dump", url)?;
+    cmd.args(["--format=custom", "--no-password"])
+        .arg(format!("--snapshot={snapshot}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| Error::Backup {
+        path: "-".into(),
+        reason: format!("cannot start pg_dump: {e}"),
+    })?;
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let errors = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let mut tally = nerve_core::backup::Tally::new(sink);
+    let copied = std::io::copy(&mut stdout, &mut tally).map(drop);
+    drop(stdout);
+    let status = child.wait();
+    let errors = errors.join().unwrap_or_default();
+    let fail = |reason: String| Error::Backup {
+        path: "-".into(),
+        reason: scrub(&reason, &secrets_of(url)),
+    };
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => return Err(fail(format!("pg_dump failed ({s}): {}", errors.trim()))),
+        Err(e) => return Err(fail(format!("pg_dump did not finish: {e}"))),
+    }
+    copied
+        .and_then(|()| tally.flush())
+        .map_err(|e| Error::Backup {
+            path: "-".into(),
+            reason: format!("cannot write the backup out: {e}"),
+        })?;
+    Ok(tally.finish())
+}
+
+impl Backups<'_> {
+    /// Dumps the live database into `sink` and returns its manifest.
+    fn take(&self, sink: &mut dyn Write) -> Result<BackupManifest> {
+        find_program("pg_dump")?;
+        let mut conn = establish(self.url)?;
+        conn.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .map_err(|e| db_error("cannot begin the snapshot", e))?;
+        let Name { name: snapshot } = diesel::sql_query("SELECT pg_export_snapshot() AS name")
+            .get_result(&mut conn)
+            .map_err(|e| db_error("cannot export the snapshot", e))?;
+        let migrations = migrations(&mut conn)?;
+        let row_counts = row_counts(&mut conn)?;
+        // The exporting transaction stays open until pg_dump has imported the snapshot.
+        let (size_bytes, sha256) = dump(self.url, &snapshot, sink)?;
+        let _ = conn.batch_execute("COMMIT");
+        Ok(BackupManifest {
+            format: MANIFEST_FORMAT.into(),
+            backend: Backend::Postgres,
+            created_at: self.now,
+            schema_version: migrations.last().cloned(),
+            migrations,
+            row_counts,
+            size_bytes,
+            sha256,
+        })
+    }
+
+    /// See `BackupStore::create_backup`.
+    pub fn create(&self, to: Option<&Path>) -> Result<BackupInfo> {
+        find_program("pg_dump")?;
+        let dest = match to {
+            Some(path) => path.to_path_buf(),
+            None => backup::new_file(&self.dir, "nerve_backup", self.now, "dump")?,
+        };
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(to.is_none())
+            .create_new(to.is_some())
+            .truncate(true)
+            .open(&dest)
+            .map_err(|e| backup::error(&dest, format!("cannot create it: {e}")))?;
+        let mut out = std::io::BufWriter::new(file);
+        let result = self
+            .take(&mut out)
+            .and_then(|m| {
+                out.into_inner()
+                    .map_err(|e| e.into_error())
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| backup::error(&dest, format!("cannot write it: {e}")))?;
+                Ok(m)
+            })
+            .and_then(|m| backup::write_manifest(&dest, &m).map(|()| m));
+        match result {
+            Ok(manifest) => Ok(BackupInfo {
+                path: dest,
+                size_bytes: manifest.size_bytes,
+                manifest: Some(manifest),
+                problem: None,
+            }),
+            Err(e) => {
+                let _ = std::fs::remove_file(&dest);
+                let _ = std::fs::remove_file(backup::manifest_path(&dest));
+                Err(e.with_backup_path(&dest))
+            }
+        }
+    }
+
+    /// See `BackupStore::write_backup`.
+    pub fn write(&self, out: &mut dyn Write) -> Result<BackupManifest> {
+        self.take(out)
+    }
+
+    /// See `BackupStore::backup_info`: the file checks, then `pg_restore --list` reads its
+    /// table of contents (a foreign file fails there); its data is read whole by a restore,
+    /// into a fresh database, before the live one is touched.
+    pub fn info(&self, path: &Path) -> Result<BackupInfo> {
+        let manifest = backup::check_file(path, Backend::Postgres, &self.embedded)?;
+        let mut magic = [0u8; 5];
+        let read =
+            std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic));
+        if read.is_err() || &magic != MAGIC {
+            return Err(backup::error(
+                path,
+                "not a PostgreSQL custom-format archive (pg_dump -Fc)",
+            ));
+        }
+        let listed = Command::new(find_program("pg_restore")?)
+            .arg("--list")
+            .arg(path)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| backup::error(path, format!("cannot run pg_restore: {e}")))?;
+        if !listed.status.success() {
+            return Err(backup::error(
+                path,
+                format!(
+                    "pg_restore cannot read it: {}",
+                    String::from_utf8_lossy(&listed.stderr).trim()
+                ),
+            ));
+        }
+        let size_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        Ok(BackupInfo {
+            path: path.to_path_buf(),
+            size_bytes,
+            problem: manifest
+                .is_none()
+                .then(|| "no manifest: content checked, checksum not".to_string()),
+            manifest,
+        })
+    }
+
+    /// See `BackupStore::restore_backup`.
+    pub fn restore(&self, path: &Path, confirm: bool) -> Result<RestoreReport> {
+        backup::require_confirm(path, confirm)?;
+        let info = self.info(path)?;
+        let live = database_name(self.url).ok_or_else(|| {
+            backup::error(
+                path,
+                "the database URL names no database: name it (postgres://HOST/NAME) to restore",
+            )
+        })?;
+        let maintenance = if live == "postgres" { "template1" } else { "postgres" };
+        let mut admin = establish(&with_database(self.url, maintenance))?;
+        let stamp = self.now.format("%Y%m%d_%H%M%S").to_string();
+        let named = |what: &str| {
+            let mut base = live.clone();
+            base.truncate(NAME_MAX - what.len() - stamp.len() - 2);
+            format!("{base}_{what}_{stamp}")
+        };
+        let fresh = named("restoring");
+        let safety = named("pre_restore");
+        let quote = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
+        admin
+            .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0", quote(&fresh)))
+            .map_err(|e| db_error(&format!("cannot create the database {fresh}"), e))?;
+        let fresh_url = with_database(self.url, &fresh);
+        let checked = self.load_and_check(path, &fresh_url, info.manifest.as_ref());
+        let swapped = checked.and_then(|(applied, counts)| {
+            swap(&mut admin, &live, &fresh, &safety, &quote).map(|()| (applied, counts))
+        });
+        match swapped {
+            Ok((applied, row_counts)) => Ok(RestoreReport {
+                restored_from: path.to_path_buf(),
+                safety_copy: safety,
+                schema_version: applied.last().cloned(),
+                row_counts,
+                checksum_verified: info.manifest.is_some(),
+            }),
+            Err(e) => {
+                let _ = admin.batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    quote(&fresh)
+                ));
+                Err(e.with_backup_path(path))
+            }
+        }
+    }
+
+    /// Restores `path` into the (new, empty) database at `url` and checks it: every object
+    /// restored without error, no migration unknown to this binary, and the manifest's
+    /// migrations and row counts.
+    fn load_and_check(
+        &self,
+        path: &Path,
+        url: &str,
+        manifest: Option<&BackupManifest>,
+    ) -> Result<(Vec<String>, BTreeMap<String, u64>)> {
+        let mut cmd = command("pg_restore", url)?;
+        let out = cmd
+            .args(["--exit-on-error", "--no-owner", "--no-privileges", "--no-password"])
+            .arg(path)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| backup::error(path, format!("cannot run pg_restore: {e}")))?;
+        if !out.status.success() {
+            return Err(backup::error(
+                path,
+                scrub(
+                    &format!(
+                        "pg_restore failed (damaged or truncated archive?): {}",
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    ),
+                    &secrets_of(url),
+                ),
+            ));
+        }
+        let mut conn = establish(url)?;
+        let applied = migrations(&mut conn)?;
+        if applied.is_empty() {
+            return Err(backup::error(
+                path,
+                "not a NERVE backup: it has no migration record",
+            ));
+        }
+        backup::check_version(path, &applied, &self.embedded)?;
+        let counts = row_counts(&mut conn)?;
+        if let Some(m) = manifest {
+            if m.row_counts != counts || m.migrations != applied {
+                return Err(backup::error(
+                    path,
+                    "the restored content does not match the manifest (row counts or \
+                     migrations differ)",
+                ));
+            }
+        }
+        Ok((applied, counts))
+    }
+}
+
+/// Gives `fresh` the name `live`, keeping the old `live` as `safety`: no new connection to
+/// `live` is let in, those open are closed, and both renames commit in one transaction.
+fn swap(
+    admin: &mut Conn,
+    live: &str,
+    fresh: &str,
+    safety: &str,
+    quote: &dyn Fn(&str) -> String,
+) -> Result<()> {
+    let (live_q, fresh_q, safety_q) = (quote(live), quote(fresh), quote(safety));
+    admin
+        .batch_execute(&format!("ALTER DATABASE {live_q} ALLOW_CONNECTIONS false"))
+        .map_err(|e| db_error(&format!("cannot close {live} to new connections"), e))?;
+    let started = std::time::Instant::now();
+    let result = loop {
+        let terminate = diesel::sql_query(
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind::<Text, _>(live)
+        .get_result::<Count>(admin);
+        if let Err(e) = terminate {
+            break Err(db_error(&format!("cannot close the connections to {live}"), e));
+        }
+        let renamed = admin.batch_execute(&format!(
+            "BEGIN; ALTER DATABASE {live_q} RENAME TO {safety_q}; \
+             ALTER DATABASE {fresh_q} RENAME TO {live_q}; COMMIT"
+        ));
+        match renamed {
+            Ok(()) => break Ok(()),
+            Err(e) => {
+                let _ = admin.batch_execute("ROLLBACK");
+                // Terminated sessions take a moment to go.
+                if started.elapsed() > std::time::Duration::from_secs(10) {
+                    break Err(db_error(&format!("cannot rename {live}"), e));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+    };
+    let reopen = if result.is_ok() { &safety_q } else { &live_q };
+    let reopened = admin
+        .batch_execute(&format!("ALTER DATABASE {reopen} ALLOW_CONNECTIONS true"))
+        .map_err(|e| db_error("cannot reopen the database to connections", e));
+    result.and(reopened)
+}

@@ -1,0 +1,308 @@
+//! Backups through SQLite's online backup API, and restores through it in reverse.
+//!
+//! A backup is one `sqlite3_backup_step(-1)`: it copies every page under one read transaction
+//! of the live file, so in WAL mode writers go on and the copy is the database as of that
+//! transaction's start. A restore is one step the other way: the live file's pages are
+//! replaced inside one write transaction, which commits whole or not at all, and every open
+//! connection sees the new content at its next statement.
+
+use crate::connection::{Target, BUSY_TIMEOUT_MS};
+use nerve_core::backup::{self, BackupInfo, BackupManifest, RestoreReport, MANIFEST_FORMAT};
+use nerve_core::{Backend, Error, Result};
+use rusqlite::backup::{Backup, StepResult};
+use rusqlite::{Connection, OpenFlags};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The first 16 bytes of every SQLite database file.
+const HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// What backups of one store need to know.
+pub(crate) struct Backups<'a> {
+    /// The live database.
+    pub target: &'a Target,
+    /// Where backups go.
+    pub dir: PathBuf,
+    /// The migration versions this binary embeds.
+    pub embedded: Vec<String>,
+    /// Now, by the store's clock.
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// The default backup directory: `backups/` beside the database file.
+pub(crate) fn default_dir(target: &Target) -> PathBuf {
+    match target {
+        Target::File(p) => p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .join("backups"),
+        Target::Memory => PathBuf::from("data/backups"),
+    }
+}
+
+fn sqlite_error(path: &Path, what: &str, e: rusqlite::Error) -> Error {
+    backup::error(path, format!("{what}: {e}"))
+}
+
+fn live_path<'t>(target: &'t Target) -> Result<&'t Path> {
+    match target {
+        Target::File(p) => Ok(p),
+        Target::Memory => Err(Error::Unsupported {
+            what: "backups of an in-memory SQLite database (it has no file to copy; see \
+                   Capabilities::in_memory)"
+                .into(),
+        }),
+    }
+}
+
+fn open(path: &Path, flags: OpenFlags) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| sqlite_error(path, "cannot open it", e))?;
+    conn.busy_timeout(Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)))
+        .map_err(|e| sqlite_error(path, "cannot set the busy timeout", e))?;
+    Ok(conn)
+}
+
+/// Copies every page of `from` into `to` in one step, waiting (up to the busy timeout) while
+/// another connection holds a lock the copy needs.
+fn copy_all(from: &Connection, to: &mut Connection, path: &Path) -> Result<()> {
+    let started = Instant::now();
+    let copy = Backup::new(from, to).map_err(|e| sqlite_error(path, "cannot start the copy", e))?;
+    loop {
+        match copy
+            .step(-1)
+            .map_err(|e| sqlite_error(path, "the copy failed", e))?
+        {
+            StepResult::Done => return Ok(()),
+            StepResult::Busy | StepResult::Locked | StepResult::More
+                if started.elapsed() < Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)) =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => {
+                return Err(backup::error(
+                    path,
+                    format!("the copy did not finish within the busy timeout ({other:?})"),
+                ))
+            }
+        }
+    }
+}
+
+/// The user tables of `conn` (not SQLite's own nor the migration record), by name.
+fn row_counts(conn: &Connection, path: &Path) -> Result<BTreeMap<String, u64>> {
+    let read = |e| sqlite_error(path, "cannot count its rows", e);
+    let mut stmt = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+             AND name <> '__diesel_schema_migrations' ORDER BY name",
+        )
+        .map_err(read)?;
+    let names: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .map_err(read)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(read)?;
+    let mut out = BTreeMap::new();
+    for name in names {
+        let n: i64 = conn
+            .query_row(
+                &format!("SELECT count(*) FROM \"{}\"", name.replace('"', "\"\"")),
+                [],
+                |r| r.get(0),
+            )
+            .map_err(read)?;
+        out.insert(name, n.max(0) as u64);
+    }
+    Ok(out)
+}
+
+/// The applied migration versions recorded in `conn`, oldest first (`None`: no record).
+fn migrations(conn: &Connection, path: &Path) -> Result<Option<Vec<String>>> {
+    let read = |e| sqlite_error(path, "cannot read its migration record", e);
+    let exists: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' \
+             AND name = '__diesel_schema_migrations'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(read)?;
+    if exists == 0 {
+        return Ok(None);
+    }
+    let mut stmt = conn
+        .prepare("SELECT version FROM __diesel_schema_migrations ORDER BY version")
+        .map_err(read)?;
+    let versions = stmt
+        .query_map([], |r| r.get(0))
+        .map_err(read)?
+        .collect::<rusqlite::Result<Vec<String>>>()
+        .map_err(read)?;
+    Ok(Some(versions))
+}
+
+impl Backups<'_> {
+    /// Copies the live database into `dest` (which exists, empty) and writes its manifest;
+    /// removes both when anything fails.
+    fn take(&self, dest: &Path) -> Result<BackupManifest> {
+        let result = self.take_into(dest);
+        if result.is_err() {
+            let _ = std::fs::remove_file(dest);
+            let _ = std::fs::remove_file(backup::manifest_path(dest));
+        }
+        result
+    }
+
+    fn take_into(&self, dest: &Path) -> Result<BackupManifest> {
+        let live = live_path(self.target)?;
+        let source = open(
+            live,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let (migrations, row_counts) = {
+            let mut copy = open(
+                dest,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            copy_all(&source, &mut copy, dest)?;
+            // The copy is one self-contained file: no write-ahead log beside it.
+            copy.pragma_update(None, "journal_mode", "DELETE")
+                .map_err(|e| sqlite_error(dest, "cannot set its journal mode", e))?;
+            let migrations = migrations(&copy, dest)?.unwrap_or_default();
+            (migrations, row_counts(&copy, dest)?)
+        };
+        let (size_bytes, sha256) = backup::checksum(dest)?;
+        let manifest = BackupManifest {
+            format: MANIFEST_FORMAT.into(),
+            backend: Backend::Sqlite,
+            created_at: self.now,
+            schema_version: migrations.last().cloned(),
+            migrations,
+            row_counts,
+            size_bytes,
+            sha256,
+        };
+        backup::write_manifest(dest, &manifest)?;
+        Ok(manifest)
+    }
+
+    /// See `BackupStore::create_backup`.
+    pub fn create(&self, to: Option<&Path>, prefix: &str) -> Result<BackupInfo> {
+        live_path(self.target)?;
+        let dest = match to {
+            Some(path) => {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(path)
+                    .map_err(|e| backup::error(path, format!("cannot create it: {e}")))?;
+                path.to_path_buf()
+            }
+            None => backup::new_file(&self.dir, prefix, self.now, "db")?,
+        };
+        let manifest = self.take(&dest)?;
+        Ok(BackupInfo {
+            path: dest,
+            size_bytes: manifest.size_bytes,
+            manifest: Some(manifest),
+            problem: None,
+        })
+    }
+
+    /// See `BackupStore::write_backup`: a backup into a temporary file of the backup
+    /// directory, copied to `out`, then removed.
+    pub fn write(&self, out: &mut dyn std::io::Write) -> Result<BackupManifest> {
+        live_path(self.target)?;
+        let temp = backup::new_file(&self.dir, "nerve_stream", self.now, "db.partial")?;
+        let result = self.take(&temp).and_then(|manifest| {
+            let mut file = std::fs::File::open(&temp)
+                .map_err(|e| backup::error(&temp, format!("cannot read it: {e}")))?;
+            std::io::copy(&mut file, out)
+                .and_then(|_| out.flush())
+                .map_err(|e| backup::error(&temp, format!("cannot write the backup out: {e}")))?;
+            Ok(manifest)
+        });
+        let _ = std::fs::remove_file(&temp);
+        let _ = std::fs::remove_file(backup::manifest_path(&temp));
+        result
+    }
+
+    /// See `BackupStore::backup_info`: the file checks, then its content opened read-only:
+    /// a SQLite file, `integrity_check` ok, a migration record no newer than this binary.
+    pub fn info(&self, path: &Path) -> Result<(BackupInfo, Vec<String>)> {
+        let manifest = backup::check_file(path, Backend::Sqlite, &self.embedded)?;
+        let mut header = [0u8; 16];
+        let read = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
+        if read.is_err() || &header != HEADER {
+            return Err(backup::error(path, "not a SQLite database file"));
+        }
+        let conn = open(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let verdict: String = conn
+            .query_row("PRAGMA integrity_check(1)", [], |r| r.get(0))
+            .map_err(|e| sqlite_error(path, "it cannot be read whole (truncated?)", e))?;
+        if verdict != "ok" {
+            return Err(backup::error(
+                path,
+                format!("integrity check failed: {verdict}"),
+            ));
+        }
+        let Some(applied) = migrations(&conn, path)? else {
+            return Err(backup::error(
+                path,
+                "not a NERVE backup: it has no migration record",
+            ));
+        };
+        backup::check_version(path, &applied, &self.embedded)?;
+        let counts = row_counts(&conn, path)?;
+        if let Some(m) = &manifest {
+            if m.row_counts != counts || m.migrations != applied {
+                return Err(backup::error(
+                    path,
+                    "its content does not match its manifest (row counts or migrations differ)",
+                ));
+            }
+        }
+        let size_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let info = BackupInfo {
+            path: path.to_path_buf(),
+            size_bytes,
+            problem: manifest
+                .is_none()
+                .then(|| "no manifest: content checked, checksum not".to_string()),
+            manifest,
+        };
+        Ok((info, applied))
+    }
+
+    /// See `BackupStore::restore_backup`.
+    pub fn restore(&self, path: &Path, confirm: bool) -> Result<RestoreReport> {
+        let live = live_path(self.target)?;
+        backup::require_confirm(path, confirm)?;
+        let (info, applied) = self.info(path)?;
+        let safety = self.create(None, "nerve_pre_restore")?;
+        let source = open(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let mut dest = open(
+            live,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        copy_all(&source, &mut dest, live)?;
+        Ok(RestoreReport {
+            restored_from: path.to_path_buf(),
+            safety_copy: safety.path.display().to_string(),
+            schema_version: applied.last().cloned(),
+            row_counts: row_counts(&dest, live)?,
+            checksum_verified: info.manifest.is_some(),
+        })
+    }
+}
