@@ -156,6 +156,46 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Back the database up while it stays in use: SQLite's online backup API, PostgreSQL's
+    /// pg_dump -Fc (found on PATH), one consistent point in time. Writes the backup into the
+    /// backup directory (backups/ beside a SQLite file, data/backups for PostgreSQL) as
+    /// nerve_backup_YYYYMMDD_HHMMSS.db|.dump with a manifest beside it (<file>.json: schema
+    /// version, row counts, SHA-256).
+    Backup {
+        /// Write the backup here instead (must not exist), or `-` for standard output (the
+        /// manifest is then printed to standard error, not written).
+        #[arg(long)]
+        out: Option<String>,
+        /// The backup directory.
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the backups of the backup directory, newest first: size, time, schema version,
+    /// rows.
+    Backups {
+        /// The backup directory.
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// Print the list as JSON (with every table's row count).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace the database's content with a backup. The backup is checked first (manifest
+    /// checksum, integrity, a schema no newer than this binary) and refused, changing nothing,
+    /// when anything is off; what it replaces is kept as a safety copy, named in the output.
+    Restore {
+        /// The backup file.
+        path: std::path::PathBuf,
+        /// Required: the live content is replaced.
+        #[arg(long)]
+        confirm: bool,
+        /// Where the safety copy goes (SQLite).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
     /// Compare a SQLite database with a PostgreSQL one, table by table: row counts and an
     /// order-independent digest of canonical values. Exits 1 naming every table that differs.
     Verify {
@@ -514,6 +554,59 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
             }
             Ok(None)
         }
+        Command::Backup { out: to, dir, json } => {
+            let store = open_for_backups(url, dir)?;
+            if to.as_deref() == Some("-") {
+                let stdout = std::io::stdout();
+                let mut lock = stdout.lock();
+                let manifest = store.backups().write_backup(&mut lock)?;
+                eprintln!("{}", to_json(&manifest)?);
+                return Ok(None);
+            }
+            let info = store
+                .backups()
+                .create_backup(to.as_deref().map(std::path::Path::new))?;
+            if *json {
+                say!(out, "{}", to_json(&info)?);
+            } else {
+                say!(out, "{}: backed up to {}", redact(url), info.path.display());
+                print_backup(out, &info);
+            }
+            Ok(None)
+        }
+        Command::Backups { dir, json } => {
+            let list = open_for_backups(url, dir)?.backups().list_backups()?;
+            if *json {
+                say!(out, "{}", to_json(&list)?);
+            } else if list.is_empty() {
+                say!(out, "no backups");
+            }
+            for info in list.iter().filter(|_| !*json) {
+                say!(out, "{}", info.path.display());
+                print_backup(out, info);
+            }
+            Ok(None)
+        }
+        Command::Restore { path, confirm, dir } => {
+            let report = open_for_backups(url, dir)?
+                .backups()
+                .restore_backup(path, *confirm)?;
+            say!(
+                out,
+                "{}: restored from {} (schema {}, {} rows{})",
+                redact(url),
+                report.restored_from.display(),
+                report.schema_version.as_deref().unwrap_or("-"),
+                report.row_counts.values().sum::<u64>(),
+                if report.checksum_verified {
+                    ", checksum verified"
+                } else {
+                    ", no manifest: checksum not verified"
+                }
+            );
+            say!(out, "the replaced database was kept as {}", report.safety_copy);
+            Ok(None)
+        }
         Command::Optimize { vacuum } => {
             let ran = open(url, nerve::MigrationPolicy::Require)?
                 .admin()
@@ -562,6 +655,42 @@ fn cutoff(age: &str) -> nerve::Result<chrono::DateTime<chrono::Utc>> {
 }
 
 /// A store on `url` opened with `migrations`.
+/// A store for backups: any schema version (a restore may be what repairs it), the backup
+/// directory of `dir` when given.
+fn open_for_backups(
+    url: &str,
+    dir: &Option<std::path::PathBuf>,
+) -> nerve::Result<Box<dyn nerve::Store>> {
+    let options = nerve::StoreOptions {
+        migrations: nerve::MigrationPolicy::Inspect,
+        backup_dir: dir.clone(),
+        ..Default::default()
+    };
+    nerve::connect_with(url, &options)
+}
+
+/// The lines describing one backup, under its path.
+fn print_backup(out: &mut String, info: &nerve::backup::BackupInfo) {
+    match &info.manifest {
+        Some(m) => say!(
+            out,
+            "  {}, {} bytes, taken {}, schema {}, {} rows, sha256 {}",
+            m.backend,
+            info.size_bytes,
+            m.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            m.schema_version.as_deref().unwrap_or("-"),
+            m.total_rows(),
+            m.sha256
+        ),
+        None => say!(
+            out,
+            "  {} bytes, {}",
+            info.size_bytes,
+            info.problem.as_deref().unwrap_or("no manifest")
+        ),
+    }
+}
+
 fn open(url: &str, migrations: nerve::MigrationPolicy) -> nerve::Result<Box<dyn nerve::Store>> {
     nerve::connect_with(
         url,

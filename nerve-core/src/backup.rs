@@ -211,8 +211,9 @@ pub fn read_manifest(path: &Path) -> Result<Option<BackupManifest>> {
     Ok(Some(manifest))
 }
 
-/// The backups in `dir` (files named `nerve_*` that are not manifests), newest first by name
-/// (names carry their time); an empty list when `dir` does not exist.
+/// The backups in `dir` (files named `nerve_*` that are not manifests), newest first (by the
+/// manifest's time, else the file's), whatever backend took them; an empty list when `dir`
+/// does not exist.
 pub fn list(dir: &Path) -> Result<Vec<BackupInfo>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -226,20 +227,29 @@ pub fn list(dir: &Path) -> Result<Vec<BackupInfo>> {
         if !name.starts_with("nerve_") || name.ends_with(".json") || !path.is_file() {
             continue;
         }
-        let size_bytes = entry.metadata().map(|m| m.len()).unwrap_or(0);
+        let meta = entry.metadata().ok();
+        let size_bytes = meta.as_ref().map_or(0, |m| m.len());
+        let modified: Option<DateTime<Utc>> = meta
+            .and_then(|m| m.modified().ok())
+            .map(DateTime::<Utc>::from);
         let (manifest, problem) = match read_manifest(&path) {
             Ok(Some(m)) => (Some(m), None),
             Ok(None) => (None, Some("no manifest".to_string())),
             Err(e) => (None, Some(e.to_string())),
         };
-        out.push(BackupInfo {
-            path,
-            size_bytes,
-            manifest,
-            problem,
-        });
+        let taken = manifest.as_ref().map(|m| m.created_at).or(modified);
+        out.push((
+            taken,
+            BackupInfo {
+                path,
+                size_bytes,
+                manifest,
+                problem,
+            },
+        ));
     }
-    out.sort_by(|a, b| b.path.cmp(&a.path));
+    out.sort_by(|a, b| (b.0, &b.1.path).cmp(&(a.0, &a.1.path)));
+    let out = out.into_iter().map(|(_, info)| info).collect();
     Ok(out)
 }
 

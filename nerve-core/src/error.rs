@@ -250,12 +250,13 @@ impl Error {
         }
     }
 
-    /// An [`Error::Backup`] about no file in particular (`-`) as the same about `path`;
+    /// An [`Error::Backup`] about no file in particular (`-`) as the same about `path` (a
+    /// file, or a database named without its password);
     /// any other error unchanged.
-    pub fn with_backup_path(self, path: &std::path::Path) -> Self {
+    pub fn with_backup_path(self, path: impl fmt::Display) -> Self {
         match self {
             Error::Backup { path: p, reason } if p == "-" => Error::Backup {
-                path: path.display().to_string(),
+                path: path.to_string(),
                 reason,
             },
             other => other,

@@ -10,7 +10,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use nerve_core::backup::{self, BackupInfo, BackupManifest, RestoreReport, MANIFEST_FORMAT};
-use nerve_core::url::{database_name, scrub, secrets_of, split_password, with_database};
+use nerve_core::url::{database_name, redact, scrub, secrets_of, split_password, with_database};
 use nerve_core::{Backend, Error, Result};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -186,7 +186,7 @@ impl Backups<'_> {
 
     /// See `BackupStore::create_backup`.
     pub fn create(&self, to: Option<&Path>) -> Result<BackupInfo> {
-        find_program("pg_dump")?;
+        find_program("pg_dump").map_err(|e| e.with_backup_path(redact(self.url)))?;
         let dest = match to {
             Some(path) => path.to_path_buf(),
             None => backup::new_file(&self.dir, "nerve_backup", self.now, "dump")?,
@@ -219,7 +219,7 @@ impl Backups<'_> {
             Err(e) => {
                 let _ = std::fs::remove_file(&dest);
                 let _ = std::fs::remove_file(backup::manifest_path(&dest));
-                Err(e.with_backup_path(&dest))
+                Err(e.with_backup_path(dest.display()))
             }
         }
     }
@@ -227,6 +227,7 @@ impl Backups<'_> {
     /// See `BackupStore::write_backup`.
     pub fn write(&self, out: &mut dyn Write) -> Result<BackupManifest> {
         self.take(out)
+            .map_err(|e| e.with_backup_path(redact(self.url)))
     }
 
     /// See `BackupStore::backup_info`: the file checks, then `pg_restore --list` reads its
@@ -311,7 +312,7 @@ impl Backups<'_> {
                     "DROP DATABASE IF EXISTS {} WITH (FORCE)",
                     quote(&fresh)
                 ));
-                Err(e.with_backup_path(path))
+                Err(e.with_backup_path(path.display()))
             }
         }
     }
