@@ -11,6 +11,7 @@
 
 mod admin;
 mod backup;
+mod baseline;
 pub mod bulk;
 mod describe;
 mod schema;
@@ -57,4 +58,13 @@ pub fn describe_schema(url: &str) -> Result<nerve_core::model::SchemaDescription
 /// The schema status of the database at `url`, without changing anything.
 pub fn schema_status(url: &str) -> Result<SchemaStatus> {
     store::schema_status(&mut store::establish(url)?)
+}
+
+/// Adopts the database at `url`, made outside the migration runner: see
+/// [`nerve_core::baseline::run`]. The comparison is with a temporary reference database the
+/// migrations build on the same server (`nerve_baseline_*`, dropped afterwards), so the role
+/// needs CREATEDB.
+pub fn baseline(url: &str, apply: bool) -> Result<nerve_core::baseline::BaselineReport> {
+    let mut driver = baseline::Postgres::open(url)?;
+    nerve_core::baseline::run(&mut driver, apply)
 }

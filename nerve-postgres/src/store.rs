@@ -221,10 +221,7 @@ impl PgStore {
                 .backup_dir
                 .clone()
                 .unwrap_or_else(|| crate::backup::DEFAULT_DIR.into()),
-            embedded: migrations::embedded::<diesel::pg::Pg>(&MIGRATIONS)
-                .into_iter()
-                .map(|(version, _)| version)
-                .collect(),
+            embedded: embedded_versions(),
             now: self.env.now(),
         }
     }
@@ -259,11 +256,19 @@ impl nerve_core::BackupStore for PgStore {
     }
 }
 
+/// The versions of the embedded migrations, oldest first.
+pub(crate) fn embedded_versions() -> Vec<String> {
+    migrations::embedded::<diesel::pg::Pg>(&MIGRATIONS)
+        .into_iter()
+        .map(|(version, _)| version)
+        .collect()
+}
+
 const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
 
 /// Diesel's own definition with `run_on` as TIMESTAMPTZ, so the schema holds no timestamp
 /// without time zone. Diesel creates the table only when missing, so this one is used.
-const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
+pub(crate) const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
     version VARCHAR(50) PRIMARY KEY NOT NULL,
     run_on TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP
 )";

@@ -229,6 +229,78 @@ fn primary_key_of(conn: &mut Conn, table: &str) -> Result<Vec<String>> {
 }
 
 /// The description of the database on `conn`.
+/// The expressions of every `CHECK (...)` in a definition (column or table constraint).
+fn check_expressions(definition: &str) -> Vec<String> {
+    let (mut out, mut quote) = (Vec::new(), None::<char>);
+    let bytes = definition.as_bytes();
+    let lower = definition.to_ascii_lowercase();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i] as char;
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if matches!(c, '\'' | '"' | '`') => quote = Some(c),
+            None if lower[i..].starts_with("check")
+                && (i == 0 || !(bytes[i - 1] as char).is_ascii_alphanumeric()) =>
+            {
+                let rest = definition[i + 5..].trim_start();
+                if rest.starts_with('(') {
+                    let open = definition.len() - rest.len();
+                    let (mut depth, mut q) = (0, None::<char>);
+                    for (j, ch) in definition[open..].char_indices() {
+                        match (q, ch) {
+                            (Some(x), _) if ch == x => q = None,
+                            (Some(_), _) => {}
+                            (None, '\'' | '"' | '`') => q = Some(ch),
+                            (None, '(') => depth += 1,
+                            (None, ')') => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    out.push(normalize_predicate(&definition[open + 1..open + j]));
+                                    i = open + j;
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Every table's CHECK constraints (normalized expressions), the migration record left out.
+pub(crate) fn checks(conn: &mut Conn) -> Result<nerve_core::baseline::Checks> {
+    let tables: Vec<Named> = diesel::sql_query(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+         AND name <> '__diesel_schema_migrations'",
+    )
+    .load(conn)
+    .map_err(|e| Op::new("sqlite_master", "describe").error(e))?;
+    Ok(tables
+        .into_iter()
+        .map(|t| {
+            let set = definitions(t.sql.as_deref().unwrap_or_default())
+                .iter()
+                .flat_map(|d| check_expressions(d))
+                .collect();
+            (t.name, set)
+        })
+        .collect())
+}
+
+/// The definition of `column` in the CREATE TABLE statement `create`, as written.
+pub(crate) fn column_definition(create: &str, column: &str) -> Option<String> {
+    definitions(create)
+        .into_iter()
+        .find(|d| defined_name(d).eq_ignore_ascii_case(column))
+}
+
 pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
     let op = Op::new("sqlite_master", "describe");
     let load_err = |e| op.error(e);
@@ -382,6 +454,19 @@ pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_expressions_of_columns_and_tables() {
+        assert_eq!(
+            check_expressions("a TEXT NOT NULL CHECK (length(a) <= 5) CHECK(a <> 'check (x)')"),
+            vec!["length(a) <= 5".to_string(), "a <> 'check (x)'".to_string()]
+        );
+        assert_eq!(
+            check_expressions("CONSTRAINT c CHECK ((b >= 0) AND b < 9)"),
+            vec!["b >= 0 and b < 9".to_string()]
+        );
+        assert!(check_expressions("checked INTEGER NOT NULL").is_empty());
+    }
 
     #[test]
     fn definitions_split_at_top_level_commas() {

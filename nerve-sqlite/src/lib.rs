@@ -12,6 +12,7 @@
 
 mod admin;
 mod backup;
+mod baseline;
 mod connection;
 mod describe;
 pub mod export;
@@ -70,4 +71,12 @@ pub fn describe_schema(url: &str) -> Result<nerve_core::model::SchemaDescription
 /// created. `sqlite::memory:` is refused ([`nerve_core::Error::Unsupported`]).
 pub fn schema_status(url: &str) -> Result<SchemaStatus> {
     store::schema_status(&mut connection::establish_read_only(&parse_url(url)?)?)
+}
+
+/// Adopts the database at `url`, made outside the migration runner: see
+/// [`nerve_core::baseline::run`]. The file must exist; `sqlite::memory:` is refused
+/// ([`nerve_core::Error::Unsupported`]).
+pub fn baseline(url: &str, apply: bool) -> Result<nerve_core::baseline::BaselineReport> {
+    let mut driver = baseline::Sqlite::open(&parse_url(url)?)?;
+    nerve_core::baseline::run(&mut driver, apply)
 }

@@ -125,10 +125,7 @@ impl SqliteStore {
                 .backup_dir
                 .clone()
                 .unwrap_or_else(|| crate::backup::default_dir(&self.target)),
-            embedded: migrations::embedded::<diesel::sqlite::Sqlite>(&MIGRATIONS)
-                .into_iter()
-                .map(|(version, _)| version)
-                .collect(),
+            embedded: embedded_versions(),
             now: self.env.now(),
         }
     }
@@ -166,6 +163,14 @@ impl nerve_core::BackupStore for SqliteStore {
 /// What every transaction starts with: nothing on SQLite (it has no statement timeout).
 pub(crate) fn on_begin(_: &mut Conn, _: &Env) -> Result<()> {
     Ok(())
+}
+
+/// The versions of the embedded migrations, oldest first.
+pub(crate) fn embedded_versions() -> Vec<String> {
+    migrations::embedded::<diesel::sqlite::Sqlite>(&MIGRATIONS)
+        .into_iter()
+        .map(|(version, _)| version)
+        .collect()
 }
 
 const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";

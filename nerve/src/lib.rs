@@ -134,6 +134,27 @@ pub fn describe_schema(url: &str) -> Result<model::SchemaDescription> {
     }
 }
 
+/// Adopts the database at `url` when it was made outside the migration runner (by NERVE's
+/// earlier application, or by running our SQL by hand): its logical schema and CHECK
+/// constraints are compared with those the embedded migrations build. When they match, the
+/// migrations are recorded as applied ([`baseline::BaselineOutcome::Adopted`]). When the
+/// database only lacks indexes, nullable columns or CHECKs its rows satisfy, the plan is
+/// returned, tried and rolled back ([`baseline::BaselineOutcome::Planned`]), or with `apply`
+/// run with the record in one transaction (`Adopted`). Otherwise the differences are listed
+/// and nothing changes ([`baseline::BaselineOutcome::Refused`]). Triggers and functions are
+/// not compared. Errors: [`Error::Migration`] for a database that already records migrations
+/// or has none of NERVE's tables; [`Error::Unsupported`] for `sqlite::memory:`.
+pub fn baseline(url: &str, apply: bool) -> Result<baseline::BaselineReport> {
+    match backend_for(url)? {
+        #[cfg(feature = "sqlite")]
+        Backend::Sqlite => nerve_sqlite::baseline(url, apply),
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => nerve_postgres::baseline(url, apply),
+        #[allow(unreachable_patterns)]
+        other => unreachable_backend(other),
+    }
+}
+
 /// The schema status of the database at `url` (applied, pending and unknown migrations),
 /// changing nothing; works on databases of any schema version.
 pub fn schema_status(url: &str) -> Result<SchemaStatus> {

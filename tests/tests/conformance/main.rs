@@ -15,6 +15,12 @@ nerve_conformance::conformance! {
         refused_restores_change_nothing,
         manifest_counts_match_and_backups_are_listed,
     ],
+    baseline: [
+        a_database_built_from_our_sql_is_adopted,
+        a_missing_index_is_planned_then_applied,
+        missing_columns_and_checks_are_added_when_the_rows_allow,
+        a_column_of_the_wrong_type_is_refused_and_nothing_changes,
+    ],
     lifecycle: [
         purge_deletes_exactly_the_rows_past_the_cutoff,
         purge_of_soft_deleted_rows_respects_the_grace_period,

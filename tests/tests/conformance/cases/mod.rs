@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod attack_surface;
 pub mod audit;
 pub mod backups;
+pub mod baseline;
 pub mod auth;
 pub mod bait;
 pub mod companies;
