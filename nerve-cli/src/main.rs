@@ -196,6 +196,19 @@ enum Command {
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
     },
+    /// Adopt a database made outside the migration runner (by NERVE's earlier application,
+    /// or our SQL run by hand): compare its schema and CHECKs with what the migrations build.
+    /// A match records the migrations as applied. Missing indexes, nullable columns and CHECKs
+    /// the rows satisfy are printed as a plan (tried and rolled back) and applied with
+    /// --apply. Any other difference is listed, nothing changes, and the exit status is 1.
+    Baseline {
+        /// Apply the plan and record the migrations, in one transaction.
+        #[arg(long)]
+        apply: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Compare a SQLite database with a PostgreSQL one, table by table: row counts and an
     /// order-independent digest of canonical values. Exits 1 naming every table that differs.
     Verify {
@@ -604,8 +617,27 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
                     ", no manifest: checksum not verified"
                 }
             );
-            say!(out, "the replaced database was kept as {}", report.safety_copy);
+            say!(
+                out,
+                "the replaced database was kept as {}",
+                report.safety_copy
+            );
             Ok(None)
+        }
+        Command::Baseline { apply, json } => {
+            let report = nerve::baseline(url, *apply)?;
+            if *json {
+                say!(out, "{}", to_json(&report)?);
+            } else {
+                print_baseline(out, url, &report);
+            }
+            Ok(match report.outcome {
+                nerve::baseline::BaselineOutcome::Refused => Some(format!(
+                    "{} difference(s) block adoption; nothing was changed",
+                    report.differences.len()
+                )),
+                _ => None,
+            })
         }
         Command::Optimize { vacuum } => {
             let ran = open(url, nerve::MigrationPolicy::Require)?
@@ -667,6 +699,45 @@ fn open_for_backups(
         ..Default::default()
     };
     nerve::connect_with(url, &options)
+}
+
+fn print_baseline(out: &mut String, url: &str, r: &nerve::baseline::BaselineReport) {
+    use nerve::baseline::BaselineOutcome;
+    let url = redact(url);
+    match r.outcome {
+        BaselineOutcome::Adopted if r.plan.is_empty() => say!(
+            out,
+            "{url}: the schema matches; recorded {} migration(s) as applied",
+            r.recorded.len()
+        ),
+        BaselineOutcome::Adopted => say!(
+            out,
+            "{url}: applied {} change(s) and recorded {} migration(s) as applied",
+            r.plan.len(),
+            r.recorded.len()
+        ),
+        BaselineOutcome::Planned => say!(
+            out,
+            "{url}: the schema lacks only what can be added safely; nothing was changed. \
+             Plan (run `nerve baseline --apply` to apply it):"
+        ),
+        BaselineOutcome::Refused => say!(
+            out,
+            "{url}: the schema differs from NERVE's; nothing was changed. Differences:"
+        ),
+    }
+    for d in &r.differences {
+        say!(out, "  - {d}");
+    }
+    for change in &r.plan {
+        say!(out, "  + {}", change.what);
+        for sql in &change.sql {
+            say!(out, "      {};", one_line(sql));
+        }
+    }
+    for note in &r.notes {
+        say!(out, "  note: {note}");
+    }
 }
 
 /// The lines describing one backup, under its path.

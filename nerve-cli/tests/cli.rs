@@ -549,3 +549,181 @@ fn data_lifecycle_commands_work_on_both_backends() {
         assert_eq!(companies, Some(serde_json::json!(0)), "[{backend}]");
     }
 }
+
+/// The total of a stats report's rows.
+fn total_rows(run: &dyn Fn(&[&str]) -> Output) -> u64 {
+    let stats = run(&["stats", "--json"]);
+    assert!(stats.status.success(), "{}", text(&stats.stderr));
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).expect("JSON");
+    stats["total_rows"].as_u64().expect("a total")
+}
+
+#[test]
+fn backup_backups_and_restore_work_on_both_backends() {
+    for backend in Backend::ALL {
+        let db = TestDb::empty(backend).expect("a database");
+        let dir = tempfile::tempdir().unwrap();
+        let backups = dir.path().join("bk");
+        let bk = backups.to_str().unwrap();
+        let run = |args: &[&str]| nerve(dir.path(), args, Some(&db.url));
+        assert!(run(&["migrate"]).status.success());
+        assert!(run(&["demo"]).status.success());
+        let rows = total_rows(&run);
+
+        let out = run(&["backup", "--dir", bk]);
+        assert!(out.status.success(), "[{backend}] {}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let path = stdout
+            .lines()
+            .next()
+            .and_then(|l| l.split(" backed up to ").nth(1))
+            .unwrap_or_else(|| panic!("[{backend}] {stdout}"))
+            .to_string();
+        let ext = if backend == Backend::Sqlite {
+            ".db"
+        } else {
+            ".dump"
+        };
+        assert!(
+            path.contains("nerve_backup_") && path.ends_with(ext),
+            "{path}"
+        );
+        assert!(stdout.contains(&format!("{rows} rows")), "{stdout}");
+
+        let listed = run(&["backups", "--dir", bk, "--json"]);
+        let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+        assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+        assert_eq!(listed[0]["path"], path.as_str());
+        assert_eq!(
+            listed[0]["manifest"]["row_counts"]["companies"],
+            serde_json::json!(1)
+        );
+        let listed = text(&run(&["backups", "--dir", bk]).stdout);
+        assert!(
+            listed.contains(&path) && listed.contains(backend.name()),
+            "{listed}"
+        );
+
+        // Streamed: the archive on stdout, the manifest on stderr.
+        let streamed = run(&["backup", "--out", "-", "--dir", bk]);
+        assert!(
+            streamed.status.success(),
+            "[{backend}] {}",
+            text(&streamed.stderr)
+        );
+        let magic: &[u8] = if backend == Backend::Sqlite {
+            b"SQLite format 3"
+        } else {
+            b"PGDMP"
+        };
+        assert!(streamed.stdout.starts_with(magic), "[{backend}]");
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&streamed.stderr).expect("the manifest on stderr");
+        assert_eq!(
+            manifest["size_bytes"],
+            serde_json::json!(streamed.stdout.len())
+        );
+
+        // A change after the backup, then: refused without --confirm, refused when truncated.
+        db.execute_raw("UPDATE companies SET name = 'changed after the backup'")
+            .unwrap();
+        let refused = run(&["restore", &path, "--dir", bk]);
+        assert_one_line_error(&refused, "--confirm");
+        let truncated = dir.path().join("truncated.bak");
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
+        let refused = run(&[
+            "restore",
+            truncated.to_str().unwrap(),
+            "--confirm",
+            "--dir",
+            bk,
+        ]);
+        assert!(refused.status.code() == Some(1), "[{backend}]");
+        assert!(text(&refused.stderr).starts_with("nerve: error: backup "));
+        let names = db
+            .query_strings("SELECT name AS value FROM companies")
+            .unwrap();
+        assert_eq!(names, vec!["changed after the backup".to_string()]);
+
+        let restored = run(&["restore", &path, "--confirm", "--dir", bk]);
+        assert!(
+            restored.status.success(),
+            "[{backend}] {}",
+            text(&restored.stderr)
+        );
+        let stdout = text(&restored.stdout);
+        assert!(stdout.contains("checksum verified"), "{stdout}");
+        let safety = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("the replaced database was kept as "))
+            .unwrap_or_else(|| panic!("[{backend}] {stdout}"))
+            .to_string();
+        nerve_conformance::drop_safety_copy(backend, &safety);
+        assert_eq!(total_rows(&run), rows);
+        let names = db
+            .query_strings("SELECT name AS value FROM companies")
+            .unwrap();
+        assert_ne!(names, vec!["changed after the backup".to_string()]);
+    }
+}
+
+#[test]
+fn baseline_adopts_plans_and_refuses_on_both_backends() {
+    for backend in Backend::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let as_is = |_: &str, sql: &str| sql.to_string();
+        // Built by running our SQL by hand: adopted at once.
+        let db = TestDb::built_by_hand(backend, as_is).expect("a database");
+        let run = |db: &TestDb, args: &[&str]| nerve(dir.path(), args, Some(&db.url));
+        let out = run(&db, &["baseline"]);
+        assert!(out.status.success(), "[{backend}] {}", text(&out.stderr));
+        let all = migration_folders().len();
+        assert!(
+            text(&out.stdout).contains(&format!("the schema matches; recorded {all} migration(s)")),
+            "{}",
+            text(&out.stdout)
+        );
+        assert!(run(&db, &["health"]).status.success());
+        assert_one_line_error(&run(&db, &["baseline"]), "already records");
+
+        // An index missing: a plan, then --apply.
+        let db = TestDb::built_by_hand(backend, as_is).expect("a database");
+        db.execute_raw("DROP INDEX slow_queries_recorded_idx")
+            .unwrap();
+        let out = run(&db, &["baseline"]);
+        assert!(out.status.success(), "[{backend}] {}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("nerve baseline --apply"), "{stdout}");
+        assert!(
+            stdout.contains("CREATE INDEX slow_queries_recorded_idx"),
+            "{stdout}"
+        );
+        assert!(nerve::schema_status(&db.url).unwrap().applied.is_empty());
+        let out = run(&db, &["baseline", "--apply"]);
+        assert!(out.status.success(), "[{backend}] {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("applied 1 change(s)"));
+        assert!(run(&db, &["health"]).status.success());
+
+        // A column of another type: listed, exit 1, nothing changed.
+        let db = TestDb::built_by_hand(backend, |_, sql| {
+            sql.replace(" CHECK (duration_us >= 0)", "")
+                .replace("duration_us  INTEGER", "duration_us  TEXT")
+                .replace("duration_us  BIGINT", "duration_us  TEXT")
+        })
+        .expect("a database");
+        let out = run(&db, &["baseline", "--apply"]);
+        assert_eq!(out.status.code(), Some(1), "[{backend}]");
+        assert!(
+            text(&out.stdout).contains("slow_queries.duration_us is text"),
+            "{}",
+            text(&out.stdout)
+        );
+        let stderr = text(&out.stderr);
+        assert!(stderr.starts_with("nerve: error:") && stderr.contains("nothing was changed"));
+        let json = run(&db, &["baseline", "--json"]);
+        let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+        assert_eq!(json["outcome"], "Refused");
+        assert!(nerve::schema_status(&db.url).unwrap().applied.is_empty());
+    }
+}

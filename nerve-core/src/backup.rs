@@ -110,7 +110,11 @@ pub fn new_file(dir: &Path, prefix: &str, now: DateTime<Utc>, ext: &str) -> Resu
         .map_err(|e| error(dir, format!("cannot create the backup directory: {e}")))?;
     let stamp = now.format("%Y%m%d_%H%M%S");
     for n in 1..1000 {
-        let suffix = if n == 1 { String::new() } else { format!("_{n}") };
+        let suffix = if n == 1 {
+            String::new()
+        } else {
+            format!("_{n}")
+        };
         let path = dir.join(format!("{prefix}_{stamp}{suffix}.{ext}"));
         match std::fs::OpenOptions::new()
             .write(true)

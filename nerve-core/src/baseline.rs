@@ -180,8 +180,7 @@ pub fn compare(
                         && c.nullable == col.nullable
                         && c.default == col.default
                         && (c.logical_type == col.logical_type
-                            || (c.logical_type == "text"
-                                && col.logical_type.starts_with("enum:")))
+                            || (c.logical_type == "text" && col.logical_type.starts_with("enum:")))
                         && (c.max_length == col.max_length || c.max_length.is_none());
                     if !as_check {
                         out.blocking.push(format!(
@@ -271,8 +270,10 @@ pub fn compare(
             .iter()
             .filter(|i| !want.indexes.iter().any(|w| w.name == i.name))
         {
-            out.notes
-                .push(format!("index {} on {t} is not NERVE's; it is kept", i.name));
+            out.notes.push(format!(
+                "index {} on {t} is not NERVE's; it is kept",
+                i.name
+            ));
         }
         if !missing_checks.is_empty() {
             out.additions.push(Addition::Checks {
@@ -283,10 +284,8 @@ pub fn compare(
     }
     for have in &actual.tables {
         if expected.table(&have.name).is_none() {
-            out.notes.push(format!(
-                "table {} is not NERVE's; it is kept",
-                have.name
-            ));
+            out.notes
+                .push(format!("table {} is not NERVE's; it is kept", have.name));
         }
     }
     if !checks_define_types {
@@ -327,8 +326,7 @@ pub trait BaselineDriver {
     /// Runs `plan` and records `versions` as applied, in one transaction that commits only
     /// with `commit` (otherwise it is rolled back: a trial). Fails, changing nothing, when a
     /// statement fails (a CHECK or unique index the rows violate).
-    fn execute(&mut self, plan: &[PlannedChange], versions: &[String], commit: bool)
-        -> Result<()>;
+    fn execute(&mut self, plan: &[PlannedChange], versions: &[String], commit: bool) -> Result<()>;
 }
 
 /// Decides and does what `nerve baseline [--apply]` promises, through `driver`. Errors:
@@ -385,9 +383,9 @@ pub fn run(driver: &mut dyn BaselineDriver, apply: bool) -> Result<BaselineRepor
             report.recorded = versions;
         }
         Ok(()) => report.outcome = BaselineOutcome::Planned,
-        Err(e) => report
-            .differences
-            .push(format!("the plan cannot be applied to the present rows: {e}")),
+        Err(e) => report.differences.push(format!(
+            "the plan cannot be applied to the present rows: {e}"
+        )),
     }
     Ok(report)
 }

@@ -33,8 +33,8 @@ pub use clock::{Clock, SystemClock, TestClock};
 pub use error::{Constraint, Denial, Error, Field, Result};
 pub use password::{PasswordHasher, PasswordParams};
 pub use store::{
-    AdminStore, ApiKeyStore, BackupStore, AppliedMigration, AttackSurfaceStore, AuditStore, AuthStore, Backend,
-    BaitStore, Capabilities, CompanyStore, ComplianceStore, GhostStore, LockoutPolicy,
+    AdminStore, ApiKeyStore, AppliedMigration, AttackSurfaceStore, AuditStore, AuthStore, Backend,
+    BackupStore, BaitStore, Capabilities, CompanyStore, ComplianceStore, GhostStore, LockoutPolicy,
     MigrationPolicy, OsintStore, RawRows, Repos, RetryPolicy, RoadmapStore, SchemaStatus,
     SecurityEventStore, SessionStore, Store, StoreExt, StoreOptions, UploadStore, UserStore,
     AUDIT_LOG_MINIMUM_DAYS, RETENTION,

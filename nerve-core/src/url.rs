@@ -86,7 +86,9 @@ pub fn split_password(url: &str) -> (String, Option<String>) {
 /// Where the database name of a `scheme://authority/name?...` URL lies (empty when absent).
 fn database_span(url: &str) -> Option<(usize, usize)> {
     let start = url.find("://")? + 3;
-    let end = url[start..].find(['?', '#']).map_or(url.len(), |i| start + i);
+    let end = url[start..]
+        .find(['?', '#'])
+        .map_or(url.len(), |i| start + i);
     let slash = url[start..end].find('/')? + start + 1;
     Some((slash, end))
 }
@@ -104,7 +106,9 @@ pub fn with_database(url: &str, name: &str) -> String {
         Some((s, e)) => format!("{}{name}{}", &url[..s], &url[e..]),
         None => {
             let start = url.find("://").map_or(0, |i| i + 3);
-            let end = url[start..].find(['?', '#']).map_or(url.len(), |i| start + i);
+            let end = url[start..]
+                .find(['?', '#'])
+                .map_or(url.len(), |i| start + i);
             format!("{}/{name}{}", &url[..end], &url[end..])
         }
     }
@@ -215,11 +219,20 @@ mod tests {
             ("postgres://u@h/db?a=b".to_string(), Some("x".to_string()))
         );
         assert_eq!(split_password("postgres://h/db").1, None);
-        assert_eq!(database_name("postgres://u@h:5/my%5Fdb?x=1").as_deref(), Some("my_db"));
+        assert_eq!(
+            database_name("postgres://u@h:5/my%5Fdb?x=1").as_deref(),
+            Some("my_db")
+        );
         assert_eq!(database_name("postgres://u@h:5"), None);
         assert_eq!(database_name("postgres://u@h:5/"), None);
-        assert_eq!(with_database("postgres://u@h:5/a?x=1", "b"), "postgres://u@h:5/b?x=1");
-        assert_eq!(with_database("postgres://u@h:5?x=1", "b"), "postgres://u@h:5/b?x=1");
+        assert_eq!(
+            with_database("postgres://u@h:5/a?x=1", "b"),
+            "postgres://u@h:5/b?x=1"
+        );
+        assert_eq!(
+            with_database("postgres://u@h:5?x=1", "b"),
+            "postgres://u@h:5/b?x=1"
+        );
     }
 
     #[test]

@@ -236,8 +236,8 @@ impl Backups<'_> {
     pub fn info(&self, path: &Path) -> Result<BackupInfo> {
         let manifest = backup::check_file(path, Backend::Postgres, &self.embedded)?;
         let mut magic = [0u8; 5];
-        let read =
-            std::fs::File::open(path).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic));
+        let read = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic));
         if read.is_err() || &magic != MAGIC {
             return Err(backup::error(
                 path,
@@ -280,7 +280,11 @@ impl Backups<'_> {
                 "the database URL names no database: name it (postgres://HOST/NAME) to restore",
             )
         })?;
-        let maintenance = if live == "postgres" { "template1" } else { "postgres" };
+        let maintenance = if live == "postgres" {
+            "template1"
+        } else {
+            "postgres"
+        };
         let mut admin = establish(&with_database(self.url, maintenance))?;
         let stamp = self.now.format("%Y%m%d_%H%M%S").to_string();
         let named = |what: &str| {
@@ -292,7 +296,10 @@ impl Backups<'_> {
         let safety = named("pre_restore");
         let quote = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
         admin
-            .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0", quote(&fresh)))
+            .batch_execute(&format!(
+                "CREATE DATABASE {} TEMPLATE template0",
+                quote(&fresh)
+            ))
             .map_err(|e| db_error(&format!("cannot create the database {fresh}"), e))?;
         let fresh_url = with_database(self.url, &fresh);
         let checked = self.load_and_check(path, &fresh_url, info.manifest.as_ref());
@@ -328,7 +335,12 @@ impl Backups<'_> {
     ) -> Result<(Vec<String>, BTreeMap<String, u64>)> {
         let mut cmd = command("pg_restore", url)?;
         let out = cmd
-            .args(["--exit-on-error", "--no-owner", "--no-privileges", "--no-password"])
+            .args([
+                "--exit-on-error",
+                "--no-owner",
+                "--no-privileges",
+                "--no-password",
+            ])
             .arg(path)
             .stdin(Stdio::null())
             .output()
@@ -390,7 +402,10 @@ fn swap(
         .bind::<Text, _>(live)
         .get_result::<Count>(admin);
         if let Err(e) = terminate {
-            break Err(db_error(&format!("cannot close the connections to {live}"), e));
+            break Err(db_error(
+                &format!("cannot close the connections to {live}"),
+                e,
+            ));
         }
         let renamed = admin.batch_execute(&format!(
             "BEGIN; ALTER DATABASE {live_q} RENAME TO {safety_q}; \

@@ -87,14 +87,21 @@ impl Postgres {
     fn reference_conn(&mut self) -> Result<&mut Conn> {
         if self.reference.is_none() {
             let live = database_name(&self.url).unwrap_or_default();
-            let maintenance = if live == "postgres" { "template1" } else { "postgres" };
+            let maintenance = if live == "postgres" {
+                "template1"
+            } else {
+                "postgres"
+            };
             let name = format!(
                 "nerve_baseline_{}_{}",
                 std::process::id(),
                 chrono::Utc::now().timestamp_micros() % 1_000_000_000_000
             );
             establish(&with_database(&self.url, maintenance))?
-                .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0", quote(&name)))
+                .batch_execute(&format!(
+                    "CREATE DATABASE {} TEMPLATE template0",
+                    quote(&name)
+                ))
                 .map_err(|e| Error::Migration {
                     reason: format!(
                         "cannot create the reference database {name} (adoption compares with \
@@ -127,7 +134,10 @@ fn drop_database(url: &str, name: &str) {
         "postgres"
     };
     if let Ok(mut admin) = establish(&with_database(url, maintenance)) {
-        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote(name)));
+        let _ = admin.batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote(name)
+        ));
     }
 }
 
@@ -215,7 +225,9 @@ impl BaselineDriver for Postgres {
                 }
                 Addition::Checks { table, checks } => constraints(reference)?
                     .into_iter()
-                    .filter(|c| &c.table_name == table && checks.contains(&expression(&c.definition)))
+                    .filter(|c| {
+                        &c.table_name == table && checks.contains(&expression(&c.definition))
+                    })
                     .map(|c| {
                         format!(
                             "ALTER TABLE public.{} ADD CONSTRAINT {} {}",
@@ -246,9 +258,10 @@ impl BaselineDriver for Postgres {
             .map_err(|e| op.error(e))?;
             for change in plan {
                 for statement in &change.sql {
-                    conn.batch_execute(statement).map_err(|e| Error::Migration {
-                        reason: format!("{}: {e}", change.what),
-                    })?;
+                    conn.batch_execute(statement)
+                        .map_err(|e| Error::Migration {
+                            reason: format!("{}: {e}", change.what),
+                        })?;
                 }
             }
             conn.batch_execute(store::CREATE_MIGRATIONS_TABLE)

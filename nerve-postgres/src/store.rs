@@ -228,7 +228,10 @@ impl PgStore {
 }
 
 impl nerve_core::BackupStore for PgStore {
-    fn create_backup(&self, to: Option<&std::path::Path>) -> Result<nerve_core::backup::BackupInfo> {
+    fn create_backup(
+        &self,
+        to: Option<&std::path::Path>,
+    ) -> Result<nerve_core::backup::BackupInfo> {
         self.backups_of().create(to)
     }
 
@@ -268,7 +271,8 @@ const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
 
 /// Diesel's own definition with `run_on` as TIMESTAMPTZ, so the schema holds no timestamp
 /// without time zone. Diesel creates the table only when missing, so this one is used.
-pub(crate) const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
+pub(crate) const CREATE_MIGRATIONS_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (
     version VARCHAR(50) PRIMARY KEY NOT NULL,
     run_on TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP
 )";

@@ -205,9 +205,11 @@ impl BaselineDriver for Sqlite {
                 }
                 Addition::Column { table, column } => {
                     let create = Self::table_sql(self.reference_conn()?, table)?;
-                    let definition = describe::column_definition(&create, column)
-                        .ok_or_else(|| Error::Migration {
-                            reason: format!("the reference has no column {table}.{column}"),
+                    let definition =
+                        describe::column_definition(&create, column).ok_or_else(|| {
+                            Error::Migration {
+                                reason: format!("the reference has no column {table}.{column}"),
+                            }
                         })?;
                     vec![format!(
                         "ALTER TABLE {} ADD COLUMN {definition}",
@@ -226,10 +228,7 @@ impl BaselineDriver for Sqlite {
                         "{}{}, rebuilding {table} (SQLite adds a CHECK no other way; every row \
                          is copied and checked)",
                         addition.describe(),
-                        others
-                            .iter()
-                            .map(|o| format!("; {o}"))
-                            .collect::<String>()
+                        others.iter().map(|o| format!("; {o}")).collect::<String>()
                     )
                 }
                 other => other.describe(),
@@ -246,13 +245,15 @@ impl BaselineDriver for Sqlite {
         conn.batch_execute("PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON")
             .map_err(|e| op.error(e))?;
         let result = (|| -> Result<()> {
-            conn.batch_execute("BEGIN IMMEDIATE").map_err(|e| op.error(e))?;
+            conn.batch_execute("BEGIN IMMEDIATE")
+                .map_err(|e| op.error(e))?;
             let inside = (|| -> Result<()> {
                 for change in plan {
                     for statement in &change.sql {
-                        conn.batch_execute(statement).map_err(|e| Error::Migration {
-                            reason: format!("{}: {e}", change.what),
-                        })?;
+                        conn.batch_execute(statement)
+                            .map_err(|e| Error::Migration {
+                                reason: format!("{}: {e}", change.what),
+                            })?;
                     }
                 }
                 let Count { n } =

@@ -132,7 +132,10 @@ impl SqliteStore {
 }
 
 impl nerve_core::BackupStore for SqliteStore {
-    fn create_backup(&self, to: Option<&std::path::Path>) -> Result<nerve_core::backup::BackupInfo> {
+    fn create_backup(
+        &self,
+        to: Option<&std::path::Path>,
+    ) -> Result<nerve_core::backup::BackupInfo> {
         self.backups_of().create(to, "nerve_backup")
     }
 

@@ -89,9 +89,7 @@ impl Ctx {
     /// Removes what a restore kept of the replaced database when it is not a file of the
     /// backup directory: on PostgreSQL, the safety-copy database the report names.
     pub fn drop_safety_copy(&self, report: &nerve::backup::RestoreReport) {
-        if self.backend == Backend::Postgres {
-            pg::drop_database(&report.safety_copy);
-        }
+        drop_safety_copy(self.backend, &report.safety_copy);
     }
 
     /// The URL of this test's database.
@@ -216,6 +214,34 @@ impl TestDb {
         }
     }
 
+    /// A database built by running every up.sql of `backend`'s migrations in order, outside
+    /// the migration runner (so with no migration record), each text passed through
+    /// `change(folder name, sql)` first: a database as NERVE's earlier application or an
+    /// operator running our SQL by hand would leave it.
+    pub fn built_by_hand(
+        backend: Backend,
+        change: impl Fn(&str, &str) -> String,
+    ) -> Result<Self, String> {
+        let db = Self::empty(backend)?;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(format!("migrations_{}", backend.name()));
+        let mut dirs: Vec<_> = std::fs::read_dir(&dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.join("up.sql").is_file())
+            .collect();
+        dirs.sort();
+        for d in dirs {
+            let sql = std::fs::read_to_string(d.join("up.sql")).map_err(|e| e.to_string())?;
+            let folder = d.file_name().unwrap_or_default().to_string_lossy();
+            db.execute_raw(&change(&folder, &sql))
+                .map_err(|e| format!("{}: {e}", d.display()))?;
+        }
+        Ok(db)
+    }
+
     /// The SQLite file's path (`None` on PostgreSQL).
     pub fn sqlite_file(&self) -> Option<&str> {
         self.sqlite_path().ok()
@@ -338,6 +364,14 @@ pub fn run(backend: Backend, case: Case) {
             !dump.contains(password),
             "[{backend}] a plaintext password is stored readable: {password:?}"
         );
+    }
+}
+
+/// Removes a restore's safety copy named `safety_copy` when it is a database (PostgreSQL);
+/// a SQLite safety copy is a file of the backup directory, left to its owner.
+pub fn drop_safety_copy(backend: Backend, safety_copy: &str) {
+    if backend == Backend::Postgres {
+        pg::drop_database(safety_copy);
     }
 }
 

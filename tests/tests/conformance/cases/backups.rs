@@ -82,7 +82,12 @@ pub fn backup_during_inserts_restores_one_point_in_time(ctx: &Ctx) -> CaseResult
     );
     assert_eq!(manifest.row_counts.get("users"), Some(&(in_backup as u64)));
     assert!(backup.path.starts_with(ctx.backup_dir()));
-    let name = backup.path.file_name().unwrap().to_string_lossy().into_owned();
+    let name = backup
+        .path
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     assert!(
         name.starts_with("nerve_backup_2026") && name.len() >= "nerve_backup_YYYYMMDD_HHMMSS".len(),
         "{name}"
@@ -99,7 +104,10 @@ pub fn backup_during_inserts_restores_one_point_in_time(ctx: &Ctx) -> CaseResult
         "SELECT name AS value FROM companies c WHERE (SELECT count(*) FROM users u \
          WHERE u.company_id = c.id) <> 1",
     )?;
-    assert!(orphans.is_empty(), "companies without exactly one user: {orphans:?}");
+    assert!(
+        orphans.is_empty(),
+        "companies without exactly one user: {orphans:?}"
+    );
     // The store keeps working on the restored database, and counts equal the manifest's.
     expect_counts_match(&manifest, &counts(store)?)?;
     assert_eq!(report.row_counts, manifest.row_counts);
@@ -126,7 +134,10 @@ pub fn refused_restores_change_nothing(ctx: &Ctx) -> CaseResult {
     };
 
     // Not confirmed.
-    let msg = backup_err(store.backups().restore_backup(&backup.path, false), "unconfirmed");
+    let msg = backup_err(
+        store.backups().restore_backup(&backup.path, false),
+        "unconfirmed",
+    );
     assert!(msg.contains("--confirm"), "{msg}");
     unchanged("an unconfirmed restore")?;
 
@@ -138,19 +149,31 @@ pub fn refused_restores_change_nothing(ctx: &Ctx) -> CaseResult {
         nerve::backup::manifest_path(&backup.path),
         nerve::backup::manifest_path(&truncated),
     )?;
-    let msg = backup_err(store.backups().restore_backup(&truncated, true), "truncated");
+    let msg = backup_err(
+        store.backups().restore_backup(&truncated, true),
+        "truncated",
+    );
     assert!(msg.contains("truncated"), "{msg}");
-    assert!(msg.contains("nerve_backup_truncated.bin"), "names the file: {msg}");
+    assert!(
+        msg.contains("nerve_backup_truncated.bin"),
+        "names the file: {msg}"
+    );
     unchanged("a truncated backup")?;
 
     // Truncated without a manifest: the content check refuses it.
     std::fs::remove_file(nerve::backup::manifest_path(&truncated))?;
-    backup_err(store.backups().restore_backup(&truncated, true), "truncated, no manifest");
+    backup_err(
+        store.backups().restore_backup(&truncated, true),
+        "truncated, no manifest",
+    );
     unchanged("a truncated backup without manifest")?;
 
     // Not a backup at all.
     let foreign = ctx.backup_dir().join("nerve_notes.txt");
-    std::fs::write(&foreign, "these are not the pages you are looking for\n".repeat(200))?;
+    std::fs::write(
+        &foreign,
+        "these are not the pages you are looking for\n".repeat(200),
+    )?;
     let msg = backup_err(store.backups().restore_backup(&foreign, true), "foreign");
     assert!(msg.contains("not a"), "{msg}");
     unchanged("a foreign file")?;
@@ -206,7 +229,10 @@ pub fn manifest_counts_match_and_backups_are_listed(ctx: &Ctx) -> CaseResult {
 
     let listed = store.backups().list_backups()?;
     let paths: Vec<_> = listed.iter().map(|b| b.path.clone()).collect();
-    assert!(paths.contains(&first.path) && paths.contains(&explicit), "{paths:?}");
+    assert!(
+        paths.contains(&first.path) && paths.contains(&explicit),
+        "{paths:?}"
+    );
     for b in listed.iter().filter(|b| b.path == first.path) {
         assert_eq!(b.manifest.as_ref(), Some(&manifest));
     }

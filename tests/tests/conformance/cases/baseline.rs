@@ -8,31 +8,16 @@ use nerve_conformance::{CaseResult, Ctx, TestDb};
 /// The migration that creates `slow_queries`, the table these cases alter.
 const SLOW_QUERIES: &str = "000012_slow_queries";
 
-/// A database built by running every up.sql of `backend` in order, outside the runner (no
-/// migration record), with `change` applied to the text of the slow-queries migration.
+/// A database built by running our up.sql files by hand, with `change` applied to the text of
+/// the slow-queries migration.
 fn built_by_hand(ctx: &Ctx, change: impl Fn(&str) -> String) -> Result<TestDb, String> {
-    let db = ctx.empty_database()?;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(format!("migrations_{}", ctx.backend.name()));
-    let mut dirs: Vec<_> = std::fs::read_dir(&dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join("up.sql").is_file())
-        .collect();
-    dirs.sort();
-    for d in dirs {
-        let sql = std::fs::read_to_string(d.join("up.sql")).map_err(|e| e.to_string())?;
-        let sql = if d.to_string_lossy().ends_with(SLOW_QUERIES) {
-            change(&sql)
+    TestDb::built_by_hand(ctx.backend, |folder, sql| {
+        if folder.ends_with(SLOW_QUERIES) {
+            change(sql)
         } else {
-            sql
-        };
-        db.execute_raw(&sql)
-            .map_err(|e| format!("{}: {e}", d.display()))?;
-    }
-    Ok(db)
+            sql.to_string()
+        }
+    })
 }
 
 /// The text without the lines containing `needle`.
@@ -49,7 +34,10 @@ fn unmanaged(db: &TestDb) -> Result<bool, Box<dyn std::error::Error>> {
 
 fn adopted_and_usable(ctx: &Ctx, db: &TestDb) -> CaseResult {
     let status = nerve::schema_status(&db.url)?;
-    assert!(status.pending.is_empty() && status.unknown.is_empty(), "{status:?}");
+    assert!(
+        status.pending.is_empty() && status.unknown.is_empty(),
+        "{status:?}"
+    );
     // Equal but for the order of columns (PostgreSQL appends an added column).
     let by_name = |mut d: SchemaDescription| {
         for t in &mut d.tables {
@@ -62,7 +50,10 @@ fn adopted_and_usable(ctx: &Ctx, db: &TestDb) -> CaseResult {
     for (have, want) in described.tables.iter().zip(&expected.tables) {
         assert_eq!(have, want, "table {} after adoption", want.name);
     }
-    assert!(described == expected, "the adopted schema is the migrations'");
+    assert!(
+        described == expected,
+        "the adopted schema is the migrations'"
+    );
     let mut options = nerve_conformance::test_options(ctx.clock.clone(), MigrationPolicy::Require);
     options.max_connections = 2;
     let store = nerve::connect_with(&db.url, &options)?;
@@ -104,7 +95,9 @@ pub fn a_database_built_from_our_sql_is_adopted(ctx: &Ctx) -> CaseResult {
 }
 
 pub fn a_missing_index_is_planned_then_applied(ctx: &Ctx) -> CaseResult {
-    let db = built_by_hand(ctx, |sql| without_lines(sql, "CREATE INDEX slow_queries_recorded_idx"))?;
+    let db = built_by_hand(ctx, |sql| {
+        without_lines(sql, "CREATE INDEX slow_queries_recorded_idx")
+    })?;
     let before = nerve::describe_schema(&db.url)?;
     let report = nerve::baseline(&db.url, false)?;
     assert_eq!(report.outcome, BaselineOutcome::Planned, "{report:?}");
@@ -121,9 +114,8 @@ pub fn a_missing_index_is_planned_then_applied(ctx: &Ctx) -> CaseResult {
 }
 
 pub fn missing_columns_and_checks_are_added_when_the_rows_allow(ctx: &Ctx) -> CaseResult {
-    let change = |sql: &str| {
-        without_lines(sql, "deleted_at").replace(" CHECK (duration_us >= 0)", "")
-    };
+    let change =
+        |sql: &str| without_lines(sql, "deleted_at").replace(" CHECK (duration_us >= 0)", "");
     // A row the missing CHECK refuses: the plan cannot apply, nothing changes.
     let db = built_by_hand(ctx, change)?;
     let insert = |db: &TestDb, duration: i64| {
@@ -139,7 +131,10 @@ pub fn missing_columns_and_checks_are_added_when_the_rows_allow(ctx: &Ctx) -> Ca
         let report = nerve::baseline(&db.url, apply)?;
         assert_eq!(report.outcome, BaselineOutcome::Refused, "{report:?}");
         assert!(
-            report.differences.iter().any(|d| d.contains("slow_queries")),
+            report
+                .differences
+                .iter()
+                .any(|d| d.contains("slow_queries")),
             "{:?}",
             report.differences
         );
