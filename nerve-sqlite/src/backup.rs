@@ -46,7 +46,7 @@ fn sqlite_error(path: &Path, what: &str, e: rusqlite::Error) -> Error {
     backup::error(path, format!("{what}: {e}"))
 }
 
-fn live_path<'t>(target: &'t Target) -> Result<&'t Path> {
+fn live_path(target: &Target) -> Result<&Path> {
     match target {
         Target::File(p) => Ok(p),
         Target::Memory => Err(Error::Unsupported {
