@@ -80,11 +80,17 @@ if ! pkg-config --exists libpq 2>/dev/null && ! command -v pg_config >/dev/null 
   apt_install libpq-dev pkg-config
 fi
 
+# Backups and restores on PostgreSQL run pg_dump and pg_restore (Debian's postgresql-client).
+if ! command -v pg_dump >/dev/null 2>&1 || ! command -v pg_restore >/dev/null 2>&1; then
+  log "installing postgresql-client (pg_dump, pg_restore)"
+  apt_install postgresql-client
+fi
+
 if command -v psql >/dev/null 2>&1; then
   psql "$NERVE_TEST_PG_URL" -qtAc 'SELECT 1' >/dev/null || {
     log "cannot connect to $NERVE_TEST_PG_URL"; exit 1; }
   # Remove databases left behind by interrupted runs (each test drops its own).
-  for db in $(psql "$NERVE_TEST_PG_URL" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'nerve\_t\_%'"); do
+  for db in $(psql "$NERVE_TEST_PG_URL" -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'nerve\_t\_%' OR datname LIKE 'nerve\_baseline\_%'"); do
     psql "$NERVE_TEST_PG_URL" -qtAc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null || true
   done
 fi

@@ -622,6 +622,9 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
                 "the replaced database was kept as {}",
                 report.safety_copy
             );
+            for w in &report.warnings {
+                say!(out, "warning: {w}");
+            }
             Ok(None)
         }
         Command::Baseline { apply, json } => {
@@ -686,7 +689,6 @@ fn cutoff(age: &str) -> nerve::Result<chrono::DateTime<chrono::Utc>> {
         .ok_or_else(invalid)
 }
 
-/// A store on `url` opened with `migrations`.
 /// A store for backups: any schema version (a restore may be what repairs it), the backup
 /// directory of `dir` when given.
 fn open_for_backups(
@@ -762,6 +764,7 @@ fn print_backup(out: &mut String, info: &nerve::backup::BackupInfo) {
     }
 }
 
+/// A store on `url` opened with `migrations`.
 fn open(url: &str, migrations: nerve::MigrationPolicy) -> nerve::Result<Box<dyn nerve::Store>> {
     nerve::connect_with(
         url,

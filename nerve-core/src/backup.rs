@@ -72,6 +72,9 @@ pub struct RestoreReport {
     /// Whether a manifest was there and the file's SHA-256 matched it (a backup streamed to
     /// standard output has none; its content is still checked).
     pub checksum_verified: bool,
+    /// What went wrong after the content was replaced (the restore itself stands), such as
+    /// the safety copy left closed to connections, with what to do about it.
+    pub warnings: Vec<String>,
 }
 
 /// An [`Error::Backup`] about `path`.
@@ -182,12 +185,16 @@ pub fn checksum(path: &Path) -> Result<(u64, String)> {
     Ok(tally.finish())
 }
 
-/// Writes `manifest` beside the backup at `path` (replacing a previous one).
+/// Writes `manifest` beside the backup at `path`; a file already there is never replaced (an
+/// error).
 pub fn write_manifest(path: &Path, manifest: &BackupManifest) -> Result<()> {
     let target = manifest_path(path);
     let json = serde_json::to_vec_pretty(manifest)
         .map_err(|e| error(&target, format!("cannot encode the manifest: {e}")))?;
-    std::fs::File::create(&target)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&target)
         .and_then(|mut f| f.write_all(&json).and_then(|()| f.sync_all()))
         .map_err(|e| error(&target, format!("cannot write the manifest: {e}")))
 }
@@ -228,7 +235,10 @@ pub fn list(dir: &Path) -> Result<Vec<BackupInfo>> {
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !name.starts_with("nerve_") || name.ends_with(".json") || !path.is_file() {
+        let temporary = [".json", ".partial", "-journal", "-wal", "-shm"]
+            .iter()
+            .any(|end| name.ends_with(end));
+        if !name.starts_with("nerve_") || temporary || !path.is_file() {
             continue;
         }
         let meta = entry.metadata().ok();
@@ -354,7 +364,9 @@ mod tests {
         std::fs::write(&a, b"some bytes").unwrap();
         let (size, sha) = checksum(&a).unwrap();
         assert_eq!(size, 10);
-        write_manifest(&a, &manifest(size, sha)).unwrap();
+        write_manifest(&a, &manifest(size, sha.clone())).unwrap();
+        // A manifest already there is never replaced.
+        assert!(write_manifest(&a, &manifest(0, sha)).is_err());
         let embedded = vec!["1".to_string(), "2".to_string()];
         let m = check_file(&a, Backend::Sqlite, &embedded).unwrap().unwrap();
         assert_eq!(m.total_rows(), 5);

@@ -226,6 +226,25 @@ pub fn compare(
             out.blocking
                 .push(format!("unique ({}) on {t} is missing", key.join(", ")));
         }
+        for key in have.unique.iter().filter(|k| !want.unique.contains(k)) {
+            out.blocking.push(format!(
+                "{t} has unique ({}), which NERVE's schema does not: it may refuse rows NERVE \
+                 writes",
+                key.join(", ")
+            ));
+        }
+        for fk in have
+            .foreign_keys
+            .iter()
+            .filter(|f| !want.foreign_keys.contains(f))
+        {
+            out.blocking.push(format!(
+                "{t} has a foreign key ({}) to {}, which NERVE's schema does not: it may refuse \
+                 rows NERVE writes",
+                fk.columns.join(", "),
+                fk.references
+            ));
+        }
         for fk in want
             .foreign_keys
             .iter()
@@ -270,9 +289,30 @@ pub fn compare(
             .iter()
             .filter(|i| !want.indexes.iter().any(|w| w.name == i.name))
         {
-            out.notes.push(format!(
-                "index {} on {t} is not NERVE's; it is kept",
-                i.name
+            if i.unique {
+                out.blocking.push(format!(
+                    "{t} has the unique index {}, which NERVE's schema does not: it may refuse \
+                     rows NERVE writes",
+                    i.name
+                ));
+            } else {
+                out.notes.push(format!(
+                    "index {} on {t} is not NERVE's; it is kept",
+                    i.name
+                ));
+            }
+        }
+        let extra_columns: Vec<&str> = have
+            .columns
+            .iter()
+            .filter(|c| !want.columns.iter().any(|w| w.name == c.name))
+            .map(|c| c.name.as_str())
+            .collect();
+        if checks_define_types && !missing_checks.is_empty() && !extra_columns.is_empty() {
+            out.blocking.push(format!(
+                "{t} lacks CHECKs that SQLite can add only by rebuilding the table from NERVE's \
+                 definition, which would lose its own column(s) {}: move or drop them first",
+                extra_columns.join(", ")
             ));
         }
         if !missing_checks.is_empty() {
@@ -345,8 +385,9 @@ pub fn run(driver: &mut dyn BaselineDriver, apply: bool) -> Result<BaselineRepor
         });
     }
     let (actual, actual_checks) = driver.inspect()?;
-    let (expected, expected_checks) = driver.reference()?;
-    if !expected
+    // Checked before the reference is built: nothing is created for a database with nothing
+    // to adopt.
+    if !SchemaDescription::expected()
         .tables
         .iter()
         .any(|t| actual.table(&t.name).is_some())
@@ -357,6 +398,7 @@ pub fn run(driver: &mut dyn BaselineDriver, apply: bool) -> Result<BaselineRepor
                 .into(),
         });
     }
+    let (expected, expected_checks) = driver.reference()?;
     let cmp = compare(
         &expected,
         &expected_checks,
@@ -430,5 +472,26 @@ mod tests {
         let has = |s: &str| cmp.blocking.iter().any(|b| b.contains(s));
         assert!(has("slow_queries.created_at is missing and NOT NULL"));
         assert!(has("slow_queries.duration_us is text NOT NULL"));
+
+        // SQLite adds a CHECK by rebuilding: a table with its own columns is not rebuilt.
+        let mut actual = expected.clone();
+        let t = actual
+            .tables
+            .iter_mut()
+            .find(|t| t.name == "slow_queries")
+            .unwrap();
+        let mut own = t.columns[1].clone();
+        own.name = "legacy_note".into();
+        own.nullable = true;
+        t.columns.push(own);
+        let cmp = compare(&expected, &checks, &actual, &Checks::new(), true);
+        assert!(
+            cmp.blocking.len() == 1 && cmp.blocking[0].contains("legacy_note"),
+            "{:?}",
+            cmp.blocking
+        );
+        // Without a rebuild, the same column is kept and noted.
+        let cmp = compare(&expected, &checks, &actual, &checks, true);
+        assert!(cmp.blocking.is_empty() && cmp.notes[0].contains("legacy_note"));
     }
 }

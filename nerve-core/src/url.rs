@@ -93,15 +93,33 @@ fn database_span(url: &str) -> Option<(usize, usize)> {
     Some((slash, end))
 }
 
-/// The database a PostgreSQL URL names (percent-decoded), `None` when it names none.
+/// The database a PostgreSQL URL names (percent-decoded; a `dbname=` parameter, which libpq
+/// lets override the path, wins), `None` when it names none.
 pub fn database_name(url: &str) -> Option<String> {
-    database_span(url)
-        .map(|(s, e)| percent_decode(&url[s..e]))
+    let (_, taken) = take_parameters(url, &["dbname"]);
+    taken
+        .into_iter()
+        .map(|(_, v)| v)
+        .next_back()
+        .or_else(|| database_span(url).map(|(s, e)| percent_decode(&url[s..e])))
         .filter(|n| !n.is_empty())
 }
 
-/// `url` naming the database `name` instead (which must need no percent-encoding).
+/// `url` naming the database `name` instead (percent-encoded in the path; any `dbname=`
+/// parameter removed).
 pub fn with_database(url: &str, name: &str) -> String {
+    let (url, _) = take_parameters(url, &["dbname"]);
+    let url = url.as_str();
+    let name: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
     match database_span(url) {
         Some((s, e)) => format!("{}{name}{}", &url[..s], &url[e..]),
         None => {
@@ -232,6 +250,18 @@ mod tests {
         assert_eq!(
             with_database("postgres://u@h:5?x=1", "b"),
             "postgres://u@h:5/b?x=1"
+        );
+        assert_eq!(
+            database_name("postgres://h/a?dbname=b").as_deref(),
+            Some("b")
+        );
+        assert_eq!(
+            with_database("postgres://h/a?dbname=b&x=1", "é 1"),
+            "postgres://h/%C3%A9%201?x=1"
+        );
+        assert_eq!(
+            database_name(&with_database("postgres://h/a", "é 1")).as_deref(),
+            Some("é 1")
         );
     }
 

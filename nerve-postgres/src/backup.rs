@@ -217,8 +217,8 @@ impl Backups<'_> {
                 problem: None,
             }),
             Err(e) => {
+                // The manifest is written last: a failure never leaves one of ours behind.
                 let _ = std::fs::remove_file(&dest);
-                let _ = std::fs::remove_file(backup::manifest_path(&dest));
                 Err(e.with_backup_path(dest.display()))
             }
         }
@@ -288,31 +288,57 @@ impl Backups<'_> {
         let mut admin = establish(&with_database(self.url, maintenance))?;
         let stamp = self.now.format("%Y%m%d_%H%M%S").to_string();
         let named = |what: &str| {
-            let mut base = live.clone();
-            base.truncate(NAME_MAX - what.len() - stamp.len() - 2);
+            let room = NAME_MAX - what.len() - stamp.len() - 2;
+            let base: String = live
+                .char_indices()
+                .take_while(|(i, c)| i + c.len_utf8() <= room)
+                .map(|(_, c)| c)
+                .collect();
             format!("{base}_{what}_{stamp}")
         };
         let fresh = named("restoring");
         let safety = named("pre_restore");
         let quote = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
+        // The fresh database gets the live one's encoding and collation.
+        #[derive(QueryableByName)]
+        struct Locale {
+            #[diesel(sql_type = Text)]
+            encoding: String,
+            #[diesel(sql_type = Text)]
+            collate: String,
+            #[diesel(sql_type = Text)]
+            ctype: String,
+        }
+        let locale: Locale = diesel::sql_query(
+            "SELECT pg_encoding_to_char(encoding)::text AS encoding, datcollate::text AS collate, \
+                    datctype::text AS ctype FROM pg_database WHERE datname = $1",
+        )
+        .bind::<Text, _>(&live)
+        .get_result(&mut admin)
+        .map_err(|e| db_error(&format!("cannot read the database {live}"), e))?;
+        let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
         admin
             .batch_execute(&format!(
-                "CREATE DATABASE {} TEMPLATE template0",
-                quote(&fresh)
+                "CREATE DATABASE {} TEMPLATE template0 ENCODING {} LC_COLLATE {} LC_CTYPE {}",
+                quote(&fresh),
+                literal(&locale.encoding),
+                literal(&locale.collate),
+                literal(&locale.ctype)
             ))
             .map_err(|e| db_error(&format!("cannot create the database {fresh}"), e))?;
         let fresh_url = with_database(self.url, &fresh);
         let checked = self.load_and_check(path, &fresh_url, info.manifest.as_ref());
         let swapped = checked.and_then(|(applied, counts)| {
-            swap(&mut admin, &live, &fresh, &safety, &quote).map(|()| (applied, counts))
+            swap(&mut admin, &live, &fresh, &safety, &quote).map(|w| (applied, counts, w))
         });
         match swapped {
-            Ok((applied, row_counts)) => Ok(RestoreReport {
+            Ok((applied, row_counts, warnings)) => Ok(RestoreReport {
                 restored_from: path.to_path_buf(),
                 safety_copy: safety,
                 schema_version: applied.last().cloned(),
                 row_counts,
                 checksum_verified: info.manifest.is_some(),
+                warnings,
             }),
             Err(e) => {
                 let _ = admin.batch_execute(&format!(
@@ -382,19 +408,20 @@ impl Backups<'_> {
 
 /// Gives `fresh` the name `live`, keeping the old `live` as `safety`: no new connection to
 /// `live` is let in, those open are closed, and both renames commit in one transaction.
+/// Returns warnings about what failed after the renames committed (the restore stands).
 fn swap(
     admin: &mut Conn,
     live: &str,
     fresh: &str,
     safety: &str,
     quote: &dyn Fn(&str) -> String,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let (live_q, fresh_q, safety_q) = (quote(live), quote(fresh), quote(safety));
     admin
         .batch_execute(&format!("ALTER DATABASE {live_q} ALLOW_CONNECTIONS false"))
         .map_err(|e| db_error(&format!("cannot close {live} to new connections"), e))?;
     let started = std::time::Instant::now();
-    let result = loop {
+    let renamed = loop {
         let terminate = diesel::sql_query(
             "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
              WHERE datname = $1 AND pid <> pg_backend_pid()",
@@ -423,9 +450,26 @@ fn swap(
             }
         }
     };
-    let reopen = if result.is_ok() { &safety_q } else { &live_q };
-    let reopened = admin
-        .batch_execute(&format!("ALTER DATABASE {reopen} ALLOW_CONNECTIONS true"))
-        .map_err(|e| db_error("cannot reopen the database to connections", e));
-    result.and(reopened)
+    // Whatever happened, the database that now has no live role is opened again.
+    let (reopen, reopen_q) = if renamed.is_ok() {
+        (safety, &safety_q)
+    } else {
+        (live, &live_q)
+    };
+    let statement = format!("ALTER DATABASE {reopen_q} ALLOW_CONNECTIONS true");
+    let reopened = admin.batch_execute(&statement);
+    match (renamed, reopened) {
+        (Ok(()), Ok(())) => Ok(Vec::new()),
+        (Ok(()), Err(e)) => Ok(vec![format!(
+            "the safety copy {reopen} is still closed to connections ({e}): run `{statement}`"
+        )]),
+        (Err(e), Ok(())) => Err(e),
+        (Err(e), Err(again)) => Err(Error::Backup {
+            path: "-".into(),
+            reason: format!(
+                "{e}; and the live database {live} could not be opened to connections again \
+                 ({again}): nothing else was changed, run `{statement}` as a superuser"
+            ),
+        }),
+    }
 }

@@ -151,8 +151,8 @@ impl Backups<'_> {
     fn take(&self, dest: &Path) -> Result<BackupManifest> {
         let result = self.take_into(dest);
         if result.is_err() {
+            // The manifest is written last: a failure never leaves one of ours behind.
             let _ = std::fs::remove_file(dest);
-            let _ = std::fs::remove_file(backup::manifest_path(dest));
         }
         result
     }
@@ -287,7 +287,6 @@ impl Backups<'_> {
         let live = live_path(self.target)?;
         backup::require_confirm(path, confirm)?;
         let (info, applied) = self.info(path)?;
-        let safety = self.create(None, "nerve_pre_restore")?;
         let source = open(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -296,13 +295,58 @@ impl Backups<'_> {
             live,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
+        let page_size = |c: &Connection, p: &Path| -> Result<i64> {
+            c.query_row("PRAGMA page_size", [], |r| r.get(0))
+                .map_err(|e| sqlite_error(p, "cannot read its page size", e))
+        };
+        let (theirs, ours) = (page_size(&source, path)?, page_size(&dest, live)?);
+        if theirs != ours {
+            return Err(backup::error(
+                path,
+                format!(
+                    "its page size ({theirs}) differs from the live database's ({ours}), which \
+                     a database in WAL mode cannot take; nothing was changed"
+                ),
+            ));
+        }
+        // The safety copy must hold every committed write: when another connection commits
+        // while it is taken, take it again.
+        let data_version = |c: &Connection| -> Result<i64> {
+            c.query_row("PRAGMA data_version", [], |r| r.get(0))
+                .map_err(|e| sqlite_error(live, "cannot read its data version", e))
+        };
+        let mut safety = None;
+        for _ in 0..5 {
+            let before = data_version(&dest)?;
+            let copy = self.create(None, "nerve_pre_restore")?;
+            if data_version(&dest)? == before {
+                safety = Some(copy);
+                break;
+            }
+            let _ = std::fs::remove_file(&copy.path);
+            let _ = std::fs::remove_file(backup::manifest_path(&copy.path));
+        }
+        let safety = safety.ok_or_else(|| {
+            backup::error(
+                live,
+                "writers kept committing while the safety copy was taken (five times): stop \
+                 them and restore again; nothing was changed",
+            )
+        })?;
         copy_all(&source, &mut dest, live)?;
+        // The restore stands from here: what fails now is a warning.
+        let mut warnings = Vec::new();
+        let row_counts = row_counts(&dest, live).unwrap_or_else(|e| {
+            warnings.push(format!("the restored rows could not be counted: {e}"));
+            BTreeMap::new()
+        });
         Ok(RestoreReport {
             restored_from: path.to_path_buf(),
             safety_copy: safety.path.display().to_string(),
             schema_version: applied.last().cloned(),
-            row_counts: row_counts(&dest, live)?,
+            row_counts,
             checksum_verified: info.manifest.is_some(),
+            warnings,
         })
     }
 }

@@ -66,9 +66,8 @@ fn objects(conn: &mut Conn, kind: &str, table: &str) -> Result<Vec<(String, Stri
 impl Sqlite {
     /// Opens the database at `target` (which must exist) for adoption.
     pub(crate) fn open(target: &Target) -> Result<Self> {
-        drop(connection::establish_read_only(target)?);
         Ok(Sqlite {
-            live: connection::establish(target)?,
+            live: connection::establish_as_is(target)?,
             reference: None,
         })
     }

@@ -144,6 +144,24 @@ pub(crate) fn establish_read_only(target: &Target) -> Result<SqliteConnection> {
     Ok(conn)
 }
 
+/// A read-write connection to an existing database file that changes nothing about the file
+/// by itself: the busy timeout and foreign keys on (both per connection), its journal mode
+/// left as it is (for adopting a database another application may still open).
+pub(crate) fn establish_as_is(target: &Target) -> Result<SqliteConnection> {
+    drop(establish_read_only(target)?);
+    let database = target.database()?;
+    let mut conn = SqliteConnection::establish(&database).map_err(|e| Error::Connection {
+        reason: format!("cannot open the SQLite database {database}: {e}"),
+    })?;
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON"
+    ))
+    .map_err(|e| Error::Connection {
+        reason: format!("cannot configure the SQLite database {database}: {e}"),
+    })?;
+    Ok(conn)
+}
+
 /// Why a separate operation on `sqlite::memory:` is refused.
 pub(crate) fn memory_unsupported() -> Error {
     Error::Unsupported {

@@ -228,7 +228,6 @@ fn primary_key_of(conn: &mut Conn, table: &str) -> Result<Vec<String>> {
     Ok(pk.into_iter().map(|(_, n)| n).collect())
 }
 
-/// The description of the database on `conn`.
 /// The expressions of every `CHECK (...)` in a definition (column or table constraint).
 fn check_expressions(definition: &str) -> Vec<String> {
     let (mut out, mut quote) = (Vec::new(), None::<char>);
@@ -241,7 +240,7 @@ fn check_expressions(definition: &str) -> Vec<String> {
             Some(q) if c == q => quote = None,
             Some(_) => {}
             None if matches!(c, '\'' | '"' | '`') => quote = Some(c),
-            None if lower[i..].starts_with("check")
+            None if lower.as_bytes()[i..].starts_with(b"check")
                 && (i == 0 || !(bytes[i - 1] as char).is_ascii_alphanumeric()) =>
             {
                 let rest = definition[i + 5..].trim_start();
@@ -301,6 +300,7 @@ pub(crate) fn column_definition(create: &str, column: &str) -> Option<String> {
         .find(|d| defined_name(d).eq_ignore_ascii_case(column))
 }
 
+/// The description of the database on `conn`.
 pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
     let op = Op::new("sqlite_master", "describe");
     let load_err = |e| op.error(e);

@@ -27,10 +27,13 @@ pub trait BackupStore {
     /// The backups in the backup directory, newest first, with their manifests.
     fn list_backups(&self) -> Result<Vec<BackupInfo>>;
 
-    /// The backup at `path` with its manifest, after every check a restore makes first (the
-    /// file matches its manifest's size and SHA-256, its content is intact and of this
-    /// backend, its schema is not newer than this binary). Errors:
-    /// [`Error::Backup`](crate::Error::Backup) naming the file and what is wrong.
+    /// The backup at `path` with its manifest, after the checks a restore makes before it
+    /// changes anything: the file matches its manifest's size and SHA-256 (when it has one) and
+    /// is of this backend; on SQLite its content passes `integrity_check` and records no
+    /// migration newer than this binary; on PostgreSQL `pg_restore --list` reads its table of
+    /// contents (its data is read whole only by a restore, into a fresh database, before the
+    /// live one is touched). Errors: [`Error::Backup`](crate::Error::Backup) naming the file
+    /// and what is wrong.
     fn backup_info(&self, path: &Path) -> Result<BackupInfo>;
 
     /// Replaces this database's content with the backup at `path`. Without `confirm`, refused
