@@ -38,6 +38,27 @@ pub struct BackupManifest {
 }
 
 impl BackupManifest {
+    /// The manifest of a backup of `backend` taken at `created_at` with the database's applied
+    /// `migrations` (oldest first) and `row_counts`, whose file has `size_and_sha256`.
+    pub fn new(
+        backend: Backend,
+        created_at: DateTime<Utc>,
+        migrations: Vec<String>,
+        row_counts: BTreeMap<String, u64>,
+        size_and_sha256: (u64, String),
+    ) -> Self {
+        BackupManifest {
+            format: MANIFEST_FORMAT.into(),
+            backend,
+            created_at,
+            schema_version: migrations.last().cloned(),
+            migrations,
+            row_counts,
+            size_bytes: size_and_sha256.0,
+            sha256: size_and_sha256.1,
+        }
+    }
+
     /// The sum of [`BackupManifest::row_counts`].
     pub fn total_rows(&self) -> u64 {
         self.row_counts.values().sum()

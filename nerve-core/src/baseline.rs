@@ -363,10 +363,42 @@ pub trait BaselineDriver {
     /// change, such as a table rebuilt with its CHECKs, indexes and columns), from the
     /// reference's own definitions.
     fn plan(&mut self, additions: &[Addition]) -> Result<Vec<PlannedChange>>;
-    /// Runs `plan` and records `versions` as applied, in one transaction that commits only
-    /// with `commit` (otherwise it is rolled back: a trial). Fails, changing nothing, when a
-    /// statement fails (a CHECK or unique index the rows violate).
-    fn execute(&mut self, plan: &[PlannedChange], versions: &[String], commit: bool) -> Result<()>;
+    /// Begins the one transaction the plan and the migration record go in, with the lock
+    /// migrations take; on failure nothing is left open.
+    fn begin(&mut self) -> Result<()>;
+    /// Runs one statement of the plan in it.
+    fn statement(&mut self, sql: &str) -> Result<()>;
+    /// Checks what the plan may have broken (foreign keys), then records `versions` as
+    /// applied (creating the record table when missing).
+    fn record(&mut self, versions: &[String]) -> Result<()>;
+    /// Ends the transaction: commits with `commit`, otherwise rolls back.
+    fn end(&mut self, commit: bool) -> Result<()>;
+}
+
+/// Runs `plan` and records `versions` as applied, in one transaction that commits only with
+/// `commit` (otherwise it is rolled back: a trial). Fails, changing nothing, when a statement
+/// fails (a CHECK or unique index the rows violate), naming the change.
+fn execute(
+    driver: &mut dyn BaselineDriver,
+    plan: &[PlannedChange],
+    versions: &[String],
+    commit: bool,
+) -> Result<()> {
+    driver.begin()?;
+    let mut inside = || -> Result<()> {
+        for change in plan {
+            for sql in &change.sql {
+                driver.statement(sql).map_err(|e| Error::Migration {
+                    reason: format!("{}: {e}", change.what),
+                })?;
+            }
+        }
+        driver.record(versions)
+    };
+    match inside() {
+        Ok(()) if commit => driver.end(true),
+        other => other.and(driver.end(false)),
+    }
 }
 
 /// Decides and does what `nerve baseline [--apply]` promises, through `driver`. Errors:
@@ -419,7 +451,7 @@ pub fn run(driver: &mut dyn BaselineDriver, apply: bool) -> Result<BaselineRepor
     report.plan = driver.plan(&cmp.additions)?;
     let versions = driver.embedded();
     let commit = apply || report.plan.is_empty();
-    match driver.execute(&report.plan, &versions, commit) {
+    match execute(driver, &report.plan, &versions, commit) {
         Ok(()) if commit => {
             report.outcome = BaselineOutcome::Adopted;
             report.recorded = versions;

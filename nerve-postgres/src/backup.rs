@@ -9,7 +9,7 @@ use crate::store::{establish, Conn};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use nerve_core::backup::{self, BackupInfo, BackupManifest, RestoreReport, MANIFEST_FORMAT};
+use nerve_core::backup::{self, BackupInfo, BackupManifest, RestoreReport};
 use nerve_core::url::{database_name, redact, scrub, secrets_of, split_password, with_database};
 use nerve_core::{Backend, Error, Result};
 use std::collections::BTreeMap;
@@ -17,16 +17,16 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// What backups of one store need to know.
-pub(crate) struct Backups<'a> {
+/// The backups of one store (its [`BackupStore`]).
+pub(crate) struct Backups {
     /// The libpq URL of the live database (password included, NERVE's parameters removed).
-    pub url: &'a str,
+    pub url: String,
     /// Where backups go.
     pub dir: PathBuf,
     /// The migration versions this binary embeds.
     pub embedded: Vec<String>,
-    /// Now, by the store's clock.
-    pub now: chrono::DateTime<chrono::Utc>,
+    /// The store's environment (its clock).
+    pub env: std::sync::Arc<nerve_diesel::Env>,
 }
 
 /// The default backup directory, from the working directory.
@@ -157,11 +157,11 @@ fn dump(url: &str, snapshot: &str, sink: &mut dyn Write) -> Result<(u64, String)
     Ok(tally.finish())
 }
 
-impl Backups<'_> {
+impl Backups {
     /// Dumps the live database into `sink` and returns its manifest.
     fn take(&self, sink: &mut dyn Write) -> Result<BackupManifest> {
         find_program("pg_dump")?;
-        let mut conn = establish(self.url)?;
+        let mut conn = establish(&self.url)?;
         conn.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .map_err(|e| db_error("cannot begin the snapshot", e))?;
         let Name { name: snapshot } = diesel::sql_query("SELECT pg_export_snapshot() AS name")
@@ -170,26 +170,22 @@ impl Backups<'_> {
         let migrations = migrations(&mut conn)?;
         let row_counts = row_counts(&mut conn)?;
         // The exporting transaction stays open until pg_dump has imported the snapshot.
-        let (size_bytes, sha256) = dump(self.url, &snapshot, sink)?;
+        let dumped = dump(&self.url, &snapshot, sink)?;
         let _ = conn.batch_execute("COMMIT");
-        Ok(BackupManifest {
-            format: MANIFEST_FORMAT.into(),
-            backend: Backend::Postgres,
-            created_at: self.now,
-            schema_version: migrations.last().cloned(),
+        Ok(BackupManifest::new(
+            Backend::Postgres,
+            self.env.now(),
             migrations,
             row_counts,
-            size_bytes,
-            sha256,
-        })
+            dumped,
+        ))
     }
 
-    /// See `BackupStore::create_backup`.
-    pub fn create(&self, to: Option<&Path>) -> Result<BackupInfo> {
-        find_program("pg_dump").map_err(|e| e.with_backup_path(redact(self.url)))?;
+    fn create(&self, to: Option<&Path>) -> Result<BackupInfo> {
+        find_program("pg_dump").map_err(|e| e.with_backup_path(redact(&self.url)))?;
         let dest = match to {
             Some(path) => path.to_path_buf(),
-            None => backup::new_file(&self.dir, "nerve_backup", self.now, "dump")?,
+            None => backup::new_file(&self.dir, "nerve_backup", self.env.now(), "dump")?,
         };
         let file = std::fs::OpenOptions::new()
             .write(true)
@@ -224,16 +220,15 @@ impl Backups<'_> {
         }
     }
 
-    /// See `BackupStore::write_backup`.
-    pub fn write(&self, out: &mut dyn Write) -> Result<BackupManifest> {
+    fn write(&self, out: &mut dyn Write) -> Result<BackupManifest> {
         self.take(out)
-            .map_err(|e| e.with_backup_path(redact(self.url)))
+            .map_err(|e| e.with_backup_path(redact(&self.url)))
     }
 
-    /// See `BackupStore::backup_info`: the file checks, then `pg_restore --list` reads its
+    /// The file checks, then `pg_restore --list` reads its
     /// table of contents (a foreign file fails there); its data is read whole by a restore,
     /// into a fresh database, before the live one is touched.
-    pub fn info(&self, path: &Path) -> Result<BackupInfo> {
+    fn info(&self, path: &Path) -> Result<BackupInfo> {
         let manifest = backup::check_file(path, Backend::Postgres, &self.embedded)?;
         let mut magic = [0u8; 5];
         let read = std::fs::File::open(path)
@@ -270,11 +265,10 @@ impl Backups<'_> {
         })
     }
 
-    /// See `BackupStore::restore_backup`.
-    pub fn restore(&self, path: &Path, confirm: bool) -> Result<RestoreReport> {
+    fn restore(&self, path: &Path, confirm: bool) -> Result<RestoreReport> {
         backup::require_confirm(path, confirm)?;
         let info = self.info(path)?;
-        let live = database_name(self.url).ok_or_else(|| {
+        let live = database_name(&self.url).ok_or_else(|| {
             backup::error(
                 path,
                 "the database URL names no database: name it (postgres://HOST/NAME) to restore",
@@ -285,8 +279,8 @@ impl Backups<'_> {
         } else {
             "postgres"
         };
-        let mut admin = establish(&with_database(self.url, maintenance))?;
-        let stamp = self.now.format("%Y%m%d_%H%M%S").to_string();
+        let mut admin = establish(&with_database(&self.url, maintenance))?;
+        let stamp = self.env.now().format("%Y%m%d_%H%M%S").to_string();
         let named = |what: &str| {
             let room = NAME_MAX - what.len() - stamp.len() - 2;
             let base: String = live
@@ -326,7 +320,7 @@ impl Backups<'_> {
                 literal(&locale.ctype)
             ))
             .map_err(|e| db_error(&format!("cannot create the database {fresh}"), e))?;
-        let fresh_url = with_database(self.url, &fresh);
+        let fresh_url = with_database(&self.url, &fresh);
         let checked = self.load_and_check(path, &fresh_url, info.manifest.as_ref());
         let swapped = checked.and_then(|(applied, counts)| {
             swap(&mut admin, &live, &fresh, &safety, &quote).map(|w| (applied, counts, w))
@@ -471,5 +465,27 @@ fn swap(
                  ({again}): nothing else was changed, run `{statement}` as a superuser"
             ),
         }),
+    }
+}
+
+impl nerve_core::BackupStore for Backups {
+    fn create_backup(&self, to: Option<&Path>) -> Result<BackupInfo> {
+        self.create(to)
+    }
+
+    fn write_backup(&self, out: &mut dyn Write) -> Result<BackupManifest> {
+        self.write(out)
+    }
+
+    fn list_backups(&self) -> Result<Vec<BackupInfo>> {
+        backup::list(&self.dir)
+    }
+
+    fn backup_info(&self, path: &Path) -> Result<BackupInfo> {
+        self.info(path)
+    }
+
+    fn restore_backup(&self, path: &Path, confirm: bool) -> Result<RestoreReport> {
+        self.restore(path, confirm)
     }
 }

@@ -246,40 +246,42 @@ impl BaselineDriver for Postgres {
         Ok(plan)
     }
 
-    fn execute(&mut self, plan: &[PlannedChange], versions: &[String], commit: bool) -> Result<()> {
+    fn begin(&mut self) -> Result<()> {
         let op = Op::new("__diesel_schema_migrations", "baseline");
-        let conn = &mut self.live;
-        conn.batch_execute("BEGIN").map_err(|e| op.error(e))?;
-        let inside = (|| -> Result<()> {
-            conn.batch_execute(&format!(
-                "SELECT pg_advisory_xact_lock({})",
-                crate::MIGRATION_LOCK_KEY
-            ))
+        self.live.batch_execute("BEGIN").map_err(|e| op.error(e))?;
+        let locked = self.live.batch_execute(&format!(
+            "SELECT pg_advisory_xact_lock({})",
+            crate::MIGRATION_LOCK_KEY
+        ));
+        locked.map_err(|e| {
+            let _ = self.live.batch_execute("ROLLBACK");
+            op.error(e)
+        })
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<()> {
+        self.live
+            .batch_execute(sql)
+            .map_err(|e| Op::new("-", "baseline").error(e))
+    }
+
+    fn record(&mut self, versions: &[String]) -> Result<()> {
+        let op = Op::new("__diesel_schema_migrations", "baseline");
+        self.live
+            .batch_execute(store::CREATE_MIGRATIONS_TABLE)
             .map_err(|e| op.error(e))?;
-            for change in plan {
-                for statement in &change.sql {
-                    conn.batch_execute(statement)
-                        .map_err(|e| Error::Migration {
-                            reason: format!("{}: {e}", change.what),
-                        })?;
-                }
-            }
-            conn.batch_execute(store::CREATE_MIGRATIONS_TABLE)
+        for v in versions {
+            diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ($1)")
+                .bind::<Text, _>(v)
+                .execute(&mut self.live)
                 .map_err(|e| op.error(e))?;
-            for v in versions {
-                diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ($1)")
-                    .bind::<Text, _>(v)
-                    .execute(conn)
-                    .map_err(|e| op.error(e))?;
-            }
-            Ok(())
-        })();
-        match inside {
-            Ok(()) if commit => conn.batch_execute("COMMIT").map_err(|e| op.error(e)),
-            other => {
-                conn.batch_execute("ROLLBACK").map_err(|e| op.error(e))?;
-                other
-            }
         }
+        Ok(())
+    }
+
+    fn end(&mut self, commit: bool) -> Result<()> {
+        self.live
+            .batch_execute(if commit { "COMMIT" } else { "ROLLBACK" })
+            .map_err(|e| Op::new("__diesel_schema_migrations", "baseline").error(e))
     }
 }

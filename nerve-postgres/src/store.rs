@@ -32,8 +32,7 @@ pub struct PgStore {
     scope: Scope<'static>,
     env: Arc<Env>,
     url: String,
-    /// The URL libpq gets (password included): for backups, never shown.
-    conninfo: String,
+    backups: crate::backup::Backups,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -77,12 +76,21 @@ impl PgStore {
             .connection_customizer(Box::new(StatementCache(options.statement_cache)))
             .build(ConnectionManager::<PgConnection>::new(url))
             .map_err(|e| env.pool_error(e))?;
+        let backups = crate::backup::Backups {
+            url: url.to_string(),
+            dir: options
+                .backup_dir
+                .clone()
+                .unwrap_or_else(|| crate::backup::DEFAULT_DIR.into()),
+            embedded: embedded_versions(),
+            env: env.clone(),
+        };
         Ok(PgStore {
             scope: Scope::pooled(pool.clone(), env.clone()),
             pool,
             env,
             url: redact(url),
-            conninfo: url.to_string(),
+            backups,
         })
     }
 }
@@ -176,7 +184,7 @@ impl Store for PgStore {
     }
 
     fn backups(&self) -> &dyn nerve_core::BackupStore {
-        self
+        &self.backups
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -209,53 +217,6 @@ pub(crate) fn on_begin(conn: &mut Conn, env: &Env) -> Result<()> {
             ))
             .map_err(|e| Op::new("-", "set statement_timeout").error(e)),
         None => Ok(()),
-    }
-}
-
-impl PgStore {
-    fn backups_of(&self) -> crate::backup::Backups<'_> {
-        crate::backup::Backups {
-            url: &self.conninfo,
-            dir: self
-                .env
-                .backup_dir
-                .clone()
-                .unwrap_or_else(|| crate::backup::DEFAULT_DIR.into()),
-            embedded: embedded_versions(),
-            now: self.env.now(),
-        }
-    }
-}
-
-impl nerve_core::BackupStore for PgStore {
-    fn create_backup(
-        &self,
-        to: Option<&std::path::Path>,
-    ) -> Result<nerve_core::backup::BackupInfo> {
-        self.backups_of().create(to)
-    }
-
-    fn write_backup(
-        &self,
-        out: &mut dyn std::io::Write,
-    ) -> Result<nerve_core::backup::BackupManifest> {
-        self.backups_of().write(out)
-    }
-
-    fn list_backups(&self) -> Result<Vec<nerve_core::backup::BackupInfo>> {
-        nerve_core::backup::list(&self.backups_of().dir)
-    }
-
-    fn backup_info(&self, path: &std::path::Path) -> Result<nerve_core::backup::BackupInfo> {
-        self.backups_of().info(path)
-    }
-
-    fn restore_backup(
-        &self,
-        path: &std::path::Path,
-        confirm: bool,
-    ) -> Result<nerve_core::backup::RestoreReport> {
-        self.backups_of().restore(path, confirm)
     }
 }
 

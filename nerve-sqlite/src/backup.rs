@@ -7,27 +7,30 @@
 //! connection sees the new content at its next statement.
 
 use crate::connection::{Target, BUSY_TIMEOUT_MS};
-use nerve_core::backup::{self, BackupInfo, BackupManifest, RestoreReport, MANIFEST_FORMAT};
+use nerve_core::backup::{self, BackupInfo, BackupManifest, RestoreReport};
+use nerve_core::BackupStore;
 use nerve_core::{Backend, Error, Result};
+use nerve_diesel::Env;
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The first 16 bytes of every SQLite database file.
 const HEADER: &[u8; 16] = b"SQLite format 3\0";
 
-/// What backups of one store need to know.
-pub(crate) struct Backups<'a> {
+/// The backups of one store (its [`BackupStore`]).
+pub(crate) struct Backups {
     /// The live database.
-    pub target: &'a Target,
+    pub target: Target,
     /// Where backups go.
     pub dir: PathBuf,
     /// The migration versions this binary embeds.
     pub embedded: Vec<String>,
-    /// Now, by the store's clock.
-    pub now: chrono::DateTime<chrono::Utc>,
+    /// The store's environment (its clock).
+    pub env: Arc<Env>,
 }
 
 /// The default backup directory: `backups/` beside the database file.
@@ -145,7 +148,7 @@ fn migrations(conn: &Connection, path: &Path) -> Result<Option<Vec<String>>> {
     Ok(Some(versions))
 }
 
-impl Backups<'_> {
+impl Backups {
     /// Copies the live database into `dest` (which exists, empty) and writes its manifest;
     /// removes both when anything fails.
     fn take(&self, dest: &Path) -> Result<BackupManifest> {
@@ -158,7 +161,7 @@ impl Backups<'_> {
     }
 
     fn take_into(&self, dest: &Path) -> Result<BackupManifest> {
-        let live = live_path(self.target)?;
+        let live = live_path(&self.target)?;
         let source = open(
             live,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -175,24 +178,20 @@ impl Backups<'_> {
             let migrations = migrations(&copy, dest)?.unwrap_or_default();
             (migrations, row_counts(&copy, dest)?)
         };
-        let (size_bytes, sha256) = backup::checksum(dest)?;
-        let manifest = BackupManifest {
-            format: MANIFEST_FORMAT.into(),
-            backend: Backend::Sqlite,
-            created_at: self.now,
-            schema_version: migrations.last().cloned(),
+        let manifest = BackupManifest::new(
+            Backend::Sqlite,
+            self.env.now(),
             migrations,
             row_counts,
-            size_bytes,
-            sha256,
-        };
+            backup::checksum(dest)?,
+        );
         backup::write_manifest(dest, &manifest)?;
         Ok(manifest)
     }
 
-    /// See `BackupStore::create_backup`.
-    pub fn create(&self, to: Option<&Path>, prefix: &str) -> Result<BackupInfo> {
-        live_path(self.target)?;
+    /// A backup named `<prefix>_...` (or into `to`).
+    fn create(&self, to: Option<&Path>, prefix: &str) -> Result<BackupInfo> {
+        live_path(&self.target)?;
         let dest = match to {
             Some(path) => {
                 std::fs::OpenOptions::new()
@@ -202,7 +201,7 @@ impl Backups<'_> {
                     .map_err(|e| backup::error(path, format!("cannot create it: {e}")))?;
                 path.to_path_buf()
             }
-            None => backup::new_file(&self.dir, prefix, self.now, "db")?,
+            None => backup::new_file(&self.dir, prefix, self.env.now(), "db")?,
         };
         let manifest = self.take(&dest)?;
         Ok(BackupInfo {
@@ -213,11 +212,11 @@ impl Backups<'_> {
         })
     }
 
-    /// See `BackupStore::write_backup`: a backup into a temporary file of the backup
+    /// A backup into a temporary file of the backup
     /// directory, copied to `out`, then removed.
-    pub fn write(&self, out: &mut dyn std::io::Write) -> Result<BackupManifest> {
-        live_path(self.target)?;
-        let temp = backup::new_file(&self.dir, "nerve_stream", self.now, "db.partial")?;
+    fn write(&self, out: &mut dyn std::io::Write) -> Result<BackupManifest> {
+        live_path(&self.target)?;
+        let temp = backup::new_file(&self.dir, "nerve_stream", self.env.now(), "db.partial")?;
         let result = self.take(&temp).and_then(|manifest| {
             let mut file = std::fs::File::open(&temp)
                 .map_err(|e| backup::error(&temp, format!("cannot read it: {e}")))?;
@@ -231,9 +230,9 @@ impl Backups<'_> {
         result
     }
 
-    /// See `BackupStore::backup_info`: the file checks, then its content opened read-only:
+    /// The file checks, then its content opened read-only:
     /// a SQLite file, `integrity_check` ok, a migration record no newer than this binary.
-    pub fn info(&self, path: &Path) -> Result<(BackupInfo, Vec<String>)> {
+    fn info(&self, path: &Path) -> Result<(BackupInfo, Vec<String>)> {
         let manifest = backup::check_file(path, Backend::Sqlite, &self.embedded)?;
         let mut header = [0u8; 16];
         let read = std::fs::File::open(path)
@@ -282,9 +281,8 @@ impl Backups<'_> {
         Ok((info, applied))
     }
 
-    /// See `BackupStore::restore_backup`.
-    pub fn restore(&self, path: &Path, confirm: bool) -> Result<RestoreReport> {
-        let live = live_path(self.target)?;
+    fn restore(&self, path: &Path, confirm: bool) -> Result<RestoreReport> {
+        let live = live_path(&self.target)?;
         backup::require_confirm(path, confirm)?;
         let (info, applied) = self.info(path)?;
         let source = open(
@@ -348,5 +346,27 @@ impl Backups<'_> {
             checksum_verified: info.manifest.is_some(),
             warnings,
         })
+    }
+}
+
+impl BackupStore for Backups {
+    fn create_backup(&self, to: Option<&Path>) -> Result<BackupInfo> {
+        self.create(to, "nerve_backup")
+    }
+
+    fn write_backup(&self, out: &mut dyn std::io::Write) -> Result<BackupManifest> {
+        self.write(out)
+    }
+
+    fn list_backups(&self) -> Result<Vec<BackupInfo>> {
+        backup::list(&self.dir)
+    }
+
+    fn backup_info(&self, path: &Path) -> Result<BackupInfo> {
+        self.info(path).map(|(info, _)| info)
+    }
+
+    fn restore_backup(&self, path: &Path, confirm: bool) -> Result<RestoreReport> {
+        self.restore(path, confirm)
     }
 }

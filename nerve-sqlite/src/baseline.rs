@@ -72,6 +72,13 @@ impl Sqlite {
         })
     }
 
+    /// Foreign keys and renames as every other connection has them.
+    fn restore_pragmas(&mut self) -> Result<()> {
+        self.live
+            .batch_execute("PRAGMA foreign_keys = ON; PRAGMA legacy_alter_table = OFF")
+            .map_err(|e| Op::new("-", "baseline").error(e))
+    }
+
     fn reference_conn(&mut self) -> Result<&mut Conn> {
         if self.reference.is_none() {
             let mut conn = connection::establish(&Target::Memory)?;
@@ -237,59 +244,62 @@ impl BaselineDriver for Sqlite {
         Ok(plan)
     }
 
-    fn execute(&mut self, plan: &[PlannedChange], versions: &[String], commit: bool) -> Result<()> {
+    fn begin(&mut self) -> Result<()> {
         let op = Op::new("__diesel_schema_migrations", "baseline");
-        let conn = &mut self.live;
-        // Outside the transaction: SQLite ignores these pragmas inside one.
-        conn.batch_execute("PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON")
+        // Outside the transaction: SQLite ignores these pragmas inside one. Foreign keys off,
+        // so that dropping a rebuilt table cascades nothing; legacy renames, so that renaming
+        // the rebuilt table rewrites no other table's triggers.
+        self.live
+            .batch_execute("PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON")
             .map_err(|e| op.error(e))?;
-        let result = (|| -> Result<()> {
-            conn.batch_execute("BEGIN IMMEDIATE")
-                .map_err(|e| op.error(e))?;
-            let inside = (|| -> Result<()> {
-                for change in plan {
-                    for statement in &change.sql {
-                        conn.batch_execute(statement)
-                            .map_err(|e| Error::Migration {
-                                reason: format!("{}: {e}", change.what),
-                            })?;
-                    }
-                }
-                let Count { n } =
-                    diesel::sql_query("SELECT count(*) AS n FROM pragma_foreign_key_check")
-                        .get_result(conn)
-                        .map_err(|e| op.error(e))?;
-                if n > 0 {
-                    return Err(Error::Migration {
-                        reason: format!("{n} row(s) refer to rows that do not exist"),
-                    });
-                }
-                conn.batch_execute(
-                    "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (\
-                     version VARCHAR(50) PRIMARY KEY NOT NULL, \
-                     run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
-                )
-                .map_err(|e| op.error(e))?;
-                for v in versions {
-                    conn.batch_execute(&format!(
-                        "INSERT INTO __diesel_schema_migrations (version) VALUES ({})",
-                        literal(v)
-                    ))
-                    .map_err(|e| op.error(e))?;
-                }
-                Ok(())
-            })();
-            match inside {
-                Ok(()) if commit => conn.batch_execute("COMMIT").map_err(|e| op.error(e)),
-                other => {
-                    conn.batch_execute("ROLLBACK").map_err(|e| op.error(e))?;
-                    other
-                }
+        match self.live.batch_execute("BEGIN IMMEDIATE") {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = self.restore_pragmas();
+                Err(op.error(e))
             }
-        })();
-        let restored = conn
-            .batch_execute("PRAGMA foreign_keys = ON; PRAGMA legacy_alter_table = OFF")
-            .map_err(|e| op.error(e));
-        result.and(restored)
+        }
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<()> {
+        self.live
+            .batch_execute(sql)
+            .map_err(|e| Op::new("-", "baseline").error(e))
+    }
+
+    fn record(&mut self, versions: &[String]) -> Result<()> {
+        let op = Op::new("__diesel_schema_migrations", "baseline");
+        let Count { n } = diesel::sql_query("SELECT count(*) AS n FROM pragma_foreign_key_check")
+            .get_result(&mut self.live)
+            .map_err(|e| op.error(e))?;
+        if n > 0 {
+            return Err(Error::Migration {
+                reason: format!("{n} row(s) refer to rows that do not exist"),
+            });
+        }
+        self.live
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (\
+                 version VARCHAR(50) PRIMARY KEY NOT NULL, \
+                 run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+            )
+            .map_err(|e| op.error(e))?;
+        for v in versions {
+            self.live
+                .batch_execute(&format!(
+                    "INSERT INTO __diesel_schema_migrations (version) VALUES ({})",
+                    literal(v)
+                ))
+                .map_err(|e| op.error(e))?;
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, commit: bool) -> Result<()> {
+        let ended = self
+            .live
+            .batch_execute(if commit { "COMMIT" } else { "ROLLBACK" })
+            .map_err(|e| Op::new("__diesel_schema_migrations", "baseline").error(e));
+        ended.and(self.restore_pragmas())
     }
 }

@@ -32,6 +32,7 @@ pub struct SqliteStore {
     scope: Scope<'static>,
     env: Arc<Env>,
     target: Target,
+    backups: crate::backup::Backups,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -78,11 +79,21 @@ impl SqliteStore {
             let mut conn = pool.get().map_err(|e| env.pool_error(e))?;
             migrations::apply_policy(&mut *conn, policy, migrate, schema_status)?;
         }
+        let backups = crate::backup::Backups {
+            target: target.clone(),
+            dir: options
+                .backup_dir
+                .clone()
+                .unwrap_or_else(|| crate::backup::default_dir(&target)),
+            embedded: embedded_versions(),
+            env: env.clone(),
+        };
         Ok(SqliteStore {
             scope: Scope::pooled(pool.clone(), env.clone()),
             pool,
             env,
             target,
+            backups,
         })
     }
 }
@@ -97,7 +108,7 @@ impl Store for SqliteStore {
     }
 
     fn backups(&self) -> &dyn nerve_core::BackupStore {
-        self
+        &self.backups
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -113,53 +124,6 @@ impl Store for SqliteStore {
     fn schema_status(&self) -> Result<SchemaStatus> {
         let mut conn = self.pool.get().map_err(|e| self.env.pool_error(e))?;
         schema_status(&mut conn)
-    }
-}
-
-impl SqliteStore {
-    fn backups_of(&self) -> crate::backup::Backups<'_> {
-        crate::backup::Backups {
-            target: &self.target,
-            dir: self
-                .env
-                .backup_dir
-                .clone()
-                .unwrap_or_else(|| crate::backup::default_dir(&self.target)),
-            embedded: embedded_versions(),
-            now: self.env.now(),
-        }
-    }
-}
-
-impl nerve_core::BackupStore for SqliteStore {
-    fn create_backup(
-        &self,
-        to: Option<&std::path::Path>,
-    ) -> Result<nerve_core::backup::BackupInfo> {
-        self.backups_of().create(to, "nerve_backup")
-    }
-
-    fn write_backup(
-        &self,
-        out: &mut dyn std::io::Write,
-    ) -> Result<nerve_core::backup::BackupManifest> {
-        self.backups_of().write(out)
-    }
-
-    fn list_backups(&self) -> Result<Vec<nerve_core::backup::BackupInfo>> {
-        nerve_core::backup::list(&self.backups_of().dir)
-    }
-
-    fn backup_info(&self, path: &std::path::Path) -> Result<nerve_core::backup::BackupInfo> {
-        self.backups_of().info(path).map(|(info, _)| info)
-    }
-
-    fn restore_backup(
-        &self,
-        path: &std::path::Path,
-        confirm: bool,
-    ) -> Result<nerve_core::backup::RestoreReport> {
-        self.backups_of().restore(path, confirm)
     }
 }
 

@@ -434,16 +434,7 @@ mod pg {
 
     /// `url` with its database name replaced by `name`.
     pub(super) fn with_database(url: &str, name: &str) -> String {
-        let (base, query) = match url.find('?') {
-            Some(i) => (&url[..i], &url[i..]),
-            None => (url, ""),
-        };
-        let after_scheme = base.find("://").map_or(0, |i| i + 3);
-        let base = match base[after_scheme..].find('/') {
-            Some(i) => &base[..after_scheme + i],
-            None => base,
-        };
-        format!("{base}/{name}{query}")
+        nerve::url::with_database(url, name)
     }
 
     fn admin() -> Result<PgConnection, String> {
