@@ -78,6 +78,21 @@ pub struct BackupInfo {
     pub problem: Option<String>,
 }
 
+impl BackupInfo {
+    /// The file at `path` found good by the checks before a restore, with its `manifest`
+    /// (when it has none, `problem` says the checksum could not be checked).
+    pub fn checked(path: &Path, manifest: Option<BackupManifest>) -> Self {
+        BackupInfo {
+            path: path.to_path_buf(),
+            size_bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+            problem: manifest
+                .is_none()
+                .then(|| "no manifest: content checked, checksum not".to_string()),
+            manifest,
+        }
+    }
+}
+
 /// What a restore did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestoreReport {

@@ -108,11 +108,7 @@ fn row_counts(conn: &mut Conn) -> Result<BTreeMap<String, u64>> {
 
 /// The applied migration versions, oldest first (empty without a record).
 fn migrations(conn: &mut Conn) -> Result<Vec<String>> {
-    Ok(crate::store::schema_status(conn)?
-        .applied
-        .into_iter()
-        .map(|m| m.version)
-        .collect())
+    Ok(crate::store::schema_status(conn)?.applied_versions())
 }
 
 /// Runs `pg_dump -Fc` of the snapshot `snapshot` into `sink`; returns its size and SHA-256.
@@ -254,15 +250,7 @@ impl Backups {
                 ),
             ));
         }
-        let size_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        Ok(BackupInfo {
-            path: path.to_path_buf(),
-            size_bytes,
-            problem: manifest
-                .is_none()
-                .then(|| "no manifest: content checked, checksum not".to_string()),
-            manifest,
-        })
+        Ok(BackupInfo::checked(path, manifest))
     }
 
     fn restore(&self, path: &Path, confirm: bool) -> Result<RestoreReport> {

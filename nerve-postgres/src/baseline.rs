@@ -152,11 +152,7 @@ impl Drop for Postgres {
 
 impl BaselineDriver for Postgres {
     fn recorded(&mut self) -> Result<Vec<String>> {
-        Ok(store::schema_status(&mut self.live)?
-            .applied
-            .into_iter()
-            .map(|m| m.version)
-            .collect())
+        Ok(store::schema_status(&mut self.live)?.applied_versions())
     }
 
     fn inspect(&mut self) -> Result<(SchemaDescription, Checks)> {

@@ -269,16 +269,7 @@ impl Backups {
                 ));
             }
         }
-        let size_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        let info = BackupInfo {
-            path: path.to_path_buf(),
-            size_bytes,
-            problem: manifest
-                .is_none()
-                .then(|| "no manifest: content checked, checksum not".to_string()),
-            manifest,
-        };
-        Ok((info, applied))
+        Ok((BackupInfo::checked(path, manifest), applied))
     }
 
     fn restore(&self, path: &Path, confirm: bool) -> Result<RestoreReport> {

@@ -161,11 +161,7 @@ impl Sqlite {
 
 impl BaselineDriver for Sqlite {
     fn recorded(&mut self) -> Result<Vec<String>> {
-        Ok(store::schema_status(&mut self.live)?
-            .applied
-            .into_iter()
-            .map(|m| m.version)
-            .collect())
+        Ok(store::schema_status(&mut self.live)?.applied_versions())
     }
 
     fn inspect(&mut self) -> Result<(SchemaDescription, Checks)> {

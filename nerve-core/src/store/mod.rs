@@ -415,6 +415,11 @@ impl SchemaStatus {
         self.applied.last().map(|m| m.version.as_str())
     }
 
+    /// The applied migrations' versions, oldest first.
+    pub fn applied_versions(&self) -> Vec<String> {
+        self.applied.iter().map(|m| m.version.clone()).collect()
+    }
+
     /// `Ok` when the schema is exactly this binary's; otherwise the error that
     /// [`MigrationPolicy::Require`] opens with.
     pub fn require_current(&self) -> Result<()> {
