@@ -155,6 +155,9 @@ pub fn new_file(dir: &Path, prefix: &str, now: DateTime<Utc>, ext: &str) -> Resu
             format!("_{n}")
         };
         let path = dir.join(format!("{prefix}_{stamp}{suffix}.{ext}"));
+        if manifest_path(&path).exists() {
+            continue;
+        }
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -211,6 +214,36 @@ impl<W: Write> Write for Tally<W> {
     }
 }
 
+/// The backup file at `path` (`--out PATH`), or a new one in `dir` named by `prefix`, `now`
+/// and `ext` ([`new_file`]): created here, empty, and never one that exists already or whose
+/// manifest does.
+pub fn destination(
+    to: Option<&Path>,
+    dir: &Path,
+    prefix: &str,
+    now: DateTime<Utc>,
+    ext: &str,
+) -> Result<PathBuf> {
+    let Some(path) = to else {
+        return new_file(dir, prefix, now, ext);
+    };
+    if manifest_path(path).exists() {
+        return Err(error(
+            path,
+            format!(
+                "{} exists already: choose another name",
+                manifest_path(path).display()
+            ),
+        ));
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| error(path, format!("cannot create it: {e}")))?;
+    Ok(path.to_path_buf())
+}
+
 /// The size and SHA-256 (lower-case hex) of the file at `path`.
 pub fn checksum(path: &Path) -> Result<(u64, String)> {
     let mut file =
@@ -227,12 +260,18 @@ pub fn write_manifest(path: &Path, manifest: &BackupManifest) -> Result<()> {
     let target = manifest_path(path);
     let json = serde_json::to_vec_pretty(manifest)
         .map_err(|e| error(&target, format!("cannot encode the manifest: {e}")))?;
-    std::fs::OpenOptions::new()
+    let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&target)
-        .and_then(|mut f| f.write_all(&json).and_then(|()| f.sync_all()))
-        .map_err(|e| error(&target, format!("cannot write the manifest: {e}")))
+        .map_err(|e| error(&target, format!("cannot create the manifest: {e}")))?;
+    file.write_all(&json)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| {
+            // Ours, and incomplete: not left behind.
+            let _ = std::fs::remove_file(&target);
+            error(&target, format!("cannot write the manifest: {e}"))
+        })
 }
 
 /// The manifest beside the backup at `path`: `Ok(None)` when there is none, an error when it

@@ -396,7 +396,10 @@ fn execute(
         driver.record(versions)
     };
     match inside() {
-        Ok(()) if commit => driver.end(true),
+        Ok(()) if commit => driver.end(true).inspect_err(|_| {
+            // A commit that failed may leave the transaction open.
+            let _ = driver.end(false);
+        }),
         other => other.and(driver.end(false)),
     }
 }
@@ -457,9 +460,12 @@ pub fn run(driver: &mut dyn BaselineDriver, apply: bool) -> Result<BaselineRepor
             report.recorded = versions;
         }
         Ok(()) => report.outcome = BaselineOutcome::Planned,
-        Err(e) => report.differences.push(format!(
+        // A statement of the plan failed: the rows do not allow it.
+        Err(e @ Error::Migration { .. }) => report.differences.push(format!(
             "the plan cannot be applied to the present rows: {e}"
         )),
+        // The transaction itself failed (a lock, the connection): nothing to say of the rows.
+        Err(e) => return Err(e),
     }
     Ok(report)
 }

@@ -179,17 +179,12 @@ impl Backups {
 
     fn create(&self, to: Option<&Path>) -> Result<BackupInfo> {
         find_program("pg_dump").map_err(|e| e.with_backup_path(redact(&self.url)))?;
-        let dest = match to {
-            Some(path) => path.to_path_buf(),
-            None => backup::new_file(&self.dir, "nerve_backup", self.env.now(), "dump")?,
-        };
+        let dest = backup::destination(to, &self.dir, "nerve_backup", self.env.now(), "dump")?;
         let file = std::fs::OpenOptions::new()
             .write(true)
-            .create(to.is_none())
-            .create_new(to.is_some())
             .truncate(true)
             .open(&dest)
-            .map_err(|e| backup::error(&dest, format!("cannot create it: {e}")))?;
+            .map_err(|e| backup::error(&dest, format!("cannot open it: {e}")))?;
         let mut out = std::io::BufWriter::new(file);
         let result = self
             .take(&mut out)

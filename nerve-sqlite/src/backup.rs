@@ -71,14 +71,21 @@ fn open(path: &Path, flags: OpenFlags) -> Result<Connection> {
 /// Copies every page of `from` into `to` in one step, waiting (up to the busy timeout) while
 /// another connection holds a lock the copy needs.
 fn copy_all(from: &Connection, to: &mut Connection, path: &Path) -> Result<()> {
-    let started = Instant::now();
     let copy = Backup::new(from, to).map_err(|e| sqlite_error(path, "cannot start the copy", e))?;
+    step(&copy, -1, path).map(drop)
+}
+
+/// Steps `copy` by `pages` (-1: all), waiting (up to the busy timeout) while another
+/// connection holds a lock it needs. Returns `Done` or, for a partial step, `More`.
+fn step(copy: &Backup<'_, '_>, pages: i32, path: &Path) -> Result<StepResult> {
+    let started = Instant::now();
     loop {
         match copy
-            .step(-1)
+            .step(pages)
             .map_err(|e| sqlite_error(path, "the copy failed", e))?
         {
-            StepResult::Done => return Ok(()),
+            StepResult::Done => return Ok(StepResult::Done),
+            StepResult::More if pages > 0 => return Ok(StepResult::More),
             StepResult::Busy | StepResult::Locked | StepResult::More
                 if started.elapsed() < Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)) =>
             {
@@ -192,17 +199,7 @@ impl Backups {
     /// A backup named `<prefix>_...` (or into `to`).
     fn create(&self, to: Option<&Path>, prefix: &str) -> Result<BackupInfo> {
         live_path(&self.target)?;
-        let dest = match to {
-            Some(path) => {
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(path)
-                    .map_err(|e| backup::error(path, format!("cannot create it: {e}")))?;
-                path.to_path_buf()
-            }
-            None => backup::new_file(&self.dir, prefix, self.env.now(), "db")?,
-        };
+        let dest = backup::destination(to, &self.dir, prefix, self.env.now(), "db")?;
         let manifest = self.take(&dest)?;
         Ok(BackupInfo {
             path: dest,
@@ -298,31 +295,21 @@ impl Backups {
                 ),
             ));
         }
-        // The safety copy must hold every committed write: when another connection commits
-        // while it is taken, take it again.
-        let data_version = |c: &Connection| -> Result<i64> {
-            c.query_row("PRAGMA data_version", [], |r| r.get(0))
-                .map_err(|e| sqlite_error(live, "cannot read its data version", e))
-        };
-        let mut safety = None;
-        for _ in 0..5 {
-            let before = data_version(&dest)?;
-            let copy = self.create(None, "nerve_pre_restore")?;
-            if data_version(&dest)? == before {
-                safety = Some(copy);
-                break;
-            }
-            let _ = std::fs::remove_file(&copy.path);
-            let _ = std::fs::remove_file(backup::manifest_path(&copy.path));
+        // The first page copied takes the live database's write lock, held until the copy is
+        // done: no write commits between the safety copy (a reader, which sees every commit
+        // before the lock) and the replacement. A failure before the last step rolls the live
+        // database back (the copy is dropped unfinished).
+        let copy = Backup::new(&source, &mut dest)
+            .map_err(|e| sqlite_error(live, "cannot start the copy", e))?;
+        if step(&copy, 1, live)? == StepResult::Done {
+            return Err(backup::error(
+                path,
+                "not a NERVE backup: a database of one page holds no NERVE schema",
+            ));
         }
-        let safety = safety.ok_or_else(|| {
-            backup::error(
-                live,
-                "writers kept committing while the safety copy was taken (five times): stop \
-                 them and restore again; nothing was changed",
-            )
-        })?;
-        copy_all(&source, &mut dest, live)?;
+        let safety = self.create(None, "nerve_pre_restore")?;
+        step(&copy, -1, live)?;
+        drop(copy);
         // The restore stands from here: what fails now is a warning.
         let mut warnings = Vec::new();
         let row_counts = row_counts(&dest, live).unwrap_or_else(|e| {

@@ -40,8 +40,9 @@ pub trait BackupStore {
     /// and nothing changes. The backup is checked first as [`BackupStore::backup_info`] does:
     /// a truncated, altered, foreign or newer backup is refused and nothing changes. The
     /// database being replaced is kept as a safety copy, named in the report: on SQLite a
-    /// backup file (with manifest) in the backup directory, written before the content is
-    /// replaced in one write transaction; on PostgreSQL the old database itself, renamed
+    /// backup file (with manifest) in the backup directory, written under the live database's
+    /// write lock, which the replacement then commits in one write transaction (no write falls
+    /// between the two); on PostgreSQL the old database itself, renamed
     /// `<name>_pre_restore_YYYYMMDD_HHMMSS`, after the backup was restored into a fresh
     /// database and checked, which then takes the live name (connections to the old database
     /// are closed, and this store's pool reconnects). A failure at any step leaves the live
