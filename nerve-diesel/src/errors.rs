@@ -97,6 +97,18 @@ impl Op {
                         ),
                     }
                 }
+                // SQLITE_BUSY past the busy timeout (SQLite's messages are never translated):
+                // the statement did nothing and the transaction it was in is rolled back, so
+                // the call can run again.
+                DatabaseErrorKind::Unknown if info.message() == "database is locked" => {
+                    Error::Transaction {
+                        reason: format!(
+                            "{} on {}: database locked by another writer past the busy \
+                             timeout, {ROLLED_BACK}",
+                            self.operation, self.table
+                        ),
+                    }
+                }
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
                     Error::Connection {
                         reason: format!("{} on {}: {}", self.operation, self.table, info.message()),

@@ -154,7 +154,8 @@ pub trait Store: Repos + Send + Sync + fmt::Debug {
     /// locked". Calls made through the store itself (not the handle) inside `f` run on another
     /// connection, outside the transaction: on a `sqlite::memory:` store (one connection) they
     /// wait `connect_timeout` and fail with [`Error::Connection`]; on a SQLite file their writes
-    /// wait the busy timeout for this transaction's lock and fail. Use the handle.
+    /// wait the busy timeout for this transaction's lock (again on each retry of
+    /// [`StoreOptions::retry`]) and fail. Use the handle.
     fn atomic(&self, f: &mut dyn FnMut(&dyn Repos) -> Result<()>) -> Result<()>;
 
     /// The migrations applied to this database and those pending or unknown to this binary.
@@ -344,9 +345,11 @@ impl Default for StoreOptions {
 /// Tried again, on a fresh pooled connection:
 /// - every **read** (a call that writes nothing) that failed because the connection was
 ///   refused, reset or closed (a backend terminated, the server shutting down), or because
-///   the database rolled it back (serialization failure, deadlock);
+///   the database rolled it back (serialization failure, deadlock, SQLite's write lock held
+///   past the busy timeout);
 /// - every **write** whose transaction the database rolled back itself (serialization
-///   failure, deadlock) or that could not get a connection before it started — in both
+///   failure, deadlock, SQLite's "database is locked" past the busy timeout) or that could
+///   not get a connection before it started — in both
 ///   cases nothing of it was committed, so running it again cannot write twice.
 ///
 /// Never tried again: a write whose connection failed while it ran — its commit may or may
