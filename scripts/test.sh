@@ -3,9 +3,12 @@
 #
 # PostgreSQL: uses NERVE_TEST_PG_URL when set; else a server answering on 127.0.0.1:5432;
 # else starts an installed Debian cluster; else installs Debian's `postgresql` package, trusts
-# loopback connections in pg_hba.conf and starts it. Then runs every test of the workspace and
-# the facade built with one driver at a time. Exits non-zero when anything fails, including
-# when no PostgreSQL server can be provided: the PostgreSQL cases never pass silently.
+# loopback connections in pg_hba.conf and starts it. Installs postgresql-client (pg_dump,
+# pg_restore) and pgbouncer when missing and starts pgbouncer as postgres on 127.0.0.1:6543 in
+# transaction mode. Then runs every test of the workspace, the PostgreSQL conformance cases
+# again through pgbouncer, and the facade built with one driver at a time. Exits non-zero when
+# anything fails, including when no PostgreSQL server or pgbouncer can be provided: the
+# PostgreSQL cases never pass silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -96,8 +99,64 @@ if command -v psql >/dev/null 2>&1; then
 fi
 log "PostgreSQL for the tests: $NERVE_TEST_PG_URL"
 
+# pgbouncer (Debian's, 1.18: transaction pooling, no prepared statements; it refuses to run as
+# root, so it runs as postgres) on a loopback port, in front of the same server.
+PGBOUNCER_PORT=6543
+if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
+  log "installing pgbouncer"
+  apt_install pgbouncer
+fi
+PGBOUNCER=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
+pg_user=$(psql "$NERVE_TEST_PG_URL" -qtAc 'SELECT current_user')
+pg_addr=$(psql "$NERVE_TEST_PG_URL" -qtAc "SELECT coalesce(host(inet_server_addr()), '127.0.0.1')")
+pg_port=$(psql "$NERVE_TEST_PG_URL" -qtAc 'SELECT inet_server_port()')
+PGB_DIR=$(mktemp -d /tmp/nerve-pgbouncer.XXXXXX)
+printf '%s\n' \
+  '[databases]' \
+  "* = host=$pg_addr port=${pg_port:-5432}" \
+  '[pgbouncer]' \
+  'listen_addr = 127.0.0.1' \
+  "listen_port = $PGBOUNCER_PORT" \
+  'unix_socket_dir =' \
+  'auth_type = trust' \
+  "auth_file = $PGB_DIR/userlist.txt" \
+  'pool_mode = transaction' \
+  'max_client_conn = 1000' \
+  'default_pool_size = 40' \
+  'max_db_connections = 60' \
+  'ignore_startup_parameters = extra_float_digits,options' \
+  "logfile = $PGB_DIR/pgbouncer.log" \
+  "pidfile = $PGB_DIR/pgbouncer.pid" > "$PGB_DIR/pgbouncer.ini"
+printf '"%s" ""\n' "$pg_user" > "$PGB_DIR/userlist.txt"
+stop_pgbouncer() {
+  if [ -f "$PGB_DIR/pgbouncer.pid" ]; then
+    as_root kill "$(cat "$PGB_DIR/pgbouncer.pid")" 2>/dev/null || true
+  fi
+}
+trap stop_pgbouncer EXIT
+if [ "$(id -un)" = postgres ]; then
+  "$PGBOUNCER" -d "$PGB_DIR/pgbouncer.ini"
+else
+  as_root chown -R postgres "$PGB_DIR"
+  as_root runuser -u postgres -- "$PGBOUNCER" -d "$PGB_DIR/pgbouncer.ini"
+fi
+POOLER="postgres://$pg_user@127.0.0.1:$PGBOUNCER_PORT/postgres"
+for _ in $(seq 1 20); do
+  psql "$POOLER" -qtAc 'SELECT 1' >/dev/null 2>&1 && break
+  sleep 0.5
+done
+psql "$POOLER" -qtAc 'SELECT 1' >/dev/null || {
+  log "pgbouncer did not start on 127.0.0.1:$PGBOUNCER_PORT (log: $PGB_DIR/pgbouncer.log)"
+  exit 1
+}
+log "pgbouncer for the tests: $POOLER (transaction pooling)"
+
 # Every crate's tests, both drivers compiled in.
 cargo test --workspace
+# The PostgreSQL conformance cases again, every store connecting through pgbouncer with the
+# prepared-statement cache off (test databases are still made and migrated directly).
+NERVE_TEST_PG_POOLER_URL="$POOLER?statement_cache=off" \
+  cargo test -p nerve-conformance --test conformance -- postgres
 # The facade with one driver at a time: a URL for the missing driver names its Cargo feature.
 cargo test -p nerve --no-default-features --features sqlite
 cargo test -p nerve --no-default-features --features postgres

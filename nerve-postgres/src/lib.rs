@@ -52,12 +52,12 @@ pub fn revert(url: &str, steps: usize) -> Result<Vec<String>> {
 /// The schema of the database at `url` (its `public` schema) in backend-neutral terms, read
 /// from its catalog, changing nothing.
 pub fn describe_schema(url: &str) -> Result<nerve_core::model::SchemaDescription> {
-    describe::describe(&mut store::establish(url)?)
+    store::in_transaction(&mut store::establish(url)?, describe::describe)
 }
 
 /// The schema status of the database at `url`, without changing anything.
 pub fn schema_status(url: &str) -> Result<SchemaStatus> {
-    store::schema_status(&mut store::establish(url)?)
+    store::in_transaction(&mut store::establish(url)?, store::schema_status)
 }
 
 /// Adopts the database at `url`, made outside the migration runner: see

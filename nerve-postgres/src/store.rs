@@ -7,7 +7,9 @@ use diesel::prelude::*;
 use diesel::r2d2::ConnectionManager;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use nerve_core::url::redact;
-use nerve_core::{Backend, Capabilities, Error, Repos, Result, SchemaStatus, Store, StoreOptions};
+use nerve_core::{
+    Backend, Capabilities, Error, MigrationPolicy, Repos, Result, SchemaStatus, Store, StoreOptions,
+};
 use nerve_diesel::{migrations, Env, Op, TxError};
 use std::sync::Arc;
 
@@ -47,9 +49,12 @@ impl std::fmt::Debug for PgStore {
 /// message (which may quote what it was given) is scrubbed of it.
 /// NERVE's own URL parameters (see [`url_options`]) are left out of what libpq sees.
 pub(crate) fn establish(url: &str) -> Result<Conn> {
-    let (url, _) = nerve_core::url::take_parameters(url, &URL_PARAMETERS);
+    let (url, params) = nerve_core::url::take_parameters(url, &URL_PARAMETERS);
     let url = url.as_str();
-    PgConnection::establish(url).map_err(|e| {
+    let cache = !params
+        .iter()
+        .any(|(k, v)| k == "statement_cache" && matches!(v.as_str(), "off" | "false"));
+    let mut conn = PgConnection::establish(url).map_err(|e| {
         let secrets = nerve_core::url::secrets_of(url);
         Error::Connection {
             reason: format!(
@@ -58,7 +63,9 @@ pub(crate) fn establish(url: &str) -> Result<Conn> {
                 nerve_core::url::scrub(e.to_string().trim(), &secrets)
             ),
         }
-    })
+    })?;
+    StatementCache(cache).apply(&mut conn);
+    Ok(conn)
 }
 
 impl PgStore {
@@ -70,7 +77,16 @@ impl PgStore {
         // Migrate or check on a connection of its own, before the pool exists: pooled
         // connections then never hold statements prepared against an older schema.
         let mut conn = establish(url)?;
-        migrations::apply_policy(&mut conn, options.migrations, migrate, schema_status)?;
+        StatementCache(options.statement_cache).apply(&mut conn);
+        // Behind a transaction-mode pooler a statement outside a transaction may meet another
+        // server connection between its prepare and its execution: checks run in one.
+        if options.migrations == MigrationPolicy::Apply {
+            migrations::apply_policy(&mut conn, options.migrations, migrate, schema_status)?;
+        } else {
+            in_transaction(&mut conn, |c| {
+                migrations::apply_policy(c, options.migrations, migrate, schema_status)
+            })?;
+        }
         drop(conn);
         let pool = nerve_diesel::pool_builder(options.max_connections, options.connect_timeout)
             .connection_customizer(Box::new(StatementCache(options.statement_cache)))
@@ -165,13 +181,29 @@ pub fn url_options(url: &str, options: &StoreOptions) -> Result<(String, StoreOp
 #[derive(Debug, Clone, Copy)]
 struct StatementCache(bool);
 
-impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for StatementCache {
-    fn on_acquire(&self, conn: &mut PgConnection) -> std::result::Result<(), diesel::r2d2::Error> {
+impl StatementCache {
+    /// Turns `conn`'s prepared-statement cache off when the setting says so.
+    fn apply(&self, conn: &mut PgConnection) {
         if !self.0 {
             conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
         }
+    }
+}
+
+impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for StatementCache {
+    fn on_acquire(&self, conn: &mut PgConnection) -> std::result::Result<(), diesel::r2d2::Error> {
+        self.apply(conn);
         Ok(())
     }
+}
+
+/// Runs `f` on `conn` inside one transaction (committed when it returns `Ok`).
+pub(crate) fn in_transaction<T>(
+    conn: &mut Conn,
+    f: impl FnOnce(&mut Conn) -> Result<T>,
+) -> Result<T> {
+    conn.transaction(|c| f(c).map_err(TxError::Nerve))
+        .map_err(|e| e.into_error(MIGRATIONS_TABLE))
 }
 
 impl Store for PgStore {
@@ -202,7 +234,7 @@ impl Store for PgStore {
 
     fn schema_status(&self) -> Result<SchemaStatus> {
         let mut conn = self.pool.get().map_err(|e| self.env.pool_error(e))?;
-        schema_status(&mut conn)
+        in_transaction(&mut conn, schema_status)
     }
 }
 

@@ -59,6 +59,9 @@ pub struct Ctx {
     /// The backend under test.
     pub backend: Backend,
     db: TestDb,
+    /// The URL the store opens: the database's own, or on PostgreSQL through the pooler of
+    /// `NERVE_TEST_PG_POOLER_URL` when set.
+    store_url: String,
     backups: tempfile::TempDir,
 }
 
@@ -70,15 +73,29 @@ impl Ctx {
         let backups = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
         let mut options = test_options(clock.clone(), MigrationPolicy::Require);
         options.backup_dir = Some(backups.path().to_path_buf());
-        let store = nerve::connect_with(&db.url, &options)
+        let store_url = match (&db.kind, pg::pooler_url()) {
+            (DbKind::Postgres { name }, Some(pooler)) => nerve::url::with_database(&pooler, name),
+            _ => db.url.clone(),
+        };
+        let store = nerve::connect_with(&store_url, &options)
             .map_err(|e| format!("opening the test database: {e}"))?;
         Ok(Ctx {
             store,
             clock,
             backend,
             db,
+            store_url,
             backups,
         })
+    }
+
+    /// A store on this test's database connected directly, never through a pooler: what
+    /// operators' tools use (backups, restores), since `pg_dump` and `pg_restore` leave
+    /// session state a transaction-mode pooler would hand on to other clients.
+    pub fn direct(&self) -> nerve::Result<Box<dyn Store>> {
+        let mut options = test_options(self.clock.clone(), MigrationPolicy::Require);
+        options.backup_dir = Some(self.backups.path().to_path_buf());
+        nerve::connect_with(&self.db.url, &options)
     }
 
     /// The directory the store's backups go to (a temporary one of this test).
@@ -94,7 +111,7 @@ impl Ctx {
 
     /// The URL of this test's database.
     pub fn url(&self) -> &str {
-        &self.db.url
+        &self.store_url
     }
 
     /// Another store on the same database, opened with `policy`.
@@ -110,7 +127,7 @@ impl Ctx {
         let mut options = test_options(self.clock.clone(), MigrationPolicy::Require);
         options.backup_dir = Some(self.backups.path().to_path_buf());
         change(&mut options);
-        nerve::connect_with(&self.db.url, &options)
+        nerve::connect_with(&self.store_url, &options)
     }
 
     /// A second, empty database (no migrations applied) of the same backend, dropped with
@@ -386,6 +403,15 @@ mod pg {
         postgres://postgres@127.0.0.1:5432/postgres (scripts/test.sh does this, starting or \
         installing PostgreSQL when needed), or build the tests with --features testcontainers \
         where a Docker engine runs";
+
+    /// The URL of a connection pooler in front of the test server (pgbouncer in transaction
+    /// mode, with `statement_cache=off`), from `NERVE_TEST_PG_POOLER_URL`: when set, every
+    /// case's store connects through it, while databases are made and migrated directly.
+    pub(super) fn pooler_url() -> Option<String> {
+        std::env::var("NERVE_TEST_PG_POOLER_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+    }
 
     /// The admin URL: from `NERVE_TEST_PG_URL`, else (feature `testcontainers`) a container.
     pub(super) fn admin_url() -> Result<&'static str, String> {

@@ -40,6 +40,8 @@ pub fn backup_during_inserts_restores_one_point_in_time(ctx: &Ctx) -> CaseResult
     let committed = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let store = ctx.store.as_ref();
+    // Backups connect directly (never through a pooler), as operators' tools do.
+    let operator = ctx.direct()?;
     let (backup, written) = std::thread::scope(|s| {
         let writer = s.spawn(|| -> nerve::Result<usize> {
             let mut i = 0;
@@ -66,7 +68,7 @@ pub fn backup_during_inserts_restores_one_point_in_time(ctx: &Ctx) -> CaseResult
             }
         };
         wait_for(10);
-        let backup = store.backups().create_backup(None);
+        let backup = operator.backups().create_backup(None);
         let after = committed.load(Ordering::SeqCst);
         wait_for(after + 10);
         stop.store(true, Ordering::SeqCst);
@@ -93,7 +95,7 @@ pub fn backup_during_inserts_restores_one_point_in_time(ctx: &Ctx) -> CaseResult
         "{name}"
     );
 
-    let report = ctx.store.backups().restore_backup(&backup.path, true)?;
+    let report = operator.backups().restore_backup(&backup.path, true)?;
     ctx.drop_safety_copy(&report);
     assert!(report.checksum_verified);
     // One point in time: the first `in_backup` companies in order, each with its user.
@@ -117,8 +119,9 @@ pub fn backup_during_inserts_restores_one_point_in_time(ctx: &Ctx) -> CaseResult
 
 pub fn refused_restores_change_nothing(ctx: &Ctx) -> CaseResult {
     let store = ctx.store.as_ref();
+    let operator = ctx.direct()?;
     company(store, "in the backup", None)?;
-    let backup = store.backups().create_backup(None)?;
+    let backup = operator.backups().create_backup(None)?;
     company(store, "written after the backup", None)?;
     let before = company_names(ctx)?;
     assert_eq!(before.len(), 2);
@@ -135,7 +138,7 @@ pub fn refused_restores_change_nothing(ctx: &Ctx) -> CaseResult {
 
     // Not confirmed.
     let msg = backup_err(
-        store.backups().restore_backup(&backup.path, false),
+        operator.backups().restore_backup(&backup.path, false),
         "unconfirmed",
     );
     assert!(msg.contains("--confirm"), "{msg}");
@@ -150,7 +153,7 @@ pub fn refused_restores_change_nothing(ctx: &Ctx) -> CaseResult {
         nerve::backup::manifest_path(&truncated),
     )?;
     let msg = backup_err(
-        store.backups().restore_backup(&truncated, true),
+        operator.backups().restore_backup(&truncated, true),
         "truncated",
     );
     assert!(msg.contains("truncated"), "{msg}");
@@ -163,7 +166,7 @@ pub fn refused_restores_change_nothing(ctx: &Ctx) -> CaseResult {
     // Truncated without a manifest: the content check refuses it.
     std::fs::remove_file(nerve::backup::manifest_path(&truncated))?;
     backup_err(
-        store.backups().restore_backup(&truncated, true),
+        operator.backups().restore_backup(&truncated, true),
         "truncated, no manifest",
     );
     unchanged("a truncated backup without manifest")?;
@@ -174,15 +177,15 @@ pub fn refused_restores_change_nothing(ctx: &Ctx) -> CaseResult {
         &foreign,
         "these are not the pages you are looking for\n".repeat(200),
     )?;
-    let msg = backup_err(store.backups().restore_backup(&foreign, true), "foreign");
+    let msg = backup_err(operator.backups().restore_backup(&foreign, true), "foreign");
     assert!(msg.contains("not a"), "{msg}");
     unchanged("a foreign file")?;
-    assert!(store.backups().backup_info(&foreign).is_err());
+    assert!(operator.backups().backup_info(&foreign).is_err());
 
     // The intact backup still restores, to what it held.
-    let info = store.backups().backup_info(&backup.path)?;
+    let info = operator.backups().backup_info(&backup.path)?;
     assert_eq!(info.manifest, backup.manifest);
-    let report = store.backups().restore_backup(&backup.path, true)?;
+    let report = operator.backups().restore_backup(&backup.path, true)?;
     ctx.drop_safety_copy(&report);
     assert_eq!(company_names(ctx)?, vec!["in the backup".to_string()]);
     Ok(())
@@ -190,6 +193,7 @@ pub fn refused_restores_change_nothing(ctx: &Ctx) -> CaseResult {
 
 pub fn manifest_counts_match_and_backups_are_listed(ctx: &Ctx) -> CaseResult {
     let store = ctx.store.as_ref();
+    let operator = ctx.direct()?;
     let acme = company(store, "ACME", Some("acme.example"))?;
     for i in 0..3 {
         store
@@ -197,7 +201,7 @@ pub fn manifest_counts_match_and_backups_are_listed(ctx: &Ctx) -> CaseResult {
             .create(acme.id, &new_user(&format!("m{i}@acme.example")))?;
     }
     company(store, "Globex", None)?;
-    let first = store.backups().create_backup(None)?;
+    let first = operator.backups().create_backup(None)?;
     let manifest = first.manifest.clone().ok_or("a manifest")?;
     expect_counts_match(&manifest, &counts(store)?)?;
     assert_eq!(manifest.row_counts["companies"], 2);
@@ -211,7 +215,7 @@ pub fn manifest_counts_match_and_backups_are_listed(ctx: &Ctx) -> CaseResult {
 
     // A streamed backup: its bytes are what the manifest says.
     let mut streamed = Vec::new();
-    let streamed_manifest = store.backups().write_backup(&mut streamed)?;
+    let streamed_manifest = operator.backups().write_backup(&mut streamed)?;
     assert_eq!(streamed_manifest.size_bytes, streamed.len() as u64);
     assert_eq!(streamed_manifest.row_counts, manifest.row_counts);
     // Written to a file, it restores (checked by content; no manifest to compare).
@@ -220,14 +224,14 @@ pub fn manifest_counts_match_and_backups_are_listed(ctx: &Ctx) -> CaseResult {
 
     // An explicit path: created, never overwritten.
     let explicit = ctx.backup_dir().join("nerve_explicit.bak");
-    let second = store.backups().create_backup(Some(&explicit))?;
+    let second = operator.backups().create_backup(Some(&explicit))?;
     assert_eq!(second.path, explicit);
     assert!(matches!(
-        store.backups().create_backup(Some(&explicit)),
+        operator.backups().create_backup(Some(&explicit)),
         Err(Error::Backup { .. })
     ));
 
-    let listed = store.backups().list_backups()?;
+    let listed = operator.backups().list_backups()?;
     let paths: Vec<_> = listed.iter().map(|b| b.path.clone()).collect();
     assert!(
         paths.contains(&first.path) && paths.contains(&explicit),
@@ -240,7 +244,7 @@ pub fn manifest_counts_match_and_backups_are_listed(ctx: &Ctx) -> CaseResult {
     // Change things, restore the streamed copy: the counts are the manifest's again.
     store.companies().soft_delete(acme.id)?;
     company(store, "Initech", None)?;
-    let report = store.backups().restore_backup(&streamed_file, true)?;
+    let report = operator.backups().restore_backup(&streamed_file, true)?;
     ctx.drop_safety_copy(&report);
     assert!(!report.checksum_verified);
     expect_counts_match(&manifest, &counts(store)?)?;
