@@ -100,16 +100,26 @@ fi
 log "PostgreSQL for the tests: $NERVE_TEST_PG_URL"
 
 # pgbouncer (Debian's, 1.18: transaction pooling, no prepared statements; it refuses to run as
-# root, so it runs as postgres) on a loopback port, in front of the same server.
-PGBOUNCER_PORT=6543
+# root, so it runs as postgres) on a loopback port, in front of the same server (which must
+# let the pooler in as the URL's user without a password, as the server provided above does).
+# A pooler already running can be named instead with NERVE_TEST_PG_POOLER_URL.
+PGBOUNCER_PORT=${NERVE_TEST_PGBOUNCER_PORT:-6543}
+if [ -n "${NERVE_TEST_PG_POOLER_URL:-}" ]; then
+  POOLER_URL=$NERVE_TEST_PG_POOLER_URL
+  log "pooler for the tests (given): $POOLER_URL"
+else
 if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
   log "installing pgbouncer"
   apt_install pgbouncer
 fi
 PGBOUNCER=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
-pg_user=$(psql "$NERVE_TEST_PG_URL" -qtAc 'SELECT current_user')
-pg_addr=$(psql "$NERVE_TEST_PG_URL" -qtAc "SELECT coalesce(host(inet_server_addr()), '127.0.0.1')")
-pg_port=$(psql "$NERVE_TEST_PG_URL" -qtAc 'SELECT inet_server_port()')
+pg_user=$(psql -X "$NERVE_TEST_PG_URL" -qtAc 'SELECT current_user')
+pg_addr=$(psql -X "$NERVE_TEST_PG_URL" -qtAc "SELECT coalesce(host(inet_server_addr()), '127.0.0.1')")
+pg_port=$(psql -X "$NERVE_TEST_PG_URL" -qtAc 'SELECT inet_server_port()')
+if (exec 3<>"/dev/tcp/127.0.0.1/$PGBOUNCER_PORT") 2>/dev/null; then
+  log "port $PGBOUNCER_PORT is taken (a pgbouncer left running?): stop it or set NERVE_TEST_PGBOUNCER_PORT"
+  exit 1
+fi
 PGB_DIR=$(mktemp -d /tmp/nerve-pgbouncer.XXXXXX)
 printf '%s\n' \
   '[databases]' \
@@ -129,8 +139,15 @@ printf '%s\n' \
   "pidfile = $PGB_DIR/pgbouncer.pid" > "$PGB_DIR/pgbouncer.ini"
 printf '"%s" ""\n' "$pg_user" > "$PGB_DIR/userlist.txt"
 stop_pgbouncer() {
-  if [ -f "$PGB_DIR/pgbouncer.pid" ]; then
-    as_root kill "$(cat "$PGB_DIR/pgbouncer.pid")" 2>/dev/null || true
+  local pid
+  if [ "$(id -un)" = postgres ]; then
+    pid=$(cat "$PGB_DIR/pgbouncer.pid" 2>/dev/null || true)
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+    rm -rf "$PGB_DIR" || true
+  else
+    pid=$(as_root cat "$PGB_DIR/pgbouncer.pid" 2>/dev/null || true)
+    if [ -n "$pid" ]; then as_root kill "$pid" 2>/dev/null || true; fi
+    as_root rm -rf "$PGB_DIR" || true
   fi
 }
 trap stop_pgbouncer EXIT
@@ -142,20 +159,22 @@ else
 fi
 POOLER="postgres://$pg_user@127.0.0.1:$PGBOUNCER_PORT/postgres"
 for _ in $(seq 1 20); do
-  psql "$POOLER" -qtAc 'SELECT 1' >/dev/null 2>&1 && break
+  psql -X "$POOLER" -qtAc 'SELECT 1' >/dev/null 2>&1 && break
   sleep 0.5
 done
-psql "$POOLER" -qtAc 'SELECT 1' >/dev/null || {
+psql -X "$POOLER" -qtAc 'SELECT 1' >/dev/null || {
   log "pgbouncer did not start on 127.0.0.1:$PGBOUNCER_PORT (log: $PGB_DIR/pgbouncer.log)"
   exit 1
 }
+POOLER_URL="$POOLER?statement_cache=off"
 log "pgbouncer for the tests: $POOLER (transaction pooling)"
+fi
 
-# Every crate's tests, both drivers compiled in.
-cargo test --workspace
+# Every crate's tests, both drivers compiled in (stores connecting directly).
+env -u NERVE_TEST_PG_POOLER_URL cargo test --workspace
 # The PostgreSQL conformance cases again, every store connecting through pgbouncer with the
 # prepared-statement cache off (test databases are still made and migrated directly).
-NERVE_TEST_PG_POOLER_URL="$POOLER?statement_cache=off" \
+NERVE_TEST_PG_POOLER_URL="$POOLER_URL" \
   cargo test -p nerve-conformance --test conformance -- postgres
 # The facade with one driver at a time: a URL for the missing driver names its Cargo feature.
 cargo test -p nerve --no-default-features --features sqlite

@@ -1,8 +1,9 @@
 //! Turning Diesel and r2d2 failures into [`nerve_core::Error`].
 //!
-//! Classification is by error kind, never by message text, so both drivers give the same
-//! variant for the same situation; the table and field come from the operation ([`Op`]) that
-//! the driver ran.
+//! Classification is by error kind, so both drivers give the same variant for the same
+//! situation, except where Diesel has no kind: PostgreSQL's deadlock and SQLite's "database is
+//! locked" are read from their (untranslated) messages. The table and field come from the
+//! operation ([`Op`]) that the driver ran.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use nerve_core::{Constraint, Error};

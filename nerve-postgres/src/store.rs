@@ -78,8 +78,8 @@ impl PgStore {
         // connections then never hold statements prepared against an older schema.
         let mut conn = establish(url)?;
         StatementCache(options.statement_cache).apply(&mut conn);
-        // Behind a transaction-mode pooler a statement outside a transaction may meet another
-        // server connection between its prepare and its execution: checks run in one.
+        // Behind a transaction-mode pooler the checks run in one transaction, so they all meet
+        // one server connection, like every call of the store.
         if options.migrations == MigrationPolicy::Apply {
             migrations::apply_policy(&mut conn, options.migrations, migrate, schema_status)?;
         } else {
