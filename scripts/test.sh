@@ -5,16 +5,25 @@
 # else starts an installed Debian cluster; else installs Debian's `postgresql` package, trusts
 # loopback connections in pg_hba.conf and starts it. Installs postgresql-client (pg_dump,
 # pg_restore) and pgbouncer when missing and starts pgbouncer as postgres on 127.0.0.1:6543 in
-# transaction mode. Then runs every test of the workspace, the PostgreSQL conformance cases
-# again through pgbouncer, and the facade built with one driver at a time. Exits non-zero when
-# anything fails, including when no PostgreSQL server or pgbouncer can be provided: the
-# PostgreSQL cases never pass silently.
+# transaction mode, and a streaming read replica of the server (pg_basebackup -R) as postgres on
+# 127.0.0.1:5433; both are stopped and removed on exit. Then runs every test of the workspace,
+# the PostgreSQL conformance cases again through pgbouncer, and the facade built with one driver
+# at a time. Exits non-zero when anything fails, including when no PostgreSQL server, pgbouncer
+# or replica can be provided: the PostgreSQL cases never pass silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PG_PORT=5432
 log() { printf 'test.sh: %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+# Runs a command as the postgres user (pgbouncer and PostgreSQL refuse to run as root).
+as_postgres() {
+  if [ "$(id -un)" = postgres ]; then "$@"; else as_root runuser -u postgres -- "$@"; fi
+}
+# What runs on exit, whatever the outcome: stopping what this script started.
+CLEANUP=()
+cleanup() { local c; for c in "${CLEANUP[@]}"; do "$c" || true; done; }
+trap cleanup EXIT
 
 pg_answers() {
   if command -v pg_isready >/dev/null 2>&1; then
@@ -103,6 +112,9 @@ log "PostgreSQL for the tests: $NERVE_TEST_PG_URL"
 # root, so it runs as postgres) on a loopback port, in front of the same server (which must
 # let the pooler in as the URL's user without a password, as the server provided above does).
 # A pooler already running can be named instead with NERVE_TEST_PG_POOLER_URL.
+pg_user=$(psql -X "$NERVE_TEST_PG_URL" -qtAc 'SELECT current_user')
+pg_addr=$(psql -X "$NERVE_TEST_PG_URL" -qtAc "SELECT coalesce(host(inet_server_addr()), '127.0.0.1')")
+pg_port=$(psql -X "$NERVE_TEST_PG_URL" -qtAc 'SELECT inet_server_port()')
 PGBOUNCER_PORT=${NERVE_TEST_PGBOUNCER_PORT:-6543}
 if [ -n "${NERVE_TEST_PG_POOLER_URL:-}" ]; then
   POOLER_URL=$NERVE_TEST_PG_POOLER_URL
@@ -113,9 +125,6 @@ if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
   apt_install pgbouncer
 fi
 PGBOUNCER=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
-pg_user=$(psql -X "$NERVE_TEST_PG_URL" -qtAc 'SELECT current_user')
-pg_addr=$(psql -X "$NERVE_TEST_PG_URL" -qtAc "SELECT coalesce(host(inet_server_addr()), '127.0.0.1')")
-pg_port=$(psql -X "$NERVE_TEST_PG_URL" -qtAc 'SELECT inet_server_port()')
 if (exec 3<>"/dev/tcp/127.0.0.1/$PGBOUNCER_PORT") 2>/dev/null; then
   log "port $PGBOUNCER_PORT is taken (a pgbouncer left running?): stop it or set NERVE_TEST_PGBOUNCER_PORT"
   exit 1
@@ -150,13 +159,9 @@ stop_pgbouncer() {
     as_root rm -rf "$PGB_DIR" || true
   fi
 }
-trap stop_pgbouncer EXIT
-if [ "$(id -un)" = postgres ]; then
-  "$PGBOUNCER" -d "$PGB_DIR/pgbouncer.ini"
-else
-  as_root chown -R postgres "$PGB_DIR"
-  as_root runuser -u postgres -- "$PGBOUNCER" -d "$PGB_DIR/pgbouncer.ini"
-fi
+CLEANUP+=(stop_pgbouncer)
+as_root chown -R postgres "$PGB_DIR"
+as_postgres "$PGBOUNCER" -d "$PGB_DIR/pgbouncer.ini"
 POOLER="postgres://$pg_user@127.0.0.1:$PGBOUNCER_PORT/postgres"
 for _ in $(seq 1 20); do
   psql -X "$POOLER" -qtAc 'SELECT 1' >/dev/null 2>&1 && break
@@ -168,6 +173,70 @@ psql -X "$POOLER" -qtAc 'SELECT 1' >/dev/null || {
 }
 POOLER_URL="$POOLER?statement_cache=off"
 log "pgbouncer for the tests: $POOLER (transaction pooling)"
+fi
+
+# A streaming read replica of the server, for the replica tests: `pg_basebackup -R` (with a
+# replication slot, dropped afterwards, so the primary keeps the WAL the replica needs) into a
+# directory owned by postgres, started as postgres on 127.0.0.1:5433 (NERVE_TEST_PG_REPLICA_PORT
+# moves it) with the server's own binaries. The server must accept replication connections
+# from the URL's user on loopback: a local Debian cluster is given a trust rule for them. A
+# replica already running can be named instead with NERVE_TEST_PG_REPLICA_URL.
+REPLICA_PORT=${NERVE_TEST_PG_REPLICA_PORT:-5433}
+REPLICA_SLOT=nerve_test_replica
+if [ -n "${NERVE_TEST_PG_REPLICA_URL:-}" ]; then
+  log "read replica for the tests (given): $NERVE_TEST_PG_REPLICA_URL"
+else
+  pg_major=$(( $(psql -X "$NERVE_TEST_PG_URL" -qtAc 'SHOW server_version_num') / 10000 ))
+  PG_BIN=/usr/lib/postgresql/$pg_major/bin
+  if [ ! -x "$PG_BIN/postgres" ] || [ ! -x "$PG_BIN/pg_basebackup" ]; then
+    log "installing postgresql-$pg_major (the replica runs the server's own version)"
+    apt_install "postgresql-$pg_major"
+  fi
+  if (exec 3<>"/dev/tcp/127.0.0.1/$REPLICA_PORT") 2>/dev/null; then
+    log "port $REPLICA_PORT is taken (a replica left running?): stop it or set NERVE_TEST_PG_REPLICA_PORT"
+    exit 1
+  fi
+  for hba in /etc/postgresql/*/main/pg_hba.conf; do
+    [ -f "$hba" ] || continue
+    if ! as_root grep -q '^host replication all 127.0.0.1/32 trust' "$hba"; then
+      as_root sed -i '1i host replication all 127.0.0.1/32 trust' "$hba"
+      log "added a loopback replication trust rule to $hba"
+      as_root pg_ctlcluster --skip-systemctl-redirect "$(basename "$(dirname "$(dirname "$hba")")")" main reload || true
+    fi
+  done
+  # A slot left by an interrupted run would keep WAL forever: drop it first.
+  psql -X "$NERVE_TEST_PG_URL" -qtAc "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$REPLICA_SLOT' AND NOT active" >/dev/null
+  REPLICA_DIR=$(mktemp -d /tmp/nerve-replica.XXXXXX)
+  stop_replica() {
+    as_postgres "$PG_BIN/pg_ctl" -D "$REPLICA_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+    as_root rm -rf "$REPLICA_DIR" || true
+    psql -X "$NERVE_TEST_PG_URL" -qtAc "SELECT pg_drop_replication_slot('$REPLICA_SLOT')" >/dev/null 2>&1 || true
+  }
+  CLEANUP+=(stop_replica)
+  as_root chown postgres "$REPLICA_DIR"
+  as_root chmod 700 "$REPLICA_DIR"
+  log "making a streaming replica in $REPLICA_DIR (pg_basebackup -R)"
+  as_postgres "$PG_BIN/pg_basebackup" -d "$NERVE_TEST_PG_URL" -D "$REPLICA_DIR/data" -R -X stream \
+    -C -S "$REPLICA_SLOT" -c fast
+  # The server's settings a hot standby must at least match, and a configuration of its own
+  # (Debian keeps a cluster's configuration outside its data directory).
+  settings=$(psql -X "$NERVE_TEST_PG_URL" -qtA -F ' = ' -c "SELECT name, setting FROM pg_settings WHERE name IN ('max_connections', 'max_worker_processes', 'max_wal_senders', 'max_prepared_transactions', 'max_locks_per_transaction')")
+  printf '%s\n' "$settings" \
+    "port = $REPLICA_PORT" \
+    "listen_addresses = '127.0.0.1'" \
+    "unix_socket_directories = '$REPLICA_DIR'" \
+    'hot_standby = on' \
+    'hot_standby_feedback = on' \
+    'fsync = off' \
+    | as_postgres tee "$REPLICA_DIR/data/postgresql.conf" >/dev/null
+  printf '%s\n' 'local all all trust' 'host all all 127.0.0.1/32 trust' \
+    | as_postgres tee "$REPLICA_DIR/data/pg_hba.conf" >/dev/null
+  as_postgres "$PG_BIN/pg_ctl" -D "$REPLICA_DIR/data" -l "$REPLICA_DIR/replica.log" -w -t 60 start >/dev/null || {
+    log "the replica did not start (log: $REPLICA_DIR/replica.log)"; as_root cat "$REPLICA_DIR/replica.log" >&2 || true; exit 1; }
+  export NERVE_TEST_PG_REPLICA_URL="postgres://$pg_user@127.0.0.1:$REPLICA_PORT/postgres"
+  psql -X "$NERVE_TEST_PG_REPLICA_URL" -qtAc 'SELECT pg_is_in_recovery()' | grep -qx t || {
+    log "the server on port $REPLICA_PORT is not a standby"; exit 1; }
+  log "read replica for the tests: $NERVE_TEST_PG_REPLICA_URL (streaming from $pg_addr:${pg_port:-5432})"
 fi
 
 # Every crate's tests, both drivers compiled in (stores connecting directly).

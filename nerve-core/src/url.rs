@@ -132,6 +132,42 @@ pub fn with_database(url: &str, name: &str) -> String {
     }
 }
 
+/// Where the `host[:port]` of a `scheme://[user[:password]@]host[:port][/...]` URL lies.
+fn host_span(url: &str) -> Option<(usize, usize)> {
+    let start = url.find("://")? + 3;
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    let host = url[start..end].rfind('@').map_or(start, |i| start + i + 1);
+    Some((host, end))
+}
+
+/// The port of a `host[:port]` text (`[v6]:port` for IPv6 addresses), if it gives one.
+fn port_of(host_port: &str) -> Option<&str> {
+    let after_host = host_port.rfind(']').map_or(0, |i| i + 1);
+    host_port[after_host..]
+        .rfind(':')
+        .map(|i| &host_port[after_host + i + 1..])
+}
+
+/// `url` naming the server `host_port` (`host`, `host:port`, or `[v6]:port`) instead of its
+/// own, everything else (user, password, database, parameters) kept: a replica's URL made from
+/// its primary's. Without a port, the URL's own port is kept. `None` when `url` has no
+/// `scheme://` authority or `host_port` is empty or holds `/`, `?`, `#` or `@`.
+pub fn with_host(url: &str, host_port: &str) -> Option<String> {
+    if host_port.is_empty() || host_port.contains(['/', '?', '#', '@']) {
+        return None;
+    }
+    let (s, e) = host_span(url)?;
+    let mut replaced = host_port.to_string();
+    if port_of(host_port).is_none() {
+        if let Some(port) = port_of(&url[s..e]) {
+            replaced = format!("{host_port}:{port}");
+        }
+    }
+    Some(format!("{}{replaced}{}", &url[..s], &url[e..]))
+}
+
 /// `url` with any password replaced by `***`, for errors and logs.
 pub fn redact(url: &str) -> String {
     let mut out = url.to_string();
@@ -222,6 +258,30 @@ mod parameter_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_replaced_keeping_everything_else() {
+        let primary = "postgres://u:p%40ss@db1:6432/nerve?sslmode=require";
+        assert_eq!(
+            with_host(primary, "db2").as_deref(),
+            Some("postgres://u:p%40ss@db2:6432/nerve?sslmode=require")
+        );
+        assert_eq!(
+            with_host(primary, "db2:5433").as_deref(),
+            Some("postgres://u:p%40ss@db2:5433/nerve?sslmode=require")
+        );
+        assert_eq!(
+            with_host("postgres://localhost/x", "[::1]:5433").as_deref(),
+            Some("postgres://[::1]:5433/x")
+        );
+        assert_eq!(
+            with_host("postgres://[::1]:5432", "127.0.0.2").as_deref(),
+            Some("postgres://127.0.0.2:5432")
+        );
+        assert_eq!(with_host(primary, ""), None);
+        assert_eq!(with_host(primary, "evil@db2"), None);
+        assert_eq!(with_host("sqlite::memory:", "db2"), None);
+    }
 
     #[test]
     fn passwords_split_off_and_databases_replaced() {

@@ -31,6 +31,8 @@ pub use r2d2;
 pub use serde;
 /// serde_json, re-exported for the code the macros generate.
 pub use serde_json;
+/// tracing, re-exported for the code the macros generate.
+pub use tracing;
 
 use chrono::{DateTime, Utc};
 use nerve_core::{Clock, Error, LockoutPolicy, PasswordHasher, Result, StoreOptions};
@@ -80,7 +82,10 @@ impl Env {
             retry: options.retry,
             statement_timeout: options.statement_timeout,
             backup_dir: options.backup_dir.clone(),
-            secrets: nerve_core::url::secrets_of(url),
+            secrets: std::iter::once(url)
+                .chain(options.replica.as_deref())
+                .flat_map(nerve_core::url::secrets_of)
+                .collect(),
             dummy_hash: std::sync::OnceLock::new(),
         })
     }
@@ -130,4 +135,46 @@ pub fn pool_builder<M: r2d2::ManageConnection>(
         .max_size(max.max(1))
         .min_idle(Some(0))
         .connection_timeout(timeout)
+}
+
+/// A read replica of a store's primary: the pool of connections to it, and whether it is
+/// known to be gone. Reads that tolerate lag go to it (`replica_read` of [`define_scope!`])
+/// while it answers; when it cannot give a connection, or loses one, it is treated as gone
+/// for [`Replica::RETRY_AFTER`], and those reads go to the primary meanwhile.
+#[derive(Debug)]
+pub struct Replica<P> {
+    /// Connections to the replica.
+    pub pool: P,
+    /// Which replica this is, for logs (its URL, password removed).
+    pub name: String,
+    down_until: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl<P> Replica<P> {
+    /// How long a replica that failed is left alone before reads try it again.
+    pub const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
+    /// The replica reached through `pool`, named `name` in logs.
+    pub fn new(pool: P, name: String) -> Self {
+        Replica {
+            pool,
+            name,
+            down_until: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Whether reads may try the replica: true unless it failed within the last
+    /// [`Replica::RETRY_AFTER`].
+    pub fn usable(&self) -> bool {
+        let down = self.down_until.lock().unwrap_or_else(|p| p.into_inner());
+        down.is_none_or(|until| std::time::Instant::now() >= until)
+    }
+
+    /// Records that the replica failed with `error`: reads go to the primary for
+    /// [`Replica::RETRY_AFTER`]. Logged as a warning.
+    pub fn went_away(&self, error: &Error) {
+        let mut down = self.down_until.lock().unwrap_or_else(|p| p.into_inner());
+        *down = Some(std::time::Instant::now() + Self::RETRY_AFTER);
+        tracing::warn!(replica = %self.name, %error, "read replica unavailable; reading from the primary for {:?}", Self::RETRY_AFTER);
+    }
 }

@@ -242,6 +242,7 @@ macro_rules! define_scope {
         pub(crate) struct Scope<'a> {
             source: Source<'a>,
             env: ::std::sync::Arc<$crate::Env>,
+            replica: Option<::std::sync::Arc<$crate::Replica<Pool>>>,
         }
 
         #[allow(dead_code)]
@@ -251,7 +252,14 @@ macro_rules! define_scope {
                 Scope {
                     source: Source::Pool(pool),
                     env,
+                    replica: None,
                 }
+            }
+
+            /// This scope sending its replica reads to `replica` (see `replica_read`).
+            pub(crate) fn with_replica(mut self, replica: $crate::Replica<Pool>) -> Self {
+                self.replica = Some(::std::sync::Arc::new(replica));
+                self
             }
 
             /// The clock and password hasher.
@@ -324,24 +332,13 @@ macro_rules! define_scope {
                 op: &'static str,
                 mut f: impl FnMut(&mut $conn) -> $crate::nerve_core::Result<T>,
             ) -> $crate::nerve_core::Result<T> {
-                #[allow(unused_imports)]
-                use $crate::diesel::Connection as _;
                 let started = ::std::time::Instant::now();
                 match &self.source {
                     Source::Pool(pool) => {
                         let mut attempt = 0;
                         loop {
                             let mut conn = self.checkout(pool, op, started)?;
-                            let out = if self.env.statement_timeout.is_some() {
-                                (&mut *conn)
-                                    .transaction(|c: &mut $conn| {
-                                        $begin(c, &self.env).map_err($crate::TxError::Nerve)?;
-                                        f(c).map_err($crate::TxError::Nerve)
-                                    })
-                                    .map_err(|e: $crate::TxError| e.into_error("-"))
-                            } else {
-                                f(&mut conn)
-                            };
+                            let out = self.read_on(&mut conn, &mut f);
                             match out {
                                 Err(e)
                                     if attempt < self.env.retry.retries
@@ -367,6 +364,61 @@ macro_rules! define_scope {
                         out
                     }
                 }
+            }
+
+            /// Runs the read `f` on the pooled connection `conn`: in a transaction that sets
+            /// the statement timeout when there is one, else directly.
+            fn read_on<T>(
+                &self,
+                conn: &mut $conn,
+                f: &mut impl FnMut(&mut $conn) -> $crate::nerve_core::Result<T>,
+            ) -> $crate::nerve_core::Result<T> {
+                #[allow(unused_imports)]
+                use $crate::diesel::Connection as _;
+                if self.env.statement_timeout.is_some() {
+                    conn.transaction(|c: &mut $conn| {
+                        $begin(c, &self.env).map_err($crate::TxError::Nerve)?;
+                        f(c).map_err($crate::TxError::Nerve)
+                    })
+                    .map_err(|e: $crate::TxError| e.into_error("-"))
+                } else {
+                    f(conn)
+                }
+            }
+
+            /// Runs `f`, a read that tolerates replication lag, on the read replica when the
+            /// store has one that is not known to be gone, else as [`Scope::read`] does (on
+            /// the primary, or on the transaction in progress). A replica that cannot give a
+            /// connection or loses it is marked gone for `Replica::RETRY_AFTER` and the read
+            /// runs on the primary instead; so does a read the replica cancelled (a conflict
+            /// with recovery). Other errors are the read's own and are returned.
+            pub(crate) fn replica_read<T>(
+                &self,
+                op: &'static str,
+                mut f: impl FnMut(&mut $conn) -> $crate::nerve_core::Result<T>,
+            ) -> $crate::nerve_core::Result<T> {
+                if let (Source::Pool(_), Some(replica)) = (&self.source, &self.replica) {
+                    if replica.usable() {
+                        let started = ::std::time::Instant::now();
+                        let out = match replica.pool.get() {
+                            Ok(mut conn) => self.read_on(&mut conn, &mut f),
+                            Err(e) => Err(self.env.pool_error(e)),
+                        };
+                        match out {
+                            Err(e @ $crate::nerve_core::Error::Connection { .. }) => {
+                                replica.went_away(&e);
+                            }
+                            Err(e) if $crate::errors::rolled_back(&e) => {
+                                $crate::tracing::debug!(error = %e, "read cancelled on the replica; reading from the primary");
+                            }
+                            out => {
+                                self.timed(op, started, None);
+                                return out;
+                            }
+                        }
+                    }
+                }
+                self.read(op, f)
             }
 
             /// Runs `f` atomically: in a transaction of its own, or in a savepoint of the
@@ -442,6 +494,7 @@ macro_rules! define_scope {
                         let scope = Scope {
                             source: Source::Tx(::std::sync::Mutex::new(conn)),
                             env: env.clone(),
+                            replica: None,
                         };
                         f(&scope).map_err($crate::TxError::Nerve)
                     })

@@ -32,6 +32,8 @@ nerve_diesel::admin_store!(
 pub struct PgStore {
     pool: Pool,
     scope: Scope<'static>,
+    /// The same stores with every read on the primary (`Store::primary`).
+    primary: Scope<'static>,
     env: Arc<Env>,
     url: String,
     backups: crate::backup::Backups,
@@ -92,6 +94,19 @@ impl PgStore {
             .connection_customizer(Box::new(StatementCache(options.statement_cache)))
             .build(ConnectionManager::<PgConnection>::new(url))
             .map_err(|e| env.pool_error(e))?;
+        let mut scope = Scope::pooled(pool.clone(), env.clone());
+        if let Some(replica) = &options.replica {
+            // NERVE's parameters, if the caller's replica URL carries any, are the primary's.
+            let (replica, _) = nerve_core::url::take_parameters(replica, &URL_PARAMETERS);
+            // Never checked at open: a replica that is down sends its reads to the primary.
+            let replica_pool = nerve_diesel::pool_builder(
+                options.max_connections,
+                options.connect_timeout.min(REPLICA_CONNECT_TIMEOUT),
+            )
+            .connection_customizer(Box::new(StatementCache(options.statement_cache)))
+            .build_unchecked(ConnectionManager::<PgConnection>::new(replica.as_str()));
+            scope = scope.with_replica(nerve_diesel::Replica::new(replica_pool, redact(&replica)));
+        }
         let backups = crate::backup::Backups {
             url: url.to_string(),
             dir: options
@@ -102,7 +117,8 @@ impl PgStore {
             env: env.clone(),
         };
         Ok(PgStore {
-            scope: Scope::pooled(pool.clone(), env.clone()),
+            scope,
+            primary: Scope::pooled(pool.clone(), env.clone()),
             pool,
             env,
             url: redact(url),
@@ -115,14 +131,20 @@ impl PgStore {
 /// parameters it does not know), each overriding its [`StoreOptions`] field:
 /// `pool_max_size` (`max_connections`), `pool_timeout_ms` (`connect_timeout`),
 /// `statement_timeout_ms` (`statement_timeout`, 0 for none), `statement_cache` (`on`/`off`),
-/// `retries` (`retry.retries`).
-pub const URL_PARAMETERS: [&str; 5] = [
+/// `retries` (`retry.retries`), `replica` (`replica`: `host[:port]` of a read replica, the
+/// rest of its URL the primary's).
+pub const URL_PARAMETERS: [&str; 6] = [
     "pool_max_size",
     "pool_timeout_ms",
     "statement_timeout_ms",
     "statement_cache",
     "retries",
+    "replica",
 ];
+
+/// The longest a replica read waits for a connection to the replica (at most
+/// `connect_timeout`) before it reads from the primary instead.
+const REPLICA_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// `url` without NERVE's parameters, and `options` with them applied. Errors:
 /// [`Error::Validation`] naming the parameter for a value that is not one.
@@ -166,6 +188,12 @@ pub fn url_options(url: &str, options: &StoreOptions) -> Result<(String, StoreOp
                     "off" | "false" => false,
                     _ => return Err(invalid("must be on or off")),
                 }
+            }
+            "replica" => {
+                options.replica = Some(
+                    nerve_core::url::with_host(&url, &value)
+                        .ok_or_else(|| invalid("not a host or host:port"))?,
+                )
             }
             _ => {
                 options.retry.retries =
@@ -225,7 +253,12 @@ impl Store for PgStore {
         caps.concurrent_writers = true;
         caps.json_content_indexes = true;
         caps.statement_timeout = true;
+        caps.read_replicas = true;
         caps
+    }
+
+    fn primary(&self) -> &dyn Repos {
+        &self.primary
     }
 
     fn atomic(&self, f: &mut dyn FnMut(&dyn Repos) -> Result<()>) -> Result<()> {

@@ -47,6 +47,13 @@ impl SqliteStore {
     /// See [`crate::open`].
     pub fn open(url: &str, options: &StoreOptions) -> Result<Self> {
         let target = connection::parse_url(url)?;
+        if options.replica.is_some() {
+            return Err(Error::Validation {
+                table: "-",
+                field: "replica",
+                reason: "SQLite has no read replicas (Capabilities::read_replicas)".into(),
+            });
+        }
         let mut env = Env::new(url, options)?;
         // SQLite has no statement timeout (Capabilities::statement_timeout).
         env.statement_timeout = None;
@@ -115,6 +122,10 @@ impl Store for SqliteStore {
         let mut caps = Capabilities::default();
         caps.in_memory = self.target == Target::Memory;
         caps
+    }
+
+    fn primary(&self) -> &dyn Repos {
+        self
     }
 
     fn atomic(&self, f: &mut dyn FnMut(&dyn Repos) -> Result<()>) -> Result<()> {

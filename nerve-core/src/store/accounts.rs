@@ -39,6 +39,8 @@ pub trait AuthStore {
 
     /// The recorded attempts for an e-mail address (normalized, or hashed when invalid, as
     /// [`AuthStore::login`] records it), newest first.
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn attempts(&self, email: &str, page: Page) -> Result<Vec<LoginAttempt>>;
 }
 
@@ -55,6 +57,8 @@ pub trait SessionStore {
     fn validate(&self, token: &str) -> Result<Session>;
 
     /// The user's sessions that are neither revoked nor expired, newest first.
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn list_active(&self, company_id: i64, user_id: i64) -> Result<Vec<Session>>;
 
     /// Revokes one session; revoking a revoked session changes nothing. NotFound when the
@@ -73,9 +77,13 @@ pub trait AuditStore {
     fn record(&self, company_id: i64, entry: &NewAuditLog) -> Result<AuditLog>;
 
     /// The company's entries, newest first.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_for_company(&self, company_id: i64, page: Page) -> Result<Vec<AuditLog>>;
 
     /// The company's entries made by one user, newest first.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_for_user(&self, company_id: i64, user_id: i64, page: Page) -> Result<Vec<AuditLog>>;
 }
 
@@ -89,6 +97,8 @@ pub trait SecurityEventStore {
     /// The events `filter` selects, newest first. A filter without `company_id` lists every
     /// company's events and the platform-wide ones: for platform operators; tenant-facing
     /// callers set `company_id`.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list(&self, filter: &EventFilter, page: Page) -> Result<Vec<SecurityEvent>>;
 
     /// Marks the event acknowledged by the live user `user_id` (who, when) and returns it.
@@ -112,6 +122,8 @@ pub trait ApiKeyStore {
     fn verify(&self, key: &str, scope: &str, ip: Option<&str>) -> Result<ApiKey>;
 
     /// The user's keys (revoked and expired included), ascending by id.
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn list(&self, company_id: i64, user_id: i64) -> Result<Vec<ApiKey>>;
 
     /// Revokes a key; revoking a revoked key changes nothing.

@@ -22,7 +22,7 @@ pub const AUDIT_LOG_MINIMUM_DAYS: i64 = 365;
 
 /// What operators and monitoring need of a database (`Store::admin`, `nerve health`, `nerve
 /// stats`, `nerve slow-queries`, `nerve optimize`). Each call uses its own pooled connection,
-/// outside any transaction.
+/// outside any transaction, on the primary (never on a read replica).
 pub trait AdminStore {
     /// Checks the connection (timing a round trip), the schema version against the embedded
     /// migrations, the structure against what the migrations create (every table, column,

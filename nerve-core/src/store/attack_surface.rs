@@ -22,6 +22,8 @@ pub trait AttackSurfaceStore {
 
     /// The domain's cached scan if it ran no longer than `max_age` before now (the clock);
     /// `None` when there is none, it is older, or its time is unknown.
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn fresh_scan(&self, domain: &str, max_age: Duration) -> Result<Option<CachedScan>>;
 
     /// The live cached scans whose results contain `pattern`, in JSON containment's sense
@@ -31,6 +33,8 @@ pub trait AttackSurfaceStore {
     /// is contained by an array holding it). One page, ascending by id. PostgreSQL answers
     /// from the GIN index; SQLite scans the rows it prefilters with `json_tree` by the
     /// pattern's first scalar; both apply the same containment rule, so the rows are the same.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn cached_scans_containing(
         &self,
         pattern: &serde_json::Value,
@@ -47,6 +51,8 @@ pub trait AttackSurfaceStore {
 
     /// The company's live scans of `domain` in `source`'s history, in time order: ascending
     /// `scanned_at`, then id. [`Page::after`] takes the id of the last scan seen.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn scan_history(
         &self,
         company_id: i64,
@@ -71,6 +77,8 @@ pub trait AttackSurfaceStore {
     fn record_asm_scan(&self, company_id: i64, scan: &NewAsmScan) -> Result<AsmScan>;
 
     /// The company's live ASM scans (of `domain`, when given), one page, ascending by id.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_asm_scans(
         &self,
         company_id: i64,
@@ -87,6 +95,8 @@ pub trait AttackSurfaceStore {
 
     /// The company's live Lightbox findings (of `domain`, when given; resolved ones only when
     /// `include_resolved`), one page, ascending by id.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_lightbox_findings(
         &self,
         company_id: i64,
@@ -109,6 +119,8 @@ pub trait AttackSurfaceStore {
     ) -> Result<u64>;
 
     /// The results of the company's scan, one page, ascending by id.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_scan_results(
         &self,
         company_id: i64,

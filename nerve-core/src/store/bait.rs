@@ -22,9 +22,13 @@ pub trait BaitStore {
     fn create_token(&self, company_id: i64, new: &NewBaitToken) -> Result<BaitToken>;
 
     /// The active token `id` of `company_id`.
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn get_token(&self, company_id: i64, id: i64) -> Result<BaitToken>;
 
     /// One page of the company's tokens, ascending by id.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_tokens(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<BaitToken>>;
 
     /// Deactivates the active token `id` (sets `deleted_at`, clears `is_active`).
@@ -46,5 +50,7 @@ pub trait BaitStore {
 
     /// One page of the accesses to the token `token_id` of `company_id` (active or not),
     /// newest first (descending id; [`Page::after`] takes the last id seen).
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_accesses(&self, company_id: i64, token_id: i64, page: Page) -> Result<Vec<BaitAccess>>;
 }

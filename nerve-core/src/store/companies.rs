@@ -15,14 +15,20 @@ pub trait CompanyStore {
     fn create(&self, new: &NewCompany) -> Result<Company>;
 
     /// The live company `id`, or [`Error::NotFound`](crate::Error::NotFound).
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn get(&self, id: i64) -> Result<Company>;
 
     /// The live company whose domain is `domain` (normalized before comparing), or
     /// [`Error::NotFound`](crate::Error::NotFound).
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn find_by_domain(&self, domain: &str) -> Result<Company>;
 
     /// One page of companies, ascending by id. [`Error::Validation`](crate::Error::Validation)
     /// on `companies.limit` for a page limit outside 1 to 1000.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list(&self, page: Page, deleted: Deleted) -> Result<Vec<Company>>;
 
     /// Applies `changes` to the live company `id` and sets `updated_at`; returns the new row.

@@ -35,9 +35,13 @@ pub trait ComplianceStore {
     fn create_assessment(&self, company_id: i64, new: &NewAssessment) -> Result<Assessment>;
 
     /// The live assessment `id`.
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn get_assessment(&self, company_id: i64, id: i64) -> Result<Assessment>;
 
     /// One page of the company's assessments.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_assessments(
         &self,
         company_id: i64,
@@ -74,9 +78,13 @@ pub trait ComplianceStore {
         -> Result<Control>;
 
     /// The live control (row id `id`) of a live assessment of the company.
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn get_control(&self, company_id: i64, id: i64) -> Result<Control>;
 
     /// One page of the live assessment's live controls.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_controls(
         &self,
         company_id: i64,
@@ -100,6 +108,8 @@ pub trait ComplianceStore {
         -> Result<Evidence>;
 
     /// One page of the live control's live evidence.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_evidence(&self, company_id: i64, control_id: i64, page: Page) -> Result<Vec<Evidence>>;
 
     /// Soft-deletes the live evidence `id` of a live control (evidence of a removed control
@@ -114,6 +124,8 @@ pub trait ComplianceStore {
     fn put_control_mappings(&self, rows: &[ControlMapping]) -> Result<u64>;
 
     /// The mapping rows of `source` and `finding_type`, by framework then control identifier.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn control_mappings(
         &self,
         source: ScanSource,
@@ -152,9 +164,13 @@ pub trait ComplianceStore {
     ) -> Result<VulnerabilityReport>;
 
     /// The live report `id`.
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn get_report(&self, company_id: i64, id: i64) -> Result<VulnerabilityReport>;
 
     /// One page of the company's live reports, of the scan `scan` when given.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_reports(
         &self,
         company_id: i64,

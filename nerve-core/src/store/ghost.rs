@@ -17,10 +17,14 @@ pub trait GhostStore {
     fn record_query(&self, company_id: i64, query: &NewGhostQuery) -> Result<GhostQuery>;
 
     /// The user's queries, newest first (descending id; [`Page::after`] takes the last id seen).
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_queries(&self, company_id: i64, user_id: i64, page: Page) -> Result<Vec<GhostQuery>>;
 
     /// How many live queries of each type the company's users (or the one user given) ran:
     /// every type of [`GhostQueryType`], in its order, zeros included.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn query_counts(
         &self,
         company_id: i64,
@@ -38,6 +42,8 @@ pub trait GhostStore {
     ) -> Result<(MonitoredEmail, bool)>;
 
     /// The company's watched addresses, one page, ascending by id.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_monitored(
         &self,
         company_id: i64,
@@ -60,6 +66,8 @@ pub trait GhostStore {
     ) -> Result<(MonitoredEmail, u64)>;
 
     /// The watched address's findings, one page, ascending by id.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_findings(
         &self,
         company_id: i64,
@@ -125,6 +133,8 @@ pub trait GhostStore {
     fn create_breach_file(&self, company_id: i64, new: &NewBreachFile) -> Result<BreachFile>;
 
     /// One page of the company's breach files, ascending by id.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_breach_files(
         &self,
         company_id: i64,
@@ -152,6 +162,8 @@ pub trait GhostStore {
     ) -> Result<BreachFile>;
 
     /// One page of the live file's records, ascending by id.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_breach_records(
         &self,
         company_id: i64,

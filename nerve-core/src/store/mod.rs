@@ -7,6 +7,27 @@
 //!
 //! The traits are synchronous because Diesel and r2d2 are; async services call them through
 //! `spawn_blocking`.
+//!
+//! # Where reads go
+//!
+//! A PostgreSQL store may have a streaming read replica ([`StoreOptions::replica`]). Every
+//! write, and every call made inside [`Store::atomic`], runs on the primary. Every read method
+//! of the domain stores says in its documentation which of two kinds it is:
+//!
+//! - **Primary read**: always on the primary, so it sees every write committed before it
+//!   started, the caller's own included. Reads by id or key (what a service does right after
+//!   writing: create, then show), and reads that security decisions rest on (login attempts,
+//!   active sessions, API keys, password checks) are primary reads.
+//! - **Replica read**: on the replica when there is one, so it may miss writes committed in
+//!   the last moments (the replica's replay lag, normally well under a second on a healthy
+//!   replica). Lists, searches, histories and counts — pages for people to look at — are
+//!   replica reads. When the replica cannot be reached, or loses a connection, it is left alone
+//!   for 5 seconds and replica reads run on the primary meanwhile: callers see no error for a
+//!   replica that went away. To read your own writes through one of these, call it through
+//!   [`Store::primary`] or inside [`Store::atomic`].
+//!
+//! Without a replica (and on SQLite) both kinds run on the one database. [`AdminStore`] and
+//! [`BackupStore`] always work on the primary.
 
 mod accounts;
 mod admin;
@@ -101,6 +122,8 @@ pub trait RawRows {
 
     /// The row of `table` whose id is `id`, soft-deleted or not. Errors: [`Error::NotFound`],
     /// or [`Error::Validation`] for an unknown table.
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn get(&self, table: &str, id: i64) -> Result<serde_json::Value>;
 
     /// `batch_insert`: inserts `rows` of `table` all or none, in multi-row INSERTs sized to the
@@ -145,6 +168,12 @@ pub trait Store: Repos + Send + Sync + fmt::Debug {
 
     /// What this backend can and cannot do, where backends must differ.
     fn capabilities(&self) -> Capabilities;
+    /// The same domain stores as the store's own, with every read on the primary: for a read
+    /// that must see the caller's own latest writes where it would otherwise go to the read
+    /// replica (see [Where reads go](crate::store#where-reads-go)). Without a replica, and on
+    /// SQLite, it is the store itself. Calls through it run alone, each in its own
+    /// transaction, as calls on the store do.
+    fn primary(&self) -> &dyn Repos;
 
     /// Runs `f` in one transaction: every call made through the [`Repos`] it receives commits
     /// together when `f` returns `Ok`, and none does when `f` returns `Err` (which is returned)
@@ -234,6 +263,9 @@ pub struct Capabilities {
     /// A statement timeout can be set ([`StoreOptions::statement_timeout`], PostgreSQL);
     /// SQLite has none (its busy timeout bounds waiting for the write lock only).
     pub statement_timeout: bool,
+    /// Reads that tolerate lag can be sent to a streaming read replica
+    /// ([`StoreOptions::replica`], PostgreSQL); a SQLite database has no replicas.
+    pub read_replicas: bool,
 }
 
 /// What opening a store does about migrations.
@@ -316,6 +348,14 @@ pub struct StoreOptions {
     /// Where [`BackupStore`] writes and lists backups. `None`: `backups/` beside a SQLite
     /// database file; `data/backups` (from the working directory) for PostgreSQL.
     pub backup_dir: Option<std::path::PathBuf>,
+    /// PostgreSQL: the URL of a streaming read replica of the database. Reads that tolerate
+    /// lag (*replica reads*, see [Where reads go](crate::store#where-reads-go)) run there; every
+    /// other call runs on the primary. `None`: everything runs on the primary. URL parameter
+    /// `replica=host[:port]` (the primary's URL with that server: same user, password,
+    /// database and parameters; without a port, the primary's). Requires
+    /// [`Capabilities::read_replicas`]: a SQLite store refuses it ([`Error::Validation`] on
+    /// `replica`).
+    pub replica: Option<String>,
 }
 
 impl Default for StoreOptions {
@@ -334,6 +374,7 @@ impl Default for StoreOptions {
             slow_query_threshold: std::time::Duration::from_millis(250),
             slow_query_cap: 10_000,
             backup_dir: None,
+            replica: None,
         }
     }
 }

@@ -21,6 +21,8 @@ pub trait OsintStore {
     fn create_profile(&self, company_id: i64, new: &NewProfile) -> Result<Profile>;
 
     /// The live profile `id`.
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn get_profile(&self, company_id: i64, id: i64) -> Result<Profile>;
 
     /// Applies `changes` to the live profile and sets `updated_at`; returns the new row.
@@ -34,6 +36,8 @@ pub trait OsintStore {
 
     /// The company's profiles matching `search` (see [`ProfileSearch`]), one page, ascending
     /// by id.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn search_profiles(
         &self,
         company_id: i64,
@@ -53,6 +57,8 @@ pub trait OsintStore {
     ) -> Result<SocialAccount>;
 
     /// The live profile's live accounts, one page, ascending by id.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_social_accounts(
         &self,
         company_id: i64,
@@ -71,6 +77,8 @@ pub trait OsintStore {
     ) -> Result<(Breach, bool)>;
 
     /// The live profile's live breaches, one page, ascending by id.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_breaches(&self, company_id: i64, profile_id: i64, page: Page) -> Result<Vec<Breach>>;
 
     /// Records a device seen at `new.ip_address`: creates it (first and last seen now) or,
@@ -80,5 +88,7 @@ pub trait OsintStore {
     fn upsert_device(&self, company_id: i64, new: &NewDevice) -> Result<(Device, bool)>;
 
     /// The company's devices, one page, ascending by id.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_devices(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<Device>>;
 }

@@ -30,9 +30,13 @@ pub trait RoadmapStore {
     fn create_profile(&self, company_id: i64, new: &NewRoadmapProfile) -> Result<RoadmapProfile>;
 
     /// The live profile `id`.
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn get_profile(&self, company_id: i64, id: i64) -> Result<RoadmapProfile>;
 
     /// One page of the company's live profiles.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_profiles(&self, company_id: i64, page: Page) -> Result<Vec<RoadmapProfile>>;
 
     /// Soft-deletes the live profile (its tasks, achievements and snapshots stay, hidden with
@@ -57,9 +61,13 @@ pub trait RoadmapStore {
     ) -> Result<LibraryLoad>;
 
     /// One page of the live library tasks.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn library_tasks(&self, page: Page) -> Result<Vec<StoredLibraryTask>>;
 
     /// The library versions loaded, in load order.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn library_versions(&self) -> Result<Vec<LibraryVersion>>;
 
     /// Puts a task on the live profile's roadmap (status not_started) and recomputes its score.
@@ -70,9 +78,13 @@ pub trait RoadmapStore {
     fn add_task(&self, company_id: i64, profile_id: i64, new: &NewUserTask) -> Result<UserTask>;
 
     /// The live task `id` of a live profile of the company.
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn get_task(&self, company_id: i64, id: i64) -> Result<UserTask>;
 
     /// One page of the live profile's live tasks, of `status` when given.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_tasks(
         &self,
         company_id: i64,
@@ -104,6 +116,8 @@ pub trait RoadmapStore {
     ) -> Result<Award>;
 
     /// One page of the live profile's achievements.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_achievements(
         &self,
         company_id: i64,
@@ -117,6 +131,8 @@ pub trait RoadmapStore {
 
     /// The live profile's snapshots taken at or after `since` (all when `None`), as a time
     /// series: ascending `recorded_at`, then id. [`Page::after`] takes the last id seen.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn progress_history(
         &self,
         company_id: i64,

@@ -19,9 +19,13 @@ pub trait UploadStore {
     fn create_file(&self, company_id: i64, new: &NewUploadedFile) -> Result<UploadedFile>;
 
     /// The live file `id`.
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn get_file(&self, company_id: i64, id: i64) -> Result<UploadedFile>;
 
     /// One page of the company's files, ascending by id.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_files(
         &self,
         company_id: i64,
@@ -46,6 +50,8 @@ pub trait UploadStore {
     fn mark_failed(&self, company_id: i64, file_id: i64, reason: &str) -> Result<UploadedFile>;
 
     /// One page of the live file's credentials, ascending by id.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list_credentials(
         &self,
         company_id: i64,

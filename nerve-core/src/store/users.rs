@@ -21,16 +21,22 @@ pub trait UserStore {
 
     /// The live user `id` of company `company_id`, or
     /// [`Error::NotFound`](crate::Error::NotFound) on `users`.
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn get(&self, company_id: i64, id: i64) -> Result<User>;
 
     /// The live user of company `company_id` with this e-mail (normalized before comparing),
     /// or [`Error::NotFound`](crate::Error::NotFound) on `users`;
     /// [`Error::Validation`](crate::Error::Validation) on `users.email` for an invalid address.
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn find_by_email(&self, company_id: i64, email: &str) -> Result<User>;
 
     /// One page of the company's users, ascending by id; empty for an unknown or soft-deleted
     /// company. [`Error::Validation`](crate::Error::Validation) on `users.limit` for a page
     /// limit outside 1 to 1000.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<User>>;
 
     /// Applies `changes` to the live user and sets `updated_at`; returns the new row.
@@ -50,6 +56,8 @@ pub trait UserStore {
     /// `true` when `password` is the live user's password. Does not consider locks (see
     /// [`User::is_locked_at`]) and records nothing. [`Error::Backend`](crate::Error::Backend)
     /// when the stored hash cannot be parsed (never a match).
+    ///
+    /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn verify_password(&self, company_id: i64, id: i64, password: &str) -> Result<bool>;
 
     /// Locks the live user from now until `until` (`None`: until unlocked), revokes all the

@@ -289,7 +289,7 @@ macro_rules! account_stores {
 
                 fn list(&self, filter: &EventFilter, page: Page) -> Result<Vec<SecurityEvent>> {
                     let page = page.checked(EVENTS)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         let mut q = security_events::table
                             .filter(security_events::id.lt(page.before_id()))
                             .filter(security_events::deleted_at.is_null())
@@ -844,7 +844,7 @@ macro_rules! account_stores {
             impl Scope<'_> {
                 fn audit_page(&self, company_id: i64, user_id: Option<i64>, page: Page) -> Result<Vec<AuditLog>> {
                     let page = page.checked(AUDIT)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         let mut q = audit_logs::table
                             .filter(audit_logs::company_id.eq(company_id))
                             .filter(audit_logs::id.lt(page.before_id()))

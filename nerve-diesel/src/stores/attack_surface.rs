@@ -308,7 +308,7 @@ macro_rules! attack_surface_store {
                     let page = page.checked(CACHE)?;
                     json_document(Field::new(CACHE, "scan_results"), pattern)?;
                     let want = page.limit as usize;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         let mut out = Vec::new();
                         let mut after = page.after_id();
                         // Fetch in batches: the backend's filter may let through rows the
@@ -388,7 +388,7 @@ macro_rules! attack_surface_store {
                     let table = history_table(source);
                     let page = page.checked(table)?;
                     let domain = validate_domain(Field::new(table, "domain"), domain)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         $crate::on_history!([$($schema)::+] source, h, Row => {
                             let mut q = h::table
@@ -509,7 +509,7 @@ macro_rules! attack_surface_store {
                     const T: &str = "asm_scans";
                     let page = page.checked(T)?;
                     let domain = domain.map(|d| validate_domain(Field::new(T, "domain"), d)).transpose()?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         $crate::live_children_page!(conn, asm_scans, AsmScansRow, AsmScan, company_id = company_id, page, T,
                             |q| match &domain {
@@ -572,7 +572,7 @@ macro_rules! attack_surface_store {
                     const T: &str = "lightbox_findings";
                     let page = page.checked(T)?;
                     let domain = domain.map(|d| validate_domain(Field::new(T, "domain"), d)).transpose()?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         $crate::live_children_page!(conn, lightbox_findings, LightboxFindingsRow, LightboxFinding,
                             company_id = company_id, page, T,
@@ -661,7 +661,7 @@ macro_rules! attack_surface_store {
                 fn list_scan_results(&self, company_id: i64, source: ScanSource, scan_id: i64, page: Page) -> Result<Vec<ScanResult>> {
                     let table = results_table(source);
                     let page = page.checked(table)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         $crate::on_results!([$($schema)::+] source, h, t, Row => {
                             h::table

@@ -126,7 +126,7 @@ macro_rules! bait_store {
 
                 fn list_tokens(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<BaitToken>> {
                     let page = page.checked(TOKENS)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let q = bait_tokens::table
                             .filter(bait_tokens::company_id.eq(company_id))
@@ -247,7 +247,7 @@ macro_rules! bait_store {
 
                 fn list_accesses(&self, company_id: i64, token_id: i64, page: Page) -> Result<Vec<BaitAccess>> {
                     let page = page.checked(ACCESSES)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         token_of(conn, company_id, token_id)?;
                         bait_accesses::table
                             .filter(bait_accesses::token_id.eq(token_id))

@@ -112,7 +112,7 @@ macro_rules! company_store {
 
                 fn list(&self, page: Page, deleted: Deleted) -> Result<Vec<Company>> {
                     let page = page.checked(TABLE)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         let q = companies::table
                             .filter(companies::id.gt(page.after_id()))
                             .order(companies::id.asc())

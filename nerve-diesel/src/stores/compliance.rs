@@ -284,7 +284,7 @@ macro_rules! compliance_store {
                 fn list_assessments(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<Assessment>> {
                     let page = page.checked(ASSESSMENTS)?;
                     let now = self.env().now();
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let q = a::table
                             .filter(a::company_id.eq(company_id))
@@ -410,7 +410,7 @@ macro_rules! compliance_store {
 
                 fn list_controls(&self, company_id: i64, assessment_id: i64, page: Page) -> Result<Vec<Control>> {
                     let page = page.checked(CONTROLS)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         assessment_row(conn, company_id, assessment_id)?;
                         $crate::live_children_page!(
                             conn, c, ComplianceControlsRow, Control, assessment_id = assessment_id, page, CONTROLS
@@ -502,7 +502,7 @@ macro_rules! compliance_store {
 
                 fn list_evidence(&self, company_id: i64, control_id: i64, page: Page) -> Result<Vec<Evidence>> {
                     let page = page.checked(EVIDENCE)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         control_row(conn, company_id, control_id)?;
                         $crate::live_children_page!(
                             conn, ev, ComplianceEvidenceRow, Evidence, control_id = control_id, page, EVIDENCE
@@ -597,7 +597,7 @@ macro_rules! compliance_store {
                 }
 
                 fn control_mappings(&self, source: ScanSource, finding_type: &str) -> Result<Vec<ControlMapping>> {
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         let mut rows: Vec<ControlMapping> = m::table
                             .filter(m::scan_source.eq(Db(source)))
                             .filter(m::finding_type.eq(finding_type))
@@ -827,7 +827,7 @@ macro_rules! compliance_store {
                     page: Page,
                 ) -> Result<Vec<VulnerabilityReport>> {
                     let page = page.checked(REPORTS)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         $crate::live_children_page!(conn, vr, VulnerabilityReportsRow, VulnerabilityReport,
                             company_id = company_id, page, REPORTS,

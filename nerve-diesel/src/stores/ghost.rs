@@ -367,7 +367,7 @@ macro_rules! ghost_store {
 
                 fn list_queries(&self, company_id: i64, user_id: i64, page: Page) -> Result<Vec<GhostQuery>> {
                     let page = page.checked(QUERIES)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         live_user_of_company(conn, company_id, user_id)?;
                         ghost_search_queries::table
@@ -384,7 +384,7 @@ macro_rules! ghost_store {
                 }
 
                 fn query_counts(&self, company_id: i64, user_id: Option<i64>) -> Result<Vec<(GhostQueryType, u64)>> {
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         if let Some(user_id) = user_id {
                             live_user_of_company(conn, company_id, user_id)?;
@@ -480,7 +480,7 @@ macro_rules! ghost_store {
 
                 fn list_monitored(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<MonitoredEmail>> {
                     let page = page.checked(MONITORED)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let q = monitored_emails::table
                             .filter(monitored_emails::company_id.eq(company_id))
@@ -588,7 +588,7 @@ macro_rules! ghost_store {
 
                 fn list_findings(&self, company_id: i64, monitored_email_id: i64, page: Page) -> Result<Vec<EmailFinding>> {
                     let page = page.checked(FINDINGS)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         watched(conn, company_id, monitored_email_id)?;
                         $crate::live_children_page!(conn, monitored_email_findings, MonitoredEmailFindingsRow, EmailFinding, monitored_email_id = monitored_email_id, page, FINDINGS)
                     })
@@ -665,7 +665,7 @@ macro_rules! ghost_store {
 
                 fn list_breach_files(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<BreachFile>> {
                     let page = page.checked(BREACH_FILES)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let q = uploaded_breach_files::table
                             .filter(uploaded_breach_files::company_id.eq(company_id))
@@ -725,7 +725,7 @@ macro_rules! ghost_store {
 
                 fn list_breach_records(&self, company_id: i64, file_id: i64, page: Page) -> Result<Vec<BreachRecord>> {
                     let page = page.checked(BREACH_RESULTS)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         breach_file(conn, company_id, file_id)?;
                         $crate::live_children_page!(conn, breach_file_results, BreachFileResultsRow, BreachRecord, file_id = file_id, page, BREACH_RESULTS)
                     })

@@ -328,7 +328,7 @@ macro_rules! osint_store {
                         .transpose()?;
                     let email = search.email.as_deref().map(|e| validate_email(Field::new(PROFILES, "email"), e)).transpose()?;
                     let domain = search.domain.as_deref().map(|d| validate_domain(Field::new(PROFILES, "domain"), d)).transpose()?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let mut q = profiles::table
                             .filter(profiles::company_id.eq(company_id))
@@ -384,7 +384,7 @@ macro_rules! osint_store {
 
                 fn list_social_accounts(&self, company_id: i64, profile_id: i64, page: Page) -> Result<Vec<SocialAccount>> {
                     let page = page.checked(ACCOUNTS)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_profile(conn, company_id, profile_id)?;
                         $crate::live_children_page!(conn, social_media, SocialMediaRow, SocialAccount, profile_id = profile_id, page, ACCOUNTS)
                     })
@@ -443,7 +443,7 @@ macro_rules! osint_store {
 
                 fn list_breaches(&self, company_id: i64, profile_id: i64, page: Page) -> Result<Vec<Breach>> {
                     let page = page.checked(BREACHES)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_profile(conn, company_id, profile_id)?;
                         $crate::live_children_page!(conn, breaches, BreachesRow, Breach, profile_id = profile_id, page, BREACHES)
                     })
@@ -518,7 +518,7 @@ macro_rules! osint_store {
 
                 fn list_devices(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<Device>> {
                     let page = page.checked(DEVICES)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let q = devices::table
                             .filter(devices::company_id.eq(company_id))

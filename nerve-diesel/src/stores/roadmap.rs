@@ -346,7 +346,7 @@ macro_rules! roadmap_store {
 
                 fn list_profiles(&self, company_id: i64, page: Page) -> Result<Vec<RoadmapProfile>> {
                     let page = page.checked(PROFILES)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         $crate::live_children_page!(
                             conn, p, RoadmapProfilesRow, RoadmapProfile, company_id = company_id, page, PROFILES
@@ -497,7 +497,7 @@ macro_rules! roadmap_store {
 
                 fn library_tasks(&self, page: Page) -> Result<Vec<StoredLibraryTask>> {
                     let page = page.checked(LIBRARY)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         lib::table
                             .filter(lib::deleted_at.is_null())
                             .filter(lib::id.gt(page.after_id()))
@@ -511,7 +511,7 @@ macro_rules! roadmap_store {
                 }
 
                 fn library_versions(&self) -> Result<Vec<LibraryVersion>> {
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         meta::table
                             .order(meta::id.asc())
                             .select(RoadmapTaskLibraryMetaRow::as_select())
@@ -594,7 +594,7 @@ macro_rules! roadmap_store {
                     page: Page,
                 ) -> Result<Vec<UserTask>> {
                     let page = page.checked(TASKS)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         profile_row(conn, company_id, profile_id)?;
                         $crate::live_children_page!(conn, ut, RoadmapUserTasksRow, UserTask, profile_id = profile_id, page, TASKS,
                             |q| match status {
@@ -699,7 +699,7 @@ macro_rules! roadmap_store {
 
                 fn list_achievements(&self, company_id: i64, profile_id: i64, page: Page) -> Result<Vec<Achievement>> {
                     let page = page.checked(ACHIEVEMENTS)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         profile_row(conn, company_id, profile_id)?;
                         $crate::live_children_page!(
                             conn, ach, RoadmapAchievementsRow, Achievement, profile_id = profile_id, page, ACHIEVEMENTS
@@ -743,7 +743,7 @@ macro_rules! roadmap_store {
                 ) -> Result<Vec<ProgressSnapshot>> {
                     let page = page.checked(HISTORY)?;
                     let since = since.map(|t| timestamp(Field::new(HISTORY, "recorded_at"), t)).transpose()?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         profile_row(conn, company_id, profile_id)?;
                         let mut q = ph::table
                             .filter(ph::profile_id.eq(profile_id))

@@ -204,7 +204,7 @@ macro_rules! upload_store {
 
                 fn list_files(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<UploadedFile>> {
                     let page = page.checked(FILES)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_company(conn, company_id)?;
                         let q = uploaded_files::table
                             .filter(uploaded_files::company_id.eq(company_id))
@@ -255,7 +255,7 @@ macro_rules! upload_store {
 
                 fn list_credentials(&self, company_id: i64, file_id: i64, page: Page) -> Result<Vec<UploadedCredential>> {
                     let page = page.checked(CREDENTIALS)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         live_file(conn, company_id, file_id)?;
                         $crate::live_children_page!(conn, uploaded_credentials, UploadedCredentialsRow, UploadedCredential, file_id = file_id, page, CREDENTIALS)
                     })

@@ -201,7 +201,7 @@ macro_rules! user_store {
 
                 fn list(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<User>> {
                     let page = page.checked(TABLE)?;
-                    self.read($crate::op_name!(), |conn| {
+                    self.replica_read($crate::op_name!(), |conn| {
                         let q = users::table
                             .filter(users::company_id.eq(company_id))
                             .filter(company_is_live!(company_id))

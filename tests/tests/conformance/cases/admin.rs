@@ -173,3 +173,35 @@ pub fn every_operation_is_timed_and_slow_ones_are_kept_up_to_the_cap(ctx: &Ctx) 
     );
     Ok(())
 }
+
+/// A read replica is an option only where the backend declares them
+/// (`Capabilities::read_replicas`); the primary's stores read what the store's own read.
+pub fn a_read_replica_is_taken_only_where_the_backend_has_them(ctx: &Ctx) -> CaseResult {
+    let acme = company(&*ctx.store, "ACME", None)?;
+    let listed = |repos: &dyn nerve::Repos| -> nerve::Result<Vec<i64>> {
+        Ok(repos
+            .companies()
+            .list(Page::first(10), nerve::model::Deleted::Exclude)?
+            .into_iter()
+            .map(|c| c.id)
+            .collect())
+    };
+    assert_eq!(listed(ctx.store.primary())?, vec![acme.id]);
+    assert_eq!(ctx.store.primary().companies().get(acme.id)?, acme);
+    // The database itself named as its replica: every read finds the same rows.
+    let with_replica = ctx.reopen_with(|o| o.replica = Some(ctx.url().to_string()));
+    if ctx.store.capabilities().read_replicas {
+        let store = with_replica?;
+        assert_eq!(listed(&*store)?, vec![acme.id]);
+        assert_eq!(listed(store.primary())?, vec![acme.id]);
+    } else {
+        assert_err!(
+            with_replica,
+            Error::Validation {
+                field: "replica",
+                ..
+            }
+        );
+    }
+    Ok(())
+}
