@@ -9,6 +9,7 @@
 //! is plain code in [`errors`], [`migrations`] and [`Env`].
 #![deny(missing_docs)]
 
+pub mod cached;
 pub mod errors;
 mod macros;
 pub mod metrics;
@@ -60,7 +61,34 @@ pub struct Env {
     pub backup_dir: Option<std::path::PathBuf>,
     secrets: Vec<String>,
     dummy_hash: std::sync::OnceLock<String>,
+    /// Until when connections are suspect: milliseconds since [`epoch`], 0 for never.
+    suspect_until: std::sync::atomic::AtomicU64,
 }
+
+/// The instant the store's monotonic times count from.
+fn epoch() -> std::time::Instant {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(std::time::Instant::now)
+}
+
+/// Milliseconds since [`epoch`] (at least 1).
+fn monotonic_ms() -> u64 {
+    u64::try_from(epoch().elapsed().as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
+}
+
+/// When a pooled connection was last handed out (kept in its r2d2 extensions).
+#[derive(Debug, Clone, Copy)]
+pub struct LastUse(pub std::time::Instant);
+
+/// How long a pooled connection may sit idle and still be used without a test: one idle for
+/// longer is tested first (a round trip), as a server restart, a restore or an idle timeout
+/// may have closed it meanwhile.
+pub const IDLE_BEFORE_TEST: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How long after a connection failed pooled connections are tested before use.
+pub const SUSPECT_FOR: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Env {
     /// The environment described by `options` for the database at `url`; fails with
@@ -87,7 +115,26 @@ impl Env {
                 .flat_map(nerve_core::url::secrets_of)
                 .collect(),
             dummy_hash: std::sync::OnceLock::new(),
+            suspect_until: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// Records that a connection of the store failed: for [`SUSPECT_FOR`], pooled connections
+    /// are tested before use (see [`Env::suspect`]).
+    pub fn connection_failed(&self) {
+        let until = monotonic_ms().saturating_add(SUSPECT_FOR.as_millis() as u64);
+        self.suspect_until
+            .store(until, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether a connection failed within [`SUSPECT_FOR`]: then others may be dead too (a
+    /// server restart, an idle timeout) and are tested before use. Otherwise they are not,
+    /// which spares every call a round trip.
+    pub fn suspect(&self) -> bool {
+        let until = self
+            .suspect_until
+            .load(std::sync::atomic::Ordering::Relaxed);
+        until != 0 && monotonic_ms() < until
     }
 
     /// The current instant from the store's clock, truncated to microseconds whatever the
@@ -126,7 +173,11 @@ impl Env {
 
 /// An r2d2 pool builder with the settings both drivers use: at most `max` connections, none
 /// opened before they are needed, waiting at most `timeout` (greater than zero, see
-/// [`Env::new`]) for one.
+/// [`Env::new`]) for one, and no test of a connection at each checkout (a round trip per call
+/// on PostgreSQL): the store tests only connections idle for more than [`IDLE_BEFORE_TEST`]
+/// and, while connections are failing ([`Env::suspect`]), every one; it retries reads, and
+/// writes whose connection failed before anything was written; the pool drops connections
+/// Diesel found broken.
 pub fn pool_builder<M: r2d2::ManageConnection>(
     max: u32,
     timeout: std::time::Duration,
@@ -135,6 +186,7 @@ pub fn pool_builder<M: r2d2::ManageConnection>(
         .max_size(max.max(1))
         .min_idle(Some(0))
         .connection_timeout(timeout)
+        .test_on_check_out(false)
 }
 
 /// A read replica of a store's primary: the pool of connections to it, and whether it is

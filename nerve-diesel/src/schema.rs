@@ -977,13 +977,13 @@ macro_rules! tables {
                             };
                             $( $crate::micros!(TABLE, stringify!($col), $sql $(<$inner>)?, r.$col); )*
                             $( $( $crate::raw_rows::at_most(TABLE, stringify!($col), &r.$col, $max)?; )? )*
-                            let n = $crate::diesel::update(
+                            let n = $crate::cached::CacheBySql($crate::diesel::update(
                                 super::$table::table.find(id).filter(
                                     $crate::diesel::dsl::sql::<$crate::diesel::sql_types::Bool>("updated_at = ")
                                         .bind::<super::sql_types::Ts, _>($crate::nerve_core::clock::truncate_micros(expected)),
                                 ),
                             )
-                            .set(&r)
+                            .set(&r))
                             .execute(conn)
                             .map_err(|e| $crate::Op::new(TABLE, "update").error(e))?;
                             if n == 0 {

@@ -308,6 +308,9 @@ impl Backups {
         let swapped = checked.and_then(|(applied, counts)| {
             swap(&mut admin, &live, &fresh, &safety, &quote).map(|w| (applied, counts, w))
         });
+        // The swap closed every connection to the database, the store's own pooled ones too:
+        // they are tested before use from now on, and the dead ones dropped.
+        self.env.connection_failed();
         match swapped {
             Ok((applied, row_counts, warnings)) => Ok(RestoreReport {
                 restored_from: path.to_path_buf(),

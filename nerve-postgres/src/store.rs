@@ -17,6 +17,7 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations_postgres
 
 nerve_diesel::define_scope!(
     conn = diesel::PgConnection,
+    manager = diesel::r2d2::ConnectionManager<diesel::PgConnection>,
     write_tx = transaction,
     begin = crate::store::on_begin,
     store = PgStore
@@ -266,7 +267,10 @@ impl Store for PgStore {
     }
 
     fn schema_status(&self) -> Result<SchemaStatus> {
-        let mut conn = self.pool.get().map_err(|e| self.env.pool_error(e))?;
+        let mut conn = self
+            .scope
+            .connection(&self.pool)
+            .map_err(|e| self.env.pool_error(e))?;
         in_transaction(&mut conn, schema_status)
     }
 }

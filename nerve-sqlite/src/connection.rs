@@ -3,6 +3,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection};
+use libsqlite3_sys as ffi;
 use nerve_core::{Error, Result};
 use std::path::PathBuf;
 
@@ -103,8 +104,10 @@ fn is_busy(e: &diesel::result::Error) -> bool {
 pub(crate) fn establish(target: &Target) -> Result<SqliteConnection> {
     target.ensure_directory()?;
     let database = target.database()?;
-    let mut conn = SqliteConnection::establish(&database).map_err(|e| Error::Connection {
-        reason: format!("cannot open the SQLite database {database}: {e}"),
+    let mut conn = with_stable_plans(|| SqliteConnection::establish(&database)).map_err(|e| {
+        Error::Connection {
+            reason: format!("cannot open the SQLite database {database}: {e}"),
+        }
     })?;
     configure(&mut conn).map_err(|e| Error::Connection {
         reason: format!("cannot configure the SQLite database {database}: {e}"),
@@ -182,8 +185,78 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
 }
 
 /// The connection manager for `target`.
-pub(crate) fn manager(target: &Target) -> Result<ConnectionManager<SqliteConnection>> {
-    Ok(ConnectionManager::new(target.database()?))
+pub(crate) fn manager(target: &Target) -> Result<Manager> {
+    Ok(Manager(ConnectionManager::new(target.database()?)))
+}
+
+/// Diesel's r2d2 manager, opening every connection with the query planner's stability
+/// guarantee (see [`with_stable_plans`]).
+#[derive(Debug)]
+pub(crate) struct Manager(ConnectionManager<SqliteConnection>);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = SqliteConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> std::result::Result<SqliteConnection, Self::Error> {
+        with_stable_plans(|| self.0.connect())
+    }
+
+    fn is_valid(&self, conn: &mut SqliteConnection) -> std::result::Result<(), Self::Error> {
+        self.0.is_valid(conn)
+    }
+
+    fn has_broken(&self, conn: &mut SqliteConnection) -> bool {
+        self.0.has_broken(conn)
+    }
+}
+
+thread_local! {
+    /// Whether the connection this thread is opening is NERVE's (see [`with_stable_plans`]).
+    static OPENING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// SQLite's hook for every connection the process opens (an auto extension): turns on the
+/// query planner's stability guarantee (`SQLITE_DBCONFIG_ENABLE_QPSG`) for the connections
+/// NERVE opens, and leaves every other connection of the process as it is.
+unsafe extern "C" fn on_open(
+    db: *mut ffi::sqlite3,
+    _: *mut *mut std::ffi::c_char,
+    _: *const ffi::sqlite3_api_routines,
+) -> std::ffi::c_int {
+    if OPENING.with(std::cell::Cell::get) {
+        // SAFETY: `db` is the connection SQLite is opening; the option takes an int and an
+        // optional int pointer for the old value.
+        unsafe {
+            ffi::sqlite3_db_config(
+                db,
+                ffi::SQLITE_DBCONFIG_ENABLE_QPSG,
+                1 as std::ffi::c_int,
+                std::ptr::null_mut::<std::ffi::c_int>(),
+            );
+        }
+    }
+    ffi::SQLITE_OK
+}
+
+/// Runs `open`, which opens a connection on this thread, with the query planner's stability
+/// guarantee on for it. Without it SQLite marks every statement with a bound `LIMIT` (which
+/// Diesel binds for `first()` and every page) as depending on its parameters, and compiles the
+/// statement again at each run, which made a cached point read four times slower. Plans are
+/// then made once per statement, whatever values are bound. If SQLite refuses the hook, the
+/// connection works as before, only slower.
+pub(crate) fn with_stable_plans<T>(open: impl FnOnce() -> T) -> T {
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    REGISTERED.call_once(|| {
+        // SAFETY: registers a function with the signature SQLite calls auto extensions with.
+        unsafe {
+            ffi::sqlite3_auto_extension(Some(on_open));
+        }
+    });
+    OPENING.with(|o| o.set(true));
+    let out = open();
+    OPENING.with(|o| o.set(false));
+    out
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations_sqlite")
 
 nerve_diesel::define_scope!(
     conn = diesel::SqliteConnection,
+    manager = crate::connection::Manager,
     write_tx = immediate_transaction,
     begin = crate::store::on_begin,
     store = SqliteStore
@@ -133,7 +134,10 @@ impl Store for SqliteStore {
     }
 
     fn schema_status(&self) -> Result<SchemaStatus> {
-        let mut conn = self.pool.get().map_err(|e| self.env.pool_error(e))?;
+        let mut conn = self
+            .scope
+            .connection(&self.pool)
+            .map_err(|e| self.env.pool_error(e))?;
         schema_status(&mut conn)
     }
 }

@@ -104,7 +104,7 @@ fn implementations() -> (Bodies, BTreeMap<String, String>) {
 
 /// What a body runs: a write, a replica read or a primary read (helpers it calls followed).
 fn kind(body: &str, helpers: &BTreeMap<String, String>, depth: u32) -> Option<Kind> {
-    if body.contains("self.write(") {
+    if body.contains("self.write(") || body.contains("self.write_one(") {
         assert!(
             !body.contains("self.replica_read("),
             "a write reads from the replica:\n{body}"

@@ -36,12 +36,12 @@ macro_rules! account_stores {
 
             /// Revokes every unrevoked session of `user_id`; returns how many.
             pub(crate) fn revoke_sessions(conn: &mut Conn, user_id: i64, now: DateTime<Utc>) -> Result<u64> {
-                $crate::diesel::update(
+                $crate::cached::CacheBySql($crate::diesel::update(
                     sessions::table
                         .filter(sessions::user_id.eq(user_id))
                         .filter(sessions::revoked_at.is_null()),
                 )
-                .set((sessions::revoked_at.eq(Some(now)), sessions::updated_at.eq(now)))
+                .set((sessions::revoked_at.eq(Some(now)), sessions::updated_at.eq(now))))
                 .execute(conn)
                 .map(|n| n as u64)
                 .map_err(|e| Op::new("sessions", "revoke").error(e))
@@ -344,7 +344,7 @@ macro_rules! account_stores {
                         if event_company.is_some_and(|c| c != user_company) {
                             return Err(Error::not_found(EVENTS, format!("id={event_id}")));
                         }
-                        $crate::diesel::update(
+                        $crate::cached::CacheBySql($crate::diesel::update(
                             security_events::table
                                 .filter(security_events::id.eq(event_id))
                                 .filter(security_events::acknowledged.eq(false)),
@@ -354,7 +354,7 @@ macro_rules! account_stores {
                             security_events::acknowledged_by.eq(Some(user_id)),
                             security_events::acknowledged_at.eq(Some(now)),
                             security_events::updated_at.eq(now),
-                        ))
+                        )))
                         .execute(conn)
                         .map_err(|e| Op::new(EVENTS, "acknowledge").error(e))?;
                         security_events::table
@@ -460,8 +460,8 @@ macro_rules! account_stores {
                         let state: Option<AccountState> = match &account {
                             None => None,
                             Some((user_id, ..)) => {
-                                $crate::diesel::update(users::table.find(*user_id))
-                                    .set(users::updated_at.eq(users::updated_at))
+                                $crate::cached::CacheBySql($crate::diesel::update(users::table.find(*user_id))
+                                    .set(users::updated_at.eq(users::updated_at)))
                                     .execute(conn)
                                     .map_err(|e| Op::new("users", "lock row").error(e))?;
                                 users::table
@@ -507,28 +507,28 @@ macro_rules! account_stores {
                         };
                         match (&outcome, &account, &state) {
                             (Ok(()), Some((user_id, _, old_hash)), _) => {
-                                $crate::diesel::update(users::table.find(*user_id))
+                                $crate::cached::CacheBySql($crate::diesel::update(users::table.find(*user_id))
                                     .set((
                                         users::last_login_at.eq(Some(now)),
                                         users::failures_reset_at.eq(Some(now)),
                                         users::locked_at.eq(None::<DateTime<Utc>>),
                                         users::locked_until.eq(None::<DateTime<Utc>>),
                                         users::updated_at.eq(now),
-                                    ))
+                                    )))
                                     .execute(conn)
                                     .map_err(|e| Op::new("users", "update").error(e))?;
                                 if let Some(new_hash) = &rehash {
                                     // Same password, new parameters: the current hash and its
                                     // history row both become the new hash.
-                                    $crate::diesel::update(
+                                    $crate::cached::CacheBySql($crate::diesel::update(
                                         users::table
                                             .find(*user_id)
                                             .filter(users::password_hash.eq(old_hash)),
                                     )
-                                    .set(users::password_hash.eq(new_hash))
+                                    .set(users::password_hash.eq(new_hash)))
                                     .execute(conn)
                                     .map_err(|e| Op::new("users", "rehash").error(e))?;
-                                    $crate::diesel::update(
+                                    $crate::cached::CacheBySql($crate::diesel::update(
                                         password_history::table
                                             .filter(password_history::user_id.eq(*user_id))
                                             .filter(password_history::password_hash.eq(old_hash)),
@@ -536,7 +536,7 @@ macro_rules! account_stores {
                                     .set((
                                         password_history::password_hash.eq(new_hash),
                                         password_history::updated_at.eq(now),
-                                    ))
+                                    )))
                                     .execute(conn)
                                     .map_err(|e| Op::new("password_history", "rehash").error(e))?;
                                 }
@@ -553,14 +553,14 @@ macro_rules! account_stores {
                                     .map_err(|e| Op::new(ATTEMPTS, "count").error(e))?;
                                 if failures >= i64::from(policy.max_failures) {
                                     let until = now + policy.lock_for;
-                                    $crate::diesel::update(users::table.find(*user_id))
+                                    $crate::cached::CacheBySql($crate::diesel::update(users::table.find(*user_id))
                                         .set((
                                             users::locked_at.eq(Some(now)),
                                             users::locked_until.eq(Some(until)),
                                             // The failures that locked it are spent.
                                             users::failures_reset_at.eq(Some(now)),
                                             users::updated_at.eq(now),
-                                        ))
+                                        )))
                                         .execute(conn)
                                         .map_err(|e| Op::new("users", "lock").error(e))?;
                                     revoke_sessions(conn, *user_id, now)?;
@@ -747,9 +747,9 @@ macro_rules! account_stores {
                         if let Err(Error::Denied { reason }) = denied_if_locked((locked_at, locked_until), now) {
                             return Ok(Err(reason));
                         }
-                        $crate::diesel::update(sessions::table.find(row.id))
+                        $crate::cached::CacheBySql($crate::diesel::update(sessions::table.find(row.id))
                             .set((sessions::last_seen_at.eq(now), sessions::updated_at.eq(now)))
-                            .returning(SessionRow::as_returning())
+                            .returning(SessionRow::as_returning()))
                             .get_result(conn)
                             .map(|row| Ok(Session::from(row)))
                             .map_err(|e| Op::new(SESSIONS, "update").error(e))
@@ -786,12 +786,12 @@ macro_rules! account_stores {
                         exists.ok_or_else(|| {
                             Error::not_found(SESSIONS, format!("company_id={company_id}, id={session_id}"))
                         })?;
-                        $crate::diesel::update(
+                        $crate::cached::CacheBySql($crate::diesel::update(
                             sessions::table
                                 .filter(sessions::id.eq(session_id))
                                 .filter(sessions::revoked_at.is_null()),
                         )
-                        .set((sessions::revoked_at.eq(Some(now)), sessions::updated_at.eq(now)))
+                        .set((sessions::revoked_at.eq(Some(now)), sessions::updated_at.eq(now))))
                         .execute(conn)
                         .map(drop)
                         .map_err(|e| Op::new(SESSIONS, "revoke").error(e))
@@ -1081,14 +1081,14 @@ macro_rules! account_stores {
                             insert_event(conn, &event, ip.as_deref(), now)?;
                             return Ok(Err(denial));
                         }
-                        $crate::diesel::update(api_keys::table.find(row.id))
+                        $crate::cached::CacheBySql($crate::diesel::update(api_keys::table.find(row.id))
                             .set((
                                 api_keys::usage_count.eq(api_keys::usage_count + 1_i64),
                                 api_keys::last_used_at.eq(Some(now)),
                                 api_keys::last_used_ip.eq(ip.as_deref()),
                                 api_keys::updated_at.eq(now),
                             ))
-                            .returning(KeyRow::as_returning())
+                            .returning(KeyRow::as_returning()))
                             .get_result(conn)
                             .map(|row| Ok(ApiKey::from(row)))
                             .map_err(|e| Op::new(KEYS, "update").error(e))
@@ -1120,7 +1120,7 @@ macro_rules! account_stores {
                             .optional()
                             .map_err(|e| Op::new(KEYS, "select").error(e))?
                             .ok_or_else(|| Error::not_found(KEYS, format!("company_id={company_id}, id={key_id}")))?;
-                        $crate::diesel::update(
+                        $crate::cached::CacheBySql($crate::diesel::update(
                             api_keys::table
                                 .filter(api_keys::id.eq(key_id))
                                 .filter(api_keys::revoked_at.is_null()),
@@ -1129,7 +1129,7 @@ macro_rules! account_stores {
                             api_keys::revoked_at.eq(Some(now)),
                             api_keys::is_active.eq(false),
                             api_keys::updated_at.eq(now),
-                        ))
+                        )))
                         .execute(conn)
                         .map(drop)
                         .map_err(|e| Op::new(KEYS, "revoke").error(e))

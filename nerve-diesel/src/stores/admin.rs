@@ -191,6 +191,19 @@ macro_rules! admin_store {
             }
 
             impl Scope<'_> {
+                /// Runs `f`, an operation that only reads, again when its connection failed
+                /// (a server restart or a restore closed it): the store then tests its pooled
+                /// connections before use, so the second run gets a live one.
+                fn retry_connection<T>(&self, mut f: impl FnMut() -> Result<T>) -> Result<T> {
+                    match f() {
+                        Err(Error::Connection { .. }) => {
+                            self.env.connection_failed();
+                            f()
+                        }
+                        out => out,
+                    }
+                }
+
                 /// The pool, for operations that must run outside any transaction.
                 fn admin_pool(&self, what: &str) -> Result<&Pool> {
                     match &self.source {
@@ -204,8 +217,9 @@ macro_rules! admin_store {
 
             impl $crate::nerve_core::AdminStore for Scope<'_> {
                 fn health(&self) -> Result<HealthReport> {
+                    self.retry_connection(|| {
                     let pool = self.admin_pool("a health check")?;
-                    let mut conn = pool.get().map_err(|e| self.env.pool_error(e))?;
+                    let mut conn = self.connection(pool).map_err(|e| self.env.pool_error(e))?;
                     let started = ::std::time::Instant::now();
                     $crate::diesel::sql_query("SELECT 1")
                         .execute(&mut *conn)
@@ -248,11 +262,13 @@ macro_rules! admin_store {
                         orphans,
                         pool: pool_state,
                     })
+                    })
                 }
 
                 fn stats(&self) -> Result<DatabaseStats> {
+                    self.retry_connection(|| {
                     let pool = self.admin_pool("statistics")?;
-                    let mut conn = pool.get().map_err(|e| self.env.pool_error(e))?;
+                    let mut conn = self.connection(pool).map_err(|e| self.env.pool_error(e))?;
                     let mut tables = Vec::new();
                     for t in SchemaDescription::expected().tables {
                         // The names are the schema's own, never caller text.
@@ -269,12 +285,13 @@ macro_rules! admin_store {
                         tables,
                         size_bytes: $($driver)::+::size_bytes(&mut conn)?,
                     })
+                    })
                 }
 
                 fn optimize(&self, vacuum: bool) -> Result<Vec<String>> {
                     use $crate::diesel::connection::SimpleConnection as _;
                     let pool = self.admin_pool("optimize")?;
-                    let mut conn = pool.get().map_err(|e| self.env.pool_error(e))?;
+                    let mut conn = self.connection(pool).map_err(|e| self.env.pool_error(e))?;
                     let mut ran = Vec::new();
                     for statement in $($driver)::+::optimize_statements(vacuum) {
                         conn.batch_execute(statement)
@@ -405,12 +422,13 @@ macro_rules! admin_store {
                 }
 
                 fn export_subject(&self, email: &str) -> Result<$crate::serde_json::Value> {
+                    self.retry_connection(|| {
                     let email = $crate::nerve_core::validate::validate_email(
                         $crate::nerve_core::Field::new("-", "email"),
                         email,
                     )?;
                     let pool = self.admin_pool("an export")?;
-                    let mut conn = pool.get().map_err(|e| self.env.pool_error(e))?;
+                    let mut conn = self.connection(pool).map_err(|e| self.env.pool_error(e))?;
                     let expected = SchemaDescription::expected();
                     // One snapshot for every table (a read-only repeatable-read transaction).
                     let out = (&mut *conn).transaction(|conn: &mut Conn| {
@@ -469,6 +487,7 @@ macro_rules! admin_store {
                         }))
                     });
                     out.map_err(|e| e.into_error("-"))
+                    })
                 }
 
                 fn erase_subject(&self, email: &str) -> Result<Vec<TableStats>> {
@@ -657,9 +676,10 @@ macro_rules! admin_store {
                 }
 
                 fn slow_queries(&self, page: Page) -> Result<Vec<SlowQuery>> {
+                    self.retry_connection(|| {
                     let page = page.checked("slow_queries")?;
                     let pool = self.admin_pool("reading slow queries")?;
-                    let mut conn = pool.get().map_err(|e| self.env.pool_error(e))?;
+                    let mut conn = self.connection(pool).map_err(|e| self.env.pool_error(e))?;
                     // What waits in memory is written first, so the list is complete.
                     write_slow_runs(&mut conn, &self.env)?;
                     sq::table
@@ -679,6 +699,7 @@ macro_rules! admin_store {
                                 .collect()
                         })
                         .map_err(|e| Op::new("slow_queries", "select").error(e))
+                    })
                 }
             }
         };

@@ -243,13 +243,13 @@ macro_rules! attack_surface_store {
                             cached_asm_scans::user_id.eq(scan.user_id),
                             cached_asm_scans::updated_at.eq(now),
                         );
-                        let updated = $crate::diesel::update(
+                        let updated = $crate::cached::CacheBySql($crate::diesel::update(
                             cached_asm_scans::table
                                 .filter(cached_asm_scans::domain.eq(&domain))
                                 .filter(cached_asm_scans::deleted_at.is_null()),
                         )
                         .set(values())
-                        .returning(CachedAsmScansRow::as_returning())
+                        .returning(CachedAsmScansRow::as_returning()))
                         .get_result(conn)
                         .optional()
                         .map_err(|e| Op::new(CACHE, "update").foreign("user_id").error(e))?;
@@ -269,13 +269,13 @@ macro_rules! attack_surface_store {
                             Err($crate::diesel::result::Error::DatabaseError(
                                 $crate::diesel::result::DatabaseErrorKind::UniqueViolation,
                                 _,
-                            )) => $crate::diesel::update(
+                            )) => $crate::cached::CacheBySql($crate::diesel::update(
                                 cached_asm_scans::table
                                     .filter(cached_asm_scans::domain.eq(&domain))
                                     .filter(cached_asm_scans::deleted_at.is_null()),
                             )
                             .set(values())
-                            .returning(CachedAsmScansRow::as_returning())
+                            .returning(CachedAsmScansRow::as_returning()))
                             .get_result(conn)
                             .map(CachedScan::from)
                             .map_err(|e| Op::new(CACHE, "update").foreign("user_id").error(e)),
@@ -598,8 +598,8 @@ macro_rules! attack_surface_store {
                             .filter(lightbox_findings::id.eq(id))
                             .filter(lightbox_findings::company_id.eq(company_id))
                             .filter(lightbox_findings::deleted_at.is_null());
-                        $crate::diesel::update(live.filter(lightbox_findings::resolved_at.is_null()))
-                            .set((lightbox_findings::resolved_at.eq(Some(now)), lightbox_findings::updated_at.eq(now)))
+                        $crate::cached::CacheBySql($crate::diesel::update(live.filter(lightbox_findings::resolved_at.is_null()))
+                            .set((lightbox_findings::resolved_at.eq(Some(now)), lightbox_findings::updated_at.eq(now))))
                             .execute(conn)
                             .map_err(|e| Op::new(T, "update").error(e))?;
                         live.select(LightboxFindingsRow::as_select())

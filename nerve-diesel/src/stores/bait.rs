@@ -154,13 +154,13 @@ macro_rules! bait_store {
                     let now = self.env().now();
                     self.write($crate::op_name!(), TOKENS, |conn| {
                         live_company(conn, company_id)?;
-                        $crate::diesel::update(
+                        $crate::cached::CacheBySql($crate::diesel::update(
                             bait_tokens::table
                                 .filter(bait_tokens::id.eq(id))
                                 .filter(bait_tokens::company_id.eq(company_id))
                                 .filter(bait_tokens::deleted_at.is_not_null()),
                         )
-                        .set($crate::set_restored!(bait_tokens, now))
+                        .set($crate::set_restored!(bait_tokens, now)))
                         .execute(conn)
                         .map_err(|e| Op::new(TOKENS, "reactivate").error(e))?;
                         token_of(conn, company_id, id).map(BaitToken::from)
@@ -187,7 +187,7 @@ macro_rules! bait_store {
                     self.write($crate::op_name!(), ACCESSES, |conn| {
                         // The counter moves with the access: one row update, inside the
                         // transaction, so concurrent accesses are all counted.
-                        let token: BaitTokensRow = $crate::diesel::update(
+                        let token: BaitTokensRow = $crate::cached::CacheBySql($crate::diesel::update(
                             bait_tokens::table.filter(bait_tokens::token_value.eq(token_value)),
                         )
                         .set((
@@ -195,7 +195,7 @@ macro_rules! bait_store {
                             bait_tokens::last_accessed_at.eq(Some(now)),
                             bait_tokens::updated_at.eq(now),
                         ))
-                        .returning(BaitTokensRow::as_returning())
+                        .returning(BaitTokensRow::as_returning()))
                         .get_result(conn)
                         .optional()
                         .map_err(|e| Op::new(TOKENS, "update").error(e))?

@@ -65,7 +65,7 @@ macro_rules! company_store {
                     let name = required_text(NAME, &new.name, 255)?;
                     let domain = domain_of(new.domain.as_deref())?;
                     let now = self.env().now();
-                    self.write($crate::op_name!(), TABLE, |conn| {
+                    self.write_one($crate::op_name!(), TABLE, |conn| {
                         $crate::diesel::insert_into(companies::table)
                             .values((
                                 companies::name.eq(name),
@@ -142,14 +142,14 @@ macro_rules! company_store {
                         domain: domain.as_ref().map(|d| d.as_deref()),
                         updated_at: self.env().now(),
                     };
-                    self.write($crate::op_name!(), TABLE, |conn| {
-                        $crate::diesel::update(
+                    self.write_one($crate::op_name!(), TABLE, |conn| {
+                        $crate::cached::CacheBySql($crate::diesel::update(
                             companies::table
                                 .filter(companies::id.eq(id))
                                 .filter(companies::deleted_at.is_null()),
                         )
                         .set(&set)
-                        .returning(Row::as_returning())
+                        .returning(Row::as_returning()))
                         .get_result(conn)
                         .optional()
                         .map_err(|e| Op::new(TABLE, "update").unique("domain").error(e))?
@@ -160,13 +160,13 @@ macro_rules! company_store {
 
                 fn soft_delete(&self, id: i64) -> Result<()> {
                     let now = self.env().now();
-                    self.write($crate::op_name!(), TABLE, |conn| {
-                        let n = $crate::diesel::update(
+                    self.write_one($crate::op_name!(), TABLE, |conn| {
+                        let n = $crate::cached::CacheBySql($crate::diesel::update(
                             companies::table
                                 .filter(companies::id.eq(id))
                                 .filter(companies::deleted_at.is_null()),
                         )
-                        .set($crate::set_deleted!(companies, now))
+                        .set($crate::set_deleted!(companies, now)))
                         .execute(conn)
                         .map_err(|e| Op::new(TABLE, "soft delete").error(e))?;
                         if n == 0 {
@@ -179,12 +179,12 @@ macro_rules! company_store {
                 fn restore(&self, id: i64) -> Result<Company> {
                     let now = self.env().now();
                     self.write($crate::op_name!(), TABLE, |conn| {
-                        $crate::diesel::update(
+                        $crate::cached::CacheBySql($crate::diesel::update(
                             companies::table
                                 .filter(companies::id.eq(id))
                                 .filter(companies::deleted_at.is_not_null()),
                         )
-                        .set($crate::set_restored!(companies, now))
+                        .set($crate::set_restored!(companies, now)))
                         .execute(conn)
                         .map_err(|e| Op::new(TABLE, "restore").unique("domain").error(e))?;
                         companies::table

@@ -208,8 +208,8 @@ macro_rules! compliance_store {
             fn lock_assessments(conn: &mut Conn, ids: impl IntoIterator<Item = i64>) -> Result<()> {
                 let ids: ::std::collections::BTreeSet<i64> = ids.into_iter().collect();
                 for id in ids {
-                    $crate::diesel::update(a::table.filter(a::id.eq(id)))
-                        .set(a::updated_at.eq(a::updated_at))
+                    $crate::cached::CacheBySql($crate::diesel::update(a::table.filter(a::id.eq(id)))
+                        .set(a::updated_at.eq(a::updated_at)))
                         .execute(conn)
                         .map_err(|e| Op::new(ASSESSMENTS, "lock").error(e))?;
                 }
@@ -226,8 +226,8 @@ macro_rules! compliance_store {
                     .load(conn)
                     .map_err(|e| Op::new(CONTROLS, "select").error(e))?;
                 let score = overall_compliance_score(controls.into_iter().map(|(s, v)| (s.0, v)));
-                $crate::diesel::update(a::table.filter(a::id.eq(assessment_id)))
-                    .set((a::overall_compliance_score.eq(score), a::updated_at.eq(now)))
+                $crate::cached::CacheBySql($crate::diesel::update(a::table.filter(a::id.eq(assessment_id)))
+                    .set((a::overall_compliance_score.eq(score), a::updated_at.eq(now))))
                     .execute(conn)
                     .map(drop)
                     .map_err(|e| Op::new(ASSESSMENTS, "update").error(e))
@@ -325,14 +325,14 @@ macro_rules! compliance_store {
                         if expiry <= now {
                             return Err(expiry_field.invalid(format!("{expiry} is not after the completion time {now}")));
                         }
-                        $crate::diesel::update(a::table.filter(a::id.eq(id)))
+                        $crate::cached::CacheBySql($crate::diesel::update(a::table.filter(a::id.eq(id)))
                             .set((
                                 a::status.eq(Db(AssessmentStatus::Completed)),
                                 a::completion_date.eq(Some(now)),
                                 a::expiry_date.eq(Some(expiry)),
                                 a::updated_at.eq(now),
                             ))
-                            .returning(ComplianceAssessmentsRow::as_returning())
+                            .returning(ComplianceAssessmentsRow::as_returning()))
                             .get_result(conn)
                             .map(|r| assessment(r, now))
                             .map_err(|e| Op::new(ASSESSMENTS, "update").error(e))
@@ -342,13 +342,13 @@ macro_rules! compliance_store {
                 fn expire_assessments(&self) -> Result<u64> {
                     let now = self.env().now();
                     self.write($crate::op_name!(), ASSESSMENTS, |conn| {
-                        $crate::diesel::update(
+                        $crate::cached::CacheBySql($crate::diesel::update(
                             a::table
                                 .filter(a::status.eq(Db(AssessmentStatus::Completed)))
                                 .filter(a::expiry_date.le(now))
                                 .filter(a::deleted_at.is_null()),
                         )
-                        .set((a::status.eq(Db(AssessmentStatus::Expired)), a::updated_at.eq(now)))
+                        .set((a::status.eq(Db(AssessmentStatus::Expired)), a::updated_at.eq(now))))
                         .execute(conn)
                         .map(|n| n as u64)
                         .map_err(|e| Op::new(ASSESSMENTS, "update").error(e))
@@ -359,8 +359,8 @@ macro_rules! compliance_store {
                     let now = self.env().now();
                     self.write($crate::op_name!(), ASSESSMENTS, |conn| {
                         assessment_row(conn, company_id, id)?;
-                        $crate::diesel::update(a::table.filter(a::id.eq(id)))
-                            .set($crate::set_deleted!(a, now))
+                        $crate::cached::CacheBySql($crate::diesel::update(a::table.filter(a::id.eq(id)))
+                            .set($crate::set_deleted!(a, now)))
                             .execute(conn)
                             .map(drop)
                             .map_err(|e| Op::new(ASSESSMENTS, "delete").error(e))
@@ -443,9 +443,9 @@ macro_rules! compliance_store {
                         if let Some(Some(user)) = changes.assigned_to_user_id {
                             live_user_of_company(conn, company_id, user)?;
                         }
-                        let control = $crate::diesel::update(c::table.filter(c::id.eq(id)))
+                        let control = $crate::cached::CacheBySql($crate::diesel::update(c::table.filter(c::id.eq(id)))
                             .set(&set)
-                            .returning(ComplianceControlsRow::as_returning())
+                            .returning(ComplianceControlsRow::as_returning()))
                             .get_result(conn)
                             .map(Control::from)
                             .map_err(|e| Op::new(CONTROLS, "update").error(e))?;
@@ -460,8 +460,8 @@ macro_rules! compliance_store {
                         let row = control_row(conn, company_id, id)?;
                         lock_assessments(conn, [row.assessment_id])?;
                         control_row(conn, company_id, id)?;
-                        $crate::diesel::update(c::table.filter(c::id.eq(id)))
-                            .set($crate::set_deleted!(c, now))
+                        $crate::cached::CacheBySql($crate::diesel::update(c::table.filter(c::id.eq(id)))
+                            .set($crate::set_deleted!(c, now)))
                             .execute(conn)
                             .map_err(|e| Op::new(CONTROLS, "delete").error(e))?;
                         rescore(conn, row.assessment_id, now)
@@ -526,8 +526,8 @@ macro_rules! compliance_store {
                             .ok_or_else(|| not_found(EVIDENCE, company_id, id))?;
                         // Evidence of a removed control (or deleted assessment) is hidden with it.
                         control_row(conn, company_id, control).map_err(|_| not_found(EVIDENCE, company_id, id))?;
-                        $crate::diesel::update(live)
-                            .set($crate::set_deleted!(ev, now))
+                        $crate::cached::CacheBySql($crate::diesel::update(live)
+                            .set($crate::set_deleted!(ev, now)))
                             .execute(conn)
                             .map(drop)
                             .map_err(|e| Op::new(EVIDENCE, "delete").error(e))
@@ -565,11 +565,11 @@ macro_rules! compliance_store {
                             match stored {
                                 Some(s) if s.flag_status.0 == row.flag_status && s.deleted_at.is_none() => {}
                                 Some(s) => {
-                                    $crate::diesel::update(m::table.filter(m::id.eq(s.id)))
+                                    $crate::cached::CacheBySql($crate::diesel::update(m::table.filter(m::id.eq(s.id)))
                                         .set((
                                             m::flag_status.eq(Db(row.flag_status)),
                                             $crate::set_restored!(m, now),
-                                        ))
+                                        )))
                                         .execute(conn)
                                         .map_err(|e| Op::new(MAPPINGS, "update").error(e))?;
                                     changed += 1;
@@ -678,7 +678,7 @@ macro_rules! compliance_store {
                                 continue;
                             }
                             let before = if flagged { row.status_before_scan } else { Some(row.status) };
-                            let control = $crate::diesel::update(c::table.filter(c::id.eq(row.id)))
+                            let control = $crate::cached::CacheBySql($crate::diesel::update(c::table.filter(c::id.eq(row.id)))
                                 .set((
                                     c::status.eq(*flag),
                                     c::status_before_scan.eq(before),
@@ -690,7 +690,7 @@ macro_rules! compliance_store {
                                     c::scan_verified_at.eq(None::<DateTime<Utc>>),
                                     c::updated_at.eq(now),
                                 ))
-                                .returning(ComplianceControlsRow::as_returning())
+                                .returning(ComplianceControlsRow::as_returning()))
                                 .get_result(conn)
                                 .map(Control::from)
                                 .map_err(|e| Op::new(CONTROLS, "update").error(e))?;
@@ -726,13 +726,13 @@ macro_rules! compliance_store {
                         let mut changed = Vec::new();
                         for row in flagged(conn)? {
                             let restored = row.status_before_scan.unwrap_or(Db(ControlStatus::NotTested));
-                            let control = $crate::diesel::update(c::table.filter(c::id.eq(row.id)))
+                            let control = $crate::cached::CacheBySql($crate::diesel::update(c::table.filter(c::id.eq(row.id)))
                                 .set((
                                     c::status.eq(restored),
                                     c::scan_verified_at.eq(Some(now)),
                                     c::updated_at.eq(now),
                                 ))
-                                .returning(ComplianceControlsRow::as_returning())
+                                .returning(ComplianceControlsRow::as_returning()))
                                 .get_result(conn)
                                 .map(Control::from)
                                 .map_err(|e| Op::new(CONTROLS, "update").error(e))?;

@@ -500,8 +500,8 @@ macro_rules! ghost_store {
                     let now = self.env().now();
                     self.write($crate::op_name!(), MONITORED, |conn| {
                         watched(conn, company_id, id)?;
-                        $crate::diesel::update(monitored_emails::table.filter(monitored_emails::id.eq(id)))
-                            .set($crate::set_deleted!(monitored_emails, now))
+                        $crate::cached::CacheBySql($crate::diesel::update(monitored_emails::table.filter(monitored_emails::id.eq(id)))
+                            .set($crate::set_deleted!(monitored_emails, now)))
                             .execute(conn)
                             .map(drop)
                             .map_err(|e| Op::new(MONITORED, "soft delete").error(e))
@@ -534,8 +534,8 @@ macro_rules! ghost_store {
                         watched(conn, company_id, monitored_email_id)?;
                         // Lock the address's row first: concurrent recordings for it then run
                         // one after the other, and each recount sees the others' findings.
-                        $crate::diesel::update(monitored_emails::table.filter(monitored_emails::id.eq(monitored_email_id)))
-                            .set(monitored_emails::updated_at.eq(now))
+                        $crate::cached::CacheBySql($crate::diesel::update(monitored_emails::table.filter(monitored_emails::id.eq(monitored_email_id)))
+                            .set(monitored_emails::updated_at.eq(now)))
                             .execute(conn)
                             .map_err(|e| Op::new(MONITORED, "update").error(e))?;
                         let mut added = 0_u64;
@@ -573,13 +573,13 @@ macro_rules! ghost_store {
                             .count()
                             .get_result(conn)
                             .map_err(|e| Op::new(FINDINGS, "count").error(e))?;
-                        let row = $crate::diesel::update(monitored_emails::table.filter(monitored_emails::id.eq(monitored_email_id)))
+                        let row = $crate::cached::CacheBySql($crate::diesel::update(monitored_emails::table.filter(monitored_emails::id.eq(monitored_email_id)))
                             .set((
                                 monitored_emails::findings_count.eq(live),
                                 monitored_emails::last_checked.eq(Some(now)),
                                 monitored_emails::updated_at.eq(now),
                             ))
-                            .returning(MonitoredEmailsRow::as_returning())
+                            .returning(MonitoredEmailsRow::as_returning()))
                             .get_result(conn)
                             .map_err(|e| Op::new(MONITORED, "update").error(e))?;
                         Ok((MonitoredEmail::from(row), added))

@@ -272,14 +272,14 @@ macro_rules! osint_store {
                     };
                     self.write($crate::op_name!(), PROFILES, |conn| {
                         live_company(conn, company_id)?;
-                        $crate::diesel::update(
+                        $crate::cached::CacheBySql($crate::diesel::update(
                             profiles::table
                                 .filter(profiles::id.eq(id))
                                 .filter(profiles::company_id.eq(company_id))
                                 .filter(profiles::deleted_at.is_null()),
                         )
                         .set(&set)
-                        .returning(ProfilesRow::as_returning())
+                        .returning(ProfilesRow::as_returning()))
                         .get_result(conn)
                         .optional()
                         .map_err(|e| Op::new(PROFILES, "update").error(e))?
@@ -300,13 +300,13 @@ macro_rules! osint_store {
                     let now = self.env().now();
                     self.write($crate::op_name!(), PROFILES, |conn| {
                         live_company(conn, company_id)?;
-                        $crate::diesel::update(
+                        $crate::cached::CacheBySql($crate::diesel::update(
                             profiles::table
                                 .filter(profiles::id.eq(id))
                                 .filter(profiles::company_id.eq(company_id))
                                 .filter(profiles::deleted_at.is_not_null()),
                         )
-                        .set($crate::set_restored!(profiles, now))
+                        .set($crate::set_restored!(profiles, now)))
                         .execute(conn)
                         .map_err(|e| Op::new(PROFILES, "restore").error(e))?;
                         live_profile(conn, company_id, id).map(Profile::from)
@@ -462,7 +462,7 @@ macro_rules! osint_store {
                             live_profile(conn, company_id, profile_id)?;
                         }
                         let update = |conn: &mut Conn| {
-                            $crate::diesel::update(
+                            $crate::cached::CacheBySql($crate::diesel::update(
                                 devices::table
                                     .filter(devices::company_id.eq(company_id))
                                     .filter(devices::ip_address.eq(&ip))
@@ -477,7 +477,7 @@ macro_rules! osint_store {
                                 devices::last_seen_at.eq(now),
                                 devices::updated_at.eq(now),
                             ))
-                            .returning(DevicesRow::as_returning())
+                            .returning(DevicesRow::as_returning()))
                             .get_result(conn)
                             .optional()
                             .map_err(|e| Op::new(DEVICES, "update").error(e))

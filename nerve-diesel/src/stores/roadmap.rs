@@ -243,8 +243,8 @@ macro_rules! roadmap_store {
             /// score (or judges a status move) without a concurrent change; SQLite's write
             /// transactions are serialized already.
             fn lock_profile(conn: &mut Conn, id: i64) -> Result<()> {
-                $crate::diesel::update(p::table.filter(p::id.eq(id)))
-                    .set(p::updated_at.eq(p::updated_at))
+                $crate::cached::CacheBySql($crate::diesel::update(p::table.filter(p::id.eq(id)))
+                    .set(p::updated_at.eq(p::updated_at)))
                     .execute(conn)
                     .map(drop)
                     .map_err(|e| Op::new(PROFILES, "lock").error(e))
@@ -254,12 +254,12 @@ macro_rules! roadmap_store {
             fn rescore(conn: &mut Conn, profile_id: i64, now: DateTime<Utc>) -> Result<()> {
                 lock_profile(conn, profile_id)?;
                 let score = security_score(weighed_tasks(conn, profile_id)?);
-                $crate::diesel::update(p::table.filter(p::id.eq(profile_id)))
+                $crate::cached::CacheBySql($crate::diesel::update(p::table.filter(p::id.eq(profile_id)))
                     .set((
                         p::current_security_score.eq(Some(score)),
                         p::last_recalculated.eq(Some(now)),
                         p::updated_at.eq(now),
-                    ))
+                    )))
                     .execute(conn)
                     .map(drop)
                     .map_err(|e| Op::new(PROFILES, "update").error(e))
@@ -358,8 +358,8 @@ macro_rules! roadmap_store {
                     let now = self.env().now();
                     self.write($crate::op_name!(), PROFILES, |conn| {
                         profile_row(conn, company_id, id)?;
-                        $crate::diesel::update(p::table.filter(p::id.eq(id)))
-                            .set($crate::set_deleted!(p, now))
+                        $crate::cached::CacheBySql($crate::diesel::update(p::table.filter(p::id.eq(id)))
+                            .set($crate::set_deleted!(p, now)))
                             .execute(conn)
                             .map(drop)
                             .map_err(|e| Op::new(PROFILES, "delete").error(e))
@@ -436,8 +436,8 @@ macro_rules! roadmap_store {
                                     if stored.task != *t {
                                         updated += 1;
                                     }
-                                    $crate::diesel::update(lib::table.filter(lib::id.eq(stored.id)))
-                                        .set(values)
+                                    $crate::cached::CacheBySql($crate::diesel::update(lib::table.filter(lib::id.eq(stored.id)))
+                                        .set(values))
                                         .execute(conn)
                                         .map_err(|e| Op::new(LIBRARY, "update").error(e))?;
                                 }
@@ -457,8 +457,8 @@ macro_rules! roadmap_store {
                         }
                         // What is left was live and is not in this version.
                         let gone: Vec<i64> = live.values().map(|t| t.id).collect();
-                        let retired = $crate::diesel::update(lib::table.filter(lib::id.eq_any(&gone)))
-                            .set($crate::set_deleted!(lib, now))
+                        let retired = $crate::cached::CacheBySql($crate::diesel::update(lib::table.filter(lib::id.eq_any(&gone)))
+                            .set($crate::set_deleted!(lib, now)))
                             .execute(conn)
                             .map_err(|e| Op::new(LIBRARY, "delete").error(e))? as u64;
                         let recorded = $crate::diesel::insert_into(meta::table)
@@ -630,9 +630,9 @@ macro_rules! roadmap_store {
                             verified_at: at(TaskStatus::Verified),
                             updated_at: now,
                         };
-                        let task = $crate::diesel::update(ut::table.filter(ut::id.eq(id)))
+                        let task = $crate::cached::CacheBySql($crate::diesel::update(ut::table.filter(ut::id.eq(id)))
                             .set(&change)
-                            .returning(RoadmapUserTasksRow::as_returning())
+                            .returning(RoadmapUserTasksRow::as_returning()))
                             .get_result(conn)
                             .map(UserTask::from)
                             .map_err(|e| Op::new(TASKS, "update").error(e))?;
@@ -647,8 +647,8 @@ macro_rules! roadmap_store {
                         let profile_id = task_row(conn, company_id, id)?.profile_id;
                         lock_profile(conn, profile_id)?;
                         let row = task_row(conn, company_id, id)?;
-                        $crate::diesel::update(ut::table.filter(ut::id.eq(id)))
-                            .set($crate::set_deleted!(ut, now))
+                        $crate::cached::CacheBySql($crate::diesel::update(ut::table.filter(ut::id.eq(id)))
+                            .set($crate::set_deleted!(ut, now)))
                             .execute(conn)
                             .map_err(|e| Op::new(TASKS, "delete").error(e))?;
                         rescore(conn, row.profile_id, now)

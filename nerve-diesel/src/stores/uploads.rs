@@ -13,7 +13,7 @@ macro_rules! pending_to {
         const TABLE: &str = stringify!($t);
         let to: $crate::nerve_core::model::UploadStatus = $to;
         live_company($conn, $company_id)?;
-        let moved = $crate::diesel::update(
+        let moved = $crate::cached::CacheBySql($crate::diesel::update(
             $t::table
                 .filter($t::id.eq($id))
                 .filter($t::company_id.eq($company_id))
@@ -21,7 +21,7 @@ macro_rules! pending_to {
                 .filter($t::status.eq(Db($crate::nerve_core::model::UploadStatus::Pending))),
         )
         .set(($t::status.eq(Db(to)), $t::parsed_at.eq(Some($now)), $t::updated_at.eq($now), $($set,)*))
-        .returning($row::as_returning())
+        .returning($row::as_returning()))
         .get_result($conn)
         .optional()
         .map_err(|e| Op::new(TABLE, "update").error(e))?;

@@ -90,7 +90,7 @@ macro_rules! user_store {
             /// Updates the live user `(company_id, id)` with `set` and returns the new row.
             macro_rules! update_live {
                 ($conn:expr, $company_id:expr, $id:expr, $op:expr, $set:expr) => {
-                    $crate::diesel::update(
+                    $crate::cached::CacheBySql($crate::diesel::update(
                         users::table
                             .filter(users::company_id.eq($company_id))
                             .filter(users::id.eq($id))
@@ -98,7 +98,7 @@ macro_rules! user_store {
                             .filter(company_is_live!($company_id)),
                     )
                     .set($set)
-                    .returning(Row::as_returning())
+                    .returning(Row::as_returning()))
                     .get_result($conn)
                     .optional()
                     .map_err(|e| $op.error(e))?
@@ -355,13 +355,13 @@ macro_rules! user_store {
                     let now = self.env().now();
                     self.write($crate::op_name!(), TABLE, |conn| {
                         account_stores::live_company(conn, company_id)?;
-                        $crate::diesel::update(
+                        $crate::cached::CacheBySql($crate::diesel::update(
                             users::table
                                 .filter(users::company_id.eq(company_id))
                                 .filter(users::id.eq(id))
                                 .filter(users::deleted_at.is_not_null()),
                         )
-                        .set($crate::set_restored!(users, now))
+                        .set($crate::set_restored!(users, now)))
                         .execute(conn)
                         .map_err(|e| Op::new(TABLE, "restore").unique("email").error(e))?;
                         users::table
