@@ -160,7 +160,7 @@ stop_pgbouncer() {
   fi
 }
 CLEANUP+=(stop_pgbouncer)
-as_root chown -R postgres "$PGB_DIR"
+if [ "$(id -un)" != postgres ]; then as_root chown -R postgres "$PGB_DIR"; fi
 as_postgres "$PGBOUNCER" -d "$PGB_DIR/pgbouncer.ini"
 POOLER="postgres://$pg_user@127.0.0.1:$PGBOUNCER_PORT/postgres"
 for _ in $(seq 1 20); do
@@ -209,12 +209,23 @@ else
   REPLICA_DIR=$(mktemp -d /tmp/nerve-replica.XXXXXX)
   stop_replica() {
     as_postgres "$PG_BIN/pg_ctl" -D "$REPLICA_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
-    as_root rm -rf "$REPLICA_DIR" || true
-    psql -X "$NERVE_TEST_PG_URL" -qtAc "SELECT pg_drop_replication_slot('$REPLICA_SLOT')" >/dev/null 2>&1 || true
+    as_postgres rm -rf "$REPLICA_DIR" || true
+    # The primary's WAL sender may take a moment to notice: a slot left behind would keep WAL
+    # (and, with hot_standby_feedback, dead rows) forever, so wait for it to go, or say so.
+    local left=1
+    for _ in $(seq 1 50); do
+      left=$(psql -X "$NERVE_TEST_PG_URL" -qtAc "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$REPLICA_SLOT'" 2>/dev/null || echo 1)
+      [ "$left" = 0 ] && break
+      psql -X "$NERVE_TEST_PG_URL" -qtAc "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$REPLICA_SLOT' AND NOT active" >/dev/null 2>&1 || true
+      sleep 0.2
+    done
+    [ "$left" = 0 ] || log "WARNING: replication slot $REPLICA_SLOT is still there: drop it with SELECT pg_drop_replication_slot('$REPLICA_SLOT')"
   }
   CLEANUP+=(stop_replica)
-  as_root chown postgres "$REPLICA_DIR"
-  as_root chmod 700 "$REPLICA_DIR"
+  if [ "$(id -un)" != postgres ]; then
+    as_root chown postgres "$REPLICA_DIR"
+  fi
+  chmod 700 "$REPLICA_DIR" 2>/dev/null || as_root chmod 700 "$REPLICA_DIR"
   log "making a streaming replica in $REPLICA_DIR (pg_basebackup -R)"
   as_postgres "$PG_BIN/pg_basebackup" -d "$NERVE_TEST_PG_URL" -D "$REPLICA_DIR/data" -R -X stream \
     -C -S "$REPLICA_SLOT" -c fast

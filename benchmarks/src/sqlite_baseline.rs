@@ -48,6 +48,13 @@ impl SqliteBaseline {
              PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
         )
         .expect("pragmas");
+        // As NERVE's own connections: plans made once, whatever values are bound (without it
+        // SQLite compiles a statement with a bound LIMIT again at every run).
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )
+        .expect("QPSG");
         SqliteBaseline { conn }
     }
 

@@ -151,13 +151,17 @@ fn port_of(host_port: &str) -> Option<&str> {
 }
 
 /// `url` naming the server `host_port` (`host`, `host:port`, or `[v6]:port`) instead of its
-/// own, everything else (user, password, database, parameters) kept: a replica's URL made from
-/// its primary's. Without a port, the URL's own port is kept. `None` when `url` has no
-/// `scheme://` authority or `host_port` is empty or holds `/`, `?`, `#` or `@`.
+/// own, everything else (user, password, database, other parameters) kept: a replica's URL made
+/// from its primary's. Without a port, the URL's own port is kept. The parameters that would
+/// name another server or refuse a standby (`host`, `hostaddr`, `port`,
+/// `target_session_attrs`) are removed. `None` when `url` has no `scheme://` authority or
+/// `host_port` is empty or holds `/`, `?`, `#` or `@`.
 pub fn with_host(url: &str, host_port: &str) -> Option<String> {
     if host_port.is_empty() || host_port.contains(['/', '?', '#', '@']) {
         return None;
     }
+    let (url, _) = take_parameters(url, &["host", "hostaddr", "port", "target_session_attrs"]);
+    let url = url.as_str();
     let (s, e) = host_span(url)?;
     let mut replaced = host_port.to_string();
     if port_of(host_port).is_none() {
@@ -277,6 +281,14 @@ mod tests {
         assert_eq!(
             with_host("postgres://[::1]:5432", "127.0.0.2").as_deref(),
             Some("postgres://127.0.0.2:5432")
+        );
+        assert_eq!(
+            with_host(
+                "postgres://u@db1/nerve?host=db1&port=5432&sslmode=require&target_session_attrs=read-write",
+                "db2:5433"
+            )
+            .as_deref(),
+            Some("postgres://u@db2:5433/nerve?sslmode=require")
         );
         assert_eq!(with_host(primary, ""), None);
         assert_eq!(with_host(primary, "evil@db2"), None);

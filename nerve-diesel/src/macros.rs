@@ -221,7 +221,7 @@ macro_rules! filter_deleted {
 /// PostgreSQL). Inside a transaction every write runs in a savepoint.
 #[macro_export]
 macro_rules! define_scope {
-    (conn = $conn:ty, manager = $manager:ty, write_tx = $write_tx:ident, begin = $begin:path, store = $store:ident) => {
+    (conn = $conn:ty, manager = $manager:ty, write_tx = $write_tx:ident, single_statement_autocommit = $autocommit:literal, begin = $begin:path, store = $store:ident) => {
         /// This driver's connection type.
         pub(crate) type Conn = $conn;
 
@@ -435,7 +435,7 @@ macro_rules! define_scope {
                 if let (Source::Pool(_), Some(replica)) = (&self.source, &self.replica) {
                     if replica.usable() {
                         let started = ::std::time::Instant::now();
-                        let out = match replica.pool.get() {
+                        let out = match self.connection(&replica.pool) {
                             Ok(mut conn) => self.read_on(&mut conn, &mut f),
                             Err(e) => Err(self.env.pool_error(e)),
                         };
@@ -525,13 +525,14 @@ macro_rules! define_scope {
             }
 
             /// Runs `f`, a write of exactly one statement (atomic by itself), as [`Scope::write`]
-            /// does, except that when no statement timeout is set, on a pooled connection the
-            /// statement runs alone, without BEGIN and COMMIT: on PostgreSQL one round trip
-            /// instead of three. On SQLite a lone write statement takes the write lock at its
-            /// start and waits the busy timeout for it, as `BEGIN IMMEDIATE` does. A rollback
-            /// by the database is tried again; a connection failure leaves the outcome unknown
-            /// and is returned, as for any write. Never give it a closure that runs two
-            /// statements.
+            /// does, except that where the driver says so (`single_statement_autocommit`:
+            /// PostgreSQL) and no statement timeout is set, on a pooled connection the
+            /// statement runs alone, without BEGIN and COMMIT: one round trip instead of three.
+            /// Not on SQLite: there a lone statement commits when Diesel resets it, and Diesel
+            /// does not report an error from that reset (a failed commit after `RETURNING`
+            /// would read as success). A rollback by the database is tried again; a connection
+            /// failure leaves the outcome unknown and is returned, as for any write. Never give
+            /// it a closure that runs two statements.
             pub(crate) fn write_one<T>(
                 &self,
                 op: &'static str,
@@ -539,7 +540,7 @@ macro_rules! define_scope {
                 mut f: impl FnMut(&mut $conn) -> $crate::nerve_core::Result<T>,
             ) -> $crate::nerve_core::Result<T> {
                 let pool = match &self.source {
-                    Source::Pool(pool) if self.env.statement_timeout.is_none() => pool,
+                    Source::Pool(pool) if $autocommit && self.env.statement_timeout.is_none() => pool,
                     _ => return self.write(op, table, f),
                 };
                 let started = ::std::time::Instant::now();

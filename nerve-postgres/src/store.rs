@@ -19,6 +19,7 @@ nerve_diesel::define_scope!(
     conn = diesel::PgConnection,
     manager = diesel::r2d2::ConnectionManager<diesel::PgConnection>,
     write_tx = transaction,
+    single_statement_autocommit = true,
     begin = crate::store::on_begin,
     store = PgStore
 );

@@ -17,6 +17,7 @@ nerve_diesel::define_scope!(
     conn = diesel::SqliteConnection,
     manager = crate::connection::Manager,
     write_tx = immediate_transaction,
+    single_statement_autocommit = false,
     begin = crate::store::on_begin,
     store = SqliteStore
 );

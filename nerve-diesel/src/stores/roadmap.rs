@@ -457,8 +457,8 @@ macro_rules! roadmap_store {
                         }
                         // What is left was live and is not in this version.
                         let gone: Vec<i64> = live.values().map(|t| t.id).collect();
-                        let retired = $crate::cached::CacheBySql($crate::diesel::update(lib::table.filter(lib::id.eq_any(&gone)))
-                            .set($crate::set_deleted!(lib, now)))
+                        let retired = $crate::diesel::update(lib::table.filter(lib::id.eq_any(&gone)))
+                            .set($crate::set_deleted!(lib, now))
                             .execute(conn)
                             .map_err(|e| Op::new(LIBRARY, "delete").error(e))? as u64;
                         let recorded = $crate::diesel::insert_into(meta::table)
