@@ -20,8 +20,8 @@
 //!   active sessions, API keys, password checks) are primary reads.
 //! - **Replica read**: on the replica when there is one, so it may miss writes committed in
 //!   the last moments (the replica's replay lag, normally well under a second on a healthy
-//!   replica). Lists, searches, histories and counts — pages for people to look at — are
-//!   replica reads. When the replica cannot be reached, or loses a connection, it is left alone
+//!   replica; the store does not bound it, so watch the replica's lag). Lists, searches,
+//!   histories and counts — pages for people to look at — are replica reads. When the replica cannot be reached, or loses a connection, it is left alone
 //!   for 5 seconds and replica reads run on the primary meanwhile: callers see no error for a
 //!   replica that went away. To read your own writes through one of these, call it through
 //!   [`Store::primary`] or inside [`Store::atomic`].
