@@ -499,13 +499,7 @@ macro_rules! define_scope {
                                     attempt += 1;
                                 }
                                 Err($crate::nerve_core::Error::Connection { reason }) => {
-                                    self.timed(op, started, None);
-                                    return Err($crate::nerve_core::Error::Connection {
-                                        reason: format!(
-                                            "{reason}; the outcome of this write is unknown: it may or \
-                                             may not have been committed, so it was not tried again"
-                                        ),
-                                    });
+                                    return Err(self.outcome_unknown(op, started, reason));
                                 }
                                 out => {
                                     self.timed(op, started, Some(&mut conn));
@@ -521,6 +515,23 @@ macro_rules! define_scope {
                         self.timed(op, started, None);
                         out.map_err(|e: $crate::TxError| e.into_error(table))
                     }
+                }
+            }
+
+            /// The error of a write whose connection failed while it ran (timed as a run of
+            /// `op`): it may or may not have committed, so it is not tried again.
+            fn outcome_unknown(
+                &self,
+                op: &'static str,
+                started: ::std::time::Instant,
+                reason: String,
+            ) -> $crate::nerve_core::Error {
+                self.timed(op, started, None);
+                $crate::nerve_core::Error::Connection {
+                    reason: format!(
+                        "{reason}; the outcome of this write is unknown: it may or may not have \
+                         been committed, so it was not tried again"
+                    ),
                 }
             }
 
@@ -556,13 +567,7 @@ macro_rules! define_scope {
                         }
                         Err($crate::nerve_core::Error::Connection { reason }) => {
                             self.env.connection_failed();
-                            self.timed(op, started, None);
-                            return Err($crate::nerve_core::Error::Connection {
-                                reason: format!(
-                                    "{reason}; the outcome of this write is unknown: it may or \
-                                     may not have been committed, so it was not tried again"
-                                ),
-                            });
+                            return Err(self.outcome_unknown(op, started, reason));
                         }
                         out => {
                             self.timed(op, started, Some(&mut conn));
