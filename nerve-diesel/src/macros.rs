@@ -585,9 +585,11 @@ macro_rules! define_scope {
             ) -> $crate::nerve_core::Result<()> {
                 #[allow(unused_imports)]
                 use $crate::diesel::Connection as _;
+                // Connections are taken as every call takes them (idle ones tested first).
+                let taker = Scope::pooled(pool.clone(), env.clone());
                 let mut attempt = 0;
                 loop {
-                    let mut conn = pool.get().map_err(|e| env.pool_error(e))?;
+                    let mut conn = taker.connection(pool).map_err(|e| env.pool_error(e))?;
                     // A connection that failed at BEGIN ran nothing of `f`: tried again.
                     let mut began = false;
                     let out = (&mut *conn)
@@ -606,6 +608,7 @@ macro_rules! define_scope {
                         Err($crate::nerve_core::Error::Connection { .. }) if !began && attempt < env.retry.retries => {
                             env.connection_failed();
                             drop(conn);
+                            ::std::thread::sleep(env.retry.delay(attempt));
                             attempt += 1;
                         }
                         Err(e @ $crate::nerve_core::Error::Connection { .. }) => {
