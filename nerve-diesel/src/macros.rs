@@ -324,11 +324,16 @@ macro_rules! define_scope {
                 loop {
                     let mut conn = pool.get()?;
                     tries += 1;
-                    let idle = $crate::r2d2::PooledConnection::extensions(&conn)
-                        .get::<$crate::LastUse>()
-                        .map(|used| used.0.elapsed());
-                    $crate::r2d2::PooledConnection::extensions_mut(&mut conn)
-                        .insert($crate::LastUse(::std::time::Instant::now()));
+                    // Stamped in place: no allocation per checkout once the stamp exists.
+                    let now = ::std::time::Instant::now();
+                    let extensions = $crate::r2d2::PooledConnection::extensions_mut(&mut conn);
+                    let idle = match extensions.get_mut::<$crate::LastUse>() {
+                        Some(used) => Some(now.duration_since(::std::mem::replace(&mut used.0, now))),
+                        None => {
+                            extensions.insert($crate::LastUse(now));
+                            None
+                        }
+                    };
                     let test = suspect || idle.is_some_and(|d| d > $crate::IDLE_BEFORE_TEST);
                     if !test
                         || tries > pool.max_size()
