@@ -8,12 +8,13 @@
 //! PostgreSQL a database cloned from a template migrated once (under an advisory lock, so
 //! parallel test processes build it once), dropped `WITH (FORCE)` when the test ends.
 //!
-//! PostgreSQL comes from `NERVE_TEST_PG_URL` (an admin URL, such as
-//! `postgres://postgres@127.0.0.1:5432/postgres`); with the `testcontainers` feature and no
-//! such variable, from a container where a Docker engine answers. With neither, every
-//! PostgreSQL case fails with a message saying how to provide a server: none passes silently.
+//! PostgreSQL comes from `NERVE_TEST_PG_URL`, or from a container of the image
+//! `scripts/pg-image.sh` builds, started by testcontainers ([`server`] says how each is
+//! chosen). With neither, every PostgreSQL case fails with a message saying how to provide a
+//! server: none passes silently.
 
 pub mod rows;
+pub mod server;
 
 use chrono::{DateTime, Utc};
 use diesel::connection::SimpleConnection;
@@ -73,7 +74,11 @@ impl Ctx {
         let backups = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
         let mut options = test_options(clock.clone(), MigrationPolicy::Require);
         options.backup_dir = Some(backups.path().to_path_buf());
-        let store_url = match (&db.kind, pg::pooler_url()) {
+        let pooler = match backend {
+            Backend::Postgres => pg::pooler_url()?,
+            Backend::Sqlite => None,
+        };
+        let store_url = match (&db.kind, pooler) {
             (DbKind::Postgres { name }, Some(pooler)) => nerve::url::with_database(&pooler, name),
             _ => db.url.clone(),
         };
@@ -398,65 +403,7 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 mod pg {
     use super::*;
 
-    /// How to provide a server, for the failure message.
-    const HOW: &str = "set NERVE_TEST_PG_URL to an admin URL such as \
-        postgres://postgres@127.0.0.1:5432/postgres (scripts/test.sh does this, starting or \
-        installing PostgreSQL when needed), or build the tests with --features testcontainers \
-        where a Docker engine runs";
-
-    /// The URL of a connection pooler in front of the test server (pgbouncer in transaction
-    /// mode, with `statement_cache=off`), from `NERVE_TEST_PG_POOLER_URL`: when set, every
-    /// case's store connects through it, while databases are made and migrated directly.
-    pub(super) fn pooler_url() -> Option<String> {
-        std::env::var("NERVE_TEST_PG_POOLER_URL")
-            .ok()
-            .filter(|u| !u.trim().is_empty())
-    }
-
-    /// The admin URL: from `NERVE_TEST_PG_URL`, else (feature `testcontainers`) a container.
-    pub(super) fn admin_url() -> Result<&'static str, String> {
-        static URL: OnceLock<Result<String, String>> = OnceLock::new();
-        URL.get_or_init(|| {
-            if let Ok(url) = std::env::var("NERVE_TEST_PG_URL") {
-                if !url.trim().is_empty() {
-                    return Ok(url);
-                }
-            }
-            container_url()
-        })
-        .as_deref()
-        .map_err(|e| e.clone())
-    }
-
-    #[cfg(feature = "testcontainers")]
-    fn container_url() -> Result<String, String> {
-        use testcontainers_modules::postgres::Postgres;
-        use testcontainers_modules::testcontainers::runners::SyncRunner;
-        use testcontainers_modules::testcontainers::{Container, ImageExt};
-        static CONTAINER: OnceLock<Container<Postgres>> = OnceLock::new();
-        let container = match CONTAINER.get() {
-            Some(c) => c,
-            None => {
-                let c = Postgres::default()
-                    .with_tag("15-alpine")
-                    .start()
-                    .map_err(|e| format!("no PostgreSQL container ({e}); {HOW}"))?;
-                CONTAINER.get_or_init(|| c)
-            }
-        };
-        let host = container.get_host().map_err(|e| e.to_string())?;
-        let port = container
-            .get_host_port_ipv4(5432)
-            .map_err(|e| e.to_string())?;
-        Ok(format!(
-            "postgres://postgres:postgres@{host}:{port}/postgres"
-        ))
-    }
-
-    #[cfg(not(feature = "testcontainers"))]
-    fn container_url() -> Result<String, String> {
-        Err(format!("no PostgreSQL server for the tests: {HOW}"))
-    }
+    pub(super) use crate::server::{admin_url, pooler_url, HOW};
 
     /// `url` with its database name replaced by `name`.
     pub(super) fn with_database(url: &str, name: &str) -> String {

@@ -92,7 +92,7 @@ fn one_call(store: &dyn Store, f: &Fixture, n: u64, tally: &Tally) -> Result<(),
     match n % 10 {
         0 => {
             // A login attempt: right password, or an unknown account; both are recorded.
-            let email = if n % 20 == 0 {
+            let email = if n.is_multiple_of(20) {
                 user.1.clone()
             } else {
                 format!("nobody{n}@load.example")

@@ -278,7 +278,7 @@ fn add_task_in_a_deadlock(
                 },
             )
         });
-        std::thread::sleep(Duration::from_millis(300));
+        wait_for_a_lock_wait(url);
         other
             .batch_execute(&format!(
                 "UPDATE roadmap_profiles SET updated_at = updated_at WHERE id = {profile_id}"
@@ -287,4 +287,34 @@ fn add_task_in_a_deadlock(
         other.batch_execute("ROLLBACK").unwrap();
         adding.join().expect("no panic")
     })
+}
+
+/// Returns once a session of `url`'s database waits for a lock (the store's, blocked behind the
+/// other session's uncommitted row), as `pg_locks` shows it.
+fn wait_for_a_lock_wait(url: &str) {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut monitor = diesel::PgConnection::establish(url).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let waiting = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE NOT l.granted AND a.datname = current_database()",
+        )
+        .get_result::<Count>(&mut monitor)
+        .unwrap()
+        .n;
+        if waiting > 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the store's write never waited for the other session's lock"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }

@@ -1,7 +1,7 @@
 //! Read replicas (PostgreSQL, `Capabilities::read_replicas`), against a real streaming replica
-//! of the test server: `NERVE_TEST_PG_REPLICA_URL` (an admin URL of the replica, which
-//! `scripts/test.sh` makes with `pg_basebackup -R` and starts). Without it these tests fail:
-//! they never pass without a replica.
+//! of the test server: a replica container streaming from the server's container, or
+//! `NERVE_TEST_PG_REPLICA_URL` beside `NERVE_TEST_PG_URL` (see `nerve_conformance::server`).
+//! Without one these tests fail: they never pass without a replica.
 //!
 //! The replica's replay is paused to make lag visible: a replica read then misses what the
 //! primary has, a primary read sees it. Pausing holds the whole replica, so the tests take
@@ -11,7 +11,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use nerve::model::{Company, Deleted, NewCompany, Page};
 use nerve::{Backend, MigrationPolicy, Store, StoreExt, StoreOptions};
-use nerve_conformance::TestDb;
+use nerve_conformance::{server, TestDb};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,17 +26,15 @@ fn turn() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn replica_admin_url() -> String {
-    std::env::var("NERVE_TEST_PG_REPLICA_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .expect(
-            "NERVE_TEST_PG_REPLICA_URL must name a streaming replica of NERVE_TEST_PG_URL's \
-             server (scripts/test.sh makes one with pg_basebackup -R and starts it)",
-        )
+    server::replica_admin_url()
+        .unwrap_or_else(|e| panic!("no read replica: {e}"))
+        .to_string()
 }
 
 fn primary_admin_url() -> String {
-    std::env::var("NERVE_TEST_PG_URL").expect("NERVE_TEST_PG_URL: the test server")
+    server::admin_url()
+        .unwrap_or_else(|e| panic!("no test server: {e}"))
+        .to_string()
 }
 
 /// `host:port` of a `postgres://[user@]host:port/...` URL.
@@ -104,9 +102,27 @@ fn catch_up() {
 struct Paused;
 
 impl Paused {
+    /// Asks the replica to pause and returns once it has: `pg_wal_replay_pause()` only
+    /// requests it, `pg_get_wal_replay_pause_state()` says when replay has stopped.
     fn new() -> Paused {
-        sql(&replica_admin_url(), "SELECT pg_wal_replay_pause()");
-        Paused
+        let url = replica_admin_url();
+        sql(&url, "SELECT pg_wal_replay_pause()");
+        let mut replica = PgConnection::establish(&url).expect("the replica");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let state = diesel::sql_query("SELECT pg_get_wal_replay_pause_state() AS value")
+                .get_result::<Text>(&mut replica)
+                .expect("the replica's pause state")
+                .value;
+            if state == "paused" {
+                return Paused;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the replica's replay was not paused within 30 s (state: {state})"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 

@@ -292,8 +292,8 @@ pub fn batch_insert_writes_every_row_or_none(ctx: &Ctx) -> CaseResult {
         serde_json::json!({
             "email": format!("user{}@acme.test", i % 100),
             "ip_address": "192.0.2.1",
-            "success": i % 3 == 0,
-            "failure": if i % 3 == 0 { serde_json::Value::Null } else { "bad_password".into() },
+            "success": i.is_multiple_of(3),
+            "failure": if i.is_multiple_of(3) { serde_json::Value::Null } else { "bad_password".into() },
             "attempted_at": at,
         })
     };
