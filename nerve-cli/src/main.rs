@@ -156,6 +156,35 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Bring in the SQLite database NERVE's Python application made (`data/ghost.db`): into a
+    /// new SQLite file or an empty PostgreSQL database, migrated first. Prints the plan, then
+    /// converts every value by the rules in the README, verifies, and commits all or nothing.
+    /// The source is opened read-only. Exit 1 when rows were refused (see --rejects).
+    Import {
+        /// The legacy database: sqlite://PATH.
+        #[arg(long)]
+        from: String,
+        /// The target: sqlite://NEW-FILE (must not exist) or postgres://... (empty).
+        #[arg(long)]
+        to: String,
+        /// Write refused rows to FILE (JSON lines, the whole source row) and import the rest;
+        /// the exit status is still 1.
+        #[arg(long, value_name = "FILE")]
+        rejects: Option<std::path::PathBuf>,
+        /// Print the whole plan and check every row; write nothing to the target.
+        #[arg(long)]
+        dry_run: bool,
+        /// Leave a source table (TABLE) or column (TABLE.COLUMN) behind that has no home in
+        /// NERVE's schema; repeatable. Without it such data stops the import.
+        #[arg(long, value_name = "TABLE[.COLUMN]")]
+        drop: Vec<String>,
+        /// How timestamps written without an offset are read: UTC (default) or +HH:MM.
+        #[arg(long, value_name = "TZ")]
+        timezone: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Back the database up while it stays in use: SQLite's online backup API, PostgreSQL's
     /// pg_dump -Fc (found on PATH), one consistent point in time. Writes the backup into the
     /// backup directory (backups/ beside a SQLite file, data/backups for PostgreSQL) as
@@ -317,6 +346,57 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
                 print_copy(out, &report);
             }
             Ok(copy_failure(&report, rejects.as_deref()))
+        }
+        Command::Import {
+            from,
+            to,
+            rejects,
+            dry_run,
+            drop,
+            timezone,
+            json,
+        } => {
+            let zone = match timezone {
+                Some(tz) => {
+                    nerve::legacy::Zone::parse(tz).map_err(|reason| nerve::Error::Validation {
+                        table: "-",
+                        field: "timezone",
+                        reason,
+                    })?
+                }
+                None => nerve::legacy::Zone::default(),
+            };
+            let options = nerve::import::ImportOptions {
+                dry_run: *dry_run,
+                rejects: rejects.clone(),
+                drop: drop.clone(),
+                zone,
+            };
+            // The plan goes out before any row moves (the report follows at the end).
+            let report = nerve::import::import(from, to, &options, &mut |plan| {
+                if !*json {
+                    let mut text = String::new();
+                    print_import_plan(&mut text, plan, *dry_run);
+                    let mut stdout = std::io::stdout().lock();
+                    let _ = std::io::Write::write_all(&mut stdout, text.as_bytes());
+                    let _ = std::io::Write::flush(&mut stdout);
+                }
+            })?;
+            if *json {
+                say!(out, "{}", to_json(&report)?);
+            } else {
+                print_import(out, &report);
+            }
+            Ok((report.refused > 0).then(|| {
+                let file = rejects
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                format!(
+                    "{} row(s) refused and not imported; they are in {file}",
+                    report.refused
+                )
+            }))
         }
         Command::Verify {
             from,
@@ -920,6 +1000,136 @@ fn print_copy(out: &mut String, report: &nerve::copy::CopyReport) {
     if let Some(v) = &report.verify {
         print_verify(out, v);
     }
+}
+
+/// The plan: a summary line per table, or with `full` every column and how it is filled.
+fn print_import_plan(out: &mut String, plan: &nerve::import::ImportPlan, full: bool) {
+    use nerve::import::ColumnSource;
+    say!(out, "plan:");
+    for t in plan.tables.iter().filter(|t| t.in_source) {
+        let derived: Vec<String> = t
+            .columns
+            .iter()
+            .filter_map(|(c, how)| match how {
+                ColumnSource::Derived { rule } => Some(format!("{c} ({rule})")),
+                ColumnSource::Null => Some(format!("{c} (NULL)")),
+                ColumnSource::Default { value } => Some(format!("{c} (default {value})")),
+                ColumnSource::Column { .. } => None,
+            })
+            .collect();
+        let mapped = t.columns.len() - derived.len();
+        say!(
+            out,
+            "  {:<28} {:>10} rows  {mapped} columns mapped, {} derived",
+            t.table,
+            t.source_rows,
+            derived.len()
+        );
+        if full {
+            for d in &derived {
+                say!(out, "      derived {d}");
+            }
+            for (c, how) in &t.columns {
+                if let ColumnSource::Column { rule: Some(rule) } = how {
+                    say!(out, "      {c}: {rule}");
+                }
+            }
+        }
+        for (c, n) in &t.unmapped {
+            say!(out, "      source column {c}: no home ({n} non-null)");
+        }
+    }
+    let absent: Vec<&str> = plan
+        .tables
+        .iter()
+        .filter(|t| !t.in_source)
+        .map(|t| t.table.as_str())
+        .collect();
+    if !absent.is_empty() {
+        say!(
+            out,
+            "  not in the source (left empty): {}",
+            absent.join(", ")
+        );
+    }
+    for (t, n) in &plan.unmapped_tables {
+        say!(
+            out,
+            "  source table {t}: no home in NERVE's schema ({n} rows)"
+        );
+    }
+    for (what, n) in &plan.dropped {
+        say!(out, "  dropped by --drop: {what} ({n} values)");
+    }
+    if !plan.legacy_migrations.is_empty() {
+        let versions: Vec<&str> = plan
+            .legacy_migrations
+            .iter()
+            .map(|m| m.version.as_str())
+            .collect();
+        say!(
+            out,
+            "  legacy schema_migrations: {} (reported, not imported)",
+            versions.join(", ")
+        );
+    }
+}
+
+fn print_import(out: &mut String, report: &nerve::import::ImportReport) {
+    for t in report.tables.iter().filter(|t| t.source_rows > 0) {
+        let converted: Vec<String> = t
+            .converted
+            .iter()
+            .map(|(c, n)| format!("{c} {n}"))
+            .collect();
+        say!(
+            out,
+            "{:<28} {:>10} rows  {:>10} imported  {:>8} refused  verified {}  {:>8.2} s{}",
+            t.table,
+            t.source_rows,
+            t.imported,
+            t.refused,
+            if t.verified { "yes" } else { "NO" },
+            t.seconds,
+            if converted.is_empty() {
+                String::new()
+            } else {
+                format!("  converted: {}", converted.join(", "))
+            }
+        );
+    }
+    if !report.password_hashes.is_empty() {
+        let formats: Vec<String> = report
+            .password_hashes
+            .iter()
+            .map(|(f, n)| format!("{f} {n}"))
+            .collect();
+        say!(
+            out,
+            "password hashes: {} (all but argon2 become argon2id at the first login; unknown \
+             ones must be reset)",
+            formats.join(", ")
+        );
+    }
+    if report.secrets_hashed > 0 {
+        say!(
+            out,
+            "secrets found in clear and stored as SHA-256: {}",
+            report.secrets_hashed
+        );
+    }
+    let verb = if report.dry_run {
+        "would import"
+    } else {
+        "imported"
+    };
+    say!(
+        out,
+        "{verb} {} rows, refused {}, in {:.2} s",
+        report.imported,
+        report.refused,
+        report.seconds
+    );
 }
 
 fn print_verify(out: &mut String, report: &nerve::copy::VerifyReport) {

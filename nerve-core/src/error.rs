@@ -61,6 +61,9 @@ pub enum Denial {
     Expired,
     /// The session or API key was revoked.
     Revoked,
+    /// The account's stored password hash is of a format NERVE cannot verify (carried over
+    /// by `nerve import` from NERVE's Python application): the password must be reset.
+    PasswordResetRequired,
     /// The API key lacks the scope the operation needs.
     MissingScope {
         /// The scope asked for.
@@ -78,6 +81,10 @@ impl fmt::Display for Denial {
             Denial::Expired => f.write_str("expired"),
             Denial::Revoked => f.write_str("revoked"),
             Denial::MissingScope { scope } => write!(f, "the key lacks the scope '{scope}'"),
+            Denial::PasswordResetRequired => f.write_str(
+                "the password must be reset: the account's stored hash is of a format \
+                 NERVE cannot verify",
+            ),
         }
     }
 }

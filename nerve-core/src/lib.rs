@@ -21,6 +21,7 @@ pub mod backup;
 pub mod baseline;
 pub mod clock;
 pub mod error;
+pub mod legacy;
 pub mod model;
 pub mod password;
 pub mod secret;

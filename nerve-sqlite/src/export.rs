@@ -84,6 +84,55 @@ impl SqliteSource {
         }
     }
 
+    /// Every table of the database (not SQLite's own) with its columns in table order, as
+    /// `PRAGMA table_info` gives them: the shape of a database this binary did not make.
+    pub fn tables(&self) -> Result<Vec<(String, Vec<String>)>> {
+        let names: Vec<String> = {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' \
+                     AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+                )
+                .map_err(|e| Self::err("sqlite_master", e))?;
+            let rows = stmt
+                .query_map([], |r| r.get(0))
+                .map_err(|e| Self::err("sqlite_master", e))?;
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(|e| Self::err("sqlite_master", e))?
+        };
+        let mut out = Vec::new();
+        for name in names {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
+                .map_err(|e| Self::err(&name, e))?;
+            let columns = stmt
+                .query_map([&name], |r| r.get(0))
+                .map_err(|e| Self::err(&name, e))?
+                .collect::<rusqlite::Result<Vec<String>>>()
+                .map_err(|e| Self::err(&name, e))?;
+            out.push((name, columns));
+        }
+        Ok(out)
+    }
+
+    /// How many rows of `table` hold a value (not NULL) in `column`.
+    pub fn non_null(&self, table: &str, column: &str) -> Result<u64> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM {} WHERE {} IS NOT NULL",
+                    quote(table),
+                    quote(column)
+                ),
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(|e| Self::err(table, e))
+    }
+
     /// How many rows `table` holds.
     pub fn count(&self, table: &str) -> Result<u64> {
         self.conn

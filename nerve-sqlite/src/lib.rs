@@ -16,6 +16,7 @@ mod baseline;
 mod connection;
 mod describe;
 pub mod export;
+pub mod import;
 mod schema;
 mod store;
 

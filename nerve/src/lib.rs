@@ -27,6 +27,8 @@ pub use nerve_core::*;
 
 #[cfg(all(feature = "sqlite", feature = "postgres"))]
 pub mod copy;
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+pub mod import;
 
 /// The README's code compiles: its Rust blocks are doctests of this crate.
 #[cfg(doctest)]

@@ -13,6 +13,7 @@
 //! chosen). With neither, every PostgreSQL case fails with a message saying how to provide a
 //! server: none passes silently.
 
+pub mod legacy;
 pub mod rows;
 pub mod server;
 

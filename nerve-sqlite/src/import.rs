@@ -1,0 +1,157 @@
+//! Writing rows value by value into a NERVE SQLite database that nothing else uses yet: the
+//! staging side of `nerve import`. The database's own constraints (STRICT types, CHECKs,
+//! unique keys, foreign keys) judge every row; a row they refuse is reported with the
+//! database's reason and leaves nothing behind (SQLite undoes the one statement), the rows
+//! before and after it stay.
+
+use nerve_core::transfer::Cell;
+use nerve_core::{Error, Result};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ErrorCode};
+use std::path::{Path, PathBuf};
+
+/// A migrated SQLite file being filled in one transaction.
+pub struct SqliteSink {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SqliteSink({})", self.path.display())
+    }
+}
+
+struct Bind<'a>(Cell<'a>);
+
+impl rusqlite::ToSql for Bind<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            Cell::Null => ValueRef::Null,
+            Cell::Integer(n) => ValueRef::Integer(n),
+            Cell::Real(x) => ValueRef::Real(x),
+            Cell::Text(t) => ValueRef::Text(t),
+            Cell::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+impl SqliteSink {
+    /// Opens the migrated database file at `path` for loading: foreign keys enforced, no
+    /// fsync until [`SqliteSink::finish`] (a crash loses only this file, which is not yet the
+    /// target), and begins the one transaction.
+    pub fn open(path: &Path) -> Result<Self> {
+        let fail = |e: rusqlite::Error| Error::Connection {
+            reason: format!("{}: {e}", path.display()),
+        };
+        let conn = Connection::open(path).map_err(fail)?;
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF; \
+             BEGIN IMMEDIATE;",
+        )
+        .map_err(fail)?;
+        Ok(SqliteSink {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn err(table: &str, operation: &'static str, e: rusqlite::Error) -> Error {
+        Error::Backend {
+            table: "-",
+            operation,
+            source: format!("{table}: {e}").into(),
+        }
+    }
+
+    /// Inserts one row into `table`: `Ok(Ok(()))` when written, `Ok(Err(reason))` when a
+    /// constraint refused it (nothing of it was written), `Err` when the database failed.
+    pub fn insert(
+        &mut self,
+        table: &str,
+        columns: &[String],
+        values: &[Cell<'_>],
+    ) -> Result<std::result::Result<(), String>> {
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            quote(table),
+            columns
+                .iter()
+                .map(|c| quote(c))
+                .collect::<Vec<_>>()
+                .join(", "),
+            (1..=columns.len())
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(|e| Self::err(table, "prepare insert", e))?;
+        let binds: Vec<Bind<'_>> = values.iter().map(|c| Bind(*c)).collect();
+        match stmt.execute(rusqlite::params_from_iter(binds.iter())) {
+            Ok(_) => Ok(Ok(())),
+            Err(rusqlite::Error::SqliteFailure(e, message))
+                if e.code == ErrorCode::ConstraintViolation =>
+            {
+                Ok(Err(message.unwrap_or_else(|| e.to_string())))
+            }
+            Err(e) => Err(Self::err(table, "insert", e)),
+        }
+    }
+
+    /// The integer `column` of the row of `table` whose id is `id` (`None` when there is no
+    /// such row, or the value is NULL): for values derived from a parent already loaded.
+    pub fn lookup(&self, table: &str, column: &str, id: i64) -> Result<Option<i64>> {
+        let sql = format!(
+            "SELECT {} FROM {} WHERE id = ?1",
+            quote(column),
+            quote(table)
+        );
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(|e| Self::err(table, "lookup", e))?;
+        let mut rows = stmt
+            .query([id])
+            .map_err(|e| Self::err(table, "lookup", e))?;
+        match rows.next().map_err(|e| Self::err(table, "lookup", e))? {
+            Some(row) => row.get(0).map_err(|e| Self::err(table, "lookup", e)),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether `table` has a row with this id.
+    pub fn exists(&self, table: &str, id: i64) -> Result<bool> {
+        let sql = format!("SELECT 1 FROM {} WHERE id = ?1", quote(table));
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(|e| Self::err(table, "lookup", e))?;
+        stmt.exists([id]).map_err(|e| Self::err(table, "lookup", e))
+    }
+
+    /// Commits, runs `ANALYZE`, closes the file and flushes it to disk.
+    pub fn finish(self) -> Result<()> {
+        let table = self.path.display().to_string();
+        self.conn
+            .execute_batch("COMMIT; ANALYZE;")
+            .map_err(|e| Self::err(&table, "commit", e))?;
+        let path = self.path.clone();
+        self.conn
+            .close()
+            .map_err(|(_, e)| Self::err(&table, "close", e))?;
+        std::fs::File::open(&path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::Backend {
+                table: "-",
+                operation: "flush",
+                source: format!("{}: {e}", path.display()).into(),
+            })
+    }
+}

@@ -1,0 +1,1185 @@
+//! `nerve import`: the SQLite database NERVE's Python application made, brought into NERVE's
+//! schema — into a new SQLite file or an empty PostgreSQL database — with nothing lost
+//! silently.
+//!
+//! **Order of work.**
+//! 1. The source is opened read-only (its bytes never change) and recognised: not SQLite, no
+//!    tables, no NERVE tables, or a database our own migrations made (use `nerve copy`) are
+//!    refused before anything is written. So is a target that holds data or cannot be reached.
+//! 2. A staging SQLite file is migrated to this binary's schema: the target's own file plus
+//!    `.importing` for a SQLite target, a temporary file for PostgreSQL.
+//! 3. **The plan** ([`ImportPlan`]), from the two schemas and row counts: per table, columns
+//!    mapped by name, columns derived and by which rule ([`DERIVED`]), special value rules
+//!    ([`special_rule`]); source tables and columns with no home in NERVE's schema with their
+//!    non-null counts. Data with no home stops the import unless `--drop` names it.
+//! 4. Every table, parents first, is read in one snapshot, each value converted by
+//!    [`nerve_core::legacy`]'s rules and each row inserted into the staging file in one
+//!    transaction, where NERVE's constraints judge it. The first bad row stops the import
+//!    (naming table, rowid, column and reason) unless a rejects file takes it (the whole source
+//!    row, as a JSON line); rows referencing a refused row are refused too.
+//! 5. **Verify**: the source is read again and converted; for every table, source rows =
+//!    imported + refused, and the order-independent digest of the converted rows equals the
+//!    staging file's.
+//! 6. A SQLite target: the staging file is flushed and renamed onto the target path (atomic).
+//!    A PostgreSQL target: `nerve copy` of the staging file (one transaction, identities moved
+//!    past the ids, `ANALYZE`, its own verify).
+//!
+//! **Crash-safe.** Until the rename (SQLite) or the copy's commit (PostgreSQL) the target holds
+//! nothing new; after `kill -9` the same command starts over (a left-over staging file is
+//! replaced; a PostgreSQL target left migrated but empty is accepted).
+//!
+//! **Memory** does not grow with the data: rows stream one at a time; values derived from a
+//! parent are looked up in the staging file; only the ids of refused rows are kept.
+
+use crate::copy::{CopyOptions, NoProgress};
+use crate::legacy::{convert, Value, Zone};
+use crate::model::SchemaDescription;
+use crate::password::HashFormat;
+use crate::transfer::{canonical_of_cell, Cell, ColumnPlan, TableDigest};
+use crate::validate::{validate_domain, validate_email};
+use crate::{Backend, Error, Field, Result};
+use nerve_postgres::bulk::PgTarget;
+use nerve_sqlite::export::SqliteSource;
+use nerve_sqlite::import::SqliteSink;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// What an import does besides importing.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Plan, convert and check everything into a throw-away staging file; write nothing to
+    /// the target.
+    pub dry_run: bool,
+    /// Write refused rows here (JSON lines) and import the rest, instead of stopping.
+    pub rejects: Option<PathBuf>,
+    /// Source tables (`TABLE`) and columns (`TABLE.COLUMN`) whose data may be left behind.
+    pub drop: Vec<String>,
+    /// How timestamps without an offset are read (default UTC).
+    pub zone: Zone,
+}
+
+/// How a NERVE column is filled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum ColumnSource {
+    /// The source column of the same name, converted by the value rules.
+    Column {
+        /// A rule applied after the conversion, if any ([`special_rule`]).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rule: Option<&'static str>,
+    },
+    /// Derived by a rule of [`DERIVED`].
+    Derived {
+        /// The rule, in words.
+        rule: String,
+    },
+    /// The source has no such column and NULL is allowed.
+    Null,
+    /// The source has no such column: the column's default.
+    Default {
+        /// The default, as the schema describes it.
+        value: String,
+    },
+}
+
+/// One NERVE table in the plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TablePlan {
+    /// The table.
+    pub table: String,
+    /// Whether the source has it (absent: nothing to import).
+    pub in_source: bool,
+    /// Rows in the source.
+    pub source_rows: u64,
+    /// Every column of NERVE's table and how it is filled.
+    pub columns: BTreeMap<String, ColumnSource>,
+    /// Source columns with no home in NERVE's table: their non-null counts.
+    pub unmapped: BTreeMap<String, u64>,
+}
+
+/// A row of the legacy `schema_migrations` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LegacyMigration {
+    /// Its version, such as `1.2.0`.
+    pub version: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// When it was applied, as written.
+    pub applied_at: Option<String>,
+}
+
+/// What will be done, before any row moves.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ImportPlan {
+    /// NERVE's tables, parents first.
+    pub tables: Vec<TablePlan>,
+    /// Source tables with no home in NERVE's schema: their row counts.
+    pub unmapped_tables: BTreeMap<String, u64>,
+    /// The legacy migration record (reported, not imported: the target has its own).
+    pub legacy_migrations: Vec<LegacyMigration>,
+    /// What `--drop` left behind: `TABLE` or `TABLE.COLUMN` with the non-null values lost.
+    pub dropped: BTreeMap<String, u64>,
+}
+
+/// One table imported.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TableImport {
+    /// The table.
+    pub table: String,
+    /// Rows in the source.
+    pub source_rows: u64,
+    /// Rows imported.
+    pub imported: u64,
+    /// Rows refused (in the rejects file).
+    pub refused: u64,
+    /// Per column, values whose stored form differs from the source's (converted).
+    pub converted: BTreeMap<String, u64>,
+    /// Verify: source rows = imported + refused, and the converted source's digest equals
+    /// the imported rows'.
+    pub verified: bool,
+    /// Seconds spent on the table.
+    pub seconds: f64,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ImportReport {
+    /// The plan it followed.
+    pub plan: ImportPlan,
+    /// Every table, parents first.
+    pub tables: Vec<TableImport>,
+    /// Rows imported in all.
+    pub imported: u64,
+    /// Rows refused in all; non-zero means the target lacks them (see the rejects file).
+    pub refused: u64,
+    /// Users' password hashes by format; all but argon2 are replaced by argon2id at the first
+    /// successful login, `unknown` ones must be reset.
+    pub password_hashes: BTreeMap<String, u64>,
+    /// Session tokens and API keys found in clear and stored as their SHA-256.
+    pub secrets_hashed: u64,
+    /// Nothing was written to the target.
+    pub dry_run: bool,
+    /// Seconds in all.
+    pub seconds: f64,
+}
+
+impl ImportReport {
+    /// Whether every table verified.
+    pub fn verified(&self) -> bool {
+        self.tables.iter().all(|t| t.verified)
+    }
+}
+
+/// A rule deriving a column the legacy table lacks.
+#[derive(Debug, Clone, Copy)]
+pub enum Derive {
+    /// The first of these source columns that the table has.
+    FromColumn(&'static [&'static str]),
+    /// The `company_id` of the parent row a foreign key of the row names (users first).
+    CompanyOfParent,
+    /// True unless `deleted_at` is set.
+    ActiveUnlessDeleted,
+}
+
+/// The derivation rules, by NERVE column name: the first that applies to a table fills the
+/// column; a row it cannot apply to is refused with the reason.
+pub const DERIVED: &[(&str, Derive)] = &[
+    ("company_id", Derive::CompanyOfParent),
+    (
+        "updated_at",
+        Derive::FromColumn(&[
+            "created_at",
+            "scanned_at",
+            "searched_at",
+            "attempted_at",
+            "accessed_at",
+            "uploaded_at",
+        ]),
+    ),
+    (
+        "created_at",
+        Derive::FromColumn(&["updated_at", "scanned_at", "searched_at", "assessment_date"]),
+    ),
+    ("is_active", Derive::ActiveUnlessDeleted),
+];
+
+/// A value rule applied after the kind's conversion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Special {
+    /// Normalised as the store normalises addresses; invalid refused.
+    Email,
+    /// The store's rule for addresses given at login: normalised, or `invalid:` and a hash.
+    RecordedAddress,
+    /// Normalised as the store normalises domains; invalid refused.
+    Domain,
+    /// A secret's SHA-256 hex: kept when already one, hashed when found in clear.
+    HashIfClear,
+    /// Carried as is; its format counted.
+    PasswordHash,
+}
+
+/// The value rule for `table.column` after its kind's conversion, if any.
+fn special(table: &str, column: &str) -> Option<Special> {
+    match (table, column) {
+        ("users", "email") | ("profiles", "email") | ("monitored_emails", "email_address") => {
+            Some(Special::Email)
+        }
+        ("login_attempts", "email") => Some(Special::RecordedAddress),
+        ("sessions", "token_hash") | ("api_keys", "key_hash") => Some(Special::HashIfClear),
+        ("users", "password_hash") => Some(Special::PasswordHash),
+        (_, "domain") | (_, "scan_domain") => Some(Special::Domain),
+        _ => None,
+    }
+}
+
+/// The value rule for `table.column` in words, for the plan (`None`: none).
+pub fn special_rule(table: &str, column: &str) -> Option<&'static str> {
+    special(table, column).map(|s| match s {
+        Special::Email => "e-mail address normalised as the store does",
+        Special::RecordedAddress => "normalised, or invalid:<hash> as the store records logins",
+        Special::Domain => "domain normalised as the store does",
+        Special::HashIfClear => "a secret in clear is stored as its SHA-256",
+        Special::PasswordHash => "carried as is (bcrypt, PBKDF2, argon2 verify; rehashed at login)",
+    })
+}
+
+fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn unsupported(what: impl Into<String>) -> Error {
+    Error::Unsupported { what: what.into() }
+}
+
+fn invalid(reason: impl Into<String>) -> Error {
+    Error::Validation {
+        table: "-",
+        field: "-",
+        reason: reason.into(),
+    }
+}
+
+/// How one NERVE column is filled, resolved against the source's columns.
+#[derive(Debug, Clone)]
+enum Fill {
+    /// From the source column at this index of the scanned list.
+    Source(usize, Option<Special>),
+    /// From the source column at this index, converted by the column's plan.
+    CopyOf(usize),
+    /// The parent's company: (index of the foreign-key column, parent table), tried in order.
+    CompanyOf(Vec<(usize, String)>),
+    /// True unless the source column at this index (deleted_at) is set; true without it.
+    Active(Option<usize>),
+    /// A fixed value.
+    Fixed(Value),
+}
+
+struct Table {
+    name: String,
+    /// The target columns, in the target's order.
+    columns: Vec<ColumnPlan>,
+    fills: Vec<Fill>,
+    /// The source columns read, in order.
+    read: Vec<String>,
+    /// Target foreign keys: (column index, parent table).
+    foreign: Vec<(usize, String)>,
+    source_rows: u64,
+    in_source: bool,
+}
+
+fn default_value(plan: &ColumnPlan, default: &str) -> Option<Value> {
+    use crate::transfer::Kind;
+    match (&plan.kind, default) {
+        (Kind::Boolean, "true") => Some(Value::Integer(1)),
+        (Kind::Boolean, "false") => Some(Value::Integer(0)),
+        (Kind::BigInt | Kind::Integer, n) => n.parse().ok().map(Value::Integer),
+        (Kind::Real, n) => n.parse().ok().map(Value::Real),
+        (_, s) if s.len() >= 2 && s.starts_with('\'') && s.ends_with('\'') => {
+            Some(Value::Text(s[1..s.len() - 1].replace("''", "'")))
+        }
+        _ => None,
+    }
+}
+
+/// Source of the staging/target: the SQLite file path of a `sqlite://` URL.
+fn sqlite_path(url: &str) -> Result<PathBuf> {
+    match nerve_sqlite::parse_url(url)? {
+        nerve_sqlite::Target::File(path) => Ok(path),
+        nerve_sqlite::Target::Memory => Err(unsupported(
+            "an in-memory SQLite database as the import target: give a file path",
+        )),
+    }
+}
+
+/// Recognises the source; returns its tables and columns.
+fn recognise(from: &str, source: &SqliteSource) -> Result<Vec<(String, Vec<String>)>> {
+    let tables = source.tables().map_err(|e| {
+        invalid(format!(
+            "{} is not a SQLite database NERVE can read: {e}",
+            crate::url::redact(from)
+        ))
+    })?;
+    if tables.is_empty() {
+        return Err(invalid(format!(
+            "{} holds no tables: nothing to import",
+            crate::url::redact(from)
+        )));
+    }
+    if tables
+        .iter()
+        .any(|(t, _)| t == "__diesel_schema_migrations")
+    {
+        return Err(invalid(format!(
+            "{} was made by this storage layer's migrations: use `nerve copy` to move it",
+            crate::url::redact(from)
+        )));
+    }
+    if !tables.iter().any(|(t, _)| t == "users" || t == "companies") {
+        return Err(invalid(format!(
+            "{} is not a NERVE database: it has no users or companies table",
+            crate::url::redact(from)
+        )));
+    }
+    Ok(tables)
+}
+
+/// Refuses a target that holds data (or is not empty of foreign tables) or cannot be reached.
+fn check_target(to: &str) -> Result<Backend> {
+    let backend = crate::backend_for(to)?;
+    match backend {
+        Backend::Sqlite => {
+            let path = sqlite_path(to)?;
+            if path.exists() {
+                return Err(invalid(format!(
+                    "the target {} already exists: nerve import writes a new SQLite file",
+                    path.display()
+                )));
+            }
+        }
+        Backend::Postgres => {
+            let schema = crate::describe_schema(to)?;
+            if schema.tables.is_empty() {
+                return Ok(backend);
+            }
+            let status = crate::schema_status(to)?;
+            if status.applied.is_empty() {
+                return Err(invalid(
+                    "the target PostgreSQL database holds tables not made by nerve: give an \
+                     empty database",
+                ));
+            }
+            let mut target = PgTarget::open(to)?;
+            target.begin()?;
+            let mut occupied = Vec::new();
+            for t in &schema.tables {
+                if PgTarget::table_names().contains(&t.name.as_str())
+                    && !target.is_empty(&t.name)?
+                {
+                    occupied.push(t.name.clone());
+                }
+            }
+            target.rollback()?;
+            if !occupied.is_empty() {
+                return Err(invalid(format!(
+                    "the target already holds data (in {}): nerve import fills an empty \
+                     database",
+                    occupied.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(backend)
+}
+
+fn legacy_migrations(source: &SqliteSource, columns: &[String]) -> Result<Vec<LegacyMigration>> {
+    let wanted: Vec<String> = ["version", "description", "applied_at"]
+        .iter()
+        .filter(|c| columns.iter().any(|have| have == *c))
+        .map(|c| c.to_string())
+        .collect();
+    let mut out = Vec::new();
+    let text = |c: Option<&Cell<'_>>| match c {
+        Some(Cell::Text(t)) => Some(String::from_utf8_lossy(t).into_owned()),
+        Some(Cell::Integer(n)) => Some(n.to_string()),
+        Some(Cell::Real(x)) => Some(x.to_string()),
+        _ => None,
+    };
+    source.scan("schema_migrations", &wanted, &mut |_, cells| {
+        let get = |name: &str| {
+            wanted
+                .iter()
+                .position(|w| w == name)
+                .and_then(|i| cells.get(i))
+        };
+        out.push(LegacyMigration {
+            version: text(get("version")).unwrap_or_default(),
+            description: text(get("description")),
+            applied_at: text(get("applied_at")),
+        });
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+/// Builds the plan and the per-table work from the two schemas.
+fn make_plan(
+    source: &SqliteSource,
+    legacy: &[(String, Vec<String>)],
+    schema: &SchemaDescription,
+    options: &ImportOptions,
+) -> Result<(ImportPlan, Vec<Table>)> {
+    let mut plan = ImportPlan::default();
+    let mut work = Vec::new();
+    let ordered = schema
+        .parents_first()
+        .ok_or_else(|| invalid("NERVE's foreign keys form a cycle"))?;
+    let dropped = |name: &str| options.drop.iter().any(|d| d == name);
+    let mut no_home: Vec<String> = Vec::new();
+    for (name, columns) in legacy {
+        if name == "schema_migrations" {
+            plan.legacy_migrations = legacy_migrations(source, columns)?;
+            continue;
+        }
+        if schema.table(name).is_none() {
+            let rows = source.count(name)?;
+            if rows > 0 && dropped(name) {
+                plan.dropped.insert(name.clone(), rows);
+            } else if rows > 0 {
+                no_home.push(format!("table {name} ({rows} rows)"));
+            }
+            plan.unmapped_tables.insert(name.clone(), rows);
+        }
+    }
+    for table in ordered {
+        let source_columns = legacy
+            .iter()
+            .find(|(n, _)| *n == table.name)
+            .map(|(_, c)| c.clone());
+        let in_source = source_columns.is_some();
+        let source_columns = source_columns.unwrap_or_default();
+        if !in_source {
+            // Nothing to import: the table stays empty.
+            plan.tables.push(TablePlan {
+                table: table.name.clone(),
+                in_source,
+                source_rows: 0,
+                columns: BTreeMap::new(),
+                unmapped: BTreeMap::new(),
+            });
+            work.push(Table {
+                name: table.name.clone(),
+                columns: Vec::new(),
+                fills: Vec::new(),
+                read: Vec::new(),
+                foreign: Vec::new(),
+                source_rows: 0,
+                in_source,
+            });
+            continue;
+        }
+        let source_rows = source.count(&table.name)?;
+        let mut read: Vec<String> = Vec::new();
+        let index_of = |column: &str, read: &mut Vec<String>| -> Option<usize> {
+            if !source_columns.iter().any(|c| c == column) {
+                return None;
+            }
+            Some(match read.iter().position(|r| r == column) {
+                Some(i) => i,
+                None => {
+                    read.push(column.to_string());
+                    read.len() - 1
+                }
+            })
+        };
+        let mut columns = Vec::new();
+        let mut fills = Vec::new();
+        let mut described = BTreeMap::new();
+        for column in &table.columns {
+            let plan_col = ColumnPlan::of(column, &schema.value_sets).ok_or_else(|| {
+                unsupported(format!(
+                    "importing {}.{} of type {}",
+                    table.name, column.name, column.logical_type
+                ))
+            })?;
+            let rule = special(&table.name, &column.name);
+            let (fill, how) = if let Some(i) = index_of(&column.name, &mut read) {
+                (
+                    Fill::Source(i, rule),
+                    ColumnSource::Column {
+                        rule: special_rule(&table.name, &column.name),
+                    },
+                )
+            } else if let Some((_, derive)) = DERIVED.iter().find(|(c, _)| *c == column.name) {
+                match derive {
+                    Derive::FromColumn(candidates) => {
+                        match candidates
+                            .iter()
+                            .find_map(|c| index_of(c, &mut read).map(|i| (c, i)))
+                        {
+                            Some((c, i)) => (
+                                Fill::CopyOf(i),
+                                ColumnSource::Derived {
+                                    rule: format!("from {c}"),
+                                },
+                            ),
+                            None => fallback(&table.name, column, &plan_col)?,
+                        }
+                    }
+                    Derive::CompanyOfParent => {
+                        let mut parents: Vec<(usize, String)> = Vec::new();
+                        let mut fks: Vec<_> = table
+                            .foreign_keys
+                            .iter()
+                            .filter(|f| f.columns.len() == 1 && f.references != table.name)
+                            .filter(|f| {
+                                schema.table(&f.references).is_some_and(|p| {
+                                    p.columns.iter().any(|c| c.name == "company_id")
+                                })
+                            })
+                            .collect();
+                        fks.sort_by_key(|f| f.references != "users");
+                        for f in fks {
+                            if let Some(i) = index_of(&f.columns[0], &mut read) {
+                                parents.push((i, f.references.clone()));
+                            }
+                        }
+                        if parents.is_empty() {
+                            fallback(&table.name, column, &plan_col)?
+                        } else {
+                            let via: Vec<String> = parents
+                                .iter()
+                                .map(|(i, p)| format!("{}'s {p} row", read[*i]))
+                                .collect();
+                            (
+                                Fill::CompanyOf(parents),
+                                ColumnSource::Derived {
+                                    rule: format!("the company of {}", via.join(", else ")),
+                                },
+                            )
+                        }
+                    }
+                    Derive::ActiveUnlessDeleted => {
+                        let at = index_of("deleted_at", &mut read);
+                        (
+                            Fill::Active(at),
+                            ColumnSource::Derived {
+                                rule: if at.is_some() {
+                                    "true unless deleted_at is set".into()
+                                } else {
+                                    "true".into()
+                                },
+                            },
+                        )
+                    }
+                }
+            } else {
+                fallback(&table.name, column, &plan_col)?
+            };
+            described.insert(column.name.clone(), how);
+            columns.push(plan_col);
+            fills.push(fill);
+        }
+        let mut unmapped = BTreeMap::new();
+        for c in &source_columns {
+            if table.columns.iter().any(|t| t.name == *c) || read.contains(c) {
+                continue;
+            }
+            let n = source.non_null(&table.name, c)?;
+            let key = format!("{}.{c}", table.name);
+            if n > 0 && (dropped(&key) || dropped(&table.name)) {
+                plan.dropped.insert(key, n);
+            } else if n > 0 {
+                no_home.push(format!("column {key} ({n} values)"));
+            }
+            unmapped.insert(c.clone(), n);
+        }
+        let foreign = table
+            .foreign_keys
+            .iter()
+            .filter(|f| f.columns.len() == 1)
+            .filter_map(|f| {
+                table
+                    .columns
+                    .iter()
+                    .position(|c| c.name == f.columns[0])
+                    .map(|i| (i, f.references.clone()))
+            })
+            .collect();
+        plan.tables.push(TablePlan {
+            table: table.name.clone(),
+            in_source,
+            source_rows,
+            columns: described,
+            unmapped,
+        });
+        work.push(Table {
+            name: table.name.clone(),
+            columns,
+            fills,
+            read,
+            foreign,
+            source_rows,
+            in_source,
+        });
+    }
+    if !no_home.is_empty() {
+        return Err(invalid(format!(
+            "the source holds data with no home in NERVE's schema: {}; nothing was imported. \
+             Name each with --drop TABLE or --drop TABLE.COLUMN to leave it behind",
+            no_home.join(", ")
+        )));
+    }
+    Ok((plan, work))
+}
+
+/// A column the source lacks and no rule derives: NULL, its default, or the plan fails.
+fn fallback(
+    table: &str,
+    column: &crate::model::ColumnDescription,
+    plan: &ColumnPlan,
+) -> Result<(Fill, ColumnSource)> {
+    if column.nullable {
+        return Ok((Fill::Fixed(Value::Null), ColumnSource::Null));
+    }
+    if let Some(value) = column
+        .default
+        .as_deref()
+        .and_then(|d| default_value(plan, d))
+    {
+        return Ok((
+            Fill::Fixed(value),
+            ColumnSource::Default {
+                value: column.default.clone().unwrap_or_default(),
+            },
+        ));
+    }
+    Err(invalid(format!(
+        "{table}.{}: the source has no such column and no rule derives it",
+        column.name
+    )))
+}
+
+/// A refused row, as written to the rejects file.
+#[derive(Serialize)]
+struct Reject<'a> {
+    table: &'a str,
+    rowid: i64,
+    column: &'a str,
+    reason: &'a str,
+    row: serde_json::Map<String, serde_json::Value>,
+}
+
+fn cell_json(cell: &Cell<'_>) -> serde_json::Value {
+    match cell {
+        Cell::Null => serde_json::Value::Null,
+        Cell::Integer(n) => (*n).into(),
+        Cell::Real(x) => serde_json::Number::from_f64(*x)
+            .map(serde_json::Value::Number)
+            .unwrap_or_else(|| x.to_string().into()),
+        Cell::Text(b) => String::from_utf8_lossy(b).into_owned().into(),
+        Cell::Blob(b) => b
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<String>()
+            .into(),
+    }
+}
+
+/// What converting one row gave.
+struct Converted {
+    values: Vec<Value>,
+    /// Per target column, whether the stored form differs from the source's.
+    changed: Vec<bool>,
+    secrets_hashed: u64,
+    password_format: Option<HashFormat>,
+}
+
+/// Converts one source row into the target table's values; `Err((column, reason))` refuses
+/// it.
+fn convert_row(
+    table: &Table,
+    cells: &[Cell<'_>],
+    sink: &SqliteSink,
+    zone: Zone,
+) -> Result<std::result::Result<Converted, (String, String)>> {
+    let mut out = Converted {
+        values: Vec::with_capacity(table.columns.len()),
+        changed: Vec::with_capacity(table.columns.len()),
+        secrets_hashed: 0,
+        password_format: None,
+    };
+    for (plan, fill) in table.columns.iter().zip(&table.fills) {
+        let refuse = |reason: String| Ok(Err((plan.name.clone(), reason)));
+        let (value, changed) = match fill {
+            Fill::Source(i, rule) => {
+                let cell = cells[*i];
+                let mut value = match convert(plan, cell, zone) {
+                    Ok(v) => v,
+                    Err(reason) => return refuse(reason),
+                };
+                if let (Some(rule), Value::Text(text)) = (rule, &value) {
+                    let field = Field::new("-", "-");
+                    let replaced = match rule {
+                        Special::Email => match validate_email(field, text) {
+                            Ok(v) => v,
+                            Err(e) => return refuse(reason_of(e)),
+                        },
+                        Special::RecordedAddress => {
+                            validate_email(field, text).unwrap_or_else(|_| {
+                                format!("invalid:{}", &crate::secret::sha256_hex(text)[..16])
+                            })
+                        }
+                        Special::Domain => match validate_domain(field, text) {
+                            Ok(v) => v,
+                            Err(e) => return refuse(reason_of(e)),
+                        },
+                        Special::HashIfClear => {
+                            if is_sha256_hex(text) {
+                                text.clone()
+                            } else {
+                                out.secrets_hashed += 1;
+                                crate::secret::sha256_hex(text)
+                            }
+                        }
+                        Special::PasswordHash => {
+                            out.password_format = Some(HashFormat::of(text));
+                            text.clone()
+                        }
+                    };
+                    value = Value::Text(replaced);
+                }
+                let changed = value.as_cell() != cell;
+                (value, changed)
+            }
+            Fill::CopyOf(i) => match convert(plan, cells[*i], zone) {
+                Ok(v) => (v, true),
+                Err(reason) => return refuse(format!("derived from {}: {reason}", table.read[*i])),
+            },
+            Fill::CompanyOf(parents) => {
+                let mut found = None;
+                let mut missing = None;
+                for (i, parent) in parents {
+                    if let Cell::Integer(id) = cells[*i] {
+                        match sink.lookup(parent, "company_id", id)? {
+                            Some(company) => {
+                                found = Some(company);
+                                break;
+                            }
+                            None if missing.is_none() => missing = Some((*i, parent, id)),
+                            None => {}
+                        }
+                    }
+                }
+                match (found, missing) {
+                    (Some(company), _) => (Value::Integer(company), true),
+                    // An orphan: named by its foreign key, as the database would name it.
+                    (None, Some((i, parent, id))) => {
+                        return Ok(Err((
+                            table.read[i].clone(),
+                            format!(
+                                "no {parent} row with id {id} (absent from the source, or \
+                                 refused), so {} cannot be derived",
+                                plan.name
+                            ),
+                        )))
+                    }
+                    (None, None) if plan.nullable => (Value::Null, true),
+                    (None, None) => {
+                        return refuse("cannot be derived: no parent row names a company".into())
+                    }
+                }
+            }
+            Fill::Active(deleted) => {
+                let live = deleted.is_none_or(|i| cells[i] == Cell::Null);
+                (Value::Integer(i64::from(live)), true)
+            }
+            Fill::Fixed(v) => (v.clone(), true),
+        };
+        out.values.push(value);
+        out.changed.push(changed);
+    }
+    Ok(Ok(out))
+}
+
+fn reason_of(e: Error) -> String {
+    match e {
+        Error::Validation { reason, .. } => reason,
+        other => other.to_string(),
+    }
+}
+
+/// Imports the legacy SQLite database at `from` into `to` (a SQLite file that does not exist
+/// yet, or an empty PostgreSQL database); see the module documentation. `on_plan` sees the
+/// plan before any row moves. Errors: [`Error::Validation`] for a source that is not NERVE's
+/// Python database, a target that holds data, data with no home, or (without a rejects file)
+/// the first bad row, naming table, rowid, column and reason; [`Error::Connection`] for an
+/// unreachable target. On any error the target is as it was (a PostgreSQL target may be left
+/// migrated, and empty).
+pub fn import(
+    from: &str,
+    to: &str,
+    options: &ImportOptions,
+    on_plan: &mut dyn FnMut(&ImportPlan),
+) -> Result<ImportReport> {
+    let started = Instant::now();
+    if crate::backend_for(from)? != Backend::Sqlite {
+        return Err(unsupported(
+            "a PostgreSQL database as the import source: nerve import reads the SQLite file \
+             NERVE's Python application made",
+        ));
+    }
+    let source = SqliteSource::open(from).map_err(|e| match e {
+        Error::Connection { reason } => invalid(format!(
+            "cannot read the source as a SQLite database: {reason}"
+        )),
+        other => other,
+    })?;
+    let legacy = recognise(from, &source)?;
+    let backend = check_target(to)?;
+
+    // The staging file: the target's own path + .importing, or a temporary directory's file.
+    let temp_dir;
+    let staging: PathBuf = match backend {
+        Backend::Sqlite if !options.dry_run => {
+            let target = sqlite_path(to)?;
+            let mut name = target.file_name().unwrap_or_default().to_os_string();
+            name.push(".importing");
+            if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| invalid(format!("cannot create {}: {e}", dir.display())))?;
+            }
+            target.with_file_name(name)
+        }
+        _ => {
+            temp_dir = tempfile::tempdir()
+                .map_err(|e| invalid(format!("cannot make a temporary directory: {e}")))?;
+            temp_dir.path().join("staging.db")
+        }
+    };
+    remove_sqlite_files(&staging)?;
+    // Whatever fails from here on, the staging file goes with it: the target never saw it.
+    let result = load(
+        from, to, options, on_plan, backend, &source, &legacy, &staging,
+    );
+    if result.is_err() {
+        let _ = remove_sqlite_files(&staging);
+    }
+    let mut report = result?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Steps 3 to 6 of the import (see the module docs), into `staging`.
+#[allow(clippy::too_many_arguments)]
+fn load(
+    from: &str,
+    to: &str,
+    options: &ImportOptions,
+    on_plan: &mut dyn FnMut(&ImportPlan),
+    backend: Backend,
+    source: &SqliteSource,
+    legacy: &[(String, Vec<String>)],
+    staging: &Path,
+) -> Result<ImportReport> {
+    let staging_url = format!("sqlite://{}", staging.display());
+    crate::migrate(&staging_url)?;
+    let schema = crate::describe_schema(&staging_url)?;
+    let (plan, tables) = make_plan(source, legacy, &schema, options)?;
+    on_plan(&plan);
+
+    let mut report = ImportReport {
+        dry_run: options.dry_run,
+        ..Default::default()
+    };
+    let mut rejects_file = match &options.rejects {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| Error::Validation {
+                table: "-",
+                field: "rejects",
+                reason: format!("{}: {e}", path.display()),
+            })?,
+        )),
+        None => None,
+    };
+    let mut sink = SqliteSink::open(staging)?;
+    let mut refused_ids: HashMap<String, HashSet<i64>> = HashMap::new();
+    let mut formats: BTreeMap<String, u64> = BTreeMap::new();
+    for table in &tables {
+        let began = Instant::now();
+        let mut done = TableImport {
+            table: table.name.clone(),
+            source_rows: table.source_rows,
+            ..Default::default()
+        };
+        if table.in_source {
+            let target_columns: Vec<String> =
+                table.columns.iter().map(|c| c.name.clone()).collect();
+            let mut converted = vec![0u64; table.columns.len()];
+            let mut mine = HashSet::new();
+            source.scan(&table.name, &table.read, &mut |rowid, cells| {
+                let outcome = match convert_row(table, cells, &sink, options.zone)? {
+                    Ok(row) => {
+                        let values: Vec<Cell<'_>> = row.values.iter().map(Value::as_cell).collect();
+                        match sink.insert(&table.name, &target_columns, &values)? {
+                            Ok(()) => Ok(row),
+                            Err(reason) => Err(explain(table, &row.values, &sink, reason)?),
+                        }
+                    }
+                    Err(refused) => Err(refused),
+                };
+                match outcome {
+                    Ok(row) => {
+                        done.imported += 1;
+                        for (n, c) in converted.iter_mut().zip(&row.changed) {
+                            *n += u64::from(*c);
+                        }
+                        report.secrets_hashed += row.secrets_hashed;
+                        if let Some(format) = row.password_format {
+                            let name = serde_json::to_value(format)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_string))
+                                .unwrap_or_default();
+                            *formats.entry(name).or_default() += 1;
+                        }
+                    }
+                    Err((column, reason)) => {
+                        done.refused += 1;
+                        mine.insert(rowid);
+                        let Some(file) = rejects_file.as_mut() else {
+                            return Err(Error::Validation {
+                                table: static_name(&table.name),
+                                field: static_column(table, &column),
+                                reason: format!("rowid {rowid}: {reason}"),
+                            });
+                        };
+                        let row = table
+                            .read
+                            .iter()
+                            .zip(cells)
+                            .map(|(c, cell)| (c.clone(), cell_json(cell)))
+                            .collect();
+                        let line = serde_json::to_string(&Reject {
+                            table: &table.name,
+                            rowid,
+                            column: &column,
+                            reason: &reason,
+                            row,
+                        })
+                        .unwrap_or_default();
+                        writeln!(file, "{line}").map_err(|e| Error::Validation {
+                            table: "-",
+                            field: "rejects",
+                            reason: e.to_string(),
+                        })?;
+                    }
+                }
+                Ok(true)
+            })?;
+            done.converted = target_columns
+                .iter()
+                .zip(&converted)
+                .filter(|(_, n)| **n > 0)
+                .map(|(c, n)| (c.clone(), *n))
+                .collect();
+            refused_ids.insert(table.name.clone(), mine);
+        }
+        done.seconds = began.elapsed().as_secs_f64();
+        report.imported += done.imported;
+        report.refused += done.refused;
+        report.tables.push(done);
+    }
+    if let Some(mut file) = rejects_file {
+        file.flush().map_err(|e| Error::Validation {
+            table: "-",
+            field: "rejects",
+            reason: e.to_string(),
+        })?;
+    }
+    report.password_hashes = formats;
+    sink.finish()?;
+
+    // Verify: the source converted again against what the staging file holds.
+    let checks = verify_staging(from, staging, &tables, &refused_ids, options.zone)?;
+    for (done, ok) in report.tables.iter_mut().zip(checks) {
+        done.verified = ok && done.source_rows == done.imported + done.refused;
+    }
+    report.plan = plan;
+    if !report.verified() {
+        let bad: Vec<&str> = report
+            .tables
+            .iter()
+            .filter(|t| !t.verified)
+            .map(|t| t.table.as_str())
+            .collect();
+        return Err(Error::Transaction {
+            reason: format!(
+                "verification failed for {}: the imported rows differ from the converted source; \
+                 nothing was written to the target",
+                bad.join(", ")
+            ),
+        });
+    }
+    if !options.dry_run {
+        match backend {
+            Backend::Sqlite => {
+                let target = sqlite_path(to)?;
+                std::fs::rename(staging, &target).map_err(|e| Error::Transaction {
+                    reason: format!("moving {} to {}: {e}", staging.display(), target.display()),
+                })?;
+                if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    if let Ok(d) = std::fs::File::open(dir) {
+                        let _ = d.sync_all();
+                    }
+                }
+            }
+            Backend::Postgres => {
+                let copied =
+                    crate::copy::copy(&staging_url, to, &CopyOptions::default(), &mut NoProgress)?;
+                if !copied.verify.as_ref().is_some_and(|v| v.equal()) {
+                    return Err(Error::Transaction {
+                        reason: "the PostgreSQL target differs from the converted rows after \
+                                 the copy (see nerve verify)"
+                            .into(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Names the foreign key a refused INSERT broke (SQLite says only "FOREIGN KEY constraint
+/// failed"): the first whose parent row is not there.
+fn explain(
+    table: &Table,
+    values: &[Value],
+    sink: &SqliteSink,
+    reason: String,
+) -> Result<(String, String)> {
+    if reason.contains("FOREIGN KEY") {
+        for (i, parent) in &table.foreign {
+            if let Value::Integer(id) = values[*i] {
+                if !sink.exists(parent, id)? {
+                    return Ok((
+                        table.columns[*i].name.clone(),
+                        format!(
+                            "no {parent} row with id {id} (absent from the source, or refused)"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    let column = table
+        .columns
+        .iter()
+        .find(|c| reason.contains(&format!("{}.{}", table.name, c.name)))
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| "-".into());
+    Ok((column, reason))
+}
+
+fn static_name(table: &str) -> &'static str {
+    PgTarget::table_names()
+        .iter()
+        .find(|t| **t == table)
+        .copied()
+        .unwrap_or("-")
+}
+
+fn static_column(table: &Table, column: &str) -> &'static str {
+    PgTarget::copy_columns(&table.name)
+        .ok()
+        .and_then(|cols| cols.iter().find(|c| **c == column).copied())
+        .unwrap_or("-")
+}
+
+fn remove_sqlite_files(path: &Path) -> Result<()> {
+    for suffix in ["", "-journal", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_os_string();
+        name.push(suffix);
+        let p = PathBuf::from(name);
+        if p.exists() {
+            std::fs::remove_file(&p)
+                .map_err(|e| invalid(format!("cannot remove {}: {e}", p.display())))?;
+        }
+    }
+    Ok(())
+}
+
+/// Per table: whether the converted source (less refused rows) and the staging file hold the
+/// same rows (order-independent digests of canonical values).
+fn verify_staging(
+    from: &str,
+    staging: &Path,
+    tables: &[Table],
+    refused: &HashMap<String, HashSet<i64>>,
+    zone: Zone,
+) -> Result<Vec<bool>> {
+    // Lookups of derived values read the staging file, as the load did (opened first: it
+    // sets the file's pragmas, which needs no reader in the way).
+    let sink = SqliteSink::open(staging)?;
+    let source = SqliteSource::open(from)?;
+    let staged_url = format!("sqlite://{}", staging.display());
+    let staged = SqliteSource::open(&staged_url)?;
+    let mut out = Vec::new();
+    for table in tables {
+        if !table.in_source {
+            out.push(staged.count(&table.name)? == 0);
+            continue;
+        }
+        let mut want = TableDigest::default();
+        if table.in_source {
+            let skip = refused.get(&table.name);
+            source.scan(&table.name, &table.read, &mut |rowid, cells| {
+                if skip.is_some_and(|s| s.contains(&rowid)) {
+                    return Ok(true);
+                }
+                let row = match convert_row(table, cells, &sink, zone)? {
+                    Ok(row) => row,
+                    Err((column, reason)) => {
+                        return Err(Error::Transaction {
+                            reason: format!(
+                                "verify: {} rowid {rowid}.{column} no longer converts: {reason}",
+                                table.name
+                            ),
+                        })
+                    }
+                };
+                let canonical: Vec<_> = table
+                    .columns
+                    .iter()
+                    .zip(&row.values)
+                    .map(|(c, v)| {
+                        canonical_of_cell(c, v.as_cell())
+                            .unwrap_or_else(|e| Some(format!("\u{0}bad: {e}")))
+                    })
+                    .collect();
+                want.add(&canonical);
+                Ok(true)
+            })?;
+        }
+        let mut have = TableDigest::default();
+        let names: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+        staged.scan(&table.name, &names, &mut |_, cells| {
+            let canonical: Vec<_> = table
+                .columns
+                .iter()
+                .zip(cells)
+                .map(|(c, cell)| {
+                    canonical_of_cell(c, *cell).unwrap_or_else(|e| Some(format!("\u{0}bad: {e}")))
+                })
+                .collect();
+            have.add(&canonical);
+            Ok(true)
+        })?;
+        out.push(want == have);
+    }
+    drop(sink);
+    Ok(out)
+}
