@@ -110,7 +110,7 @@ bench_table() { # KIND TABLE ROWS COLUMNS CSV
       --tables "$table" --json > "$DIR/$kind.json" 2> "$DIR/$kind.time"
   grep -q '"equal": true' "$DIR/$kind.json" || { log "$kind: nerve copy did not verify"; exit 1; }
   RESULT[$kind.nerve_copy]=$(json_field "$DIR/$kind.json" copy_seconds)
-  RESULT[$kind.nerve_total]=$(awk -F': ' '/Elapsed/ { split($2, t, ":"); s = 0; for (i in t) s = s * 60 + t[i]; print s }' "$DIR/$kind.time")
+  RESULT[$kind.nerve_total]=$(awk -F': ' '/Elapsed/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$DIR/$kind.time")
   RESULT[$kind.nerve_rss]=$(awk -F': ' '/Maximum resident/ { print $2 }' "$DIR/$kind.time")
 
   log "$kind: pgloader"

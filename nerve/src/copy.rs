@@ -796,41 +796,13 @@ fn verify_tables(
             }
             Ok(out)
         });
-        let target = (|| -> Result<Vec<TableDigest>> {
-            let mut db = PgTarget::open(to)?;
-            db.begin_snapshot()?;
-            let mut out = Vec::new();
-            for plan in &tables {
-                let columns: Vec<(String, bool)> = plan
-                    .columns
-                    .iter()
-                    .map(|c| (c.name.clone(), c.kind == Kind::Json))
-                    .collect();
-                let mut digest = TableDigest::default();
-                db.scan_json(plan.name, &columns, &mut |line| {
-                    let values: Vec<serde_json::Value> =
-                        serde_json::from_str(line).map_err(|e| Error::Backend {
-                            table: "-",
-                            operation: "verify",
-                            source: Box::new(e),
-                        })?;
-                    let row: Vec<_> = plan
-                        .columns
-                        .iter()
-                        .zip(&values)
-                        .map(|(c, v)| {
-                            canonical_of_json(c, v)
-                                .unwrap_or_else(|e| Some(format!("\u{0}bad: {e}")))
-                        })
-                        .collect();
-                    digest.add(&row);
-                    Ok(())
-                })?;
-                out.push(digest);
-            }
-            db.rollback()?;
-            Ok(out)
-        })();
+        let target = {
+            let tables: Vec<(&str, &[ColumnPlan])> = tables
+                .iter()
+                .map(|p| (p.name, p.columns.as_slice()))
+                .collect();
+            postgres_digests(to, &tables)
+        };
         let source = source.join().unwrap_or_else(|_| {
             Err(Error::Transaction {
                 reason: "the source reader panicked".into(),
@@ -853,4 +825,42 @@ fn verify_tables(
             })
             .collect(),
     })
+}
+
+/// The order-independent digest of each table's canonical rows in the PostgreSQL database at
+/// `to`, read in one snapshot: the target side of [`verify`] (and of `nerve import`'s).
+pub(crate) fn postgres_digests(
+    to: &str,
+    tables: &[(&str, &[ColumnPlan])],
+) -> Result<Vec<TableDigest>> {
+    let mut db = PgTarget::open(to)?;
+    db.begin_snapshot()?;
+    let mut out = Vec::new();
+    for (name, plan) in tables {
+        let columns: Vec<(String, bool)> = plan
+            .iter()
+            .map(|c| (c.name.clone(), c.kind == Kind::Json))
+            .collect();
+        let mut digest = TableDigest::default();
+        db.scan_json(name, &columns, &mut |line| {
+            let values: Vec<serde_json::Value> =
+                serde_json::from_str(line).map_err(|e| Error::Backend {
+                    table: "-",
+                    operation: "verify",
+                    source: Box::new(e),
+                })?;
+            let row: Vec<_> = plan
+                .iter()
+                .zip(&values)
+                .map(|(c, v)| {
+                    canonical_of_json(c, v).unwrap_or_else(|e| Some(format!("\u{0}bad: {e}")))
+                })
+                .collect();
+            digest.add(&row);
+            Ok(())
+        })?;
+        out.push(digest);
+    }
+    db.rollback()?;
+    Ok(out)
 }

@@ -17,19 +17,20 @@
 //!    transaction, where NERVE's constraints judge it. The first bad row stops the import
 //!    (naming table, rowid, column and reason) unless a rejects file takes it (the whole source
 //!    row, as a JSON line); rows referencing a refused row are refused too.
-//! 5. **Verify**: the source is read again and converted; for every table, source rows =
-//!    imported + refused, and the order-independent digest of the converted rows equals the
-//!    staging file's.
+//! 5. **Verify**: for every table, source rows = imported + refused, and the
+//!    order-independent digest of the converted rows written (taken as they were written)
+//!    equals the digest of what the target holds, read back: the staging file before it
+//!    becomes a SQLite target; the PostgreSQL database after the copy.
 //! 6. A SQLite target: the staging file is flushed and renamed onto the target path (atomic).
 //!    A PostgreSQL target: `nerve copy` of the staging file (one transaction, identities moved
-//!    past the ids, `ANALYZE`, its own verify).
+//!    past the ids, `ANALYZE`), then step 5 against PostgreSQL.
 //!
 //! **Crash-safe.** Until the rename (SQLite) or the copy's commit (PostgreSQL) the target holds
 //! nothing new; after `kill -9` the same command starts over (a left-over staging file is
 //! replaced; a PostgreSQL target left migrated but empty is accepted).
 //!
 //! **Memory** does not grow with the data: rows stream one at a time; values derived from a
-//! parent are looked up in the staging file; only the ids of refused rows are kept.
+//! parent are looked up in the staging file; a table's digest is a fixed-size sum.
 
 use crate::copy::{CopyOptions, NoProgress};
 use crate::legacy::{convert, Value, Zone};
@@ -42,7 +43,7 @@ use nerve_postgres::bulk::PgTarget;
 use nerve_sqlite::export::SqliteSource;
 use nerve_sqlite::import::SqliteSink;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -863,9 +864,7 @@ pub fn import(
     };
     remove_sqlite_files(&staging)?;
     // Whatever fails from here on, the staging file goes with it: the target never saw it.
-    let result = load(
-        from, to, options, on_plan, backend, &source, &legacy, &staging,
-    );
+    let result = load(to, options, on_plan, backend, &source, &legacy, &staging);
     if result.is_err() {
         let _ = remove_sqlite_files(&staging);
     }
@@ -877,7 +876,6 @@ pub fn import(
 /// Steps 3 to 6 of the import (see the module docs), into `staging`.
 #[allow(clippy::too_many_arguments)]
 fn load(
-    from: &str,
     to: &str,
     options: &ImportOptions,
     on_plan: &mut dyn FnMut(&ImportPlan),
@@ -907,7 +905,9 @@ fn load(
         None => None,
     };
     let mut sink = SqliteSink::open(staging)?;
-    let mut refused_ids: HashMap<String, HashSet<i64>> = HashMap::new();
+    // Per table (in `tables` order, absent ones empty): the digest of the converted rows
+    // written, for the verify pass.
+    let mut wanted: Vec<TableDigest> = Vec::new();
     let mut formats: BTreeMap<String, u64> = BTreeMap::new();
     for table in &tables {
         let began = Instant::now();
@@ -920,7 +920,7 @@ fn load(
             let target_columns: Vec<String> =
                 table.columns.iter().map(|c| c.name.clone()).collect();
             let mut converted = vec![0u64; table.columns.len()];
-            let mut mine = HashSet::new();
+            let mut digest = TableDigest::default();
             source.scan(&table.name, &table.read, &mut |rowid, cells| {
                 let outcome = match convert_row(table, cells, &sink, options.zone)? {
                     Ok(row) => {
@@ -935,6 +935,7 @@ fn load(
                 match outcome {
                     Ok(row) => {
                         done.imported += 1;
+                        digest.add(&canonical_row(table, &row.values));
                         for (n, c) in converted.iter_mut().zip(&row.changed) {
                             *n += u64::from(*c);
                         }
@@ -949,7 +950,6 @@ fn load(
                     }
                     Err((column, reason)) => {
                         done.refused += 1;
-                        mine.insert(rowid);
                         let Some(file) = rejects_file.as_mut() else {
                             return Err(Error::Validation {
                                 table: static_name(&table.name),
@@ -986,7 +986,10 @@ fn load(
                 .filter(|(_, n)| **n > 0)
                 .map(|(c, n)| (c.clone(), *n))
                 .collect();
-            refused_ids.insert(table.name.clone(), mine);
+            wanted.push(digest);
+        }
+        if !table.in_source {
+            wanted.push(TableDigest::default());
         }
         done.seconds = began.elapsed().as_secs_f64();
         report.imported += done.imported;
@@ -1003,26 +1006,17 @@ fn load(
     report.password_hashes = formats;
     sink.finish()?;
 
-    // Verify: the source converted again against what the staging file holds.
-    let checks = verify_staging(from, staging, &tables, &refused_ids, options.zone)?;
-    for (done, ok) in report.tables.iter_mut().zip(checks) {
-        done.verified = ok && done.source_rows == done.imported + done.refused;
-    }
+    // Verify, for a SQLite target before it becomes the target: what the staging file holds
+    // against the converted rows written.
+    let plans: Vec<(&str, &[ColumnPlan])> = tables
+        .iter()
+        .map(|t| (t.name.as_str(), t.columns.as_slice()))
+        .collect();
+    let staged = staging_digests(staging, &tables)?;
+    set_verified(&mut report, &wanted, &staged);
     report.plan = plan;
     if !report.verified() {
-        let bad: Vec<&str> = report
-            .tables
-            .iter()
-            .filter(|t| !t.verified)
-            .map(|t| t.table.as_str())
-            .collect();
-        return Err(Error::Transaction {
-            reason: format!(
-                "verification failed for {}: the imported rows differ from the converted source; \
-                 nothing was written to the target",
-                bad.join(", ")
-            ),
-        });
+        return Err(verify_failed(&report, "nothing was written to the target"));
     }
     if !options.dry_run {
         match backend {
@@ -1038,19 +1032,60 @@ fn load(
                 }
             }
             Backend::Postgres => {
-                let copied =
-                    crate::copy::copy(&staging_url, to, &CopyOptions::default(), &mut NoProgress)?;
-                if !copied.verify.as_ref().is_some_and(|v| v.equal()) {
-                    return Err(Error::Transaction {
-                        reason: "the PostgreSQL target differs from the converted rows after \
-                                 the copy (see nerve verify)"
-                            .into(),
-                    });
+                // One transaction into PostgreSQL; then what it holds against the converted rows.
+                let options = CopyOptions {
+                    no_verify: true,
+                    ..CopyOptions::default()
+                };
+                crate::copy::copy(&staging_url, to, &options, &mut NoProgress)?;
+                let arrived = crate::copy::postgres_digests(to, &plans)?;
+                set_verified(&mut report, &wanted, &arrived);
+                if !report.verified() {
+                    return Err(verify_failed(
+                        &report,
+                        "the PostgreSQL target was committed: compare it with nerve verify",
+                    ));
                 }
             }
         }
     }
     Ok(report)
+}
+
+/// A table verifies when its source rows = imported + refused and the rows read back have the
+/// digest of the converted rows written.
+fn set_verified(report: &mut ImportReport, wanted: &[TableDigest], have: &[TableDigest]) {
+    for ((done, want), have) in report.tables.iter_mut().zip(wanted).zip(have) {
+        done.verified = done.source_rows == done.imported + done.refused && want == have;
+    }
+}
+
+fn verify_failed(report: &ImportReport, consequence: &str) -> Error {
+    let bad: Vec<&str> = report
+        .tables
+        .iter()
+        .filter(|t| !t.verified)
+        .map(|t| t.table.as_str())
+        .collect();
+    Error::Transaction {
+        reason: format!(
+            "verification failed for {}: the imported rows differ from the converted source; \
+             {consequence}",
+            bad.join(", ")
+        ),
+    }
+}
+
+/// The canonical form of a converted row, as the digests compare it.
+fn canonical_row(table: &Table, values: &[Value]) -> Vec<crate::transfer::Canonical> {
+    table
+        .columns
+        .iter()
+        .zip(values)
+        .map(|(c, v)| {
+            canonical_of_cell(c, v.as_cell()).unwrap_or_else(|e| Some(format!("\u{0}bad: {e}")))
+        })
+        .collect()
 }
 
 /// Names the foreign key a refused INSERT broke (SQLite says only "FOREIGN KEY constraint
@@ -1112,74 +1147,32 @@ fn remove_sqlite_files(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Per table: whether the converted source (less refused rows) and the staging file hold the
-/// same rows (order-independent digests of canonical values).
-fn verify_staging(
-    from: &str,
-    staging: &Path,
-    tables: &[Table],
-    refused: &HashMap<String, HashSet<i64>>,
-    zone: Zone,
-) -> Result<Vec<bool>> {
-    // Lookups of derived values read the staging file, as the load did (opened first: it
-    // sets the file's pragmas, which needs no reader in the way).
-    let sink = SqliteSink::open(staging)?;
-    let source = SqliteSource::open(from)?;
-    let staged_url = format!("sqlite://{}", staging.display());
-    let staged = SqliteSource::open(&staged_url)?;
+/// Per table, the digest of the rows the staging file holds.
+fn staging_digests(staging: &Path, tables: &[Table]) -> Result<Vec<TableDigest>> {
+    let staged = SqliteSource::open(&format!("sqlite://{}", staging.display()))?;
     let mut out = Vec::new();
     for table in tables {
-        if !table.in_source {
-            out.push(staged.count(&table.name)? == 0);
-            continue;
-        }
-        let mut want = TableDigest::default();
+        let mut have = TableDigest::default();
         if table.in_source {
-            let skip = refused.get(&table.name);
-            source.scan(&table.name, &table.read, &mut |rowid, cells| {
-                if skip.is_some_and(|s| s.contains(&rowid)) {
-                    return Ok(true);
-                }
-                let row = match convert_row(table, cells, &sink, zone)? {
-                    Ok(row) => row,
-                    Err((column, reason)) => {
-                        return Err(Error::Transaction {
-                            reason: format!(
-                                "verify: {} rowid {rowid}.{column} no longer converts: {reason}",
-                                table.name
-                            ),
-                        })
-                    }
-                };
+            let names: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+            staged.scan(&table.name, &names, &mut |_, cells| {
                 let canonical: Vec<_> = table
                     .columns
                     .iter()
-                    .zip(&row.values)
-                    .map(|(c, v)| {
-                        canonical_of_cell(c, v.as_cell())
+                    .zip(cells)
+                    .map(|(c, cell)| {
+                        canonical_of_cell(c, *cell)
                             .unwrap_or_else(|e| Some(format!("\u{0}bad: {e}")))
                     })
                     .collect();
-                want.add(&canonical);
+                have.add(&canonical);
                 Ok(true)
             })?;
+        } else if staged.count(&table.name)? != 0 {
+            // Rows where the source had none: never equal to the empty digest.
+            have.add(&[Some("unexpected rows".into())]);
         }
-        let mut have = TableDigest::default();
-        let names: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
-        staged.scan(&table.name, &names, &mut |_, cells| {
-            let canonical: Vec<_> = table
-                .columns
-                .iter()
-                .zip(cells)
-                .map(|(c, cell)| {
-                    canonical_of_cell(c, *cell).unwrap_or_else(|e| Some(format!("\u{0}bad: {e}")))
-                })
-                .collect();
-            have.add(&canonical);
-            Ok(true)
-        })?;
-        out.push(want == have);
+        out.push(have);
     }
-    drop(sink);
     Ok(out)
 }
