@@ -178,7 +178,8 @@ enum Command {
         /// NERVE's schema; repeatable. Without it such data stops the import.
         #[arg(long, value_name = "TABLE[.COLUMN]")]
         drop: Vec<String>,
-        /// How timestamps written without an offset are read: UTC (default) or +HH:MM.
+        /// How timestamps written without an offset are read: UTC (default), +HH:MM, or an
+        /// IANA name such as Europe/Paris.
         #[arg(long, value_name = "TZ")]
         timezone: Option<String>,
         /// Print the report as JSON.

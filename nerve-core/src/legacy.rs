@@ -26,7 +26,8 @@ pub const RULES: &[Rule] = &[
         accepts: "text `YYYY-MM-DD HH:MM:SS[.ffffff]` (SQLAlchemy, CURRENT_TIMESTAMP), the same \
                   with `T` (isoformat()), either with `+HH:MM`/`-HH:MM` or `Z`, `YYYY-MM-DD \
                   HH:MM`, a date `YYYY-MM-DD` (midnight), or a unix epoch number (seconds, \
-                  integer or real); naive values are read in --timezone (default UTC); more \
+                  integer or real); naive values are read in --timezone (default UTC; a local \
+                  time that a daylight-saving change skipped or repeated is refused); more \
                   than 6 fraction digits (nanoseconds) refused, never rounded",
     },
     Rule {
@@ -62,28 +63,45 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
-/// How naive timestamps (no offset) are read: a fixed offset from UTC.
+/// How naive timestamps (no offset) are read: UTC, a fixed offset, or an IANA time zone
+/// (whose offset changes with daylight saving time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Zone(pub FixedOffset);
+pub enum Zone {
+    /// A fixed offset from UTC (UTC itself is offset 0).
+    Fixed(FixedOffset),
+    /// An IANA time zone such as `Europe/Paris`.
+    Named(chrono_tz::Tz),
+}
 
 impl Default for Zone {
     fn default() -> Self {
-        Zone(FixedOffset::east_opt(0).expect("UTC is an offset"))
+        Zone::Fixed(FixedOffset::east_opt(0).expect("UTC is an offset"))
     }
 }
 
 impl Zone {
-    /// Parses `--timezone`: `UTC`, `Z`, or a fixed offset `+HH:MM` / `-HH:MM` / `+HHMM`.
+    /// Parses `--timezone`: `UTC`, `Z`, a fixed offset `+HH:MM` / `-HH:MM` / `+HHMM`, or an
+    /// IANA name such as `Europe/Paris`.
     pub fn parse(text: &str) -> Result<Zone, String> {
         let t = text.trim();
         if t.eq_ignore_ascii_case("utc") || t == "Z" {
             return Ok(Zone::default());
         }
-        let refuse = || format!("time zone {text:?}: give UTC or a fixed offset such as +02:00");
+        let refuse = || {
+            format!(
+                "time zone {text:?}: give UTC, a fixed offset such as +02:00, or an IANA name \
+                 such as Europe/Paris"
+            )
+        };
         let (sign, rest) = match t.as_bytes().first() {
             Some(b'+') => (1, &t[1..]),
             Some(b'-') => (-1, &t[1..]),
-            _ => return Err(refuse()),
+            _ => {
+                return t
+                    .parse::<chrono_tz::Tz>()
+                    .map(Zone::Named)
+                    .map_err(|_| refuse())
+            }
         };
         let digits: String = rest.chars().filter(|c| *c != ':').collect();
         if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
@@ -95,8 +113,28 @@ impl Zone {
             return Err(refuse());
         }
         FixedOffset::east_opt(sign * (h * 3600 + m * 60))
-            .map(Zone)
+            .map(Zone::Fixed)
             .ok_or_else(refuse)
+    }
+
+    /// The instant a naive local time names in this zone; refused when it names none (a gap
+    /// of daylight saving time) or two (the hour repeated when clocks go back).
+    fn instant(&self, naive: &NaiveDateTime) -> Result<DateTime<Utc>, String> {
+        let one = |r: chrono::LocalResult<DateTime<Utc>>| match r {
+            chrono::LocalResult::Single(t) => Ok(t),
+            chrono::LocalResult::Ambiguous(..) => Err(format!(
+                "{naive} happened twice in the time zone (clocks went back): ambiguous, not guessed"
+            )),
+            chrono::LocalResult::None => Err(format!(
+                "{naive} never happened in the time zone (clocks went forward)"
+            )),
+        };
+        match self {
+            Zone::Fixed(offset) => one(offset
+                .from_local_datetime(naive)
+                .map(|t| t.with_timezone(&Utc))),
+            Zone::Named(tz) => one(tz.from_local_datetime(naive).map(|t| t.with_timezone(&Utc))),
+        }
     }
 }
 
@@ -130,7 +168,22 @@ impl Value {
 
 /// The storage form of a timestamp in NERVE's SQLite schema.
 pub fn timestamp_text(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S%.6f+00:00").to_string()
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write as _;
+    // Written field by field: chrono's format strings cost several times more per value.
+    let mut out = String::with_capacity(32);
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00:00",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.timestamp_subsec_micros()
+    );
+    out
 }
 
 fn text(bytes: &[u8]) -> Result<&str, String> {
@@ -174,6 +227,19 @@ pub fn legacy_timestamp(cell: Cell<'_>, zone: Zone) -> Result<DateTime<Utc>, Str
         ));
     }
     let bad = || format!("not a timestamp: {t:?}");
+    if let Some((naive, offset)) = common_form(t) {
+        let instant = match offset {
+            Some(seconds) => naive
+                .checked_sub_signed(chrono::Duration::seconds(i64::from(seconds)))
+                .ok_or_else(bad)?
+                .and_utc(),
+            None => zone.instant(&naive)?,
+        };
+        if !crate::clock::storable(instant) {
+            return Err(format!("timestamp {t:?} is outside years 1 to 9999 (UTC)"));
+        }
+        return Ok(instant);
+    }
     // With an offset or Z: exact.
     let with_offset = DateTime::parse_from_rfc3339(t)
         .ok()
@@ -200,11 +266,7 @@ pub fn legacy_timestamp(cell: Cell<'_>, zone: Zone) -> Result<DateTime<Utc>, Str
                     .and_then(|d| d.and_hms_opt(0, 0, 0))
             })
             .ok_or_else(bad)?;
-            zone.0
-                .from_local_datetime(&naive)
-                .single()
-                .ok_or_else(bad)?
-                .with_timezone(&Utc)
+            zone.instant(&naive)?
         }
     };
     if instant.timestamp_subsec_nanos() >= 1_000_000_000 {
@@ -214,6 +276,60 @@ pub fn legacy_timestamp(cell: Cell<'_>, zone: Zone) -> Result<DateTime<Utc>, Str
         return Err(format!("timestamp {t:?} is outside years 1 to 9999 (UTC)"));
     }
     Ok(instant)
+}
+
+/// The forms nearly every legacy timestamp takes, read without chrono's format parser (the
+/// hot path of an import): `YYYY-MM-DD[ T]HH:MM:SS[.f…]` then nothing, `Z`, or `±HH:MM`.
+/// `None` for anything else (the general parsers decide). The offset is in seconds east.
+fn common_form(t: &str) -> Option<(NaiveDateTime, Option<i32>)> {
+    let b = t.as_bytes();
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        let digits = b.get(range)?;
+        digits.iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b' ' || b[10] == b'T')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let mut at = 19;
+    let mut micros = 0u32;
+    if b.get(at) == Some(&b'.') {
+        let start = at + 1;
+        let mut end = start;
+        while b.get(end).is_some_and(u8::is_ascii_digit) {
+            end += 1;
+        }
+        let n = end - start;
+        if n == 0 || n > 6 {
+            return None;
+        }
+        micros = num(start..end)? * 10u32.pow(6 - n as u32);
+        at = end;
+    }
+    let time =
+        chrono::NaiveTime::from_hms_micro_opt(num(11..13)?, num(14..16)?, num(17..19)?, micros)?;
+    let offset = match &b[at..] {
+        [] => None,
+        [b'Z'] => Some(0),
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let (h, m) = (num(at + 1..at + 3)?, num(at + 4..at + 6)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let seconds = (h * 3600 + m * 60) as i32;
+            Some(if *sign == b'-' { -seconds } else { seconds })
+        }
+        _ => return None,
+    };
+    Some((date.and_time(time), offset))
 }
 
 fn legacy_bool(cell: Cell<'_>) -> Result<bool, String> {
@@ -402,8 +518,23 @@ mod tests {
             .contains("nanoseconds"));
         assert!(ts("yesterday").is_err());
         assert!(ts("2026-13-02").is_err());
-        assert!(Zone::parse("Europe/Paris").is_err());
+        assert!(Zone::parse("Mars/Olympus").is_err());
         assert!(Zone::parse("+25:00").is_err());
+        // An IANA zone: winter and summer offsets, and the hours DST skips and repeats.
+        let paris = Zone::parse("Europe/Paris").unwrap();
+        let at = |t: &'static str| convert(&p, Cell::Text(t.as_bytes()), paris);
+        assert_eq!(
+            at("2026-01-02 04:04:05"),
+            Ok(text_value("2026-01-02 03:04:05.000000+00:00"))
+        );
+        assert_eq!(
+            at("2026-07-02 05:04:05"),
+            Ok(text_value("2026-07-02 03:04:05.000000+00:00"))
+        );
+        assert!(at("2026-03-29 02:30:00")
+            .unwrap_err()
+            .contains("never happened"));
+        assert!(at("2026-10-25 02:30:00").unwrap_err().contains("ambiguous"));
     }
 
     #[test]

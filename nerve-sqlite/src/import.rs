@@ -43,7 +43,7 @@ fn quote(name: &str) -> String {
 impl SqliteSink {
     /// Opens the migrated database file at `path` for loading: foreign keys enforced, no
     /// fsync until [`SqliteSink::finish`] (a crash loses only this file, which is not yet the
-    /// target), and begins the one transaction.
+    /// target), a 32 MiB page cache, and begins the one transaction.
     pub fn open(path: &Path) -> Result<Self> {
         let fail = |e: rusqlite::Error| Error::Connection {
             reason: format!("{}: {e}", path.display()),
@@ -51,7 +51,7 @@ impl SqliteSink {
         let conn = Connection::open(path).map_err(fail)?;
         conn.execute_batch(
             "PRAGMA foreign_keys = ON; PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF; \
-             BEGIN IMMEDIATE;",
+             PRAGMA cache_size = -32768; BEGIN IMMEDIATE;",
         )
         .map_err(fail)?;
         Ok(SqliteSink {
@@ -68,15 +68,10 @@ impl SqliteSink {
         }
     }
 
-    /// Inserts one row into `table`: `Ok(Ok(()))` when written, `Ok(Err(reason))` when a
-    /// constraint refused it (nothing of it was written), `Err` when the database failed.
-    pub fn insert(
-        &mut self,
-        table: &str,
-        columns: &[String],
-        values: &[Cell<'_>],
-    ) -> Result<std::result::Result<(), String>> {
-        let sql = format!(
+    /// The INSERT statement for `columns` of `table`, for [`SqliteSink::insert`] (made once
+    /// per table: the statement is prepared once and cached).
+    pub fn insert_statement(table: &str, columns: &[String]) -> String {
+        format!(
             "INSERT INTO {} ({}) VALUES ({})",
             quote(table),
             columns
@@ -88,13 +83,27 @@ impl SqliteSink {
                 .map(|i| format!("?{i}"))
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
+        )
+    }
+
+    /// Inserts one row by `statement` (from [`SqliteSink::insert_statement`] for `table`):
+    /// `Ok(Ok(()))` when written, `Ok(Err(reason))` when a constraint refused it (nothing of
+    /// it was written), `Err` when the database failed.
+    pub fn insert(
+        &mut self,
+        table: &str,
+        statement: &str,
+        values: &[Cell<'_>],
+    ) -> Result<std::result::Result<(), String>> {
         let mut stmt = self
             .conn
-            .prepare_cached(&sql)
+            .prepare_cached(statement)
             .map_err(|e| Self::err(table, "prepare insert", e))?;
-        let binds: Vec<Bind<'_>> = values.iter().map(|c| Bind(*c)).collect();
-        match stmt.execute(rusqlite::params_from_iter(binds.iter())) {
+        for (i, value) in values.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 1, Bind(*value))
+                .map_err(|e| Self::err(table, "bind", e))?;
+        }
+        match stmt.raw_execute() {
             Ok(_) => Ok(Ok(())),
             Err(rusqlite::Error::SqliteFailure(e, message))
                 if e.code == ErrorCode::ConstraintViolation =>
@@ -103,6 +112,42 @@ impl SqliteSink {
             }
             Err(e) => Err(Self::err(table, "insert", e)),
         }
+    }
+
+    /// Drops `table`'s secondary indexes that judge nothing (not UNIQUE) and returns the
+    /// statements that make them again: a bulk load then builds each once, sorted, instead of
+    /// maintaining it row by row. [`SqliteSink::restore`] runs them in the same transaction.
+    pub fn suspend_indexes(&mut self, table: &str) -> Result<Vec<String>> {
+        let indexes: Vec<(String, String)> = {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 \
+                     AND sql IS NOT NULL AND upper(sql) NOT LIKE 'CREATE UNIQUE%'",
+                )
+                .map_err(|e| Self::err(table, "list indexes", e))?;
+            let rows = stmt
+                .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(|e| Self::err(table, "list indexes", e))?;
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(|e| Self::err(table, "list indexes", e))?
+        };
+        for (name, _) in &indexes {
+            self.conn
+                .execute_batch(&format!("DROP INDEX {}", quote(name)))
+                .map_err(|e| Self::err(table, "drop index", e))?;
+        }
+        Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
+    }
+
+    /// Makes again the indexes [`SqliteSink::suspend_indexes`] dropped.
+    pub fn restore(&mut self, table: &str, statements: &[String]) -> Result<()> {
+        for sql in statements {
+            self.conn
+                .execute_batch(sql)
+                .map_err(|e| Self::err(table, "create index", e))?;
+        }
+        Ok(())
     }
 
     /// The integer `column` of the row of `table` whose id is `id` (`None` when there is no

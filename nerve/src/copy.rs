@@ -835,6 +835,16 @@ pub(crate) fn postgres_digests(
 ) -> Result<Vec<TableDigest>> {
     let mut db = PgTarget::open(to)?;
     db.begin_snapshot()?;
+    let out = digests_in(&mut db, tables)?;
+    db.rollback()?;
+    Ok(out)
+}
+
+/// [`postgres_digests`] on `db` as its transaction sees it (its own uncommitted rows too).
+pub(crate) fn digests_in(
+    db: &mut PgTarget,
+    tables: &[(&str, &[ColumnPlan])],
+) -> Result<Vec<TableDigest>> {
     let mut out = Vec::new();
     for (name, plan) in tables {
         let columns: Vec<(String, bool)> = plan
@@ -861,6 +871,5 @@ pub(crate) fn postgres_digests(
         })?;
         out.push(digest);
     }
-    db.rollback()?;
     Ok(out)
 }

@@ -17,13 +17,17 @@
 //!    transaction, where NERVE's constraints judge it. The first bad row stops the import
 //!    (naming table, rowid, column and reason) unless a rejects file takes it (the whole source
 //!    row, as a JSON line); rows referencing a refused row are refused too.
+//!    A PostgreSQL target is migrated first and must then describe itself as the staging
+//!    file does; every row the staging file accepts goes on at once, by `COPY`, into one
+//!    PostgreSQL transaction that a second thread runs (secondary indexes and foreign keys of
+//!    large tables suspended and rebuilt, identities moved past the ids, `ANALYZE`): the two
+//!    cores work at the same time, and memory stays bounded by the channel between them.
 //! 5. **Verify**: for every table, source rows = imported + refused, and the
 //!    order-independent digest of the converted rows written (taken as they were written)
 //!    equals the digest of what the target holds, read back: the staging file before it
-//!    becomes a SQLite target; the PostgreSQL database after the copy.
+//!    becomes a SQLite target; PostgreSQL inside its transaction, before the commit.
 //! 6. A SQLite target: the staging file is flushed and renamed onto the target path (atomic).
-//!    A PostgreSQL target: `nerve copy` of the staging file (one transaction, identities moved
-//!    past the ids, `ANALYZE`), then step 5 against PostgreSQL.
+//!    A PostgreSQL target: the transaction commits.
 //!
 //! **Crash-safe.** Until the rename (SQLite) or the copy's commit (PostgreSQL) the target holds
 //! nothing new; after `kill -9` the same command starts over (a left-over staging file is
@@ -32,11 +36,10 @@
 //! **Memory** does not grow with the data: rows stream one at a time; values derived from a
 //! parent are looked up in the staging file; a table's digest is a fixed-size sum.
 
-use crate::copy::{CopyOptions, NoProgress};
 use crate::legacy::{convert, Value, Zone};
 use crate::model::SchemaDescription;
 use crate::password::HashFormat;
-use crate::transfer::{canonical_of_cell, Cell, ColumnPlan, TableDigest};
+use crate::transfer::{canonical_of_cell, encode_copy, Cell, ColumnPlan, TableDigest};
 use crate::validate::{validate_domain, validate_email};
 use crate::{Backend, Error, Field, Result};
 use nerve_postgres::bulk::PgTarget;
@@ -46,6 +49,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver};
 use std::time::Instant;
 
 /// What an import does besides importing.
@@ -665,6 +669,10 @@ fn fallback(
     )))
 }
 
+/// From this many source rows on, a table's indexes that judge nothing are dropped during its
+/// load and built once after it.
+const BULK_ROWS: u64 = 20_000;
+
 /// A refused row, as written to the rejects file.
 #[derive(Serialize)]
 struct Reject<'a> {
@@ -873,8 +881,62 @@ pub fn import(
     Ok(report)
 }
 
-/// Steps 3 to 6 of the import (see the module docs), into `staging`.
-#[allow(clippy::too_many_arguments)]
+/// What the loader sends the PostgreSQL writer: per table, a start, COPY text, an end.
+enum Chunk {
+    /// The next table; `bulk`: load it with its secondary indexes suspended.
+    Start { table: String, bulk: bool },
+    /// COPY text (whole rows).
+    Data(Vec<u8>),
+    /// The table is done; this many rows were sent.
+    End { rows: u64 },
+}
+
+const CHUNK: usize = 256 * 1024;
+
+/// The PostgreSQL side of an import: each table's rows by COPY as the loader sends them, in the
+/// transaction `target` holds (not committed here).
+fn write_postgres(target: &mut PgTarget, rx: &Receiver<Chunk>) -> Result<()> {
+    let stopped = || Error::Transaction {
+        reason: "the import stopped before the table was complete".into(),
+    };
+    while let Ok(message) = rx.recv() {
+        let Chunk::Start { table, bulk } = message else {
+            return Err(stopped());
+        };
+        let restore = if bulk {
+            target.suspend_indexes(&table)?
+        } else {
+            Vec::new()
+        };
+        let mut sent = None;
+        let copied = target.copy_in(&table, &mut |w| loop {
+            match rx.recv() {
+                Ok(Chunk::Data(bytes)) => w.write_all(&bytes).map_err(|e| Error::Transaction {
+                    reason: format!("copy into {table}: {e}"),
+                })?,
+                Ok(Chunk::End { rows }) => {
+                    sent = Some(rows);
+                    return Ok(());
+                }
+                Ok(Chunk::Start { .. }) | Err(_) => return Err(stopped()),
+            }
+        })?;
+        if sent != Some(copied) {
+            return Err(Error::Transaction {
+                reason: format!("{table}: PostgreSQL took {copied} rows of {sent:?}"),
+            });
+        }
+        target.restore(&table, &restore)?;
+        if copied > 0 {
+            target.move_identity(&table)?;
+        }
+        target.analyze(&table)?;
+    }
+    Ok(())
+}
+
+/// Steps 3 to 6 of the import (see the module docs), into `staging` and, for a PostgreSQL
+/// target, into it at the same time.
 fn load(
     to: &str,
     options: &ImportOptions,
@@ -889,6 +951,24 @@ fn load(
     let schema = crate::describe_schema(&staging_url)?;
     let (plan, tables) = make_plan(source, legacy, &schema, options)?;
     on_plan(&plan);
+
+    // A PostgreSQL target is migrated now and must describe itself as the staging file does;
+    // its rows then stream in by COPY, in one transaction, while the staging file judges them.
+    let postgres = backend == Backend::Postgres && !options.dry_run;
+    let target = if postgres {
+        crate::migrate(to)?;
+        if crate::describe_schema(to)? != schema {
+            return Err(invalid(
+                "the target's schema differs from this binary's after migrating it (see \
+                 `nerve schema --json`)",
+            ));
+        }
+        let mut target = PgTarget::open(to)?;
+        target.begin()?;
+        Some(target)
+    } else {
+        None
+    };
 
     let mut report = ImportReport {
         dry_run: options.dry_run,
@@ -909,93 +989,194 @@ fn load(
     // written, for the verify pass.
     let mut wanted: Vec<TableDigest> = Vec::new();
     let mut formats: BTreeMap<String, u64> = BTreeMap::new();
-    for table in &tables {
-        let began = Instant::now();
-        let mut done = TableImport {
-            table: table.name.clone(),
-            source_rows: table.source_rows,
-            ..Default::default()
+    let (tx, rx) = sync_channel::<Chunk>(8);
+    let target = std::thread::scope(|scope| -> Result<Option<PgTarget>> {
+        let writer = target.map(|mut t| {
+            let rx = rx;
+            scope.spawn(move || write_postgres(&mut t, &rx).map(|()| t))
+        });
+        let send = |chunk: Chunk| -> Result<()> {
+            tx.send(chunk).map_err(|_| Error::Transaction {
+                reason: "the PostgreSQL writer stopped".into(),
+            })
         };
-        if table.in_source {
-            let target_columns: Vec<String> =
-                table.columns.iter().map(|c| c.name.clone()).collect();
-            let mut converted = vec![0u64; table.columns.len()];
-            let mut digest = TableDigest::default();
-            source.scan(&table.name, &table.read, &mut |rowid, cells| {
-                let outcome = match convert_row(table, cells, &sink, options.zone)? {
-                    Ok(row) => {
-                        let values: Vec<Cell<'_>> = row.values.iter().map(Value::as_cell).collect();
-                        match sink.insert(&table.name, &target_columns, &values)? {
-                            Ok(()) => Ok(row),
-                            Err(reason) => Err(explain(table, &row.values, &sink, reason)?),
-                        }
-                    }
-                    Err(refused) => Err(refused),
+        let loaded = (|| -> Result<()> {
+            for table in &tables {
+                let began = Instant::now();
+                let mut done = TableImport {
+                    table: table.name.clone(),
+                    source_rows: table.source_rows,
+                    ..Default::default()
                 };
-                match outcome {
-                    Ok(row) => {
-                        done.imported += 1;
-                        digest.add(&canonical_row(table, &row.values));
-                        for (n, c) in converted.iter_mut().zip(&row.changed) {
-                            *n += u64::from(*c);
-                        }
-                        report.secrets_hashed += row.secrets_hashed;
-                        if let Some(format) = row.password_format {
-                            let name = serde_json::to_value(format)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_string))
-                                .unwrap_or_default();
-                            *formats.entry(name).or_default() += 1;
-                        }
-                    }
-                    Err((column, reason)) => {
-                        done.refused += 1;
-                        let Some(file) = rejects_file.as_mut() else {
-                            return Err(Error::Validation {
-                                table: static_name(&table.name),
-                                field: static_column(table, &column),
-                                reason: format!("rowid {rowid}: {reason}"),
-                            });
-                        };
-                        let row = table
-                            .read
-                            .iter()
-                            .zip(cells)
-                            .map(|(c, cell)| (c.clone(), cell_json(cell)))
-                            .collect();
-                        let line = serde_json::to_string(&Reject {
-                            table: &table.name,
-                            rowid,
-                            column: &column,
-                            reason: &reason,
-                            row,
-                        })
-                        .unwrap_or_default();
-                        writeln!(file, "{line}").map_err(|e| Error::Validation {
-                            table: "-",
-                            field: "rejects",
-                            reason: e.to_string(),
-                        })?;
-                    }
+                if !table.in_source {
+                    wanted.push(TableDigest::default());
+                    report.tables.push(done);
+                    continue;
                 }
-                Ok(true)
-            })?;
-            done.converted = target_columns
-                .iter()
-                .zip(&converted)
-                .filter(|(_, n)| **n > 0)
-                .map(|(c, n)| (c.clone(), *n))
-                .collect();
-            wanted.push(digest);
-        }
-        if !table.in_source {
-            wanted.push(TableDigest::default());
-        }
-        done.seconds = began.elapsed().as_secs_f64();
-        report.imported += done.imported;
-        report.refused += done.refused;
-        report.tables.push(done);
-    }
+                let target_columns: Vec<String> =
+                    table.columns.iter().map(|c| c.name.clone()).collect();
+                let statement = SqliteSink::insert_statement(&table.name, &target_columns);
+                let bulk = table.source_rows >= BULK_ROWS;
+                let suspended = if bulk {
+                    sink.suspend_indexes(&table.name)?
+                } else {
+                    Vec::new()
+                };
+                // The COPY column order, as positions in the table's columns.
+                let streaming = postgres && table.source_rows > 0;
+                let order: Vec<usize> = if streaming {
+                    PgTarget::copy_columns(&table.name)?
+                        .iter()
+                        .map(|c| {
+                            table
+                                .columns
+                                .iter()
+                                .position(|t| t.name == *c)
+                                .ok_or_else(|| {
+                                    invalid(format!(
+                                        "{}.{c}: not in the staging schema",
+                                        table.name
+                                    ))
+                                })
+                        })
+                        .collect::<Result<_>>()?
+                } else {
+                    Vec::new()
+                };
+                if streaming {
+                    send(Chunk::Start {
+                        table: table.name.clone(),
+                        bulk,
+                    })?;
+                }
+                let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
+                let mut converted = vec![0u64; table.columns.len()];
+                let mut digest = TableDigest::default();
+                source.scan(&table.name, &table.read, &mut |rowid, cells| {
+                    let outcome = match convert_row(table, cells, &sink, options.zone)? {
+                        Ok(row) => {
+                            let values: Vec<Cell<'_>> =
+                                row.values.iter().map(Value::as_cell).collect();
+                            match sink.insert(&table.name, &statement, &values)? {
+                                Ok(()) => Ok(row),
+                                Err(reason) => Err(explain(table, &row.values, &sink, reason)?),
+                            }
+                        }
+                        Err(refused) => Err(refused),
+                    };
+                    match outcome {
+                        Ok(row) => {
+                            done.imported += 1;
+                            digest.add(&canonical_row(table, &row.values));
+                            if streaming {
+                                for (k, i) in order.iter().enumerate() {
+                                    if k > 0 {
+                                        buf.push(b'\t');
+                                    }
+                                    encode_copy(
+                                        &table.columns[*i],
+                                        row.values[*i].as_cell(),
+                                        &mut buf,
+                                    )
+                                    .map_err(|reason| {
+                                        Error::Transaction {
+                                            reason: format!(
+                                                "{} rowid {rowid}: {}: {reason}",
+                                                table.name, table.columns[*i].name
+                                            ),
+                                        }
+                                    })?;
+                                }
+                                buf.push(b'\n');
+                                if buf.len() >= CHUNK {
+                                    send(Chunk::Data(std::mem::replace(
+                                        &mut buf,
+                                        Vec::with_capacity(CHUNK + 4096),
+                                    )))?;
+                                }
+                            }
+                            for (n, c) in converted.iter_mut().zip(&row.changed) {
+                                *n += u64::from(*c);
+                            }
+                            report.secrets_hashed += row.secrets_hashed;
+                            if let Some(format) = row.password_format {
+                                let name = serde_json::to_value(format)
+                                    .ok()
+                                    .and_then(|v| v.as_str().map(str::to_string))
+                                    .unwrap_or_default();
+                                *formats.entry(name).or_default() += 1;
+                            }
+                        }
+                        Err((column, reason)) => {
+                            done.refused += 1;
+                            let Some(file) = rejects_file.as_mut() else {
+                                return Err(Error::Validation {
+                                    table: static_name(&table.name),
+                                    field: static_column(table, &column),
+                                    reason: format!("rowid {rowid}: {reason}"),
+                                });
+                            };
+                            let row = table
+                                .read
+                                .iter()
+                                .zip(cells)
+                                .map(|(c, cell)| (c.clone(), cell_json(cell)))
+                                .collect();
+                            let line = serde_json::to_string(&Reject {
+                                table: &table.name,
+                                rowid,
+                                column: &column,
+                                reason: &reason,
+                                row,
+                            })
+                            .unwrap_or_default();
+                            writeln!(file, "{line}").map_err(|e| Error::Validation {
+                                table: "-",
+                                field: "rejects",
+                                reason: e.to_string(),
+                            })?;
+                        }
+                    }
+                    Ok(true)
+                })?;
+                if streaming {
+                    if !buf.is_empty() {
+                        send(Chunk::Data(buf))?;
+                    }
+                    send(Chunk::End {
+                        rows: done.imported,
+                    })?;
+                }
+                // The staging file becomes the target only on SQLite: only there are the
+                // suspended indexes needed again.
+                if !postgres {
+                    sink.restore(&table.name, &suspended)?;
+                }
+                done.converted = target_columns
+                    .iter()
+                    .zip(&converted)
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(c, n)| (c.clone(), *n))
+                    .collect();
+                wanted.push(digest);
+                done.seconds = began.elapsed().as_secs_f64();
+                report.imported += done.imported;
+                report.refused += done.refused;
+                report.tables.push(done);
+            }
+            Ok(())
+        })();
+        drop(tx);
+        let written = match writer {
+            Some(w) => Some(w.join().map_err(|_| Error::Transaction {
+                reason: "the PostgreSQL writer panicked".into(),
+            })?),
+            None => None,
+        };
+        // The loader's error first: the writer's is then only that it was stopped.
+        loaded?;
+        written.transpose()
+    })?;
     if let Some(mut file) = rejects_file {
         file.flush().map_err(|e| Error::Validation {
             table: "-",
@@ -1004,48 +1185,40 @@ fn load(
         })?;
     }
     report.password_hashes = formats;
-    sink.finish()?;
-
-    // Verify, for a SQLite target before it becomes the target: what the staging file holds
-    // against the converted rows written.
+    report.plan = plan;
     let plans: Vec<(&str, &[ColumnPlan])> = tables
         .iter()
         .map(|t| (t.name.as_str(), t.columns.as_slice()))
         .collect();
+
+    if let Some(mut target) = target {
+        // Verify inside the target's own transaction, then commit: all or nothing.
+        let arrived = crate::copy::digests_in(&mut target, &plans)?;
+        set_verified(&mut report, &wanted, &arrived);
+        if !report.verified() {
+            target.rollback()?;
+            return Err(verify_failed(&report, "nothing was written to the target"));
+        }
+        target.commit()?;
+        return Ok(report);
+    }
+
+    // SQLite target (or a dry run): the staging file, committed, against the rows written;
+    // then moved into place.
+    sink.finish()?;
     let staged = staging_digests(staging, &tables)?;
     set_verified(&mut report, &wanted, &staged);
-    report.plan = plan;
     if !report.verified() {
         return Err(verify_failed(&report, "nothing was written to the target"));
     }
-    if !options.dry_run {
-        match backend {
-            Backend::Sqlite => {
-                let target = sqlite_path(to)?;
-                std::fs::rename(staging, &target).map_err(|e| Error::Transaction {
-                    reason: format!("moving {} to {}: {e}", staging.display(), target.display()),
-                })?;
-                if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    if let Ok(d) = std::fs::File::open(dir) {
-                        let _ = d.sync_all();
-                    }
-                }
-            }
-            Backend::Postgres => {
-                // One transaction into PostgreSQL; then what it holds against the converted rows.
-                let options = CopyOptions {
-                    no_verify: true,
-                    ..CopyOptions::default()
-                };
-                crate::copy::copy(&staging_url, to, &options, &mut NoProgress)?;
-                let arrived = crate::copy::postgres_digests(to, &plans)?;
-                set_verified(&mut report, &wanted, &arrived);
-                if !report.verified() {
-                    return Err(verify_failed(
-                        &report,
-                        "the PostgreSQL target was committed: compare it with nerve verify",
-                    ));
-                }
+    if !options.dry_run && backend == Backend::Sqlite {
+        let target = sqlite_path(to)?;
+        std::fs::rename(staging, &target).map_err(|e| Error::Transaction {
+            reason: format!("moving {} to {}: {e}", staging.display(), target.display()),
+        })?;
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
             }
         }
     }
