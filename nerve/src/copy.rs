@@ -286,24 +286,26 @@ enum Msg {
     Fail(Error),
 }
 
-const CHUNK: usize = 256 * 1024;
+/// The size of one piece of COPY text handed from a reader to a writer thread.
+pub(crate) const CHUNK: usize = 256 * 1024;
 
 /// From this many source rows on, a table's secondary indexes and foreign keys are dropped
 /// for the load and rebuilt after it (in the same transaction): faster than maintaining them
 /// row by row.
-const BULK_ROWS: u64 = 20_000;
+pub(crate) const BULK_ROWS: u64 = 20_000;
 
-/// A row refused, as written to the rejects file.
+/// A row refused, as written to the rejects file (by `nerve copy` and `nerve import`).
 #[derive(Serialize)]
-struct Reject<'a> {
-    table: &'a str,
-    rowid: i64,
-    column: &'a str,
-    reason: &'a str,
-    row: serde_json::Map<String, serde_json::Value>,
+pub(crate) struct Reject<'a> {
+    pub(crate) table: &'a str,
+    pub(crate) rowid: i64,
+    pub(crate) column: &'a str,
+    pub(crate) reason: &'a str,
+    pub(crate) row: serde_json::Map<String, serde_json::Value>,
 }
 
-fn cell_json(cell: &Cell<'_>) -> serde_json::Value {
+/// A source value as JSON, for a rejects file (blobs as hex).
+pub(crate) fn cell_json(cell: &Cell<'_>) -> serde_json::Value {
     match cell {
         Cell::Null => serde_json::Value::Null,
         Cell::Integer(n) => (*n).into(),

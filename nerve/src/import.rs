@@ -36,6 +36,7 @@
 //! **Memory** does not grow with the data: rows stream one at a time; values derived from a
 //! parent are looked up in the staging file; a table's digest is a fixed-size sum.
 
+use crate::copy::{cell_json, Reject, BULK_ROWS, CHUNK};
 use crate::legacy::{convert, Value, Zone};
 use crate::model::SchemaDescription;
 use crate::password::HashFormat;
@@ -669,36 +670,6 @@ fn fallback(
     )))
 }
 
-/// From this many source rows on, a table's indexes that judge nothing are dropped during its
-/// load and built once after it.
-const BULK_ROWS: u64 = 20_000;
-
-/// A refused row, as written to the rejects file.
-#[derive(Serialize)]
-struct Reject<'a> {
-    table: &'a str,
-    rowid: i64,
-    column: &'a str,
-    reason: &'a str,
-    row: serde_json::Map<String, serde_json::Value>,
-}
-
-fn cell_json(cell: &Cell<'_>) -> serde_json::Value {
-    match cell {
-        Cell::Null => serde_json::Value::Null,
-        Cell::Integer(n) => (*n).into(),
-        Cell::Real(x) => serde_json::Number::from_f64(*x)
-            .map(serde_json::Value::Number)
-            .unwrap_or_else(|| x.to_string().into()),
-        Cell::Text(b) => String::from_utf8_lossy(b).into_owned().into(),
-        Cell::Blob(b) => b
-            .iter()
-            .map(|x| format!("{x:02x}"))
-            .collect::<String>()
-            .into(),
-    }
-}
-
 /// What converting one row gave.
 struct Converted {
     values: Vec<Value>,
@@ -890,8 +861,6 @@ enum Chunk {
     /// The table is done; this many rows were sent.
     End { rows: u64 },
 }
-
-const CHUNK: usize = 256 * 1024;
 
 /// The PostgreSQL side of an import: each table's rows by COPY as the loader sends them, in the
 /// transaction `target` holds (not committed here).
