@@ -54,8 +54,11 @@ pub trait UserStore {
     fn set_password(&self, company_id: i64, id: i64, password: &str) -> Result<()>;
 
     /// `true` when `password` is the live user's password. Does not consider locks (see
-    /// [`User::is_locked_at`]) and records nothing. [`Error::Backend`](crate::Error::Backend)
-    /// when the stored hash cannot be parsed (never a match).
+    /// [`User::is_locked_at`]) and records nothing. Hashes carried over by `nerve import`
+    /// (bcrypt, PBKDF2-SHA256) verify too. [`Error::Denied`](crate::Error::Denied) with
+    /// [`Denial::PasswordResetRequired`](crate::Denial::PasswordResetRequired) when the stored
+    /// hash is of no known format; [`Error::Backend`](crate::Error::Backend) when an argon2
+    /// string cannot be parsed. Neither is ever a match.
     ///
     /// *Primary read* ([where reads go](crate::store#where-reads-go)).
     fn verify_password(&self, company_id: i64, id: i64, password: &str) -> Result<bool>;

@@ -489,15 +489,26 @@ pub fn remaining_error_paths(ctx: &Ctx) -> CaseResult {
     assert!(users
         .list(424_242, Page::first(10), Deleted::Include)?
         .is_empty());
-    // A stored hash that is not a PHC string never matches: it is an error.
+    // A stored hash of no known format never matches: the password must be reset.
     ctx.execute_raw(&format!(
         "UPDATE users SET password_hash = 'garbage' WHERE id = {}",
         u.id
     ))?;
     assert_err!(
         users.verify_password(c.id, u.id, "correct horse battery"),
-        Error::Backend { table: "users", .. }
+        Error::Denied {
+            reason: nerve::Denial::PasswordResetRequired
+        }
     );
+    // A broken argon2 string is never a match (an error, or false).
+    ctx.execute_raw(&format!(
+        "UPDATE users SET password_hash = '$argon2id$broken' WHERE id = {}",
+        u.id
+    ))?;
+    assert!(!matches!(
+        users.verify_password(c.id, u.id, "correct horse battery"),
+        Ok(true)
+    ));
     Ok(())
 }
 
