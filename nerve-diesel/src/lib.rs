@@ -1,38 +1,41 @@
 //! # nerve-diesel: the Diesel code the NERVE drivers share
 //!
-//! Both drivers (`nerve-sqlite`, `nerve-postgres`) need the same error classification, the
-//! same migration bookkeeping and the same query code. The query code cannot be one generic
-//! function (Diesel's bounds differ per backend and the orphan rule keeps the contract's traits
-//! from being implemented on a shared generic type), so it lives here once as `macro_rules!`
-//! that each driver expands against its own `schema` module, connection and column types:
-//! [`define_scope!`], [`company_store!`], [`user_store!`], [`account_stores!`]. Everything that needs no backend type
-//! is plain code in [`errors`], [`migrations`] and [`Env`].
+//! Both drivers (`nerve-sqlite`, `nerve-postgres`) run the same store code over Diesel. What
+//! needs no backend type is plain code here, compiled once: the error classification
+//! ([`errors`]), migration bookkeeping ([`migrations`]), timings ([`metrics`]), JSON rows
+//! ([`raw_rows`]) and the environment every call needs ([`Env`]). What a backend must provide
+//! is the trait [`Driver`]. The store code itself (`each_driver/`, one file per domain) is
+//! ordinary Rust compiled inside each driver crate against that crate's Diesel schema: the
+//! contract's traits cannot be implemented here for a generic type (the orphan rule), and
+//! Diesel's per-backend bounds make generic query code unreadable. The macros left are the
+//! table list's expansion ([`tables!`], [`value_sets!`]) and a few short query fragments.
 #![deny(missing_docs)]
 
 pub mod cached;
+pub mod driver;
 pub mod errors;
 mod macros;
 pub mod metrics;
 pub mod migrations;
 pub mod raw_rows;
 mod schema;
-mod stores;
 
+pub use driver::Driver;
 pub use errors::{Op, TxError};
 
-/// chrono, re-exported for the code the macros generate.
+/// chrono, re-exported for the store code of the drivers.
 pub use chrono;
-/// Diesel, re-exported for the code the macros generate.
+/// Diesel, re-exported for the store code of the drivers.
 pub use diesel;
-/// nerve-core, re-exported for the code the macros generate.
+/// nerve-core, re-exported for the store code of the drivers.
 pub use nerve_core;
-/// r2d2, re-exported for the code the macros generate.
+/// r2d2, re-exported for the store code of the drivers.
 pub use r2d2;
-/// serde, re-exported for the code the macros generate.
+/// serde, re-exported for the store code of the drivers.
 pub use serde;
-/// serde_json, re-exported for the code the macros generate.
+/// serde_json, re-exported for the store code of the drivers.
 pub use serde_json;
-/// tracing, re-exported for the code the macros generate.
+/// tracing, re-exported for the store code of the drivers.
 pub use tracing;
 
 use chrono::{DateTime, Utc};
@@ -190,7 +193,7 @@ pub fn pool_builder<M: r2d2::ManageConnection>(
 }
 
 /// A read replica of a store's primary: the pool of connections to it, and whether it is
-/// known to be gone. Reads that tolerate lag go to it (`replica_read` of [`define_scope!`])
+/// known to be gone. Reads that tolerate lag go to it (`Scope::replica_read` of `each_driver/scope.rs`)
 /// while it answers; when it cannot give a connection, or loses one, it is treated as gone
 /// for [`Replica::RETRY_AFTER`], and those reads go to the primary meanwhile.
 #[derive(Debug)]

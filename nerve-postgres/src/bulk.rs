@@ -304,7 +304,7 @@ impl PgTarget {
     /// gets a fresh one.
     pub fn move_identity(&mut self, table: &str) -> Result<()> {
         let name = known(table)?;
-        schema::after_explicit_ids(&mut self.conn, name)
+        <crate::driver::PgDriver as nerve_diesel::Driver>::after_explicit_ids(&mut self.conn, name)
             .map_err(|e| Op::new(name, "setval").error(e))
     }
 

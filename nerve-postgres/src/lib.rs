@@ -9,13 +9,15 @@
 //! Use the `nerve` facade rather than this crate directly.
 #![deny(missing_docs)]
 
-mod admin;
 mod backup;
 mod baseline;
 pub mod bulk;
 mod describe;
+mod driver;
 mod schema;
 mod store;
+#[path = "../../nerve-diesel/each_driver/mod.rs"]
+mod stores;
 
 pub use store::{url_options, PgStore, URL_PARAMETERS};
 

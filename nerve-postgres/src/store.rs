@@ -1,5 +1,5 @@
-//! The PostgreSQL store: the shared query code of nerve-diesel expanded against this driver's
-//! schema, plus what only PostgreSQL does (connecting, locked migrations, status).
+//! The PostgreSQL store: the shared store code (`crate::stores`) over this driver's pool,
+//! plus what only PostgreSQL does (connecting, locked migrations, status).
 
 use crate::schema::__diesel_schema_migrations as applied;
 use diesel::connection::SimpleConnection;
@@ -15,25 +15,12 @@ use std::sync::Arc;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations_postgres");
 
-nerve_diesel::define_scope!(
-    conn = diesel::PgConnection,
-    manager = diesel::r2d2::ConnectionManager<diesel::PgConnection>,
-    write_tx = transaction,
-    single_statement_autocommit = true,
-    begin = crate::store::on_begin,
-    store = PgStore
-);
-nerve_diesel::all_stores!(db = diesel::pg::Pg, schema = crate::schema);
-nerve_diesel::admin_store!(
-    schema = crate::schema,
-    driver = crate::admin,
-    backend = nerve_core::Backend::Postgres
-);
+pub(crate) use crate::stores::{Conn, Pool, Scope};
 
 /// A NERVE store on PostgreSQL. Cheap to share: `Send + Sync`, one pool inside.
 pub struct PgStore {
     pool: Pool,
-    scope: Scope<'static>,
+    pub(crate) scope: Scope<'static>,
     /// The same stores with every read on the primary (`Store::primary`).
     primary: Scope<'static>,
     env: Arc<Env>,
@@ -273,20 +260,6 @@ impl Store for PgStore {
             .connection(&self.pool)
             .map_err(|e| self.env.pool_error(e))?;
         in_transaction(&mut conn, schema_status)
-    }
-}
-
-/// What every transaction starts with: the statement timeout, if one is set, with `SET LOCAL`
-/// so it ends with the transaction (and holds behind a transaction-mode pooler).
-pub(crate) fn on_begin(conn: &mut Conn, env: &Env) -> Result<()> {
-    match env.statement_timeout {
-        Some(t) => conn
-            .batch_execute(&format!(
-                "SET LOCAL statement_timeout = {}",
-                t.as_millis().max(1)
-            ))
-            .map_err(|e| Op::new("-", "set statement_timeout").error(e)),
-        None => Ok(()),
     }
 }
 

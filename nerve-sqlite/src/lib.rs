@@ -10,15 +10,17 @@
 //! crate directly.
 #![deny(missing_docs)]
 
-mod admin;
 mod backup;
 mod baseline;
 mod connection;
 mod describe;
+mod driver;
 pub mod export;
 pub mod import;
 mod schema;
 mod store;
+#[path = "../../nerve-diesel/each_driver/mod.rs"]
+mod stores;
 
 pub use connection::{parse_url, Target, BUSY_TIMEOUT_MS};
 pub use store::SqliteStore;

@@ -1,5 +1,5 @@
-//! The SQLite store: the shared query code of nerve-diesel expanded against this driver's
-//! schema, plus what only SQLite does (opening, migrations, status).
+//! The SQLite store: the shared store code (`crate::stores`) over this driver's pool, plus
+//! what only SQLite does (opening, migrations, status).
 
 use crate::connection::{self, Pragmas, Target};
 use crate::schema::__diesel_schema_migrations as applied;
@@ -13,25 +13,12 @@ use std::sync::Arc;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations_sqlite");
 
-nerve_diesel::define_scope!(
-    conn = diesel::SqliteConnection,
-    manager = crate::connection::Manager,
-    write_tx = immediate_transaction,
-    single_statement_autocommit = false,
-    begin = crate::store::on_begin,
-    store = SqliteStore
-);
-nerve_diesel::all_stores!(db = diesel::sqlite::Sqlite, schema = crate::schema);
-nerve_diesel::admin_store!(
-    schema = crate::schema,
-    driver = crate::admin,
-    backend = nerve_core::Backend::Sqlite
-);
+pub(crate) use crate::stores::{Conn, Pool, Scope};
 
 /// A NERVE store on SQLite. Cheap to share: `Send + Sync`, one pool inside.
 pub struct SqliteStore {
     pool: Pool,
-    scope: Scope<'static>,
+    pub(crate) scope: Scope<'static>,
     env: Arc<Env>,
     target: Target,
     backups: crate::backup::Backups,
@@ -141,11 +128,6 @@ impl Store for SqliteStore {
             .map_err(|e| self.env.pool_error(e))?;
         schema_status(&mut conn)
     }
-}
-
-/// What every transaction starts with: nothing on SQLite (it has no statement timeout).
-pub(crate) fn on_begin(_: &mut Conn, _: &Env) -> Result<()> {
-    Ok(())
 }
 
 /// The versions of the embedded migrations, oldest first.

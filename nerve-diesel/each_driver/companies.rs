@@ -1,0 +1,202 @@
+//! Implements [`CompanyStore`](nerve_core::CompanyStore) for [`Scope`]
+//! against the `companies` table of `crate::schema`.
+
+use super::Scope;
+use crate::schema::companies;
+use ::chrono::{DateTime, Utc};
+use nerve_diesel::diesel::prelude::*;
+use nerve_diesel::nerve_core::model::{Company, CompanyUpdate, Deleted, NewCompany, Page};
+use nerve_diesel::nerve_core::validate::{required_text, validate_domain};
+use nerve_diesel::nerve_core::{Error, Field, Result};
+use nerve_diesel::Op;
+
+const TABLE: &str = "companies";
+const NAME: Field = Field::new(TABLE, "name");
+const DOMAIN: Field = Field::new(TABLE, "domain");
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = companies)]
+struct Row {
+    id: i64,
+    name: String,
+    domain: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+    is_active: bool,
+}
+
+impl From<Row> for Company {
+    fn from(r: Row) -> Company {
+        Company {
+            id: r.id,
+            name: r.name,
+            domain: r.domain,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
+            is_active: r.is_active,
+        }
+    }
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = companies)]
+struct Changes<'a> {
+    name: Option<&'a str>,
+    domain: Option<Option<&'a str>>,
+    updated_at: DateTime<Utc>,
+}
+
+fn not_found(id: i64) -> Error {
+    Error::not_found(TABLE, format!("id={id}"))
+}
+
+fn domain_of(d: Option<&str>) -> Result<Option<String>> {
+    d.map(|d| validate_domain(DOMAIN, d)).transpose()
+}
+
+impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
+    fn create(&self, new: &NewCompany) -> Result<Company> {
+        let name = required_text(NAME, &new.name, 255)?;
+        let domain = domain_of(new.domain.as_deref())?;
+        let now = self.env().now();
+        self.write_one(nerve_diesel::op_name!(), TABLE, |conn| {
+            nerve_diesel::diesel::insert_into(companies::table)
+                .values((
+                    companies::name.eq(name),
+                    companies::domain.eq(domain.as_deref()),
+                    companies::created_at.eq(now),
+                    companies::updated_at.eq(now),
+                    companies::is_active.eq(true),
+                ))
+                .returning(Row::as_returning())
+                .get_result(conn)
+                .map(Company::from)
+                .map_err(|e| Op::new(TABLE, "insert").unique("domain").error(e))
+        })
+    }
+
+    fn get(&self, id: i64) -> Result<Company> {
+        self.read(nerve_diesel::op_name!(), |conn| {
+            companies::table
+                .filter(companies::id.eq(id))
+                .filter(companies::deleted_at.is_null())
+                .select(Row::as_select())
+                .first(conn)
+                .optional()
+                .map_err(|e| Op::new(TABLE, "select").error(e))?
+                .map(Company::from)
+                .ok_or_else(|| not_found(id))
+        })
+    }
+
+    fn find_by_domain(&self, domain: &str) -> Result<Company> {
+        let domain = validate_domain(DOMAIN, domain)?;
+        self.read(nerve_diesel::op_name!(), |conn| {
+            companies::table
+                .filter(companies::domain.eq(&domain))
+                .filter(companies::deleted_at.is_null())
+                .select(Row::as_select())
+                .first(conn)
+                .optional()
+                .map_err(|e| Op::new(TABLE, "select").error(e))?
+                .map(Company::from)
+                .ok_or_else(|| Error::not_found(TABLE, format!("domain={domain}")))
+        })
+    }
+
+    fn list(&self, page: Page, deleted: Deleted) -> Result<Vec<Company>> {
+        let page = page.checked(TABLE)?;
+        self.replica_read(nerve_diesel::op_name!(), |conn| {
+            let q = companies::table
+                .filter(companies::id.gt(page.after_id()))
+                .order(companies::id.asc())
+                .limit(i64::from(page.limit))
+                .select(Row::as_select())
+                .into_boxed();
+            nerve_diesel::filter_deleted!(companies, q, deleted)
+                .load::<Row>(conn)
+                .map(|rows| rows.into_iter().map(Company::from).collect())
+                .map_err(|e| Op::new(TABLE, "select").error(e))
+        })
+    }
+
+    fn update(&self, id: i64, changes: &CompanyUpdate) -> Result<Company> {
+        let name = changes
+            .name
+            .as_deref()
+            .map(|n| required_text(NAME, n, 255))
+            .transpose()?;
+        let domain = changes
+            .domain
+            .as_ref()
+            .map(|d| domain_of(d.as_deref()))
+            .transpose()?;
+        let set = Changes {
+            name,
+            domain: domain.as_ref().map(|d| d.as_deref()),
+            updated_at: self.env().now(),
+        };
+        self.write_one(nerve_diesel::op_name!(), TABLE, |conn| {
+            nerve_diesel::cached::CacheBySql(
+                nerve_diesel::diesel::update(
+                    companies::table
+                        .filter(companies::id.eq(id))
+                        .filter(companies::deleted_at.is_null()),
+                )
+                .set(&set)
+                .returning(Row::as_returning()),
+            )
+            .get_result(conn)
+            .optional()
+            .map_err(|e| Op::new(TABLE, "update").unique("domain").error(e))?
+            .map(Company::from)
+            .ok_or_else(|| not_found(id))
+        })
+    }
+
+    fn soft_delete(&self, id: i64) -> Result<()> {
+        let now = self.env().now();
+        self.write_one(nerve_diesel::op_name!(), TABLE, |conn| {
+            let n = nerve_diesel::cached::CacheBySql(
+                nerve_diesel::diesel::update(
+                    companies::table
+                        .filter(companies::id.eq(id))
+                        .filter(companies::deleted_at.is_null()),
+                )
+                .set(nerve_diesel::set_deleted!(companies, now)),
+            )
+            .execute(conn)
+            .map_err(|e| Op::new(TABLE, "soft delete").error(e))?;
+            if n == 0 {
+                return Err(not_found(id));
+            }
+            Ok(())
+        })
+    }
+
+    fn restore(&self, id: i64) -> Result<Company> {
+        let now = self.env().now();
+        self.write(nerve_diesel::op_name!(), TABLE, |conn| {
+            nerve_diesel::cached::CacheBySql(
+                nerve_diesel::diesel::update(
+                    companies::table
+                        .filter(companies::id.eq(id))
+                        .filter(companies::deleted_at.is_not_null()),
+                )
+                .set(nerve_diesel::set_restored!(companies, now)),
+            )
+            .execute(conn)
+            .map_err(|e| Op::new(TABLE, "restore").unique("domain").error(e))?;
+            companies::table
+                .filter(companies::id.eq(id))
+                .select(Row::as_select())
+                .first(conn)
+                .optional()
+                .map_err(|e| Op::new(TABLE, "select").error(e))?
+                .map(Company::from)
+                .ok_or_else(|| not_found(id))
+        })
+    }
+}

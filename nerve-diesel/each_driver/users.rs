@@ -1,0 +1,365 @@
+//! Implements [`UserStore`](nerve_core::UserStore) for [`Scope`],
+//! against the `users` and `companies` tables of `crate::schema`; the role column's SQL type must be mapped to
+//! [`nerve_core::model::Role`] with [`value_set_sql!`].
+
+use super::{Db, Scope};
+use crate::schema::{companies, users};
+use ::chrono::{DateTime, Utc};
+use nerve_diesel::diesel::prelude::*;
+use nerve_diesel::nerve_core::model::{Deleted, NewUser, Page, Role, User, UserUpdate};
+use nerve_diesel::nerve_core::validate::{sanitize_input, validate_email};
+use nerve_diesel::nerve_core::{Error, Field, Result};
+use nerve_diesel::Op;
+
+const TABLE: &str = "users";
+const EMAIL: Field = Field::new(TABLE, "email");
+const PASSWORD: Field = Field::new(TABLE, "password");
+const FULL_NAME: Field = Field::new(TABLE, "full_name");
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct Row {
+    id: i64,
+    company_id: i64,
+    email: String,
+    full_name: Option<String>,
+    role: Role,
+    locked_at: Option<DateTime<Utc>>,
+    locked_until: Option<DateTime<Utc>>,
+    password_changed_at: DateTime<Utc>,
+    last_login_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+    is_active: bool,
+}
+
+impl From<Row> for User {
+    fn from(r: Row) -> User {
+        User {
+            id: r.id,
+            company_id: r.company_id,
+            email: r.email,
+            full_name: r.full_name,
+            role: r.role,
+            locked_at: r.locked_at,
+            locked_until: r.locked_until,
+            password_changed_at: r.password_changed_at,
+            last_login_at: r.last_login_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
+            is_active: r.is_active,
+        }
+    }
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+struct Changes<'a> {
+    email: Option<&'a str>,
+    full_name: Option<Option<&'a str>>,
+    role: Option<Db<Role>>,
+    updated_at: DateTime<Utc>,
+}
+
+fn not_found(company_id: i64, id: i64) -> Error {
+    Error::not_found(TABLE, format!("company_id={company_id}, id={id}"))
+}
+
+fn full_name_of(n: Option<&str>) -> Result<Option<&str>> {
+    n.map(|n| sanitize_input(FULL_NAME, n, 255)).transpose()
+}
+
+/// True while the company `$cid` is live: users of a soft-deleted company are hidden
+/// and untouchable, exactly like the company.
+macro_rules! company_is_live {
+    ($cid:expr) => {
+        nerve_diesel::diesel::dsl::exists(
+            companies::table
+                .filter(companies::id.eq($cid))
+                .filter(companies::deleted_at.is_null()),
+        )
+    };
+}
+
+/// Updates the live user `(company_id, id)` with `set` and returns the new row.
+macro_rules! update_live {
+    ($conn:expr, $company_id:expr, $id:expr, $op:expr, $set:expr) => {
+        nerve_diesel::cached::CacheBySql(
+            nerve_diesel::diesel::update(
+                users::table
+                    .filter(users::company_id.eq($company_id))
+                    .filter(users::id.eq($id))
+                    .filter(users::deleted_at.is_null())
+                    .filter(company_is_live!($company_id)),
+            )
+            .set($set)
+            .returning(Row::as_returning()),
+        )
+        .get_result($conn)
+        .optional()
+        .map_err(|e| $op.error(e))?
+        .map(User::from)
+        .ok_or_else(|| not_found($company_id, $id))
+    };
+}
+
+impl Scope<'_> {
+    fn password_hash(&self, company_id: i64, id: i64) -> Result<String> {
+        self.read(nerve_diesel::op_name!(), |conn| {
+            users::table
+                .filter(users::company_id.eq(company_id))
+                .filter(users::id.eq(id))
+                .filter(users::deleted_at.is_null())
+                .filter(company_is_live!(company_id))
+                .select(users::password_hash)
+                .first::<String>(conn)
+                .optional()
+                .map_err(|e| Op::new(TABLE, "select").error(e))?
+                .ok_or_else(|| not_found(company_id, id))
+        })
+    }
+}
+
+impl nerve_diesel::nerve_core::UserStore for Scope<'_> {
+    fn create(&self, company_id: i64, new: &NewUser) -> Result<User> {
+        let email = validate_email(EMAIL, &new.email)?;
+        let full_name = full_name_of(new.full_name.as_deref())?;
+        // Hash before taking a connection: hashing is the slow part.
+        let hash = self.env().passwords.hash(PASSWORD, &new.password)?;
+        let now = self.env().now();
+        self.write(nerve_diesel::op_name!(), TABLE, |conn| {
+            super::accounts::live_company(conn, company_id)?;
+            nerve_diesel::diesel::insert_into(users::table)
+                .values((
+                    users::company_id.eq(company_id),
+                    users::email.eq(&email),
+                    users::password_hash.eq(&hash),
+                    users::full_name.eq(full_name),
+                    users::role.eq(Db(new.role)),
+                    users::password_changed_at.eq(now),
+                    users::created_at.eq(now),
+                    users::updated_at.eq(now),
+                    users::is_active.eq(true),
+                ))
+                .returning(Row::as_returning())
+                .get_result(conn)
+                .map(User::from)
+                .map_err(|e| {
+                    Op::new(TABLE, "insert")
+                        .unique("email")
+                        .foreign("company_id")
+                        .error(e)
+                })
+                .and_then(|user| {
+                    super::accounts::remember_password(conn, user.id, &hash, now)?;
+                    Ok(user)
+                })
+        })
+    }
+
+    fn get(&self, company_id: i64, id: i64) -> Result<User> {
+        self.read(nerve_diesel::op_name!(), |conn| {
+            users::table
+                .filter(users::company_id.eq(company_id))
+                .filter(users::id.eq(id))
+                .filter(users::deleted_at.is_null())
+                .filter(company_is_live!(company_id))
+                .select(Row::as_select())
+                .first(conn)
+                .optional()
+                .map_err(|e| Op::new(TABLE, "select").error(e))?
+                .map(User::from)
+                .ok_or_else(|| not_found(company_id, id))
+        })
+    }
+
+    fn find_by_email(&self, company_id: i64, email: &str) -> Result<User> {
+        let email = validate_email(EMAIL, email)?;
+        self.read(nerve_diesel::op_name!(), |conn| {
+            users::table
+                .filter(users::company_id.eq(company_id))
+                .filter(users::email.eq(&email))
+                .filter(users::deleted_at.is_null())
+                .filter(company_is_live!(company_id))
+                .select(Row::as_select())
+                .first(conn)
+                .optional()
+                .map_err(|e| Op::new(TABLE, "select").error(e))?
+                .map(User::from)
+                .ok_or_else(|| {
+                    Error::not_found(TABLE, format!("company_id={company_id}, email={email}"))
+                })
+        })
+    }
+
+    fn list(&self, company_id: i64, page: Page, deleted: Deleted) -> Result<Vec<User>> {
+        let page = page.checked(TABLE)?;
+        self.replica_read(nerve_diesel::op_name!(), |conn| {
+            let q = users::table
+                .filter(users::company_id.eq(company_id))
+                .filter(company_is_live!(company_id))
+                .filter(users::id.gt(page.after_id()))
+                .order(users::id.asc())
+                .limit(i64::from(page.limit))
+                .select(Row::as_select())
+                .into_boxed();
+            nerve_diesel::filter_deleted!(users, q, deleted)
+                .load::<Row>(conn)
+                .map(|rows| rows.into_iter().map(User::from).collect())
+                .map_err(|e| Op::new(TABLE, "select").error(e))
+        })
+    }
+
+    fn update(&self, company_id: i64, id: i64, changes: &UserUpdate) -> Result<User> {
+        let email = changes
+            .email
+            .as_deref()
+            .map(|e| validate_email(EMAIL, e))
+            .transpose()?;
+        let full_name = changes
+            .full_name
+            .as_ref()
+            .map(|n| full_name_of(n.as_deref()))
+            .transpose()?;
+        let set = Changes {
+            email: email.as_deref(),
+            full_name,
+            role: changes.role.map(Db),
+            updated_at: self.env().now(),
+        };
+        self.write(nerve_diesel::op_name!(), TABLE, |conn| {
+            update_live!(
+                conn,
+                company_id,
+                id,
+                Op::new(TABLE, "update").unique("email"),
+                &set
+            )
+        })
+    }
+
+    fn set_password(&self, company_id: i64, id: i64, password: &str) -> Result<()> {
+        let env = self.env();
+        // Both rules (length, history) are checked before anything is written.
+        let hash = env.passwords.hash(PASSWORD, password)?;
+        // Only a live user of this live company has a history to compare with:
+        // anything else is NotFound before any comparison, so no other tenant's
+        // passwords can be probed.
+        self.password_hash(company_id, id)?;
+        let recent = self.read(nerve_diesel::op_name!(), |conn| {
+            super::accounts::recent_password_hashes(conn, id, env.password_history)
+        })?;
+        for old in &recent {
+            if env.passwords.verify(TABLE, old, password)? {
+                return Err(PASSWORD.invalid(format!(
+                    "must differ from each of the last {} passwords",
+                    env.password_history
+                )));
+            }
+        }
+        let now = env.now();
+        self.write(nerve_diesel::op_name!(), TABLE, |conn| {
+            update_live!(
+                conn,
+                company_id,
+                id,
+                Op::new(TABLE, "set password"),
+                (
+                    users::password_hash.eq(&hash),
+                    users::password_changed_at.eq(now),
+                    users::updated_at.eq(now),
+                )
+            )?;
+            super::accounts::remember_password(conn, id, &hash, now)?;
+            super::accounts::revoke_sessions(conn, id, now).map(drop)
+        })
+    }
+
+    fn verify_password(&self, company_id: i64, id: i64, password: &str) -> Result<bool> {
+        let hash = self.password_hash(company_id, id)?;
+        self.env().passwords.verify(TABLE, &hash, password)
+    }
+
+    fn lock(&self, company_id: i64, id: i64, until: Option<DateTime<Utc>>) -> Result<User> {
+        let now = self.env().now();
+        let until = until.map(nerve_diesel::nerve_core::clock::truncate_micros);
+        self.write(nerve_diesel::op_name!(), TABLE, |conn| {
+            update_live!(
+                conn,
+                company_id,
+                id,
+                Op::new(TABLE, "lock"),
+                (
+                    users::locked_at.eq(Some(now)),
+                    users::locked_until.eq(until),
+                    users::updated_at.eq(now),
+                )
+            )
+            .and_then(|user| {
+                super::accounts::revoke_sessions(conn, id, now)?;
+                Ok(user)
+            })
+        })
+    }
+
+    fn unlock(&self, company_id: i64, id: i64) -> Result<User> {
+        let now = self.env().now();
+        self.write(nerve_diesel::op_name!(), TABLE, |conn| {
+            update_live!(
+                conn,
+                company_id,
+                id,
+                Op::new(TABLE, "unlock"),
+                (
+                    users::locked_at.eq(None::<DateTime<Utc>>),
+                    users::locked_until.eq(None::<DateTime<Utc>>),
+                    users::failures_reset_at.eq(Some(now)),
+                    users::updated_at.eq(now),
+                )
+            )
+        })
+    }
+
+    fn soft_delete(&self, company_id: i64, id: i64) -> Result<()> {
+        let now = self.env().now();
+        self.write(nerve_diesel::op_name!(), TABLE, |conn| {
+            update_live!(
+                conn,
+                company_id,
+                id,
+                Op::new(TABLE, "soft delete"),
+                nerve_diesel::set_deleted!(users, now)
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn restore(&self, company_id: i64, id: i64) -> Result<User> {
+        let now = self.env().now();
+        self.write(nerve_diesel::op_name!(), TABLE, |conn| {
+            super::accounts::live_company(conn, company_id)?;
+            nerve_diesel::cached::CacheBySql(
+                nerve_diesel::diesel::update(
+                    users::table
+                        .filter(users::company_id.eq(company_id))
+                        .filter(users::id.eq(id))
+                        .filter(users::deleted_at.is_not_null()),
+                )
+                .set(nerve_diesel::set_restored!(users, now)),
+            )
+            .execute(conn)
+            .map_err(|e| Op::new(TABLE, "restore").unique("email").error(e))?;
+            users::table
+                .filter(users::company_id.eq(company_id))
+                .filter(users::id.eq(id))
+                .select(Row::as_select())
+                .first(conn)
+                .optional()
+                .map_err(|e| Op::new(TABLE, "select").error(e))?
+                .map(User::from)
+                .ok_or_else(|| not_found(company_id, id))
+        })
+    }
+}

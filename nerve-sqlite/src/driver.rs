@@ -1,0 +1,241 @@
+//! [`SqliteDriver`]: this backend's side of [`nerve_diesel::Driver`] — its connection and transactions,
+//! the SQL that differs from the other backend, its integrity checks and maintenance.
+
+use diesel::prelude::*;
+use nerve_core::model::{Orphan, SchemaDescription};
+use nerve_core::Result;
+use nerve_diesel::Op;
+
+#[derive(QueryableByName)]
+struct Line {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    line: String,
+}
+
+#[derive(QueryableByName)]
+struct FkRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    tbl: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    rid: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    parent: String,
+}
+
+#[derive(QueryableByName)]
+struct Size {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    bytes: i64,
+}
+
+use diesel::QueryResult;
+use nerve_diesel::{Driver, Env};
+
+/// The Sqlite backend of the shared store code.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SqliteDriver;
+
+/// The driver the shared store code (`nerve-diesel/each_driver/`) is compiled against.
+pub(crate) type ThisDriver = SqliteDriver;
+
+/// The store type the shared code hands its domain stores out from.
+pub(crate) type ThisStore = crate::SqliteStore;
+
+impl Driver for SqliteDriver {
+    type Backend = diesel::sqlite::Sqlite;
+    type Conn = diesel::SqliteConnection;
+    type Manager = crate::connection::Manager;
+
+    const BACKEND: nerve_core::Backend = nerve_core::Backend::Sqlite;
+    const SINGLE_STATEMENT_AUTOCOMMIT: bool = false;
+
+    fn write_transaction<T, E>(
+        conn: &mut diesel::SqliteConnection,
+        f: impl FnOnce(&mut diesel::SqliteConnection) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        conn.immediate_transaction(f)
+    }
+
+    fn schema_status(conn: &mut diesel::SqliteConnection) -> Result<nerve_core::SchemaStatus> {
+        crate::store::schema_status(conn)
+    }
+
+    fn describe(conn: &mut diesel::SqliteConnection) -> Result<SchemaDescription> {
+        crate::describe::describe(conn)
+    }
+
+    /// The most values one statement binds (SQLite's `SQLITE_MAX_VARIABLE_NUMBER` since 3.32).
+    const BIND_LIMIT: usize = 32_766;
+
+    /// What every transaction starts with: nothing on SQLite (it has no statement timeout).
+    fn on_begin(_: &mut diesel::SqliteConnection, _: &Env) -> Result<()> {
+        Ok(())
+    }
+
+    /// Runs `f` in a transaction with SQLite's busy timeout at zero (a locked database fails at
+    /// once instead of waiting), then sets the timeout back.
+    fn without_waiting<T>(
+        conn: &mut diesel::SqliteConnection,
+        f: impl FnOnce(&mut diesel::SqliteConnection) -> QueryResult<T>,
+    ) -> QueryResult<T> {
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute("PRAGMA busy_timeout = 0")?;
+        let out = conn.immediate_transaction(f);
+        conn.batch_execute(&format!("PRAGMA busy_timeout = {}", crate::BUSY_TIMEOUT_MS))?;
+        out
+    }
+
+    /// `n` fresh ids for `table`: the ones after its largest. Called inside a write transaction,
+    /// which on SQLite is the only writer, so no other row can take them.
+    fn reserve_ids(
+        conn: &mut diesel::SqliteConnection,
+        table: &str,
+        n: usize,
+    ) -> QueryResult<Vec<i64>> {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Max {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            id: i64,
+        }
+        // `table` is one of the schema's own names (from `tables!`), never caller text.
+        let max = diesel::sql_query(format!(
+            "SELECT coalesce(max(id), 0) AS id FROM \"{table}\""
+        ))
+        .get_result::<Max>(conn)?
+        .id;
+        Ok((1..=n as i64).map(|i| max + i).collect())
+    }
+
+    /// Makes the calling transaction the only writer of `table` until it ends: nothing to do, a
+    /// SQLite write transaction (`BEGIN IMMEDIATE`) is already the only writer of the database.
+    fn lock_writers(_: &mut diesel::SqliteConnection, _: &str) -> QueryResult<()> {
+        Ok(())
+    }
+
+    /// After a row is inserted with its id given: nothing to do, SQLite's next rowid is already
+    /// past the largest.
+    fn after_explicit_ids(_: &mut diesel::SqliteConnection, _: &str) -> QueryResult<()> {
+        Ok(())
+    }
+
+    /// `PRAGMA integrity_check`'s findings (none when it says `ok`) and `PRAGMA
+    /// foreign_key_check`'s orphan rows.
+    fn checks(
+        conn: &mut diesel::SqliteConnection,
+        _: &SchemaDescription,
+    ) -> Result<(Vec<String>, Vec<Orphan>)> {
+        let op = Op::new("sqlite_master", "integrity_check");
+        let problems: Vec<String> =
+            diesel::sql_query("SELECT integrity_check AS line FROM pragma_integrity_check")
+                .load::<Line>(conn)
+                .map_err(|e| op.error(e))?
+                .into_iter()
+                .map(|l| l.line)
+                .filter(|l| l != "ok")
+                .map(|l| format!("integrity_check: {l}"))
+                .collect();
+        let orphans = diesel::sql_query(
+            "SELECT \"table\" AS tbl, rowid AS rid, parent FROM pragma_foreign_key_check ORDER BY 1, 2",
+        )
+        .load::<FkRow>(conn)
+        .map_err(|e| Op::new("sqlite_master", "foreign_key_check").error(e))?
+        .into_iter()
+        .map(|r| Orphan {
+            table: r.tbl,
+            rowid: r.rid.unwrap_or_default(),
+            parent: r.parent,
+        })
+        .collect();
+        Ok((problems, orphans))
+    }
+
+    /// The database file's pages: `page_count × page_size`.
+    fn size_bytes(conn: &mut diesel::SqliteConnection) -> Result<u64> {
+        diesel::sql_query(
+            "SELECT (SELECT page_count FROM pragma_page_count) * (SELECT page_size FROM pragma_page_size) AS bytes",
+        )
+        .get_result::<Size>(conn)
+        .map(|s| s.bytes.max(0) as u64)
+        .map_err(|e| Op::new("sqlite_master", "size").error(e))
+    }
+
+    /// `VACUUM` (on request), `ANALYZE`, `PRAGMA optimize`.
+    fn optimize_statements(vacuum: bool) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if vacuum {
+            out.push("VACUUM");
+        }
+        out.extend(["ANALYZE", "PRAGMA optimize"]);
+        out
+    }
+
+    /// Makes the transaction just begun one consistent snapshot: nothing to do, a SQLite read
+    /// transaction already is one (from its first read).
+    fn snapshot(_: &mut diesel::SqliteConnection) -> Result<()> {
+        Ok(())
+    }
+
+    /// Lifts the statement timeout for the rest of the transaction: SQLite has none.
+    fn unbounded(_: &mut diesel::SqliteConnection) -> Result<()> {
+        Ok(())
+    }
+
+    /// Cached scans whose results may contain `pattern`: those holding its first string anywhere
+    /// (`json_tree`); the containment rule itself is applied after. `None` (no prefilter) for a
+    /// pattern without strings.
+    fn scan_results_prefilter<QS: 'static>(
+        pattern: &nerve_diesel::serde_json::Value,
+    ) -> Option<
+        Box<
+            dyn diesel::BoxableExpression<
+                QS,
+                diesel::sqlite::Sqlite,
+                SqlType = diesel::sql_types::Bool,
+            >,
+        >,
+    > {
+        fn first_string(v: &nerve_diesel::serde_json::Value) -> Option<&str> {
+            match v {
+                nerve_diesel::serde_json::Value::String(s) => Some(s),
+                nerve_diesel::serde_json::Value::Array(items) => {
+                    items.iter().find_map(first_string)
+                }
+                nerve_diesel::serde_json::Value::Object(map) => map.values().find_map(first_string),
+                _ => None,
+            }
+        }
+        let needle = first_string(pattern)?.to_string();
+        Some(Box::new(
+            diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "EXISTS (SELECT 1 FROM json_tree(cached_asm_scans.scan_results) t \
+                         WHERE t.type = 'text' AND t.atom = ",
+            )
+            .bind::<diesel::sql_types::Text, _>(needle)
+            .sql(")"),
+        ))
+    }
+
+    /// Placeholder `n` (from 1) of a statement.
+    fn param(n: usize) -> String {
+        format!("?{n}")
+    }
+
+    /// The text of column `col` (JSON is text already).
+    fn text_of(col: &str, _json: bool) -> String {
+        format!("\"{col}\"")
+    }
+
+    /// A text expression stored back into a column (JSON stays text).
+    fn stored_as(expr: String, _json: bool) -> String {
+        expr
+    }
+
+    /// Whether text expression `expr` contains the text bound at `param`, in lower case.
+    fn contains(expr: &str, param: &str) -> String {
+        format!("instr(lower({expr}), {param}) > 0")
+    }
+}
