@@ -469,7 +469,7 @@ fn a_source_at_another_version_and_wrong_urls_are_refused() {
             &options(),
             &mut NoProgress
         ),
-        Err(Error::Connection { .. })
+        Err(Error::Connect { .. })
     ));
     // Nothing was done to the target by any of these.
     assert_eq!(

@@ -436,7 +436,7 @@ fn bad_inputs_are_one_line_errors_and_write_nothing() {
         (
             legacy.url.clone(),
             "postgres://nobody@127.0.0.1:9/nerve?connect_timeout=2".into(),
-            "connection failed",
+            "could not connect",
         ),
         (
             format!("sqlite://{}", dir.path().join("missing.db").display()),

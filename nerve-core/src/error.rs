@@ -44,6 +44,30 @@ impl fmt::Display for Constraint {
     }
 }
 
+/// Whether a failed operation may have changed the database ([`Error::Connection`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Nothing of the operation was applied: it only read, or its connection failed before
+    /// its transaction began. Running it again is safe.
+    NotApplied,
+    /// The connection failed after the write was sent: it may or may not have been committed.
+    /// Running it again could apply it twice; check the database first.
+    Unknown,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Outcome::NotApplied => "nothing was applied",
+            Outcome::Unknown => {
+                "the outcome of this write is unknown: it may or may not have been committed, \
+                 so it was not tried again"
+            }
+        })
+    }
+}
+
 /// Why access was denied ([`Error::Denied`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -124,8 +148,12 @@ impl fmt::Display for Field {
 ///
 /// The spec's `DatabaseError` maps to [`Error::NotFound`], [`Error::Conflict`] and
 /// [`Error::Backend`]; `ValidationError` to [`Error::Validation`]; `DatabaseConnectionError`
-/// to [`Error::Connection`]; `TransactionError` to [`Error::Transaction`]. Schema problems have
-/// their own variants.
+/// to [`Error::Connect`] and [`Error::Connection`]; `TransactionError` to
+/// [`Error::Transaction`]. Schema problems have their own variants.
+///
+/// What a caller decides on is data, never the message: [`Error::is_retryable`] says whether
+/// running the call again may succeed and is safe, [`Error::outcome`] whether a failed write
+/// may have been applied. The messages name the table, field and reason, for people.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -171,19 +199,35 @@ pub enum Error {
         reason: Denial,
     },
 
-    /// The database could not be reached, opened, or a connection could not be had in time.
-    #[error("connection failed: {reason}")]
-    Connection {
+    /// The database could not be reached or opened, or no connection could be had within the
+    /// connect timeout: nothing ran.
+    #[error("could not connect: {reason}")]
+    Connect {
         /// What failed (URLs in it are redacted).
         reason: String,
     },
 
-    /// A transaction could not begin, commit or roll back, or the database asked for a retry
-    /// (serialization failure, lock not obtained). Nothing of the transaction was kept.
+    /// A connection failed while the operation ran on it (the server went away, the network
+    /// broke). The store has already tried again what was safe to try again
+    /// ([`crate::RetryPolicy`]).
+    #[error("connection failed: {reason}; {outcome}")]
+    Connection {
+        /// What failed (URLs in it are redacted).
+        reason: String,
+        /// Whether the operation may have been applied.
+        outcome: Outcome,
+    },
+
+    /// A transaction could not begin, commit or roll back, or the database rolled it back
+    /// itself (serialization failure, deadlock, lock not obtained in time). Nothing of the
+    /// transaction was kept.
     #[error("transaction failed: {reason}")]
     Transaction {
         /// What failed.
         reason: String,
+        /// Whether the database rolled the transaction back itself and running it again may
+        /// succeed (a serialization failure, a deadlock, a lock wait that timed out).
+        rolled_back: bool,
     },
 
     /// Applying or reading migrations failed. Migrations run in one transaction, so a failed
@@ -273,5 +317,71 @@ impl Error {
     /// `true` for [`Error::NotFound`].
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })
+    }
+
+    /// A transaction error that running the call again will not mend (`rolled_back: false`).
+    pub fn transaction(reason: impl Into<String>) -> Self {
+        Error::Transaction {
+            reason: reason.into(),
+            rolled_back: false,
+        }
+    }
+
+    /// Whether running the call again may succeed and is safe, as nothing of this one was
+    /// applied: [`Error::Connect`], [`Error::Connection`] with [`Outcome::NotApplied`], and a
+    /// [`Error::Transaction`] the database rolled back itself. The store has already retried
+    /// these as its [`crate::RetryPolicy`] says; a caller may wait and try again later.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Connect { .. } => true,
+            Error::Connection { outcome, .. } => *outcome == Outcome::NotApplied,
+            Error::Transaction { rolled_back, .. } => *rolled_back,
+            _ => false,
+        }
+    }
+
+    /// Whether the failed operation may have been applied: [`Outcome::Unknown`] for a write
+    /// whose connection failed after it was sent, [`Outcome::NotApplied`] for every other
+    /// error (every variant but [`Error::Connection`] means nothing was written).
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Error::Connection { outcome, .. } => *outcome,
+            _ => Outcome::NotApplied,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retrying_is_decided_by_kind_and_outcome_not_by_text() {
+        let connect = Error::Connect {
+            reason: "no database connection available".into(),
+        };
+        let lost = |outcome| Error::Connection {
+            reason: "server closed the connection".into(),
+            outcome,
+        };
+        let rolled_back = Error::Transaction {
+            reason: "deadlock".into(),
+            rolled_back: true,
+        };
+        assert!(connect.is_retryable());
+        assert!(lost(Outcome::NotApplied).is_retryable());
+        assert!(!lost(Outcome::Unknown).is_retryable());
+        assert!(rolled_back.is_retryable());
+        assert!(!Error::transaction("commit failed").is_retryable());
+        assert!(!Error::not_found("companies", "id=1").is_retryable());
+        assert_eq!(lost(Outcome::Unknown).outcome(), Outcome::Unknown);
+        assert_eq!(connect.outcome(), Outcome::NotApplied);
+        let shown = lost(Outcome::Unknown).to_string();
+        assert!(
+            shown.starts_with("connection failed: server closed the connection; ")
+                && shown.contains("may or may not have been committed"),
+            "{shown}"
+        );
+        assert!(connect.to_string().starts_with("could not connect: "));
     }
 }

@@ -31,12 +31,12 @@ pub mod url;
 pub mod validate;
 
 pub use clock::{Clock, SystemClock, TestClock};
-pub use error::{Constraint, Denial, Error, Field, Result};
+pub use error::{Constraint, Denial, Error, Field, Outcome, Result};
 pub use password::{PasswordHasher, PasswordParams};
 pub use store::{
-    AdminStore, ApiKeyStore, AppliedMigration, AttackSurfaceStore, AuditStore, AuthStore, Backend,
-    BackupStore, BaitStore, Capabilities, CompanyStore, ComplianceStore, GhostStore, LockoutPolicy,
-    MigrationPolicy, OsintStore, RawRows, Repos, RetryPolicy, RoadmapStore, SchemaStatus,
-    SecurityEventStore, SessionStore, Store, StoreExt, StoreOptions, UploadStore, UserStore,
-    AUDIT_LOG_MINIMUM_DAYS, RETENTION,
+    AdminStore, AnyDriver, ApiKeyStore, AppliedMigration, AttackSurfaceStore, AuditStore,
+    AuthStore, Backend, BackupStore, BaitStore, Capabilities, CompanyStore, ComplianceStore,
+    GhostStore, LockoutPolicy, MigrationPolicy, OsintStore, RawRows, Repos, RetryPolicy,
+    RoadmapStore, SchemaStatus, SecurityEventStore, SessionStore, Store, StoreExt, StoreOptions,
+    UploadStore, UserStore, AUDIT_LOG_MINIMUM_DAYS, RETENTION,
 };

@@ -199,7 +199,7 @@ impl Scope<'_> {
     /// connections before use, so the second run gets a live one.
     fn retry_connection<T>(&self, mut f: impl FnMut() -> Result<T>) -> Result<T> {
         match f() {
-            Err(Error::Connection { .. }) => {
+            Err(Error::Connection { .. } | Error::Connect { .. }) => {
                 self.env.connection_failed();
                 f()
             }
@@ -226,7 +226,10 @@ impl nerve_diesel::nerve_core::AdminStore for Scope<'_> {
         let started = ::std::time::Instant::now();
         nerve_diesel::diesel::sql_query("SELECT 1")
             .execute(&mut *conn)
-            .map_err(|e| Error::Connection { reason: self.env.scrub(&e.to_string()) })?;
+            .map_err(|e| Error::Connection {
+                reason: self.env.scrub(&e.to_string()),
+                outcome: nerve_diesel::nerve_core::Outcome::NotApplied,
+            })?;
         let latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         let status = ThisDriver::schema_status(&mut conn)?;
         let expected = SchemaDescription::expected();
@@ -620,6 +623,7 @@ impl nerve_diesel::nerve_core::AdminStore for Scope<'_> {
                     let left = subject_rows(conn, t, &email, &[])?;
                     if !left.is_empty() {
                         return Err(Error::Transaction {
+                            rolled_back: false,
                             reason: format!(
                                 "erasure incomplete: {} still mentions the address in rows {:?}; nothing was changed",
                                 t.name, left

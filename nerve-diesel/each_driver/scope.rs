@@ -5,6 +5,7 @@
 
 use super::write_slow_runs;
 use crate::driver::ThisDriver;
+use nerve_diesel::nerve_core::{Error, Outcome};
 use nerve_diesel::Driver;
 
 /// This driver's connection type.
@@ -88,6 +89,7 @@ impl<'a> Scope<'a> {
         // while one runs (from the closure's own thread) is a bug, reported not awaited.
         cell.try_lock()
             .map_err(|_| nerve_diesel::nerve_core::Error::Transaction {
+                rolled_back: false,
                 reason: "a store call was made while another call on the same transaction \
                      was still running"
                     .into(),
@@ -177,18 +179,13 @@ impl<'a> Scope<'a> {
                 let mut attempt = 0;
                 loop {
                     let mut conn = self.checkout(pool, op, started)?;
-                    let out = self.read_on(&mut conn, &mut f);
-                    if let Err(nerve_diesel::nerve_core::Error::Connection { .. }) = &out {
+                    // A read applies nothing, whatever its connection did.
+                    let out = self.read_on(&mut conn, &mut f).map_err(applied_nothing);
+                    if let Err(Error::Connection { .. }) = &out {
                         self.env.connection_failed();
                     }
                     match out {
-                        Err(e)
-                            if attempt < self.env.retry.retries
-                                && (matches!(
-                                    e,
-                                    nerve_diesel::nerve_core::Error::Connection { .. }
-                                ) || nerve_diesel::errors::rolled_back(&e)) =>
-                        {
+                        Err(e) if attempt < self.env.retry.retries && e.is_retryable() => {
                             drop(conn);
                             ::std::thread::sleep(self.env.retry.delay(attempt));
                             attempt += 1;
@@ -249,7 +246,7 @@ impl<'a> Scope<'a> {
                     Err(e) => Err(self.env.pool_error(e)),
                 };
                 match out {
-                    Err(e @ nerve_diesel::nerve_core::Error::Connection { .. }) => {
+                    Err(e @ (Error::Connection { .. } | Error::Connect { .. })) => {
                         replica.went_away(&e);
                     }
                     Err(e) if nerve_diesel::errors::rolled_back(&e) => {
@@ -294,25 +291,25 @@ impl<'a> Scope<'a> {
                         f(c).map_err(nerve_diesel::TxError::Nerve)
                     })
                     .map_err(|e: nerve_diesel::TxError| e.into_error(table));
-                    if let Err(nerve_diesel::nerve_core::Error::Connection { .. }) = &out {
+                    // A connection that failed before the transaction began wrote nothing.
+                    let out = if began {
+                        out
+                    } else {
+                        out.map_err(applied_nothing)
+                    };
+                    if let Err(Error::Connection { .. }) = &out {
                         self.env.connection_failed();
                     }
                     match out {
-                        Err(e)
-                            if attempt < self.env.retry.retries
-                                && (nerve_diesel::errors::rolled_back(&e)
-                                    || (!began
-                                        && matches!(
-                                            e,
-                                            nerve_diesel::nerve_core::Error::Connection { .. }
-                                        ))) =>
-                        {
+                        Err(e) if attempt < self.env.retry.retries && e.is_retryable() => {
                             drop(conn);
                             ::std::thread::sleep(self.env.retry.delay(attempt));
                             attempt += 1;
                         }
-                        Err(nerve_diesel::nerve_core::Error::Connection { reason }) => {
-                            return Err(self.outcome_unknown(op, started, reason));
+                        Err(e @ Error::Connection { .. }) => {
+                            // Not tried again when it may have been committed.
+                            self.timed(op, started, None);
+                            return Err(e);
                         }
                         out => {
                             self.timed(op, started, Some(&mut conn));
@@ -328,23 +325,6 @@ impl<'a> Scope<'a> {
                 self.timed(op, started, None);
                 out.map_err(|e: nerve_diesel::TxError| e.into_error(table))
             }
-        }
-    }
-
-    /// The error of a write whose connection failed while it ran (timed as a run of
-    /// `op`): it may or may not have committed, so it is not tried again.
-    fn outcome_unknown(
-        &self,
-        op: &'static str,
-        started: ::std::time::Instant,
-        reason: String,
-    ) -> nerve_diesel::nerve_core::Error {
-        self.timed(op, started, None);
-        nerve_diesel::nerve_core::Error::Connection {
-            reason: format!(
-                "{reason}; the outcome of this write is unknown: it may or may not have \
-                 been committed, so it was not tried again"
-            ),
         }
     }
 
@@ -378,17 +358,16 @@ impl<'a> Scope<'a> {
             let mut conn = self.checkout(pool, op, started)?;
             let out = f(&mut conn);
             match out {
-                Err(e)
-                    if attempt < self.env.retry.retries
-                        && nerve_diesel::errors::rolled_back(&e) =>
-                {
+                Err(e) if attempt < self.env.retry.retries && e.is_retryable() => {
                     drop(conn);
                     ::std::thread::sleep(self.env.retry.delay(attempt));
                     attempt += 1;
                 }
-                Err(nerve_diesel::nerve_core::Error::Connection { reason }) => {
+                Err(e @ Error::Connection { .. }) => {
+                    // The statement was sent: it may have been committed.
                     self.env.connection_failed();
-                    return Err(self.outcome_unknown(op, started, reason));
+                    self.timed(op, started, None);
+                    return Err(e);
                 }
                 out => {
                     self.timed(op, started, Some(&mut conn));
@@ -426,21 +405,36 @@ impl<'a> Scope<'a> {
                 f(&scope).map_err(nerve_diesel::TxError::Nerve)
             })
             .map_err(|e: nerve_diesel::TxError| e.into_error("-"));
+            // A connection that failed at BEGIN ran nothing of `f`.
+            let out = if began {
+                out
+            } else {
+                out.map_err(applied_nothing)
+            };
             match out {
-                Err(nerve_diesel::nerve_core::Error::Connection { .. })
-                    if !began && attempt < env.retry.retries =>
-                {
+                Err(e @ Error::Connection { .. }) => {
                     env.connection_failed();
+                    if !(e.is_retryable() && attempt < env.retry.retries) {
+                        return Err(e);
+                    }
                     drop(conn);
                     ::std::thread::sleep(env.retry.delay(attempt));
                     attempt += 1;
                 }
-                Err(e @ nerve_diesel::nerve_core::Error::Connection { .. }) => {
-                    env.connection_failed();
-                    return Err(e);
-                }
                 out => return out,
             }
         }
+    }
+}
+
+/// `e`, saying nothing was applied when it is a connection failure: for operations that only
+/// read, or whose transaction had not begun.
+fn applied_nothing(e: Error) -> Error {
+    match e {
+        Error::Connection { reason, .. } => Error::Connection {
+            reason,
+            outcome: Outcome::NotApplied,
+        },
+        other => other,
     }
 }

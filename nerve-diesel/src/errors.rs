@@ -6,15 +6,22 @@
 //! operation ([`Op`]) that the driver ran.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use nerve_core::{Constraint, Error};
+use nerve_core::{Constraint, Error, Outcome};
 
-/// What every error of a transaction the database rolled back itself (serialization failure,
-/// deadlock) ends with: nothing of it was committed, so it can run again.
+/// What the message of a transaction the database rolled back itself (serialization failure,
+/// deadlock) ends with, for people; code reads `Error::Transaction { rolled_back: true, .. }`.
 pub const ROLLED_BACK: &str = "rolled back by the database; nothing was committed";
 
-/// Whether `e` is a transaction the database rolled back itself (see [`ROLLED_BACK`]).
+/// Whether `e` is a transaction the database rolled back itself, so that running it again
+/// may succeed.
 pub fn rolled_back(e: &Error) -> bool {
-    matches!(e, Error::Transaction { reason } if reason.ends_with(ROLLED_BACK))
+    matches!(
+        e,
+        Error::Transaction {
+            rolled_back: true,
+            ..
+        }
+    )
 }
 
 /// The operation a driver ran, so an error can name its table and the field a constraint
@@ -82,6 +89,7 @@ impl Op {
                     }
                 }
                 DatabaseErrorKind::SerializationFailure => Error::Transaction {
+                    rolled_back: true,
                     reason: format!(
                         "{} on {}: serialization failure, {ROLLED_BACK}",
                         self.operation, self.table
@@ -92,6 +100,7 @@ impl Op {
                 // not retried.
                 DatabaseErrorKind::Unknown if info.message().starts_with("deadlock detected") => {
                     Error::Transaction {
+                        rolled_back: true,
                         reason: format!(
                             "{} on {}: deadlock, {ROLLED_BACK}",
                             self.operation, self.table
@@ -103,6 +112,7 @@ impl Op {
                 // the call can run again.
                 DatabaseErrorKind::Unknown if info.message() == "database is locked" => {
                     Error::Transaction {
+                        rolled_back: true,
                         reason: format!(
                             "{} on {}: database locked by another writer past the busy \
                              timeout, {ROLLED_BACK}",
@@ -111,8 +121,11 @@ impl Op {
                     }
                 }
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+                    // Whether anything was applied is known only to the caller (a read, or a
+                    // write that had not begun, applied nothing): see `Scope` in each_driver.
                     Error::Connection {
                         reason: format!("{} on {}: {}", self.operation, self.table, info.message()),
+                        outcome: Outcome::Unknown,
                     }
                 }
                 _ => self.backend(DieselError::DatabaseError(kind, info)),
@@ -122,6 +135,7 @@ impl Op {
             | DieselError::AlreadyInTransaction
             | DieselError::NotInTransaction
             | DieselError::BrokenTransactionManager => Error::Transaction {
+                rolled_back: false,
                 reason: format!("{} on {}: {e}", self.operation, self.table),
             },
             other => self.backend(other),
@@ -166,6 +180,7 @@ impl TxError {
             TxError::Nerve(e) => e,
             TxError::Diesel(e) => match Op::new(table, "transaction").error(e) {
                 Error::Backend { source, .. } => Error::Transaction {
+                    rolled_back: false,
                     reason: format!("{table}: {source}"),
                 },
                 other => other,

@@ -168,7 +168,7 @@ impl Env {
 
     /// A connection could not be had from the pool in time.
     pub fn pool_error(&self, e: r2d2::Error) -> Error {
-        Error::Connection {
+        Error::Connect {
             reason: self.scrub(&format!("no database connection available: {e}")),
         }
     }

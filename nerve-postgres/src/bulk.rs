@@ -94,7 +94,7 @@ fn known(table: &str) -> Result<&'static str> {
 }
 
 impl PgTarget {
-    /// Connects to `url` (session time zone UTC, `extra_float_digits` 1, hex bytea). Errors: [`Error::Connection`], the URL's
+    /// Connects to `url` (session time zone UTC, `extra_float_digits` 1, hex bytea). Errors: [`Error::Connect`], the URL's
     /// password never shown.
     pub fn open(url: &str) -> Result<Self> {
         let mut conn = crate::store::establish(url)?;
@@ -228,6 +228,7 @@ impl PgTarget {
             Ok(rows) => Ok(rows as u64),
             Err(CopyStop::Diesel(e)) => Err(Op::new(name, "copy").error(e)),
             Err(CopyStop::Producer) => Err(Error::Transaction {
+                rolled_back: false,
                 reason: format!("copy into {name} stopped"),
             }),
         }

@@ -29,7 +29,7 @@ pub const MIGRATION_LOCK_KEY: i64 = 0x4E45_5256_454D_4947;
 /// Opens the PostgreSQL database at `url` as a store, doing what `options.migrations` says
 /// about pending migrations.
 ///
-/// Errors: [`nerve_core::Error::Connection`] when the server cannot be reached or refuses
+/// Errors: [`nerve_core::Error::Connect`] when the server cannot be reached or refuses
 /// (the URL's password is never shown); [`nerve_core::Error::PendingMigrations`] and
 /// [`nerve_core::Error::SchemaTooNew`] as the policy says; [`nerve_core::Error::Migration`]
 /// when applying fails (nothing of the run is kept).
@@ -70,3 +70,14 @@ pub fn baseline(url: &str, apply: bool) -> Result<nerve_core::baseline::Baseline
     let mut driver = baseline::Postgres::open(url)?;
     nerve_core::baseline::run(&mut driver, apply)
 }
+
+/// This driver's entry points for the `nerve` facade, which picks a driver by URL.
+pub const DRIVER: nerve_core::AnyDriver = nerve_core::AnyDriver {
+    backend: nerve_core::Backend::Postgres,
+    open: |url, options| Ok(Box::new(open(url, options)?)),
+    migrate,
+    revert,
+    describe_schema,
+    baseline,
+    schema_status,
+};

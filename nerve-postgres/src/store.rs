@@ -47,7 +47,7 @@ pub(crate) fn establish(url: &str) -> Result<Conn> {
         .any(|(k, v)| k == "statement_cache" && matches!(v.as_str(), "off" | "false"));
     let mut conn = PgConnection::establish(url).map_err(|e| {
         let secrets = nerve_core::url::secrets_of(url);
-        Error::Connection {
+        Error::Connect {
             reason: format!(
                 "cannot connect to {}: {}",
                 redact(url),

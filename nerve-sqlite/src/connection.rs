@@ -28,14 +28,14 @@ pub enum Target {
 }
 
 /// Parses `sqlite://PATH` or `sqlite::memory:`. Anything else, or an empty path, is an
-/// [`Error::Connection`] saying which forms are accepted.
+/// [`Error::Connect`] saying which forms are accepted.
 pub fn parse_url(url: &str) -> Result<Target> {
     if url == "sqlite::memory:" || url == "sqlite://:memory:" {
         return Ok(Target::Memory);
     }
     match url.strip_prefix("sqlite://") {
         Some(path) if !path.is_empty() && !path.contains('?') => Ok(Target::File(path.into())),
-        _ => Err(Error::Connection {
+        _ => Err(Error::Connect {
             reason: format!(
                 "'{}' is not a SQLite URL: use sqlite://PATH (sqlite:///ABSOLUTE/PATH) or \
                  sqlite::memory:, without query parameters",
@@ -50,12 +50,9 @@ impl Target {
     pub(crate) fn database(&self) -> Result<String> {
         match self {
             Target::Memory => Ok(":memory:".into()),
-            Target::File(p) => p
-                .to_str()
-                .map(str::to_owned)
-                .ok_or_else(|| Error::Connection {
-                    reason: format!("the path {} is not valid UTF-8", p.display()),
-                }),
+            Target::File(p) => p.to_str().map(str::to_owned).ok_or_else(|| Error::Connect {
+                reason: format!("the path {} is not valid UTF-8", p.display()),
+            }),
         }
     }
 
@@ -63,7 +60,7 @@ impl Target {
     pub(crate) fn ensure_directory(&self) -> Result<()> {
         if let Target::File(path) = self {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| Error::Connection {
+                std::fs::create_dir_all(dir).map_err(|e| Error::Connect {
                     reason: format!("cannot create the directory {}: {e}", dir.display()),
                 })?;
             }
@@ -105,11 +102,11 @@ pub(crate) fn establish(target: &Target) -> Result<SqliteConnection> {
     target.ensure_directory()?;
     let database = target.database()?;
     let mut conn = with_stable_plans(|| SqliteConnection::establish(&database)).map_err(|e| {
-        Error::Connection {
+        Error::Connect {
             reason: format!("cannot open the SQLite database {database}: {e}"),
         }
     })?;
-    configure(&mut conn).map_err(|e| Error::Connection {
+    configure(&mut conn).map_err(|e| Error::Connect {
         reason: format!("cannot configure the SQLite database {database}: {e}"),
     })?;
     Ok(conn)
@@ -122,7 +119,7 @@ pub(crate) fn establish_read_only(target: &Target) -> Result<SqliteConnection> {
         return Err(memory_unsupported());
     };
     if !path.exists() {
-        return Err(Error::Connection {
+        return Err(Error::Connect {
             reason: format!(
                 "there is no SQLite database at {} (`nerve migrate` creates it)",
                 path.display()
@@ -137,11 +134,11 @@ pub(crate) fn establish_read_only(target: &Target) -> Result<SqliteConnection> {
             .replace('#', "%23")
             .replace('?', "%3f")
     );
-    let mut conn = SqliteConnection::establish(&uri).map_err(|e| Error::Connection {
+    let mut conn = SqliteConnection::establish(&uri).map_err(|e| Error::Connect {
         reason: format!("cannot open the SQLite database {database}: {e}"),
     })?;
     conn.batch_execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"))
-        .map_err(|e| Error::Connection {
+        .map_err(|e| Error::Connect {
             reason: format!("cannot configure the SQLite database {database}: {e}"),
         })?;
     Ok(conn)
@@ -153,13 +150,13 @@ pub(crate) fn establish_read_only(target: &Target) -> Result<SqliteConnection> {
 pub(crate) fn establish_as_is(target: &Target) -> Result<SqliteConnection> {
     drop(establish_read_only(target)?);
     let database = target.database()?;
-    let mut conn = SqliteConnection::establish(&database).map_err(|e| Error::Connection {
+    let mut conn = SqliteConnection::establish(&database).map_err(|e| Error::Connect {
         reason: format!("cannot open the SQLite database {database}: {e}"),
     })?;
     conn.batch_execute(&format!(
         "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON"
     ))
-    .map_err(|e| Error::Connection {
+    .map_err(|e| Error::Connect {
         reason: format!("cannot configure the SQLite database {database}: {e}"),
     })?;
     Ok(conn)
@@ -281,7 +278,7 @@ mod tests {
             "postgres://h/db",
         ] {
             assert!(
-                matches!(parse_url(bad), Err(Error::Connection { .. })),
+                matches!(parse_url(bad), Err(Error::Connect { .. })),
                 "{bad}"
             );
         }

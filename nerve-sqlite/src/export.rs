@@ -44,22 +44,22 @@ fn quote(name: &str) -> String {
 
 impl SqliteSource {
     /// Opens the database at `url` (`sqlite://PATH`) read-only and starts its snapshot.
-    /// Errors: [`Error::Connection`] for a bad URL, an in-memory URL (nothing to read), or a
+    /// Errors: [`Error::Connect`] for a bad URL, an in-memory URL (nothing to read), or a
     /// file that cannot be opened as a SQLite database.
     pub fn open(url: &str) -> Result<Self> {
         let path = match parse_url(url)? {
             Target::File(path) => path,
             Target::Memory => {
-                return Err(Error::Connection {
+                return Err(Error::Connect {
                     reason: "an in-memory SQLite database has nothing to read: give a file".into(),
                 })
             }
         };
-        let fail = |e: rusqlite::Error| Error::Connection {
+        let fail = |e: rusqlite::Error| Error::Connect {
             reason: format!("{}: {e}", redact(url)),
         };
         if !path.is_file() {
-            return Err(Error::Connection {
+            return Err(Error::Connect {
                 reason: format!("{}: no such file", redact(url)),
             });
         }

@@ -45,7 +45,7 @@ impl SqliteSink {
     /// fsync until [`SqliteSink::finish`] (a crash loses only this file, which is not yet the
     /// target), a 32 MiB page cache, and begins the one transaction.
     pub fn open(path: &Path) -> Result<Self> {
-        let fail = |e: rusqlite::Error| Error::Connection {
+        let fail = |e: rusqlite::Error| Error::Connect {
             reason: format!("{}: {e}", path.display()),
         };
         let conn = Connection::open(path).map_err(fail)?;

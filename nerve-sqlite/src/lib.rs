@@ -30,7 +30,7 @@ use nerve_core::{Result, SchemaStatus, StoreOptions};
 /// Opens the SQLite database at `url` as a store, doing what `options.migrations` says about
 /// pending migrations.
 ///
-/// Errors: [`nerve_core::Error::Connection`] for a malformed URL, a directory that cannot be
+/// Errors: [`nerve_core::Error::Connect`] for a malformed URL, a directory that cannot be
 /// created or a file that cannot be opened; [`nerve_core::Error::PendingMigrations`] and
 /// [`nerve_core::Error::SchemaTooNew`] as the policy says; [`nerve_core::Error::Migration`]
 /// when applying fails (nothing of the run is kept).
@@ -54,7 +54,7 @@ pub fn migrate(url: &str) -> Result<Vec<String>> {
 /// Reverts the newest `steps` migrations of the database at `url` by running their down.sql,
 /// all in one `BEGIN IMMEDIATE` transaction; returns the names reverted, newest first.
 /// `sqlite::memory:` is refused ([`nerve_core::Error::Unsupported`]), and so is a file that
-/// does not exist ([`nerve_core::Error::Connection`]).
+/// does not exist ([`nerve_core::Error::Connect`]).
 pub fn revert(url: &str, steps: usize) -> Result<Vec<String>> {
     let target = parse_url(url)?;
     // Opening read-only first refuses a memory database and a missing file (a mistyped path
@@ -70,7 +70,7 @@ pub fn describe_schema(url: &str) -> Result<nerve_core::model::SchemaDescription
 }
 
 /// The schema status of the database at `url`, read through a read-only connection: nothing
-/// changes, and a file that does not exist is an [`nerve_core::Error::Connection`], not
+/// changes, and a file that does not exist is an [`nerve_core::Error::Connect`], not
 /// created. `sqlite::memory:` is refused ([`nerve_core::Error::Unsupported`]).
 pub fn schema_status(url: &str) -> Result<SchemaStatus> {
     store::schema_status(&mut connection::establish_read_only(&parse_url(url)?)?)
@@ -83,3 +83,14 @@ pub fn baseline(url: &str, apply: bool) -> Result<nerve_core::baseline::Baseline
     let mut driver = baseline::Sqlite::open(&parse_url(url)?)?;
     nerve_core::baseline::run(&mut driver, apply)
 }
+
+/// This driver's entry points for the `nerve` facade, which picks a driver by URL.
+pub const DRIVER: nerve_core::AnyDriver = nerve_core::AnyDriver {
+    backend: nerve_core::Backend::Sqlite,
+    open: |url, options| Ok(Box::new(open(url, options)?)),
+    migrate,
+    revert,
+    describe_schema,
+    baseline,
+    schema_status,
+};

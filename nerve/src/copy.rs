@@ -524,6 +524,7 @@ fn drain(
             Ok(Msg::Data(chunk, read)) => {
                 if let Some(w) = out.as_mut() {
                     w.write_all(&chunk).map_err(|e| Error::Transaction {
+                        rolled_back: false,
                         reason: format!("copy into {table}: {e}"),
                     })?;
                 }
@@ -537,6 +538,7 @@ fn drain(
             Ok(Msg::Fail(e)) => return Err(e),
             Err(_) => {
                 return Err(Error::Transaction {
+                    rolled_back: false,
                     reason: "the source reader stopped".into(),
                 })
             }
@@ -655,6 +657,7 @@ pub fn copy(
                     // The writer returns it (it is waiting for this table's data).
                     let _ = tx.send(Msg::Fail(e));
                     Err(Error::Transaction {
+                        rolled_back: false,
                         reason: "the source reader stopped".into(),
                     })
                 }
@@ -680,6 +683,7 @@ pub fn copy(
                             })?;
                             if copied_rows != counts.0 {
                                 return Err(Error::Transaction {
+                                    rolled_back: false,
                                     reason: format!(
                                         "{}: PostgreSQL took {copied_rows} rows of {}",
                                         plan.name, counts.0
@@ -710,6 +714,7 @@ pub fn copy(
         })();
         drop(rx);
         let read = reader.join().map_err(|_| Error::Transaction {
+            rolled_back: false,
             reason: "the source reader panicked".into(),
         })?;
         written?;
@@ -807,6 +812,7 @@ fn verify_tables(
         };
         let source = source.join().unwrap_or_else(|_| {
             Err(Error::Transaction {
+                rolled_back: false,
                 reason: "the source reader panicked".into(),
             })
         });

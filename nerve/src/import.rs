@@ -797,7 +797,7 @@ fn reason_of(e: Error) -> String {
 /// yet, or an empty PostgreSQL database); see the module documentation. `on_plan` sees the
 /// plan before any row moves. Errors: [`Error::Validation`] for a source that is not NERVE's
 /// Python database, a target that holds data, data with no home, or (without a rejects file)
-/// the first bad row, naming table, rowid, column and reason; [`Error::Connection`] for an
+/// the first bad row, naming table, rowid, column and reason; [`Error::Connect`] for an
 /// unreachable target. On any error the target is as it was (a PostgreSQL target may be left
 /// migrated, and empty).
 pub fn import(
@@ -814,7 +814,7 @@ pub fn import(
         ));
     }
     let source = SqliteSource::open(from).map_err(|e| match e {
-        Error::Connection { reason } => invalid(format!(
+        Error::Connect { reason } => invalid(format!(
             "cannot read the source as a SQLite database: {reason}"
         )),
         other => other,
@@ -866,6 +866,7 @@ enum Chunk {
 /// transaction `target` holds (not committed here).
 fn write_postgres(target: &mut PgTarget, rx: &Receiver<Chunk>) -> Result<()> {
     let stopped = || Error::Transaction {
+        rolled_back: false,
         reason: "the import stopped before the table was complete".into(),
     };
     while let Ok(message) = rx.recv() {
@@ -881,6 +882,7 @@ fn write_postgres(target: &mut PgTarget, rx: &Receiver<Chunk>) -> Result<()> {
         let copied = target.copy_in(&table, &mut |w| loop {
             match rx.recv() {
                 Ok(Chunk::Data(bytes)) => w.write_all(&bytes).map_err(|e| Error::Transaction {
+                    rolled_back: false,
                     reason: format!("copy into {table}: {e}"),
                 })?,
                 Ok(Chunk::End { rows }) => {
@@ -892,6 +894,7 @@ fn write_postgres(target: &mut PgTarget, rx: &Receiver<Chunk>) -> Result<()> {
         })?;
         if sent != Some(copied) {
             return Err(Error::Transaction {
+                rolled_back: false,
                 reason: format!("{table}: PostgreSQL took {copied} rows of {sent:?}"),
             });
         }
@@ -966,6 +969,7 @@ fn load(
         });
         let send = |chunk: Chunk| -> Result<()> {
             tx.send(chunk).map_err(|_| Error::Transaction {
+                rolled_back: false,
                 reason: "the PostgreSQL writer stopped".into(),
             })
         };
@@ -1049,6 +1053,7 @@ fn load(
                                     )
                                     .map_err(|reason| {
                                         Error::Transaction {
+                                            rolled_back: false,
                                             reason: format!(
                                                 "{} rowid {rowid}: {}: {reason}",
                                                 table.name, table.columns[*i].name
@@ -1138,6 +1143,7 @@ fn load(
         drop(tx);
         let written = match writer {
             Some(w) => Some(w.join().map_err(|_| Error::Transaction {
+                rolled_back: false,
                 reason: "the PostgreSQL writer panicked".into(),
             })?),
             None => None,
@@ -1183,6 +1189,7 @@ fn load(
     if !options.dry_run && backend == Backend::Sqlite {
         let target = sqlite_path(to)?;
         std::fs::rename(staging, &target).map_err(|e| Error::Transaction {
+            rolled_back: false,
             reason: format!("moving {} to {}: {e}", staging.display(), target.display()),
         })?;
         if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -1210,6 +1217,7 @@ fn verify_failed(report: &ImportReport, consequence: &str) -> Error {
         .map(|t| t.table.as_str())
         .collect();
     Error::Transaction {
+        rolled_back: false,
         reason: format!(
             "verification failed for {}: the imported rows differ from the converted source; \
              {consequence}",

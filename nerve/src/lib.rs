@@ -35,20 +35,28 @@ pub mod import;
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
+/// The drivers compiled into this build (by Cargo feature), in [`Backend::ALL`] order: the one
+/// table every URL-taking function below dispatches through.
+const DRIVERS: &[AnyDriver] = &[
+    #[cfg(feature = "sqlite")]
+    nerve_sqlite::DRIVER,
+    #[cfg(feature = "postgres")]
+    nerve_postgres::DRIVER,
+];
+
 /// The backends compiled into this build, in [`Backend::ALL`] order.
 pub fn compiled_backends() -> Vec<Backend> {
-    Backend::ALL
-        .into_iter()
-        .filter(|b| match b {
-            Backend::Sqlite => cfg!(feature = "sqlite"),
-            Backend::Postgres => cfg!(feature = "postgres"),
-        })
-        .collect()
+    DRIVERS.iter().map(|d| d.backend).collect()
 }
 
 /// Which backend `url` names, or why it cannot be opened by this build: an unknown scheme, or
 /// a backend whose Cargo feature was not enabled.
 pub fn backend_for(url: &str) -> Result<Backend> {
+    driver_for(url).map(|d| d.backend)
+}
+
+/// The compiled driver for `url`, or the error [`backend_for`] documents.
+fn driver_for(url: &str) -> Result<&'static AnyDriver> {
     let backend = url::backend_of(url).ok_or_else(|| Error::Unsupported {
         what: format!(
             "the database URL '{}': use sqlite://PATH, sqlite::memory:, postgres://... or \
@@ -56,17 +64,17 @@ pub fn backend_for(url: &str) -> Result<Backend> {
             url::redact(url)
         ),
     })?;
-    if !compiled_backends().contains(&backend) {
-        return Err(Error::Unsupported {
+    DRIVERS
+        .iter()
+        .find(|d| d.backend == backend)
+        .ok_or_else(|| Error::Unsupported {
             what: format!(
                 "the database URL '{}' needs the {backend} driver, which this build of nerve \
                  does not include: enable the Cargo feature `{}` of the `nerve` crate",
                 url::redact(url),
                 backend.name()
             ),
-        });
-    }
-    Ok(backend)
+        })
 }
 
 /// Opens the database at `url` with production defaults ([`StoreOptions::default`]): the
@@ -78,14 +86,7 @@ pub fn connect(url: &str) -> Result<Box<dyn Store>> {
 
 /// Opens the database at `url` with `options`.
 pub fn connect_with(url: &str, options: &StoreOptions) -> Result<Box<dyn Store>> {
-    match backend_for(url)? {
-        #[cfg(feature = "sqlite")]
-        Backend::Sqlite => Ok(Box::new(nerve_sqlite::open(url, options)?)),
-        #[cfg(feature = "postgres")]
-        Backend::Postgres => Ok(Box::new(nerve_postgres::open(url, options)?)),
-        #[allow(unreachable_patterns)]
-        other => unreachable_backend(other),
-    }
+    (driver_for(url)?.open)(url, options)
 }
 
 /// Applies the pending migrations to the database at `url` (all in one transaction, under a
@@ -94,14 +95,7 @@ pub fn connect_with(url: &str, options: &StoreOptions) -> Result<Box<dyn Store>>
 /// [`Error::SchemaTooNew`]. For `sqlite::memory:` use [`connect_with`] and
 /// [`MigrationPolicy::Apply`] instead: each connection has its own memory database.
 pub fn migrate(url: &str) -> Result<Vec<String>> {
-    match backend_for(url)? {
-        #[cfg(feature = "sqlite")]
-        Backend::Sqlite => nerve_sqlite::migrate(url),
-        #[cfg(feature = "postgres")]
-        Backend::Postgres => nerve_postgres::migrate(url),
-        #[allow(unreachable_patterns)]
-        other => unreachable_backend(other),
-    }
+    (driver_for(url)?.migrate)(url)
 }
 
 /// Reverts the newest `steps` applied migrations of the database at `url` (their down.sql, all
@@ -110,14 +104,7 @@ pub fn migrate(url: &str) -> Result<Vec<String>> {
 /// rolling back a release, after a backup. A database migrated by a newer binary is refused
 /// with [`Error::SchemaTooNew`].
 pub fn revert(url: &str, steps: usize) -> Result<Vec<String>> {
-    match backend_for(url)? {
-        #[cfg(feature = "sqlite")]
-        Backend::Sqlite => nerve_sqlite::revert(url, steps),
-        #[cfg(feature = "postgres")]
-        Backend::Postgres => nerve_postgres::revert(url, steps),
-        #[allow(unreachable_patterns)]
-        other => unreachable_backend(other),
-    }
+    (driver_for(url)?.revert)(url, steps)
 }
 
 /// The schema of the database at `url` in backend-neutral terms, read from its catalog and
@@ -126,14 +113,7 @@ pub fn revert(url: &str, steps: usize) -> Result<Vec<String>> {
 /// normalized predicates, value sets. Two backends at the same schema version give equal
 /// descriptions (and equal JSON). Works on databases not made by nerve too.
 pub fn describe_schema(url: &str) -> Result<model::SchemaDescription> {
-    match backend_for(url)? {
-        #[cfg(feature = "sqlite")]
-        Backend::Sqlite => nerve_sqlite::describe_schema(url),
-        #[cfg(feature = "postgres")]
-        Backend::Postgres => nerve_postgres::describe_schema(url),
-        #[allow(unreachable_patterns)]
-        other => unreachable_backend(other),
-    }
+    (driver_for(url)?.describe_schema)(url)
 }
 
 /// Adopts the database at `url` when it was made outside the migration runner (by NERVE's
@@ -147,36 +127,13 @@ pub fn describe_schema(url: &str) -> Result<model::SchemaDescription> {
 /// not compared. Errors: [`Error::Migration`] for a database that already records migrations
 /// or has none of NERVE's tables; [`Error::Unsupported`] for `sqlite::memory:`.
 pub fn baseline(url: &str, apply: bool) -> Result<baseline::BaselineReport> {
-    match backend_for(url)? {
-        #[cfg(feature = "sqlite")]
-        Backend::Sqlite => nerve_sqlite::baseline(url, apply),
-        #[cfg(feature = "postgres")]
-        Backend::Postgres => nerve_postgres::baseline(url, apply),
-        #[allow(unreachable_patterns)]
-        other => unreachable_backend(other),
-    }
+    (driver_for(url)?.baseline)(url, apply)
 }
 
 /// The schema status of the database at `url` (applied, pending and unknown migrations),
 /// changing nothing; works on databases of any schema version.
 pub fn schema_status(url: &str) -> Result<SchemaStatus> {
-    match backend_for(url)? {
-        #[cfg(feature = "sqlite")]
-        Backend::Sqlite => nerve_sqlite::schema_status(url),
-        #[cfg(feature = "postgres")]
-        Backend::Postgres => nerve_postgres::schema_status(url),
-        #[allow(unreachable_patterns)]
-        other => unreachable_backend(other),
-    }
-}
-
-/// `backend_for` refuses backends not compiled in, so this is never reached; it returns an
-/// error rather than panicking all the same.
-#[allow(dead_code)]
-fn unreachable_backend<T>(backend: Backend) -> Result<T> {
-    Err(Error::Unsupported {
-        what: format!("the {backend} driver is not compiled into this build"),
-    })
+    (driver_for(url)?.schema_status)(url)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use nerve::model::{Deleted, NewCompany, Page};
-use nerve::{Backend, Error, MigrationPolicy, Store, StoreOptions};
+use nerve::{Backend, Error, MigrationPolicy, Outcome, Store, StoreOptions};
 use nerve_conformance::TestDb;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -108,7 +108,7 @@ fn terminated_backends_give_connection_errors_never_panics_hangs_or_duplicates()
     check(&db, &store, outcomes, kills);
 }
 
-fn stream(url: &str, store: std::sync::Arc<dyn Store>) -> (Vec<(String, bool)>, u32) {
+fn stream(url: &str, store: std::sync::Arc<dyn Store>) -> (Vec<(String, Option<Outcome>)>, u32) {
     let done = AtomicBool::new(false);
     std::thread::scope(|s| {
         // The killer: every 15 ms, terminate every other backend of this test's database.
@@ -141,16 +141,20 @@ fn stream(url: &str, store: std::sync::Arc<dyn Store>) -> (Vec<(String, bool)>, 
                         let listed = store.companies().list(Page::first(5), Deleted::Exclude);
                         for r in [created.as_ref().map(drop), listed.as_ref().map(drop)] {
                             if let Err(e) = r {
-                                assert!(matches!(e, Error::Connection { .. }), "{name}: {e:?}");
+                                assert!(
+                                    matches!(e, Error::Connection { .. } | Error::Connect { .. }),
+                                    "{name}: {e:?}"
+                                );
                             }
                         }
-                        outcomes.push((name, created.is_ok()));
+                        // `None` for a create that succeeded, else whether it may have been applied.
+                        outcomes.push((name, created.err().map(|e| e.outcome())));
                     }
                     outcomes
                 })
             })
             .collect();
-        let outcomes: Vec<(String, bool)> = workers
+        let outcomes: Vec<(String, Option<Outcome>)> = workers
             .into_iter()
             .flat_map(|h| h.join().expect("no panic"))
             .collect();
@@ -163,27 +167,31 @@ fn stream(url: &str, store: std::sync::Arc<dyn Store>) -> (Vec<(String, bool)>, 
 fn check(
     db: &TestDb,
     store: &std::sync::Arc<dyn Store>,
-    outcomes: Vec<(String, bool)>,
+    outcomes: Vec<(String, Option<Outcome>)>,
     kills: u32,
 ) {
     assert!(kills > 3, "the killer ran {kills} times");
-    // Every create that succeeded is stored exactly once; one that failed at most once.
+    // Every create that succeeded is stored exactly once; one that failed saying nothing was
+    // applied is not stored; one whose outcome is unknown is stored at most once.
     let rows = db
         .query_strings("SELECT name AS value FROM companies")
         .unwrap();
-    for (name, ok) in &outcomes {
+    for (name, outcome) in &outcomes {
         let n = rows.iter().filter(|r| *r == name).count();
-        if *ok {
-            assert_eq!(n, 1, "{name} created once");
-        } else {
-            assert!(n <= 1, "{name} at most once");
+        match outcome {
+            None => assert_eq!(n, 1, "{name} created once"),
+            Some(Outcome::NotApplied) => assert_eq!(n, 0, "{name} said nothing was applied"),
+            Some(_) => assert!(n <= 1, "{name} at most once"),
         }
     }
-    let failed = outcomes.iter().filter(|o| !o.1).count();
+    let count = |want: Option<Outcome>| outcomes.iter().filter(|o| o.1 == want).count();
     eprintln!(
-        "{} creates, {} ok, {failed} connection errors, {kills} kill rounds",
+        "{} creates, {} ok, {} failed applying nothing, {} failed with the outcome unknown, \
+         {kills} kill rounds",
         outcomes.len(),
-        outcomes.len() - failed
+        count(None),
+        count(Some(Outcome::NotApplied)),
+        count(Some(Outcome::Unknown)),
     );
     // The store recovers: new connections replace the terminated ones.
     store
@@ -240,7 +248,10 @@ fn a_write_the_database_rolled_back_in_a_deadlock_runs_again() {
     )
     .unwrap();
     match add_task_in_a_deadlock(&*no_retry, &db.url, acme.id, profile.id, "edr") {
-        Err(Error::Transaction { reason }) => assert!(reason.contains("deadlock"), "{reason}"),
+        Err(Error::Transaction {
+            reason,
+            rolled_back: true,
+        }) => assert!(reason.contains("deadlock"), "{reason}"),
         other => panic!("expected the deadlock reported, got {other:?}"),
     }
 }

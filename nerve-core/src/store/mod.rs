@@ -36,6 +36,7 @@ mod backup;
 mod bait;
 mod companies;
 mod compliance;
+mod driver;
 mod ghost;
 mod osint;
 mod roadmap;
@@ -49,6 +50,7 @@ pub use backup::BackupStore;
 pub use bait::BaitStore;
 pub use companies::CompanyStore;
 pub use compliance::ComplianceStore;
+pub use driver::AnyDriver;
 pub use ghost::GhostStore;
 pub use osint::OsintStore;
 pub use roadmap::RoadmapStore;
@@ -201,12 +203,14 @@ pub trait StoreExt: Store {
         let mut out = None;
         self.atomic(&mut |repos| {
             let f = f.take().ok_or_else(|| Error::Transaction {
+                rolled_back: false,
                 reason: "the transaction closure was run twice".into(),
             })?;
             out = Some(f(repos)?);
             Ok(())
         })?;
         out.ok_or_else(|| Error::Transaction {
+            rolled_back: false,
             reason: "the transaction committed without running its closure".into(),
         })
     }
