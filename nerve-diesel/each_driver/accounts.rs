@@ -11,6 +11,7 @@ use crate::schema::{
     users,
 };
 use ::chrono::{DateTime, Duration, Utc};
+use nerve_diesel::checks::accounts::{denied_if_locked, ip_of, key_prefix, text_of};
 use nerve_diesel::diesel::prelude::*;
 use nerve_diesel::nerve_core::model::{
     ApiKey, AuditLog, EventFilter, IssuedApiKey, IssuedSession, LoginAttempt, LoginFailure,
@@ -20,9 +21,7 @@ use nerve_diesel::nerve_core::model::{
 use nerve_diesel::nerve_core::secret::{
     hashes_match, random_hex, random_token, sha256_hex, Secret,
 };
-use nerve_diesel::nerve_core::validate::{
-    json_document, required_text, sanitize_input, validate_email, validate_ip_address,
-};
+use nerve_diesel::nerve_core::validate::{json_document, required_text, validate_email};
 use nerve_diesel::nerve_core::{Denial, Error, Field, Result, UserStore};
 use nerve_diesel::Op;
 
@@ -153,26 +152,6 @@ fn live_user_lock(conn: &mut Conn, company_id: i64, user_id: i64) -> Result<Lock
         .optional()
         .map_err(|e| Op::new("users", "select").error(e))?
         .ok_or_else(|| Error::not_found("users", format!("company_id={company_id}, id={user_id}")))
-}
-
-fn denied_if_locked(
-    lock: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
-    now: DateTime<Utc>,
-) -> Result<()> {
-    match lock {
-        (Some(_), until) if until.is_none_or(|t| t > now) => Err(Error::Denied {
-            reason: Denial::Locked { until },
-        }),
-        _ => Ok(()),
-    }
-}
-
-fn ip_of(field: Field, ip: Option<&str>) -> Result<Option<String>> {
-    ip.map(|ip| validate_ip_address(field, ip)).transpose()
-}
-
-fn text_of(field: Field, value: Option<&str>, max: usize) -> Result<Option<&str>> {
-    value.map(|v| sanitize_input(field, v, max)).transpose()
 }
 
 // ---------------------------------------------------------------- security events
@@ -1055,16 +1034,6 @@ fn checked_scopes(scopes: &[String]) -> Result<Vec<String>> {
     out.sort();
     out.dedup();
     Ok(out)
-}
-
-/// `nrv_<8 lower-case hex>_<secret>` split into its prefix, or `None`.
-fn key_prefix(key: &str) -> Option<&str> {
-    let rest = key.strip_prefix("nrv_")?;
-    let (prefix, secret) = rest.split_once('_')?;
-    let ok = prefix.len() == 8
-        && prefix.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
-        && !secret.is_empty();
-    ok.then_some(prefix)
 }
 
 impl nerve_diesel::nerve_core::ApiKeyStore for Scope<'_> {

@@ -12,6 +12,8 @@ use crate::schema::rows::{
 };
 use crate::schema::{asm_scans, cached_asm_scans, lightbox_findings};
 use ::chrono::Duration;
+use nerve_diesel::checks::attack_surface::risk;
+use nerve_diesel::checks::not_negative;
 use nerve_diesel::diesel::prelude::*;
 use nerve_diesel::nerve_core::model::{
     json_contains, AsmScan, CachedScan, LightboxFinding, NewAsmScan, NewCachedScan,
@@ -150,30 +152,14 @@ fn history_table(source: ScanSource) -> &'static str {
     }
 }
 
-fn count(table: &'static str, name: &'static str, v: Option<i64>) -> Result<()> {
-    match v {
-        Some(n) if n < 0 => Err(Field::new(table, name).invalid("must not be negative")),
-        _ => Ok(()),
-    }
-}
-
-fn risk(table: &'static str, v: Option<i64>) -> Result<()> {
-    match v {
-        Some(n) if !(0..=100).contains(&n) => {
-            Err(Field::new(table, "risk_score").invalid(format!("{n} is not 0 to 100")))
-        }
-        _ => Ok(()),
-    }
-}
-
 impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
     fn cache_scan(&self, scan: &NewCachedScan) -> Result<CachedScan> {
         let domain = validate_domain(Field::new(CACHE, "domain"), &scan.domain)?;
         risk(CACHE, scan.risk_score)?;
-        count(CACHE, "total_cves", scan.total_cves)?;
-        count(CACHE, "critical_cves", scan.critical_cves)?;
-        count(CACHE, "vulnerabilities_found", scan.vulnerabilities_found)?;
-        count(CACHE, "open_ports_count", scan.open_ports_count)?;
+        not_negative(CACHE, "total_cves", scan.total_cves)?;
+        not_negative(CACHE, "critical_cves", scan.critical_cves)?;
+        not_negative(CACHE, "vulnerabilities_found", scan.vulnerabilities_found)?;
+        not_negative(CACHE, "open_ports_count", scan.open_ports_count)?;
         if let Some(r) = &scan.scan_results {
             json_document(Field::new(CACHE, "scan_results"), r)?;
         }
@@ -330,8 +316,8 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
         let table = history_table(source);
         let domain = validate_domain(Field::new(table, "domain"), &scan.domain)?;
         risk(table, scan.risk_score)?;
-        count(table, "findings_count", Some(scan.findings_count))?;
-        count(table, "duration_ms", scan.duration_ms)?;
+        not_negative(table, "findings_count", Some(scan.findings_count))?;
+        not_negative(table, "duration_ms", scan.duration_ms)?;
         json_document(Field::new(table, "scan_results"), &scan.scan_results)?;
         let now = self.env().now();
         let scanned_at = timestamp(Field::new(table, "scanned_at"), scan.scanned_at)?;

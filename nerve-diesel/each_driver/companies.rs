@@ -122,6 +122,16 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
         })
     }
 
+    fn count(&self, deleted: Deleted) -> Result<u64> {
+        self.replica_read(nerve_diesel::op_name!(), |conn| {
+            let q = companies::table.count().into_boxed();
+            nerve_diesel::filter_deleted!(companies, q, deleted)
+                .get_result::<i64>(conn)
+                .map(|n| n.max(0) as u64)
+                .map_err(|e| Op::new(TABLE, "count").error(e))
+        })
+    }
+
     fn update(&self, id: i64, changes: &CompanyUpdate) -> Result<Company> {
         let name = changes
             .name

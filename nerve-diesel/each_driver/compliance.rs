@@ -17,6 +17,7 @@ use crate::schema::{
     compliance_evidence as ev, vulnerability_reports as vr,
 };
 use ::chrono::{DateTime, Utc};
+use nerve_diesel::checks::compliance::{instant, score};
 use nerve_diesel::diesel::prelude::*;
 use nerve_diesel::nerve_core::model::{
     overall_compliance_score, Assessment, AssessmentStatus, ComplianceFramework, Control,
@@ -25,8 +26,7 @@ use nerve_diesel::nerve_core::model::{
     VulnerabilityReport,
 };
 use nerve_diesel::nerve_core::validate::{
-    in_range, json_document, optional_text, required_text, sha256_digest, timestamp,
-    validate_domain,
+    json_document, optional_text, required_text, sha256_digest, timestamp, validate_domain,
 };
 use nerve_diesel::nerve_core::{Error, Field, Result};
 use nerve_diesel::Driver as _;
@@ -152,19 +152,11 @@ fn not_found(table: &'static str, company_id: i64, id: i64) -> Error {
     Error::not_found(table, format!("company_id={company_id}, id={id}"))
 }
 
-fn score(field: Field, s: Option<i64>) -> Result<Option<i64>> {
-    s.map(|s| in_range(field, s, 0, 100)).transpose()
-}
-
 /// A change to a nullable free-text column of a control.
 fn notes<'a>(name: &'static str, v: &'a Option<Option<String>>) -> Result<Option<Option<&'a str>>> {
     v.as_ref()
         .map(|v| optional_text(Field::new(CONTROLS, name), v.as_deref(), NOTES_MAX))
         .transpose()
-}
-
-fn instant(field: Field, t: Option<DateTime<Utc>>) -> Result<Option<DateTime<Utc>>> {
-    t.map(|t| timestamp(field, t)).transpose()
 }
 
 /// The live assessment `id` of the live company.

@@ -12,6 +12,8 @@ use crate::schema::{
     breach_file_results, ghost_search_queries, github_findings, monitored_email_findings,
     monitored_emails, opsych_search_results, pastebin_findings, uploaded_breach_files, users,
 };
+use nerve_diesel::checks::ghost::{check_github, check_opsych, check_paste};
+use nerve_diesel::checks::not_negative;
 use nerve_diesel::diesel::prelude::*;
 use nerve_diesel::nerve_core::model::{
     BreachFile, BreachRecord, Deleted, EmailFinding, GhostQuery, GhostQueryType, GithubFinding,
@@ -128,56 +130,6 @@ impl From<OpsychSearchResultsRow> for OpsychResult {
     }
 }
 
-/// An http(s) URL of at most 2048 characters.
-fn check_url(table: &'static str, url: &str) -> Result<()> {
-    let url = required_text(Field::new(table, "source_url"), url, 2048)?;
-    if url.starts_with("https://") || url.starts_with("http://") {
-        Ok(())
-    } else {
-        Err(Field::new(table, "source_url").invalid("must be an http(s) URL"))
-    }
-}
-
-fn optional(table: &'static str, name: &'static str, v: &Option<String>, max: usize) -> Result<()> {
-    if let Some(v) = v {
-        sanitize_input(Field::new(table, name), v, max)?;
-    }
-    Ok(())
-}
-
-fn check_github(n: &NewGithubFinding) -> Result<()> {
-    const T: &str = "github_findings";
-    check_url(T, &n.source_url)?;
-    if let Some(t) = n.committed_at {
-        nerve_diesel::nerve_core::validate::timestamp(Field::new(T, "committed_at"), t)?;
-    }
-    optional(T, "repository", &n.repository, 255)?;
-    optional(T, "file_path", &n.file_path, 1024)?;
-    optional(T, "matched_text", &n.matched_text, 10_000)
-}
-
-fn check_paste(n: &NewPasteFinding) -> Result<()> {
-    const T: &str = "pastebin_findings";
-    check_url(T, &n.source_url)?;
-    if let Some(t) = n.posted_at {
-        nerve_diesel::nerve_core::validate::timestamp(Field::new(T, "posted_at"), t)?;
-    }
-    optional(T, "paste_title", &n.paste_title, 255)?;
-    optional(T, "paste_author", &n.paste_author, 255)?;
-    optional(T, "matched_text", &n.matched_text, 10_000)
-}
-
-fn check_opsych(n: &NewOpsychResult) -> Result<()> {
-    const T: &str = "opsych_search_results";
-    check_url(T, &n.source_url)?;
-    optional(T, "username", &n.username, 255)?;
-    optional(T, "display_name", &n.display_name, 255)?;
-    if let Some(d) = &n.details {
-        json_document(Field::new(T, "details"), d)?;
-    }
-    Ok(())
-}
-
 const BREACH_FILES: &str = "uploaded_breach_files";
 const BREACH_RESULTS: &str = "breach_file_results";
 
@@ -267,13 +219,6 @@ fn watched(conn: &mut Conn, company_id: i64, id: i64) -> Result<MonitoredEmailsR
         .optional()
         .map_err(|e| Op::new(MONITORED, "select").error(e))?
         .ok_or_else(|| Error::not_found(MONITORED, format!("company_id={company_id}, id={id}")))
-}
-
-fn not_negative(table: &'static str, name: &'static str, v: Option<i64>) -> Result<()> {
-    match v {
-        Some(n) if n < 0 => Err(Field::new(table, name).invalid("must not be negative")),
-        _ => Ok(()),
-    }
 }
 
 impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {

@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod cached;
+pub mod checks;
 pub mod driver;
 pub mod errors;
 mod macros;

@@ -31,6 +31,12 @@ pub trait CompanyStore {
     /// *Replica read* ([where reads go](crate::store#where-reads-go)).
     fn list(&self, page: Page, deleted: Deleted) -> Result<Vec<Company>>;
 
+    /// How many companies [`CompanyStore::list`] would return over all its pages with the same
+    /// `deleted` choice (for a page count, or an operator's overview), counted in one statement.
+    ///
+    /// *Replica read* ([where reads go](crate::store#where-reads-go)).
+    fn count(&self, deleted: Deleted) -> Result<u64>;
+
     /// Applies `changes` to the live company `id` and sets `updated_at`; returns the new row.
     /// An empty update only refreshes `updated_at`. Errors as for [`CompanyStore::create`],
     /// and [`Error::NotFound`](crate::Error::NotFound).

@@ -34,6 +34,7 @@ nerve_conformance::conformance! {
         live_domain_is_unique_and_freed_by_soft_delete,
         get_and_find_missing_are_not_found,
         list_pages_by_id_and_filters_deleted,
+        count_agrees_with_list_for_each_deleted_choice,
         update_changes_fields_and_updated_at,
         soft_delete_and_restore,
     ],

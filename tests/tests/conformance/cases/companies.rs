@@ -212,6 +212,25 @@ pub fn list_pages_by_id_and_filters_deleted(ctx: &Ctx) -> CaseResult {
     Ok(())
 }
 
+pub fn count_agrees_with_list_for_each_deleted_choice(ctx: &Ctx) -> CaseResult {
+    let companies = ctx.store.companies();
+    assert_eq!(companies.count(Deleted::Include)?, 0);
+    let ids: Vec<i64> = (0..3)
+        .map(|i| company(&*ctx.store, &format!("N{i}"), None).map(|c| c.id))
+        .collect::<Result<_, _>>()?;
+    companies.soft_delete(ids[0])?;
+    for (deleted, want) in [
+        (Deleted::Exclude, 2),
+        (Deleted::Only, 1),
+        (Deleted::Include, 3),
+    ] {
+        assert_eq!(companies.count(deleted)?, want, "{deleted:?}");
+        let listed = companies.list(Page::first(1000), deleted)?.len() as u64;
+        assert_eq!(listed, want, "{deleted:?}");
+    }
+    Ok(())
+}
+
 pub fn update_changes_fields_and_updated_at(ctx: &Ctx) -> CaseResult {
     let companies = ctx.store.companies();
     let c = company(&*ctx.store, "Before", Some("before.test"))?;
