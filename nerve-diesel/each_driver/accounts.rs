@@ -13,6 +13,7 @@ use crate::schema::{
 use ::chrono::{DateTime, Duration, Utc};
 use nerve_diesel::checks::accounts::{denied_if_locked, ip_of, key_prefix, text_of};
 use nerve_diesel::diesel::prelude::*;
+use nerve_diesel::limits;
 use nerve_diesel::nerve_core::model::{
     ApiKey, AuditLog, EventFilter, IssuedApiKey, IssuedSession, LoginAttempt, LoginFailure,
     LoginRequest, NewApiKey, NewAuditLog, NewSecurityEvent, NewSession, Page, SecurityEvent,
@@ -203,13 +204,21 @@ const EVENTS: &str = "security_events";
 /// Checks an event's values; returns the normalized address.
 pub(crate) fn check_event(e: &NewSecurityEvent) -> Result<Option<String>> {
     required_text(Field::new(EVENTS, "description"), &e.description, 2000)?;
-    text_of(Field::new(EVENTS, "email"), e.email.as_deref(), 255)?;
+    text_of(
+        Field::new(EVENTS, "email"),
+        e.email.as_deref(),
+        limits::security_events::email,
+    )?;
     text_of(
         Field::new(EVENTS, "user_agent"),
         e.user_agent.as_deref(),
         1000,
     )?;
-    text_of(Field::new(EVENTS, "location"), e.location.as_deref(), 255)?;
+    text_of(
+        Field::new(EVENTS, "location"),
+        e.location.as_deref(),
+        limits::security_events::location,
+    )?;
     if let Some(metadata) = &e.metadata {
         json_document(Field::new(EVENTS, "metadata_json"), metadata)?;
     }
@@ -913,7 +922,11 @@ impl Scope<'_> {
 
 impl nerve_diesel::nerve_core::AuditStore for Scope<'_> {
     fn record(&self, company_id: i64, entry: &NewAuditLog) -> Result<AuditLog> {
-        let action = required_text(Field::new(AUDIT, "action"), &entry.action, 100)?;
+        let action = required_text(
+            Field::new(AUDIT, "action"),
+            &entry.action,
+            limits::audit_logs::action,
+        )?;
         let entity_type = text_of(
             Field::new(AUDIT, "entity_type"),
             entry.entity_type.as_deref(),
@@ -1038,7 +1051,7 @@ fn checked_scopes(scopes: &[String]) -> Result<Vec<String>> {
 
 impl nerve_diesel::nerve_core::ApiKeyStore for Scope<'_> {
     fn create(&self, company_id: i64, user_id: i64, new: &NewApiKey) -> Result<IssuedApiKey> {
-        let name = required_text(Field::new(KEYS, "name"), &new.name, 100)?;
+        let name = required_text(Field::new(KEYS, "name"), &new.name, limits::api_keys::name)?;
         let scopes = checked_scopes(&new.scopes)?;
         let now = self.env().now();
         if new.expires_at.is_some_and(|t| t <= now) {

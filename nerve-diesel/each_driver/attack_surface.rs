@@ -15,6 +15,7 @@ use ::chrono::Duration;
 use nerve_diesel::checks::attack_surface::risk;
 use nerve_diesel::checks::not_negative;
 use nerve_diesel::diesel::prelude::*;
+use nerve_diesel::limits;
 use nerve_diesel::nerve_core::model::{
     json_contains, AsmScan, CachedScan, LightboxFinding, NewAsmScan, NewCachedScan,
     NewLightboxFinding, NewScanRecord, NewScanResult, Page, ScanRecord, ScanResult, ScanSource,
@@ -523,13 +524,21 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
     ) -> Result<LightboxFinding> {
         const T: &str = "lightbox_findings";
         let domain = validate_domain(Field::new(T, "domain"), &finding.domain)?;
-        let kind = required_text(Field::new(T, "finding_type"), &finding.finding_type, 100)?;
-        let title = required_text(Field::new(T, "title"), &finding.title, 255)?;
+        let kind = required_text(
+            Field::new(T, "finding_type"),
+            &finding.finding_type,
+            limits::lightbox_findings::finding_type,
+        )?;
+        let title = required_text(
+            Field::new(T, "title"),
+            &finding.title,
+            limits::lightbox_findings::title,
+        )?;
         if let Some(d) = &finding.description {
             sanitize_input(Field::new(T, "description"), d, 10_000)?;
         }
         if let Some(u) = &finding.url {
-            sanitize_input(Field::new(T, "url"), u, 2048)?;
+            sanitize_input(Field::new(T, "url"), u, limits::lightbox_findings::url)?;
         }
         if let Some(e) = &finding.evidence {
             json_document(Field::new(T, "evidence"), e)?;

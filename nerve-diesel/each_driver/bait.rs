@@ -6,6 +6,7 @@ use super::{Conn, Db, Scope};
 use crate::schema::rows::{BaitAccessesRow, BaitTokensRow};
 use crate::schema::{bait_accesses, bait_tokens};
 use nerve_diesel::diesel::prelude::*;
+use nerve_diesel::limits;
 use nerve_diesel::nerve_core::model::{
     BaitAccess, BaitToken, Deleted, NewBaitAccess, NewBaitToken, NewSecurityEvent, Page,
     RecordedAccess, SecurityEventType, Severity,
@@ -75,8 +76,16 @@ fn token_of(conn: &mut Conn, company_id: i64, id: i64) -> Result<BaitTokensRow> 
 
 impl nerve_diesel::nerve_core::BaitStore for Scope<'_> {
     fn create_token(&self, company_id: i64, new: &NewBaitToken) -> Result<BaitToken> {
-        let value = required_text(Field::new(TOKENS, "token_value"), &new.token_value, 512)?;
-        let label = required_text(Field::new(TOKENS, "label"), &new.label, 255)?;
+        let value = required_text(
+            Field::new(TOKENS, "token_value"),
+            &new.token_value,
+            limits::bait_tokens::token_value,
+        )?;
+        let label = required_text(
+            Field::new(TOKENS, "label"),
+            &new.label,
+            limits::bait_tokens::label,
+        )?;
         let description = optional_text(
             Field::new(TOKENS, "description"),
             new.description.as_deref(),

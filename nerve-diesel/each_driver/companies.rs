@@ -5,6 +5,7 @@ use super::Scope;
 use crate::schema::companies;
 use ::chrono::{DateTime, Utc};
 use nerve_diesel::diesel::prelude::*;
+use nerve_diesel::limits;
 use nerve_diesel::nerve_core::model::{Company, CompanyUpdate, Deleted, NewCompany, Page};
 use nerve_diesel::nerve_core::validate::{required_text, validate_domain};
 use nerve_diesel::nerve_core::{Error, Field, Result};
@@ -58,7 +59,7 @@ fn domain_of(d: Option<&str>) -> Result<Option<String>> {
 
 impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
     fn create(&self, new: &NewCompany) -> Result<Company> {
-        let name = required_text(NAME, &new.name, 255)?;
+        let name = required_text(NAME, &new.name, limits::companies::name)?;
         let domain = domain_of(new.domain.as_deref())?;
         let now = self.env().now();
         self.write_one(nerve_diesel::op_name!(), TABLE, |conn| {
@@ -136,7 +137,7 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
         let name = changes
             .name
             .as_deref()
-            .map(|n| required_text(NAME, n, 255))
+            .map(|n| required_text(NAME, n, limits::companies::name))
             .transpose()?;
         let domain = changes
             .domain

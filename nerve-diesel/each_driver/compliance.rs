@@ -19,6 +19,7 @@ use crate::schema::{
 use ::chrono::{DateTime, Utc};
 use nerve_diesel::checks::compliance::{instant, score};
 use nerve_diesel::diesel::prelude::*;
+use nerve_diesel::limits;
 use nerve_diesel::nerve_core::model::{
     overall_compliance_score, Assessment, AssessmentStatus, ComplianceFramework, Control,
     ControlMapping, ControlStatus, ControlUpdate, Deleted, Evidence, NewAssessment, NewControl,
@@ -237,7 +238,13 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
         let version = new
             .framework_version
             .as_deref()
-            .map(|v| required_text(Field::new(ASSESSMENTS, "framework_version"), v, 20))
+            .map(|v| {
+                required_text(
+                    Field::new(ASSESSMENTS, "framework_version"),
+                    v,
+                    limits::compliance_assessments::framework_version,
+                )
+            })
             .transpose()?;
         let now = self.env().now();
         let started = instant(
@@ -389,8 +396,16 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
         assessment_id: i64,
         new: &NewControl,
     ) -> Result<Control> {
-        let key = required_text(Field::new(CONTROLS, "control_id"), &new.control_id, 50)?;
-        let name = required_text(Field::new(CONTROLS, "control_name"), &new.control_name, 255)?;
+        let key = required_text(
+            Field::new(CONTROLS, "control_id"),
+            &new.control_id,
+            limits::compliance_controls::control_id,
+        )?;
+        let name = required_text(
+            Field::new(CONTROLS, "control_name"),
+            &new.control_name,
+            limits::compliance_controls::control_name,
+        )?;
         let category = optional_text(
             Field::new(CONTROLS, "control_category"),
             new.control_category.as_deref(),
@@ -607,8 +622,16 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
 
     fn put_control_mappings(&self, rows: &[ControlMapping]) -> Result<u64> {
         for row in rows {
-            required_text(Field::new(MAPPINGS, "finding_type"), &row.finding_type, 100)?;
-            required_text(Field::new(MAPPINGS, "control_id"), &row.control_id, 50)?;
+            required_text(
+                Field::new(MAPPINGS, "finding_type"),
+                &row.finding_type,
+                limits::compliance_control_mappings::finding_type,
+            )?;
+            required_text(
+                Field::new(MAPPINGS, "control_id"),
+                &row.control_id,
+                limits::compliance_control_mappings::control_id,
+            )?;
             if !matches!(
                 row.flag_status,
                 ControlStatus::Failing | ControlStatus::NeedsReview
@@ -808,7 +831,11 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
         source: ScanSource,
         finding_id: &str,
     ) -> Result<Vec<Control>> {
-        let finding_id = required_text(Field::new(CONTROLS, "scan_finding_id"), finding_id, 100)?;
+        let finding_id = required_text(
+            Field::new(CONTROLS, "scan_finding_id"),
+            finding_id,
+            limits::compliance_controls::scan_finding_id,
+        )?;
         let now = self.env().now();
         self.write(nerve_diesel::op_name!(), CONTROLS, |conn| {
             live_company(conn, company_id)?;
@@ -858,13 +885,21 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
         company_id: i64,
         new: &NewVulnerabilityReport,
     ) -> Result<VulnerabilityReport> {
-        let title = required_text(Field::new(REPORTS, "title"), &new.title, 255)?;
+        let title = required_text(
+            Field::new(REPORTS, "title"),
+            &new.title,
+            limits::vulnerability_reports::title,
+        )?;
         let text = required_text(
             Field::new(REPORTS, "report_text"),
             &new.report_text,
             1_000_000,
         )?;
-        let model = optional_text(Field::new(REPORTS, "model"), new.model.as_deref(), 100)?;
+        let model = optional_text(
+            Field::new(REPORTS, "model"),
+            new.model.as_deref(),
+            limits::vulnerability_reports::model,
+        )?;
         let domain = new
             .domain
             .as_deref()

@@ -15,6 +15,7 @@ use crate::schema::{
 use nerve_diesel::checks::ghost::{check_github, check_opsych, check_paste};
 use nerve_diesel::checks::not_negative;
 use nerve_diesel::diesel::prelude::*;
+use nerve_diesel::limits;
 use nerve_diesel::nerve_core::model::{
     BreachFile, BreachRecord, Deleted, EmailFinding, GhostQuery, GhostQueryType, GithubFinding,
     MonitorScope, MonitoredEmail, NewBreachFile, NewBreachRecord, NewEmailFinding, NewGhostQuery,
@@ -223,7 +224,11 @@ fn watched(conn: &mut Conn, company_id: i64, id: i64) -> Result<MonitoredEmailsR
 
 impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
     fn record_query(&self, company_id: i64, query: &NewGhostQuery) -> Result<GhostQuery> {
-        let value = required_text(Field::new(QUERIES, "query_value"), &query.query_value, 255)?;
+        let value = required_text(
+            Field::new(QUERIES, "query_value"),
+            &query.query_value,
+            limits::ghost_search_queries::query_value,
+        )?;
         not_negative(QUERIES, "results_count", Some(query.results_count))?;
         not_negative(QUERIES, "response_time_ms", query.response_time_ms)?;
         if let Some(s) = &query.search_sources {
@@ -425,10 +430,22 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
         findings: &[NewEmailFinding],
     ) -> Result<(MonitoredEmail, u64)> {
         for f in findings {
-            required_text(Field::new(FINDINGS, "source"), &f.source, 100)?;
-            required_text(Field::new(FINDINGS, "finding_key"), &f.finding_key, 512)?;
+            required_text(
+                Field::new(FINDINGS, "source"),
+                &f.source,
+                limits::monitored_email_findings::source,
+            )?;
+            required_text(
+                Field::new(FINDINGS, "finding_key"),
+                &f.finding_key,
+                limits::monitored_email_findings::finding_key,
+            )?;
             if let Some(b) = &f.breach_name {
-                sanitize_input(Field::new(FINDINGS, "breach_name"), b, 255)?;
+                sanitize_input(
+                    Field::new(FINDINGS, "breach_name"),
+                    b,
+                    limits::monitored_email_findings::breach_name,
+                )?;
             }
             if let Some(t) = f.breach_date {
                 nerve_diesel::nerve_core::validate::timestamp(
@@ -570,11 +587,19 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
     );
 
     fn create_breach_file(&self, company_id: i64, new: &NewBreachFile) -> Result<BreachFile> {
-        let name = required_text(Field::new(BREACH_FILES, "file_name"), &new.file_name, 255)?;
+        let name = required_text(
+            Field::new(BREACH_FILES, "file_name"),
+            &new.file_name,
+            limits::uploaded_breach_files::file_name,
+        )?;
         not_negative(BREACH_FILES, "size_bytes", Some(new.size_bytes))?;
         let sha = sha256_digest(Field::new(BREACH_FILES, "sha256"), &new.sha256)?;
         if let Some(b) = &new.breach_name {
-            sanitize_input(Field::new(BREACH_FILES, "breach_name"), b, 255)?;
+            sanitize_input(
+                Field::new(BREACH_FILES, "breach_name"),
+                b,
+                limits::uploaded_breach_files::breach_name,
+            )?;
         }
         let now = self.env().now();
         self.write(nerve_diesel::op_name!(), BREACH_FILES, |conn| {

@@ -7,6 +7,7 @@ use crate::schema::rows::{BreachesRow, DevicesRow, ProfilesRow, SocialMediaRow};
 use crate::schema::{breaches, devices, profiles, social_media};
 use ::chrono::{DateTime, Utc};
 use nerve_diesel::diesel::prelude::*;
+use nerve_diesel::limits;
 use nerve_diesel::nerve_core::model::{
     Breach, Deleted, Device, NewBreach, NewDevice, NewProfile, NewSocialAccount, Page, Profile,
     ProfileSearch, ProfileUpdate, SocialAccount,
@@ -194,7 +195,11 @@ struct ProfileChanges<'a> {
 
 impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
     fn create_profile(&self, company_id: i64, new: &NewProfile) -> Result<Profile> {
-        let name = required_text(Field::new(PROFILES, "full_name"), &new.full_name, 255)?;
+        let name = required_text(
+            Field::new(PROFILES, "full_name"),
+            &new.full_name,
+            limits::profiles::full_name,
+        )?;
         let email = new
             .email
             .as_deref()
@@ -205,8 +210,18 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
             .as_deref()
             .map(|d| validate_domain(Field::new(PROFILES, "domain"), d))
             .transpose()?;
-        let job_title = optional(PROFILES, "job_title", new.job_title.as_deref(), 255)?;
-        let location = optional(PROFILES, "location", new.location.as_deref(), 255)?;
+        let job_title = optional(
+            PROFILES,
+            "job_title",
+            new.job_title.as_deref(),
+            limits::profiles::job_title,
+        )?;
+        let location = optional(
+            PROFILES,
+            "location",
+            new.location.as_deref(),
+            limits::profiles::location,
+        )?;
         let notes = optional(PROFILES, "notes", new.notes.as_deref(), 10_000)?;
         let risk_score = risk(new.risk_score)?;
         if let Some(m) = &new.metadata {
@@ -252,7 +267,13 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
         let name = changes
             .full_name
             .as_deref()
-            .map(|n| required_text(Field::new(PROFILES, "full_name"), n, 255))
+            .map(|n| {
+                required_text(
+                    Field::new(PROFILES, "full_name"),
+                    n,
+                    limits::profiles::full_name,
+                )
+            })
             .transpose()?;
         let email = changes
             .email
@@ -359,8 +380,12 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
             .name
             .as_deref()
             .map(|n| {
-                required_text(Field::new(PROFILES, "full_name"), n, 255)
-                    .map(|n| like_contains(&n.to_lowercase()))
+                required_text(
+                    Field::new(PROFILES, "full_name"),
+                    n,
+                    limits::profiles::full_name,
+                )
+                .map(|n| like_contains(&n.to_lowercase()))
             })
             .transpose()?;
         let email = search
@@ -404,8 +429,17 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
         profile_id: i64,
         new: &NewSocialAccount,
     ) -> Result<SocialAccount> {
-        let handle = required_text(Field::new(ACCOUNTS, "handle"), &new.handle, 255)?;
-        let url = optional(ACCOUNTS, "url", new.url.as_deref(), 2048)?;
+        let handle = required_text(
+            Field::new(ACCOUNTS, "handle"),
+            &new.handle,
+            limits::social_media::handle,
+        )?;
+        let url = optional(
+            ACCOUNTS,
+            "url",
+            new.url.as_deref(),
+            limits::social_media::url,
+        )?;
         if new.followers.is_some_and(|f| f < 0) {
             return Err(Field::new(ACCOUNTS, "followers").invalid("must not be negative"));
         }
@@ -459,9 +493,18 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
         profile_id: i64,
         new: &NewBreach,
     ) -> Result<(Breach, bool)> {
-        let name = required_text(Field::new(BREACHES, "breach_name"), &new.breach_name, 255)?;
+        let name = required_text(
+            Field::new(BREACHES, "breach_name"),
+            &new.breach_name,
+            limits::breaches::breach_name,
+        )?;
         json_array(BREACHES, "data_classes", &new.data_classes)?;
-        let source = optional(BREACHES, "source", new.source.as_deref(), 100)?;
+        let source = optional(
+            BREACHES,
+            "source",
+            new.source.as_deref(),
+            limits::breaches::source,
+        )?;
         let description = optional(BREACHES, "description", new.description.as_deref(), 10_000)?;
         let now = self.env().now();
         let date = new
@@ -535,8 +578,18 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
 
     fn upsert_device(&self, company_id: i64, new: &NewDevice) -> Result<(Device, bool)> {
         let ip = validate_ip_address(Field::new(DEVICES, "ip_address"), &new.ip_address)?;
-        let hostname = optional(DEVICES, "hostname", new.hostname.as_deref(), 253)?;
-        let device_type = optional(DEVICES, "device_type", new.device_type.as_deref(), 100)?;
+        let hostname = optional(
+            DEVICES,
+            "hostname",
+            new.hostname.as_deref(),
+            limits::devices::hostname,
+        )?;
+        let device_type = optional(
+            DEVICES,
+            "device_type",
+            new.device_type.as_deref(),
+            limits::devices::device_type,
+        )?;
         let os = optional(
             DEVICES,
             "operating_system",

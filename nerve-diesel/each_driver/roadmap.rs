@@ -18,6 +18,7 @@ use crate::schema::{
 };
 use ::chrono::{DateTime, Utc};
 use nerve_diesel::diesel::prelude::*;
+use nerve_diesel::limits;
 use nerve_diesel::nerve_core::model::{
     library_checksum, security_score, Achievement, Award, LibraryLoad, LibraryTask, LibraryVersion,
     NewAchievement, NewRoadmapProfile, NewUserTask, Page, ProgressSnapshot, RoadmapProfile,
@@ -279,13 +280,23 @@ fn check_library_task(i: usize, t: &LibraryTask) -> Result<()> {
         other => other,
     };
     let f = |name| Field::new(LIBRARY, name);
-    required_text(f("task_id"), &t.task_id, 100).map_err(named)?;
-    required_text(f("title"), &t.title, 255).map_err(named)?;
+    required_text(f("task_id"), &t.task_id, limits::roadmap_tasks::task_id).map_err(named)?;
+    required_text(f("title"), &t.title, limits::roadmap_tasks::title).map_err(named)?;
     optional_text(f("description"), t.description.as_deref(), NOTES_MAX).map_err(named)?;
-    optional_text(f("category"), t.category.as_deref(), 100).map_err(named)?;
+    optional_text(
+        f("category"),
+        t.category.as_deref(),
+        limits::roadmap_tasks::category,
+    )
+    .map_err(named)?;
     in_range(f("phase"), t.phase, 1, i64::MAX).map_err(named)?;
     not_negative(f("points"), t.points).map_err(named)?;
-    optional_text(f("estimated_effort"), t.estimated_effort.as_deref(), 50).map_err(named)?;
+    optional_text(
+        f("estimated_effort"),
+        t.estimated_effort.as_deref(),
+        limits::roadmap_tasks::estimated_effort,
+    )
+    .map_err(named)?;
     if let Some(doc) = &t.applies_to {
         json_document(f("applies_to"), doc).map_err(named)?;
     }
@@ -295,9 +306,21 @@ fn check_library_task(i: usize, t: &LibraryTask) -> Result<()> {
 impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
     fn create_profile(&self, company_id: i64, new: &NewRoadmapProfile) -> Result<RoadmapProfile> {
         let f = |name| Field::new(PROFILES, name);
-        let name = required_text(f("company_name"), &new.company_name, 255)?;
-        let size = optional_text(f("company_size"), new.company_size.as_deref(), 50)?;
-        let industry = optional_text(f("industry"), new.industry.as_deref(), 100)?;
+        let name = required_text(
+            f("company_name"),
+            &new.company_name,
+            limits::roadmap_profiles::company_name,
+        )?;
+        let size = optional_text(
+            f("company_size"),
+            new.company_size.as_deref(),
+            limits::roadmap_profiles::company_size,
+        )?;
+        let industry = optional_text(
+            f("industry"),
+            new.industry.as_deref(),
+            limits::roadmap_profiles::industry,
+        )?;
         let employees = new
             .employee_count
             .map(|n| not_negative(f("employee_count"), n))
@@ -393,7 +416,11 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
         tasks: &[LibraryTask],
         notes: Option<&str>,
     ) -> Result<LibraryLoad> {
-        let version = required_text(Field::new(VERSIONS, "version"), version, 20)?;
+        let version = required_text(
+            Field::new(VERSIONS, "version"),
+            version,
+            limits::roadmap_task_library_meta::version,
+        )?;
         let notes = optional_text(Field::new(VERSIONS, "notes"), notes, NOTES_MAX)?;
         let mut keys = ::std::collections::HashSet::new();
         for (i, t) in tasks.iter().enumerate() {
@@ -557,12 +584,20 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
 
     fn add_task(&self, company_id: i64, profile_id: i64, new: &NewUserTask) -> Result<UserTask> {
         let f = |name| Field::new(TASKS, name);
-        let key = required_text(f("task_id"), &new.task_id, 100)?;
+        let key = required_text(
+            f("task_id"),
+            &new.task_id,
+            limits::roadmap_user_tasks::task_id,
+        )?;
         let phase = new
             .phase
             .map(|n| in_range(f("phase"), n, 1, i64::MAX))
             .transpose()?;
-        let finding_type = optional_text(f("finding_type"), new.finding_type.as_deref(), 100)?;
+        let finding_type = optional_text(
+            f("finding_type"),
+            new.finding_type.as_deref(),
+            limits::roadmap_user_tasks::finding_type,
+        )?;
         let domain = new
             .scan_domain
             .as_deref()
@@ -724,8 +759,12 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
         new: &NewAchievement,
     ) -> Result<Award> {
         let f = |name| Field::new(ACHIEVEMENTS, name);
-        let key = required_text(f("achievement_key"), &new.achievement_key, 100)?;
-        let name = required_text(f("name"), &new.name, 255)?;
+        let key = required_text(
+            f("achievement_key"),
+            &new.achievement_key,
+            limits::roadmap_achievements::achievement_key,
+        )?;
+        let name = required_text(f("name"), &new.name, limits::roadmap_achievements::name)?;
         let description = optional_text(f("description"), new.description.as_deref(), 2000)?;
         let points = not_negative(f("points"), new.points)?;
         let now = self.env().now();

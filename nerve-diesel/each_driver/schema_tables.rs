@@ -1,7 +1,7 @@
-//! Every table of the NERVE schema, written once: included by each driver's `schema` module
-//! (`#[path = "../../nerve-diesel/each_driver/schema_tables.rs"] mod tables;`), after the driver
-//! defined `with_tables!`, which expands the list with [`nerve_diesel::tables!`] (and, on
-//! PostgreSQL, its COPY dispatch).
+//! Every table of the NERVE schema, written once. Included through `#[path]` by each driver's
+//! `schema` module, whose `with_tables!` expands it with `nerve_diesel::tables!` into Diesel
+//! tables, whole-row types and JSON rows (and, on PostgreSQL, its COPY dispatch), and by
+//! nerve-diesel itself, whose `with_tables!` makes `nerve_diesel::limits` from it.
 //!
 //! Each entry is `table (key) RowType { column -> SqlType [max characters], ... }`: columns in
 //! the order the migrations create them, `Ts` and `Doc` the driver's timestamp and JSON

@@ -7,6 +7,7 @@ use super::{Conn, Db, Scope};
 use crate::schema::rows::{UploadedCredentialsRow, UploadedFilesRow};
 use crate::schema::{uploaded_credentials, uploaded_files};
 use nerve_diesel::diesel::prelude::*;
+use nerve_diesel::limits;
 use nerve_diesel::nerve_core::model::{
     Deleted, NewCredential, NewUploadedFile, Page, UploadStatus, UploadedCredential, UploadedFile,
 };
@@ -101,7 +102,11 @@ fn transition(
 
 impl nerve_diesel::nerve_core::UploadStore for Scope<'_> {
     fn create_file(&self, company_id: i64, new: &NewUploadedFile) -> Result<UploadedFile> {
-        let name = required_text(Field::new(FILES, "file_name"), &new.file_name, 255)?;
+        let name = required_text(
+            Field::new(FILES, "file_name"),
+            &new.file_name,
+            limits::uploaded_files::file_name,
+        )?;
         if new.size_bytes < 0 {
             return Err(Field::new(FILES, "size_bytes").invalid("must not be negative"));
         }
@@ -109,7 +114,13 @@ impl nerve_diesel::nerve_core::UploadStore for Scope<'_> {
         let mime = new
             .mime_type
             .as_deref()
-            .map(|m| sanitize_input(Field::new(FILES, "mime_type"), m, 255))
+            .map(|m| {
+                sanitize_input(
+                    Field::new(FILES, "mime_type"),
+                    m,
+                    limits::uploaded_files::mime_type,
+                )
+            })
             .transpose()?;
         let now = self.env().now();
         self.write(nerve_diesel::op_name!(), FILES, |conn| {

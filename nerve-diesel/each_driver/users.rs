@@ -6,6 +6,7 @@ use super::{Db, Scope};
 use crate::schema::{companies, users};
 use ::chrono::{DateTime, Utc};
 use nerve_diesel::diesel::prelude::*;
+use nerve_diesel::limits;
 use nerve_diesel::nerve_core::model::{Deleted, NewUser, Page, Role, User, UserUpdate};
 use nerve_diesel::nerve_core::validate::{sanitize_input, validate_email};
 use nerve_diesel::nerve_core::{Error, Field, Result};
@@ -68,7 +69,8 @@ fn not_found(company_id: i64, id: i64) -> Error {
 }
 
 fn full_name_of(n: Option<&str>) -> Result<Option<&str>> {
-    n.map(|n| sanitize_input(FULL_NAME, n, 255)).transpose()
+    n.map(|n| sanitize_input(FULL_NAME, n, limits::users::full_name))
+        .transpose()
 }
 
 /// True while the company `$cid` is live: users of a soft-deleted company are hidden

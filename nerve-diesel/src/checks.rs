@@ -90,13 +90,19 @@ pub mod compliance {
 
 /// Checks of the ghost store (monitored e-mail addresses and their findings).
 pub mod ghost {
+    use crate::limits::{github_findings, opsych_search_results, pastebin_findings};
     use nerve_core::model::{NewGithubFinding, NewOpsychResult, NewPasteFinding};
     use nerve_core::validate::{json_document, required_text, sanitize_input, timestamp};
     use nerve_core::{Field, Result};
 
-    /// `source_url` of a finding of `table`: an http(s) URL of at most 2048 characters.
+    /// `source_url` of a finding of `table`: an http(s) URL of at most 2048 characters (the
+    /// limit every finding table's `source_url` has).
     pub fn check_url(table: &'static str, url: &str) -> Result<()> {
-        let url = required_text(Field::new(table, "source_url"), url, 2048)?;
+        let url = required_text(
+            Field::new(table, "source_url"),
+            url,
+            github_findings::source_url,
+        )?;
         if url.starts_with("https://") || url.starts_with("http://") {
             Ok(())
         } else {
@@ -124,8 +130,8 @@ pub mod ghost {
         if let Some(t) = n.committed_at {
             timestamp(Field::new(T, "committed_at"), t)?;
         }
-        optional(T, "repository", &n.repository, 255)?;
-        optional(T, "file_path", &n.file_path, 1024)?;
+        optional(T, "repository", &n.repository, github_findings::repository)?;
+        optional(T, "file_path", &n.file_path, github_findings::file_path)?;
         optional(T, "matched_text", &n.matched_text, 10_000)
     }
 
@@ -136,8 +142,18 @@ pub mod ghost {
         if let Some(t) = n.posted_at {
             timestamp(Field::new(T, "posted_at"), t)?;
         }
-        optional(T, "paste_title", &n.paste_title, 255)?;
-        optional(T, "paste_author", &n.paste_author, 255)?;
+        optional(
+            T,
+            "paste_title",
+            &n.paste_title,
+            pastebin_findings::paste_title,
+        )?;
+        optional(
+            T,
+            "paste_author",
+            &n.paste_author,
+            pastebin_findings::paste_author,
+        )?;
         optional(T, "matched_text", &n.matched_text, 10_000)
     }
 
@@ -145,8 +161,13 @@ pub mod ghost {
     pub fn check_opsych(n: &NewOpsychResult) -> Result<()> {
         const T: &str = "opsych_search_results";
         check_url(T, &n.source_url)?;
-        optional(T, "username", &n.username, 255)?;
-        optional(T, "display_name", &n.display_name, 255)?;
+        optional(T, "username", &n.username, opsych_search_results::username)?;
+        optional(
+            T,
+            "display_name",
+            &n.display_name,
+            opsych_search_results::display_name,
+        )?;
         if let Some(d) = &n.details {
             json_document(Field::new(T, "details"), d)?;
         }
@@ -179,6 +200,18 @@ mod tests {
         assert!(attack_surface::risk("t", Some(100)).is_ok());
         assert!(attack_surface::risk("t", Some(101)).is_err());
         assert!(ghost::check_url("t", "https://example.com/x").is_ok());
+        // check_url's one limit is every finding table's.
+        use crate::limits::{github_findings, opsych_search_results, pastebin_findings};
+        assert_eq!(github_findings::source_url, pastebin_findings::source_url);
+        assert_eq!(
+            github_findings::source_url,
+            opsych_search_results::source_url
+        );
+        let long = format!(
+            "https://example.com/{}",
+            "x".repeat(github_findings::source_url)
+        );
+        assert!(ghost::check_url("t", &long).is_err());
         assert!(matches!(
             ghost::check_url("t", "ftp://example.com/x"),
             Err(Error::Validation {

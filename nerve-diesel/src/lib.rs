@@ -13,6 +13,36 @@
 
 pub mod cached;
 pub mod checks;
+
+/// Expands the table list (`each_driver/schema_tables.rs`) for what needs no backend: the
+/// length limits. The drivers expand the same list into their Diesel schemas.
+macro_rules! with_tables {
+    ($(
+        $table:ident ($pk:ident) $row:ident {
+            $( $col:ident -> $sql:ident $(<$inner:ident>)? $([$max:literal])? ),* $(,)?
+        }
+    )*) => {
+        /// The most characters each limited text column holds, from the list's `[N]` (the
+        /// migrations' `VARCHAR(N)` / `length(col) <= N`), such as `limits::companies::name`.
+        /// The store code checks values against these, so a limit is written once, in the list.
+        #[allow(non_upper_case_globals)]
+        pub mod limits {
+            $(
+                #[doc = concat!("Limits of `", stringify!($table), "`.")]
+                pub mod $table {
+                    $( $(
+                        #[doc = concat!("`", stringify!($table), ".", stringify!($col), "`.")]
+                        pub const $col: usize = $max;
+                    )? )*
+                }
+            )*
+        }
+    };
+}
+
+#[path = "../each_driver/schema_tables.rs"]
+mod table_list;
+pub use table_list::limits;
 pub mod driver;
 pub mod errors;
 mod macros;

@@ -29,7 +29,7 @@ pub trait AdminStore {
     /// index, unique and foreign key, value set), SQLite's `integrity_check` and
     /// `foreign_key_check`, PostgreSQL's constraint and index validity, and reads the pool's
     /// state. Problems are reported in the [`HealthReport`], not as errors. Errors:
-    /// [`Error::Connect`](crate::Error::Connection) when no connection can be had.
+    /// [`Error::Connect`](crate::Error::Connect) when no connection can be had.
     fn health(&self) -> Result<HealthReport>;
 
     /// Exact row counts of every table of the schema, their total and the database's size.

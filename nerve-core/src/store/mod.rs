@@ -184,13 +184,13 @@ pub trait Store: Repos + Send + Sync + fmt::Debug {
     /// lock at its start (`BEGIN IMMEDIATE`), so it never fails half-way with "database is
     /// locked". Calls made through the store itself (not the handle) inside `f` run on another
     /// connection, outside the transaction: on a `sqlite::memory:` store (one connection) they
-    /// wait `connect_timeout` and fail with [`Error::Connection`]; on a SQLite file their writes
+    /// wait `connect_timeout` and fail with [`Error::Connect`]; on a SQLite file their writes
     /// wait the busy timeout for this transaction's lock (again on each retry of
     /// [`StoreOptions::retry`]) and fail. Use the handle.
     fn atomic(&self, f: &mut dyn FnMut(&dyn Repos) -> Result<()>) -> Result<()>;
 
     /// The migrations applied to this database and those pending or unknown to this binary.
-    /// Errors: [`Error::Connection`] when no connection can be had, [`Error::Backend`] when the
+    /// Errors: [`Error::Connect`] when no connection can be had, [`Error::Backend`] when the
     /// migration record cannot be read.
     fn schema_status(&self) -> Result<SchemaStatus>;
 }
@@ -385,7 +385,8 @@ impl Default for StoreOptions {
 
 /// Which failed calls are tried again, and how often: bounded exponential backoff
 /// (`base_delay`, doubled each time, at most `max_delay`), `retries` times at most, after
-/// which the last error is returned (a connection error stays [`Error::Connection`]).
+/// which the last error is returned; [`Error::is_retryable`] says whether trying later may
+/// succeed.
 ///
 /// Tried again, on a fresh pooled connection:
 /// - every **read** (a call that writes nothing) that failed because the connection was
@@ -398,8 +399,9 @@ impl Default for StoreOptions {
 ///   cases nothing of it was committed, so running it again cannot write twice.
 ///
 /// Never tried again: a write whose connection failed while it ran — its commit may or may
-/// not have happened — which is reported as [`Error::Connection`] saying the outcome is
-/// unknown; and the closure of [`Store::atomic`], whose other effects the store cannot know.
+/// not have happened — which is reported as [`Error::Connection`] with
+/// [`Outcome::Unknown`](crate::Outcome::Unknown); and the closure of [`Store::atomic`], whose
+/// other effects the store cannot know.
 /// URL parameter `retries` sets `retries`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
