@@ -327,13 +327,17 @@ impl Error {
         }
     }
 
-    /// Whether running the call again may succeed and is safe, as nothing of this one was
-    /// applied: [`Error::Connect`], [`Error::Connection`] with [`Outcome::NotApplied`], and a
-    /// [`Error::Transaction`] the database rolled back itself. The store has already retried
-    /// these as its [`crate::RetryPolicy`] says; a caller may wait and try again later.
+    /// Whether the failure was transient and running the call again is safe, as nothing of
+    /// it was applied: an [`Error::Connection`] with [`Outcome::NotApplied`] (the connection
+    /// broke before anything was written) and an [`Error::Transaction`] the database rolled
+    /// back itself (serialization failure, deadlock, lock wait). The store has already tried
+    /// these again as its [`crate::RetryPolicy`] says; a caller may wait and try once more.
+    ///
+    /// [`Error::Connect`] is not retryable by this rule although nothing ran: whether a later
+    /// attempt can connect depends on why this one could not (a busy pool or a restarting
+    /// server, or a mistyped URL or a missing file), which only the caller can judge.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Connect { .. } => true,
             Error::Connection { outcome, .. } => *outcome == Outcome::NotApplied,
             Error::Transaction { rolled_back, .. } => *rolled_back,
             _ => false,
@@ -368,7 +372,7 @@ mod tests {
             reason: "deadlock".into(),
             rolled_back: true,
         };
-        assert!(connect.is_retryable());
+        assert!(!connect.is_retryable());
         assert!(lost(Outcome::NotApplied).is_retryable());
         assert!(!lost(Outcome::Unknown).is_retryable());
         assert!(rolled_back.is_retryable());

@@ -436,7 +436,7 @@ impl nerve_diesel::nerve_core::AuthStore for Scope<'_> {
         let agent = text_of(
             Field::new(ATTEMPTS, "user_agent"),
             request.user_agent.as_deref(),
-            1000,
+            limits::login_attempts::user_agent,
         )?;
         let recorded = recorded_address(&request.email);
         let email = validate_email(Field::new(ATTEMPTS, "email"), &request.email).ok();
@@ -717,7 +717,7 @@ impl nerve_diesel::nerve_core::SessionStore for Scope<'_> {
         let agent = text_of(
             Field::new(SESSIONS, "user_agent"),
             new.user_agent.as_deref(),
-            1000,
+            limits::sessions::user_agent,
         )?;
         let token = random_token(32);
         let hash = sha256_hex(&token);
@@ -930,7 +930,7 @@ impl nerve_diesel::nerve_core::AuditStore for Scope<'_> {
         let entity_type = text_of(
             Field::new(AUDIT, "entity_type"),
             entry.entity_type.as_deref(),
-            100,
+            limits::audit_logs::entity_type,
         )?;
         let ip = ip_of(Field::new(AUDIT, "ip_address"), entry.ip_address.as_deref())?;
         if let Some(details) = &entry.details {

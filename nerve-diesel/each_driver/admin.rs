@@ -194,14 +194,16 @@ struct Count {
 }
 
 impl Scope<'_> {
-    /// Runs `f`, an operation that only reads, again when its connection failed
-    /// (a server restart or a restore closed it): the store then tests its pooled
-    /// connections before use, so the second run gets a live one.
+    /// Runs `f`, an operation that reads (`slow_queries` first writes the timings waiting in
+    /// memory: bookkeeping that is kept for a later write when it fails), again when its
+    /// connection failed (a server restart or a restore closed it): the store then tests its
+    /// pooled connections before use, so the second run gets a live one. A connection failure
+    /// says nothing was applied.
     fn retry_connection<T>(&self, mut f: impl FnMut() -> Result<T>) -> Result<T> {
-        match f() {
+        match f().map_err(super::applied_nothing) {
             Err(Error::Connection { .. } | Error::Connect { .. }) => {
                 self.env.connection_failed();
-                f()
+                f().map_err(super::applied_nothing)
             }
             out => out,
         }

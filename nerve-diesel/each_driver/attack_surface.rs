@@ -27,6 +27,9 @@ use nerve_diesel::nerve_core::{Error, Field, Result};
 use nerve_diesel::Driver as _;
 use nerve_diesel::Op;
 
+/// `result_type` of both results tables (one shape): checked equal when compiled.
+const RESULT_TYPE_MAX: usize = limits::scan_results_xasm::result_type;
+const _: () = assert!(RESULT_TYPE_MAX == limits::scan_results_lightbox::result_type);
 const CACHE: &str = "cached_asm_scans";
 
 impl From<CachedAsmScansRow> for CachedScan {
@@ -644,7 +647,11 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
     ) -> Result<u64> {
         let table = results_table(source);
         for r in results {
-            required_text(Field::new(table, "result_type"), &r.result_type, 100)?;
+            required_text(
+                Field::new(table, "result_type"),
+                &r.result_type,
+                RESULT_TYPE_MAX,
+            )?;
             json_document(Field::new(table, "scan_results"), &r.scan_results)?;
         }
         let now = self.env().now();

@@ -179,7 +179,9 @@ impl nerve_diesel::nerve_core::BaitStore for Scope<'_> {
     fn record_access(&self, token_value: &str, access: &NewBaitAccess) -> Result<RecordedAccess> {
         // The value comes from whoever used the token: one no token can have is
         // unknown on every backend alike (PostgreSQL cannot even compare U+0000).
-        if token_value.is_empty() || token_value.chars().count() > 512 || token_value.contains('\0')
+        if token_value.is_empty()
+            || token_value.chars().count() > limits::bait_tokens::token_value
+            || token_value.contains('\0')
         {
             return Err(Error::not_found(TOKENS, "token_value"));
         }
@@ -191,12 +193,12 @@ impl nerve_diesel::nerve_core::BaitStore for Scope<'_> {
         let agent = optional_text(
             Field::new(ACCESSES, "user_agent"),
             access.user_agent.as_deref(),
-            1000,
+            limits::bait_accesses::user_agent,
         )?;
         let location = optional_text(
             Field::new(ACCESSES, "location"),
             access.location.as_deref(),
-            255,
+            limits::bait_accesses::location,
         )?;
         if let Some(raw) = &access.raw_request {
             json_document(Field::new(ACCESSES, "raw_request"), raw)?;

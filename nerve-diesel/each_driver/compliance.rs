@@ -409,7 +409,7 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
         let category = optional_text(
             Field::new(CONTROLS, "control_category"),
             new.control_category.as_deref(),
-            100,
+            limits::compliance_controls::control_category,
         )?;
         let points = score(
             Field::new(CONTROLS, "compliance_score"),
@@ -539,12 +539,12 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
         let reference = required_text(
             Field::new(EVIDENCE, "file_reference"),
             &new.file_reference,
-            1024,
+            limits::compliance_evidence::file_reference,
         )?;
         let name = optional_text(
             Field::new(EVIDENCE, "file_name"),
             new.file_name.as_deref(),
-            255,
+            limits::compliance_evidence::file_name,
         )?;
         let digest = sha256_digest(Field::new(EVIDENCE, "sha256"), &new.sha256)?;
         let description = optional_text(
@@ -727,12 +727,12 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
         let kind = required_text(
             Field::new(CONTROLS, "scan_finding_type"),
             &finding.finding_type,
-            100,
+            limits::compliance_controls::scan_finding_type,
         )?;
         let finding_id = required_text(
             Field::new(CONTROLS, "scan_finding_id"),
             &finding.finding_id,
-            100,
+            limits::compliance_controls::scan_finding_id,
         )?;
         let domain = finding
             .domain

@@ -7,8 +7,8 @@
 //! mod stores;
 //! ```
 //!
-//! so that `crate::schema` is that driver's Diesel schema (the tables of `tables.rs`, with the
-//! driver's column types) and `crate::driver::ThisDriver` its [`nerve_diesel::Driver`]. The code
+//! so that `crate::schema` is that driver's Diesel schema (the tables of `schema_tables.rs`,
+//! with the driver's column types) and `crate::driver::ThisDriver` its [`nerve_diesel::Driver`]. The code
 //! is ordinary Rust: rustfmt, clippy and rust-analyzer see all of it, in each driver. What
 //! needs no backend type (validation, errors, migrations bookkeeping, timings) is in
 //! nerve-diesel's own modules, compiled once.
@@ -33,7 +33,7 @@ mod scope;
 mod uploads;
 mod users;
 
-pub(crate) use scope::{Conn, Db, Pool, Scope};
+pub(crate) use scope::{applied_nothing, Conn, Db, Pool, Scope};
 
 use crate::driver::ThisDriver;
 use nerve_diesel::nerve_core::{RawRows, Repos};

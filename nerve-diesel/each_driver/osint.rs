@@ -302,8 +302,8 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                 .map(|v| optional(PROFILES, name, v.as_deref(), max))
                 .transpose()
         }
-        let job_title = text("job_title", &changes.job_title, 255)?;
-        let location = text("location", &changes.location, 255)?;
+        let job_title = text("job_title", &changes.job_title, limits::profiles::job_title)?;
+        let location = text("location", &changes.location, limits::profiles::location)?;
         let notes = text("notes", &changes.notes, 10_000)?;
         let risk_score = changes.risk_score.map(risk).transpose()?;
         if let Some(Some(m)) = &changes.metadata {
@@ -594,7 +594,7 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
             DEVICES,
             "operating_system",
             new.operating_system.as_deref(),
-            100,
+            limits::devices::operating_system,
         )?;
         json_array(DEVICES, "open_ports", &new.open_ports)?;
         let now = self.env().now();

@@ -1,6 +1,5 @@
 //! Implements [`RoadmapStore`](nerve_core::RoadmapStore) for [`Scope`]
-//! against the `roadmap_*` tables (and their whole-row types) of the
-//! `schema` module path given.
+//! against the `roadmap_*` tables (and their whole-row types) of `crate::schema`.
 //!
 //! Every change to a profile's tasks recomputes its score in the same transaction
 //! (`rescore`), with the one rule of [`security_score`](nerve_core::model::security_score).
@@ -610,7 +609,7 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
         let actor = optional_text(
             f("matched_threat_actor"),
             new.matched_threat_actor.as_deref(),
-            255,
+            limits::roadmap_user_tasks::matched_threat_actor,
         )?;
         let notes = optional_text(f("user_notes"), new.user_notes.as_deref(), NOTES_MAX)?;
         for (field, doc) in [

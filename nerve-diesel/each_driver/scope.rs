@@ -242,7 +242,7 @@ impl<'a> Scope<'a> {
             if replica.usable() {
                 let started = ::std::time::Instant::now();
                 let out = match self.connection(&replica.pool) {
-                    Ok(mut conn) => self.read_on(&mut conn, &mut f),
+                    Ok(mut conn) => self.read_on(&mut conn, &mut f).map_err(applied_nothing),
                     Err(e) => Err(self.env.pool_error(e)),
                 };
                 match out {
@@ -300,8 +300,13 @@ impl<'a> Scope<'a> {
                     if let Err(Error::Connection { .. }) = &out {
                         self.env.connection_failed();
                     }
+                    // Tried again: what the database rolled back, and what failed before the
+                    // transaction began. Never what `f` reported after it began.
+                    let again = |e: &Error| {
+                        nerve_diesel::errors::rolled_back(e) || (!began && e.is_retryable())
+                    };
                     match out {
-                        Err(e) if attempt < self.env.retry.retries && e.is_retryable() => {
+                        Err(e) if attempt < self.env.retry.retries && again(&e) => {
                             drop(conn);
                             ::std::thread::sleep(self.env.retry.delay(attempt));
                             attempt += 1;
@@ -414,7 +419,9 @@ impl<'a> Scope<'a> {
             match out {
                 Err(e @ Error::Connection { .. }) => {
                     env.connection_failed();
-                    if !(e.is_retryable() && attempt < env.retry.retries) {
+                    // Only a transaction that never began is run again: once `f` ran, its
+                    // other effects are unknown to the store.
+                    if began || attempt >= env.retry.retries {
                         return Err(e);
                     }
                     drop(conn);
@@ -429,7 +436,7 @@ impl<'a> Scope<'a> {
 
 /// `e`, saying nothing was applied when it is a connection failure: for operations that only
 /// read, or whose transaction had not begun.
-fn applied_nothing(e: Error) -> Error {
+pub(crate) fn applied_nothing(e: Error) -> Error {
     match e {
         Error::Connection { reason, .. } => Error::Connection {
             reason,

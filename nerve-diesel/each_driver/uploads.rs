@@ -1,6 +1,6 @@
 //! Implements [`UploadStore`](nerve_core::UploadStore) for [`Scope`],
-//! against `uploaded_files` and `uploaded_credentials` (and their whole-row types) of the
-//! `schema` module path given.
+//! against `uploaded_files` and `uploaded_credentials` (and their whole-row types) of
+//! `crate::schema`.
 
 use super::accounts::{live_company, live_user_of_company};
 use super::{Conn, Db, Scope};

@@ -1,6 +1,6 @@
 //! Implements [`UserStore`](nerve_core::UserStore) for [`Scope`],
-//! against the `users` and `companies` tables of `crate::schema`; the role column's SQL type must be mapped to
-//! [`nerve_core::model::Role`] with [`value_set_sql!`].
+//! against the `users` and `companies` tables of `crate::schema` (the role column reads and
+//! binds [`nerve_core::model::Role`] through the value-set mappings of `mod.rs`).
 
 use super::{Db, Scope};
 use crate::schema::{companies, users};

@@ -259,7 +259,7 @@ impl Store for PgStore {
             .scope
             .connection(&self.pool)
             .map_err(|e| self.env.pool_error(e))?;
-        in_transaction(&mut conn, schema_status)
+        in_transaction(&mut conn, schema_status).map_err(crate::stores::applied_nothing)
     }
 }
 

@@ -126,7 +126,7 @@ impl Store for SqliteStore {
             .scope
             .connection(&self.pool)
             .map_err(|e| self.env.pool_error(e))?;
-        schema_status(&mut conn)
+        schema_status(&mut conn).map_err(crate::stores::applied_nothing)
     }
 }
 

@@ -394,9 +394,12 @@ impl Default for StoreOptions {
 ///   the database rolled it back (serialization failure, deadlock, SQLite's write lock held
 ///   past the busy timeout);
 /// - every **write** whose transaction the database rolled back itself (serialization
-///   failure, deadlock, SQLite's "database is locked" past the busy timeout) or that could
-///   not get a connection before it started — in both
-///   cases nothing of it was committed, so running it again cannot write twice.
+///   failure, deadlock, SQLite's "database is locked" past the busy timeout) or whose
+///   connection failed before its transaction began — in both cases nothing of it was
+///   committed, so running it again cannot write twice.
+///
+/// A call that gets no connection from the pool within `connect_timeout` is not tried
+/// again (the pool already waited): it fails with [`Error::Connect`].
 ///
 /// Never tried again: a write whose connection failed while it ran — its commit may or may
 /// not have happened — which is reported as [`Error::Connection`] with
