@@ -26,6 +26,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Constraint {
+    /// The primary key: a row with this id already exists. A store's own ids never collide;
+    /// this is seen when rows were loaded with explicit ids and the table's identity was not
+    /// moved past them (PostgreSQL), or when a caller gives ids ([`crate::RawRows`]).
+    PrimaryKey,
     /// A unique key (or unique index) already holds the value.
     Unique,
     /// A foreign key: the referenced row is missing, or the row is still referenced.
@@ -37,6 +41,7 @@ pub enum Constraint {
 impl fmt::Display for Constraint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Constraint::PrimaryKey => "primary key",
             Constraint::Unique => "unique",
             Constraint::ForeignKey => "foreign key",
             Constraint::Stale => "version",
@@ -167,16 +172,33 @@ pub enum Error {
         key: String,
     },
 
-    /// A write would break a unique or foreign-key constraint; nothing was written.
-    #[error("{table}.{field}: {constraint} constraint: {reason}")]
+    /// A write would break a primary-key, unique or foreign-key constraint, or a version check
+    /// ([`Constraint::Stale`]); nothing was written.
+    ///
+    /// `table`, `field` and `name` are the constraint the database reported, never a guess
+    /// from the operation: the same operation can break several constraints (a create can hit
+    /// the primary key or a unique key). Where the database reports no constraint — SQLite
+    /// names none for a foreign-key violation ([`crate::Capabilities::foreign_key_details`]) —
+    /// `table` is the table written, `field` is `-` and `name` is `None`.
+    #[error(
+        "{table}.{field}: {constraint} constraint{}: {reason}",
+        .name.map(|n| format!(" {n}")).unwrap_or_default()
+    )]
     Conflict {
-        /// The table written.
+        /// The table the constraint belongs to (for a foreign key, the referencing table).
         table: &'static str,
-        /// The column (or comma-separated columns) the constraint covers.
+        /// The columns the constraint covers, comma-separated in key order (`a, b`); a key
+        /// part that is an expression is `<expression>`. `-` when not reported.
         field: &'static str,
         /// Which kind of constraint.
         constraint: Constraint,
-        /// What collided, in words (for example which row).
+        /// The constraint's name as the database knows it (`companies_pkey`,
+        /// `users_email_live_key`), where it reports one: always on PostgreSQL; on SQLite for
+        /// unique indexes made by `CREATE UNIQUE INDEX` (the same names as on PostgreSQL),
+        /// `None` for primary keys, `UNIQUE` clauses of `CREATE TABLE` and foreign keys, which
+        /// SQLite does not name. `None` for [`Constraint::Stale`].
+        name: Option<&'static str>,
+        /// What collided, in words.
         reason: String,
     },
 

@@ -252,11 +252,7 @@ pub(crate) fn insert_event(
         .returning(EventRow::as_returning())
         .get_result(conn)
         .map(SecurityEvent::from)
-        .map_err(|e| {
-            Op::new(EVENTS, "insert")
-                .foreign("company_id, user_id")
-                .error(e)
-        })
+        .map_err(|e| Op::new(EVENTS, "insert").error(e))
 }
 
 impl nerve_diesel::nerve_core::SecurityEventStore for Scope<'_> {
@@ -739,7 +735,7 @@ impl nerve_diesel::nerve_core::SessionStore for Scope<'_> {
                 ))
                 .returning(SessionRow::as_returning())
                 .get_result(conn)
-                .map_err(|e| Op::new(SESSIONS, "insert").unique("token_hash").error(e))
+                .map_err(|e| Op::new(SESSIONS, "insert").error(e))
         })
         .map(|row| IssuedSession {
             session: row.into(),
@@ -1082,7 +1078,7 @@ impl nerve_diesel::nerve_core::ApiKeyStore for Scope<'_> {
                 ))
                 .returning(KeyRow::as_returning())
                 .get_result(conn)
-                .map_err(|e| Op::new(KEYS, "insert").unique("key_hash").error(e))
+                .map_err(|e| Op::new(KEYS, "insert").error(e))
         })
         .map(|row| IssuedApiKey {
             api_key: row.into(),

@@ -198,7 +198,7 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
             )
             .get_result(conn)
             .optional()
-            .map_err(|e| Op::new(CACHE, "update").foreign("user_id").error(e))?;
+            .map_err(|e| Op::new(CACHE, "update").error(e))?;
             if let Some(row) = updated {
                 return Ok(CachedScan::from(row));
             }
@@ -230,11 +230,8 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                 )
                 .get_result(conn)
                 .map(CachedScan::from)
-                .map_err(|e| Op::new(CACHE, "update").foreign("user_id").error(e)),
-                Err(e) => Err(Op::new(CACHE, "insert")
-                    .unique("domain")
-                    .foreign("user_id")
-                    .error(e)),
+                .map_err(|e| Op::new(CACHE, "update").error(e)),
+                Err(e) => Err(Op::new(CACHE, "insert").error(e)),
             }
         })
     }

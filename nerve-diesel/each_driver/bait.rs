@@ -117,7 +117,7 @@ impl nerve_diesel::nerve_core::BaitStore for Scope<'_> {
                 .returning(BaitTokensRow::as_returning())
                 .get_result(conn)
                 .map(BaitToken::from)
-                .map_err(|e| Op::new(TOKENS, "insert").unique("token_value").error(e))
+                .map_err(|e| Op::new(TOKENS, "insert").error(e))
         })
     }
 

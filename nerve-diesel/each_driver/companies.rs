@@ -74,7 +74,7 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
                 .returning(Row::as_returning())
                 .get_result(conn)
                 .map(Company::from)
-                .map_err(|e| Op::new(TABLE, "insert").unique("domain").error(e))
+                .map_err(|e| Op::new(TABLE, "insert").error(e))
         })
     }
 
@@ -161,7 +161,7 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
             )
             .get_result(conn)
             .optional()
-            .map_err(|e| Op::new(TABLE, "update").unique("domain").error(e))?
+            .map_err(|e| Op::new(TABLE, "update").error(e))?
             .map(Company::from)
             .ok_or_else(|| not_found(id))
         })
@@ -199,7 +199,7 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
                 .set(nerve_diesel::set_restored!(companies, now)),
             )
             .execute(conn)
-            .map_err(|e| Op::new(TABLE, "restore").unique("domain").error(e))?;
+            .map_err(|e| Op::new(TABLE, "restore").error(e))?;
             companies::table
                 .filter(companies::id.eq(id))
                 .select(Row::as_select())

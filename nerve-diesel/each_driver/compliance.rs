@@ -443,7 +443,7 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                 .returning(ComplianceControlsRow::as_returning())
                 .get_result(conn)
                 .map(Control::from)
-                .map_err(|e| Op::new(CONTROLS, "insert").unique("control_id").error(e))?;
+                .map_err(|e| Op::new(CONTROLS, "insert").error(e))?;
             rescore(conn, assessment_id, now)?;
             Ok(control)
         })
@@ -686,9 +686,7 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                                 m::is_active.eq(true),
                             ))
                             .execute(conn)
-                            .map_err(|e| {
-                                Op::new(MAPPINGS, "insert").unique("finding_type").error(e)
-                            })?;
+                            .map_err(|e| Op::new(MAPPINGS, "insert").error(e))?;
                         changed += 1;
                     }
                 }

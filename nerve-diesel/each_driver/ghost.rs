@@ -372,7 +372,7 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
                 )) => existing(conn)?
                     .map(|r| (MonitoredEmail::from(r), false))
                     .ok_or_else(|| {
-                        Op::new(MONITORED, "insert").unique("email_address").error(
+                        Op::new(MONITORED, "insert").error(
                             nerve_diesel::diesel::result::Error::DatabaseError(
                                 nerve_diesel::diesel::result::DatabaseErrorKind::UniqueViolation,
                                 info,

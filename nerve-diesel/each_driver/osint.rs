@@ -462,7 +462,7 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                 .returning(SocialMediaRow::as_returning())
                 .get_result(conn)
                 .map(SocialAccount::from)
-                .map_err(|e| Op::new(ACCOUNTS, "insert").unique("handle").error(e))
+                .map_err(|e| Op::new(ACCOUNTS, "insert").error(e))
         })
     }
 
@@ -554,8 +554,8 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                 Ok(row) => Ok((Breach::from(row), true)),
                 Err(e) if is_unique_violation(&e) => existing(conn)?
                     .map(|row| (Breach::from(row), false))
-                    .ok_or_else(|| Op::new(BREACHES, "insert").unique("breach_name").error(e)),
-                Err(e) => Err(Op::new(BREACHES, "insert").unique("breach_name").error(e)),
+                    .ok_or_else(|| Op::new(BREACHES, "insert").error(e)),
+                Err(e) => Err(Op::new(BREACHES, "insert").error(e)),
             }
         })
     }
@@ -654,8 +654,8 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                 Ok(row) => Ok((Device::from(row), true)),
                 Err(e) if is_unique_violation(&e) => update(conn)?
                     .map(|row| (Device::from(row), false))
-                    .ok_or_else(|| Op::new(DEVICES, "insert").unique("ip_address").error(e)),
-                Err(e) => Err(Op::new(DEVICES, "insert").unique("ip_address").error(e)),
+                    .ok_or_else(|| Op::new(DEVICES, "insert").error(e)),
+                Err(e) => Err(Op::new(DEVICES, "insert").error(e)),
             }
         })
     }

@@ -459,6 +459,7 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                     table: VERSIONS,
                     field: "version",
                     constraint: Constraint::Unique,
+                    name: None,
                     reason: format!(
                         "version {version} was loaded on {} with other tasks (checksum {})",
                         before.loaded_at,
@@ -510,7 +511,7 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                                 lib::is_active.eq(true),
                             ))
                             .execute(conn)
-                            .map_err(|e| Op::new(LIBRARY, "insert").unique("task_id").error(e))?;
+                            .map_err(|e| Op::new(LIBRARY, "insert").error(e))?;
                         added += 1;
                     }
                 }
@@ -534,7 +535,7 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                 ))
                 .returning(RoadmapTaskLibraryMetaRow::as_returning())
                 .get_result(conn)
-                .map_err(|e| Op::new(VERSIONS, "insert").unique("version").error(e))?;
+                .map_err(|e| Op::new(VERSIONS, "insert").error(e))?;
             // Weights may have changed: every live profile's score follows.
             let profiles: Vec<i64> = p::table
                 .filter(p::deleted_at.is_null())
@@ -657,7 +658,7 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                 .returning(RoadmapUserTasksRow::as_returning())
                 .get_result(conn)
                 .map(UserTask::from)
-                .map_err(|e| Op::new(TASKS, "insert").unique("task_id").error(e))?;
+                .map_err(|e| Op::new(TASKS, "insert").error(e))?;
             rescore(conn, profile_id, now)?;
             Ok(task)
         })

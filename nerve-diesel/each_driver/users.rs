@@ -148,12 +148,7 @@ impl nerve_diesel::nerve_core::UserStore for Scope<'_> {
                 .returning(Row::as_returning())
                 .get_result(conn)
                 .map(User::from)
-                .map_err(|e| {
-                    Op::new(TABLE, "insert")
-                        .unique("email")
-                        .foreign("company_id")
-                        .error(e)
-                })
+                .map_err(|e| Op::new(TABLE, "insert").error(e))
                 .and_then(|user| {
                     super::accounts::remember_password(conn, user.id, &hash, now)?;
                     Ok(user)
@@ -232,13 +227,7 @@ impl nerve_diesel::nerve_core::UserStore for Scope<'_> {
             updated_at: self.env().now(),
         };
         self.write(nerve_diesel::op_name!(), TABLE, |conn| {
-            update_live!(
-                conn,
-                company_id,
-                id,
-                Op::new(TABLE, "update").unique("email"),
-                &set
-            )
+            update_live!(conn, company_id, id, Op::new(TABLE, "update"), &set)
         })
     }
 
@@ -352,7 +341,7 @@ impl nerve_diesel::nerve_core::UserStore for Scope<'_> {
                 .set(nerve_diesel::set_restored!(users, now)),
             )
             .execute(conn)
-            .map_err(|e| Op::new(TABLE, "restore").unique("email").error(e))?;
+            .map_err(|e| Op::new(TABLE, "restore").error(e))?;
             users::table
                 .filter(users::company_id.eq(company_id))
                 .filter(users::id.eq(id))

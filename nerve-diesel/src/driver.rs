@@ -6,6 +6,7 @@
 //! member here, so a driver that lacks one fails to compile with an error naming the trait and
 //! the member, and everything a new backend must provide is this one list.
 
+use crate::constraints::{self, ConstraintInfo};
 use crate::Env;
 use diesel::r2d2::R2D2Connection;
 use diesel::QueryResult;
@@ -75,6 +76,25 @@ pub trait Driver: 'static {
 
     /// The structure of the database `conn` is connected to, read from its catalog.
     fn describe(conn: &mut Self::Conn) -> Result<SchemaDescription>;
+
+    /// Every primary key, unique key (constraint or unique index) and foreign key of the
+    /// database `conn` is connected to, from its catalog, so that a violation the database
+    /// reports can be named by its table and columns ([`crate::constraints`]).
+    fn constraints(conn: &mut Self::Conn) -> Result<Vec<ConstraintInfo>>;
+
+    /// Records this backend's constraints for the process from `conn` ([`constraints::learn`]),
+    /// unless they are known already or the schema is not current (a store opened to inspect
+    /// an old database teaches nothing). The stores call it when they open.
+    fn learn_constraints(conn: &mut Self::Conn) -> Result<()> {
+        if constraints::known(Self::BACKEND)
+            || Self::schema_status(conn)?.require_current().is_err()
+        {
+            return Ok(());
+        }
+        let list = Self::constraints(conn)?;
+        constraints::learn(Self::BACKEND, || list);
+        Ok(())
+    }
 
     /// The backend's own integrity checks beyond `expected`'s structure (SQLite's
     /// `integrity_check` and foreign-key check, for example): problems found, and rows whose

@@ -2,10 +2,12 @@
 //!
 //! Classification is by error kind, so both drivers give the same variant for the same
 //! situation, except where Diesel has no kind: PostgreSQL's deadlock and SQLite's "database is
-//! locked" are read from their (untranslated) messages. The table and field come from the
-//! operation ([`Op`]) that the driver ran.
+//! locked" are read from their (untranslated) messages. The table comes from the operation
+//! ([`Op`]) that the driver ran; a constraint violation names the constraint the database
+//! reported ([`crate::constraints`]).
 
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use crate::constraints;
+use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as DieselError};
 use nerve_core::{Constraint, Error, Outcome};
 
 /// What the message of a transaction the database rolled back itself (serialization failure,
@@ -24,60 +26,63 @@ pub fn rolled_back(e: &Error) -> bool {
     )
 }
 
-/// The operation a driver ran, so an error can name its table and the field a constraint
-/// covers.
+/// The operation a driver ran, so an error can name its table. A constraint violation names
+/// the constraint the database reported instead ([`crate::constraints`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Op {
     /// The table written or read.
     pub table: &'static str,
     /// What was done: `insert`, `update`, `select` ...
     pub operation: &'static str,
-    /// The field a unique violation is about, for writes that can collide.
-    pub unique: &'static str,
-    /// The field a foreign-key violation is about.
-    pub foreign: &'static str,
 }
 
 impl Op {
-    /// `operation` on `table`; no unique or foreign-key field known.
+    /// `operation` on `table`.
     pub const fn new(table: &'static str, operation: &'static str) -> Self {
-        Op {
+        Op { table, operation }
+    }
+
+    /// The conflict a unique (or primary-key) or foreign-key violation reported by `info` is:
+    /// the constraint the database named, resolved to its table and columns; where the
+    /// database named none this process knows, the table written and field `-`.
+    fn conflict(self, foreign: bool, info: &dyn DatabaseErrorInformation) -> Error {
+        let report = constraints::report(info);
+        let (table, field, constraint, name) = match constraints::resolve(&report) {
+            Some(c) => (c.table, c.columns, c.kind, c.name),
+            None if foreign => (self.table, "-", Constraint::ForeignKey, None),
+            None => (self.table, "-", Constraint::Unique, None),
+        };
+        let reason = match constraint {
+            Constraint::PrimaryKey => "a row with this id already exists (when the id came from \
+                                       the table's identity, rows were loaded with explicit ids \
+                                       past it)"
+                .to_string(),
+            Constraint::ForeignKey => format!(
+                "{} on {}: the referenced row does not exist, or this row is still referenced",
+                self.operation, self.table
+            ),
+            _ => "a live row already holds this value".to_string(),
+        };
+        let reason = match (&report, name) {
+            // A name this process could not resolve is still the database's word: keep it.
+            (constraints::Report::Named { name, .. }, None) => format!("{reason} ({name})"),
+            _ => reason,
+        };
+        Error::Conflict {
             table,
-            operation,
-            unique: "-",
-            foreign: "-",
+            field,
+            constraint,
+            name,
+            reason,
         }
-    }
-
-    /// The same operation, whose unique violations are about `field`.
-    pub const fn unique(mut self, field: &'static str) -> Self {
-        self.unique = field;
-        self
-    }
-
-    /// The same operation, whose foreign-key violations are about `field`.
-    pub const fn foreign(mut self, field: &'static str) -> Self {
-        self.foreign = field;
-        self
     }
 
     /// Classifies a Diesel error raised by this operation.
     pub fn error(self, e: DieselError) -> Error {
         match e {
             DieselError::DatabaseError(kind, info) => match kind {
-                DatabaseErrorKind::UniqueViolation => Error::Conflict {
-                    table: self.table,
-                    field: self.unique,
-                    constraint: Constraint::Unique,
-                    reason: "a live row already holds this value".into(),
-                },
-                DatabaseErrorKind::ForeignKeyViolation => Error::Conflict {
-                    table: self.table,
-                    field: self.foreign,
-                    constraint: Constraint::ForeignKey,
-                    reason: "the referenced row does not exist, or this row is still referenced"
-                        .into(),
-                },
+                DatabaseErrorKind::UniqueViolation => self.conflict(false, &*info),
+                DatabaseErrorKind::ForeignKeyViolation => self.conflict(true, &*info),
                 DatabaseErrorKind::NotNullViolation | DatabaseErrorKind::CheckViolation => {
                     Error::Validation {
                         table: self.table,

@@ -2,7 +2,7 @@
 //!
 //! Both drivers (`nerve-sqlite`, `nerve-postgres`) run the same store code over Diesel. What
 //! needs no backend type is plain code here, compiled once: the error classification
-//! ([`errors`]), migration bookkeeping ([`migrations`]), timings ([`metrics`]), JSON rows
+//! ([`errors`]) and the constraints it names ([`constraints`]), migration bookkeeping ([`migrations`]), timings ([`metrics`]), JSON rows
 //! ([`raw_rows`]) and the environment every call needs ([`Env`]). What a backend must provide
 //! is the trait [`Driver`]. The store code itself (`each_driver/`, one file per domain) is
 //! ordinary Rust compiled inside each driver crate against that crate's Diesel schema: the
@@ -13,6 +13,7 @@
 
 pub mod cached;
 pub mod checks;
+pub mod constraints;
 
 /// Expands the table list (`each_driver/schema_tables.rs`) for what needs no backend: the
 /// length limits. The drivers expand the same list into their Diesel schemas.

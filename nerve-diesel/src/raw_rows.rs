@@ -217,6 +217,7 @@ pub fn stale(table: &'static str, id: i64) -> Error {
         table,
         field: "updated_at",
         constraint: nerve_core::Constraint::Stale,
+        name: None,
         reason: format!("row {id} changed since the version this update expected; read it again"),
     }
 }

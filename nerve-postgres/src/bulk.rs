@@ -292,7 +292,7 @@ impl PgTarget {
         if statements.is_empty() {
             return Ok(());
         }
-        let op = Op::new(name, "rebuild indexes").foreign("-");
+        let op = Op::new(name, "rebuild indexes");
         self.conn
             .batch_execute(&format!(
                 "SET LOCAL maintenance_work_mem = '256MB'; {}",

@@ -265,3 +265,59 @@ pub(crate) fn describe(conn: &mut Conn) -> Result<SchemaDescription> {
         value_sets,
     })
 }
+
+#[derive(QueryableByName)]
+struct ConstraintRow {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Array<Text>)]
+    cols: Vec<String>,
+}
+
+/// Every primary key, unique key and unique index (kind `p`, `u`) and foreign key (`f`) of the
+/// tables in the current schema, by the name PostgreSQL reports in a violation (a unique
+/// constraint's name is its index's). Columns in key order; an expression is `<expression>`,
+/// as in [`describe`].
+pub(crate) fn constraints(
+    conn: &mut Conn,
+) -> Result<Vec<nerve_diesel::constraints::ConstraintInfo>> {
+    use nerve_core::Constraint;
+    let rows: Vec<ConstraintRow> = diesel::sql_query(
+        "SELECT t.relname::text AS table_name, ic.relname::text AS name, \
+                CASE WHEN i.indisprimary THEN 'p' ELSE 'u' END AS kind, \
+                ARRAY(SELECT coalesce(a.attname::text, '<expression>') \
+                        FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(att, ord) \
+                        LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.att \
+                       WHERE k.ord <= i.indnkeyatts ORDER BY k.ord) AS cols \
+           FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+           JOIN pg_class t ON t.oid = i.indrelid \
+          WHERE i.indisunique AND t.relnamespace = current_schema()::regnamespace \
+         UNION ALL \
+         SELECT t.relname::text, c.conname::text, 'f', \
+                ARRAY(SELECT a.attname::text \
+                        FROM unnest(c.conkey) WITH ORDINALITY AS k(att, ord) \
+                        JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.att \
+                       ORDER BY k.ord) \
+           FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+          WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace",
+    )
+    .load(conn)
+    .map_err(|e| Op::new("pg_constraint", "select").error(e))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| nerve_diesel::constraints::ConstraintInfo {
+            table: r.table_name,
+            name: Some(r.name),
+            kind: match r.kind.as_str() {
+                "p" => Constraint::PrimaryKey,
+                "u" => Constraint::Unique,
+                _ => Constraint::ForeignKey,
+            },
+            columns: r.cols,
+        })
+        .collect())
+}

@@ -58,6 +58,12 @@ impl Driver for PgDriver {
         crate::describe::describe(conn)
     }
 
+    fn constraints(
+        conn: &mut diesel::PgConnection,
+    ) -> Result<Vec<nerve_diesel::constraints::ConstraintInfo>> {
+        crate::describe::constraints(conn)
+    }
+
     /// The most values one statement binds (the protocol's 16-bit parameter count).
     const BIND_LIMIT: usize = 65_535;
 

@@ -10,7 +10,7 @@ use nerve_core::url::redact;
 use nerve_core::{
     Backend, Capabilities, Error, MigrationPolicy, Repos, Result, SchemaStatus, Store, StoreOptions,
 };
-use nerve_diesel::{migrations, Env, Op, TxError};
+use nerve_diesel::{migrations, Driver, Env, Op, TxError};
 use std::sync::Arc;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations_postgres");
@@ -77,6 +77,10 @@ impl PgStore {
             in_transaction(&mut conn, |c| {
                 migrations::apply_policy(c, options.migrations, migrate, schema_status)
             })?;
+        }
+        // Once per process: what a violation's constraint name means ([`Driver::constraints`]).
+        if !nerve_diesel::constraints::known(Backend::Postgres) {
+            in_transaction(&mut conn, crate::driver::PgDriver::learn_constraints)?;
         }
         drop(conn);
         let pool = nerve_diesel::pool_builder(options.max_connections, options.connect_timeout)
@@ -243,6 +247,7 @@ impl Store for PgStore {
         caps.json_content_indexes = true;
         caps.statement_timeout = true;
         caps.read_replicas = true;
+        caps.foreign_key_details = true;
         caps
     }
 

@@ -67,6 +67,40 @@ impl Driver for SqliteDriver {
         crate::describe::describe(conn)
     }
 
+    /// From [`describe`](crate::describe::describe): SQLite names only the unique indexes made
+    /// by `CREATE UNIQUE INDEX`; its primary keys, `UNIQUE` clauses and foreign keys have no
+    /// name it reports (and its violations name foreign keys not at all).
+    fn constraints(
+        conn: &mut diesel::SqliteConnection,
+    ) -> Result<Vec<nerve_diesel::constraints::ConstraintInfo>> {
+        use nerve_core::Constraint;
+        use nerve_diesel::constraints::ConstraintInfo;
+        let mut out = Vec::new();
+        for t in crate::describe::describe(conn)?.tables {
+            let info = |name: Option<String>, kind, columns| ConstraintInfo {
+                table: t.name.clone(),
+                name,
+                kind,
+                columns,
+            };
+            out.push(info(None, Constraint::PrimaryKey, t.primary_key.clone()));
+            for u in &t.unique {
+                out.push(info(None, Constraint::Unique, u.clone()));
+            }
+            for i in t.indexes.iter().filter(|i| i.unique) {
+                out.push(info(
+                    Some(i.name.clone()),
+                    Constraint::Unique,
+                    i.columns.clone(),
+                ));
+            }
+            for f in &t.foreign_keys {
+                out.push(info(None, Constraint::ForeignKey, f.columns.clone()));
+            }
+        }
+        Ok(out)
+    }
+
     /// The most values one statement binds (SQLite's `SQLITE_MAX_VARIABLE_NUMBER` since 3.32).
     const BIND_LIMIT: usize = 32_766;
 

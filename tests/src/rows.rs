@@ -12,7 +12,7 @@
 //! recorded as its error variant, so two backends can be compared probe by probe.
 
 use nerve::model::{ColumnDescription, ForeignKeyDescription, SchemaDescription, TableDescription};
-use nerve::{Error, RawRows, Store};
+use nerve::{Constraint, Error, RawRows, Store};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -132,6 +132,13 @@ fn probes(schema: &SchemaDescription, c: &ColumnDescription) -> Vec<(String, Val
 fn refusal(e: &Error) -> String {
     match e {
         Error::Validation { table, field, .. } => format!("Validation({table}.{field})"),
+        // Which foreign key is a declared difference (`Capabilities::foreign_key_details`),
+        // checked by the constraints cases; the table and kind are compared here.
+        Error::Conflict {
+            table,
+            constraint: Constraint::ForeignKey,
+            ..
+        } => format!("Conflict(ForeignKey {table})"),
         Error::Conflict {
             table,
             field,
@@ -293,4 +300,95 @@ pub fn round_trip_every_table(
         }
     }
     Ok(outcomes)
+}
+
+/// One attempt to break a key of the schema, and what the store answered.
+#[derive(Debug)]
+pub struct KeyProbe {
+    /// The table written.
+    pub table: String,
+    /// The kind of key the row breaks.
+    pub kind: Constraint,
+    /// The key's columns as an error names them (`a, b`).
+    pub columns: String,
+    /// The name of the unique index broken, where the key is one (`CREATE UNIQUE INDEX`).
+    pub index: Option<String>,
+    /// The store's answer.
+    pub result: Result<Value, Error>,
+}
+
+/// `row` as a live row: a partial unique index (`WHERE deleted_at IS NULL`) covers it.
+fn live(mut row: Map<String, Value>) -> Map<String, Value> {
+    if row.contains_key("deleted_at") {
+        row.insert("deleted_at".into(), Value::Null);
+    }
+    row
+}
+
+/// For every table (parents first): a live base row, then one row per key that breaks only
+/// that key — the base row's id (primary key); the base row's values in a unique key's columns
+/// (every unique constraint and unique index); a missing parent (every foreign key). Fails at
+/// once when a base row is refused.
+pub fn break_every_key(
+    store: &dyn Store,
+    schema: &SchemaDescription,
+) -> Result<Vec<KeyProbe>, String> {
+    let rows = store.raw_rows();
+    let mut next_id: i64 = 5000;
+    let mut fresh = || {
+        next_id += 1;
+        next_id
+    };
+    let mut base_ids: BTreeMap<String, i64> = BTreeMap::new();
+    let mut probes = Vec::new();
+    for table in schema.parents_first().ok_or("foreign keys form a cycle")? {
+        let name = table.name.as_str();
+        if name == "audit_log_maintenance" {
+            continue;
+        }
+        let id = fresh();
+        let base = live(base_row(schema, table, &base_ids, id)?);
+        rows.insert(name, &Value::Object(base.clone()))
+            .map_err(|e| format!("{name}: the base row was refused: {e}"))?;
+        base_ids.insert(name.to_string(), id);
+        let probe = |kind, columns: &[String], index: Option<&str>, row| KeyProbe {
+            table: name.to_string(),
+            kind,
+            columns: columns.join(", "),
+            index: index.map(str::to_string),
+            result: rows.insert(name, &Value::Object(row)),
+        };
+        // Fresh rows differ from the base row in every text column, so they break no key but
+        // the one they copy.
+        let mut same_id = live(base_row(schema, table, &base_ids, fresh())?);
+        same_id.insert("id".into(), json!(id));
+        probes.push(probe(
+            Constraint::PrimaryKey,
+            &table.primary_key,
+            None,
+            same_id,
+        ));
+        let unique_keys = table.unique.iter().map(|columns| (columns, None));
+        let unique_indexes = table
+            .indexes
+            .iter()
+            .filter(|i| i.unique)
+            .map(|i| (&i.columns, Some(i.name.as_str())));
+        for (columns, index) in unique_keys.chain(unique_indexes) {
+            let mut row = live(base_row(schema, table, &base_ids, fresh())?);
+            // An expression's columns are equal anyway: foreign keys point at the same parents.
+            for c in columns.iter().filter(|c| base.contains_key(*c)) {
+                row.insert(c.clone(), base[c].clone());
+            }
+            probes.push(probe(Constraint::Unique, columns, index, row));
+        }
+        for f in &table.foreign_keys {
+            let mut row = live(base_row(schema, table, &base_ids, fresh())?);
+            for c in &f.columns {
+                row.insert(c.clone(), json!(i64::MAX));
+            }
+            probes.push(probe(Constraint::ForeignKey, &f.columns, None, row));
+        }
+    }
+    Ok(probes)
 }

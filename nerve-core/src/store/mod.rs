@@ -270,6 +270,11 @@ pub struct Capabilities {
     /// Reads that tolerate lag can be sent to a streaming read replica
     /// ([`StoreOptions::replica`], PostgreSQL); a SQLite database has no replicas.
     pub read_replicas: bool,
+    /// A foreign-key [`Error::Conflict`](crate::Error::Conflict) names the constraint, its
+    /// table and columns, as every primary-key and unique conflict does (PostgreSQL). SQLite
+    /// reports only that some foreign key failed: its conflict names the table written, field
+    /// `-`, no constraint name.
+    pub foreign_key_details: bool,
 }
 
 /// What opening a store does about migrations.

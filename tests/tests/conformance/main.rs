@@ -152,6 +152,10 @@ nerve_conformance::conformance! {
         safe_update_with_a_stale_version_changes_nothing,
         batch_insert_writes_every_row_or_none,
     ],
+    constraints: [
+        every_key_violation_names_its_key,
+        a_create_behind_loaded_ids_names_the_primary_key,
+    ],
     schema: [
         status_lists_every_embedded_migration,
         pending_migrations_are_refused_unless_applied,

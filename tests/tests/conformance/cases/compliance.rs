@@ -297,7 +297,7 @@ pub fn the_overall_score_follows_every_control_change(ctx: &Ctx) -> CaseResult {
         ),
         Error::Conflict {
             table: "compliance_controls",
-            field: "control_id",
+            field: "assessment_id, control_id",
             constraint: Constraint::Unique,
             ..
         }
@@ -309,7 +309,7 @@ pub fn the_overall_score_follows_every_control_change(ctx: &Ctx) -> CaseResult {
             &control("A.5.1", ControlStatus::Passing, Some(1))
         ),
         Error::Conflict {
-            field: "control_id",
+            field: "assessment_id, control_id",
             ..
         }
     );

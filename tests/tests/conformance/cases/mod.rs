@@ -10,6 +10,7 @@ pub mod bait;
 pub mod baseline;
 pub mod companies;
 pub mod compliance;
+pub mod constraints;
 pub mod events;
 pub mod ghost;
 pub mod lifecycle;

@@ -215,7 +215,7 @@ pub fn accounts_are_unique_and_breaches_recorded_once(ctx: &Ctx) -> CaseResult {
         osint.add_social_account(acme.id, p.id, &account),
         Error::Conflict {
             table: "social_media",
-            field: "handle",
+            field: "profile_id, platform, handle",
             constraint: Constraint::Unique,
             ..
         }

@@ -446,7 +446,7 @@ pub fn task_status_moves_one_step_and_the_score_follows(ctx: &Ctx) -> CaseResult
         r.add_task(acme.id, p.id, &task("mfa", TaskSource::Manual)),
         Error::Conflict {
             table: "roadmap_user_tasks",
-            field: "task_id",
+            field: "profile_id, task_id",
             constraint: Constraint::Unique,
             ..
         }
