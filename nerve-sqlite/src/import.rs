@@ -10,6 +10,16 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode};
 use std::path::{Path, PathBuf};
 
+/// A row a constraint refused ([`SqliteSink::insert`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// Whether a foreign key refused it (SQLite's extended code; its message names none).
+    pub foreign_key: bool,
+    /// SQLite's message: `NOT NULL constraint failed: t.c`, `UNIQUE constraint failed: t.c`,
+    /// `CHECK constraint failed: ...`.
+    pub message: String,
+}
+
 /// A migrated SQLite file being filled in one transaction.
 pub struct SqliteSink {
     conn: Connection,
@@ -87,14 +97,14 @@ impl SqliteSink {
     }
 
     /// Inserts one row by `statement` (from [`SqliteSink::insert_statement`] for `table`):
-    /// `Ok(Ok(()))` when written, `Ok(Err(reason))` when a constraint refused it (nothing of
+    /// `Ok(Ok(()))` when written, `Ok(Err(refused))` when a constraint refused it (nothing of
     /// it was written), `Err` when the database failed.
     pub fn insert(
         &mut self,
         table: &str,
         statement: &str,
         values: &[Cell<'_>],
-    ) -> Result<std::result::Result<(), String>> {
+    ) -> Result<std::result::Result<(), Refused>> {
         let mut stmt = self
             .conn
             .prepare_cached(statement)
@@ -108,7 +118,10 @@ impl SqliteSink {
             Err(rusqlite::Error::SqliteFailure(e, message))
                 if e.code == ErrorCode::ConstraintViolation =>
             {
-                Ok(Err(message.unwrap_or_else(|| e.to_string())))
+                Ok(Err(Refused {
+                    foreign_key: e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY,
+                    message: message.unwrap_or_else(|| e.to_string()),
+                }))
             }
             Err(e) => Err(Self::err(table, "insert", e)),
         }

@@ -1032,7 +1032,7 @@ fn load(
                                 row.values.iter().map(Value::as_cell).collect();
                             match sink.insert(&table.name, &statement, &values)? {
                                 Ok(()) => Ok(row),
-                                Err(reason) => Err(explain(table, &row.values, &sink, reason)?),
+                                Err(refused) => Err(explain(table, &row.values, &sink, refused)?),
                             }
                         }
                         Err(refused) => Err(refused),
@@ -1238,15 +1238,15 @@ fn canonical_row(table: &Table, values: &[Value]) -> Vec<crate::transfer::Canoni
         .collect()
 }
 
-/// Names the foreign key a refused INSERT broke (SQLite says only "FOREIGN KEY constraint
-/// failed"): the first whose parent row is not there.
+/// What a refused INSERT broke: for a foreign key (SQLite names none) the first whose parent
+/// row is not there; otherwise the column SQLite's message names (`... failed: t.c`), if any.
 fn explain(
     table: &Table,
     values: &[Value],
     sink: &SqliteSink,
-    reason: String,
+    refused: nerve_sqlite::import::Refused,
 ) -> Result<(String, String)> {
-    if reason.contains("FOREIGN KEY") {
+    if refused.foreign_key {
         for (i, parent) in &table.foreign {
             if let Value::Integer(id) = values[*i] {
                 if !sink.exists(parent, id)? {
@@ -1260,6 +1260,7 @@ fn explain(
             }
         }
     }
+    let reason = refused.message;
     let column = table
         .columns
         .iter()
