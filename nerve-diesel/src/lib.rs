@@ -75,8 +75,8 @@ use nerve_core::{Clock, Error, LockoutPolicy, PasswordHasher, Result, StoreOptio
 use std::sync::Arc;
 
 /// What every domain call needs besides a connection: the clock, the password hasher, and
-/// the URL's secrets to keep out of messages.
-#[derive(Debug)]
+/// the URL's secrets to keep out of messages. Its `Debug` shows how many secrets it holds,
+/// never them.
 pub struct Env {
     /// The store's clock.
     pub clock: Arc<dyn Clock>,
@@ -98,6 +98,24 @@ pub struct Env {
     dummy_hash: std::sync::OnceLock<String>,
     /// Until when connections are suspect: milliseconds since [`epoch`], 0 for never.
     suspect_until: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env")
+            .field("clock", &self.clock)
+            .field("passwords", &self.passwords)
+            .field("lockout", &self.lockout)
+            .field("password_history", &self.password_history)
+            .field("retry", &self.retry)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("backup_dir", &self.backup_dir)
+            .field(
+                "secrets",
+                &format_args!("<{} redacted>", self.secrets.len()),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 /// The instant the store's monotonic times count from.
@@ -263,5 +281,26 @@ impl<P> Replica<P> {
         let mut down = self.down_until.lock().unwrap_or_else(|p| p.into_inner());
         *down = Some(std::time::Instant::now() + Self::RETRY_AFTER);
         tracing::warn!(replica = %self.name, %error, "read replica unavailable; reading from the primary for {:?}", Self::RETRY_AFTER);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_debug_never_shows_a_secret() {
+        let options = StoreOptions {
+            replica: Some("postgres://nerve:hunter2@replica/nerve".into()),
+            password: nerve_core::PasswordParams::INSECURE_FOR_TESTS,
+            ..StoreOptions::default()
+        };
+        let env = Env::new("postgres://nerve:s3cret@primary/nerve", &options).unwrap();
+        let shown = format!("{env:?}");
+        assert!(shown.contains("<2 redacted>"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cret"),
+            "{shown}"
+        );
     }
 }

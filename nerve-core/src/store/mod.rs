@@ -320,8 +320,8 @@ impl Default for LockoutPolicy {
 }
 
 /// How to open a store. `Default` is production: system clock, recommended argon2id cost,
-/// migrations required.
-#[derive(Debug, Clone)]
+/// migrations required. Its `Debug` shows the replica URL with its password redacted.
+#[derive(Clone)]
 pub struct StoreOptions {
     /// Where timestamps come from.
     pub clock: Arc<dyn Clock>,
@@ -365,6 +365,27 @@ pub struct StoreOptions {
     /// [`Capabilities::read_replicas`]: a SQLite store refuses it ([`Error::Validation`] on
     /// `replica`).
     pub replica: Option<String>,
+}
+
+impl fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreOptions")
+            .field("clock", &self.clock)
+            .field("password", &self.password)
+            .field("migrations", &self.migrations)
+            .field("lockout", &self.lockout)
+            .field("password_history", &self.password_history)
+            .field("max_connections", &self.max_connections)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("statement_cache", &self.statement_cache)
+            .field("retry", &self.retry)
+            .field("slow_query_threshold", &self.slow_query_threshold)
+            .field("slow_query_cap", &self.slow_query_cap)
+            .field("backup_dir", &self.backup_dir)
+            .field("replica", &self.replica.as_deref().map(crate::url::redact))
+            .finish()
+    }
 }
 
 impl Default for StoreOptions {
@@ -492,5 +513,24 @@ impl SchemaStatus {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_debug_never_shows_a_replica_password() {
+        let options = StoreOptions {
+            replica: Some("postgres://nerve:hunter2@replica:5432/nerve?password=s3cret".into()),
+            ..StoreOptions::default()
+        };
+        let shown = format!("{options:?}");
+        assert!(shown.contains("replica:5432"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cret"),
+            "{shown}"
+        );
     }
 }
