@@ -3,13 +3,15 @@
 use chrono::Duration;
 use nerve::model::{
     BaitTokenType, ComplianceFramework, ControlMapping, ControlStatus, Deleted, GhostQueryType,
-    LibraryTask, MonitorScope, NewAchievement, NewAssessment, NewBaitAccess, NewBaitToken,
-    NewBreach, NewCachedScan, NewCompany, NewControl, NewCredential, NewDevice, NewEmailFinding,
-    NewEvidence, NewGhostQuery, NewGithubFinding, NewMonitoredEmail, NewOpsychResult,
-    NewPasteFinding, NewProfile, NewRoadmapProfile, NewScanRecord, NewSocialAccount,
-    NewUploadedFile, NewUser, NewUserTask, NewVulnerabilityReport, Page, Role, ScanFinding,
-    ScanSource, ScanStatus, Severity, SocialPlatform, TaskSource, TaskStatus,
+    LibraryTask, MonitorScope, NewAchievement, NewAsmScan, NewAssessment, NewBaitAccess,
+    NewBaitToken, NewBreach, NewCachedScan, NewCompany, NewControl, NewCredential, NewDevice,
+    NewEmailFinding, NewEvidence, NewGhostQuery, NewGithubFinding, NewLightboxFinding,
+    NewMonitoredEmail, NewOpsychResult, NewPasteFinding, NewProfile, NewRoadmapProfile,
+    NewScanRecord, NewSocialAccount, NewUploadedFile, NewUser, NewUserTask, NewVulnerabilityReport,
+    Page, Role, ScanFinding, ScanSource, ScanStatus, Severity, SocialPlatform, TaskSource,
+    TaskStatus,
 };
+use nerve::model::{NewApiKey, NewAuditLog, NewScanResult, NewSession};
 use nerve::secret::{random_token, sha256_hex, Secret};
 use nerve::{Error, MigrationPolicy, Repos, Result, StoreExt, StoreOptions};
 use serde_json::json;
@@ -95,6 +97,42 @@ fn fill(store: &dyn Repos) -> Result<Summary> {
         },
     )?;
     counts.push(("users", 2));
+    // The analyst's browser session, the CI scanner's API key, and the audit trail of both.
+    store.sessions().create(
+        company.id,
+        analyst.id,
+        &NewSession {
+            ttl: Duration::hours(8),
+            ip_address: Some("203.0.113.10".into()),
+            user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".into()),
+        },
+    )?;
+    let key = store.api_keys().create(
+        company.id,
+        owner.id,
+        &NewApiKey {
+            name: "CI scanner".into(),
+            scopes: vec!["scans:read".into(), "scans:write".into()],
+            expires_at: Some(chrono::Utc::now() + Duration::days(90)),
+        },
+    )?;
+    for (action, entity_type, entity_id) in [
+        ("user.create", "user", analyst.id),
+        ("api_key.create", "api_key", key.api_key.id),
+    ] {
+        store.audit().record(
+            company.id,
+            &NewAuditLog {
+                user_id: Some(owner.id),
+                action: action.into(),
+                entity_type: Some(entity_type.into()),
+                entity_id: Some(entity_id),
+                details: None,
+                ip_address: Some("203.0.113.10".into()),
+            },
+        )?;
+    }
+    counts.push(("sessions and API keys", 2));
 
     // OSINT: people the company watches, their accounts, breaches and devices.
     let osint = store.osint();
@@ -243,7 +281,7 @@ fn fill(store: &dyn Repos) -> Result<Summary> {
             },
         )?);
     }
-    surface.record_scan(
+    let lightbox = surface.record_scan(
         company.id,
         ScanSource::Lightbox,
         &NewScanRecord {
@@ -259,6 +297,92 @@ fn fill(store: &dyn Repos) -> Result<Summary> {
         },
     )?;
     counts.push(("scan history entries", 4));
+    // What the latest scan of each kind found, one row per finding.
+    let mut scan_results = 0;
+    for (source, scan_id, found) in [
+        (
+            ScanSource::Xasm,
+            latest_xasm.as_ref().map(|scan| scan.id),
+            vec![
+                (
+                    "cve",
+                    Severity::Critical,
+                    json!({"id": "CVE-2024-3094", "port": 22}),
+                ),
+                (
+                    "open_port",
+                    Severity::Low,
+                    json!({"port": 1194, "service": "openvpn"}),
+                ),
+            ],
+        ),
+        (
+            ScanSource::Lightbox,
+            Some(lightbox.id),
+            vec![(
+                "missing_hsts",
+                Severity::Medium,
+                json!({"url": "https://northwind.example/"}),
+            )],
+        ),
+    ] {
+        let Some(scan_id) = scan_id else { continue };
+        let results: Vec<NewScanResult> = found
+            .into_iter()
+            .map(|(kind, severity, value)| NewScanResult {
+                result_type: kind.into(),
+                severity,
+                scan_results: value,
+            })
+            .collect();
+        scan_results += surface.add_scan_results(company.id, source, scan_id, &results)?;
+    }
+    counts.push(("scan results", scan_results));
+    // The ASM scan that produced the cache, and what Lightbox found on the web site.
+    surface.record_asm_scan(
+        company.id,
+        &NewAsmScan {
+            user_id: Some(analyst.id),
+            domain: "northwind.example".into(),
+            status: ScanStatus::Completed,
+            risk_score: 78,
+            risk_level: Some(Severity::High),
+            scan_results: Some(results.clone()),
+            error: None,
+            started_at: now - Duration::minutes(4),
+            completed_at: Some(now - Duration::minutes(3)),
+        },
+    )?;
+    counts.push(("ASM scans", 1));
+    for (finding_type, severity, title, url) in [
+        (
+            "missing_hsts",
+            Severity::Medium,
+            "Strict-Transport-Security header missing",
+            "https://northwind.example/",
+        ),
+        (
+            "exposed_git",
+            Severity::High,
+            "Git metadata served from the web root",
+            "https://northwind.example/.git/config",
+        ),
+    ] {
+        surface.record_lightbox_finding(
+            company.id,
+            &NewLightboxFinding {
+                user_id: Some(analyst.id),
+                domain: "northwind.example".into(),
+                finding_type: finding_type.into(),
+                severity,
+                title: title.into(),
+                description: None,
+                url: Some(url.into()),
+                evidence: Some(json!({"status": 200})),
+            },
+        )?;
+    }
+    counts.push(("Lightbox findings", 2));
 
     // BAIT: two honeytokens, one of them deactivated, and accesses to both.
     let bait = store.bait();

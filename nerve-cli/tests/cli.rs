@@ -369,6 +369,22 @@ fn demo_fills_a_fresh_database_once_on_both_backends() {
             series.last().map(|s| s.security_score),
             Some(profile.current_security_score)
         );
+        // Every table of the schema holds a row, but the two the store writes by itself
+        // (slow operations, and the record of audit-log maintenance).
+        let empty: Vec<String> = store
+            .admin()
+            .stats()
+            .unwrap()
+            .tables
+            .into_iter()
+            .filter(|t| t.rows == 0)
+            .map(|t| t.table)
+            .collect();
+        assert_eq!(
+            empty,
+            ["audit_log_maintenance", "slow_queries"],
+            "[{backend}] empty after demo"
+        );
         // A second run is refused and changes nothing.
         let again = nerve(dir.path(), &["demo"], Some(&db.url));
         assert_one_line_error(&again, "fresh");
