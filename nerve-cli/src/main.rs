@@ -1,9 +1,13 @@
 //! `nerve`: the operator's command for NERVE storage databases (SQLite and PostgreSQL).
 //!
-//! Every failure prints one line to standard error, starting `nerve: error:`, and exits with
-//! status 1 (2 for a malformed command line); passwords in URLs are never printed.
+//! Every failure prints one line to standard error, starting `nerve: error:`; passwords in
+//! URLs are never printed. Exit status: 0 success; 1 failure; 2 a malformed command line; 3
+//! the command ran and found the database not as it should be (unhealthy, migrations pending
+//! or unknown, two databases that differ, differences that block adoption). Variables from a
+//! `.env` file (in the working directory or a parent) are read first, as sqlx-cli and the
+//! diesel CLI do; variables already set win.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use nerve::{url::redact, SchemaStatus};
 use std::process::ExitCode;
 
@@ -13,11 +17,19 @@ mod progress;
 /// The URL used when neither --database-url nor DATABASE_URL is given.
 const DEFAULT_URL: &str = "sqlite://data/nerve.db";
 
+/// What `--help` ends with.
+const EXIT_STATUS_HELP: &str = "Exit status: 0 success; 1 failure; 2 a malformed command line; \
+3 the database is not as it should be (unhealthy, migrations pending or unknown, databases \
+that differ, differences that block adoption).\n\
+A .env file in the working directory or a parent is read first (DATABASE_URL=...); variables \
+already set win.";
+
 #[derive(Parser)]
 #[command(
     name = "nerve",
     version,
-    about = "Operate NERVE storage databases (SQLite and PostgreSQL)"
+    about = "Operate NERVE storage databases (SQLite and PostgreSQL)",
+    after_help = EXIT_STATUS_HELP
 )]
 struct Cli {
     /// Database URL: sqlite://PATH, sqlite::memory:, postgres://... or postgresql://...
@@ -46,12 +58,21 @@ enum Command {
     /// scan finding flagged) and a security roadmap (tasks in every status, achievements,
     /// progress snapshots), through the storage contract, in one transaction; print what was written and the owner's generated password (shown once).
     Demo,
-    /// Print the driver, schema version and applied and pending migrations.
+    /// Print the driver, schema version and applied and pending migrations. Exits 3 when
+    /// migrations are pending or the database has migrations this binary does not know.
     Status,
+    /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell), e.g.
+    /// `nerve completions bash > /etc/bash_completion.d/nerve`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `nerve man > /usr/local/share/man/man1/nerve.1`.
+    Man,
     /// Check the database: connection and latency, schema version against this binary's
     /// migrations, every expected table, column and index, SQLite's integrity and foreign-key
     /// checks (orphan rows by table and rowid), PostgreSQL's constraint and index validity,
-    /// and the pool. Exits 1 when anything is wrong.
+    /// and the pool. Exits 3 when anything is wrong.
     Health {
         /// Print the report as JSON.
         #[arg(long)]
@@ -230,7 +251,7 @@ enum Command {
     /// or our SQL run by hand): compare its schema and CHECKs with what the migrations build.
     /// A match records the migrations as applied. Missing indexes, nullable columns and CHECKs
     /// the rows satisfy are printed as a plan (tried and rolled back) and applied with
-    /// --apply. Any other difference is listed, nothing changes, and the exit status is 1.
+    /// --apply. Any other difference is listed, nothing changes, and the exit status is 3.
     Baseline {
         /// Apply the plan and record the migrations, in one transaction.
         #[arg(long)]
@@ -240,7 +261,7 @@ enum Command {
         json: bool,
     },
     /// Compare a SQLite database with a PostgreSQL one, table by table: row counts and an
-    /// order-independent digest of canonical values. Exits 1 naming every table that differs.
+    /// order-independent digest of canonical values. Exits 3 naming every table that differs.
     Verify {
         /// The SQLite database: sqlite://PATH.
         #[arg(long)]
@@ -260,6 +281,29 @@ enum Command {
     },
 }
 
+/// `nerve --version`: the release, the schema version it migrates to, the compiled backends.
+fn version() -> String {
+    let backends: Vec<&str> = nerve::compiled_backends()
+        .into_iter()
+        .map(|b| b.name())
+        .collect();
+    format!(
+        "{} (schema {}; backends: {})",
+        env!("CARGO_PKG_VERSION"),
+        nerve::embedded_migrations()
+            .last()
+            .map(String::as_str)
+            .unwrap_or("none"),
+        backends.join(", ")
+    )
+}
+
+/// The command line's definition, with the version of [`version`].
+fn definition() -> clap::Command {
+    // Leaked once per run: clap keeps the version for the life of the command.
+    Cli::command().version(&*Box::leak(version().into_boxed_str()))
+}
+
 #[derive(Subcommand)]
 enum MigrateAction {
     /// Revert the newest migrations by running their down.sql, all in one transaction. This
@@ -276,7 +320,15 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("nerve: internal error: {info}");
     }));
-    let cli = Cli::parse();
+    // A missing .env is normal; a malformed one is an error, before anything runs.
+    match dotenvy::dotenv() {
+        Err(e) if !e.not_found() => {
+            eprintln!("nerve: error: .env: {}", one_line(&e.to_string()));
+            return ExitCode::from(EXIT_FAILURE);
+        }
+        _ => {}
+    }
+    let cli = Cli::from_arg_matches(&definition().get_matches()).unwrap_or_else(|e| e.exit());
     let url = cli.database_url.unwrap_or_else(|| DEFAULT_URL.to_string());
     let mut out = String::new();
     match run(&cli.command, &url, &mut out) {
@@ -291,9 +343,13 @@ fn main() -> ExitCode {
                     _ => ExitCode::SUCCESS,
                 };
             match failure {
-                Some(reason) => {
+                Some(Verdict::Failed(reason)) => {
                     eprintln!("nerve: error: {}", one_line(&reason));
-                    ExitCode::FAILURE
+                    ExitCode::from(EXIT_FAILURE)
+                }
+                Some(Verdict::NotOk(reason)) => {
+                    eprintln!("nerve: error: {}", one_line(&reason));
+                    ExitCode::from(EXIT_NOT_OK)
                 }
                 None => written,
             }
@@ -318,8 +374,21 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Runs `command`, its output in `out`; `Ok(Some(reason))` when it ran but must exit 1.
-fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<String>> {
+/// Why a command that ran still exits non-zero.
+enum Verdict {
+    /// It did not do all it was asked (rows refused, a confirmation missing): exit 1.
+    Failed(String),
+    /// It did its work and found the database not as it should be (unhealthy, migrations
+    /// pending, two databases that differ, a schema that blocks adoption): exit 3.
+    NotOk(String),
+}
+
+/// The exit statuses, documented in `--help`.
+const EXIT_FAILURE: u8 = 1;
+const EXIT_NOT_OK: u8 = 3;
+
+/// Runs `command`, its output in `out`; `Ok(Some(verdict))` when it ran but must exit non-zero.
+fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<Verdict>> {
     match command {
         Command::Copy {
             from,
@@ -346,7 +415,7 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
             } else {
                 print_copy(out, &report);
             }
-            Ok(copy_failure(&report, rejects.as_deref()))
+            Ok(copy_failure(&report, rejects.as_deref()).map(Verdict::Failed))
         }
         Command::Import {
             from,
@@ -393,10 +462,10 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
                     .as_deref()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default();
-                format!(
+                Verdict::Failed(format!(
                     "{} row(s) refused and not imported; they are in {file}",
                     report.refused
-                )
+                ))
             }))
         }
         Command::Verify {
@@ -413,8 +482,9 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
                 print_verify(out, &report);
             }
             let differing = report.differing();
-            Ok((!differing.is_empty())
-                .then(|| format!("the databases differ in: {}", differing.join(", "))))
+            Ok((!differing.is_empty()).then(|| {
+                Verdict::NotOk(format!("the databases differ in: {}", differing.join(", ")))
+            }))
         }
         Command::Migrate {
             dry_run: true,
@@ -522,10 +592,38 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
             }
             Ok(None)
         }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut definition(), "nerve", &mut script);
+            out.push_str(&String::from_utf8_lossy(&script));
+            Ok(None)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(definition())
+                .render(&mut page)
+                .map_err(|e| nerve::Error::Unsupported {
+                    what: format!("writing the man page: {e}"),
+                })?;
+            out.push_str(&String::from_utf8_lossy(&page));
+            Ok(None)
+        }
         Command::Status => {
             let status = nerve::schema_status(url)?;
             print_status(out, url, &status);
-            Ok(None)
+            Ok(if !status.unknown.is_empty() {
+                Some(Verdict::NotOk(format!(
+                    "the database has {} migration(s) this binary does not know",
+                    status.unknown.len()
+                )))
+            } else if !status.pending.is_empty() {
+                Some(Verdict::NotOk(format!(
+                    "{} pending migration(s): run `nerve migrate`",
+                    status.pending.len()
+                )))
+            } else {
+                None
+            })
         }
         Command::Health { json } => {
             let store = open(url, nerve::MigrationPolicy::Inspect)?;
@@ -535,7 +633,8 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
             } else {
                 print_health(out, url, &report);
             }
-            Ok((!report.healthy).then(|| "the database is unhealthy (see the report)".to_string()))
+            Ok((!report.healthy)
+                .then(|| Verdict::NotOk("the database is unhealthy (see the report)".into())))
         }
         Command::Stats { json } => {
             let stats = open(url, nerve::MigrationPolicy::Require)?
@@ -622,7 +721,9 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
         }
         Command::EraseSubject { email, confirm } => {
             if !confirm {
-                return Ok(Some("erasure cannot be undone: add --confirm".into()));
+                return Ok(Some(Verdict::Failed(
+                    "erasure cannot be undone: add --confirm".into(),
+                )));
             }
             let rows = open(url, nerve::MigrationPolicy::Require)?
                 .admin()
@@ -635,9 +736,9 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
         }
         Command::DeleteCompany { id, confirm } => {
             if !confirm {
-                return Ok(Some(
+                return Ok(Some(Verdict::Failed(
                     "deleting a company cannot be undone: add --confirm".into(),
-                ));
+                )));
             }
             let rows = open(url, nerve::MigrationPolicy::Require)?
                 .admin()
@@ -716,10 +817,10 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<S
                 print_baseline(out, url, &report);
             }
             Ok(match report.outcome {
-                nerve::baseline::BaselineOutcome::Refused => Some(format!(
+                nerve::baseline::BaselineOutcome::Refused => Some(Verdict::NotOk(format!(
                     "{} difference(s) block adoption; nothing was changed",
                     report.differences.len()
-                )),
+                ))),
                 _ => None,
             })
         }

@@ -213,10 +213,18 @@ fn migrate_revert_rolls_back_the_newest_migration() {
         stdout.contains("reverted 1 migration(s)") && stdout.contains(&last),
         "{stdout}"
     );
-    let status = text(&nerve(dir.path(), &["status"], None).stdout);
+    let pending = nerve(dir.path(), &["status"], None);
+    let status = text(&pending.stdout);
     assert!(
         status.contains("pending migrations (1)") && status.contains(&last),
         "{status}"
+    );
+    // Pending migrations are "not as it should be": exit 3, one line saying why.
+    assert_eq!(pending.status.code(), Some(3), "{status}");
+    assert!(
+        text(&pending.stderr).starts_with("nerve: error: 1 pending migration(s)"),
+        "{}",
+        text(&pending.stderr)
     );
     let out = nerve(dir.path(), &["migrate"], None);
     assert!(text(&out.stdout).contains(&last));
@@ -473,11 +481,11 @@ fn operations_commands_work_on_both_backends() {
         assert!(serde_json::from_slice::<serde_json::Value>(&slow.stdout)
             .unwrap()
             .is_array());
-        // A missing index makes the database unhealthy: exit 1, named in the report.
+        // A missing index makes the database unhealthy: exit 3, named in the report.
         db.execute_raw("DROP INDEX slow_queries_recorded_idx")
             .unwrap();
         let health = run(&["health"]);
-        assert_eq!(health.status.code(), Some(1), "[{backend}]");
+        assert_eq!(health.status.code(), Some(3), "[{backend}]");
         assert!(
             text(&health.stdout)
                 .contains("index slow_queries_recorded_idx on slow_queries is missing"),
@@ -729,7 +737,7 @@ fn baseline_adopts_plans_and_refuses_on_both_backends() {
         })
         .expect("a database");
         let out = run(&db, &["baseline", "--apply"]);
-        assert_eq!(out.status.code(), Some(1), "[{backend}]");
+        assert_eq!(out.status.code(), Some(3), "[{backend}]");
         assert!(
             text(&out.stdout).contains("slow_queries.duration_us is text"),
             "{}",
@@ -742,4 +750,87 @@ fn baseline_adopts_plans_and_refuses_on_both_backends() {
         assert_eq!(json["outcome"], "Refused");
         assert!(nerve::schema_status(&db.url).unwrap().applied.is_empty());
     }
+}
+
+#[test]
+fn cli_conventions_work_as_with_sqlx_and_diesel() {
+    let dir = tempfile::tempdir().unwrap();
+    // DATABASE_URL from a .env file in the working directory.
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=sqlite://from-dotenv.db\n",
+    )
+    .unwrap();
+    let out = nerve(dir.path(), &["migrate"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.path().join("from-dotenv.db").is_file());
+    assert!(!dir.path().join("data").exists());
+    // ... and from a parent directory; a variable already set wins over the file.
+    let child = dir.path().join("child");
+    std::fs::create_dir(&child).unwrap();
+    let status = nerve(&child, &["status"], None);
+    assert_eq!(
+        status.status.code(),
+        Some(1),
+        "the URL is relative to the working directory"
+    );
+    let explicit = format!("sqlite://{}/explicit.db", dir.path().display());
+    let out = nerve(&child, &["migrate"], Some(&explicit));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.path().join("explicit.db").is_file());
+    // A malformed .env is one line and exit 1, before anything runs.
+    std::fs::write(child.join(".env"), "DATABASE_URL='unterminated\n").unwrap();
+    assert_one_line_error(&nerve(&child, &["status"], None), ".env");
+
+    // --version names the release, the schema version and the compiled backends.
+    let out = nerve(dir.path(), &["--version"], None);
+    let version = text(&out.stdout);
+    let schema = migration_folders()
+        .last()
+        .unwrap()
+        .split('_')
+        .next()
+        .unwrap()
+        .replace('-', "");
+    assert!(
+        version.starts_with(&format!("nerve {}", env!("CARGO_PKG_VERSION")))
+            && version.contains(&format!("schema {schema}"))
+            && version.contains("backends: sqlite, postgres"),
+        "{version}"
+    );
+
+    // Usage errors exit 2; --help documents every exit status.
+    assert_eq!(
+        nerve(dir.path(), &["no-such-command"], None).status.code(),
+        Some(2)
+    );
+    let help = text(&nerve(dir.path(), &["--help"], None).stdout);
+    assert!(
+        help.contains("Exit status: 0 success; 1 failure; 2") && help.contains("3 the database"),
+        "{help}"
+    );
+
+    // Completions for each shell, and a man page.
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = nerve(dir.path(), &["completions", shell], None);
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        let script = text(&out.stdout);
+        assert!(
+            script.contains("nerve") && script.contains("health"),
+            "{shell}: {script}"
+        );
+    }
+    assert_eq!(
+        nerve(dir.path(), &["completions", "cmd.exe"], None)
+            .status
+            .code(),
+        Some(2)
+    );
+    let man = nerve(dir.path(), &["man"], None);
+    let page = text(&man.stdout);
+    assert!(man.status.success() && page.contains(".TH nerve"), "{page}");
+    assert!(
+        page.contains("migrate") && page.contains("Exit status"),
+        "{page}"
+    );
 }

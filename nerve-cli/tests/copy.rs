@@ -371,7 +371,7 @@ fn verify_catches_a_changed_value_a_missing_row_and_an_extra_row() {
             .args(["verify", "--from", &src.url, "--to", &dst.url])
             .output()
             .unwrap();
-        assert_eq!(cli.status.code(), Some(1), "{change}");
+        assert_eq!(cli.status.code(), Some(3), "{change}");
         assert!(String::from_utf8_lossy(&cli.stderr).contains(table));
         dst.execute_raw(undo).unwrap();
         assert!(

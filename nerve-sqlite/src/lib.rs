@@ -93,4 +93,5 @@ pub const DRIVER: nerve_core::AnyDriver = nerve_core::AnyDriver {
     describe_schema,
     baseline,
     schema_status,
+    embedded_migrations: store::embedded_versions,
 };

@@ -49,6 +49,17 @@ pub fn compiled_backends() -> Vec<Backend> {
     DRIVERS.iter().map(|d| d.backend).collect()
 }
 
+/// The versions of the migrations this build embeds, oldest first: the newest is the schema
+/// version of a current database. The same on every compiled backend (their migrations have
+/// the same versions and names, which the conformance suite checks); empty in a build with no
+/// driver.
+pub fn embedded_migrations() -> Vec<String> {
+    DRIVERS
+        .first()
+        .map(|d| (d.embedded_migrations)())
+        .unwrap_or_default()
+}
+
 /// Which backend `url` names, or why it cannot be opened by this build: an unknown scheme, or
 /// a backend whose Cargo feature was not enabled.
 pub fn backend_for(url: &str) -> Result<Backend> {

@@ -26,6 +26,9 @@ pub struct AnyDriver {
     pub baseline: fn(&str, bool) -> Result<BaselineReport>,
     /// Reads the applied migrations without changing anything (`nerve::schema_status`).
     pub schema_status: fn(&str) -> Result<SchemaStatus>,
+    /// The versions of the migrations the driver embeds, oldest first
+    /// (`nerve::embedded_migrations`).
+    pub embedded_migrations: fn() -> Vec<String>,
 }
 
 impl std::fmt::Debug for AnyDriver {
