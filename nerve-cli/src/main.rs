@@ -37,6 +37,16 @@ struct Cli {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     database_url: Option<String>,
 
+    /// Log what the store does to standard error: -v info (migrations applied, retries, slow
+    /// operations, waits for a connection), -vv debug, -vvv trace. Without it, RUST_LOG
+    /// decides (e.g. RUST_LOG=nerve_diesel=debug); by default nothing is logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+
+    /// Log nothing, whatever RUST_LOG says.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -329,6 +339,10 @@ fn main() -> ExitCode {
         _ => {}
     }
     let cli = Cli::from_arg_matches(&definition().get_matches()).unwrap_or_else(|e| e.exit());
+    if let Err(reason) = install_logging(cli.verbose, cli.quiet) {
+        eprintln!("nerve: error: {}", one_line(&reason));
+        return ExitCode::from(EXIT_FAILURE);
+    }
     let url = cli.database_url.unwrap_or_else(|| DEFAULT_URL.to_string());
     let mut out = String::new();
     match run(&cli.command, &url, &mut out) {
@@ -359,6 +373,33 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Sends the library's events to standard error: at the level `-v` asks for, else as RUST_LOG
+/// says, else none (so a failure stays one line); none at all with `-q`. A malformed RUST_LOG
+/// is an error.
+fn install_logging(verbose: u8, quiet: bool) -> Result<(), String> {
+    use tracing_subscriber::EnvFilter;
+    let filter = match (quiet, verbose) {
+        (true, _) => return Ok(()),
+        (false, 0) => match std::env::var("RUST_LOG") {
+            Ok(spec) if !spec.trim().is_empty() => {
+                EnvFilter::try_new(&spec).map_err(|e| format!("RUST_LOG={spec:?}: {e}"))?
+            }
+            _ => return Ok(()),
+        },
+        (false, 1) => EnvFilter::new("info"),
+        (false, 2) => EnvFilter::new("debug"),
+        (false, _) => EnvFilter::new("trace"),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(true)
+        .compact()
+        .try_init()
+        .map_err(|e| format!("logging: {e}"))
 }
 
 /// Appends a line to the command's output (written at the end, in one piece).

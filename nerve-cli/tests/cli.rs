@@ -782,6 +782,39 @@ fn cli_conventions_work_as_with_sqlx_and_diesel() {
     std::fs::write(child.join(".env"), "DATABASE_URL='unterminated\n").unwrap();
     assert_one_line_error(&nerve(&child, &["status"], None), ".env");
 
+    // Logging: -v shows the library's events on stderr, RUST_LOG too; -q silences RUST_LOG;
+    // by default nothing is logged.
+    let fresh = |name: &str| format!("sqlite://{}/{name}.db", dir.path().display());
+    let logged = |args: &[&str], rust_log: Option<&str>, db: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nerve"));
+        cmd.current_dir(dir.path())
+            .args(args)
+            .env("DATABASE_URL", fresh(db))
+            .env_remove("RUST_LOG");
+        if let Some(spec) = rust_log {
+            cmd.env("RUST_LOG", spec);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stderr)
+    };
+    let applied = migration_folders().len();
+    let count = |stderr: &str| stderr.matches("migration applied").count();
+    assert_eq!(count(&logged(&["-v", "migrate"], None, "v")), applied);
+    assert_eq!(
+        count(&logged(&["migrate"], Some("nerve_diesel=info"), "log")),
+        applied
+    );
+    assert_eq!(logged(&["-q", "migrate"], Some("info"), "quiet"), "");
+    assert_eq!(logged(&["migrate"], None, "silent"), "");
+    let bad = Command::new(env!("CARGO_BIN_EXE_nerve"))
+        .current_dir(dir.path())
+        .args(["status"])
+        .env("RUST_LOG", "nerve=[")
+        .output()
+        .unwrap();
+    assert_one_line_error(&bad, "RUST_LOG");
+
     // --version names the release, the schema version and the compiled backends.
     let out = nerve(dir.path(), &["--version"], None);
     let version = text(&out.stdout);

@@ -157,10 +157,13 @@ impl<'a> Scope<'a> {
         op: &'static str,
         started: ::std::time::Instant,
     ) -> nerve_diesel::nerve_core::Result<nerve_diesel::r2d2::PooledConnection<Manager>> {
-        self.connection(pool).map_err(|e| {
+        let asked = ::std::time::Instant::now();
+        let conn = self.connection(pool).map_err(|e| {
             self.timed(op, started, None);
             self.env.pool_error(e)
-        })
+        });
+        self.env.pool_waited(op, asked.elapsed());
+        conn
     }
 
     /// Runs `f`, which only reads, on a connection; `op` (from `op_name!`) names the
@@ -187,7 +190,7 @@ impl<'a> Scope<'a> {
                     match out {
                         Err(e) if attempt < self.env.retry.retries && e.is_retryable() => {
                             drop(conn);
-                            ::std::thread::sleep(self.env.retry.delay(attempt));
+                            self.env.retry_after(op, attempt, &e);
                             attempt += 1;
                         }
                         out => {
@@ -308,7 +311,7 @@ impl<'a> Scope<'a> {
                     match out {
                         Err(e) if attempt < self.env.retry.retries && again(&e) => {
                             drop(conn);
-                            ::std::thread::sleep(self.env.retry.delay(attempt));
+                            self.env.retry_after(op, attempt, &e);
                             attempt += 1;
                         }
                         Err(e @ Error::Connection { .. }) => {
@@ -365,7 +368,7 @@ impl<'a> Scope<'a> {
             match out {
                 Err(e) if attempt < self.env.retry.retries && e.is_retryable() => {
                     drop(conn);
-                    ::std::thread::sleep(self.env.retry.delay(attempt));
+                    self.env.retry_after(op, attempt, &e);
                     attempt += 1;
                 }
                 Err(e @ Error::Connection { .. }) => {
@@ -425,7 +428,7 @@ impl<'a> Scope<'a> {
                         return Err(e);
                     }
                     drop(conn);
-                    ::std::thread::sleep(env.retry.delay(attempt));
+                    env.retry_after("Store::atomic", attempt, &e);
                     attempt += 1;
                 }
                 out => return out,

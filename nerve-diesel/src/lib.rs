@@ -118,6 +118,9 @@ impl std::fmt::Debug for Env {
     }
 }
 
+/// A wait for a pooled connection this long or longer is reported ([`Env::pool_waited`]).
+pub const POOL_WAIT_NOTICE: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// The instant the store's monotonic times count from.
 fn epoch() -> std::time::Instant {
     static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
@@ -214,6 +217,33 @@ impl Env {
     /// `message` with the URL's password removed.
     pub fn scrub(&self, message: &str) -> String {
         nerve_core::url::scrub(message, &self.secrets)
+    }
+
+    /// Waits before trying `operation` again (attempt `attempt`, from 0, of the retry policy's
+    /// `retries`) after `error`, and says so as a `warn` event.
+    pub fn retry_after(&self, operation: &str, attempt: u32, error: &Error) {
+        let delay = self.retry.delay(attempt);
+        tracing::warn!(
+            operation,
+            attempt = attempt + 1,
+            of = self.retry.retries,
+            delay_ms = delay.as_millis() as u64,
+            %error,
+            "trying again after a transient failure"
+        );
+        std::thread::sleep(delay);
+    }
+
+    /// Says, as an `info` event, that `operation` waited `waited` for a pooled connection,
+    /// when that is [`POOL_WAIT_NOTICE`] or more (a pool too small for its load).
+    pub fn pool_waited(&self, operation: &str, waited: std::time::Duration) {
+        if waited >= POOL_WAIT_NOTICE {
+            tracing::info!(
+                operation,
+                waited_ms = waited.as_millis() as u64,
+                "waited for a pooled connection"
+            );
+        }
     }
 
     /// A connection could not be had from the pool in time.

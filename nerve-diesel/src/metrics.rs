@@ -67,6 +67,12 @@ impl Metrics {
             s.recent.push_back(us);
         }
         if took >= self.threshold {
+            tracing::warn!(
+                operation = op,
+                took_ms = took.as_millis() as u64,
+                threshold_ms = self.threshold.as_millis() as u64,
+                "slow operation"
+            );
             if let Ok(mut pending) = self.pending.lock() {
                 if pending.len() == PENDING_MAX {
                     pending.pop_front();

@@ -110,6 +110,13 @@ pub fn error(e: impl std::fmt::Display) -> Error {
     }
 }
 
+/// Says, as an `info` event per migration, that `applied` (oldest first) were applied.
+pub fn log_applied(applied: &[String]) {
+    for migration in applied {
+        tracing::info!(%migration, "migration applied");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -332,6 +332,7 @@ pub(crate) fn migrate(conn: &mut Conn) -> Result<Vec<String>> {
         Ok(status.pending)
     })
     .map_err(|e| e.into_error(MIGRATIONS_TABLE))
+    .inspect(|applied| migrations::log_applied(applied))
 }
 
 /// Reverts the newest `steps` migrations in one transaction holding the advisory lock (all or
