@@ -60,6 +60,9 @@ enum Command {
         /// and change nothing.
         #[arg(long, global = true)]
         dry_run: bool,
+        /// Print JSON instead of text: the migrations applied, reverted or that would be.
+        #[arg(long, global = true)]
+        json: bool,
         #[command(subcommand)]
         action: Option<MigrateAction>,
     },
@@ -67,10 +70,18 @@ enum Command {
     /// attack surface, BAIT, uploads, Ghost Search, compliance (an assessment with controls a
     /// scan finding flagged) and a security roadmap (tasks in every status, achievements,
     /// progress snapshots), through the storage contract, in one transaction; print what was written and the owner's generated password (shown once).
-    Demo,
+    Demo {
+        /// Print JSON instead of text (the password included: it is shown once).
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the driver, schema version and applied and pending migrations. Exits 3 when
     /// migrations are pending or the database has migrations this binary does not know.
-    Status,
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a completion script for SHELL (bash, zsh, fish, elvish, powershell), e.g.
     /// `nerve completions bash > /etc/bash_completion.d/nerve`.
     Completions {
@@ -291,6 +302,34 @@ enum Command {
     },
 }
 
+impl Command {
+    /// Whether `--json` was given: then an error is printed as JSON on standard output too.
+    fn json(&self) -> bool {
+        match self {
+            Command::Migrate { json, .. }
+            | Command::Status { json }
+            | Command::Demo { json }
+            | Command::Health { json }
+            | Command::Stats { json }
+            | Command::SlowQueries { json, .. }
+            | Command::Schema { json }
+            | Command::Copy { json, .. }
+            | Command::Import { json, .. }
+            | Command::Backup { json, .. }
+            | Command::Backups { json, .. }
+            | Command::Baseline { json, .. }
+            | Command::Verify { json, .. } => *json,
+            // Their output is JSON already, or not data.
+            Command::ExportSubject { .. } | Command::Completions { .. } | Command::Man => false,
+            Command::Optimize { .. }
+            | Command::Purge { .. }
+            | Command::EraseSubject { .. }
+            | Command::DeleteCompany { .. }
+            | Command::Restore { .. } => false,
+        }
+    }
+}
+
 /// `nerve --version`: the release, the schema version it migrates to, the compiled backends.
 fn version() -> String {
     let backends: Vec<&str> = nerve::compiled_backends()
@@ -369,7 +408,12 @@ fn main() -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("nerve: error: {}", one_line(&e.to_string()));
+            let message = one_line(&e.to_string());
+            if cli.command.json() {
+                let error = serde_json::json!({"error": {"kind": e.kind(), "message": message}});
+                println!("{error}");
+            }
+            eprintln!("nerve: error: {message}");
             ExitCode::FAILURE
         }
     }
@@ -529,15 +573,31 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
         }
         Command::Migrate {
             dry_run: true,
+            json,
             action,
         } => {
             let status = status_for_dry_run(url)?;
             match action {
                 Some(MigrateAction::Revert { steps }) => {
                     let n = (*steps as usize).min(status.applied.len());
-                    say!(out, "{}: would revert {n} migration(s):", redact(url));
-                    for m in status.applied.iter().rev().take(n) {
-                        say!(out, "  {}", m.name);
+                    let names: Vec<&str> = status
+                        .applied
+                        .iter()
+                        .rev()
+                        .take(n)
+                        .map(|m| m.name.as_str())
+                        .collect();
+                    if *json {
+                        say!(
+                            out,
+                            "{}",
+                            to_json(&serde_json::json!({ "would_revert": names }))?
+                        );
+                    } else {
+                        say!(out, "{}: would revert {n} migration(s):", redact(url));
+                        for name in names {
+                            say!(out, "  {name}");
+                        }
                     }
                 }
                 None => {
@@ -546,14 +606,19 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
                             unknown: status.unknown,
                         });
                     }
-                    say!(
-                        out,
-                        "{}: would apply {} migration(s):",
-                        redact(url),
-                        status.pending.len()
-                    );
-                    for name in &status.pending {
-                        say!(out, "  {name}");
+                    if *json {
+                        let would = serde_json::json!({ "would_apply": status.pending });
+                        say!(out, "{}", to_json(&would)?);
+                    } else {
+                        say!(
+                            out,
+                            "{}: would apply {} migration(s):",
+                            redact(url),
+                            status.pending.len()
+                        );
+                        for name in &status.pending {
+                            say!(out, "  {name}");
+                        }
                     }
                 }
             }
@@ -561,10 +626,17 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
         }
         Command::Migrate {
             action: Some(MigrateAction::Revert { steps }),
+            json,
             ..
         } => {
             let reverted = nerve::revert(url, *steps as usize)?;
-            if reverted.is_empty() {
+            if *json {
+                say!(
+                    out,
+                    "{}",
+                    to_json(&serde_json::json!({ "reverted": reverted }))?
+                );
+            } else if reverted.is_empty() {
                 say!(out, "{}: no migration to revert", redact(url));
             } else {
                 say!(
@@ -579,9 +651,17 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
             }
             Ok(None)
         }
-        Command::Migrate { action: None, .. } => {
+        Command::Migrate {
+            action: None, json, ..
+        } => {
             let applied = nerve::migrate(url)?;
-            if applied.is_empty() {
+            if *json {
+                say!(
+                    out,
+                    "{}",
+                    to_json(&serde_json::json!({ "applied": applied }))?
+                );
+            } else if applied.is_empty() {
                 say!(out, "{}: the schema is up to date", redact(url));
             } else {
                 say!(
@@ -613,8 +693,22 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
             }
             Ok(None)
         }
-        Command::Demo => {
+        Command::Demo { json } => {
             let summary = demo::run(url)?;
+            if *json {
+                let counts: serde_json::Map<String, serde_json::Value> = summary
+                    .counts
+                    .iter()
+                    .map(|(what, n)| (what.to_string(), serde_json::json!(n)))
+                    .collect();
+                let report = serde_json::json!({
+                    "company": {"name": summary.company.0, "id": summary.company.1},
+                    "owner": {"email": summary.owner.0, "password": summary.owner.1.expose()},
+                    "rows": counts,
+                });
+                say!(out, "{}", to_json(&report)?);
+                return Ok(None);
+            }
             say!(
                 out,
                 "{}: demo company '{}' (id {})",
@@ -649,9 +743,13 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
             out.push_str(&String::from_utf8_lossy(&page));
             Ok(None)
         }
-        Command::Status => {
+        Command::Status { json } => {
             let status = nerve::schema_status(url)?;
-            print_status(out, url, &status);
+            if *json {
+                say!(out, "{}", to_json(&status)?);
+            } else {
+                print_status(out, url, &status);
+            }
             Ok(if !status.unknown.is_empty() {
                 Some(Verdict::NotOk(format!(
                     "the database has {} migration(s) this binary does not know",

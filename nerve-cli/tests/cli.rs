@@ -815,6 +815,39 @@ fn cli_conventions_work_as_with_sqlx_and_diesel() {
         .unwrap();
     assert_one_line_error(&bad, "RUST_LOG");
 
+    // --json: the output as JSON, and an error as {"error": {"kind", "message"}} on stdout
+    // (still one line on stderr, still exit 1).
+    let url = fresh("json");
+    let json = |args: &[&str]| {
+        let out = nerve(dir.path(), args, Some(&url));
+        let value: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", text(&out.stdout)));
+        (out.status.code(), value)
+    };
+    let (code, dry) = json(&["migrate", "--dry-run", "--json"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(dry["would_apply"].as_array().map(Vec::len), Some(applied));
+    let (_, migrated) = json(&["migrate", "--json"]);
+    assert_eq!(migrated["applied"].as_array().map(Vec::len), Some(applied));
+    let (code, status) = json(&["status", "--json"]);
+    assert_eq!(code, Some(0), "{status}");
+    assert_eq!(status["pending"], serde_json::json!([]));
+    let (_, reverted) = json(&["migrate", "revert", "--json"]);
+    assert_eq!(reverted["reverted"].as_array().map(Vec::len), Some(1));
+    let (code, status) = json(&["status", "--json"]);
+    assert_eq!(code, Some(3), "a pending migration: {status}");
+    assert_eq!(status["pending"], reverted["reverted"]);
+    let missing = format!("sqlite://{}/no/such/dir/x.db", dir.path().display());
+    let out = nerve(dir.path(), &["status", "--json"], Some(&missing));
+    let error: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(error["error"]["kind"], "connect", "{error}");
+    assert!(error["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("no/such/dir"));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr).lines().count(), 1);
+
     // --version names the release, the schema version and the compiled backends.
     let out = nerve(dir.path(), &["--version"], None);
     let version = text(&out.stdout);

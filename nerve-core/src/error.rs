@@ -341,6 +341,28 @@ impl Error {
         matches!(self, Error::NotFound { .. })
     }
 
+    /// The variant as a stable snake_case name, for machine-readable output (`nerve --json`
+    /// prints `{"error": {"kind": ..., "message": ...}}`): `not_found`, `conflict`,
+    /// `validation`, `denied`, `connect`, `connection`, `transaction`, `migration`,
+    /// `schema_too_new`, `pending_migrations`, `backup`, `unsupported`, `backend`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::NotFound { .. } => "not_found",
+            Error::Conflict { .. } => "conflict",
+            Error::Validation { .. } => "validation",
+            Error::Denied { .. } => "denied",
+            Error::Connect { .. } => "connect",
+            Error::Connection { .. } => "connection",
+            Error::Transaction { .. } => "transaction",
+            Error::Migration { .. } => "migration",
+            Error::SchemaTooNew { .. } => "schema_too_new",
+            Error::PendingMigrations { .. } => "pending_migrations",
+            Error::Backup { .. } => "backup",
+            Error::Unsupported { .. } => "unsupported",
+            Error::Backend { .. } => "backend",
+        }
+    }
+
     /// A transaction error that running the call again will not mend (`rolled_back: false`).
     pub fn transaction(reason: impl Into<String>) -> Self {
         Error::Transaction {
