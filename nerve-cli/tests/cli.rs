@@ -73,6 +73,15 @@ fn migration_lines(status_stdout: &str) -> Vec<String> {
         .collect()
 }
 
+/// The schema version of a current database: the newest migration folder's date and number.
+fn schema_version() -> String {
+    migration_folders()
+        .last()
+        .and_then(|name| name.split('_').next())
+        .unwrap_or_default()
+        .replace('-', "")
+}
+
 #[test]
 fn default_url_creates_data_nerve_db_then_status_reports_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -98,13 +107,7 @@ fn default_url_creates_data_nerve_db_then_status_reports_it() {
     let stdout = text(&out.stdout);
     assert!(out.status.success());
     assert!(stdout.contains("driver:          sqlite"), "{stdout}");
-    let version = names
-        .last()
-        .unwrap()
-        .split('_')
-        .next()
-        .unwrap()
-        .replace('-', "");
+    let version = schema_version();
     assert!(
         stdout.contains(&format!("schema version:  {version}")),
         "{stdout}"
@@ -851,13 +854,7 @@ fn cli_conventions_work_as_with_sqlx_and_diesel() {
     // --version names the release, the schema version and the compiled backends.
     let out = nerve(dir.path(), &["--version"], None);
     let version = text(&out.stdout);
-    let schema = migration_folders()
-        .last()
-        .unwrap()
-        .split('_')
-        .next()
-        .unwrap()
-        .replace('-', "");
+    let schema = schema_version();
     assert!(
         version.starts_with(&format!("nerve {}", env!("CARGO_PKG_VERSION")))
             && version.contains(&format!("schema {schema}"))

@@ -29,6 +29,32 @@ pub use nerve;
 /// What a case returns: `Err` (or a panic) fails the test.
 pub type CaseResult = Result<(), Box<dyn std::error::Error>>;
 
+/// What two backends must agree on about an error: its variant and the table and field it
+/// names (`Validation(users.email)`, `Conflict(Unique companies.domain)`, `NotFound(users)`,
+/// `Denied(BadCredentials)`), not its message. Which foreign key a conflict broke is left
+/// out: it is a declared difference (`Capabilities::foreign_key_details`), checked by the
+/// constraints cases.
+pub fn error_signature(e: &nerve::Error) -> String {
+    use nerve::{Constraint, Error};
+    match e {
+        Error::Validation { table, field, .. } => format!("Validation({table}.{field})"),
+        Error::Conflict {
+            table,
+            constraint: Constraint::ForeignKey,
+            ..
+        } => format!("Conflict(ForeignKey {table})"),
+        Error::Conflict {
+            table,
+            field,
+            constraint,
+            ..
+        } => format!("Conflict({constraint:?} {table}.{field})"),
+        Error::NotFound { table, .. } => format!("NotFound({table})"),
+        Error::Denied { reason } => format!("Denied({reason:?})"),
+        other => format!("other: {other}"),
+    }
+}
+
 /// A conformance case.
 pub type Case = fn(&Ctx) -> CaseResult;
 

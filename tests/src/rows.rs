@@ -129,27 +129,6 @@ fn probes(schema: &SchemaDescription, c: &ColumnDescription) -> Vec<(String, Val
     out
 }
 
-fn refusal(e: &Error) -> String {
-    match e {
-        Error::Validation { table, field, .. } => format!("Validation({table}.{field})"),
-        // Which foreign key is a declared difference (`Capabilities::foreign_key_details`),
-        // checked by the constraints cases; the table and kind are compared here.
-        Error::Conflict {
-            table,
-            constraint: Constraint::ForeignKey,
-            ..
-        } => format!("Conflict(ForeignKey {table})"),
-        Error::Conflict {
-            table,
-            field,
-            constraint,
-            ..
-        } => format!("Conflict({constraint:?} {table}.{field})"),
-        Error::NotFound { table, .. } => format!("NotFound({table})"),
-        other => format!("other: {other}"),
-    }
-}
-
 fn foreign<'a>(table: &'a TableDescription, column: &str) -> Option<&'a ForeignKeyDescription> {
     table
         .foreign_keys
@@ -229,7 +208,7 @@ fn attempt(
             }
             "ok".to_string()
         }
-        Err(e) => refusal(&e),
+        Err(e) => crate::error_signature(&e),
     };
     Ok(Outcome {
         table: table.into(),

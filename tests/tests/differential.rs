@@ -17,8 +17,8 @@ use nerve::model::{
     BaitTokenType, CompanyUpdate, Deleted, LoginRequest, NewApiKey, NewBaitAccess, NewBaitToken,
     NewCompany, NewProfile, NewSession, NewUser, Page, Role, UserUpdate,
 };
-use nerve::{Backend, Clock, Constraint, Error, MigrationPolicy, Store, TestClock};
-use nerve_conformance::{start_time, test_options, TestDb};
+use nerve::{Backend, Clock, Error, MigrationPolicy, Store, TestClock};
+use nerve_conformance::{error_signature, start_time, test_options, TestDb};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Value};
@@ -875,7 +875,7 @@ impl Side {
         };
         match r {
             Ok((v, table)) => Ok(self.normalize(v, table)),
-            Err(e) => Err(kind(&e)),
+            Err(e) => Err(error_signature(&e)),
         }
     }
 
@@ -908,28 +908,6 @@ impl Side {
 /// An answer as JSON.
 fn json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
-/// What two backends must agree on about an error: its variant, table and field (which
-/// foreign key is a declared difference, `Capabilities::foreign_key_details`).
-fn kind(e: &Error) -> String {
-    match e {
-        Error::NotFound { table, .. } => format!("NotFound({table})"),
-        Error::Conflict {
-            table,
-            constraint: Constraint::ForeignKey,
-            ..
-        } => format!("Conflict(ForeignKey {table})"),
-        Error::Conflict {
-            table,
-            field,
-            constraint,
-            ..
-        } => format!("Conflict({constraint:?} {table}.{field})"),
-        Error::Validation { table, field, .. } => format!("Validation({table}.{field})"),
-        Error::Denied { reason } => format!("Denied({reason:?})"),
-        other => format!("other: {other}"),
-    }
 }
 
 /// How many answers of each kind the batch saw (`CreateUser ok`, `Login Denied(...)`): the
