@@ -45,6 +45,26 @@ pub(crate) struct Scope<'a> {
     pub(super) replica: Option<::std::sync::Arc<nerve_diesel::Replica<Pool>>>,
 }
 
+impl Scope<'_> {
+    /// Records this backend's constraints for the process, once (see
+    /// `Driver::learn_constraints`): on a pooled connection, in one read transaction, so that
+    /// behind a transaction-mode pooler it meets one server connection. Stores call it when
+    /// they open; it does nothing on a scope inside a transaction.
+    pub(crate) fn learn_constraints(&self) -> nerve_diesel::nerve_core::Result<()> {
+        let Source::Pool(pool) = &self.source else {
+            return Ok(());
+        };
+        if nerve_diesel::constraints::known(ThisDriver::BACKEND) {
+            return Ok(());
+        }
+        let mut conn = self.connection(pool).map_err(|e| self.env.pool_error(e))?;
+        nerve_diesel::diesel::Connection::transaction(&mut *conn, |c| {
+            ThisDriver::learn_constraints(c).map_err(nerve_diesel::TxError::Nerve)
+        })
+        .map_err(|e| e.into_error("pg_constraint"))
+    }
+}
+
 #[allow(dead_code)]
 impl<'a> Scope<'a> {
     /// A scope taking connections from `pool`.

@@ -10,7 +10,7 @@ use nerve_core::url::redact;
 use nerve_core::{
     Backend, Capabilities, Error, MigrationPolicy, Repos, Result, SchemaStatus, Store, StoreOptions,
 };
-use nerve_diesel::{migrations, Driver, Env, Op, TxError};
+use nerve_diesel::{migrations, Env, Op, TxError};
 use std::sync::Arc;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations_postgres");
@@ -78,16 +78,14 @@ impl PgStore {
                 migrations::apply_policy(c, options.migrations, migrate, schema_status)
             })?;
         }
-        // Once per process: what a violation's constraint name means ([`Driver::constraints`]).
-        if !nerve_diesel::constraints::known(Backend::Postgres) {
-            in_transaction(&mut conn, crate::driver::PgDriver::learn_constraints)?;
-        }
         drop(conn);
         let pool = nerve_diesel::pool_builder(options.max_connections, options.connect_timeout)
             .connection_customizer(Box::new(StatementCache(options.statement_cache)))
             .build(ConnectionManager::<PgConnection>::new(url))
             .map_err(|e| env.pool_error(e))?;
         let mut scope = Scope::pooled(pool.clone(), env.clone());
+        // Once per process: what a violation's constraint name means (`Driver::constraints`).
+        scope.learn_constraints()?;
         if let Some(replica) = &options.replica {
             // NERVE's parameters, if the caller's replica URL carries any, are the primary's.
             let (replica, _) = nerve_core::url::take_parameters(replica, &URL_PARAMETERS);

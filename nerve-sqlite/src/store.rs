@@ -8,7 +8,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use nerve_core::{
     Backend, Capabilities, Error, MigrationPolicy, Repos, Result, SchemaStatus, Store, StoreOptions,
 };
-use nerve_diesel::{migrations, Driver, Env, Op, TxError};
+use nerve_diesel::{migrations, Env, Op, TxError};
 use std::sync::Arc;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations_sqlite");
@@ -74,9 +74,10 @@ impl SqliteStore {
         {
             let mut conn = pool.get().map_err(|e| env.pool_error(e))?;
             migrations::apply_policy(&mut *conn, policy, migrate, schema_status)?;
-            // Once per process: what a violation's columns mean ([`Driver::constraints`]).
-            crate::driver::SqliteDriver::learn_constraints(&mut conn)?;
         }
+        let scope = Scope::pooled(pool.clone(), env.clone());
+        // Once per process: what a violation's columns mean (`Driver::constraints`).
+        scope.learn_constraints()?;
         let backups = crate::backup::Backups {
             target: target.clone(),
             dir: options
@@ -87,7 +88,7 @@ impl SqliteStore {
             env: env.clone(),
         };
         Ok(SqliteStore {
-            scope: Scope::pooled(pool.clone(), env.clone()),
+            scope,
             pool,
             env,
             target,
