@@ -2,7 +2,7 @@
 //!
 //! Each driver crate includes this directory as its module `stores`:
 //!
-//! ```ignore
+//! ```text
 //! #[path = "../../nerve-diesel/each_driver/mod.rs"]
 //! mod stores;
 //! ```
