@@ -121,6 +121,9 @@ enum Command {
         /// Also vacuum.
         #[arg(long)]
         vacuum: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Retention: delete rows of an append-heavy table (login_attempts, security_events,
     /// bait_accesses, xasm_scan_history, lightbox_scan_history, slow_queries, audit_logs past
@@ -139,11 +142,18 @@ enum Command {
         /// Delete (otherwise only count).
         #[arg(long)]
         apply: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// GDPR access: print as JSON every row about the person with this e-mail address.
     ExportSubject {
         /// The address.
         email: String,
+        /// Accepted for uniformity (the output is JSON anyway); an error is printed as JSON
+        /// too.
+        #[arg(long)]
+        json: bool,
     },
     /// GDPR erasure: anonymize the users with this address and remove it from every table
     /// (the audit trail is kept, without it). Refused without --confirm.
@@ -153,6 +163,9 @@ enum Command {
         /// Required: this cannot be undone.
         #[arg(long)]
         confirm: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Delete a company and every row it owns, in one transaction. Refused without --confirm.
     DeleteCompany {
@@ -161,6 +174,9 @@ enum Command {
         /// Required: this cannot be undone.
         #[arg(long)]
         confirm: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the schema in backend-neutral terms, read from the database's catalog; with
     /// --json, as JSON that is byte-identical for two backends with the same schema.
@@ -267,6 +283,9 @@ enum Command {
         /// Where the safety copy goes (SQLite).
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Adopt a database made outside the migration runner (by NERVE's earlier application,
     /// or our SQL run by hand): compare its schema and CHECKs with what the migrations build.
@@ -318,14 +337,15 @@ impl Command {
             | Command::Backup { json, .. }
             | Command::Backups { json, .. }
             | Command::Baseline { json, .. }
-            | Command::Verify { json, .. } => *json,
-            // Their output is JSON already, or not data.
-            Command::ExportSubject { .. } | Command::Completions { .. } | Command::Man => false,
-            Command::Optimize { .. }
-            | Command::Purge { .. }
-            | Command::EraseSubject { .. }
-            | Command::DeleteCompany { .. }
-            | Command::Restore { .. } => false,
+            | Command::Verify { json, .. }
+            | Command::Optimize { json, .. }
+            | Command::Purge { json, .. }
+            | Command::ExportSubject { json, .. }
+            | Command::EraseSubject { json, .. }
+            | Command::DeleteCompany { json, .. }
+            | Command::Restore { json, .. } => *json,
+            // Their output is a script or a page, not data.
+            Command::Completions { .. } | Command::Man => false,
         }
     }
 }
@@ -377,7 +397,10 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
-    let cli = Cli::from_arg_matches(&definition().get_matches()).unwrap_or_else(|e| e.exit());
+    let cli = definition()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+        .unwrap_or_else(|e| usage_error(e));
     if let Err(reason) = install_logging(cli.verbose, cli.quiet) {
         eprintln!("nerve: error: {}", one_line(&reason));
         return ExitCode::from(EXIT_FAILURE);
@@ -386,6 +409,17 @@ fn main() -> ExitCode {
     let mut out = String::new();
     match run(&cli.command, &url, &mut out) {
         Ok(failure) => {
+            // A command that stopped before printing anything (a confirmation missing) still
+            // answers --json with JSON.
+            if let (true, true, Some(verdict)) = (cli.command.json(), out.is_empty(), &failure) {
+                let (kind, reason) = match verdict {
+                    Verdict::Failed(reason) => ("failed", reason),
+                    Verdict::NotOk(reason) => ("not_ok", reason),
+                };
+                let error =
+                    serde_json::json!({"error": {"kind": kind, "message": one_line(reason)}});
+                out = format!("{error}\n");
+            }
             // A reader that stops early (`nerve schema | head`) is not an error.
             let written =
                 match std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes()) {
@@ -417,6 +451,25 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Exits as clap does for a malformed command line (status 2, the message on standard error;
+/// `--help` and `--version` print and exit 0); with `--json` among the arguments, the error is
+/// printed on standard output as JSON first (kind `usage`).
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let help = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    if !help && std::env::args_os().any(|a| a == "--json") {
+        // The error's own paragraph, without the usage and the hint after it.
+        let rendered = e.render().to_string();
+        let first = rendered.split("\n\n").next().unwrap_or_default();
+        let message = one_line(first.strip_prefix("error: ").unwrap_or(first));
+        println!(
+            "{}",
+            serde_json::json!({"error": {"kind": "usage", "message": message}})
+        );
+    }
+    e.exit()
 }
 
 /// Sends the library's events to standard error: at the level `-v` asks for, else as RUST_LOG
@@ -453,6 +506,13 @@ macro_rules! say {
         use std::fmt::Write as _;
         let _ = writeln!($out, $($arg)*);
     }};
+}
+
+/// One line per table: its row count, then its name.
+fn print_rows(out: &mut String, rows: &[nerve::model::TableStats]) {
+    for t in rows {
+        say!(out, "  {:>10} {}", t.rows, t.table);
+    }
 }
 
 fn one_line(s: &str) -> String {
@@ -788,6 +848,7 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
                 }
                 say!(out, "  {:>12} rows in all", stats.total_rows);
                 say!(out, "  {:>12} bytes on disk", stats.size_bytes);
+                print_metrics(out, &stats.metrics);
             }
             Ok(None)
         }
@@ -817,48 +878,70 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
             deleted,
             older_than,
             apply,
+            json,
         } => {
             let cutoff = cutoff(older_than)?;
             let store = open(url, nerve::MigrationPolicy::Require)?;
             let verb = if *apply { "deleted" } else { "would delete" };
-            if *deleted {
+            let rows = if *deleted {
                 let grace = chrono::Utc::now() - cutoff;
-                let rows = store.admin().purge_deleted(grace, !*apply)?;
+                store.admin().purge_deleted(grace, !*apply)?
+            } else {
+                let table = table.as_deref().unwrap_or_default();
+                let rows = store.admin().purge(table, cutoff, !*apply)?;
+                vec![nerve::model::TableStats {
+                    table: table.to_string(),
+                    rows,
+                }]
+            };
+            if *json {
+                let report = serde_json::json!({
+                    "applied": *apply,
+                    "older_than": cutoff,
+                    "soft_deleted_only": *deleted,
+                    "tables": rows,
+                    "total": rows.iter().map(|t| t.rows).sum::<u64>(),
+                });
+                say!(out, "{}", to_json(&report)?);
+            } else if *deleted {
                 say!(
                     out,
                     "{}: {verb} soft-deleted rows older than {cutoff}:",
                     redact(url)
                 );
-                for t in &rows {
-                    say!(out, "  {:>10} {}", t.rows, t.table);
-                }
+                print_rows(out, &rows);
                 say!(
                     out,
                     "  {:>10} in all",
                     rows.iter().map(|t| t.rows).sum::<u64>()
                 );
             } else {
-                let table = table.as_deref().unwrap_or_default();
-                let n = store.admin().purge(table, cutoff, !*apply)?;
+                let t = &rows[0];
                 say!(
                     out,
-                    "{}: {verb} {n} row(s) of {table} older than {cutoff}",
-                    redact(url)
+                    "{}: {verb} {} row(s) of {} older than {cutoff}",
+                    redact(url),
+                    t.rows,
+                    t.table
                 );
-                if !*apply {
-                    say!(out, "(a dry run: --apply deletes)");
-                }
+            }
+            if !*apply && !*json {
+                say!(out, "(a dry run: --apply deletes)");
             }
             Ok(None)
         }
-        Command::ExportSubject { email } => {
+        Command::ExportSubject { email, .. } => {
             let export = open(url, nerve::MigrationPolicy::Require)?
                 .admin()
                 .export_subject(email)?;
             say!(out, "{}", to_json(&export)?);
             Ok(None)
         }
-        Command::EraseSubject { email, confirm } => {
+        Command::EraseSubject {
+            email,
+            confirm,
+            json,
+        } => {
             if !confirm {
                 return Ok(Some(Verdict::Failed(
                     "erasure cannot be undone: add --confirm".into(),
@@ -867,13 +950,15 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
             let rows = open(url, nerve::MigrationPolicy::Require)?
                 .admin()
                 .erase_subject(email)?;
-            say!(out, "{}: erased {email}:", redact(url));
-            for t in &rows {
-                say!(out, "  {:>10} {}", t.rows, t.table);
+            if *json {
+                say!(out, "{}", to_json(&serde_json::json!({ "erased": rows }))?);
+            } else {
+                say!(out, "{}: erased {email}:", redact(url));
+                print_rows(out, &rows);
             }
             Ok(None)
         }
-        Command::DeleteCompany { id, confirm } => {
+        Command::DeleteCompany { id, confirm, json } => {
             if !confirm {
                 return Ok(Some(Verdict::Failed(
                     "deleting a company cannot be undone: add --confirm".into(),
@@ -882,9 +967,12 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
             let rows = open(url, nerve::MigrationPolicy::Require)?
                 .admin()
                 .delete_company(*id)?;
-            say!(out, "{}: deleted company {id}:", redact(url));
-            for t in &rows {
-                say!(out, "  {:>10} {}", t.rows, t.table);
+            if *json {
+                let report = serde_json::json!({ "company": id, "deleted": rows });
+                say!(out, "{}", to_json(&report)?);
+            } else {
+                say!(out, "{}: deleted company {id}:", redact(url));
+                print_rows(out, &rows);
             }
             Ok(None)
         }
@@ -921,10 +1009,19 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
             }
             Ok(None)
         }
-        Command::Restore { path, confirm, dir } => {
+        Command::Restore {
+            path,
+            confirm,
+            dir,
+            json,
+        } => {
             let report = open_for_backups(url, dir)?
                 .backups()
                 .restore_backup(path, *confirm)?;
+            if *json {
+                say!(out, "{}", to_json(&report)?);
+                return Ok(None);
+            }
             say!(
                 out,
                 "{}: restored from {} (schema {}, {} rows{})",
@@ -963,11 +1060,15 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
                 _ => None,
             })
         }
-        Command::Optimize { vacuum } => {
+        Command::Optimize { vacuum, json } => {
             let ran = open(url, nerve::MigrationPolicy::Require)?
                 .admin()
                 .optimize(*vacuum)?;
-            say!(out, "{}: ran {}", redact(url), ran.join("; "));
+            if *json {
+                say!(out, "{}", to_json(&serde_json::json!({ "ran": ran }))?);
+            } else {
+                say!(out, "{}: ran {}", redact(url), ran.join("; "));
+            }
             Ok(None)
         }
     }
@@ -1152,6 +1253,75 @@ fn print_health(out: &mut String, url: &str, r: &nerve::model::HealthReport) {
         r.pool.idle,
         r.pool.in_use
     );
+    print_metrics(out, &r.metrics);
+    if r.warnings.is_empty() {
+        say!(out, "  warnings: none");
+    }
+    for w in &r.warnings {
+        let kind = serde_json::to_value(w.kind).unwrap_or_default();
+        say!(
+            out,
+            "  warning [{}]: {}",
+            kind.as_str().unwrap_or("-"),
+            w.message
+        );
+    }
+}
+
+/// The server's own numbers, a few lines.
+fn print_metrics(out: &mut String, metrics: &nerve::model::ServerMetrics) {
+    use nerve::model::ServerMetrics;
+    match metrics {
+        ServerMetrics::Sqlite(m) => say!(
+            out,
+            "  sqlite: journal {}, {} pages of {} bytes, {} free; WAL {} bytes",
+            m.journal_mode,
+            m.page_count,
+            m.page_size,
+            m.free_pages,
+            m.wal_bytes
+        ),
+        ServerMetrics::Postgres(m) => {
+            say!(
+                out,
+                "  postgres {}: connections {} of {}; database {} bytes",
+                m.server_version,
+                m.connections,
+                m.max_connections,
+                m.database_bytes
+            );
+            for r in &m.replicas {
+                say!(
+                    out,
+                    "  replica {} ({}): {} bytes, {} ms behind",
+                    r.name,
+                    r.state,
+                    r.replay_lag_bytes.map_or("?".into(), |b| b.to_string()),
+                    r.replay_lag_ms.unwrap_or(0)
+                );
+            }
+            say!(
+                out,
+                "  sessions: {} running long, {} idle in a transaction, {} blocked",
+                m.long_running.len(),
+                m.idle_in_transaction.len(),
+                m.blocked.len()
+            );
+            for t in &m.tables {
+                say!(
+                    out,
+                    "  table {}: {} bytes, {} live / {} dead rows, vacuumed {}",
+                    t.table,
+                    t.bytes,
+                    t.live_rows,
+                    t.dead_rows,
+                    t.last_vacuum
+                        .max(t.last_autovacuum)
+                        .map_or("never".into(), |at| at.to_rfc3339())
+                );
+            }
+        }
+    }
 }
 
 fn list_or_none(items: &[String]) -> String {

@@ -897,3 +897,156 @@ fn cli_conventions_work_as_with_sqlx_and_diesel() {
         "{page}"
     );
 }
+
+/// The subcommands `nerve --help` lists, but `help` itself.
+fn subcommands(dir: &Path) -> Vec<String> {
+    let help = text(&nerve(dir, &["--help"], None).stdout);
+    let listed = help
+        .split("Commands:")
+        .nth(1)
+        .and_then(|rest| rest.split("Options:").next())
+        .unwrap_or_default()
+        .to_string();
+    listed
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_command_answers_json_and_so_do_its_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every command that prints data takes --json (completions and man print a script/page).
+    let commands = subcommands(dir.path());
+    assert!(commands.len() >= 20, "{commands:?}");
+    for command in &commands {
+        let help = text(&nerve(dir.path(), &[command, "--help"], None).stdout);
+        let data = !matches!(command.as_str(), "completions" | "man");
+        assert_eq!(
+            help.contains("--json"),
+            data,
+            "nerve {command} --help:\n{help}"
+        );
+    }
+
+    let url = format!("sqlite://{}/json.db", dir.path().display());
+    let json = |args: &[&str]| {
+        let out = nerve(dir.path(), args, Some(&url));
+        let value: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", text(&out.stdout)));
+        (out.status.code(), value)
+    };
+    assert_eq!(json(&["demo", "--json"]).0, Some(0));
+
+    // health and stats show SQLite's own numbers, as text and as JSON.
+    let health = text(&nerve(dir.path(), &["health"], Some(&url)).stdout);
+    assert!(
+        health.contains("sqlite: journal wal, ") && health.contains("warnings: none"),
+        "{health}"
+    );
+    let (code, health) = json(&["health", "--json"]);
+    assert_eq!(code, Some(0), "{health}");
+    assert_eq!(health["metrics"]["backend"], "sqlite", "{health}");
+    assert!(
+        health["metrics"]["page_count"].as_u64() > Some(0),
+        "{health}"
+    );
+    assert_eq!(health["warnings"], serde_json::json!([]));
+    let (_, stats) = json(&["stats", "--json"]);
+    assert_eq!(stats["metrics"]["journal_mode"], "wal", "{stats}");
+
+    let (code, optimized) = json(&["optimize", "--vacuum", "--json"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        optimized["ran"].as_array().is_some_and(|r| r.len() >= 2),
+        "{optimized}"
+    );
+
+    let (code, purge) = json(&[
+        "purge",
+        "--table",
+        "bait_accesses",
+        "--older-than",
+        "2100-01-01",
+        "--json",
+    ]);
+    assert_eq!(code, Some(0), "{purge}");
+    assert_eq!(purge["applied"], false);
+    assert_eq!(purge["tables"][0]["table"], "bait_accesses");
+    let would = purge["total"].as_u64().unwrap();
+    assert!(would >= 1, "the demo records BAIT accesses: {purge}");
+    let (_, purged) = json(&[
+        "purge",
+        "--deleted",
+        "--older-than",
+        "1d",
+        "--apply",
+        "--json",
+    ]);
+    assert_eq!(purged["applied"], true);
+    assert!(purged["tables"].is_array(), "{purged}");
+
+    let (code, export) = json(&["export-subject", "nobody@nowhere.example", "--json"]);
+    assert_eq!(code, Some(0), "{export}");
+    assert!(export.is_object());
+
+    // A confirmation missing: exit 1 and a JSON error, nothing done.
+    for args in [
+        &["erase-subject", "nobody@nowhere.example", "--json"][..],
+        &["delete-company", "1", "--json"][..],
+    ] {
+        let (code, error) = json(args);
+        assert_eq!(code, Some(1), "{args:?}");
+        assert_eq!(error["error"]["kind"], "failed", "{error}");
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("--confirm"),
+            "{error}"
+        );
+    }
+    let (code, erased) = json(&[
+        "erase-subject",
+        "nobody@nowhere.example",
+        "--confirm",
+        "--json",
+    ]);
+    assert_eq!(code, Some(0), "{erased}");
+    assert!(erased["erased"].is_array());
+
+    let backups = dir.path().join("bk");
+    let bk = backups.to_str().unwrap();
+    let (_, backup) = json(&["backup", "--dir", bk, "--json"]);
+    let path = backup["path"].as_str().unwrap().to_string();
+    let (code, deleted) = json(&["delete-company", "1", "--confirm", "--json"]);
+    assert_eq!(code, Some(0), "{deleted}");
+    assert_eq!(deleted["company"], 1);
+    assert!(
+        deleted["deleted"].as_array().is_some_and(|t| t.len() > 10),
+        "{deleted}"
+    );
+    let (code, restored) = json(&["restore", &path, "--confirm", "--dir", bk, "--json"]);
+    assert_eq!(code, Some(0), "{restored}");
+    assert_eq!(restored["checksum_verified"], true);
+    assert_eq!(restored["row_counts"]["companies"], 1, "{restored}");
+    // A library error, and a usage error (exit 2), as JSON.
+    let (code, error) = json(&["delete-company", "999", "--confirm", "--json"]);
+    assert_eq!(
+        (code, error["error"]["kind"].as_str()),
+        (Some(1), Some("not_found")),
+        "{error}"
+    );
+    let (code, error) = json(&["purge", "--older-than", "1d", "--json"]);
+    assert_eq!(code, Some(2), "{error}");
+    assert_eq!(error["error"]["kind"], "usage");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--table"),
+        "{error}"
+    );
+}

@@ -36,7 +36,7 @@ pub use password::{PasswordHasher, PasswordParams};
 pub use store::{
     AdminStore, AnyDriver, ApiKeyStore, AppliedMigration, AttackSurfaceStore, AuditStore,
     AuthStore, Backend, BackupStore, BaitStore, Capabilities, CompanyStore, ComplianceStore,
-    GhostStore, LockoutPolicy, MigrationPolicy, OsintStore, RawRows, Repos, RetryPolicy,
-    RoadmapStore, SchemaStatus, SecurityEventStore, SessionStore, Store, StoreExt, StoreOptions,
-    UploadStore, UserStore, AUDIT_LOG_MINIMUM_DAYS, RETENTION,
+    GhostStore, HealthThresholds, LockoutPolicy, MigrationPolicy, OsintStore, RawRows, Repos,
+    RetryPolicy, RoadmapStore, SchemaStatus, SecurityEventStore, SessionStore, Store, StoreExt,
+    StoreOptions, UploadStore, UserStore, AUDIT_LOG_MINIMUM_DAYS, RETENTION,
 };

@@ -249,6 +249,7 @@ impl nerve_diesel::nerve_core::AdminStore for Scope<'_> {
                 ));
             }
         }
+        let metrics = ThisDriver::server_metrics(&mut conn, &self.env.health)?;
         let state = pool.state();
         let pool_state = PoolState {
             max_size: pool.max_size(),
@@ -269,6 +270,8 @@ impl nerve_diesel::nerve_core::AdminStore for Scope<'_> {
             problems,
             orphans,
             pool: pool_state,
+            warnings: metrics.warnings(&self.env.health),
+            metrics,
         })
         })
     }
@@ -298,6 +301,7 @@ impl nerve_diesel::nerve_core::AdminStore for Scope<'_> {
                 total_rows: tables.iter().map(|t| t.rows).sum(),
                 tables,
                 size_bytes: ThisDriver::size_bytes(&mut conn)?,
+                metrics: ThisDriver::server_metrics(&mut conn, &self.env.health)?,
             })
         })
     }

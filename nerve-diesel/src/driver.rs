@@ -107,6 +107,13 @@ pub trait Driver: 'static {
     /// The size of the database on disk, in bytes.
     fn size_bytes(conn: &mut Self::Conn) -> Result<u64>;
 
+    /// What the server reports of its own state; lists of sessions hold only those past
+    /// `limits` (a long-running statement, an idle transaction, a wait for a lock).
+    fn server_metrics(
+        conn: &mut Self::Conn,
+        limits: &nerve_core::HealthThresholds,
+    ) -> Result<nerve_core::model::ServerMetrics>;
+
     /// The statements that refresh the planner's statistics and, with `vacuum`, reclaim space.
     fn optimize_statements(vacuum: bool) -> Vec<&'static str>;
 

@@ -94,6 +94,8 @@ pub struct Env {
     pub statement_timeout: Option<std::time::Duration>,
     /// Where backups go, when the options name a directory.
     pub backup_dir: Option<std::path::PathBuf>,
+    /// When health turns a metric into a warning.
+    pub health: nerve_core::HealthThresholds,
     secrets: Vec<String>,
     dummy_hash: std::sync::OnceLock<String>,
     /// Until when connections are suspect: milliseconds since [`epoch`], 0 for never.
@@ -110,6 +112,7 @@ impl std::fmt::Debug for Env {
             .field("retry", &self.retry)
             .field("statement_timeout", &self.statement_timeout)
             .field("backup_dir", &self.backup_dir)
+            .field("health", &self.health)
             .field(
                 "secrets",
                 &format_args!("<{} redacted>", self.secrets.len()),
@@ -166,6 +169,7 @@ impl Env {
             retry: options.retry,
             statement_timeout: options.statement_timeout,
             backup_dir: options.backup_dir.clone(),
+            health: options.health,
             secrets: std::iter::once(url)
                 .chain(options.replica.as_deref())
                 .flat_map(nerve_core::url::secrets_of)

@@ -188,6 +188,13 @@ impl Driver for PgDriver {
     }
 
     /// `pg_database_size(current_database())`.
+    fn server_metrics(
+        conn: &mut diesel::PgConnection,
+        limits: &nerve_core::HealthThresholds,
+    ) -> Result<nerve_core::model::ServerMetrics> {
+        crate::health::metrics(conn, limits)
+    }
+
     fn size_bytes(conn: &mut diesel::PgConnection) -> Result<u64> {
         diesel::sql_query("SELECT pg_database_size(current_database()) AS bytes")
             .get_result::<Size>(conn)

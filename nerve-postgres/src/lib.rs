@@ -14,6 +14,7 @@ mod baseline;
 pub mod bulk;
 mod describe;
 mod driver;
+mod health;
 mod schema;
 mod store;
 #[path = "../../nerve-diesel/each_driver/mod.rs"]

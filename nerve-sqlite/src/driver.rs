@@ -188,6 +188,13 @@ impl Driver for SqliteDriver {
     }
 
     /// The database file's pages: `page_count × page_size`.
+    fn server_metrics(
+        conn: &mut diesel::SqliteConnection,
+        _: &nerve_core::HealthThresholds,
+    ) -> Result<nerve_core::model::ServerMetrics> {
+        crate::health::metrics(conn)
+    }
+
     fn size_bytes(conn: &mut diesel::SqliteConnection) -> Result<u64> {
         diesel::sql_query(
             "SELECT (SELECT page_count FROM pragma_page_count) * (SELECT page_size FROM pragma_page_size) AS bytes",

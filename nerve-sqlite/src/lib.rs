@@ -16,6 +16,7 @@ mod connection;
 mod describe;
 mod driver;
 pub mod export;
+mod health;
 pub mod import;
 mod schema;
 mod store;

@@ -338,3 +338,60 @@ fn replica_reads_go_to_the_primary_while_the_replica_is_gone_and_back_after() {
     drop(paused);
     link.cut();
 }
+
+#[test]
+fn health_on_the_primary_reports_each_replicas_lag() {
+    use nerve::model::{ServerMetrics, WarningKind};
+    let _turn = turn();
+    let db = TestDb::migrated(Backend::Postgres).expect("a PostgreSQL test database");
+    let store = nerve::connect_with(
+        &db.url,
+        &StoreOptions {
+            health: nerve::HealthThresholds {
+                replica_lag: Duration::ZERO,
+                ..nerve::HealthThresholds::default()
+            },
+            ..options()
+        },
+    )
+    .expect("open");
+    let replicas = |store: &dyn Store| match store.admin().health().expect("health").metrics {
+        ServerMetrics::Postgres(m) => m.replicas,
+        other => panic!("{other:?}"),
+    };
+    company(&*store, "Before the pause");
+    catch_up();
+    let streaming = replicas(&*store);
+    assert_eq!(
+        streaming.len(),
+        1,
+        "one replica streams from the test server: {streaming:?}"
+    );
+    assert_eq!(streaming[0].state, "streaming");
+    // (Other tests may write to the server meanwhile: the position is there, not 0.)
+    assert!(streaming[0].replay_lag_bytes.is_some(), "{streaming:?}");
+
+    let paused = Paused::new();
+    company(&*store, "Written while the replica lags");
+    let health = store.admin().health().expect("health");
+    let ServerMetrics::Postgres(m) = &health.metrics else {
+        unreachable!()
+    };
+    assert!(
+        m.replicas[0].replay_lag_bytes.is_some_and(|b| b > 0),
+        "{:?}",
+        m.replicas
+    );
+    let lagging: Vec<_> = health
+        .warnings
+        .iter()
+        .filter(|w| w.kind == WarningKind::ReplicaLagging)
+        .collect();
+    assert_eq!(lagging.len(), 1, "{:?}", health.warnings);
+    assert!(
+        lagging[0].message.contains(&m.replicas[0].name),
+        "{lagging:?}"
+    );
+    drop(paused);
+    catch_up();
+}

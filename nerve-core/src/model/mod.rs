@@ -22,7 +22,9 @@ pub use accounts::{
     NewApiKey, NewAuditLog, NewSession, Session,
 };
 pub use admin::{
-    DatabaseStats, HealthReport, OperationStats, Orphan, PoolState, SlowQuery, TableStats,
+    DatabaseStats, HealthReport, HealthWarning, OperationStats, Orphan, PoolState, PostgresMetrics,
+    ReplicaState, ServerMetrics, SessionState, SlowQuery, SqliteMetrics, TableStats, TableVacuum,
+    WarningKind,
 };
 pub use attack_surface::{
     json_contains, AsmScan, CachedScan, LightboxFinding, NewAsmScan, NewCachedScan,

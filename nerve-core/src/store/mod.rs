@@ -365,6 +365,52 @@ pub struct StoreOptions {
     /// [`Capabilities::read_replicas`]: a SQLite store refuses it ([`Error::Validation`] on
     /// `replica`).
     pub replica: Option<String>,
+    /// When `health` turns a server metric into a warning.
+    pub health: HealthThresholds,
+}
+
+/// When [`AdminStore::health`] turns a metric of
+/// [`ServerMetrics`](crate::model::ServerMetrics) into a named
+/// [`HealthWarning`](crate::model::HealthWarning). The defaults are conservative for a
+/// service; a zero duration or percentage warns at anything seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HealthThresholds {
+    /// PostgreSQL: client connections at this percentage of `max_connections` (80).
+    pub connections_percent: u32,
+    /// PostgreSQL: a replica further behind than this (30 s).
+    pub replica_lag: std::time::Duration,
+    /// PostgreSQL: a statement running longer than this (5 min).
+    pub long_running: std::time::Duration,
+    /// PostgreSQL: a session idle inside a transaction longer than this (1 min).
+    pub idle_in_transaction: std::time::Duration,
+    /// PostgreSQL: a session waiting for a lock longer than this (10 s).
+    pub blocked: std::time::Duration,
+    /// PostgreSQL: dead rows at this percentage of a table's live rows (20, as autovacuum's
+    /// default scale factor) ...
+    pub dead_rows_percent: u32,
+    /// ... and at least this many (10 000), so small tables stay quiet.
+    pub dead_rows_minimum: u64,
+    /// SQLite: a WAL file of this many bytes (64 MiB; the automatic checkpoint keeps it near
+    /// 4 MiB unless a reader holds it back).
+    pub wal_bytes: u64,
+    /// SQLite: free pages at this percentage of the file (25).
+    pub free_pages_percent: u32,
+}
+
+impl Default for HealthThresholds {
+    fn default() -> Self {
+        HealthThresholds {
+            connections_percent: 80,
+            replica_lag: std::time::Duration::from_secs(30),
+            long_running: std::time::Duration::from_secs(300),
+            idle_in_transaction: std::time::Duration::from_secs(60),
+            blocked: std::time::Duration::from_secs(10),
+            dead_rows_percent: 20,
+            dead_rows_minimum: 10_000,
+            wal_bytes: 64 << 20,
+            free_pages_percent: 25,
+        }
+    }
 }
 
 impl fmt::Debug for StoreOptions {
@@ -384,6 +430,7 @@ impl fmt::Debug for StoreOptions {
             .field("slow_query_cap", &self.slow_query_cap)
             .field("backup_dir", &self.backup_dir)
             .field("replica", &self.replica.as_deref().map(crate::url::redact))
+            .field("health", &self.health)
             .finish()
     }
 }
@@ -405,6 +452,7 @@ impl Default for StoreOptions {
             slow_query_cap: 10_000,
             backup_dir: None,
             replica: None,
+            health: HealthThresholds::default(),
         }
     }
 }

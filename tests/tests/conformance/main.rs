@@ -7,6 +7,7 @@ nerve_conformance::conformance! {
     admin: [
         health_reports_a_current_schema_and_the_pool,
         health_names_what_is_missing_or_dangling,
+        health_reports_the_servers_numbers_and_warns_past_thresholds,
         stats_count_every_table_and_optimize_keeps_the_data,
         every_operation_is_timed_and_slow_ones_are_kept_up_to_the_cap,
         a_read_replica_is_taken_only_where_the_backend_has_them,

@@ -205,3 +205,155 @@ pub fn a_read_replica_is_taken_only_where_the_backend_has_them(ctx: &Ctx) -> Cas
     }
     Ok(())
 }
+
+/// `health` and `stats` carry the backend's own numbers; a threshold crossed is a named
+/// warning. The situations are made for real: a WAL and free pages on SQLite, a session idle
+/// in a transaction holding a lock another session waits for on PostgreSQL.
+pub fn health_reports_the_servers_numbers_and_warns_past_thresholds(ctx: &Ctx) -> CaseResult {
+    use nerve::model::{ServerMetrics, WarningKind};
+    use nerve::HealthThresholds;
+    let report = ctx.store.admin().health()?;
+    // The defaults, on a small test database: nothing to warn of but, on a shared test
+    // server, perhaps its connection count.
+    assert_eq!(
+        report.warnings,
+        report.metrics.warnings(&HealthThresholds::default())
+    );
+    assert!(
+        report
+            .warnings
+            .iter()
+            .all(|w| w.kind == WarningKind::ConnectionsNearLimit),
+        "{:?}",
+        report.warnings
+    );
+    assert_eq!(
+        std::mem::discriminant(&ctx.store.admin().stats()?.metrics),
+        std::mem::discriminant(&report.metrics)
+    );
+    let zero = HealthThresholds {
+        connections_percent: 0,
+        replica_lag: std::time::Duration::ZERO,
+        long_running: std::time::Duration::ZERO,
+        idle_in_transaction: std::time::Duration::ZERO,
+        blocked: std::time::Duration::ZERO,
+        dead_rows_percent: 0,
+        dead_rows_minimum: 0,
+        wal_bytes: 1,
+        free_pages_percent: 0,
+    };
+    let kinds = |store: &dyn Store| -> nerve::Result<Vec<WarningKind>> {
+        Ok(store
+            .admin()
+            .health()?
+            .warnings
+            .iter()
+            .map(|w| w.kind)
+            .collect())
+    };
+    match (ctx.backend, &report.metrics) {
+        (Backend::Sqlite, ServerMetrics::Sqlite(m)) => {
+            assert!(m.page_size >= 512 && m.page_count > 0, "{m:?}");
+            if ctx.store.capabilities().in_memory {
+                assert_eq!(
+                    (m.journal_mode.as_str(), m.wal_bytes),
+                    ("memory", 0),
+                    "{m:?}"
+                );
+                return Ok(());
+            }
+            assert_eq!(m.journal_mode, "wal");
+            // A table written and dropped: its pages go back to the free list, the WAL
+            // holds them.
+            ctx.execute_raw(
+                "CREATE TABLE scratch (x TEXT); \
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) \
+                 INSERT INTO scratch SELECT hex(randomblob(1000)) FROM n; \
+                 DROP TABLE scratch;",
+            )?;
+            let store = ctx.reopen_with(|o| o.health = zero)?;
+            let health = store.admin().health()?;
+            let ServerMetrics::Sqlite(m) = &health.metrics else {
+                unreachable!()
+            };
+            assert!(m.free_pages >= 20 && m.wal_bytes > 0, "{m:?}");
+            assert_eq!(
+                kinds(&*store)?,
+                vec![WarningKind::WalLarge, WarningKind::FreePages]
+            );
+        }
+        (Backend::Postgres, ServerMetrics::Postgres(m)) => {
+            use diesel::connection::SimpleConnection;
+            use diesel::Connection;
+            assert!(m.server_version.starts_with("15"), "{m:?}");
+            assert!(
+                m.connections >= 1 && m.max_connections >= m.connections,
+                "{m:?}"
+            );
+            assert!(m.database_bytes > 0 && m.replicas.is_empty(), "{m:?}");
+            assert!(m.tables.len() == 10, "the 10 largest tables: {m:?}");
+            assert!(
+                m.idle_in_transaction.is_empty() && m.blocked.is_empty(),
+                "{m:?}"
+            );
+            let store = ctx.reopen_with(|o| o.health = zero)?;
+            // One session holds a lock, idle in its transaction; a writer waits for it. (A
+            // SHARE lock: reads, the health check's among them, go on.)
+            let mut holder = diesel::PgConnection::establish(ctx.url())?;
+            holder.batch_execute("BEGIN; LOCK TABLE companies IN SHARE MODE")?;
+            let url = ctx.url().to_string();
+            let waiter = std::thread::spawn(move || -> Result<(), String> {
+                let mut conn = diesel::PgConnection::establish(&url).map_err(|e| e.to_string())?;
+                conn.batch_execute("BEGIN; LOCK TABLE companies IN ROW EXCLUSIVE MODE; ROLLBACK")
+                    .map_err(|e| e.to_string())
+            });
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            let health = loop {
+                let health = store.admin().health()?;
+                let ServerMetrics::Postgres(m) = &health.metrics else {
+                    unreachable!()
+                };
+                if !m.blocked.is_empty() {
+                    break health;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no session seen blocked: {m:?}"
+                );
+                std::thread::yield_now();
+            };
+            let ServerMetrics::Postgres(m) = &health.metrics else {
+                unreachable!()
+            };
+            assert_eq!(m.idle_in_transaction.len(), 1, "{m:?}");
+            let holder_pid = m.idle_in_transaction[0].pid;
+            assert_eq!(m.blocked[0].blocked_by, vec![holder_pid], "{m:?}");
+            assert_eq!(m.blocked[0].waiting_for.as_deref(), Some("Lock:relation"));
+            let seen: Vec<WarningKind> = health.warnings.iter().map(|w| w.kind).collect();
+            for kind in [
+                WarningKind::ConnectionsNearLimit,
+                WarningKind::IdleInTransaction,
+                WarningKind::BlockedLocks,
+            ] {
+                assert!(
+                    seen.contains(&kind),
+                    "{kind:?} not in {:?}",
+                    health.warnings
+                );
+            }
+            let blocked = health
+                .warnings
+                .iter()
+                .find(|w| w.kind == WarningKind::BlockedLocks);
+            assert!(
+                blocked.is_some_and(|w| w.message.contains(&holder_pid.to_string())),
+                "{:?}",
+                health.warnings
+            );
+            holder.batch_execute("ROLLBACK")?;
+            waiter.join().expect("the waiter")?;
+        }
+        (backend, metrics) => panic!("{backend:?} reported {metrics:?}"),
+    }
+    Ok(())
+}
