@@ -331,4 +331,15 @@ env "${POOLER_ENV[@]}" cargo test -p nerve-conformance --test conformance -- pos
 # The facade with one driver at a time: a URL for the missing driver names its Cargo feature.
 cargo test -p nerve --no-default-features --features sqlite
 cargo test -p nerve --no-default-features --features postgres
+# The example service built as a PostgreSQL-only backend (its Cargo features choose the driver):
+# a SQLite URL is refused at start, naming the feature that is missing.
+refused=$(DATABASE_URL=sqlite::memory: NERVE_API_ADDR=127.0.0.1:0 \
+  cargo run -q -p nerve-api --no-default-features --features postgres 2>&1 </dev/null) && {
+  log "nerve-api built for postgres only accepted a SQLite URL"
+  exit 1
+}
+case "$refused" in
+  *"nerve-api: error: "*"feature"*"sqlite"*) log "nerve-api (postgres only): $refused" ;;
+  *) log "nerve-api (postgres only) failed otherwise: $refused"; exit 1 ;;
+esac
 report_containers
