@@ -255,7 +255,7 @@ enum Command {
         #[arg(long)]
         out: Option<String>,
         /// The backup directory.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "out")]
         dir: Option<std::path::PathBuf>,
         /// Print the result as JSON.
         #[arg(long)]
@@ -397,6 +397,7 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
+    let _ = SECRETS.set(command_line_secrets());
     let cli = definition()
         .try_get_matches()
         .and_then(|matches| Cli::from_arg_matches(&matches))
@@ -459,9 +460,13 @@ fn main() -> ExitCode {
 fn usage_error(e: clap::Error) -> ! {
     use clap::error::ErrorKind;
     let help = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
-    if !help && std::env::args_os().any(|a| a == "--json") {
+    if help {
+        e.exit()
+    }
+    // clap quotes the value it refused: a password in it is removed like everywhere else.
+    let rendered = scrub(&e.render().to_string());
+    if std::env::args_os().any(|a| a == "--json") {
         // The error's own paragraph, without the usage and the hint after it.
-        let rendered = e.render().to_string();
         let first = rendered.split("\n\n").next().unwrap_or_default();
         let message = one_line(first.strip_prefix("error: ").unwrap_or(first));
         println!(
@@ -469,7 +474,34 @@ fn usage_error(e: clap::Error) -> ! {
             serde_json::json!({"error": {"kind": "usage", "message": message}})
         );
     }
-    e.exit()
+    eprint!("{rendered}");
+    std::process::exit(e.exit_code())
+}
+
+/// The passwords of every URL on the command line and in `DATABASE_URL`, set once at start.
+static SECRETS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Every password a URL among the arguments or in `DATABASE_URL` carries (in the user part or
+/// as a `password=` parameter), wherever the URL was given: nerve prints none of them, even
+/// when an argument was given the URL by mistake and an error quotes it.
+fn command_line_secrets() -> Vec<String> {
+    std::env::args_os()
+        .skip(1)
+        .chain(std::env::var_os("DATABASE_URL"))
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .flat_map(|arg| {
+            // `--to=postgres://...` as well as `--to postgres://...`.
+            let url = arg
+                .split_once('=')
+                .filter(|(flag, _)| flag.starts_with("--"));
+            nerve::url::secrets_of(url.map_or(arg.as_str(), |(_, url)| url))
+        })
+        .collect()
+}
+
+/// `text` without any password of [`SECRETS`].
+fn scrub(text: &str) -> String {
+    nerve::url::scrub(text, SECRETS.get().map_or(&[], Vec::as_slice))
 }
 
 /// Sends the library's events to standard error: at the level `-v` asks for, else as RUST_LOG
@@ -515,8 +547,9 @@ fn print_rows(out: &mut String, rows: &[nerve::model::TableStats]) {
     }
 }
 
+/// `s` on one line, without any password given on the command line.
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    scrub(&s.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// Why a command that ran still exits non-zero.
@@ -997,6 +1030,13 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
             Ok(None)
         }
         Command::Backups { dir, json } => {
+            // A directory named on purpose must exist: a typo is not "no backups".
+            if let Some(dir) = dir.as_ref().filter(|d| !d.is_dir()) {
+                return Err(nerve::Error::Backup {
+                    path: dir.display().to_string(),
+                    reason: "no such backup directory".into(),
+                });
+            }
             let list = open_for_backups(url, dir)?.backups().list_backups()?;
             if *json {
                 say!(out, "{}", to_json(&list)?);
