@@ -1050,3 +1050,80 @@ fn every_command_answers_json_and_so_do_its_errors() {
         "{error}"
     );
 }
+
+/// `nerve migrate` on PostgreSQL killed with SIGKILL at ten points, each found by watching the
+/// server run its statements (the k-th statement seen active): the database has every
+/// migration or none, and `nerve migrate` then completes.
+#[test]
+fn a_migrate_killed_at_ten_points_applies_all_or_nothing() {
+    let migrations = migration_folders().len();
+    let mut outcomes = Vec::new();
+    let mut k = 1;
+    while outcomes.len() < 10 {
+        let db = TestDb::empty(Backend::Postgres).expect("a database");
+        let name = nerve::url::database_name(&db.url).expect("its name");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nerve"))
+            .args(["--database-url", &db.url, "migrate"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start nerve migrate");
+        // Statements seen active on the database, by their start time.
+        let mut seen = std::collections::HashSet::new();
+        let killed = loop {
+            if child.try_wait().expect("poll").is_some() {
+                break false;
+            }
+            let active = db
+                .query_strings(&format!(
+                    "SELECT query_start::text AS value FROM pg_stat_activity \
+                     WHERE datname = '{name}' AND state = 'active' AND pid <> pg_backend_pid() \
+                       AND query_start IS NOT NULL"
+                ))
+                .unwrap_or_default();
+            seen.extend(active);
+            if seen.len() >= k {
+                child.kill().expect("SIGKILL");
+                child.wait().expect("wait");
+                break true;
+            }
+        };
+        let status = nerve(Path::new("."), &["status", "--json"], Some(&db.url));
+        let status: serde_json::Value =
+            serde_json::from_slice(&status.stdout).expect("status as JSON");
+        let applied = status["applied"].as_array().map_or(0, Vec::len);
+        assert!(
+            applied == 0 || applied == migrations,
+            "killed at statement {k}: {applied} of {migrations} migrations applied"
+        );
+        if applied == 0 {
+            let tables = db
+                .query_strings(
+                    "SELECT count(*)::text AS value FROM pg_tables \
+                     WHERE schemaname = current_schema() AND tablename <> '__diesel_schema_migrations'",
+                )
+                .expect("count tables");
+            assert_eq!(
+                tables,
+                ["0"],
+                "killed at statement {k}: tables without their migration"
+            );
+        }
+        let again = nerve(Path::new("."), &["migrate"], Some(&db.url));
+        assert!(again.status.success(), "{}", text(&again.stderr));
+        let status = nerve(Path::new("."), &["status", "--json"], Some(&db.url));
+        assert_eq!(status.status.code(), Some(0), "{}", text(&status.stdout));
+        let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("JSON");
+        assert_eq!(status["applied"].as_array().map(Vec::len), Some(migrations));
+        if killed {
+            outcomes.push(format!("statement {k}: {applied} applied"));
+            k += 1;
+        } else {
+            // It finished before the k-th statement was seen: start counting again, so the
+            // ten kills spread over what can be seen.
+            assert!(k > 1, "no statement of nerve migrate was ever seen active");
+            k = 1;
+        }
+    }
+    println!("nerve migrate (PostgreSQL) killed at 10 points: {outcomes:?}");
+}

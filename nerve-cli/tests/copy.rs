@@ -571,3 +571,103 @@ fn tables_copies_only_those_named_and_a_source_ahead_is_refused() {
         Err(Error::SchemaTooNew { .. })
     ));
 }
+
+/// What a killed copy left in its target.
+#[derive(Debug, PartialEq)]
+enum Left {
+    /// Nothing: no table, or tables without a row.
+    Nothing,
+    /// Everything: verify finds the target equal to the source.
+    Everything,
+    /// Anything else.
+    Partial(String),
+}
+
+fn left_behind(src: &TestDb, dst: &TestDb) -> Left {
+    let tables = dst
+        .query_strings(
+            "SELECT count(*)::text AS value FROM pg_tables WHERE schemaname = current_schema()",
+        )
+        .expect("count tables");
+    if tables.first().map(String::as_str) == Some("0") {
+        return Left::Nothing;
+    }
+    match verify(&src.url, &dst.url, None, false) {
+        Ok(report) if report.equal() => Left::Everything,
+        Ok(report) if report.tables.iter().all(|t| t.target_rows == 0) => Left::Nothing,
+        Ok(report) => Left::Partial(format!("{:?}", report.differing())),
+        Err(e) => Left::Partial(e.to_string()),
+    }
+}
+
+/// `nerve copy` killed with SIGKILL at ten points spread over its progress lines (reading the
+/// source, between tables, after the last table while it verifies and commits): the target
+/// holds nothing or everything, never part, and the same command then completes.
+#[test]
+fn a_copy_killed_at_ten_points_leaves_all_or_nothing_and_the_same_command_completes() {
+    use std::io::{BufRead, BufReader};
+    let src = small_source();
+    src.execute_raw(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8000) \
+         INSERT INTO login_attempts (email, user_id, ip_address, success, failure, attempted_at) \
+         SELECT 'u' || i || '@x.test', 1, '10.0.0.1', 0, 'bad_password', '2026-01-02 03:04:05+00:00' FROM n; \
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
+         INSERT INTO audit_logs (company_id, user_id, action, details, created_at) \
+         SELECT 1, 1, 'bulk ' || i, '{}', '2026-01-02 03:04:05+00:00' FROM n;",
+    )
+    .unwrap();
+    let copy = |dst: &TestDb| {
+        Command::new(env!("CARGO_BIN_EXE_nerve"))
+            .args(["copy", "--from", &src.url, "--to", &dst.url])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start nerve copy")
+    };
+    // A reference run: how many progress lines a whole copy prints.
+    let reference = target();
+    let out = copy(&reference)
+        .wait_with_output()
+        .expect("the reference copy");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = String::from_utf8_lossy(&out.stderr).lines().count();
+    assert!(lines >= 10, "{lines} progress lines");
+    let mut outcomes = Vec::new();
+    for k in 0..10 {
+        let at = 1 + k * (lines - 1) / 9;
+        let dst = target();
+        let mut child = copy(&dst);
+        let stderr = BufReader::new(child.stderr.take().expect("stderr"));
+        let mut seen = 0;
+        for line in stderr.lines() {
+            line.expect("a progress line");
+            seen += 1;
+            if seen == at {
+                child.kill().expect("SIGKILL");
+                break;
+            }
+        }
+        let status = child.wait().expect("wait");
+        let left = left_behind(&src, &dst);
+        assert_ne!(
+            std::mem::discriminant(&left),
+            std::mem::discriminant(&Left::Partial(String::new())),
+            "killed after progress line {at} of {lines} ({status}): {left:?}"
+        );
+        outcomes.push(format!("line {at}: {left:?}"));
+        // The same command again completes (on a target holding everything, it is equal:
+        // accepted without --truncate).
+        let again = copy(&dst).wait_with_output().expect("copy again");
+        assert!(
+            again.status.success(),
+            "after the kill at line {at}: {}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+        assert_eq!(left_behind(&src, &dst), Left::Everything);
+    }
+    println!("nerve copy killed at 10 points of {lines} progress lines: {outcomes:?}");
+}
