@@ -1127,3 +1127,196 @@ fn a_migrate_killed_at_ten_points_applies_all_or_nothing() {
     }
     println!("nerve migrate (PostgreSQL) killed at 10 points: {outcomes:?}");
 }
+
+/// `nerve restore` killed with SIGKILL at ten points on each backend, found by watching the
+/// work — SQLite: the safety copy and the live database's WAL growing (0%, 20%, ... of a whole
+/// restore's sizes); PostgreSQL: the 1st to 10th statement seen active on the server for this
+/// database (pg_restore's into the fresh database, the swap's) — leaves the live database
+/// usable and exactly as before (the rows written after the backup) or as after (the backup's
+/// rows), and the same command then restores.
+#[test]
+fn a_restore_killed_at_ten_points_leaves_the_live_database_before_or_after() {
+    let mut figures = Vec::new();
+    for backend in Backend::ALL {
+        let db = TestDb::empty(backend).expect("a database");
+        let dir = tempfile::tempdir().unwrap();
+        let bk = dir.path().join("bk");
+        let bk = bk.to_str().unwrap().to_string();
+        let run = |args: &[&str]| nerve(dir.path(), args, Some(&db.url));
+        assert!(run(&["migrate"]).status.success());
+        // Enough rows that the restore takes a while: the backup holds them.
+        let rows = |n: u32| {
+            let url = db.url.clone();
+            move || {
+                let store = nerve::connect_with(
+                    &url,
+                    &nerve::StoreOptions {
+                        password: nerve::PasswordParams::INSECURE_FOR_TESTS,
+                        ..Default::default()
+                    },
+                )
+                .expect("open");
+                let rows: Vec<serde_json::Value> = (0..n)
+                    .map(|i| {
+                        serde_json::json!({
+                            "name": format!("company {i}"),
+                            "created_at": "2026-01-01T00:00:00Z",
+                            "updated_at": "2026-01-01T00:00:00Z",
+                            "is_active": true,
+                        })
+                    })
+                    .collect();
+                store
+                    .raw_rows()
+                    .batch_insert("companies", &rows)
+                    .expect("insert");
+            }
+        };
+        // SQLite restores quickly: more rows, so that its stages can be seen.
+        let backed_up = if backend == Backend::Sqlite {
+            200_000
+        } else {
+            20_000
+        };
+        rows(backed_up)();
+        let out = run(&["backup", "--dir", &bk, "--json"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let backup: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let path = backup["path"].as_str().expect("a path").to_string();
+        let companies = |run: &dyn Fn(&[&str]) -> Output| -> Option<u64> {
+            let stats = run(&["stats", "--json"]);
+            let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).ok()?;
+            stats["tables"]
+                .as_array()?
+                .iter()
+                .find(|t| t["table"] == "companies")?["rows"]
+                .as_u64()
+        };
+        let restore = |path: &str| {
+            Command::new(env!("CARGO_BIN_EXE_nerve"))
+                .current_dir(dir.path())
+                .args(["restore", path, "--confirm", "--dir", &bk])
+                .env("DATABASE_URL", &db.url)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("start nerve restore")
+        };
+        // The sizes a whole SQLite restore reaches (safety copy, WAL), from a reference run.
+        let sqlite_file = db.url.trim_start_matches("sqlite://").to_string();
+        let wal = format!("{sqlite_file}-wal");
+        let safety_size = |bk: &str| -> u64 {
+            std::fs::read_dir(bk)
+                .map(|d| {
+                    d.filter_map(Result::ok)
+                        .filter(|e| {
+                            e.file_name()
+                                .to_string_lossy()
+                                .starts_with("nerve_pre_restore")
+                        })
+                        .filter_map(|e| e.metadata().ok())
+                        .map(|m| m.len())
+                        .max()
+                        .unwrap_or(0)
+                })
+                .unwrap_or(0)
+        };
+        let (full_safety, full_wal) = if backend == Backend::Sqlite {
+            rows(5)();
+            let done = restore(&path).wait().expect("the reference restore");
+            assert!(done.success());
+            (
+                safety_size(&bk),
+                std::fs::metadata(&wal).map_or(0, |m| m.len()),
+            )
+        } else {
+            (0, 0)
+        };
+        let name = nerve::url::database_name(&db.url).unwrap_or_default();
+        let mut kills = Vec::new();
+        let mut k = 1;
+        while kills.len() < 10 {
+            // Before: the backup's companies and 5 written since.
+            rows(5)();
+            let before = companies(&run).expect("the live database answers");
+            // Earlier safety copies go, so that the one this restore makes is seen growing.
+            for entry in std::fs::read_dir(&bk).unwrap().filter_map(Result::ok) {
+                if entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("nerve_pre_restore")
+                {
+                    std::fs::remove_file(entry.path()).unwrap();
+                }
+            }
+            let mut child = restore(&path);
+            let mut statements = std::collections::HashSet::new();
+            let killed = loop {
+                if child.try_wait().unwrap().is_some() {
+                    break false;
+                }
+                let reached = match backend {
+                    Backend::Sqlite => {
+                        // Points 1-5 on the safety copy's growth, 6-10 on the WAL's.
+                        let (now, full, step) = if k <= 5 {
+                            (safety_size(&bk), full_safety, k)
+                        } else {
+                            (
+                                std::fs::metadata(&wal).map_or(0, |m| m.len()),
+                                full_wal,
+                                k - 5,
+                            )
+                        };
+                        now > 0 && now >= full * (step as u64 - 1) / 5
+                    }
+                    Backend::Postgres => {
+                        statements.extend(
+                            db.query_strings(&format!(
+                                "SELECT pid::text || ' ' || query_start::text AS value \
+                                 FROM pg_stat_activity WHERE state = 'active' \
+                                   AND pid <> pg_backend_pid() AND query_start IS NOT NULL \
+                                   AND (datname LIKE '{name}%' OR query LIKE '%{name}%')"
+                            ))
+                            .unwrap_or_default(),
+                        );
+                        statements.len() >= k
+                    }
+                };
+                if reached {
+                    child.kill().unwrap();
+                    child.wait().unwrap();
+                    break true;
+                }
+            };
+            let after_kill = companies(&run);
+            assert!(
+                after_kill == Some(before) || after_kill == Some(backed_up as u64),
+                "[{backend}] killed at point {k}: the live database holds {after_kill:?} \
+                 companies, neither {before} (before) nor {backed_up} (the backup)"
+            );
+            let again = run(&["restore", &path, "--confirm", "--dir", &bk]);
+            assert!(
+                again.status.success(),
+                "[{backend}] restore again after point {k}: {}",
+                text(&again.stderr)
+            );
+            assert_eq!(companies(&run), Some(backed_up as u64), "[{backend}]");
+            if killed {
+                kills.push(if after_kill == Some(before) {
+                    "before"
+                } else {
+                    "after"
+                });
+                k += 1;
+            } else {
+                assert!(
+                    k > 1,
+                    "[{backend}] the restore ended before anything could be seen"
+                );
+                k = 1;
+            }
+        }
+        figures.push(format!("{backend}: {kills:?}"));
+    }
+    println!("nerve restore killed at 10 points per backend: {figures:?}");
+}

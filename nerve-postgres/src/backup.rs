@@ -82,8 +82,29 @@ fn command(program: &str, url: &str) -> Result<Command> {
         cmd.env("PGPASSWORD", p);
     }
     cmd.arg(format!("--dbname={url}"));
+    die_with_parent(&mut cmd);
     Ok(cmd)
 }
+
+/// Makes the child (pg_dump, pg_restore) receive SIGKILL when this process dies, on Linux:
+/// a killed `nerve restore` must not leave pg_restore loading its database on its own.
+#[cfg(target_os = "linux")]
+fn die_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent; it runs in the
+    // child between fork and exec, where only such calls are allowed.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_: &mut Command) {}
 
 /// Every table of the `public` schema but the migration record, with its exact row count.
 fn row_counts(conn: &mut Conn) -> Result<BTreeMap<String, u64>> {
@@ -263,7 +284,9 @@ impl Backups {
             "postgres"
         };
         let mut admin = establish(&with_database(&self.url, maintenance))?;
-        let stamp = self.env.now().format("%Y%m%d_%H%M%S").to_string();
+        // To the millisecond: a restore run again at once after one that was killed does not
+        // meet the database that one left.
+        let stamp = self.env.now().format("%Y%m%d_%H%M%S%3f").to_string();
         let named = |what: &str| {
             let room = NAME_MAX - what.len() - stamp.len() - 2;
             let base: String = live
@@ -293,6 +316,7 @@ impl Backups {
         .bind::<Text, _>(&live)
         .get_result(&mut admin)
         .map_err(|e| db_error(&format!("cannot read the database {live}"), e))?;
+        drop_abandoned(&mut admin, &fresh[..fresh.len() - stamp.len()], &quote)?;
         let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
         admin
             .batch_execute(&format!(
@@ -384,6 +408,35 @@ impl Backups {
         }
         Ok((applied, counts))
     }
+}
+
+/// Drops the fresh databases (named `prefix` + a time) of restores that were killed before
+/// their swap: those no session is connected to. A restore still loading its own has
+/// pg_restore connected, and is left alone.
+fn drop_abandoned(admin: &mut Conn, prefix: &str, quote: &dyn Fn(&str) -> String) -> Result<()> {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        datname: String,
+    }
+    let abandoned: Vec<Name> = diesel::sql_query(
+        "SELECT datname::text AS datname FROM pg_database d WHERE starts_with(datname, $1) \
+         AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)",
+    )
+    .bind::<Text, _>(prefix)
+    .load(admin)
+    .map_err(|e| db_error("cannot list the databases of earlier restores", e))?;
+    for Name { datname } in abandoned {
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {}", quote(&datname)))
+            .map_err(|e| {
+                db_error(
+                    &format!("cannot drop {datname}, left by a killed restore"),
+                    e,
+                )
+            })?;
+    }
+    Ok(())
 }
 
 /// Gives `fresh` the name `live`, keeping the old `live` as `safety`: no new connection to
