@@ -342,4 +342,7 @@ case "$refused" in
   *"nerve-api: error: "*"feature"*"sqlite"*) log "nerve-api (postgres only): $refused" ;;
   *) log "nerve-api (postgres only) failed otherwise: $refused"; exit 1 ;;
 esac
+# The README's first command needs no system libpq: the nerve command built and run in a
+# container of a minimal Debian holding no libpq, OpenSSL or SQLite (scripts/build-without-libpq.sh).
+bash "$(dirname "$0")/build-without-libpq.sh"
 report_containers
