@@ -73,7 +73,8 @@ docker run --rm --network none \
     "$nerve" --version
     "$nerve" --database-url sqlite:///tmp/demo.db demo >/tmp/demo.out || { cat /tmp/demo.out; fail "nerve demo"; }
     say "nerve demo: $(head -n 1 /tmp/demo.out)"
-    if ldd "$nerve" | grep -Eq "libpq|libssl|libcrypto"; then ldd "$nerve"; fail "nerve links a shared libpq or OpenSSL"; fi
+    ldd "$nerve" >/tmp/nerve.ldd
+    if grep -Eq "libpq|libssl|libcrypto" /tmp/nerve.ldd; then cat /tmp/nerve.ldd; fail "nerve links a shared libpq or OpenSSL"; fi
     # libpq with its OpenSSL transport, and OpenSSL itself, are linked in (nm to a file:
     # grep -q would close the pipe early under pipefail).
     nm "$nerve" >/tmp/nerve.syms

@@ -89,6 +89,12 @@ if ! pkg-config --exists libpq 2>/dev/null && ! command -v pg_config >/dev/null 
   apt_install libpq-dev pkg-config
 fi
 
+# The nerve command compiles OpenSSL from source (feature bundled-libpq): make and perl.
+if ! command -v make >/dev/null 2>&1 || ! perl -MIPC::Cmd -e1 >/dev/null 2>&1; then
+  log "installing make and perl (OpenSSL's build)"
+  apt_install make perl
+fi
+
 # Backups and restores on PostgreSQL run pg_dump and pg_restore (Debian's postgresql-client).
 if ! command -v pg_dump >/dev/null 2>&1 || ! command -v pg_restore >/dev/null 2>&1; then
   log "installing postgresql-client (pg_dump, pg_restore)"
@@ -334,7 +340,7 @@ cargo test -p nerve --no-default-features --features postgres
 # The example service built as a PostgreSQL-only backend (its Cargo features choose the driver):
 # a SQLite URL is refused at start, naming the feature that is missing.
 refused=$(DATABASE_URL=sqlite::memory: NERVE_API_ADDR=127.0.0.1:0 \
-  cargo run -q -p nerve-api --no-default-features --features postgres 2>&1 </dev/null) && {
+  timeout 900 cargo run -q -p nerve-api --no-default-features --features postgres 2>&1 </dev/null) && {
   log "nerve-api built for postgres only accepted a SQLite URL"
   exit 1
 }
@@ -344,5 +350,5 @@ case "$refused" in
 esac
 # The README's first command needs no system libpq: the nerve command built and run in a
 # container of a minimal Debian holding no libpq, OpenSSL or SQLite (scripts/build-without-libpq.sh).
-bash "$(dirname "$0")/build-without-libpq.sh"
+bash scripts/build-without-libpq.sh
 report_containers

@@ -392,7 +392,15 @@ fn main() -> ExitCode {
     // A missing .env is normal; a malformed one is an error, before anything runs.
     match dotenvy::dotenv() {
         Err(e) if !e.not_found() => {
-            eprintln!("nerve: error: .env: {}", one_line(&e.to_string()));
+            // dotenvy quotes the malformed line, which may hold a password: name its position
+            // only.
+            let reason = match e {
+                dotenvy::Error::LineParse(_, at) => {
+                    format!("a line is malformed (at character {at}); nothing was read")
+                }
+                other => other.to_string(),
+            };
+            eprintln!("nerve: error: .env: {}", one_line(&reason));
             return ExitCode::from(EXIT_FAILURE);
         }
         _ => {}

@@ -4,6 +4,8 @@
 //! or clap's usage error and exit 2), never a panic or a backtrace, never the password. The
 //! test prints how many cases it ran.
 
+mod common;
+
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -24,19 +26,6 @@ fn nerve(cwd: &Path, args: &[OsString], database_url: &OsStr) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// The subcommands `nerve --help` lists, but `help`.
-fn subcommands(cwd: &Path) -> Vec<String> {
-    let help = text(&nerve(cwd, &["--help".into()], OsStr::new("")).stdout);
-    let listed = help.split("Commands:").nth(1).unwrap_or_default();
-    let listed = listed.split("Options:").next().unwrap_or_default();
-    listed
-        .lines()
-        .filter_map(|line| line.split_whitespace().next())
-        .filter(|name| *name != "help")
-        .map(str::to_string)
-        .collect()
 }
 
 /// A command's arguments that take a value: its `--long <VALUE>` options (but the global
@@ -162,7 +151,7 @@ fn every_command_refuses_every_malformed_argument_in_one_line() {
     assert!(migrated.status.success(), "{}", text(&migrated.stderr));
     std::fs::create_dir(dir.path().join("backups")).unwrap();
 
-    let commands = subcommands(dir.path());
+    let commands = common::subcommands();
     assert!(commands.len() >= 20, "{commands:?}");
     let mut cases = 0;
     let mut failures = Vec::new();

@@ -1,5 +1,7 @@
 //! The `nerve` binary as an operator runs it: exit codes, output, one-line errors.
 
+mod common;
+
 use nerve::Backend;
 use nerve_conformance::TestDb;
 use std::path::Path;
@@ -898,28 +900,11 @@ fn cli_conventions_work_as_with_sqlx_and_diesel() {
     );
 }
 
-/// The subcommands `nerve --help` lists, but `help` itself.
-fn subcommands(dir: &Path) -> Vec<String> {
-    let help = text(&nerve(dir, &["--help"], None).stdout);
-    let listed = help
-        .split("Commands:")
-        .nth(1)
-        .and_then(|rest| rest.split("Options:").next())
-        .unwrap_or_default()
-        .to_string();
-    listed
-        .lines()
-        .filter_map(|line| line.split_whitespace().next())
-        .filter(|name| *name != "help")
-        .map(str::to_string)
-        .collect()
-}
-
 #[test]
 fn every_command_answers_json_and_so_do_its_errors() {
     let dir = tempfile::tempdir().unwrap();
     // Every command that prints data takes --json (completions and man print a script/page).
-    let commands = subcommands(dir.path());
+    let commands = common::subcommands();
     assert!(commands.len() >= 20, "{commands:?}");
     for command in &commands {
         let help = text(&nerve(dir.path(), &[command, "--help"], None).stdout);
@@ -1058,73 +1043,58 @@ fn every_command_answers_json_and_so_do_its_errors() {
 fn a_migrate_killed_at_ten_points_applies_all_or_nothing() {
     let migrations = migration_folders().len();
     let mut outcomes = Vec::new();
-    let mut k = 1;
-    while outcomes.len() < 10 {
-        let db = TestDb::empty(Backend::Postgres).expect("a database");
-        let name = nerve::url::database_name(&db.url).expect("its name");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_nerve"))
-            .args(["--database-url", &db.url, "migrate"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start nerve migrate");
-        // Statements seen active on the database, by their start time.
-        let mut seen = std::collections::HashSet::new();
-        let killed = loop {
-            if child.try_wait().expect("poll").is_some() {
-                break false;
-            }
-            let active = db
-                .query_strings(&format!(
-                    "SELECT query_start::text AS value FROM pg_stat_activity \
-                     WHERE datname = '{name}' AND state = 'active' AND pid <> pg_backend_pid() \
-                       AND query_start IS NOT NULL"
-                ))
-                .unwrap_or_default();
-            seen.extend(active);
-            if seen.len() >= k {
-                child.kill().expect("SIGKILL");
-                child.wait().expect("wait");
-                break true;
-            }
-        };
-        let status = nerve(Path::new("."), &["status", "--json"], Some(&db.url));
-        let status: serde_json::Value =
-            serde_json::from_slice(&status.stdout).expect("status as JSON");
-        let applied = status["applied"].as_array().map_or(0, Vec::len);
-        assert!(
-            applied == 0 || applied == migrations,
-            "killed at statement {k}: {applied} of {migrations} migrations applied"
-        );
-        if applied == 0 {
-            let tables = db
-                .query_strings(
-                    "SELECT count(*)::text AS value FROM pg_tables \
-                     WHERE schemaname = current_schema() AND tablename <> '__diesel_schema_migrations'",
-                )
-                .expect("count tables");
-            assert_eq!(
-                tables,
-                ["0"],
-                "killed at statement {k}: tables without their migration"
+    let status = |db: &TestDb| -> serde_json::Value {
+        let out = nerve(Path::new("."), &["status", "--json"], Some(&db.url));
+        serde_json::from_slice(&out.stdout).expect("status as JSON")
+    };
+    nerve_conformance::kill::at_points(
+        10,
+        || {
+            let db = TestDb::empty(Backend::Postgres).expect("a database");
+            let child = Command::new(env!("CARGO_BIN_EXE_nerve"))
+                .args(["--database-url", &db.url, "migrate"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("start nerve migrate");
+            // Point k: the k-th distinct statement seen active.
+            let mut seen = std::collections::HashSet::new();
+            (child, db, move |db: &TestDb, k: usize| {
+                seen.extend(db.active_statements());
+                seen.len() >= k
+            })
+        },
+        |run, db| {
+            let k = run.point;
+            let applied = status(&db)["applied"].as_array().map_or(0, Vec::len);
+            assert!(
+                applied == 0 || applied == migrations,
+                "killed at statement {k}: {applied} of {migrations} migrations applied"
             );
-        }
-        let again = nerve(Path::new("."), &["migrate"], Some(&db.url));
-        assert!(again.status.success(), "{}", text(&again.stderr));
-        let status = nerve(Path::new("."), &["status", "--json"], Some(&db.url));
-        assert_eq!(status.status.code(), Some(0), "{}", text(&status.stdout));
-        let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("JSON");
-        assert_eq!(status["applied"].as_array().map(Vec::len), Some(migrations));
-        if killed {
-            outcomes.push(format!("statement {k}: {applied} applied"));
-            k += 1;
-        } else {
-            // It finished before the k-th statement was seen: start counting again, so the
-            // ten kills spread over what can be seen.
-            assert!(k > 1, "no statement of nerve migrate was ever seen active");
-            k = 1;
-        }
-    }
+            if applied == 0 {
+                let tables = db
+                    .query_strings(
+                        "SELECT count(*)::text AS value FROM pg_tables \
+                         WHERE schemaname = current_schema() AND tablename <> '__diesel_schema_migrations'",
+                    )
+                    .expect("count tables");
+                assert_eq!(
+                    tables,
+                    ["0"],
+                    "killed at statement {k}: tables without their migration"
+                );
+            }
+            let again = nerve(Path::new("."), &["migrate"], Some(&db.url));
+            assert!(again.status.success(), "{}", text(&again.stderr));
+            assert_eq!(
+                status(&db)["applied"].as_array().map(Vec::len),
+                Some(migrations)
+            );
+            if run.killed {
+                outcomes.push(format!("statement {k}: {applied} applied"));
+            }
+        },
+    );
     println!("nerve migrate (PostgreSQL) killed at 10 points: {outcomes:?}");
 }
 
@@ -1221,48 +1191,56 @@ fn a_restore_killed_at_ten_points_leaves_the_live_database_before_or_after() {
                 })
                 .unwrap_or(0)
         };
+        // The sizes a whole SQLite restore reaches, watched during a reference run: the
+        // safety copy's, and the live WAL's largest (SQLite removes the WAL at the last close).
         let (full_safety, full_wal) = if backend == Backend::Sqlite {
             rows(5)();
-            let done = restore(&path).wait().expect("the reference restore");
-            assert!(done.success());
-            (
-                safety_size(&bk),
-                std::fs::metadata(&wal).map_or(0, |m| m.len()),
-            )
+            let mut reference = Command::new(env!("CARGO_BIN_EXE_nerve"))
+                .current_dir(dir.path())
+                .args(["restore", &path, "--confirm", "--dir", &bk])
+                .env("DATABASE_URL", &db.url)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("the reference restore");
+            let mut largest_wal = 0;
+            while reference.try_wait().expect("poll").is_none() {
+                largest_wal = largest_wal.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+            }
+            let done = reference.wait_with_output().expect("the reference restore");
+            assert!(done.status.success(), "{}", text(&done.stderr));
+            assert!(largest_wal > 0, "the restore's WAL was never seen");
+            (safety_size(&bk), largest_wal)
         } else {
             (0, 0)
         };
-        let name = nerve::url::database_name(&db.url).unwrap_or_default();
         let mut kills = Vec::new();
-        let mut k = 1;
-        while kills.len() < 10 {
-            // Before: the backup's companies and 5 written since.
-            rows(5)();
-            let before = companies(&run).expect("the live database answers");
-            // Earlier safety copies go, so that the one this restore makes is seen growing.
-            for entry in std::fs::read_dir(&bk).unwrap().filter_map(Result::ok) {
-                if entry
-                    .file_name()
-                    .to_string_lossy()
-                    .starts_with("nerve_pre_restore")
-                {
-                    std::fs::remove_file(entry.path()).unwrap();
+        nerve_conformance::kill::at_points(
+            10,
+            || {
+                // Before: the backup's companies and 5 written since.
+                rows(5)();
+                let before = companies(&run).expect("the live database answers");
+                // Earlier safety copies go, so that the one this restore makes is seen growing.
+                for entry in std::fs::read_dir(&bk).unwrap().filter_map(Result::ok) {
+                    if entry
+                        .file_name()
+                        .to_string_lossy()
+                        .starts_with("nerve_pre_restore")
+                    {
+                        std::fs::remove_file(entry.path()).unwrap();
+                    }
                 }
-            }
-            let mut child = restore(&path);
-            let mut statements = std::collections::HashSet::new();
-            let killed = loop {
-                if child.try_wait().unwrap().is_some() {
-                    break false;
-                }
-                let reached = match backend {
+                let mut statements = std::collections::HashSet::new();
+                let (bk, wal, db, safety_size) = (&bk, &wal, &db, &safety_size);
+                let watch = move |_: &u64, k: usize| match backend {
                     Backend::Sqlite => {
                         // Points 1-5 on the safety copy's growth, 6-10 on the WAL's.
                         let (now, full, step) = if k <= 5 {
-                            (safety_size(&bk), full_safety, k)
+                            (safety_size(bk), full_safety, k)
                         } else {
                             (
-                                std::fs::metadata(&wal).map_or(0, |m| m.len()),
+                                std::fs::metadata(wal).map_or(0, |m| m.len()),
                                 full_wal,
                                 k - 5,
                             )
@@ -1270,52 +1248,36 @@ fn a_restore_killed_at_ten_points_leaves_the_live_database_before_or_after() {
                         now > 0 && now >= full * (step as u64 - 1) / 5
                     }
                     Backend::Postgres => {
-                        statements.extend(
-                            db.query_strings(&format!(
-                                "SELECT pid::text || ' ' || query_start::text AS value \
-                                 FROM pg_stat_activity WHERE state = 'active' \
-                                   AND pid <> pg_backend_pid() AND query_start IS NOT NULL \
-                                   AND (datname LIKE '{name}%' OR query LIKE '%{name}%')"
-                            ))
-                            .unwrap_or_default(),
-                        );
+                        statements.extend(db.active_statements());
                         statements.len() >= k
                     }
                 };
-                if reached {
-                    child.kill().unwrap();
-                    child.wait().unwrap();
-                    break true;
-                }
-            };
-            let after_kill = companies(&run);
-            assert!(
-                after_kill == Some(before) || after_kill == Some(backed_up as u64),
-                "[{backend}] killed at point {k}: the live database holds {after_kill:?} \
-                 companies, neither {before} (before) nor {backed_up} (the backup)"
-            );
-            let again = run(&["restore", &path, "--confirm", "--dir", &bk]);
-            assert!(
-                again.status.success(),
-                "[{backend}] restore again after point {k}: {}",
-                text(&again.stderr)
-            );
-            assert_eq!(companies(&run), Some(backed_up as u64), "[{backend}]");
-            if killed {
-                kills.push(if after_kill == Some(before) {
-                    "before"
-                } else {
-                    "after"
-                });
-                k += 1;
-            } else {
+                (restore(&path), before, watch)
+            },
+            |run_at, before| {
+                let k = run_at.point;
+                let after_kill = companies(&run);
                 assert!(
-                    k > 1,
-                    "[{backend}] the restore ended before anything could be seen"
+                    after_kill == Some(before) || after_kill == Some(backed_up as u64),
+                    "[{backend}] killed at point {k}: the live database holds {after_kill:?} \
+                     companies, neither {before} (before) nor {backed_up} (the backup)"
                 );
-                k = 1;
-            }
-        }
+                let again = run(&["restore", &path, "--confirm", "--dir", &bk]);
+                assert!(
+                    again.status.success(),
+                    "[{backend}] restore again after point {k}: {}",
+                    text(&again.stderr)
+                );
+                assert_eq!(companies(&run), Some(backed_up as u64), "[{backend}]");
+                if run_at.killed {
+                    kills.push(if after_kill == Some(before) {
+                        "before"
+                    } else {
+                        "after"
+                    });
+                }
+            },
+        );
         figures.push(format!("{backend}: {kills:?}"));
     }
     println!("nerve restore killed at 10 points per backend: {figures:?}");

@@ -667,7 +667,11 @@ fn a_copy_killed_at_ten_points_leaves_all_or_nothing_and_the_same_command_comple
             "after the kill at line {at}: {}",
             String::from_utf8_lossy(&again.stderr)
         );
-        assert_eq!(left_behind(&src, &dst), Left::Everything);
+        assert_eq!(
+            left_behind(&src, &dst),
+            Left::Everything,
+            "run again after the kill at line {at}"
+        );
     }
     println!("nerve copy killed at 10 points of {lines} progress lines: {outcomes:?}");
 }

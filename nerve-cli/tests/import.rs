@@ -599,90 +599,67 @@ fn an_import_killed_at_ten_points_leaves_all_or_nothing_and_then_imports() {
         );
         let full_size =
             std::fs::metadata(reference.url.trim_start_matches("sqlite://")).map_or(0, |m| m.len());
-        let mut k = 1;
         let mut kills = Vec::new();
-        while kills.len() < 10 {
-            let to = target(backend);
-            let args = import_args(&legacy, &to.url, &["--rejects", &rejects]);
-            let mut child = Command::new(env!("CARGO_BIN_EXE_nerve"))
-                .args(&args)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
-            let file = to.url.trim_start_matches("sqlite://").to_string();
-            let staging = format!("{file}.importing");
-            let mut statements = std::collections::HashSet::new();
-            let killed = loop {
-                if child.try_wait().unwrap().is_some() {
-                    break false;
-                }
-                let reached = match backend {
-                    Backend::Sqlite => std::fs::metadata(&staging)
+        nerve_conformance::kill::at_points(
+            10,
+            || {
+                let to = target(backend);
+                let args = import_args(&legacy, &to.url, &["--rejects", &rejects]);
+                let child = Command::new(env!("CARGO_BIN_EXE_nerve"))
+                    .args(&args)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap();
+                let staging = format!("{}.importing", to.url.trim_start_matches("sqlite://"));
+                let mut statements = std::collections::HashSet::new();
+                let watch = move |to: &Target, k: usize| match &to._db {
+                    // SQLite: the staging file at 0%, 10%, ... of a whole import's size.
+                    None => std::fs::metadata(&staging)
                         .is_ok_and(|m| m.len() >= full_size * (k as u64 - 1) / 10),
-                    Backend::Postgres => {
-                        let db = to.url.rsplit('/').next().unwrap().to_string();
-                        statements.extend(
-                            to._db
-                                .as_ref()
-                                .unwrap()
-                                .query_strings(&format!(
-                                    "SELECT query_start::text AS value FROM pg_stat_activity \
-                                     WHERE datname = '{db}' AND state = 'active' \
-                                       AND pid <> pg_backend_pid() AND query_start IS NOT NULL"
-                                ))
-                                .unwrap_or_default(),
-                        );
+                    // PostgreSQL: the k-th distinct statement seen active.
+                    Some(db) => {
+                        statements.extend(db.active_statements());
                         statements.len() >= k
                     }
                 };
-                if reached {
-                    child.kill().unwrap();
-                    child.wait().unwrap();
-                    break true;
+                (child, to, watch)
+            },
+            |run_at, to| {
+                let k = run_at.point;
+                let args = import_args(&legacy, &to.url, &["--rejects", &rejects]);
+                // What the kill left: nothing, or (had it just finished) everything.
+                let whole = match &to._db {
+                    None => Path::new(to.url.trim_start_matches("sqlite://")).exists(),
+                    Some(db) => {
+                        let tables = db
+                            .query_strings(
+                                "SELECT count(*)::text AS value FROM pg_tables \
+                                 WHERE schemaname = current_schema()",
+                            )
+                            .unwrap();
+                        tables != ["0"] && open(&to.url).admin().stats().unwrap().total_rows > 0
+                    }
+                };
+                if whole {
+                    assert!(
+                        compare(&legacy, &*open(&to.url)) > 1000,
+                        "[{backend}] part of an import"
+                    );
+                } else {
+                    let out = run(&args);
+                    let stderr = String::from_utf8_lossy(&out.stderr);
+                    assert!(
+                        out.status.code() == Some(1) && stderr.contains("refused"),
+                        "[{backend}] after a kill at point {k}: {stderr}"
+                    );
+                    assert!(compare(&legacy, &*open(&to.url)) > 1000);
                 }
-            };
-            // What the kill left: nothing, or (had it just finished) everything.
-            let whole = match backend {
-                Backend::Sqlite => Path::new(&file).exists(),
-                Backend::Postgres => {
-                    let tables = to
-                        ._db
-                        .as_ref()
-                        .unwrap()
-                        .query_strings(
-                            "SELECT count(*)::text AS value FROM pg_tables \
-                             WHERE schemaname = current_schema()",
-                        )
-                        .unwrap();
-                    tables != ["0"] && open(&to.url).admin().stats().unwrap().total_rows > 0
+                if run_at.killed {
+                    kills.push(if whole { "whole" } else { "nothing" });
                 }
-            };
-            if whole {
-                assert!(
-                    compare(&legacy, &*open(&to.url)) > 1000,
-                    "[{backend}] part of an import"
-                );
-            } else {
-                let out = run(&args);
-                let stderr = String::from_utf8_lossy(&out.stderr);
-                assert!(
-                    out.status.code() == Some(1) && stderr.contains("refused"),
-                    "[{backend}] after a kill at point {k}: {stderr}"
-                );
-                assert!(compare(&legacy, &*open(&to.url)) > 1000);
-            }
-            if killed {
-                kills.push(if whole { "whole" } else { "nothing" });
-                k += 1;
-            } else {
-                assert!(
-                    k > 1,
-                    "[{backend}] the import ended before anything could be seen"
-                );
-                k = 1;
-            }
-        }
+            },
+        );
         figures.push(format!("{backend}: {kills:?}"));
     }
     println!("nerve import killed at 10 points per backend: {figures:?}");

@@ -91,12 +91,18 @@ fn command(program: &str, url: &str) -> Result<Command> {
 #[cfg(target_os = "linux")]
 fn die_with_parent(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
-    // SAFETY: prctl is async-signal-safe and touches no memory of the parent; it runs in the
-    // child between fork and exec, where only such calls are allowed.
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: prctl, getppid and _exit are async-signal-safe and touch no memory of the
+    // parent; they run in the child between fork and exec, where only such calls are allowed.
+    // The signal is tied to the thread that spawns the child, which also waits for it.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
                 return Err(std::io::Error::last_os_error());
+            }
+            // Dead already, between the fork and the prctl: no signal will come.
+            if libc::getppid() != parent {
+                libc::_exit(1);
             }
             Ok(())
         });
@@ -316,7 +322,26 @@ impl Backups {
         .bind::<Text, _>(&live)
         .get_result(&mut admin)
         .map_err(|e| db_error(&format!("cannot read the database {live}"), e))?;
-        drop_abandoned(&mut admin, &fresh[..fresh.len() - stamp.len()], &quote)?;
+        // One restore of a database at a time: a session-level advisory lock on the admin
+        // connection, released when it closes (a killed restore's with it). Holding it, the
+        // fresh databases of earlier restores that no session uses are truly abandoned.
+        #[derive(QueryableByName)]
+        struct Locked {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            locked: bool,
+        }
+        let Locked { locked } =
+            diesel::sql_query("SELECT pg_try_advisory_lock(hashtext($1)) AS locked")
+                .bind::<Text, _>(format!("nerve restore {live}"))
+                .get_result(&mut admin)
+                .map_err(|e| db_error("cannot take the restore lock", e))?;
+        if !locked {
+            return Err(backup::error(
+                path,
+                format!("another restore of {live} is running; nothing was changed"),
+            ));
+        }
+        drop_abandoned(&mut admin, &fresh[..fresh.len() - stamp.len()], &quote);
         let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
         admin
             .batch_execute(&format!(
@@ -411,9 +436,9 @@ impl Backups {
 }
 
 /// Drops the fresh databases (named `prefix` + a time) of restores that were killed before
-/// their swap: those no session is connected to. A restore still loading its own has
-/// pg_restore connected, and is left alone.
-fn drop_abandoned(admin: &mut Conn, prefix: &str, quote: &dyn Fn(&str) -> String) -> Result<()> {
+/// their swap: those no session is connected to (the caller holds the restore lock, so no
+/// other restore of the database is running). A clean-up: what fails is left for the next.
+fn drop_abandoned(admin: &mut Conn, prefix: &str, quote: &dyn Fn(&str) -> String) {
     #[derive(QueryableByName)]
     struct Name {
         #[diesel(sql_type = Text)]
@@ -425,18 +450,10 @@ fn drop_abandoned(admin: &mut Conn, prefix: &str, quote: &dyn Fn(&str) -> String
     )
     .bind::<Text, _>(prefix)
     .load(admin)
-    .map_err(|e| db_error("cannot list the databases of earlier restores", e))?;
+    .unwrap_or_default();
     for Name { datname } in abandoned {
-        admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {}", quote(&datname)))
-            .map_err(|e| {
-                db_error(
-                    &format!("cannot drop {datname}, left by a killed restore"),
-                    e,
-                )
-            })?;
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {}", quote(&datname)));
     }
-    Ok(())
 }
 
 /// Gives `fresh` the name `live`, keeping the old `live` as `safety`: no new connection to

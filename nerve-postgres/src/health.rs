@@ -72,13 +72,13 @@ struct Table {
 }
 
 const SERVER: &str = "SELECT current_setting('server_version') AS server_version, \
-    (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS connections, \
+    (SELECT coalesce(sum(numbackends), 0)::bigint FROM pg_stat_database) AS connections, \
     current_setting('max_connections')::bigint AS max_connections, \
     pg_database_size(current_database()) AS database_bytes";
 
 /// On a replica `pg_current_wal_lsn()` fails, and `pg_stat_replication` is empty anyway.
 const REPLICAS: &str =
-    "SELECT coalesce(application_name, '') AS name, client_addr::text AS address, \
+    "SELECT coalesce(application_name, '') AS name, host(client_addr) AS address, \
     coalesce(state, '') AS state, \
     CASE WHEN pg_is_in_recovery() OR replay_lsn IS NULL THEN NULL \
          ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint END AS lag_bytes, \

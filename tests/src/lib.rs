@@ -13,6 +13,7 @@
 //! chosen). With neither, every PostgreSQL case fails with a message saying how to provide a
 //! server: none passes silently.
 
+pub mod kill;
 pub mod legacy;
 pub mod rows;
 pub mod server;
@@ -341,6 +342,22 @@ impl TestDb {
         };
         lines.sort();
         Ok(lines)
+    }
+
+    /// PostgreSQL: the statements running now on the server for this database — on it, or
+    /// naming it (as a restore's on other databases do) — by other sessions, each as
+    /// `pid start-time`: distinct values are distinct statements. Empty on SQLite or when the
+    /// server cannot be asked.
+    pub fn active_statements(&self) -> Vec<String> {
+        let DbKind::Postgres { name } = &self.kind else {
+            return Vec::new();
+        };
+        self.query_strings(&format!(
+            "SELECT pid::text || ' ' || query_start::text AS value FROM pg_stat_activity \
+             WHERE state = 'active' AND pid <> pg_backend_pid() AND query_start IS NOT NULL \
+               AND (datname LIKE '{name}%' OR query LIKE '%{name}%')"
+        ))
+        .unwrap_or_default()
     }
 
     /// Runs a query returning one text column on this database directly.

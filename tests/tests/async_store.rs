@@ -4,7 +4,7 @@
 
 use nerve::async_store::AsyncStore;
 use nerve::model::{Deleted, NewCompany, NewUser, Page, Role};
-use nerve::{Backend, Error, MigrationPolicy, PasswordParams, StoreOptions};
+use nerve::{Backend, Error, MigrationPolicy, PasswordParams, StoreExt, StoreOptions};
 use nerve_conformance::TestDb;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
@@ -55,12 +55,14 @@ async fn more_tasks_than_connections(backend: Backend, db: TestDb) {
     for i in 0..64 {
         let (store, running, most) = (store.clone(), running.clone(), most.clone());
         tasks.spawn(async move {
+            // Counted around the whole closure, before the pool is asked for a connection:
+            // only the semaphore keeps the count at the bound.
             store
-                .transaction(move |tx| {
+                .call(move |s| {
                     let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                     most.fetch_max(now, Ordering::SeqCst);
-                    let acme = tx.companies().create(&company(&format!("Company {i}")));
-                    let user = acme.and_then(|acme| {
+                    let user = s.transaction(|tx| {
+                        let acme = tx.companies().create(&company(&format!("Company {i}")))?;
                         tx.users().create(
                             acme.id,
                             &NewUser {
@@ -124,11 +126,17 @@ async fn blocked_transaction(
     (caller, release)
 }
 
-/// Waits until every permit is back, that is until abandoned work has ended.
+/// Waits until every permit is back, that is until abandoned work has ended (at most 60 s: a
+/// permit that never comes back fails the test).
 async fn all_permits_back(store: &AsyncStore) {
-    while store.available() < store.permits() {
-        tokio::task::yield_now().await;
-    }
+    let back = async {
+        while store.available() < store.permits() {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), back)
+        .await
+        .expect("every permit back within 60 s");
 }
 
 /// A transaction whose future is dropped while its closure runs still completes whole (its
@@ -155,8 +163,16 @@ async fn dropped_futures_leave_nothing_half_done(backend: Backend, db: TestDb) {
     }
     assert_eq!(store.available(), 0);
     // A call queued behind them, then dropped: it never runs.
-    let queued = tokio::spawn(store.call(|s| s.companies().create(&company("Never written"))));
+    // It has been polled (and so waits for a permit) before it is aborted.
+    let (polled_tx, polled) = tokio::sync::oneshot::channel();
+    let call = store.call(|s| s.companies().create(&company("Never written")));
+    let queued = tokio::spawn(async move {
+        let _ = polled_tx.send(());
+        call.await
+    });
+    polled.await.expect("the queued call was polled");
     tokio::task::yield_now().await;
+    assert_eq!(store.available(), 0);
     queued.abort();
     assert!(queued.await.expect_err("aborted").is_cancelled());
     // Every caller goes away; the closures go on to their end.

@@ -83,11 +83,17 @@ pub fn status_of(e: &Error) -> StatusCode {
 }
 
 impl IntoResponse for ApiError {
+    /// The error's kind and message; a server-side failure (500, 503) gives its kind only,
+    /// not the driver's words.
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "error": {"kind": self.0.kind(), "message": self.0.to_string()}
-        });
-        (status_of(&self.0), Json(body)).into_response()
+        let status = status_of(&self.0);
+        let message = if status.is_server_error() {
+            "the service could not complete the request".to_string()
+        } else {
+            self.0.to_string()
+        };
+        let body = serde_json::json!({"error": {"kind": self.0.kind(), "message": message}});
+        (status, Json(body)).into_response()
     }
 }
 
@@ -206,8 +212,17 @@ async fn honeytoken(
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    // The request as received, but its credentials: they are never stored.
     let request: serde_json::Map<String, serde_json::Value> = headers
         .iter()
+        .filter(|(name, _)| {
+            ![
+                header::AUTHORIZATION,
+                header::COOKIE,
+                header::PROXY_AUTHORIZATION,
+            ]
+            .contains(name)
+        })
         .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.into())))
         .collect();
     let access = NewBaitAccess {

@@ -220,6 +220,8 @@ fn serves_nerve_over_http(backend: Backend) {
         let hit = http
             .get(url(&trap))
             .header("User-Agent", "curl/8.0")
+            .header("Cookie", "session=s3cr3t-cookie")
+            .bearer_auth("s3cr3t-bearer")
             .send()
             .await
             .expect("GET /t/...");
@@ -246,6 +248,14 @@ fn serves_nerve_over_http(backend: Backend) {
     assert_eq!(accesses.len(), 1);
     assert_eq!(accesses[0].ip_address.as_deref(), Some("127.0.0.1"));
     assert_eq!(accesses[0].user_agent.as_deref(), Some("curl/8.0"));
+    // The request is kept, its credentials are not.
+    let raw = accesses[0]
+        .raw_request
+        .as_ref()
+        .expect("the request")
+        .to_string();
+    assert!(raw.contains("curl/8.0"), "{raw}");
+    assert!(!raw.contains("s3cr3t"), "credentials stored: {raw}");
     let attempts = store
         .auth()
         .attempts("ada@acme.example", Page::first(10))

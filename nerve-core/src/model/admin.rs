@@ -71,7 +71,7 @@ pub struct SqliteMetrics {
 pub struct PostgresMetrics {
     /// `server_version`.
     pub server_version: String,
-    /// Client connections to the whole server now (every database).
+    /// Connections to the whole server's databases now, every role's (`pg_stat_database`).
     pub connections: u64,
     /// The server's `max_connections`.
     pub max_connections: u64,
@@ -121,8 +121,9 @@ pub struct SessionState {
     pub state: String,
     /// What it waits for (`Lock:relation`, `Client:ClientRead`), if anything.
     pub waiting_for: Option<String>,
-    /// How long it has been in this situation: the statement's age (running, blocked) or the
-    /// time since its last statement (idle in a transaction), in milliseconds.
+    /// How long it has been in this situation, in milliseconds: for a running or blocked
+    /// session its statement's age (a blocked one has waited at most that long), for one idle
+    /// in a transaction the time since its last statement.
     pub for_ms: u64,
     /// The sessions holding the lock it waits for.
     pub blocked_by: Vec<i32>,

@@ -383,7 +383,8 @@ pub struct HealthThresholds {
     pub long_running: std::time::Duration,
     /// PostgreSQL: a session idle inside a transaction longer than this (1 min).
     pub idle_in_transaction: std::time::Duration,
-    /// PostgreSQL: a session waiting for a lock longer than this (10 s).
+    /// PostgreSQL: a session waiting for a lock whose statement has run longer than this
+    /// (10 s).
     pub blocked: std::time::Duration,
     /// PostgreSQL: dead rows at this percentage of a table's live rows (20, as autovacuum's
     /// default scale factor) ...
