@@ -142,6 +142,12 @@ impl Ctx {
         drop_safety_copy(self.backend, &report.safety_copy);
     }
 
+    /// The URL of this test's database itself, never through a pooler and without the
+    /// store's own URL parameters: for opening raw connections with libpq or Diesel.
+    pub fn direct_url(&self) -> &str {
+        &self.db.url
+    }
+
     /// The URL of this test's database.
     pub fn url(&self) -> &str {
         &self.store_url

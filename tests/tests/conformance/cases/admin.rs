@@ -299,9 +299,11 @@ pub fn health_reports_the_servers_numbers_and_warns_past_thresholds(ctx: &Ctx) -
             let store = ctx.reopen_with(|o| o.health = zero)?;
             // One session holds a lock, idle in its transaction; a writer waits for it. (A
             // SHARE lock: reads, the health check's among them, go on.)
-            let mut holder = diesel::PgConnection::establish(ctx.url())?;
+            // Raw sessions on the database itself (the store's URL may go through pgbouncer
+            // and carry the store's own parameters, which libpq refuses).
+            let mut holder = diesel::PgConnection::establish(ctx.direct_url())?;
             holder.batch_execute("BEGIN; LOCK TABLE companies IN SHARE MODE")?;
-            let url = ctx.url().to_string();
+            let url = ctx.direct_url().to_string();
             let waiter = std::thread::spawn(move || -> Result<(), String> {
                 let mut conn = diesel::PgConnection::establish(&url).map_err(|e| e.to_string())?;
                 conn.batch_execute("BEGIN; LOCK TABLE companies IN ROW EXCLUSIVE MODE; ROLLBACK")
