@@ -1098,6 +1098,288 @@ fn a_migrate_killed_at_ten_points_applies_all_or_nothing() {
     println!("nerve migrate (PostgreSQL) killed at 10 points: {outcomes:?}");
 }
 
+/// `nerve migrate` on SQLite killed with SIGKILL at ten points of its one transaction, found
+/// by watching its WAL grow (SQLite spills the pages of the new indexes there before the
+/// commit): a database at migration 9 holding 300 000 monitored addresses, which migration 10
+/// indexes, has afterwards migrations 1-9 or all of them, never some, passes
+/// `integrity_check` with its rows all there, and `nerve migrate` then completes.
+#[test]
+fn a_sqlite_migrate_killed_at_ten_points_applies_all_or_nothing() {
+    let migrations = migration_folders().len();
+    let before = migrations - 4;
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("template.db");
+    let url_of = |p: &Path| format!("sqlite://{}", p.display());
+    let template_url = url_of(&template);
+    let setup = |args: &[&str]| {
+        let out = nerve(dir.path(), args, Some(&template_url));
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    };
+    setup(&["migrate"]);
+    setup(&["demo"]);
+    setup(&["migrate", "revert", "--steps", "4"]);
+    let rows = 300_000;
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows}) \
+         INSERT INTO monitored_emails (company_id, created_by_user_id, email_address, \
+             monitor_scope, created_at, updated_at) \
+         SELECT (SELECT min(id) FROM companies), (SELECT min(id) FROM users), \
+                'watched' || i || '@example.com', 'company', \
+                '2026-01-01 00:00:00', '2026-01-01 00:00:00' FROM n"
+    );
+    {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        let mut c = diesel::SqliteConnection::establish(template.to_str().unwrap())
+            .expect("open the template");
+        c.batch_execute(&sql).expect("fill monitored_emails");
+    }
+    let strings = |path: &Path, sql: &str| -> Vec<String> {
+        use diesel::{Connection, QueryableByName, RunQueryDsl};
+        #[derive(QueryableByName)]
+        struct One {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        let mut c = diesel::SqliteConnection::establish(path.to_str().unwrap()).expect("open");
+        diesel::sql_query(sql)
+            .load::<One>(&mut c)
+            .expect("query")
+            .into_iter()
+            .map(|o| o.value)
+            .collect()
+    };
+    let count = "SELECT CAST(count(*) AS TEXT) AS value FROM monitored_emails";
+    let held = strings(&template, count);
+    let applied = |url: &str| -> usize {
+        let out = nerve(Path::new("."), &["status", "--json"], Some(url));
+        let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status");
+        status["applied"].as_array().map_or(0, Vec::len)
+    };
+    let fresh = |n: usize| {
+        let path = dir.path().join(format!("run{n}.db"));
+        std::fs::copy(&template, &path).expect("copy the template");
+        path
+    };
+    let spawn = |path: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_nerve"))
+            .args(["--database-url", &url_of(path), "migrate"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start nerve migrate")
+    };
+    let wal_size =
+        |path: &Path| std::fs::metadata(format!("{}-wal", path.display())).map_or(0, |m| m.len());
+    // The largest the WAL grows in a whole run (SQLite removes it at the last close).
+    let reference = fresh(0);
+    let mut child = spawn(&reference);
+    let mut full = 0;
+    while child.try_wait().expect("poll").is_none() {
+        full = full.max(wal_size(&reference));
+    }
+    assert!(child.wait().unwrap().success());
+    assert_eq!(applied(&url_of(&reference)), migrations);
+    assert!(
+        full > 4 << 20,
+        "the WAL grew to {full} bytes only: no stages to see"
+    );
+    let mut runs = 0;
+    let mut outcomes = Vec::new();
+    nerve_conformance::kill::at_points(
+        10,
+        || {
+            runs += 1;
+            let path = fresh(runs);
+            let watched = path.clone();
+            (
+                spawn(&path),
+                path,
+                move |_: &std::path::PathBuf, k: usize| {
+                    let now = wal_size(&watched);
+                    now > 0 && now >= full * (k as u64 - 1) / 10
+                },
+            )
+        },
+        |run, path| {
+            let k = run.point;
+            let url = url_of(&path);
+            let wal = wal_size(&path);
+            let now = applied(&url);
+            assert!(
+                now == before || now == migrations,
+                "killed at point {k}: {now} of {migrations} migrations applied"
+            );
+            assert_eq!(
+                strings(
+                    &path,
+                    "SELECT integrity_check AS value FROM pragma_integrity_check"
+                ),
+                ["ok"],
+                "point {k}"
+            );
+            assert_eq!(strings(&path, count), held, "point {k}");
+            let again = nerve(Path::new("."), &["migrate"], Some(&url));
+            assert!(again.status.success(), "{}", text(&again.stderr));
+            assert_eq!(applied(&url), migrations);
+            if run.killed {
+                outcomes.push(format!("WAL {} KiB: {now} applied", wal >> 10));
+            }
+            std::fs::remove_file(&path).ok();
+        },
+    );
+    println!(
+        "nerve migrate (SQLite) killed at 10 points of a {} KiB WAL: {outcomes:?}",
+        full >> 10
+    );
+}
+
+/// `nerve restore` on PostgreSQL killed with SIGKILL inside its swap — once its renaming
+/// transaction is seen on the server, while sessions it must end are open on the live
+/// database — three times. Once the server has finished what the killed restore sent, no
+/// database it touched is closed to connections (before the swap became one transaction, the
+/// safety copy was left closed and a kill just before the renames left the live database
+/// closed), the live database holds exactly what it held before or the backup's rows, and
+/// the same command then restores.
+#[test]
+fn a_restore_killed_in_its_swap_leaves_the_live_database_open_before_or_after() {
+    use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
+    #[derive(QueryableByName)]
+    struct One {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let db = TestDb::empty(Backend::Postgres).expect("a database");
+    let name = database_name(&db.url);
+    let dir = tempfile::tempdir().unwrap();
+    let bk = dir.path().join("bk").to_str().unwrap().to_string();
+    let run = |args: &[&str]| nerve(dir.path(), args, Some(&db.url));
+    assert!(run(&["migrate"]).status.success());
+    let add = |n: usize| {
+        let values: Vec<String> = (0..n)
+            .map(|i| format!("('company {i}', now(), now(), true)"))
+            .collect();
+        db.execute_raw(&format!(
+            "INSERT INTO companies (name, created_at, updated_at, is_active) VALUES {}",
+            values.join(", ")
+        ))
+        .expect("insert companies");
+    };
+    let companies = || -> u64 {
+        db.query_strings("SELECT count(*)::text AS value FROM companies")
+            .expect("the live database accepts connections and answers")[0]
+            .parse()
+            .unwrap()
+    };
+    add(2_000);
+    let out = run(&["backup", "--dir", &bk, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let path = serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("JSON")["path"]
+        .as_str()
+        .expect("a path")
+        .to_string();
+    let admin_url = nerve_conformance::server::admin_url().expect("the test server");
+    // The swap's transaction, as the server shows it: running, or run (the session idle).
+    let renaming = format!(
+        "SELECT state AS value FROM pg_stat_activity \
+         WHERE query LIKE 'BEGIN; ALTER DATABASE \"{name}\" RENAME TO%'"
+    );
+    let mut outcomes = Vec::new();
+    nerve_conformance::kill::at_points(
+        3,
+        || {
+            add(5);
+            let before = companies();
+            // Sessions the swap must end: idle connections, as a service's pool holds.
+            let held: Vec<PgConnection> = (0..4)
+                .map(|_| PgConnection::establish(&db.url).expect("a session on the live database"))
+                .collect();
+            let child = Command::new(env!("CARGO_BIN_EXE_nerve"))
+                .current_dir(dir.path())
+                .args(["restore", &path, "--confirm", "--dir", &bk])
+                .env("DATABASE_URL", &db.url)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("start nerve restore");
+            let mut watcher = PgConnection::establish(admin_url).expect("an admin connection");
+            let renaming = renaming.to_string();
+            let watch = move |seen: &(u64, Vec<PgConnection>, std::cell::RefCell<String>),
+                              _: usize| {
+                let states = diesel::sql_query(&renaming)
+                    .load::<One>(&mut watcher)
+                    .expect("watch pg_stat_activity");
+                match states.first() {
+                    Some(state) => {
+                        seen.2.replace(state.value.clone());
+                        true
+                    }
+                    None => false,
+                }
+            };
+            (child, (before, held, std::cell::RefCell::default()), watch)
+        },
+        |run_at, (before, held, state)| {
+            drop(held);
+            // The server finishes (or abandons) the statement the killed restore sent: wait
+            // until its session has gone before looking.
+            let mut admin = PgConnection::establish(admin_url).expect("an admin connection");
+            let since = std::time::Instant::now();
+            while !diesel::sql_query(&renaming)
+                .load::<One>(&mut admin)
+                .expect("watch pg_stat_activity")
+                .is_empty()
+            {
+                assert!(
+                    since.elapsed() < std::time::Duration::from_secs(60),
+                    "the killed restore's session is still there after 60 s"
+                );
+            }
+            // Nothing the restore touched is left closed to connections: not the live
+            // database, not the safety copy.
+            let closed: Vec<String> = diesel::sql_query(format!(
+                "SELECT datname::text AS value FROM pg_database \
+                 WHERE datname LIKE '{name}%' AND NOT datallowconn"
+            ))
+            .load::<One>(&mut admin)
+            .expect("read pg_database")
+            .into_iter()
+            .map(|o| o.value)
+            .collect();
+            assert!(closed.is_empty(), "closed to connections: {closed:?}");
+            let now = companies();
+            assert!(
+                now == before || now == 2_000,
+                "killed in the swap ({run_at:?}): the live database holds {now} companies, \
+                 neither {before} (before) nor 2000 (the backup)"
+            );
+            let again = run(&["restore", &path, "--confirm", "--dir", &bk]);
+            assert!(again.status.success(), "{}", text(&again.stderr));
+            assert_eq!(companies(), 2_000);
+            if run_at.killed {
+                let outcome = if now == before { "before" } else { "after" };
+                outcomes.push(format!("renaming {}: {outcome}", state.borrow()));
+            }
+        },
+    );
+    // The safety copies the restores made.
+    for value in db
+        .query_strings(&format!(
+            "SELECT datname::text AS value FROM pg_database WHERE datname LIKE '{name}\\_%'"
+        ))
+        .unwrap_or_default()
+    {
+        nerve_conformance::drop_safety_copy(Backend::Postgres, &value);
+    }
+    println!("nerve restore (PostgreSQL) killed in its swap 3 times: {outcomes:?}");
+}
+
+/// The database name of a PostgreSQL URL.
+fn database_name(url: &str) -> String {
+    let path = url.rsplit('/').next().unwrap_or_default();
+    path.split('?').next().unwrap_or_default().to_string()
+}
+
 /// `nerve restore` killed with SIGKILL at ten points on each backend, found by watching the
 /// work — SQLite: the safety copy and the live database's WAL growing (0%, 20%, ... of a whole
 /// restore's sizes); PostgreSQL: the 1st to 10th statement seen active on the server for this

@@ -108,8 +108,8 @@ pub struct RestoreReport {
     /// Whether a manifest was there and the file's SHA-256 matched it (a backup streamed to
     /// standard output has none; its content is still checked).
     pub checksum_verified: bool,
-    /// What went wrong after the content was replaced (the restore itself stands), such as
-    /// the safety copy left closed to connections, with what to do about it.
+    /// What went wrong after the content was replaced (the restore itself stands), with what
+    /// to do about it. Empty when nothing did.
     pub warnings: Vec<String>,
 }
 

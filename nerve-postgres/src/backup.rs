@@ -355,19 +355,19 @@ impl Backups {
         let fresh_url = with_database(&self.url, &fresh);
         let checked = self.load_and_check(path, &fresh_url, info.manifest.as_ref());
         let swapped = checked.and_then(|(applied, counts)| {
-            swap(&mut admin, &live, &fresh, &safety, &quote).map(|w| (applied, counts, w))
+            swap(&mut admin, &live, &fresh, &safety, &quote).map(|()| (applied, counts))
         });
         // The swap closed every connection to the database, the store's own pooled ones too:
         // they are tested before use from now on, and the dead ones dropped.
         self.env.connection_failed();
         match swapped {
-            Ok((applied, row_counts, warnings)) => Ok(RestoreReport {
+            Ok((applied, row_counts)) => Ok(RestoreReport {
                 restored_from: path.to_path_buf(),
                 safety_copy: safety,
                 schema_version: applied.last().cloned(),
                 row_counts,
                 checksum_verified: info.manifest.is_some(),
-                warnings,
+                warnings: Vec::new(),
             }),
             Err(e) => {
                 let _ = admin.batch_execute(&format!(
@@ -456,73 +456,52 @@ fn drop_abandoned(admin: &mut Conn, prefix: &str, quote: &dyn Fn(&str) -> String
     }
 }
 
-/// Gives `fresh` the name `live`, keeping the old `live` as `safety`: no new connection to
-/// `live` is let in, those open are closed, and both renames commit in one transaction.
-/// Returns warnings about what failed after the renames committed (the restore stands).
+/// Gives `fresh` the name `live`, keeping the old `live` as `safety`, in one transaction:
+/// the two renames commit together or not at all, so a restore killed at any moment leaves
+/// the live database as it was or restored, open to connections either way.
+///
+/// Renaming a database needs it free of sessions. The first rename takes the database's
+/// exclusive lock, which holds back every new connection until the transaction ends; the
+/// sessions connected before it are terminated just before each attempt. One that connected
+/// in between makes the attempt fail (PostgreSQL waits up to 5 s for it to leave) and the
+/// swap tries again, for up to [`SWAP_WITHIN`]. No setting such as `ALLOW_CONNECTIONS` is
+/// changed on its own commit, so no moment exists in which a killed restore would leave the
+/// live database closed.
 fn swap(
     admin: &mut Conn,
     live: &str,
     fresh: &str,
     safety: &str,
     quote: &dyn Fn(&str) -> String,
-) -> Result<Vec<String>> {
+) -> Result<()> {
     let (live_q, fresh_q, safety_q) = (quote(live), quote(fresh), quote(safety));
-    admin
-        .batch_execute(&format!("ALTER DATABASE {live_q} ALLOW_CONNECTIONS false"))
-        .map_err(|e| db_error(&format!("cannot close {live} to new connections"), e))?;
     let started = std::time::Instant::now();
-    let renamed = loop {
-        let terminate = diesel::sql_query(
+    loop {
+        diesel::sql_query(
             "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
              WHERE datname = $1 AND pid <> pg_backend_pid()",
         )
         .bind::<Text, _>(live)
-        .get_result::<Count>(admin);
-        if let Err(e) = terminate {
-            break Err(db_error(
-                &format!("cannot close the connections to {live}"),
-                e,
-            ));
-        }
+        .get_result::<Count>(admin)
+        .map_err(|e| db_error(&format!("cannot close the connections to {live}"), e))?;
         let renamed = admin.batch_execute(&format!(
             "BEGIN; ALTER DATABASE {live_q} RENAME TO {safety_q}; \
              ALTER DATABASE {fresh_q} RENAME TO {live_q}; COMMIT"
         ));
         match renamed {
-            Ok(()) => break Ok(()),
+            Ok(()) => return Ok(()),
             Err(e) => {
                 let _ = admin.batch_execute("ROLLBACK");
-                // Terminated sessions take a moment to go.
-                if started.elapsed() > std::time::Duration::from_secs(10) {
-                    break Err(db_error(&format!("cannot rename {live}"), e));
+                if started.elapsed() > SWAP_WITHIN {
+                    return Err(db_error(&format!("cannot rename {live}"), e));
                 }
-                std::thread::sleep(std::time::Duration::from_millis(20));
             }
         }
-    };
-    // Whatever happened, the database that now has no live role is opened again.
-    let (reopen, reopen_q) = if renamed.is_ok() {
-        (safety, &safety_q)
-    } else {
-        (live, &live_q)
-    };
-    let statement = format!("ALTER DATABASE {reopen_q} ALLOW_CONNECTIONS true");
-    let reopened = admin.batch_execute(&statement);
-    match (renamed, reopened) {
-        (Ok(()), Ok(())) => Ok(Vec::new()),
-        (Ok(()), Err(e)) => Ok(vec![format!(
-            "the safety copy {reopen} is still closed to connections ({e}): run `{statement}`"
-        )]),
-        (Err(e), Ok(())) => Err(e),
-        (Err(e), Err(again)) => Err(Error::Backup {
-            path: "-".into(),
-            reason: format!(
-                "{e}; and the live database {live} could not be opened to connections again \
-                 ({again}): nothing else was changed, run `{statement}` as a superuser"
-            ),
-        }),
     }
 }
+
+/// How long [`swap`] goes on trying while sessions keep connecting to the live database.
+const SWAP_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl nerve_core::BackupStore for Backups {
     fn create_backup(&self, to: Option<&Path>) -> Result<BackupInfo> {
