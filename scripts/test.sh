@@ -316,6 +316,26 @@ with_host_server() {
     log "read replica for the tests: $NERVE_TEST_PG_REPLICA_URL (streaming from $pg_addr:${pg_port:-5432})"
   fi
 
+  # The crash test (tests/tests/pg_crash.rs) kills a server of its own: a private cluster it
+  # makes with this machine's server programs (Debian's postgresql, installed when missing).
+  if [ -z "${NERVE_TEST_PG_BIN:-}" ]; then
+    find_pg_bin() {
+      local bin
+      for bin in /usr/lib/postgresql/*/bin; do
+        [ -x "$bin/initdb" ] && [ -x "$bin/postgres" ] && NERVE_TEST_PG_BIN=$bin
+      done
+      return 0
+    }
+    find_pg_bin
+    if [ -z "${NERVE_TEST_PG_BIN:-}" ]; then
+      log "installing postgresql (the crash test runs a private cluster)"
+      apt_install postgresql
+      find_pg_bin
+    fi
+    [ -n "${NERVE_TEST_PG_BIN:-}" ] || { log "no initdb and postgres found for the crash test"; exit 1; }
+    export NERVE_TEST_PG_BIN
+  fi
+  log "crash test: a private cluster of $NERVE_TEST_PG_BIN"
 }
 
 if [ -z "${NERVE_TEST_PG_URL:-}" ] && docker_answers; then

@@ -3,10 +3,13 @@
 //! outcome is unknown says so, no call outlasts the pool's checkout timeout plus the
 //! statement timeout, and the same store serves again soon after the server is back.
 //!
-//! The server is a private container of the suite's image (`NERVE_TEST_PG_IMAGE`, as
-//! `scripts/test.sh` builds it), run with fsync on, on a host port of its own, so that
-//! `docker kill --signal KILL` and `docker start` bring it down and back at the same address.
-//! Without the image the test fails: it never passes untested.
+//! The server is private to the test, with fsync on, on a port of its own, so that it comes
+//! back at the same address: on the testcontainers path a container of the suite's image
+//! (`NERVE_TEST_PG_IMAGE`, as `scripts/test.sh` builds it), brought down with `docker kill
+//! --signal KILL` and back with `docker start`; on the host path a cluster the test makes with
+//! the server programs in `NERVE_TEST_PG_BIN` (`scripts/test.sh` sets it there), run as the
+//! `postgres` user when the test runs as root, whose every process gets SIGKILL. With neither
+//! the test fails: it never passes untested.
 
 use nerve::model::{Deleted, NewCompany, Page};
 use nerve::{Error, MigrationPolicy, Outcome, PasswordParams, Store, StoreOptions};
@@ -38,20 +41,52 @@ fn docker(args: &[&str]) -> String {
 
 /// The private server: removed when dropped.
 struct Server {
-    name: String,
     url: String,
+    kind: Kind,
+}
+
+/// Where the private server runs.
+enum Kind {
+    /// A container of the test image, by name.
+    Container(String),
+    /// A cluster of this machine's server programs: its postmaster (the leader of its own
+    /// process group, so that one signal reaches every process of the server), the command
+    /// that starts it again, and the directory holding it.
+    Cluster {
+        postmaster: std::process::Child,
+        start: Box<dyn Fn() -> std::process::Child>,
+        _dir: tempfile::TempDir,
+    },
+}
+
+/// A free port on the loopback interface.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }
 
 impl Server {
     fn start() -> Server {
-        let image = std::env::var("NERVE_TEST_PG_IMAGE").unwrap_or_else(|_| {
-            panic!("NERVE_TEST_PG_IMAGE must name the test image (scripts/test.sh sets it)")
-        });
+        let server = match (
+            std::env::var("NERVE_TEST_PG_IMAGE"),
+            std::env::var("NERVE_TEST_PG_BIN"),
+        ) {
+            (Ok(image), _) => Server::container(&image),
+            (_, Ok(bin)) => Server::cluster(std::path::Path::new(&bin)),
+            _ => panic!(
+                "NERVE_TEST_PG_IMAGE (the test image) or NERVE_TEST_PG_BIN (the directory of \
+                 initdb and postgres) must be set: scripts/test.sh sets one"
+            ),
+        };
+        server.wait_until_it_answers();
+        server
+    }
+
+    fn container(image: &str) -> Server {
         // A port of its own, kept across restarts (a port the engine picked would change).
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
         let run = std::env::var("NERVE_TEST_RUN").unwrap_or_else(|_| "manual".into());
         let owner = std::env::var("NERVE_TEST_OWNER").unwrap_or_default();
         let name = format!("nerve-pg-crash-{run}-{}", std::process::id());
@@ -66,14 +101,80 @@ impl Server {
             &format!("nerve.test.owner={owner}"),
             "-p",
             &format!("127.0.0.1:{port}:5432"),
-            &image,
+            image,
         ]);
-        let server = Server {
-            name,
+        Server {
             url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            kind: Kind::Container(name),
+        }
+    }
+
+    fn cluster(bin: &std::path::Path) -> Server {
+        use std::os::unix::process::CommandExt;
+        let bin = bin.to_path_buf();
+        let dir = tempfile::tempdir().expect("a directory for the cluster");
+        // The server refuses to run as root: as root, it runs as the `postgres` user.
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+        let user = root.then(|| {
+            let id = |flag: &str| -> u32 {
+                let out = Command::new("id")
+                    .args([flag, "postgres"])
+                    .output()
+                    .expect("run id");
+                String::from_utf8_lossy(&out.stdout)
+                    .trim()
+                    .parse()
+                    .expect("the postgres user (Debian's postgresql package makes it)")
+            };
+            (id("-u"), id("-g"))
+        });
+        if let Some((uid, gid)) = user {
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).expect("chown");
+        }
+        let command = move |program: &str| {
+            let mut cmd = Command::new(bin.join(program));
+            if let Some((uid, gid)) = user {
+                cmd.uid(uid).gid(gid);
+            }
+            cmd
         };
-        server.wait_until_it_answers();
-        server
+        let data = dir.path().join("data");
+        let out = command("initdb")
+            .args(["-U", "postgres", "--auth=trust", "--no-sync", "-D"])
+            .arg(&data)
+            .output()
+            .expect("run initdb");
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let socket_dir = dir.path().to_path_buf();
+        let start = move || {
+            command("postgres")
+                .arg("-D")
+                .arg(&data)
+                .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
+                .arg("-c")
+                .arg(format!("unix_socket_directories={}", socket_dir.display()))
+                .process_group(0)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("start postgres")
+        };
+        Server {
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            kind: Kind::Cluster {
+                postmaster: start(),
+                start: Box::new(start),
+                _dir: dir,
+            },
+        }
     }
 
     /// Waits (bounded: 60 s) until a connection succeeds; returns when it did.
@@ -86,27 +187,67 @@ impl Server {
             }
             assert!(
                 Instant::now() < deadline,
-                "{} did not answer within 60 s",
-                self.name
+                "the private server at {} did not answer within 60 s",
+                self.url
             );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
 
-    /// SIGKILL to the postmaster (the container's process 1), then the container started
-    /// again (crash recovery runs); returns when the server answers again.
-    fn crash_and_restart(&self) -> Instant {
-        docker(&["kill", "--signal", "KILL", &self.name]);
-        docker(&["start", &self.name]);
+    /// SIGKILL to every process of the server (the container's, or the cluster's process
+    /// group), then the server started again (crash recovery runs); returns when it answers.
+    fn crash_and_restart(&mut self) -> Instant {
+        match &mut self.kind {
+            Kind::Container(name) => {
+                docker(&["kill", "--signal", "KILL", name]);
+                docker(&["start", name]);
+            }
+            Kind::Cluster {
+                postmaster, start, ..
+            } => {
+                assert!(
+                    kill_group(postmaster),
+                    "the server's processes outlived SIGKILL by 30 s"
+                );
+                *postmaster = start();
+            }
+        }
         self.wait_until_it_answers()
     }
 }
 
+/// SIGKILL to the process group `leader` leads; returns once none of its processes is left
+/// (the server's shared memory is then free for the next postmaster): true, or false if some
+/// were still there 30 s later.
+fn kill_group(leader: &mut std::process::Child) -> bool {
+    let group = format!("-{}", leader.id());
+    let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+    let _ = leader.wait();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Command::new("kill")
+        .args(["-0", "--", &group])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = Command::new("docker")
-            .args(["rm", "-f", &self.name])
-            .output();
+        match &mut self.kind {
+            Kind::Container(name) => {
+                let _ = Command::new("docker").args(["rm", "-f", name]).output();
+            }
+            Kind::Cluster { postmaster, .. } => {
+                kill_group(postmaster);
+            }
+        }
     }
 }
 
@@ -122,7 +263,7 @@ struct Tally {
 
 #[test]
 fn a_postgres_server_killed_under_load_loses_and_doubles_nothing() {
-    let server = Server::start();
+    let mut server = Server::start();
     nerve::migrate(&server.url).expect("migrate the private server");
     let options = StoreOptions {
         migrations: MigrationPolicy::Require,
