@@ -921,7 +921,7 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
             apply,
             json,
         } => {
-            let cutoff = cutoff(older_than)?;
+            let cutoff = nerve::clock::cutoff(older_than, chrono::Utc::now())?;
             let store = open(url, nerve::MigrationPolicy::Require)?;
             let verb = if *apply { "deleted" } else { "would delete" };
             let rows = if *deleted {
@@ -1120,43 +1120,6 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
             Ok(None)
         }
     }
-}
-
-/// The instant `age` before now (`90d`, `12h`, `30m`), or the date or time it names.
-fn cutoff(age: &str) -> nerve::Result<chrono::DateTime<chrono::Utc>> {
-    let invalid = || nerve::Error::Validation {
-        table: "-",
-        field: "older_than",
-        reason: format!(
-            "{age:?} is not an age (90d, 12h, 30m) or a date (2026-01-31) or RFC 3339 time"
-        ),
-    };
-    let now = chrono::Utc::now();
-    if let Some((n, unit)) = age
-        .char_indices()
-        .last()
-        .map(|(i, c)| (&age[..i], c))
-        .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-    {
-        let n: i64 = n.parse().map_err(|_| invalid())?;
-        let span = match unit {
-            'd' => chrono::Duration::try_days(n),
-            'h' => chrono::Duration::try_hours(n),
-            'm' => chrono::Duration::try_minutes(n),
-            _ => None,
-        };
-        return span
-            .and_then(|s| now.checked_sub_signed(s))
-            .ok_or_else(invalid);
-    }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(age) {
-        return Ok(t.with_timezone(&chrono::Utc));
-    }
-    chrono::NaiveDate::parse_from_str(age, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-        .ok_or_else(invalid)
 }
 
 /// A store for backups: any schema version (a restore may be what repairs it), the backup

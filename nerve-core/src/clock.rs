@@ -76,6 +76,48 @@ impl Clock for TestClock {
     }
 }
 
+/// The instant an operator's age argument names: `age` before `now` (`90d`, `12h`, `30m`:
+/// whole days, hours or minutes), or the date (`2026-01-31`, its midnight UTC) or RFC 3339
+/// time it gives, truncated to microseconds. Errors: [`Error::Validation`] on field
+/// `older_than`, quoting the argument, for anything else and for an instant outside the
+/// years 1 to 9999, which not every backend stores. Never panics, whatever the text.
+pub fn cutoff(age: &str, now: DateTime<Utc>) -> crate::Result<DateTime<Utc>> {
+    let invalid = || crate::Error::Validation {
+        table: "-",
+        field: "older_than",
+        reason: format!(
+            "{age:?} is not an age (90d, 12h, 30m) or a date (2026-01-31) or RFC 3339 time \
+             within the years 1 to 9999"
+        ),
+    };
+    let named = if let Some((n, unit)) = age
+        .char_indices()
+        .last()
+        .map(|(i, c)| (&age[..i], c))
+        .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        let n: i64 = n.parse().map_err(|_| invalid())?;
+        let span = match unit {
+            'd' => Duration::try_days(n),
+            'h' => Duration::try_hours(n),
+            'm' => Duration::try_minutes(n),
+            _ => None,
+        };
+        span.and_then(|s| now.checked_sub_signed(s))
+    } else if let Ok(t) = DateTime::parse_from_rfc3339(age) {
+        Some(t.with_timezone(&Utc))
+    } else {
+        chrono::NaiveDate::parse_from_str(age, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc())
+    };
+    named
+        .map(truncate_micros)
+        .filter(|t| storable(*t))
+        .ok_or_else(invalid)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ pub fn backend_of(url: &str) -> Option<Backend> {
 /// Where the password of `scheme://user:password@host...` lies, read the way libpq reads it:
 /// the user part ends at the first `@` unless a `/` comes first.
 fn password_span(url: &str) -> Option<(usize, usize)> {
-    let start = url.find("://")? + 3;
+    let start = authority_start(url);
     let rest = &url[start..];
     let end = rest.find(['@', '/'])?;
     if rest.as_bytes()[end] != b'@' {
@@ -25,6 +25,17 @@ fn password_span(url: &str) -> Option<(usize, usize)> {
     }
     let colon = rest[..end].find(':')?;
     Some((start + colon + 1, start + end))
+}
+
+/// Where the authority (`user:password@host:port`) of `url` begins: after the first `://`
+/// when no `@` comes before it (a scheme, well formed or not), else at the start — a URL given
+/// without its scheme (`admin:pw@db.example/nerve`) is refused, and the refusal must not show
+/// its password.
+fn authority_start(url: &str) -> usize {
+    match url.find("://") {
+        Some(i) if !url[..i].contains('@') => i + 3,
+        _ => 0,
+    }
 }
 
 /// The `password=` parameter's value span, in a query string or a keyword/value string.
@@ -360,6 +371,11 @@ mod tests {
             "postgres://u:***@h/db?PASSWORD=***"
         );
         assert_eq!(redact("sqlite://data/a:b@c.db"), "sqlite://data/a:b@c.db");
+        // Found by fuzzing (fuzz/corpus/url): a URL given without its scheme is refused, and
+        // the refusal quoted its password.
+        assert_eq!(redact("admin:s3cr3t@db/nerve"), "admin:***@db/nerve");
+        assert_eq!(redact("u:s3cr3t@h/x://y"), "u:***@h/x://y");
+        assert_eq!(redact("1x://u:s3cr3t@h"), "1x://u:***@h");
     }
 
     #[test]

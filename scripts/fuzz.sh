@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs NERVE's fuzz targets under libFuzzer (cargo fuzz, installed from crates.io when missing;
+# RUSTC_BOOTSTRAP=1 lets the stable toolchain build with the sanitizer flags):
+#
+#   scripts/fuzz.sh [MINUTES] [TARGET...]   # default: 2 minutes each, every target
+#
+# Targets: url, age, copy, legacy, manifest (their properties: nerve-fuzz/src/lib.rs). Each runs
+# from its corpus in fuzz/corpus/<target>/; new inputs that reach new code are kept there, and
+# the corpus is then minimized (cargo fuzz cmin), ready to commit. A crash stops the script
+# with the input in fuzz/artifacts/<target>/: fix it, then copy the input into the corpus (the
+# test command replays every corpus file, nerve-fuzz/tests/replay.rs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+minutes=${1:-2}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(url age copy legacy manifest)
+if ! command -v cargo-fuzz >/dev/null; then
+  echo "fuzz.sh: installing cargo-fuzz" >&2
+  cargo install cargo-fuzz --locked
+fi
+export RUSTC_BOOTSTRAP=1
+jobs=$(nproc)
+cd fuzz
+for t in "${targets[@]}"; do
+  before=$(ls "corpus/$t" | wc -l)
+  started=$(date +%s)
+  # One libFuzzer process per core; each writes fuzz-<n>.log here.
+  rm -f fuzz-*.log
+  cargo fuzz run --fuzz-dir . "$t" "corpus/$t" -- \
+    -max_total_time=$((minutes * 60)) -print_final_stats=1 -workers="$jobs" -jobs="$jobs" \
+    2> "$t.log" || {
+      echo "fuzz.sh: $t FAILED: the input is in fuzz/artifacts/$t/ (logs: fuzz/$t.log, fuzz/fuzz-*.log)" >&2
+      grep -hE -A1 "panicked|Test unit written" fuzz-*.log "$t.log" >&2 || true
+      exit 1
+    }
+  runs=$(grep -ho 'stat::number_of_executed_units: *[0-9]*' fuzz-*.log | awk '{s += $2} END {print s + 0}')
+  cargo fuzz cmin --fuzz-dir . "$t" "corpus/$t" >/dev/null 2>&1
+  echo "fuzz.sh: $t: $runs runs in $(( $(date +%s) - started )) s on $jobs workers, no failure; corpus $before -> $(ls "corpus/$t" | wc -l) inputs"
+done
