@@ -1,10 +1,14 @@
 //! Differential random testing: the same random sequence of contract calls (companies, users,
-//! logins, sessions, API keys, BAIT tokens and accesses, OSINT profiles, soft delete and
-//! restore, keyset pages, other tenants' rows, invalid and unicode inputs, a moving clock) runs on a SQLite
-//! and a PostgreSQL store sharing one clock, and after every call the two answers must be the
-//! same — the same `Ok` value (ids compared by the order their rows were created, as the two
-//! backends may number rows differently after a failed insert), or the same error variant
-//! naming the same table and field. At the end both databases must hold the same rows.
+//! logins, sessions, API keys, BAIT tokens and accesses, OSINT profiles, Ghost Search watched
+//! addresses and findings, roadmaps and task moves, GDPR erasure, soft delete and restore,
+//! keyset pages, other tenants' rows, invalid and unicode inputs, a moving clock) runs on a
+//! SQLite and a PostgreSQL store sharing one clock, and after every call the two answers must
+//! be the same — the same `Ok` value (ids compared by the order their rows were created, as
+//! the two backends may number rows differently after a failed insert, and SQLite gives a new
+//! row the id of the newest row deleted for good), or the same error variant naming the same
+//! table and field. At the end both databases must hold the same company and user rows, and
+//! the GDPR export of every address the sequences use — every row of every table about it —
+//! must be the same (ids by creation order, secrets' hashes and random key prefixes by form).
 //!
 //! A divergence is shrunk by proptest to a minimal sequence, printed as Rust (`Op` values with
 //! indices into fixed pools of inputs) to paste into [`REGRESSIONS`], which run first.
@@ -14,8 +18,9 @@
 //! `scripts/differential.sh N` runs a long batch.
 
 use nerve::model::{
-    BaitTokenType, CompanyUpdate, Deleted, LoginRequest, NewApiKey, NewBaitAccess, NewBaitToken,
-    NewCompany, NewProfile, NewSession, NewUser, Page, Role, UserUpdate,
+    BaitTokenType, CompanyUpdate, Deleted, LoginRequest, MonitorScope, NewApiKey, NewBaitAccess,
+    NewBaitToken, NewCompany, NewEmailFinding, NewMonitoredEmail, NewProfile, NewRoadmapProfile,
+    NewSession, NewUser, NewUserTask, Page, Role, Severity, TaskSource, TaskStatus, UserUpdate,
 };
 use nerve::{Backend, Clock, Error, MigrationPolicy, Store, TestClock};
 use nerve_conformance::{error_signature, start_time, test_options, TestDb};
@@ -285,13 +290,62 @@ enum Op {
         company: u8,
         profile: u8,
     },
+    MonitorEmail {
+        company: u8,
+        user: u8,
+        email: u8,
+        /// 0: company scope; 1: the user's own; 2: company scope naming a user (refused).
+        scope: u8,
+    },
+    RecordFinding {
+        company: u8,
+        monitored: u8,
+        key: u8,
+        severity: u8,
+    },
+    ListFindings {
+        company: u8,
+        monitored: u8,
+    },
+    StopMonitoring {
+        company: u8,
+        monitored: u8,
+    },
+    CreateRoadmap {
+        company: u8,
+        user: u8,
+        name: u8,
+        score: u8,
+    },
+    AddTask {
+        company: u8,
+        roadmap: u8,
+        task: u8,
+    },
+    SetTaskStatus {
+        company: u8,
+        task: u8,
+        status: u8,
+    },
+    RemoveTask {
+        company: u8,
+        task: u8,
+    },
+    ListTasks {
+        company: u8,
+        roadmap: u8,
+        status: u8,
+    },
+    EraseSubject {
+        email: u8,
+    },
     Tick {
         minutes: u8,
     },
 }
 
-/// The calls every sequence starts with: a company with two users, a login, a session and an
-/// API key, so that the random calls after them reach existing rows and succeed about as often
+/// The calls every sequence starts with: a company with two users, a login, a session, an
+/// API key, a watched address, a roadmap with a task and a BAIT token, so that the random calls after them reach existing rows and succeed about as often
 /// as they are refused (shrinking may still drop them).
 fn prelude() -> Vec<Op> {
     vec![
@@ -325,6 +379,29 @@ fn prelude() -> Vec<Op> {
             user: 0,
             scopes: 0,
             days: Some(2),
+        },
+        Op::MonitorEmail {
+            company: 0,
+            user: 0,
+            email: 3,
+            scope: 0,
+        },
+        Op::CreateRoadmap {
+            company: 0,
+            user: 0,
+            name: 0,
+            score: 0,
+        },
+        Op::AddTask {
+            company: 0,
+            roadmap: 0,
+            task: 0,
+        },
+        Op::CreateBaitToken {
+            company: 0,
+            kind: 0,
+            value: 0,
+            label: 0,
         },
     ]
 }
@@ -398,6 +475,19 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (h(), h()).prop_map(|(company, profile)| Op::GetProfile { company, profile }),
         1 => (h(), h()).prop_map(|(company, profile)| Op::DeleteProfile { company, profile }),
         1 => (h(), h()).prop_map(|(company, profile)| Op::RestoreProfile { company, profile }),
+        3 => (h(), h(), v(), prop_oneof![3 => 0u8..2, 1 => Just(2u8)])
+            .prop_map(|(company, user, email, scope)| Op::MonitorEmail { company, user, email, scope }),
+        3 => (h(), h(), 0u8..4, 0u8..5)
+            .prop_map(|(company, monitored, key, severity)| Op::RecordFinding { company, monitored, key, severity }),
+        1 => (h(), h()).prop_map(|(company, monitored)| Op::ListFindings { company, monitored }),
+        1 => (h(), h()).prop_map(|(company, monitored)| Op::StopMonitoring { company, monitored }),
+        3 => (h(), h(), v(), 0u8..4)
+            .prop_map(|(company, user, name, score)| Op::CreateRoadmap { company, user, name, score }),
+        3 => (h(), h(), v()).prop_map(|(company, roadmap, task)| Op::AddTask { company, roadmap, task }),
+        3 => (h(), h(), 0u8..4).prop_map(|(company, task, status)| Op::SetTaskStatus { company, task, status }),
+        1 => (h(), h()).prop_map(|(company, task)| Op::RemoveTask { company, task }),
+        1 => (h(), h(), 0u8..5).prop_map(|(company, roadmap, status)| Op::ListTasks { company, roadmap, status }),
+        1 => v().prop_map(|email| Op::EraseSubject { email }),
         1 => (0u8..40).prop_map(|minutes| Op::Tick { minutes }),
     ]
 }
@@ -420,6 +510,10 @@ struct Side {
     /// Each BAIT token's and OSINT profile's id and company handle.
     tokens: Vec<(i64, u8)>,
     profiles: Vec<(i64, u8)>,
+    /// Each watched address's, roadmap's and roadmap task's id and company handle.
+    monitored: Vec<(i64, u8)>,
+    roadmaps: Vec<(i64, u8)>,
+    tasks: Vec<(i64, u8)>,
     _db: TestDb,
 }
 
@@ -437,6 +531,9 @@ impl Side {
             keys: Vec::new(),
             tokens: Vec::new(),
             profiles: Vec::new(),
+            monitored: Vec::new(),
+            roadmaps: Vec::new(),
+            tasks: Vec::new(),
             _db: db,
         }
     }
@@ -509,9 +606,23 @@ impl Side {
                     ids = self.profiles.iter().map(|(id, _)| *id).collect();
                     &ids
                 }
+                "monitored_emails" => {
+                    ids = self.monitored.iter().map(|(id, _)| *id).collect();
+                    &ids
+                }
+                "roadmap_profiles" => {
+                    ids = self.roadmaps.iter().map(|(id, _)| *id).collect();
+                    &ids
+                }
+                "roadmap_user_tasks" => {
+                    ids = self.tasks.iter().map(|(id, _)| *id).collect();
+                    &ids
+                }
                 _ => return json!(format!("{table}#id")),
             };
-            match list.iter().position(|x| *x == id) {
+            // The newest row with the id: SQLite gives a new row the id of the newest row
+            // deleted for good (an erased user's API key), PostgreSQL never reuses one.
+            match list.iter().rposition(|x| *x == id) {
                 Some(i) => json!(format!("{table}#{i}")),
                 None => json!(format!("{table}?{id}")),
             }
@@ -534,7 +645,16 @@ impl Side {
                             ("token_id", Some(id)) => handle("bait_tokens", id),
                             // Random per key: only its form can agree.
                             ("key_prefix", _) => json!(v.as_str().map(str::len)),
+                            // A roadmap task's profile is its roadmap.
+                            ("profile_id", Some(id)) if table == "roadmap_user_tasks" => {
+                                handle("roadmap_profiles", id)
+                            }
                             ("profile_id", Some(id)) => handle("profiles", id),
+                            ("monitored_email_id", Some(id)) => handle("monitored_emails", id),
+                            ("api_key_id", Some(id)) => handle("api_keys", id),
+                            ("created_by_user_id" | "assigned_to_user_id", Some(id)) => {
+                                handle("users", id)
+                            }
                             _ => v,
                         };
                         (k, v)
@@ -929,6 +1049,164 @@ impl Side {
                     .restore_profile(company, profile)
                     .map(|p| (json(&p), "profiles"))
             }
+            Op::MonitorEmail {
+                company,
+                user,
+                email: e,
+                scope,
+            } => {
+                let by = self.user(user);
+                s.ghost()
+                    .monitor_email(
+                        self.tenant(company, user),
+                        &NewMonitoredEmail {
+                            created_by_user_id: by,
+                            email_address: email(e),
+                            monitor_scope: if scope == 1 {
+                                MonitorScope::User
+                            } else {
+                                MonitorScope::Company
+                            },
+                            user_id: (scope > 0).then_some(by),
+                        },
+                    )
+                    .map(|(m, new)| {
+                        if new {
+                            self.monitored.push((m.id, company));
+                        }
+                        (json(&(m, new)), "monitored_emails")
+                    })
+            }
+            Op::RecordFinding {
+                company,
+                monitored,
+                key,
+                severity,
+            } => {
+                let (company, monitored) = self.owned(company, &self.monitored, monitored);
+                s.ghost()
+                    .record_findings(
+                        company,
+                        monitored,
+                        &[NewEmailFinding {
+                            source: "hibp".into(),
+                            finding_key: format!("breach-{key}"),
+                            breach_name: Some(format!("Breach {key}")),
+                            breach_date: None,
+                            data_classes: Some(json!(["passwords", key])),
+                            severity: [
+                                Severity::Info,
+                                Severity::Low,
+                                Severity::Medium,
+                                Severity::High,
+                                Severity::Critical,
+                            ][usize::from(severity % 5)],
+                            source_details: None,
+                        }],
+                    )
+                    .map(|(m, added)| (json(&(m, added)), "monitored_emails"))
+            }
+            Op::ListFindings { company, monitored } => {
+                let (company, monitored) = self.owned(company, &self.monitored, monitored);
+                s.ghost()
+                    .list_findings(
+                        company,
+                        monitored,
+                        Page {
+                            after: None,
+                            limit: 100,
+                        },
+                    )
+                    .map(|l| (json(&l), "monitored_email_findings"))
+            }
+            Op::StopMonitoring { company, monitored } => {
+                let (company, monitored) = self.owned(company, &self.monitored, monitored);
+                s.ghost()
+                    .stop_monitoring(company, monitored)
+                    .map(|()| (Value::Null, "-"))
+            }
+            Op::CreateRoadmap {
+                company,
+                user,
+                name: n,
+                score,
+            } => s
+                .roadmap()
+                .create_profile(
+                    self.tenant(company, user),
+                    &NewRoadmapProfile {
+                        user_id: Some(self.user(user)),
+                        company_name: name(n),
+                        target_security_score: [None, Some(0), Some(100), Some(101)]
+                            [usize::from(score % 4)],
+                        handles_pii: score % 2 == 0,
+                        ..NewRoadmapProfile::default()
+                    },
+                )
+                .map(|p| {
+                    self.roadmaps.push((p.id, company));
+                    (json(&p), "roadmap_profiles")
+                }),
+            Op::AddTask {
+                company,
+                roadmap,
+                task,
+            } => {
+                let (tenant, roadmap) = self.owned(company, &self.roadmaps, roadmap);
+                s.roadmap()
+                    .add_task(
+                        tenant,
+                        roadmap,
+                        &NewUserTask {
+                            task_id: ["mfa", "backups", "", "patching"][usize::from(task % 4)]
+                                .into(),
+                            source: Some(TaskSource::Manual),
+                            ..NewUserTask::default()
+                        },
+                    )
+                    .map(|t| {
+                        self.tasks.push((t.id, company));
+                        (json(&t), "roadmap_user_tasks")
+                    })
+            }
+            Op::SetTaskStatus {
+                company,
+                task,
+                status,
+            } => {
+                let (company, task) = self.owned(company, &self.tasks, task);
+                s.roadmap()
+                    .set_task_status(company, task, task_status(status))
+                    .map(|t| (json(&t), "roadmap_user_tasks"))
+            }
+            Op::RemoveTask { company, task } => {
+                let (company, task) = self.owned(company, &self.tasks, task);
+                s.roadmap()
+                    .remove_task(company, task)
+                    .map(|()| (Value::Null, "-"))
+            }
+            Op::ListTasks {
+                company,
+                roadmap,
+                status,
+            } => {
+                let (company, roadmap) = self.owned(company, &self.roadmaps, roadmap);
+                s.roadmap()
+                    .list_tasks(
+                        company,
+                        roadmap,
+                        (status < 4).then(|| task_status(status)),
+                        Page {
+                            after: None,
+                            limit: 100,
+                        },
+                    )
+                    .map(|l| (json(&l), "roadmap_user_tasks"))
+            }
+            Op::EraseSubject { email: e } => s
+                .admin()
+                .erase_subject(&email(e))
+                .map(|stats| (json(&stats), "-")),
             Op::Tick { minutes } => {
                 // Both sides share the clock: the first side moves it.
                 if self.backend == Backend::Sqlite {
@@ -962,11 +1240,75 @@ impl Side {
                     .unwrap_or_default()
             })
             .collect();
+        // What the GDPR export reads of every table for each address the sequences use:
+        // every row about the subject, whole.
+        let exports: Vec<Value> = (0..8)
+            .map(|e| match s.admin().export_subject(&email(e)) {
+                Ok(export) => self.normalize_export(export),
+                Err(e) => json!(error_signature(&e)),
+            })
+            .collect();
         json!({
             "companies": self.normalize(serde_json::to_value(&companies).unwrap_or_default(), "companies"),
             "users": self.normalize(serde_json::to_value(&users).unwrap_or_default(), "users"),
+            "exports": exports,
         })
     }
+
+    /// An `export_subject` answer with ids normalized table by table (an id of a table the
+    /// sequences do not follow, and a reference by type and id, only by form) and what is
+    /// random per backend by its form: hashes of secrets, API key prefixes.
+    fn normalize_export(&self, export: Value) -> Value {
+        let mut export = export;
+        if let Some(ids) = export.get_mut("user_ids") {
+            let users: Vec<Value> = ids
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|id| self.normalize(json!({ "user_id": id }), "-")["user_id"].clone())
+                .collect();
+            *ids = Value::Array(users);
+        }
+        if let Some(Value::Object(tables)) = export.get_mut("tables") {
+            for (table, rows) in tables.iter_mut() {
+                let mut normal = self.normalize(rows.take(), table);
+                for row in normal.as_array_mut().into_iter().flatten() {
+                    for (column, value) in row.as_object_mut().into_iter().flatten() {
+                        if column.ends_with("_hash") || column == "entity_id" {
+                            *value =
+                                json!(value.as_str().map(str::len).or(value.as_i64().map(|_| 0)));
+                        } else if let Some(text) = value.as_str().filter(|t| t.contains("API key "))
+                        {
+                            *value = json!(without_key_prefixes(text));
+                        }
+                    }
+                }
+                *rows = normal;
+            }
+        }
+        export
+    }
+}
+
+/// `text` with the random prefix of each API key it names ("API key 0a18ed15 (ci) ...")
+/// replaced by its length.
+fn without_key_prefixes(text: &str) -> String {
+    let mut parts = text.split("API key ");
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for part in parts {
+        let end = part.find(' ').unwrap_or(part.len());
+        out.push_str(&format!("API key <{} characters>{}", end, &part[end..]));
+    }
+    out
+}
+
+fn task_status(i: u8) -> TaskStatus {
+    [
+        TaskStatus::NotStarted,
+        TaskStatus::InProgress,
+        TaskStatus::Completed,
+        TaskStatus::Verified,
+    ][usize::from(i % 4)]
 }
 
 /// An answer as JSON.
@@ -1111,6 +1453,11 @@ fn random_call_sequences_answer_alike_on_both_backends() {
         "CreateBaitToken ok",
         "RecordBaitAccess ok",
         "CreateProfile ok",
+        "RecordFinding ok",
+        "SetTaskStatus ok",
+        "SetTaskStatus Validation(roadmap_user_tasks.status)",
+        "MonitorEmail Validation(monitored_emails.user_id)",
+        "EraseSubject ok",
     ] {
         assert!(seen.contains_key(must), "the batch never saw {must}");
     }
