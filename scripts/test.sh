@@ -319,10 +319,11 @@ with_host_server() {
   # The crash test (tests/tests/pg_crash.rs) kills a server of its own: a private cluster it
   # makes with this machine's server programs (Debian's postgresql, installed when missing).
   if [ -z "${NERVE_TEST_PG_BIN:-}" ]; then
+    # The newest version installed.
     find_pg_bin() {
       local bin
-      for bin in /usr/lib/postgresql/*/bin; do
-        [ -x "$bin/initdb" ] && [ -x "$bin/postgres" ] && NERVE_TEST_PG_BIN=$bin
+      for bin in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V); do
+        if [ -x "$bin/initdb" ] && [ -x "$bin/postgres" ]; then NERVE_TEST_PG_BIN=$bin; fi
       done
       return 0
     }

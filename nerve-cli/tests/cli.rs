@@ -1282,7 +1282,8 @@ fn a_restore_killed_in_its_swap_leaves_the_live_database_open_before_or_after() 
     // The swap's transaction, as the server shows it: running, or run (the session idle).
     let renaming = format!(
         "SELECT state AS value FROM pg_stat_activity \
-         WHERE query LIKE 'BEGIN; ALTER DATABASE \"{name}\" RENAME TO%'"
+         WHERE query LIKE '%BEGIN; ALTER DATABASE \"{name}\" RENAME TO%' \
+           AND query LIKE 'SELECT pg_terminate_backend%'"
     );
     let mut outcomes = Vec::new();
     nerve_conformance::kill::at_points(
@@ -1303,10 +1304,11 @@ fn a_restore_killed_in_its_swap_leaves_the_live_database_open_before_or_after() 
                 .spawn()
                 .expect("start nerve restore");
             let mut watcher = PgConnection::establish(admin_url).expect("an admin connection");
-            let renaming = renaming.to_string();
+            // Point: the swap's message running on the server.
+            let running = format!("{renaming} AND state = 'active'");
             let watch = move |seen: &(u64, Vec<PgConnection>, std::cell::RefCell<String>),
                               _: usize| {
-                let states = diesel::sql_query(&renaming)
+                let states = diesel::sql_query(&running)
                     .load::<One>(&mut watcher)
                     .expect("watch pg_stat_activity");
                 match states.first() {

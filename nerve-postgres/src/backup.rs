@@ -330,16 +330,28 @@ impl Backups {
             #[diesel(sql_type = diesel::sql_types::Bool)]
             locked: bool,
         }
-        let Locked { locked } =
-            diesel::sql_query("SELECT pg_try_advisory_lock(hashtext($1)) AS locked")
-                .bind::<Text, _>(format!("nerve restore {live}"))
-                .get_result(&mut admin)
-                .map_err(|e| db_error("cannot take the restore lock", e))?;
-        if !locked {
-            return Err(backup::error(
-                path,
-                format!("another restore of {live} is running; nothing was changed"),
-            ));
+        // A restore killed a moment ago may still hold it: the server finishes the statement
+        // the killed process sent (its swap, say) before its session ends. Wait that out.
+        let waiting = std::time::Instant::now();
+        loop {
+            let Locked { locked } =
+                diesel::sql_query("SELECT pg_try_advisory_lock(hashtext($1)) AS locked")
+                    .bind::<Text, _>(format!("nerve restore {live}"))
+                    .get_result(&mut admin)
+                    .map_err(|e| db_error("cannot take the restore lock", e))?;
+            if locked {
+                break;
+            }
+            if waiting.elapsed() > RESTORE_LOCK_WAIT {
+                return Err(backup::error(
+                    path,
+                    format!(
+                        "another restore of {live} is running (waited {} s); nothing was changed",
+                        RESTORE_LOCK_WAIT.as_secs()
+                    ),
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
         }
         drop_abandoned(&mut admin, &fresh[..fresh.len() - stamp.len()], &quote);
         let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
@@ -462,9 +474,10 @@ fn drop_abandoned(admin: &mut Conn, prefix: &str, quote: &dyn Fn(&str) -> String
 ///
 /// Renaming a database needs it free of sessions. The first rename takes the database's
 /// exclusive lock, which holds back every new connection until the transaction ends; the
-/// sessions connected before it are terminated just before each attempt. One that connected
-/// in between makes the attempt fail (PostgreSQL waits up to 5 s for it to leave) and the
-/// swap tries again, for up to [`SWAP_WITHIN`]. No setting such as `ALLOW_CONNECTIONS` is
+/// sessions connected before it are terminated in the same message, just before. One that
+/// connected in between makes the attempt fail (PostgreSQL waits up to 5 s for it to leave)
+/// and the swap tries again, for up to [`SWAP_WITHIN`]; a failure with no session in the way
+/// is final at once. No setting such as `ALLOW_CONNECTIONS` is
 /// changed on its own commit, so no moment exists in which a killed restore would leave the
 /// live database closed.
 fn swap(
@@ -475,30 +488,40 @@ fn swap(
     quote: &dyn Fn(&str) -> String,
 ) -> Result<()> {
     let (live_q, fresh_q, safety_q) = (quote(live), quote(fresh), quote(safety));
+    let live_literal = format!("'{}'", live.replace('\'', "''"));
     let started = std::time::Instant::now();
     loop {
-        diesel::sql_query(
-            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+        // One message: the server ends the sessions and starts renaming with no round trip
+        // between, leaving a client the least time to connect again in between.
+        let renamed = admin.batch_execute(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+               WHERE datname = {live_literal} AND pid <> pg_backend_pid(); \
+             BEGIN; ALTER DATABASE {live_q} RENAME TO {safety_q}; \
+             ALTER DATABASE {fresh_q} RENAME TO {live_q}; COMMIT"
+        ));
+        let Err(e) = renamed else {
+            return Ok(());
+        };
+        let _ = admin.batch_execute("ROLLBACK");
+        // Only a session that connected in between is worth waiting out: with none there,
+        // the failure is something else (a missing right, say), and it is final.
+        let in_the_way = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity \
              WHERE datname = $1 AND pid <> pg_backend_pid()",
         )
         .bind::<Text, _>(live)
         .get_result::<Count>(admin)
-        .map_err(|e| db_error(&format!("cannot close the connections to {live}"), e))?;
-        let renamed = admin.batch_execute(&format!(
-            "BEGIN; ALTER DATABASE {live_q} RENAME TO {safety_q}; \
-             ALTER DATABASE {fresh_q} RENAME TO {live_q}; COMMIT"
-        ));
-        match renamed {
-            Ok(()) => return Ok(()),
-            Err(e) => {
-                let _ = admin.batch_execute("ROLLBACK");
-                if started.elapsed() > SWAP_WITHIN {
-                    return Err(db_error(&format!("cannot rename {live}"), e));
-                }
-            }
+        .map_or(0, |c| c.n);
+        if in_the_way == 0 || started.elapsed() > SWAP_WITHIN {
+            return Err(db_error(&format!("cannot rename {live}"), e));
         }
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// How long a restore waits for another restore of the same database to end (one killed a
+/// moment ago ends within seconds) before it refuses.
+const RESTORE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How long [`swap`] goes on trying while sessions keep connecting to the live database.
 const SWAP_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);

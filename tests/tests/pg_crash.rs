@@ -8,7 +8,7 @@
 //! (`NERVE_TEST_PG_IMAGE`, as `scripts/test.sh` builds it), brought down with `docker kill
 //! --signal KILL` and back with `docker start`; on the host path a cluster the test makes with
 //! the server programs in `NERVE_TEST_PG_BIN` (`scripts/test.sh` sets it there), run as the
-//! `postgres` user when the test runs as root, whose every process gets SIGKILL. With neither
+//! `postgres` user when the test runs as root, whose postmaster and every child get SIGKILL. With neither
 //! the test fails: it never passes untested.
 
 use nerve::model::{Deleted, NewCompany, Page};
@@ -49,9 +49,8 @@ struct Server {
 enum Kind {
     /// A container of the test image, by name.
     Container(String),
-    /// A cluster of this machine's server programs: its postmaster (the leader of its own
-    /// process group, so that one signal reaches every process of the server), the command
-    /// that starts it again, and the directory holding it.
+    /// A cluster of this machine's server programs: its postmaster, the command that starts
+    /// it again, and the directory holding it.
     Cluster {
         postmaster: std::process::Child,
         start: Box<dyn Fn() -> std::process::Child>,
@@ -161,7 +160,6 @@ impl Server {
                 .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
                 .arg("-c")
                 .arg(format!("unix_socket_directories={}", socket_dir.display()))
-                .process_group(0)
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
                 .spawn()
@@ -194,8 +192,8 @@ impl Server {
         }
     }
 
-    /// SIGKILL to every process of the server (the container's, or the cluster's process
-    /// group), then the server started again (crash recovery runs); returns when it answers.
+    /// SIGKILL to every process of the server (the container's, or the cluster's postmaster
+    /// and its children), then the server started again (crash recovery runs); returns when it answers.
     fn crash_and_restart(&mut self) -> Instant {
         match &mut self.kind {
             Kind::Container(name) => {
@@ -216,20 +214,35 @@ impl Server {
     }
 }
 
-/// SIGKILL to the process group `leader` leads; returns once none of its processes is left
-/// (the server's shared memory is then free for the next postmaster): true, or false if some
-/// were still there 30 s later.
+/// SIGKILL to the postmaster `leader` and every process it started (each server process puts
+/// itself in a session of its own, so one signal to the group would miss them); returns once
+/// none of them is left but as a zombie (the server's shared memory is then free for the next
+/// postmaster): true, or false if some were still running 30 s later.
 fn kill_group(leader: &mut std::process::Child) -> bool {
-    let group = format!("-{}", leader.id());
-    let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-    let _ = leader.wait();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Command::new("kill")
-        .args(["-0", "--", &group])
+    let postmaster = leader.id();
+    let children =
+        std::fs::read_to_string(format!("/proc/{postmaster}/task/{postmaster}/children"))
+            .unwrap_or_default();
+    let mut pids: Vec<String> = children.split_whitespace().map(str::to_string).collect();
+    pids.push(postmaster.to_string());
+    let _ = Command::new("kill")
+        .arg("-KILL")
+        .args(&pids)
         .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-    {
+        .status();
+    let _ = leader.wait();
+    // Gone, or a zombie (reparented children may wait to be reaped): no longer attached.
+    let running = |pid: &String| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| {
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().next().map(str::to_string))
+            })
+            .is_some_and(|state| state != "Z")
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while pids.iter().any(running) {
         if Instant::now() > deadline {
             return false;
         }
