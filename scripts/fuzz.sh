@@ -7,8 +7,9 @@
 # Targets: url, age, copy, legacy, manifest (their properties: nerve-fuzz/src/lib.rs). Each runs
 # from its corpus in fuzz/corpus/<target>/; new inputs that reach new code are kept there, and
 # the corpus is then minimized (cargo fuzz cmin), ready to commit. A crash stops the script
-# with the input in fuzz/artifacts/<target>/: fix it, then copy the input into the corpus (the
-# test command replays every corpus file, nerve-fuzz/tests/replay.rs).
+# with the input in fuzz/artifacts/<target>/: fix it, then copy the input, named for what it
+# found, into fuzz/regressions/<target>/ (never minimized away; the test command replays it with
+# the corpus, nerve-fuzz/tests/replay.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-2}
@@ -23,6 +24,7 @@ export RUSTC_BOOTSTRAP=1
 jobs=$(nproc)
 cd fuzz
 for t in "${targets[@]}"; do
+  [ -d "corpus/$t" ] || { echo "fuzz.sh: no target $t (targets: url age copy legacy manifest)" >&2; exit 2; }
   before=$(ls "corpus/$t" | wc -l)
   started=$(date +%s)
   # One libFuzzer process per core; each writes fuzz-<n>.log here.
@@ -34,7 +36,10 @@ for t in "${targets[@]}"; do
       grep -hE -A1 "panicked|Test unit written" fuzz-*.log "$t.log" >&2 || true
       exit 1
     }
-  runs=$(grep -ho 'stat::number_of_executed_units: *[0-9]*' fuzz-*.log | awk '{s += $2} END {print s + 0}')
-  cargo fuzz cmin --fuzz-dir . "$t" "corpus/$t" >/dev/null 2>&1
+  runs=$( (grep -ho 'stat::number_of_executed_units: *[0-9]*' fuzz-*.log || true) | awk '{s += $2} END {print s + 0}')
+  cargo fuzz cmin --fuzz-dir . "$t" "corpus/$t" > "$t-cmin.log" 2>&1 || {
+    echo "fuzz.sh: minimizing the corpus of $t failed (log: fuzz/$t-cmin.log)" >&2
+    exit 1
+  }
   echo "fuzz.sh: $t: $runs runs in $(( $(date +%s) - started )) s on $jobs workers, no failure; corpus $before -> $(ls "corpus/$t" | wc -l) inputs"
 done

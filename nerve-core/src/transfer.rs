@@ -452,7 +452,7 @@ mod tests {
         encode_copy(p, cell, &mut out).map(|_| String::from_utf8(out).unwrap())
     }
 
-    /// Found by fuzzing (fuzz/corpus/copy/regression-json-out-of-range-*): the copy accepted
+    /// Found by fuzzing (fuzz/regressions/copy/): the copy accepted
     /// a number beyond a double's range, which verify (and every reader of NERVE's JSON)
     /// refuses, so the copy failed only at its verify.
     #[test]

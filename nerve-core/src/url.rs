@@ -371,7 +371,7 @@ mod tests {
             "postgres://u:***@h/db?PASSWORD=***"
         );
         assert_eq!(redact("sqlite://data/a:b@c.db"), "sqlite://data/a:b@c.db");
-        // Found by fuzzing (fuzz/corpus/url): a URL given without its scheme is refused, and
+        // Found by fuzzing (fuzz/regressions/url/): a URL given without its scheme is refused, and
         // the refusal quoted its password.
         assert_eq!(redact("admin:s3cr3t@db/nerve"), "admin:***@db/nerve");
         assert_eq!(redact("u:s3cr3t@h/x://y"), "u:***@h/x://y");
