@@ -246,6 +246,7 @@ impl Store for PgStore {
         caps.statement_timeout = true;
         caps.read_replicas = true;
         caps.foreign_key_details = true;
+        caps.ids_never_reused = true;
         caps
     }
 

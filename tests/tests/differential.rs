@@ -563,7 +563,11 @@ impl Side {
 
     /// The company a call about a row of a company (`rows`) names (see [`Op`]), and the row.
     fn owned(&self, company: u8, rows: &[(i64, u8)], row: u8) -> (i64, i64) {
-        match (company, rows.get(usize::from(row))) {
+        let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+        let row = rows
+            .get(usize::from(row))
+            .filter(|_| current(&ids, row) != MISSING);
+        match (company, row) {
             (0 | 1, Some((id, own))) => (self.company(*own), *id),
             (2, Some((id, own))) => (self.company(own.saturating_add(1)), *id),
             (_, Some((id, _))) => (self.company(company), *id),
@@ -864,11 +868,8 @@ impl Side {
                     .map(|v| (json(&v), "sessions"))
             }
             Op::RevokeSession { company, session } => {
-                let id = self
-                    .sessions
-                    .get(usize::from(session))
-                    .map(|(id, _, _)| *id)
-                    .unwrap_or(MISSING);
+                let ids: Vec<i64> = self.sessions.iter().map(|(id, ..)| *id).collect();
+                let id = current(&ids, session);
                 s.sessions()
                     .revoke(self.session_tenant(company, session), id)
                     .map(|()| (Value::Null, "-"))
@@ -924,10 +925,11 @@ impl Side {
                 .list(self.tenant(company, user), self.user(user))
                 .map(|l| (json(&l), "api_keys")),
             Op::RevokeApiKey { company, key } => {
+                let ids: Vec<i64> = self.keys.iter().map(|(id, ..)| *id).collect();
                 let (id, user) = self
                     .keys
                     .get(usize::from(key))
-                    .map(|(id, _, u, _)| (*id, *u))
+                    .map(|(_, _, u, _)| (current(&ids, key), *u))
                     .unwrap_or((MISSING, u8::MAX));
                 s.api_keys()
                     .revoke(self.tenant(company, user), id)
@@ -1287,6 +1289,17 @@ impl Side {
             }
         }
         export
+    }
+}
+
+/// The id of row `handle` of a list of ids, or [`MISSING`] when there is none or a later row
+/// has its id: SQLite gave that id again after the row was deleted for good (an erasure), so
+/// the handle's row is gone on both backends, and must not name the new row on SQLite only.
+fn current(ids: &[i64], handle: u8) -> i64 {
+    let h = usize::from(handle);
+    match ids.get(h) {
+        Some(id) if !ids[h + 1..].contains(id) => *id,
+        _ => MISSING,
     }
 }
 

@@ -28,6 +28,7 @@ nerve_conformance::conformance! {
         purge_of_soft_deleted_rows_respects_the_grace_period,
         export_and_erasure_of_a_subject,
         deleting_a_company_leaves_no_row_of_it,
+        an_id_deleted_for_good_is_reused_only_where_declared,
     ],
     companies: [
         create_and_get_round_trip,

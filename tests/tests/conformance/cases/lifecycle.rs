@@ -354,3 +354,44 @@ pub fn deleting_a_company_leaves_no_row_of_it(ctx: &Ctx) -> CaseResult {
     let _: &dyn Store = &*ctx.store;
     Ok(())
 }
+
+/// The declared difference [`nerve::Capabilities::ids_never_reused`]: an erased user's API
+/// key, the newest of its table, is deleted for good; the next key gets its id on SQLite
+/// only, and a larger one on PostgreSQL.
+pub fn an_id_deleted_for_good_is_reused_only_where_declared(ctx: &Ctx) -> CaseResult {
+    let c = company(&*ctx.store, "Acme", None)?;
+    let kept = user(&*ctx.store, c.id, "kept@acme.test")?;
+    let erased = user(&*ctx.store, c.id, "erased@acme.test")?;
+    let key = |user_id: i64| {
+        ctx.store.api_keys().create(
+            c.id,
+            user_id,
+            &nerve::model::NewApiKey {
+                name: "ci".into(),
+                scopes: vec!["scans:read".into()],
+                expires_at: None,
+            },
+        )
+    };
+    let first = key(kept.id)?.api_key.id;
+    let newest = key(erased.id)?.api_key.id;
+    assert!(newest > first);
+    ctx.store.admin().erase_subject("erased@acme.test")?;
+    assert_eq!(
+        ctx.query_strings(&format!(
+            "SELECT CAST(count(*) AS TEXT) AS value FROM api_keys WHERE id = {newest}"
+        ))?,
+        ["0"],
+        "erasure deletes the user's API keys for good"
+    );
+    let next = key(kept.id)?.api_key.id;
+    if ctx.store.capabilities().ids_never_reused {
+        assert!(next > newest, "{next} after {newest}");
+    } else {
+        assert_eq!(
+            next, newest,
+            "SQLite gives the next row the id after the largest"
+        );
+    }
+    Ok(())
+}
