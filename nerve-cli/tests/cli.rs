@@ -1250,7 +1250,7 @@ fn a_restore_killed_in_its_swap_leaves_the_live_database_open_before_or_after() 
         value: String,
     }
     let db = TestDb::empty(Backend::Postgres).expect("a database");
-    let name = database_name(&db.url);
+    let name = nerve::url::database_name(&db.url).expect("the test database's name");
     let dir = tempfile::tempdir().unwrap();
     let bk = dir.path().join("bk").to_str().unwrap().to_string();
     let run = |args: &[&str]| nerve(dir.path(), args, Some(&db.url));
@@ -1374,12 +1374,6 @@ fn a_restore_killed_in_its_swap_leaves_the_live_database_open_before_or_after() 
         nerve_conformance::drop_safety_copy(Backend::Postgres, &value);
     }
     println!("nerve restore (PostgreSQL) killed in its swap 3 times: {outcomes:?}");
-}
-
-/// The database name of a PostgreSQL URL.
-fn database_name(url: &str) -> String {
-    let path = url.rsplit('/').next().unwrap_or_default();
-    path.split('?').next().unwrap_or_default().to_string()
 }
 
 /// `nerve restore` killed with SIGKILL at ten points on each backend, found by watching the
