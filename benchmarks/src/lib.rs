@@ -75,6 +75,9 @@ pub mod sql {
     /// The narrow rows of `batch_insert`, one at a time (SQLite's fastest way in).
     pub const ATTEMPT_ROW: &str = "INSERT INTO login_attempts (email, user_id, ip_address, \
         user_agent, success, failure, attempted_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    /// The narrow rows of `batch_insert` in one COPY (PostgreSQL's fastest way in).
+    pub const ATTEMPT_COPY: &str = "COPY login_attempts (email, user_id, ip_address, \
+        user_agent, success, failure, attempted_at) FROM STDIN";
 }
 
 /// The work of each benchmarked operation, by hand. Every method panics on a database error

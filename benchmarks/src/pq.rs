@@ -92,6 +92,45 @@ impl Pq {
         };
         Rows::checked(res, self.conn)
     }
+
+    /// Runs `copy` (a `COPY ... FROM STDIN` statement) and sends `data`, already in the
+    /// statement's format, in one piece; returns the rows the server took.
+    pub fn copy_in(&mut self, copy: &str, data: &[u8]) -> Result<u64, String> {
+        let sql = CString::new(copy).map_err(|e| e.to_string())?;
+        let res = unsafe { pq::PQexec(self.conn, sql.as_ptr()) };
+        let status = unsafe { pq::PQresultStatus(res) };
+        unsafe { pq::PQclear(res) };
+        if status != pq::ExecStatusType::PGRES_COPY_IN {
+            return Err(message(self.conn));
+        }
+        // libpq takes an int length: send in pieces below it.
+        for piece in data.chunks(1 << 30) {
+            let sent = unsafe {
+                pq::PQputCopyData(self.conn, piece.as_ptr().cast(), piece.len() as c_int)
+            };
+            if sent != 1 {
+                return Err(message(self.conn));
+            }
+        }
+        if unsafe { pq::PQputCopyEnd(self.conn, std::ptr::null()) } != 1 {
+            return Err(message(self.conn));
+        }
+        let res = unsafe { pq::PQgetResult(self.conn) };
+        let rows = Rows::checked(res, self.conn)?;
+        let count = unsafe { CStr::from_ptr(pq::PQcmdTuples(rows.res)) }
+            .to_str()
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| "COPY reported no row count".to_string())?;
+        drop(rows);
+        // The end of the command's results.
+        let rest = unsafe { pq::PQgetResult(self.conn) };
+        if !rest.is_null() {
+            unsafe { pq::PQclear(rest) };
+            return Err("COPY returned more than one result".into());
+        }
+        Ok(count)
+    }
 }
 
 impl Drop for Pq {

@@ -28,9 +28,6 @@ pub trait Driver: 'static {
     /// Which backend this is, as the contract names it.
     const BACKEND: nerve_core::Backend;
 
-    /// The most values one statement may bind: multi-row inserts are cut to stay below it.
-    const BIND_LIMIT: usize;
-
     /// Whether one statement run outside a transaction is committed by the server before its
     /// result comes back (PostgreSQL), so a single-statement write may skip `BEGIN`/`COMMIT`.
     /// `false` where the commit could fail unseen (SQLite commits a lone statement when Diesel
@@ -148,4 +145,15 @@ pub trait Driver: 'static {
 
     /// SQL that is true when the text expression `expr` contains the text bound at `param`.
     fn contains(expr: &str, param: &str) -> String;
+}
+
+/// How a driver writes many whole rows of one table at once, for
+/// [`RawRows::batch_insert`](nerve_core::RawRows::batch_insert): implemented by each driver for
+/// every row type of the table list (PostgreSQL sends one binary `COPY`; SQLite runs multi-row
+/// `INSERT`s of as many rows as a statement may bind). The rows are complete (ids included)
+/// and checked; the caller's write transaction holds them all or none.
+pub trait InsertRows<Row>: Driver {
+    /// Inserts `rows`, in order, and returns how many were inserted. A constraint violation
+    /// is the database's error, naming the constraint.
+    fn insert_rows(conn: &mut Self::Conn, rows: &[Row]) -> QueryResult<usize>;
 }

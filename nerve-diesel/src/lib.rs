@@ -52,7 +52,7 @@ pub mod migrations;
 pub mod raw_rows;
 mod schema;
 
-pub use driver::Driver;
+pub use driver::{Driver, InsertRows};
 pub use errors::{Op, TxError};
 
 /// chrono, re-exported for the store code of the drivers.

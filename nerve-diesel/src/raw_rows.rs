@@ -61,6 +61,26 @@ pub fn field<T: DeserializeOwned>(
     T::deserialize(value).map_err(|e| invalid(format!("{e} (got {value})")))
 }
 
+/// [`field`], except that a missing or null column reads as `missing` when one is given (a
+/// fresh id for a row given without one).
+pub fn field_or<T: DeserializeOwned>(
+    table: &'static str,
+    column: &'static str,
+    row: &Map<String, Value>,
+    missing: Option<&Value>,
+) -> Result<T> {
+    match missing {
+        Some(value) if row.get(column).is_none_or(Value::is_null) => {
+            T::deserialize(value).map_err(|e| Error::Validation {
+                table,
+                field: column,
+                reason: format!("{e} (got {value})"),
+            })
+        }
+        _ => field(table, column, row),
+    }
+}
+
 /// `row` as JSON.
 pub fn encode<R: Serialize>(table: &'static str, row: &R) -> Result<Value> {
     serde_json::to_value(row).map_err(|e| Error::Backend {

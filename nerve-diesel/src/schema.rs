@@ -189,8 +189,8 @@ macro_rules! raw_rows_by_name {
         }
 
         /// Inserts `rows` of `table` (whole rows as JSON, as [`insert_json`] takes them; a
-        /// row without `id` gets one from the table's identity) in multi-row INSERTs of
-        /// as many rows as the backend's bind limit allows, and returns how many. Errors
+        /// row without `id` gets one from the table's identity) through the driver's
+        /// [`InsertRows`]($crate::InsertRows), and returns how many. Errors
         /// as [`insert_json`]'s, the reason naming the row (from 0).
         pub(crate) fn batch_insert_json(
             conn: &mut crate::stores::Conn,
@@ -221,13 +221,17 @@ macro_rules! raw_rows_by_name {
                         let mut decoded: Vec<$row> = Vec::with_capacity(rows.len());
                         for (i, given) in rows.iter().enumerate() {
                             let at = |e| $crate::raw_rows::at_row(i, e);
-                            let mut row = given.clone();
-                            if let (Some(obj), true) = (row.as_object_mut(), given.get("id").is_none_or(|v| v.is_null())) {
-                                obj.insert("id".into(), fresh.next().into());
-                            }
-                            let obj = $crate::raw_rows::object(TABLE, columns, &row).map_err(at)?;
+                            let obj = $crate::raw_rows::object(TABLE, columns, given).map_err(at)?;
+                            // Read in place (no copy of the row): a row without an id takes
+                            // the next reserved one.
+                            let fresh_id = if without_id > 0 { fresh.next().map($crate::serde_json::Value::from) } else { None };
                             let mut r = $row {
-                                $( $col: $crate::raw_rows::field(TABLE, stringify!($col), obj).map_err(at)?, )*
+                                $( $col: $crate::raw_rows::field_or(
+                                    TABLE,
+                                    stringify!($col),
+                                    obj,
+                                    if stringify!($col) == stringify!($pk) { fresh_id.as_ref() } else { None },
+                                ).map_err(at)?, )*
                             };
                             (|| -> $crate::nerve_core::Result<()> {
                                 $( $crate::micros!(TABLE, stringify!($col), $sql $(<$inner>)?, r.$col); )*
@@ -238,13 +242,8 @@ macro_rules! raw_rows_by_name {
                             .map_err(at)?;
                             decoded.push(r);
                         }
-                        let per_insert = (<crate::driver::ThisDriver as $crate::Driver>::BIND_LIMIT / columns.len()).max(1);
-                        for chunk in decoded.chunks(per_insert) {
-                            $crate::diesel::insert_into($table::table)
-                                .values(chunk)
-                                .execute(conn)
-                                .map_err(|e| op.error(e))?;
-                        }
+                        <crate::driver::ThisDriver as $crate::InsertRows<$row>>::insert_rows(conn, &decoded)
+                            .map_err(|e| op.error(e))?;
                         if without_id < rows.len() {
                             <crate::driver::ThisDriver as $crate::Driver>::after_explicit_ids(conn, TABLE).map_err(|e| op.error(e))?;
                         }

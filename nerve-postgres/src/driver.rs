@@ -64,9 +64,6 @@ impl Driver for PgDriver {
         crate::describe::constraints(conn)
     }
 
-    /// The most values one statement binds (the protocol's 16-bit parameter count).
-    const BIND_LIMIT: usize = 65_535;
-
     /// What every transaction starts with: the statement timeout, if one is set, with `SET LOCAL`
     /// so it ends with the transaction (and holds behind a transaction-mode pooler).
     fn on_begin(conn: &mut diesel::PgConnection, env: &Env) -> Result<()> {
@@ -103,19 +100,19 @@ impl Driver for PgDriver {
     ) -> QueryResult<Vec<i64>> {
         use diesel::RunQueryDsl;
         #[derive(diesel::QueryableByName)]
-        struct Id {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            id: i64,
+        struct Ids {
+            #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::BigInt>)]
+            ids: Vec<i64>,
         }
+        // One row holding every id (an array decodes in one piece, not n rows by name).
         // `table` is one of the schema's own names (from `tables!`), never caller text.
         Ok(diesel::sql_query(format!(
-            "SELECT nextval(pg_get_serial_sequence('\"{table}\"', 'id')) AS id FROM generate_series(1, $1)"
+            "SELECT array_agg(nextval(seq)) AS ids FROM generate_series(1, $1), \
+               (SELECT pg_get_serial_sequence('\"{table}\"', 'id')::regclass AS seq) AS identity"
         ))
         .bind::<diesel::sql_types::BigInt, _>(n as i64)
-        .load::<Id>(conn)?
-        .into_iter()
-        .map(|r| r.id)
-        .collect())
+        .get_result::<Ids>(conn)?
+        .ids)
     }
 
     /// Makes the calling transaction the only writer of `table` until it ends (readers go on):

@@ -11,8 +11,9 @@ pub mod sql_types {
     pub type Doc = diesel::sql_types::Jsonb;
 }
 
-/// Expands the shared table list: the tables, and COPY into any of them by name (Diesel's
-/// `copy_from` needs the static table type, so the dispatch is generated from the one list).
+/// Expands the shared table list: the tables, and COPY into any of them, by name (raw lines,
+/// for `nerve copy`) and by row type (`InsertRows`, for `batch_insert`): Diesel's `copy_from`
+/// needs the static table type, so both are generated from the one list.
 macro_rules! with_tables {
     ($($list:tt)*) => {
         nerve_diesel::tables! { $($list)* }
@@ -20,7 +21,7 @@ macro_rules! with_tables {
     };
 }
 
-/// The COPY dispatch of [`with_tables!`].
+/// The COPY dispatch and the `InsertRows` implementations of [`with_tables!`].
 macro_rules! copy_targets {
     ($(
         $table:ident ($pk:ident) $row:ident {
@@ -59,6 +60,22 @@ macro_rules! copy_targets {
                 _ => None,
             }
         }
+
+        $(
+            /// Whole rows by one binary `COPY`, streamed (a multi-row INSERT would be parsed
+            /// and planned at every statement, and bind at most 65 535 values).
+            impl nerve_diesel::InsertRows<rows::$row> for crate::driver::ThisDriver {
+                fn insert_rows(
+                    conn: &mut diesel::PgConnection,
+                    rows: &[rows::$row],
+                ) -> diesel::QueryResult<usize> {
+                    use diesel::ExecuteCopyFromDsl;
+                    diesel::copy_from($table::table)
+                        .from_insertable(rows)
+                        .execute(conn)
+                }
+            }
+        )*
     };
 }
 

@@ -38,6 +38,10 @@ pub(crate) struct SqliteDriver;
 /// The driver the shared store code (`nerve-diesel/each_driver/`) is compiled against.
 pub(crate) type ThisDriver = SqliteDriver;
 
+/// The most values one statement binds (SQLite's `SQLITE_MAX_VARIABLE_NUMBER` since 3.32):
+/// `batch_insert`'s multi-row INSERTs are cut to stay below it.
+pub(crate) const BIND_LIMIT: usize = 32_766;
+
 /// The store type the shared code hands its domain stores out from.
 pub(crate) type ThisStore = crate::SqliteStore;
 
@@ -100,9 +104,6 @@ impl Driver for SqliteDriver {
         }
         Ok(out)
     }
-
-    /// The most values one statement binds (SQLite's `SQLITE_MAX_VARIABLE_NUMBER` since 3.32).
-    const BIND_LIMIT: usize = 32_766;
 
     /// What every transaction starts with: nothing on SQLite (it has no statement timeout).
     fn on_begin(_: &mut diesel::SqliteConnection, _: &Env) -> Result<()> {

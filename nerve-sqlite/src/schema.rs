@@ -11,10 +11,39 @@ pub mod sql_types {
     pub type Doc = diesel::sql_types::Json;
 }
 
-/// Expands the shared table list: the tables alone (SQLite has no per-table code of its own).
+/// Expands the shared table list: the tables, and how `batch_insert` writes each one's rows.
 macro_rules! with_tables {
     ($($list:tt)*) => {
         nerve_diesel::tables! { $($list)* }
+        insert_rows! { $($list)* }
+    };
+}
+
+/// The `InsertRows` implementations of [`with_tables!`]: multi-row INSERTs of as many rows as
+/// one statement may bind (SQLite has no COPY; a prepared multi-row INSERT is its fastest way
+/// in through Diesel).
+macro_rules! insert_rows {
+    ($(
+        $table:ident ($pk:ident) $row:ident {
+            $( $col:ident -> $sql:ident $(<$inner:ident>)? $([$max:literal])? ),* $(,)?
+        }
+    )*) => {
+        $(
+            impl nerve_diesel::InsertRows<rows::$row> for crate::driver::ThisDriver {
+                fn insert_rows(
+                    conn: &mut diesel::SqliteConnection,
+                    rows: &[rows::$row],
+                ) -> diesel::QueryResult<usize> {
+                    use diesel::RunQueryDsl;
+                    let columns = [$(stringify!($col)),*].len();
+                    let mut inserted = 0;
+                    for chunk in rows.chunks((crate::driver::BIND_LIMIT / columns).max(1)) {
+                        inserted += diesel::insert_into($table::table).values(chunk).execute(conn)?;
+                    }
+                    Ok(inserted)
+                }
+            }
+        )*
     };
 }
 

@@ -16,6 +16,30 @@ use nerve::{Constraint, Error, RawRows, Store};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
+/// How a probe's row is written: [`RawRows::insert`], or [`RawRows::batch_insert`] of that
+/// one row (PostgreSQL's COPY path) and then read back. Both must store and refuse alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    /// `insert`, which returns the row as stored.
+    One,
+    /// `batch_insert` of the row alone, then `get`.
+    Batch,
+}
+
+impl Write {
+    /// Writes `row` (which has its `id`) into `table`; returns the row as stored.
+    pub fn row(self, rows: &dyn RawRows, table: &str, row: &Value) -> Result<Value, Error> {
+        match self {
+            Write::One => rows.insert(table, row),
+            Write::Batch => {
+                let written = rows.batch_insert(table, std::slice::from_ref(row))?;
+                assert_eq!(written, 1, "{table}: batch_insert of one row");
+                rows.get(table, row["id"].as_i64().unwrap_or_default())
+            }
+        }
+    }
+}
+
 /// What one probe gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
@@ -184,6 +208,7 @@ fn base_row(
 
 /// Inserts `row` into `table` and reads it back; an accepted row must equal `expected`.
 fn attempt(
+    write: Write,
     rows: &dyn RawRows,
     table: &str,
     column: &str,
@@ -192,7 +217,7 @@ fn attempt(
     expected: Map<String, Value>,
 ) -> Result<Outcome, String> {
     let id = row["id"].as_i64().unwrap_or_default();
-    let result = match rows.insert(table, &Value::Object(row)) {
+    let result = match write.row(rows, table, &Value::Object(row)) {
         Ok(stored) => {
             let expected = Value::Object(expected);
             if stored != expected {
@@ -226,6 +251,15 @@ pub fn round_trip_every_table(
     store: &dyn Store,
     schema: &SchemaDescription,
 ) -> Result<Vec<Outcome>, String> {
+    round_trip_every_table_by(store, schema, Write::One)
+}
+
+/// [`round_trip_every_table`], each row written by `write`.
+pub fn round_trip_every_table_by(
+    store: &dyn Store,
+    schema: &SchemaDescription,
+    write: Write,
+) -> Result<Vec<Outcome>, String> {
     let rows = store.raw_rows();
     let mut next_id: i64 = 1000;
     let mut base_ids: BTreeMap<String, i64> = BTreeMap::new();
@@ -240,7 +274,7 @@ pub fn round_trip_every_table(
         let id = next_id;
         next_id += 1;
         let row = base_row(schema, table, &base_ids, id)?;
-        let base = attempt(rows, name, "-", "base".into(), row.clone(), row)?;
+        let base = attempt(write, rows, name, "-", "base".into(), row.clone(), row)?;
         if base.result != "ok" {
             return Err(format!("{name}: the base row was refused: {}", base.result));
         }
@@ -250,6 +284,7 @@ pub fn round_trip_every_table(
         for bad in [0, -5, i64::MAX] {
             let row = base_row(schema, table, &base_ids, bad)?;
             outcomes.push(attempt(
+                write,
                 rows,
                 name,
                 "id",
@@ -274,7 +309,7 @@ pub fn round_trip_every_table(
                 let mut want = row.clone();
                 row.insert(c.name.clone(), written);
                 want.insert(c.name.clone(), expected);
-                outcomes.push(attempt(rows, name, &c.name, probe, row, want)?);
+                outcomes.push(attempt(write, rows, name, &c.name, probe, row, want)?);
             }
         }
     }
@@ -306,11 +341,12 @@ fn live(mut row: Map<String, Value>) -> Map<String, Value> {
 
 /// For every table (parents first): a live base row, then one row per key that breaks only
 /// that key — the base row's id (primary key); the base row's values in a unique key's columns
-/// (every unique constraint and unique index); a missing parent (every foreign key). Fails at
-/// once when a base row is refused.
+/// (every unique constraint and unique index); a missing parent (every foreign key), each
+/// written by `write`. Fails at once when a base row is refused.
 pub fn break_every_key(
     store: &dyn Store,
     schema: &SchemaDescription,
+    write: Write,
 ) -> Result<Vec<KeyProbe>, String> {
     let rows = store.raw_rows();
     let mut next_id: i64 = 5000;
@@ -335,7 +371,7 @@ pub fn break_every_key(
             kind,
             columns: columns.join(", "),
             index: index.map(str::to_string),
-            result: rows.insert(name, &Value::Object(row)),
+            result: write.row(rows, name, &Value::Object(row)),
         };
         // Fresh rows differ from the base row in every text column, so they break no key but
         // the one they copy.

@@ -156,6 +156,7 @@ nerve_conformance::conformance! {
     ],
     constraints: [
         every_key_violation_names_its_key,
+        every_key_violation_in_a_batch_names_its_key,
         a_create_behind_loaded_ids_names_the_primary_key,
     ],
     schema: [
@@ -169,6 +170,7 @@ nerve_conformance::conformance! {
         timestamps_written_by_other_programs_read_as_utc,
         every_column_type_round_trips,
         every_table_round_trips_whole_rows,
+        every_table_round_trips_whole_rows_in_a_batch,
         column_types_match_the_phase_7_plan,
         store_is_send_sync_and_boxable,
     ],

@@ -3,6 +3,7 @@
 
 use super::company;
 use nerve::{Backend, Constraint, Error};
+use nerve_conformance::rows::Write;
 use nerve_conformance::{assert_err, CaseResult, Ctx};
 
 /// What a probe's conflict should name: (field, name), where `None` for the name means "none"
@@ -25,8 +26,17 @@ fn expected<'a>(
 }
 
 pub fn every_key_violation_names_its_key(ctx: &Ctx) -> CaseResult {
+    key_violations_name_their_keys(ctx, Write::One)
+}
+
+/// The same keys broken by `batch_insert` (on PostgreSQL a COPY): the same errors.
+pub fn every_key_violation_in_a_batch_names_its_key(ctx: &Ctx) -> CaseResult {
+    key_violations_name_their_keys(ctx, Write::Batch)
+}
+
+fn key_violations_name_their_keys(ctx: &Ctx, write: Write) -> CaseResult {
     let schema = nerve::describe_schema(ctx.url())?;
-    let probes = nerve_conformance::rows::break_every_key(&*ctx.store, &schema)?;
+    let probes = nerve_conformance::rows::break_every_key(&*ctx.store, &schema, write)?;
     let mut wrong = Vec::new();
     for p in &probes {
         let pk_name = format!("{}_pkey", p.table);
@@ -69,7 +79,7 @@ pub fn every_key_violation_names_its_key(ctx: &Ctx) -> CaseResult {
         count(Constraint::ForeignKey)
     );
     eprintln!(
-        "{}: {} primary keys, {} unique keys, {} foreign keys broken; each named as reported",
+        "{} ({write:?}): {} primary keys, {} unique keys, {} foreign keys broken; each named as reported",
         ctx.backend,
         count(Constraint::PrimaryKey),
         count(Constraint::Unique),
