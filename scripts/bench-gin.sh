@@ -29,24 +29,13 @@ if ! command -v psql >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
 fi
 
-if [ -n "${NERVE_BENCH_PG_URL:-}" ]; then
-  ADMIN_URL=$NERVE_BENCH_PG_URL
-else
-  IMAGE=$(scripts/pg-image.sh)
-  NAME="nerve-bench-gin-$$"
-  docker run -d --name "$NAME" --label nerve.test.run=bench --label "nerve.test.owner=$$" \
-    -p 127.0.0.1::5432 "$IMAGE" >/dev/null
-  trap 'docker rm -f "$NAME" >/dev/null 2>&1 || true' EXIT
-  PORT=$(docker port "$NAME" 5432/tcp | head -1 | cut -d: -f2)
-  ADMIN_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
-  for _ in $(seq 1 100); do psql "$ADMIN_URL" -qAtc 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
-  log "PostgreSQL: container $NAME of $IMAGE on 127.0.0.1:$PORT"
-fi
-psql "$ADMIN_URL" -qAtc 'SELECT 1' >/dev/null || { log "no PostgreSQL at $ADMIN_URL"; exit 1; }
+. scripts/bench-server.sh
+trap bench_server_stop EXIT
+bench_server nerve-bench-gin
 
 DB="nerve_bench_gin_$$"
 PGOPTIONS="-c client_min_messages=warning" psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-trap 'psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true; [ -n "${NAME:-}" ] && docker rm -f "$NAME" >/dev/null 2>&1 || true' EXIT
+trap 'psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true; bench_server_stop' EXIT
 URL="${ADMIN_URL%/*}/$DB"
 
 log "$ROWS rows, $ROUNDS rounds"

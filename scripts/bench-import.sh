@@ -34,20 +34,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if [ -n "${NERVE_BENCH_PG_URL:-}" ]; then
-  ADMIN_URL=$NERVE_BENCH_PG_URL
-else
-  IMAGE=$(scripts/pg-image.sh)
-  NAME="nerve-bench-$$"
-  docker run -d --name "$NAME" --label nerve.test.run=bench --label "nerve.test.owner=$$" \
-    -p 127.0.0.1::5432 "$IMAGE" -c fsync=off -c full_page_writes=off >/dev/null
-  trap 'docker rm -f "$NAME" >/dev/null 2>&1 || true' EXIT
-  PORT=$(docker port "$NAME" 5432/tcp | head -1 | cut -d: -f2)
-  ADMIN_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
-  for _ in $(seq 1 100); do psql "$ADMIN_URL" -qAtc 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
-  log "PostgreSQL: container $NAME of $IMAGE on 127.0.0.1:$PORT"
-fi
-psql "$ADMIN_URL" -qAtc 'SELECT 1' >/dev/null || { log "no PostgreSQL at $ADMIN_URL"; exit 1; }
+. scripts/bench-server.sh
+trap bench_server_stop EXIT
+bench_server nerve-bench -c fsync=off -c full_page_writes=off
 
 log "building nerve (release)"
 cargo build -q --release -p nerve-cli
