@@ -11,14 +11,10 @@
 //! work rather than the hash.
 
 use criterion::{black_box, Criterion, SamplingMode};
-use nerve::model::Deleted;
-use nerve::model::{LoginRequest, NewApiKey, NewCompany, NewSession, NewUser, Page, Role};
-use nerve::{Backend, MigrationPolicy, PasswordParams, Store, StoreOptions};
-use nerve_benchmarks::postgres_baseline::PgBaseline;
-use nerve_benchmarks::pq::Pq;
-use nerve_benchmarks::sqlite_baseline::SqliteBaseline;
+use nerve::model::{Deleted, LoginRequest, NewCompany, Page};
+use nerve::Backend;
+use nerve_benchmarks::fixture::{address, open, Bench, PASSWORD, SCOPE};
 use nerve_benchmarks::{Baseline, Report};
-use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 /// Samples criterion measures per benchmark (the report takes the same last ones).
@@ -30,168 +26,8 @@ const ROUNDS: usize = 21;
 const BATCH_ROUNDS: usize = 5;
 /// Rows per `batch_insert`.
 const BATCH_ROWS: usize = 100_000;
-/// Users of the tenant whose page is read.
-const USERS: usize = 100;
 /// Users per page.
 const PAGE: u32 = 50;
-const PASSWORD: &str = "bench passphrase";
-const SCOPE: &str = "scans:read";
-
-/// What a backend's database holds for the benchmarks, and how to remove it.
-enum Database {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin: String, name: String },
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if let Database::Postgres { admin, name } = self {
-            if let Ok(mut pq) = Pq::connect(admin) {
-                let _ = pq.exec(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
-        }
-    }
-}
-
-struct Bench {
-    name: &'static str,
-    store: Box<dyn Store>,
-    baseline: RefCell<Box<dyn Baseline>>,
-    tenant: i64,
-    token: String,
-    key: String,
-    dummy_hash: String,
-    // Dropped last: the store and the baseline's connection go first.
-    _database: Database,
-}
-
-fn options() -> StoreOptions {
-    StoreOptions {
-        migrations: MigrationPolicy::Apply,
-        password: PasswordParams::INSECURE_FOR_TESTS,
-        ..StoreOptions::default()
-    }
-}
-
-/// Opens a backend's baseline connection on the store's database URL.
-type OpenBaseline = Box<dyn Fn(&str) -> Box<dyn Baseline>>;
-
-fn open(backend: Backend) -> Bench {
-    let (url, database, baseline): (String, Database, OpenBaseline) = match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("a temporary directory");
-            let path = dir.path().join("bench.db").display().to_string();
-            (
-                format!("sqlite://{path}"),
-                Database::Sqlite(dir),
-                Box::new(move |_| Box::new(SqliteBaseline::open(&path))),
-            )
-        }
-        Backend::Postgres => {
-            let admin = ["NERVE_BENCH_PG_URL", "NERVE_TEST_PG_URL"]
-                .iter()
-                .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
-                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            let name = format!("nerve_bench_{}", std::process::id());
-            let mut pq = Pq::connect(&admin).unwrap_or_else(|e| {
-                panic!(
-                    "cannot connect to PostgreSQL at {}: {e} (set NERVE_BENCH_PG_URL to an \
-                         admin URL)",
-                    nerve::url::redact(&admin)
-                )
-            });
-            pq.exec(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .and_then(|()| pq.exec(&format!("CREATE DATABASE {name}")))
-                .expect("a benchmark database");
-            let url = nerve::url::with_database(&admin, &name);
-            (
-                url.clone(),
-                Database::Postgres { admin, name },
-                Box::new(|url| Box::new(PgBaseline::open(url))),
-            )
-        }
-    };
-    let store = nerve::connect_with(&url, &options()).expect("open the store");
-    let tenant = store
-        .companies()
-        .create(&NewCompany {
-            name: "Bench tenant".into(),
-            domain: None,
-        })
-        .expect("a company")
-        .id;
-    let mut first_user = 0;
-    for i in 0..USERS {
-        let user = store
-            .users()
-            .create(
-                tenant,
-                &NewUser {
-                    email: format!("user{i}@bench.example"),
-                    password: PASSWORD.into(),
-                    full_name: Some(format!("User {i}")),
-                    role: Role::Analyst,
-                },
-            )
-            .expect("a user");
-        if i == 0 {
-            first_user = user.id;
-        }
-    }
-    let token = store
-        .sessions()
-        .create(
-            tenant,
-            first_user,
-            &NewSession {
-                ttl: chrono::Duration::days(30),
-                ip_address: None,
-                user_agent: None,
-            },
-        )
-        .expect("a session")
-        .token
-        .expose()
-        .to_string();
-    let key = store
-        .api_keys()
-        .create(
-            tenant,
-            first_user,
-            &NewApiKey {
-                name: "bench".into(),
-                scopes: vec![SCOPE.into()],
-                expires_at: None,
-            },
-        )
-        .expect("an API key")
-        .key
-        .expose()
-        .to_string();
-    let dummy_hash = nerve::PasswordHasher::new(PasswordParams::INSECURE_FOR_TESTS)
-        .and_then(|h| {
-            h.hash(
-                nerve::Field::new("users", "password"),
-                "no account has this one",
-            )
-        })
-        .expect("a hash");
-    Bench {
-        name: backend.name(),
-        baseline: RefCell::new(baseline(&url)),
-        store,
-        tenant,
-        token,
-        key,
-        dummy_hash,
-        _database: database,
-    }
-}
-
-/// An address per call, so that no address reaches the credential-stuffing threshold.
-fn address(n: u64) -> String {
-    format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)
-}
 
 /// Measures `op` of `b` through the store and by the baseline. `nerve` and `baseline` run one
 /// iteration given its number; `prepare` (untimed) runs before a run of `n` iterations and

@@ -8,6 +8,7 @@
 //! criterion's own report, [`Report`] prints every operation with its baseline and the ratio.
 #![deny(missing_docs)]
 
+pub mod fixture;
 pub mod postgres_baseline;
 pub mod pq;
 pub mod report;

@@ -1,0 +1,192 @@
+//! The benchmarks' fixture: a fresh database on a backend with a store and a baseline on it.
+
+use crate::postgres_baseline::PgBaseline;
+use crate::pq::Pq;
+use crate::sqlite_baseline::SqliteBaseline;
+use crate::Baseline;
+use nerve::model::{NewApiKey, NewCompany, NewSession, NewUser, Role};
+use nerve::{Backend, MigrationPolicy, PasswordParams, Store, StoreOptions};
+use std::cell::RefCell;
+
+/// Users of the tenant whose page is read.
+pub const USERS: usize = 100;
+/// The password of every user.
+pub const PASSWORD: &str = "bench passphrase";
+/// The scope of the API key.
+pub const SCOPE: &str = "scans:read";
+
+/// What a backend's database holds for the benchmarks, and how to remove it.
+pub enum Database {
+    /// A SQLite file in a temporary directory.
+    Sqlite(tempfile::TempDir),
+    /// A PostgreSQL database `name` made through `admin`, dropped on drop.
+    Postgres {
+        /// The admin URL it was made through.
+        admin: String,
+        /// The database's name.
+        name: String,
+    },
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Database::Postgres { admin, name } = self {
+            if let Ok(mut pq) = Pq::connect(admin) {
+                let _ = pq.exec(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// A backend ready for the benchmarks: a migrated store and the baseline's connection on the
+/// same database, a tenant with [`USERS`] users, a session and an API key of its first user.
+pub struct Bench {
+    /// The backend's name (`sqlite`, `postgres`).
+    pub name: &'static str,
+    /// The store.
+    pub store: Box<dyn Store>,
+    /// The baseline's bare connection.
+    pub baseline: RefCell<Box<dyn Baseline>>,
+    /// The tenant company's id.
+    pub tenant: i64,
+    /// A valid session token of the tenant's first user.
+    pub token: String,
+    /// A valid API key of the tenant's first user, with scope [`SCOPE`].
+    pub key: String,
+    /// The hash an unknown account's password is checked against.
+    pub dummy_hash: String,
+    // Dropped last: the store and the baseline's connection go first.
+    _database: Database,
+}
+
+/// The store's options: migrations applied, the cheapest password hashing.
+pub fn options() -> StoreOptions {
+    StoreOptions {
+        migrations: MigrationPolicy::Apply,
+        password: PasswordParams::INSECURE_FOR_TESTS,
+        ..StoreOptions::default()
+    }
+}
+
+/// Opens a backend's baseline connection on the store's database URL.
+type OpenBaseline = Box<dyn Fn(&str) -> Box<dyn Baseline>>;
+
+/// Makes a fresh database on `backend` (PostgreSQL: the server of `NERVE_BENCH_PG_URL`,
+/// else `NERVE_TEST_PG_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`) and fills it.
+/// Panics when that fails (a benchmark has no one to report it to).
+pub fn open(backend: Backend) -> Bench {
+    let (url, database, baseline): (String, Database, OpenBaseline) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let path = dir.path().join("bench.db").display().to_string();
+            (
+                format!("sqlite://{path}"),
+                Database::Sqlite(dir),
+                Box::new(move |_| Box::new(SqliteBaseline::open(&path))),
+            )
+        }
+        Backend::Postgres => {
+            let admin = ["NERVE_BENCH_PG_URL", "NERVE_TEST_PG_URL"]
+                .iter()
+                .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
+                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let name = format!("nerve_bench_{}", std::process::id());
+            let mut pq = Pq::connect(&admin).unwrap_or_else(|e| {
+                panic!(
+                    "cannot connect to PostgreSQL at {}: {e} (set NERVE_BENCH_PG_URL to an \
+                         admin URL)",
+                    nerve::url::redact(&admin)
+                )
+            });
+            pq.exec(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .and_then(|()| pq.exec(&format!("CREATE DATABASE {name}")))
+                .expect("a benchmark database");
+            let url = nerve::url::with_database(&admin, &name);
+            (
+                url.clone(),
+                Database::Postgres { admin, name },
+                Box::new(|url| Box::new(PgBaseline::open(url))),
+            )
+        }
+    };
+    let store = nerve::connect_with(&url, &options()).expect("open the store");
+    let tenant = store
+        .companies()
+        .create(&NewCompany {
+            name: "Bench tenant".into(),
+            domain: None,
+        })
+        .expect("a company")
+        .id;
+    let mut first_user = 0;
+    for i in 0..USERS {
+        let user = store
+            .users()
+            .create(
+                tenant,
+                &NewUser {
+                    email: format!("user{i}@bench.example"),
+                    password: PASSWORD.into(),
+                    full_name: Some(format!("User {i}")),
+                    role: Role::Analyst,
+                },
+            )
+            .expect("a user");
+        if i == 0 {
+            first_user = user.id;
+        }
+    }
+    let token = store
+        .sessions()
+        .create(
+            tenant,
+            first_user,
+            &NewSession {
+                ttl: chrono::Duration::days(30),
+                ip_address: None,
+                user_agent: None,
+            },
+        )
+        .expect("a session")
+        .token
+        .expose()
+        .to_string();
+    let key = store
+        .api_keys()
+        .create(
+            tenant,
+            first_user,
+            &NewApiKey {
+                name: "bench".into(),
+                scopes: vec![SCOPE.into()],
+                expires_at: None,
+            },
+        )
+        .expect("an API key")
+        .key
+        .expose()
+        .to_string();
+    let dummy_hash = nerve::PasswordHasher::new(PasswordParams::INSECURE_FOR_TESTS)
+        .and_then(|h| {
+            h.hash(
+                nerve::Field::new("users", "password"),
+                "no account has this one",
+            )
+        })
+        .expect("a hash");
+    Bench {
+        name: backend.name(),
+        baseline: RefCell::new(baseline(&url)),
+        store,
+        tenant,
+        token,
+        key,
+        dummy_hash,
+        _database: database,
+    }
+}
+
+/// An address per call, so that no address reaches the credential-stuffing threshold.
+pub fn address(n: u64) -> String {
+    format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)
+}
