@@ -10,11 +10,10 @@
 //! cheapest argon2id parameters on both sides, so the login benchmark measures the database
 //! work rather than the hash.
 
-use criterion::{black_box, Criterion, SamplingMode};
-use nerve::model::{Deleted, LoginRequest, NewCompany, Page};
+use criterion::{Criterion, SamplingMode};
 use nerve::Backend;
-use nerve_benchmarks::fixture::{address, open, Bench, PASSWORD, SCOPE};
-use nerve_benchmarks::{Baseline, Report};
+use nerve_benchmarks::fixture::{address, open, Bench, Side};
+use nerve_benchmarks::Report;
 use std::time::{Duration, Instant};
 
 /// Samples criterion measures per benchmark (the report takes the same last ones).
@@ -26,12 +25,10 @@ const ROUNDS: usize = 21;
 const BATCH_ROUNDS: usize = 5;
 /// Rows per `batch_insert`.
 const BATCH_ROWS: usize = 100_000;
-/// Users per page.
-const PAGE: u32 = 50;
 
-/// Measures `op` of `b` through the store and by the baseline. `nerve` and `baseline` run one
-/// iteration given its number; `prepare` (untimed) runs before a run of `n` iterations and
-/// returns what they use. Criterion measures each side on its own (its report); then, when
+/// Measures `op` of `b` through the store and by the baseline. `call` runs one iteration of a
+/// side given its number; `prepare` (untimed) runs before a run of `n` iterations and returns
+/// what they use. Criterion measures each side on its own (its report); then, when
 /// criterion ran them (a filter may skip them), the two sides are timed in alternating rounds
 /// for the ratio, so that whatever drifts during the run (the tables grow, the machine is busy
 /// elsewhere) weighs on both alike.
@@ -43,8 +40,7 @@ fn pair<P>(
     op: &str,
     samples: usize,
     prepare: impl Fn(&Bench, u64) -> P,
-    nerve: impl Fn(&Bench, &P, u64),
-    baseline: impl Fn(&mut dyn Baseline, &Bench, &P, u64),
+    call: impl Fn(&Bench, Side, &P, u64),
 ) {
     let counter = std::cell::Cell::new(0u64);
     // Runs `iters` iterations of one side (after `prepare`) and returns how long they took.
@@ -52,12 +48,13 @@ fn pair<P>(
         let data = prepare(b, iters);
         let first = counter.get();
         let started = Instant::now();
+        let side = if side_is_nerve {
+            Side::Nerve
+        } else {
+            Side::Baseline
+        };
         for i in 0..iters {
-            if side_is_nerve {
-                nerve(b, &data, first + i);
-            } else {
-                baseline(&mut **b.baseline.borrow_mut(), b, &data, first + i);
-            }
+            call(b, side, &data, first + i);
         }
         let took = started.elapsed();
         counter.set(first + iters);
@@ -119,194 +116,75 @@ fn main() {
     for backend in Backend::ALL {
         let b = open(backend);
         let none = |_: &Bench, _: u64| ();
+        let (c, report) = (&mut c, &report);
         pair(
-            &mut c,
-            &report,
+            c,
+            report,
             &b,
             "point_read",
             SAMPLES,
             none,
-            |b, _, _| {
-                black_box(b.store.companies().get(b.tenant).expect("get"));
-            },
-            |base, b, _, _| {
-                black_box(base.point_read(b.tenant));
-            },
+            |b, side, _, _| b.point_read(side),
         );
         pair(
-            &mut c,
-            &report,
+            c,
+            report,
             &b,
             "tenant_list_page",
             SAMPLES,
             none,
-            |b, _, _| {
-                let page = b
-                    .store
-                    .users()
-                    .list(b.tenant, Page::first(PAGE), Deleted::Exclude);
-                assert_eq!(black_box(page.expect("a page")).len(), PAGE as usize);
-            },
-            |base, b, _, _| {
-                assert_eq!(
-                    black_box(base.tenant_page(b.tenant, PAGE)).len(),
-                    PAGE as usize
-                );
-            },
+            |b, side, _, _| b.tenant_page(side),
         );
+        pair(c, report, &b, "insert", SAMPLES, none, |b, side, _, i| {
+            b.insert(side, i)
+        });
+        pair(c, report, &b, "update", SAMPLES, none, |b, side, _, i| {
+            b.update(side, i)
+        });
         pair(
-            &mut c,
-            &report,
-            &b,
-            "insert",
-            SAMPLES,
-            none,
-            |b, _, i| {
-                black_box(
-                    b.store
-                        .companies()
-                        .create(&NewCompany {
-                            name: format!("Company {i}"),
-                            domain: None,
-                        })
-                        .expect("create"),
-                );
-            },
-            |base, _, _, i| {
-                black_box(base.insert(&format!("Company {i}")));
-            },
-        );
-        pair(
-            &mut c,
-            &report,
-            &b,
-            "update",
-            SAMPLES,
-            none,
-            |b, _, i| {
-                let changes = nerve::model::CompanyUpdate {
-                    name: Some(format!("Tenant {i}")),
-                    ..Default::default()
-                };
-                black_box(
-                    b.store
-                        .companies()
-                        .update(b.tenant, &changes)
-                        .expect("update"),
-                );
-            },
-            |base, b, _, i| {
-                black_box(base.update(b.tenant, &format!("Tenant {i}")));
-            },
-        );
-        pair(
-            &mut c,
-            &report,
+            c,
+            report,
             &b,
             "soft_delete",
             SAMPLES,
-            |b, n| {
-                (0..n)
-                    .map(|i| {
-                        b.store
-                            .companies()
-                            .create(&NewCompany {
-                                name: format!("Doomed {i}"),
-                                domain: None,
-                            })
-                            .expect("create")
-                            .id
-                    })
-                    .collect::<Vec<_>>()
-            },
-            |b, ids, i| {
-                b.store
-                    .companies()
-                    .soft_delete(ids[(i as usize) % ids.len()])
-                    .expect("soft delete")
-            },
-            |base, _, ids, i| base.soft_delete(ids[(i as usize) % ids.len()]),
+            |b, n| b.doomed_companies(n),
+            |b, side, ids: &Vec<i64>, i| b.soft_delete(side, ids[(i as usize) % ids.len()]),
         );
         pair(
-            &mut c,
-            &report,
+            c,
+            report,
             &b,
             "session_validation",
             SAMPLES,
             none,
-            |b, _, _| {
-                black_box(b.store.sessions().validate(&b.token).expect("valid"));
-            },
-            |base, b, _, _| {
-                black_box(base.validate_session(&b.token));
-            },
+            |b, side, _, _| b.validate_session(side),
         );
         pair(
-            &mut c,
-            &report,
+            c,
+            report,
             &b,
             "api_key_verification",
             SAMPLES,
             none,
-            |b, _, i| {
-                black_box(
-                    b.store
-                        .api_keys()
-                        .verify(&b.key, SCOPE, Some(&address(i)))
-                        .expect("valid"),
-                );
-            },
-            |base, b, _, i| {
-                black_box(base.verify_api_key(&b.key, SCOPE, &address(i)));
-            },
+            |b, side, _, i| b.verify_api_key(side, i),
         );
         pair(
-            &mut c,
-            &report,
+            c,
+            report,
             &b,
             "login_attempt_recording",
             SAMPLES,
             none,
-            |b, _, i| {
-                let refused = b.store.auth().login(&LoginRequest {
-                    email: "nobody@bench.example".into(),
-                    password: PASSWORD.into(),
-                    ip_address: Some(address(i)),
-                    user_agent: None,
-                });
-                assert!(
-                    matches!(refused, Err(nerve::Error::Denied { .. })),
-                    "{refused:?}"
-                );
-            },
-            |base, b, _, i| {
-                base.record_login_attempt(
-                    "nobody@bench.example",
-                    PASSWORD,
-                    &address(1 << 23 | i),
-                    &b.dummy_hash,
-                )
-            },
+            |b, side, _, i| b.record_login_attempt(side, i),
         );
         pair(
-            &mut c,
-            &report,
+            c,
+            report,
             &b,
             "batch_insert",
             BATCH_SAMPLES,
             none,
-            |b, _, _| {
-                assert_eq!(
-                    b.store
-                        .raw_rows()
-                        .batch_insert("login_attempts", &rows)
-                        .expect("batch"),
-                    BATCH_ROWS as u64
-                );
-            },
-            |base, _, _, _| {
-                assert_eq!(base.batch_insert(&rows), BATCH_ROWS as u64);
-            },
+            |b, side, _, _| b.batch_insert(side, &rows),
         );
     }
     c.final_summary();

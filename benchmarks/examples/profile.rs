@@ -7,10 +7,8 @@
 //! `sqlite` or `postgres` (the server of `NERVE_BENCH_PG_URL`, as for the benchmarks), OP one of
 //! [`OPS`] and SIDE `nerve` or `baseline`.
 
-use nerve::model::NewCompany;
 use nerve::Backend;
-use nerve_benchmarks::fixture::{address, open, Bench, SCOPE};
-use std::hint::black_box;
+use nerve_benchmarks::fixture::{open, Bench, Side};
 
 /// The operations this example runs (those of the benchmarks that run in microseconds).
 const OPS: [&str; 6] = [
@@ -31,69 +29,15 @@ fn usage() -> ! {
 }
 
 /// Runs `op` `n` times on one side; `ids` are the companies `soft_delete` uses up.
-fn run(b: &Bench, op: &str, nerve: bool, n: u64, ids: &mut Vec<i64>) {
+fn run(b: &Bench, op: &str, side: Side, n: u64, ids: &mut Vec<i64>) {
     for i in 0..n {
-        match (op, nerve) {
-            ("point_read", true) => {
-                black_box(b.store.companies().get(b.tenant).expect("get"));
-            }
-            ("point_read", false) => {
-                black_box(b.baseline.borrow_mut().point_read(b.tenant));
-            }
-            ("insert", true) => {
-                let new = NewCompany {
-                    name: format!("Company {i}"),
-                    domain: None,
-                };
-                black_box(b.store.companies().create(&new).expect("create"));
-            }
-            ("insert", false) => {
-                black_box(b.baseline.borrow_mut().insert(&format!("Company {i}")));
-            }
-            ("update", true) => {
-                let changes = nerve::model::CompanyUpdate {
-                    name: Some(format!("Tenant {i}")),
-                    ..Default::default()
-                };
-                black_box(
-                    b.store
-                        .companies()
-                        .update(b.tenant, &changes)
-                        .expect("update"),
-                );
-            }
-            ("update", false) => {
-                black_box(
-                    b.baseline
-                        .borrow_mut()
-                        .update(b.tenant, &format!("Tenant {i}")),
-                );
-            }
-            ("soft_delete", true) => {
-                let id = ids.pop().expect("a company to delete");
-                b.store.companies().soft_delete(id).expect("soft delete");
-            }
-            ("soft_delete", false) => {
-                let id = ids.pop().expect("a company to delete");
-                b.baseline.borrow_mut().soft_delete(id);
-            }
-            ("session_validation", true) => {
-                black_box(b.store.sessions().validate(&b.token).expect("valid"));
-            }
-            ("session_validation", false) => {
-                black_box(b.baseline.borrow_mut().validate_session(&b.token));
-            }
-            ("api_key_verification", true) => {
-                let key = b.store.api_keys().verify(&b.key, SCOPE, Some(&address(i)));
-                black_box(key.expect("valid"));
-            }
-            ("api_key_verification", false) => {
-                black_box(
-                    b.baseline
-                        .borrow_mut()
-                        .verify_api_key(&b.key, SCOPE, &address(i)),
-                );
-            }
+        match op {
+            "point_read" => b.point_read(side),
+            "insert" => b.insert(side, i),
+            "update" => b.update(side, i),
+            "soft_delete" => b.soft_delete(side, ids.pop().expect("a company to delete")),
+            "session_validation" => b.validate_session(side),
+            "api_key_verification" => b.verify_api_key(side, i),
             _ => usage(),
         }
     }
@@ -101,8 +45,8 @@ fn run(b: &Bench, op: &str, nerve: bool, n: u64, ids: &mut Vec<i64>) {
 
 /// The calls the profiler counts.
 #[inline(never)]
-fn measured(b: &Bench, op: &str, nerve: bool, n: u64, ids: &mut Vec<i64>) {
-    run(b, op, nerve, n, ids)
+fn measured(b: &Bench, op: &str, side: Side, n: u64, ids: &mut Vec<i64>) {
+    run(b, op, side, n, ids)
 }
 
 fn main() {
@@ -118,27 +62,19 @@ fn main() {
     if !OPS.contains(&op.as_str()) {
         usage()
     }
-    let nerve = match side.as_str() {
-        "nerve" => true,
-        "baseline" => false,
+    let side = match side.as_str() {
+        "nerve" => Side::Nerve,
+        "baseline" => Side::Baseline,
         _ => usage(),
     };
     let n: u64 = n.parse().unwrap_or_else(|_| usage());
     let b = open(backend);
     const WARM_UP: u64 = 100;
-    let mut ids: Vec<i64> = if op == "soft_delete" {
-        (0..n + WARM_UP)
-            .map(|i| {
-                let new = NewCompany {
-                    name: format!("Doomed {i}"),
-                    domain: None,
-                };
-                b.store.companies().create(&new).expect("create").id
-            })
-            .collect()
+    let mut ids = if op == "soft_delete" {
+        b.doomed_companies(n + WARM_UP)
     } else {
         Vec::new()
     };
-    run(&b, op, nerve, WARM_UP, &mut ids);
-    measured(&b, op, nerve, n, &mut ids);
+    run(&b, op, side, WARM_UP, &mut ids);
+    measured(&b, op, side, n, &mut ids);
 }

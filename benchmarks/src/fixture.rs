@@ -7,6 +7,7 @@ use crate::Baseline;
 use nerve::model::{NewApiKey, NewCompany, NewSession, NewUser, Role};
 use nerve::{Backend, MigrationPolicy, PasswordParams, Store, StoreOptions};
 use std::cell::RefCell;
+use std::hint::black_box;
 
 /// Users of the tenant whose page is read.
 pub const USERS: usize = 100;
@@ -189,4 +190,174 @@ pub fn open(backend: Backend) -> Bench {
 /// An address per call, so that no address reaches the credential-stuffing threshold.
 pub fn address(n: u64) -> String {
     format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)
+}
+
+/// Which side of a benchmark runs: the store, or the hand-written baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// Through the store (`nerve`).
+    Nerve,
+    /// By the baseline on its bare connection.
+    Baseline,
+}
+
+/// Users per page of [`Bench::tenant_page`].
+pub const PAGE: u32 = 50;
+
+/// One call of each benchmarked operation, on either side, written once for the benchmarks and
+/// the profiler (`examples/profile.rs`). `i` is the call's number, where the call needs a
+/// fresh value. Each panics when the operation fails.
+impl Bench {
+    /// The tenant company, by id.
+    pub fn point_read(&self, side: Side) {
+        match side {
+            Side::Nerve => {
+                black_box(self.store.companies().get(self.tenant).expect("get"));
+            }
+            Side::Baseline => {
+                black_box(self.baseline.borrow_mut().point_read(self.tenant));
+            }
+        }
+    }
+
+    /// The first [`PAGE`] live users of the tenant.
+    pub fn tenant_page(&self, side: Side) {
+        let len = match side {
+            Side::Nerve => {
+                let page = self.store.users().list(
+                    self.tenant,
+                    nerve::model::Page::first(PAGE),
+                    nerve::model::Deleted::Exclude,
+                );
+                black_box(page.expect("a page")).len()
+            }
+            Side::Baseline => {
+                black_box(self.baseline.borrow_mut().tenant_page(self.tenant, PAGE)).len()
+            }
+        };
+        assert_eq!(len, PAGE as usize);
+    }
+
+    /// A new company.
+    pub fn insert(&self, side: Side, i: u64) {
+        let name = format!("Company {i}");
+        match side {
+            Side::Nerve => {
+                let new = NewCompany { name, domain: None };
+                black_box(self.store.companies().create(&new).expect("create"));
+            }
+            Side::Baseline => {
+                black_box(self.baseline.borrow_mut().insert(&name));
+            }
+        }
+    }
+
+    /// The tenant renamed.
+    pub fn update(&self, side: Side, i: u64) {
+        let name = format!("Tenant {i}");
+        match side {
+            Side::Nerve => {
+                let changes = nerve::model::CompanyUpdate {
+                    name: Some(name),
+                    ..Default::default()
+                };
+                let updated = self.store.companies().update(self.tenant, &changes);
+                black_box(updated.expect("update"));
+            }
+            Side::Baseline => {
+                black_box(self.baseline.borrow_mut().update(self.tenant, &name));
+            }
+        }
+    }
+
+    /// Companies to soft-delete, made through the store (untimed preparation).
+    pub fn doomed_companies(&self, n: u64) -> Vec<i64> {
+        (0..n)
+            .map(|i| {
+                let new = NewCompany {
+                    name: format!("Doomed {i}"),
+                    domain: None,
+                };
+                self.store.companies().create(&new).expect("create").id
+            })
+            .collect()
+    }
+
+    /// Company `id` soft-deleted.
+    pub fn soft_delete(&self, side: Side, id: i64) {
+        match side {
+            Side::Nerve => self.store.companies().soft_delete(id).expect("soft delete"),
+            Side::Baseline => self.baseline.borrow_mut().soft_delete(id),
+        }
+    }
+
+    /// The session of [`Bench::token`] validated (and seen now).
+    pub fn validate_session(&self, side: Side) {
+        match side {
+            Side::Nerve => {
+                black_box(self.store.sessions().validate(&self.token).expect("valid"));
+            }
+            Side::Baseline => {
+                black_box(self.baseline.borrow_mut().validate_session(&self.token));
+            }
+        }
+    }
+
+    /// The API key [`Bench::key`] verified for [`SCOPE`] from a fresh address.
+    pub fn verify_api_key(&self, side: Side, i: u64) {
+        match side {
+            Side::Nerve => {
+                let key = self
+                    .store
+                    .api_keys()
+                    .verify(&self.key, SCOPE, Some(&address(i)));
+                black_box(key.expect("valid"));
+            }
+            Side::Baseline => {
+                let key = self
+                    .baseline
+                    .borrow_mut()
+                    .verify_api_key(&self.key, SCOPE, &address(i));
+                black_box(key);
+            }
+        }
+    }
+
+    /// A failed login of an unknown address from a fresh address: refused, recorded, counted.
+    pub fn record_login_attempt(&self, side: Side, i: u64) {
+        const NOBODY: &str = "nobody@bench.example";
+        match side {
+            Side::Nerve => {
+                let refused = self.store.auth().login(&nerve::model::LoginRequest {
+                    email: NOBODY.into(),
+                    password: PASSWORD.into(),
+                    ip_address: Some(address(i)),
+                    user_agent: None,
+                });
+                assert!(
+                    matches!(refused, Err(nerve::Error::Denied { .. })),
+                    "{refused:?}"
+                );
+            }
+            Side::Baseline => self.baseline.borrow_mut().record_login_attempt(
+                NOBODY,
+                PASSWORD,
+                &address(1 << 23 | i),
+                &self.dummy_hash,
+            ),
+        }
+    }
+
+    /// `rows` (login attempts as JSON) inserted in one transaction.
+    pub fn batch_insert(&self, side: Side, rows: &[serde_json::Value]) {
+        let written = match side {
+            Side::Nerve => self
+                .store
+                .raw_rows()
+                .batch_insert("login_attempts", rows)
+                .expect("batch"),
+            Side::Baseline => self.baseline.borrow_mut().batch_insert(rows),
+        };
+        assert_eq!(written, rows.len() as u64);
+    }
 }
