@@ -93,9 +93,10 @@ fn the_one_gin_index_serves_the_content_query() {
         found.iter().map(|s| s.domain.as_str()).collect::<Vec<_>>(),
         ["host77.example"]
     );
-    // The plan of the store's statement (nerve-diesel's cached_scans_containing: live rows with
-    // results, after a keyset id, by containment, in id order, a batch at a time), prepared
-    // with bound values as the store sends it, reads the index.
+    // A statement of the same shape as the one nerve-diesel's cached_scans_containing sends
+    // (live rows with results, after a keyset id, by containment, in id order, a batch at a
+    // time), prepared with bound values, is planned on the index. The shape is copied here by
+    // hand (the store's SQL is not reachable from a test): change both together.
     diesel::sql_query(
         "PREPARE content (bigint, jsonb, bigint) AS SELECT id FROM cached_asm_scans \
           WHERE deleted_at IS NULL AND scan_results IS NOT NULL AND id > $1 \
