@@ -30,17 +30,15 @@ use nerve_diesel::Op;
 
 /// Revokes every unrevoked session of `user_id`; returns how many.
 pub(crate) fn revoke_sessions(conn: &mut Conn, user_id: i64, now: DateTime<Utc>) -> Result<u64> {
-    nerve_diesel::cached::CacheBySql(
-        nerve_diesel::diesel::update(
-            sessions::table
-                .filter(sessions::user_id.eq(user_id))
-                .filter(sessions::revoked_at.is_null()),
-        )
-        .set((
-            sessions::revoked_at.eq(Some(now)),
-            sessions::updated_at.eq(now),
-        )),
+    nerve_diesel::cached::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null()),
     )
+    .set((
+        sessions::revoked_at.eq(Some(now)),
+        sessions::updated_at.eq(now),
+    ))
     .execute(conn)
     .map(|n| n as u64)
     .map_err(|e| Op::new("sessions", "revoke").error(e))
@@ -345,19 +343,17 @@ impl nerve_diesel::nerve_core::SecurityEventStore for Scope<'_> {
             if event_company.is_some_and(|c| c != user_company) {
                 return Err(Error::not_found(EVENTS, format!("id={event_id}")));
             }
-            nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(
-                    security_events::table
-                        .filter(security_events::id.eq(event_id))
-                        .filter(security_events::acknowledged.eq(false)),
-                )
-                .set((
-                    security_events::acknowledged.eq(true),
-                    security_events::acknowledged_by.eq(Some(user_id)),
-                    security_events::acknowledged_at.eq(Some(now)),
-                    security_events::updated_at.eq(now),
-                )),
+            nerve_diesel::cached::update(
+                security_events::table
+                    .filter(security_events::id.eq(event_id))
+                    .filter(security_events::acknowledged.eq(false)),
             )
+            .set((
+                security_events::acknowledged.eq(true),
+                security_events::acknowledged_by.eq(Some(user_id)),
+                security_events::acknowledged_at.eq(Some(now)),
+                security_events::updated_at.eq(now),
+            ))
             .execute(conn)
             .map_err(|e| Op::new(EVENTS, "acknowledge").error(e))?;
             security_events::table
@@ -475,8 +471,8 @@ impl nerve_diesel::nerve_core::AuthStore for Scope<'_> {
             let state: Option<AccountState> = match &account {
                 None => None,
                 Some((user_id, ..)) => {
-                    nerve_diesel::cached::CacheBySql(nerve_diesel::diesel::update(users::table.find(*user_id))
-                        .set(users::updated_at.eq(users::updated_at)))
+                    nerve_diesel::cached::update(users::table.find(*user_id))
+                        .set(users::updated_at.eq(users::updated_at))
                         .execute(conn)
                         .map_err(|e| Op::new("users", "lock row").error(e))?;
                     users::table
@@ -522,28 +518,28 @@ impl nerve_diesel::nerve_core::AuthStore for Scope<'_> {
             };
             match (&outcome, &account, &state) {
                 (Ok(()), Some((user_id, _, old_hash)), _) => {
-                    nerve_diesel::cached::CacheBySql(nerve_diesel::diesel::update(users::table.find(*user_id))
+                    nerve_diesel::cached::update(users::table.find(*user_id))
                         .set((
                             users::last_login_at.eq(Some(now)),
                             users::failures_reset_at.eq(Some(now)),
                             users::locked_at.eq(None::<DateTime<Utc>>),
                             users::locked_until.eq(None::<DateTime<Utc>>),
                             users::updated_at.eq(now),
-                        )))
+                        ))
                         .execute(conn)
                         .map_err(|e| Op::new("users", "update").error(e))?;
                     if let Some(new_hash) = &rehash {
                         // Same password, new parameters: the current hash and its
                         // history row both become the new hash.
-                        nerve_diesel::cached::CacheBySql(nerve_diesel::diesel::update(
+                        nerve_diesel::cached::update(
                             users::table
                                 .find(*user_id)
                                 .filter(users::password_hash.eq(old_hash)),
                         )
-                        .set(users::password_hash.eq(new_hash)))
+                        .set(users::password_hash.eq(new_hash))
                         .execute(conn)
                         .map_err(|e| Op::new("users", "rehash").error(e))?;
-                        nerve_diesel::cached::CacheBySql(nerve_diesel::diesel::update(
+                        nerve_diesel::cached::update(
                             password_history::table
                                 .filter(password_history::user_id.eq(*user_id))
                                 .filter(password_history::password_hash.eq(old_hash)),
@@ -551,7 +547,7 @@ impl nerve_diesel::nerve_core::AuthStore for Scope<'_> {
                         .set((
                             password_history::password_hash.eq(new_hash),
                             password_history::updated_at.eq(now),
-                        )))
+                        ))
                         .execute(conn)
                         .map_err(|e| Op::new("password_history", "rehash").error(e))?;
                     }
@@ -568,14 +564,14 @@ impl nerve_diesel::nerve_core::AuthStore for Scope<'_> {
                         .map_err(|e| Op::new(ATTEMPTS, "count").error(e))?;
                     if failures >= i64::from(policy.max_failures) {
                         let until = now + policy.lock_for;
-                        nerve_diesel::cached::CacheBySql(nerve_diesel::diesel::update(users::table.find(*user_id))
+                        nerve_diesel::cached::update(users::table.find(*user_id))
                             .set((
                                 users::locked_at.eq(Some(now)),
                                 users::locked_until.eq(Some(until)),
                                 // The failures that locked it are spent.
                                 users::failures_reset_at.eq(Some(now)),
                                 users::updated_at.eq(now),
-                            )))
+                            ))
                             .execute(conn)
                             .map_err(|e| Op::new("users", "lock").error(e))?;
                         revoke_sessions(conn, *user_id, now)?;
@@ -830,17 +826,15 @@ impl nerve_diesel::nerve_core::SessionStore for Scope<'_> {
                     format!("company_id={company_id}, id={session_id}"),
                 )
             })?;
-            nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(
-                    sessions::table
-                        .filter(sessions::id.eq(session_id))
-                        .filter(sessions::revoked_at.is_null()),
-                )
-                .set((
-                    sessions::revoked_at.eq(Some(now)),
-                    sessions::updated_at.eq(now),
-                )),
+            nerve_diesel::cached::update(
+                sessions::table
+                    .filter(sessions::id.eq(session_id))
+                    .filter(sessions::revoked_at.is_null()),
             )
+            .set((
+                sessions::revoked_at.eq(Some(now)),
+                sessions::updated_at.eq(now),
+            ))
             .execute(conn)
             .map(drop)
             .map_err(|e| Op::new(SESSIONS, "revoke").error(e))
@@ -1207,18 +1201,16 @@ impl nerve_diesel::nerve_core::ApiKeyStore for Scope<'_> {
                 .ok_or_else(|| {
                     Error::not_found(KEYS, format!("company_id={company_id}, id={key_id}"))
                 })?;
-            nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(
-                    api_keys::table
-                        .filter(api_keys::id.eq(key_id))
-                        .filter(api_keys::revoked_at.is_null()),
-                )
-                .set((
-                    api_keys::revoked_at.eq(Some(now)),
-                    api_keys::is_active.eq(false),
-                    api_keys::updated_at.eq(now),
-                )),
+            nerve_diesel::cached::update(
+                api_keys::table
+                    .filter(api_keys::id.eq(key_id))
+                    .filter(api_keys::revoked_at.is_null()),
             )
+            .set((
+                api_keys::revoked_at.eq(Some(now)),
+                api_keys::is_active.eq(false),
+                api_keys::updated_at.eq(now),
+            ))
             .execute(conn)
             .map(drop)
             .map_err(|e| Op::new(KEYS, "revoke").error(e))

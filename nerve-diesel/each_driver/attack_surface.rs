@@ -617,15 +617,13 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                 .filter(lightbox_findings::id.eq(id))
                 .filter(lightbox_findings::company_id.eq(company_id))
                 .filter(lightbox_findings::deleted_at.is_null());
-            nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(live.filter(lightbox_findings::resolved_at.is_null()))
-                    .set((
-                        lightbox_findings::resolved_at.eq(Some(now)),
-                        lightbox_findings::updated_at.eq(now),
-                    )),
-            )
-            .execute(conn)
-            .map_err(|e| Op::new(T, "update").error(e))?;
+            nerve_diesel::cached::update(live.filter(lightbox_findings::resolved_at.is_null()))
+                .set((
+                    lightbox_findings::resolved_at.eq(Some(now)),
+                    lightbox_findings::updated_at.eq(now),
+                ))
+                .execute(conn)
+                .map_err(|e| Op::new(T, "update").error(e))?;
             live.select(LightboxFindingsRow::as_select())
                 .first(conn)
                 .optional()

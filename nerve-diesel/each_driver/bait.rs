@@ -161,15 +161,13 @@ impl nerve_diesel::nerve_core::BaitStore for Scope<'_> {
         let now = self.env().now();
         self.write(nerve_diesel::op_name!(), TOKENS, |conn| {
             live_company(conn, company_id)?;
-            nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(
-                    bait_tokens::table
-                        .filter(bait_tokens::id.eq(id))
-                        .filter(bait_tokens::company_id.eq(company_id))
-                        .filter(bait_tokens::deleted_at.is_not_null()),
-                )
-                .set(nerve_diesel::set_restored!(bait_tokens, now)),
+            nerve_diesel::cached::update(
+                bait_tokens::table
+                    .filter(bait_tokens::id.eq(id))
+                    .filter(bait_tokens::company_id.eq(company_id))
+                    .filter(bait_tokens::deleted_at.is_not_null()),
             )
+            .set(nerve_diesel::set_restored!(bait_tokens, now))
             .execute(conn)
             .map_err(|e| Op::new(TOKENS, "reactivate").error(e))?;
             token_of(conn, company_id, id).map(BaitToken::from)

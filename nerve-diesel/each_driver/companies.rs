@@ -170,14 +170,12 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
     fn soft_delete(&self, id: i64) -> Result<()> {
         let now = self.env().now();
         self.write_one(nerve_diesel::op_name!(), TABLE, |conn| {
-            let n = nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(
-                    companies::table
-                        .filter(companies::id.eq(id))
-                        .filter(companies::deleted_at.is_null()),
-                )
-                .set(nerve_diesel::set_deleted!(companies, now)),
+            let n = nerve_diesel::cached::update(
+                companies::table
+                    .filter(companies::id.eq(id))
+                    .filter(companies::deleted_at.is_null()),
             )
+            .set(nerve_diesel::set_deleted!(companies, now))
             .execute(conn)
             .map_err(|e| Op::new(TABLE, "soft delete").error(e))?;
             if n == 0 {
@@ -190,14 +188,12 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
     fn restore(&self, id: i64) -> Result<Company> {
         let now = self.env().now();
         self.write(nerve_diesel::op_name!(), TABLE, |conn| {
-            nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(
-                    companies::table
-                        .filter(companies::id.eq(id))
-                        .filter(companies::deleted_at.is_not_null()),
-                )
-                .set(nerve_diesel::set_restored!(companies, now)),
+            nerve_diesel::cached::update(
+                companies::table
+                    .filter(companies::id.eq(id))
+                    .filter(companies::deleted_at.is_not_null()),
             )
+            .set(nerve_diesel::set_restored!(companies, now))
             .execute(conn)
             .map_err(|e| Op::new(TABLE, "restore").error(e))?;
             companies::table

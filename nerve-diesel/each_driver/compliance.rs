@@ -198,12 +198,10 @@ fn control_row(conn: &mut Conn, company_id: i64, id: i64) -> Result<ComplianceCo
 fn lock_assessments(conn: &mut Conn, ids: impl IntoIterator<Item = i64>) -> Result<()> {
     let ids: ::std::collections::BTreeSet<i64> = ids.into_iter().collect();
     for id in ids {
-        nerve_diesel::cached::CacheBySql(
-            nerve_diesel::diesel::update(a::table.filter(a::id.eq(id)))
-                .set(a::updated_at.eq(a::updated_at)),
-        )
-        .execute(conn)
-        .map_err(|e| Op::new(ASSESSMENTS, "lock").error(e))?;
+        nerve_diesel::cached::update(a::table.filter(a::id.eq(id)))
+            .set(a::updated_at.eq(a::updated_at))
+            .execute(conn)
+            .map_err(|e| Op::new(ASSESSMENTS, "lock").error(e))?;
     }
     Ok(())
 }
@@ -218,13 +216,11 @@ fn rescore(conn: &mut Conn, assessment_id: i64, now: DateTime<Utc>) -> Result<()
         .load(conn)
         .map_err(|e| Op::new(CONTROLS, "select").error(e))?;
     let score = overall_compliance_score(controls.into_iter().map(|(s, v)| (s.0, v)));
-    nerve_diesel::cached::CacheBySql(
-        nerve_diesel::diesel::update(a::table.filter(a::id.eq(assessment_id)))
-            .set((a::overall_compliance_score.eq(score), a::updated_at.eq(now))),
-    )
-    .execute(conn)
-    .map(drop)
-    .map_err(|e| Op::new(ASSESSMENTS, "update").error(e))
+    nerve_diesel::cached::update(a::table.filter(a::id.eq(assessment_id)))
+        .set((a::overall_compliance_score.eq(score), a::updated_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+        .map_err(|e| Op::new(ASSESSMENTS, "update").error(e))
 }
 
 /// Rescoring each assessment once, in ascending id order (a stable lock order).
@@ -358,18 +354,16 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
     fn expire_assessments(&self) -> Result<u64> {
         let now = self.env().now();
         self.write(nerve_diesel::op_name!(), ASSESSMENTS, |conn| {
-            nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(
-                    a::table
-                        .filter(a::status.eq(Db(AssessmentStatus::Completed)))
-                        .filter(a::expiry_date.le(now))
-                        .filter(a::deleted_at.is_null()),
-                )
-                .set((
-                    a::status.eq(Db(AssessmentStatus::Expired)),
-                    a::updated_at.eq(now),
-                )),
+            nerve_diesel::cached::update(
+                a::table
+                    .filter(a::status.eq(Db(AssessmentStatus::Completed)))
+                    .filter(a::expiry_date.le(now))
+                    .filter(a::deleted_at.is_null()),
             )
+            .set((
+                a::status.eq(Db(AssessmentStatus::Expired)),
+                a::updated_at.eq(now),
+            ))
             .execute(conn)
             .map(|n| n as u64)
             .map_err(|e| Op::new(ASSESSMENTS, "update").error(e))
@@ -380,13 +374,11 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
         let now = self.env().now();
         self.write(nerve_diesel::op_name!(), ASSESSMENTS, |conn| {
             assessment_row(conn, company_id, id)?;
-            nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(a::table.filter(a::id.eq(id)))
-                    .set(nerve_diesel::set_deleted!(a, now)),
-            )
-            .execute(conn)
-            .map(drop)
-            .map_err(|e| Op::new(ASSESSMENTS, "delete").error(e))
+            nerve_diesel::cached::update(a::table.filter(a::id.eq(id)))
+                .set(nerve_diesel::set_deleted!(a, now))
+                .execute(conn)
+                .map(drop)
+                .map_err(|e| Op::new(ASSESSMENTS, "delete").error(e))
         })
     }
 
@@ -520,12 +512,10 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
             let row = control_row(conn, company_id, id)?;
             lock_assessments(conn, [row.assessment_id])?;
             control_row(conn, company_id, id)?;
-            nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(c::table.filter(c::id.eq(id)))
-                    .set(nerve_diesel::set_deleted!(c, now)),
-            )
-            .execute(conn)
-            .map_err(|e| Op::new(CONTROLS, "delete").error(e))?;
+            nerve_diesel::cached::update(c::table.filter(c::id.eq(id)))
+                .set(nerve_diesel::set_deleted!(c, now))
+                .execute(conn)
+                .map_err(|e| Op::new(CONTROLS, "delete").error(e))?;
             rescore(conn, row.assessment_id, now)
         })
     }
@@ -611,12 +601,11 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
             // Evidence of a removed control (or deleted assessment) is hidden with it.
             control_row(conn, company_id, control)
                 .map_err(|_| not_found(EVIDENCE, company_id, id))?;
-            nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(live).set(nerve_diesel::set_deleted!(ev, now)),
-            )
-            .execute(conn)
-            .map(drop)
-            .map_err(|e| Op::new(EVIDENCE, "delete").error(e))
+            nerve_diesel::cached::update(live)
+                .set(nerve_diesel::set_deleted!(ev, now))
+                .execute(conn)
+                .map(drop)
+                .map_err(|e| Op::new(EVIDENCE, "delete").error(e))
         })
     }
 
@@ -663,14 +652,13 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                 match stored {
                     Some(s) if s.flag_status.0 == row.flag_status && s.deleted_at.is_none() => {}
                     Some(s) => {
-                        nerve_diesel::cached::CacheBySql(
-                            nerve_diesel::diesel::update(m::table.filter(m::id.eq(s.id))).set((
+                        nerve_diesel::cached::update(m::table.filter(m::id.eq(s.id)))
+                            .set((
                                 m::flag_status.eq(Db(row.flag_status)),
                                 nerve_diesel::set_restored!(m, now),
-                            )),
-                        )
-                        .execute(conn)
-                        .map_err(|e| Op::new(MAPPINGS, "update").error(e))?;
+                            ))
+                            .execute(conn)
+                            .map_err(|e| Op::new(MAPPINGS, "update").error(e))?;
                         changed += 1;
                     }
                     None => {

@@ -411,12 +411,10 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
         let now = self.env().now();
         self.write(nerve_diesel::op_name!(), MONITORED, |conn| {
             watched(conn, company_id, id)?;
-            nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(
-                    monitored_emails::table.filter(monitored_emails::id.eq(id)),
-                )
-                .set(nerve_diesel::set_deleted!(monitored_emails, now)),
+            nerve_diesel::cached::update(
+                monitored_emails::table.filter(monitored_emails::id.eq(id)),
             )
+            .set(nerve_diesel::set_deleted!(monitored_emails, now))
             .execute(conn)
             .map(drop)
             .map_err(|e| Op::new(MONITORED, "soft delete").error(e))
@@ -467,12 +465,10 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
             watched(conn, company_id, monitored_email_id)?;
             // Lock the address's row first: concurrent recordings for it then run
             // one after the other, and each recount sees the others' findings.
-            nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(
-                    monitored_emails::table.filter(monitored_emails::id.eq(monitored_email_id)),
-                )
-                .set(monitored_emails::updated_at.eq(now)),
+            nerve_diesel::cached::update(
+                monitored_emails::table.filter(monitored_emails::id.eq(monitored_email_id)),
             )
+            .set(monitored_emails::updated_at.eq(now))
             .execute(conn)
             .map_err(|e| Op::new(MONITORED, "update").error(e))?;
             let mut added = 0_u64;

@@ -353,15 +353,13 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
         let now = self.env().now();
         self.write(nerve_diesel::op_name!(), PROFILES, |conn| {
             live_company(conn, company_id)?;
-            nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(
-                    profiles::table
-                        .filter(profiles::id.eq(id))
-                        .filter(profiles::company_id.eq(company_id))
-                        .filter(profiles::deleted_at.is_not_null()),
-                )
-                .set(nerve_diesel::set_restored!(profiles, now)),
+            nerve_diesel::cached::update(
+                profiles::table
+                    .filter(profiles::id.eq(id))
+                    .filter(profiles::company_id.eq(company_id))
+                    .filter(profiles::deleted_at.is_not_null()),
             )
+            .set(nerve_diesel::set_restored!(profiles, now))
             .execute(conn)
             .map_err(|e| Op::new(PROFILES, "restore").error(e))?;
             live_profile(conn, company_id, id).map(Profile::from)

@@ -239,29 +239,26 @@ fn weighed_tasks(conn: &mut Conn, profile_id: i64) -> Result<Vec<(TaskStatus, i6
 /// score (or judges a status move) without a concurrent change; SQLite's write
 /// transactions are serialized already.
 fn lock_profile(conn: &mut Conn, id: i64) -> Result<()> {
-    nerve_diesel::cached::CacheBySql(
-        nerve_diesel::diesel::update(p::table.filter(p::id.eq(id)))
-            .set(p::updated_at.eq(p::updated_at)),
-    )
-    .execute(conn)
-    .map(drop)
-    .map_err(|e| Op::new(PROFILES, "lock").error(e))
+    nerve_diesel::cached::update(p::table.filter(p::id.eq(id)))
+        .set(p::updated_at.eq(p::updated_at))
+        .execute(conn)
+        .map(drop)
+        .map_err(|e| Op::new(PROFILES, "lock").error(e))
 }
 
 /// Sets the profile's score to the rule's value over its live tasks.
 fn rescore(conn: &mut Conn, profile_id: i64, now: DateTime<Utc>) -> Result<()> {
     lock_profile(conn, profile_id)?;
     let score = security_score(weighed_tasks(conn, profile_id)?);
-    nerve_diesel::cached::CacheBySql(
-        nerve_diesel::diesel::update(p::table.filter(p::id.eq(profile_id))).set((
+    nerve_diesel::cached::update(p::table.filter(p::id.eq(profile_id)))
+        .set((
             p::current_security_score.eq(Some(score)),
             p::last_recalculated.eq(Some(now)),
             p::updated_at.eq(now),
-        )),
-    )
-    .execute(conn)
-    .map(drop)
-    .map_err(|e| Op::new(PROFILES, "update").error(e))
+        ))
+        .execute(conn)
+        .map(drop)
+        .map_err(|e| Op::new(PROFILES, "update").error(e))
 }
 
 /// Checks one library task; errors name the task by its key (or place).
@@ -399,13 +396,11 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
         let now = self.env().now();
         self.write(nerve_diesel::op_name!(), PROFILES, |conn| {
             profile_row(conn, company_id, id)?;
-            nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(p::table.filter(p::id.eq(id)))
-                    .set(nerve_diesel::set_deleted!(p, now)),
-            )
-            .execute(conn)
-            .map(drop)
-            .map_err(|e| Op::new(PROFILES, "delete").error(e))
+            nerve_diesel::cached::update(p::table.filter(p::id.eq(id)))
+                .set(nerve_diesel::set_deleted!(p, now))
+                .execute(conn)
+                .map(drop)
+                .map_err(|e| Op::new(PROFILES, "delete").error(e))
         })
     }
 
@@ -495,12 +490,10 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                         if stored.task != *t {
                             updated += 1;
                         }
-                        nerve_diesel::cached::CacheBySql(
-                            nerve_diesel::diesel::update(lib::table.filter(lib::id.eq(stored.id)))
-                                .set(values),
-                        )
-                        .execute(conn)
-                        .map_err(|e| Op::new(LIBRARY, "update").error(e))?;
+                        nerve_diesel::cached::update(lib::table.filter(lib::id.eq(stored.id)))
+                            .set(values)
+                            .execute(conn)
+                            .map_err(|e| Op::new(LIBRARY, "update").error(e))?;
                     }
                     None => {
                         nerve_diesel::diesel::insert_into(lib::table)
@@ -742,12 +735,10 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
             let profile_id = task_row(conn, company_id, id)?.profile_id;
             lock_profile(conn, profile_id)?;
             let row = task_row(conn, company_id, id)?;
-            nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(ut::table.filter(ut::id.eq(id)))
-                    .set(nerve_diesel::set_deleted!(ut, now)),
-            )
-            .execute(conn)
-            .map_err(|e| Op::new(TASKS, "delete").error(e))?;
+            nerve_diesel::cached::update(ut::table.filter(ut::id.eq(id)))
+                .set(nerve_diesel::set_deleted!(ut, now))
+                .execute(conn)
+                .map_err(|e| Op::new(TASKS, "delete").error(e))?;
             rescore(conn, row.profile_id, now)
         })
     }

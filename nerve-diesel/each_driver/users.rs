@@ -331,15 +331,13 @@ impl nerve_diesel::nerve_core::UserStore for Scope<'_> {
         let now = self.env().now();
         self.write(nerve_diesel::op_name!(), TABLE, |conn| {
             super::accounts::live_company(conn, company_id)?;
-            nerve_diesel::cached::CacheBySql(
-                nerve_diesel::diesel::update(
-                    users::table
-                        .filter(users::company_id.eq(company_id))
-                        .filter(users::id.eq(id))
-                        .filter(users::deleted_at.is_not_null()),
-                )
-                .set(nerve_diesel::set_restored!(users, now)),
+            nerve_diesel::cached::update(
+                users::table
+                    .filter(users::company_id.eq(company_id))
+                    .filter(users::id.eq(id))
+                    .filter(users::deleted_at.is_not_null()),
             )
+            .set(nerve_diesel::set_restored!(users, now))
             .execute(conn)
             .map_err(|e| Op::new(TABLE, "restore").error(e))?;
             users::table

@@ -178,15 +178,13 @@ macro_rules! live_children_page {
 macro_rules! soft_delete_owned {
     ($conn:expr, $t:ident, $company_id:expr, $id:expr, $now:expr, $name:expr) => {{
         let (company_id, id): (i64, i64) = ($company_id, $id);
-        $crate::cached::CacheBySql(
-            $crate::diesel::update(
-                $t::table
-                    .filter($t::id.eq(id))
-                    .filter($t::company_id.eq(company_id))
-                    .filter($t::deleted_at.is_null()),
-            )
-            .set($crate::set_deleted!($t, $now)),
+        $crate::cached::update(
+            $t::table
+                .filter($t::id.eq(id))
+                .filter($t::company_id.eq(company_id))
+                .filter($t::deleted_at.is_null()),
         )
+        .set($crate::set_deleted!($t, $now))
         .execute($conn)
         .map_err(|e| $crate::Op::new($name, "soft delete").error(e))
         .and_then(|n| match n {

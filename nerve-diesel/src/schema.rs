@@ -291,13 +291,13 @@ macro_rules! raw_rows_by_name {
                         };
                         $( $crate::micros!(TABLE, stringify!($col), $sql $(<$inner>)?, r.$col); )*
                         $( $( $crate::raw_rows::at_most(TABLE, stringify!($col), &r.$col, $max)?; )? )*
-                        let n = $crate::cached::CacheBySql($crate::diesel::update(
+                        let n = $crate::cached::update(
                             $table::table.find(id).filter(
                                 $crate::diesel::dsl::sql::<$crate::diesel::sql_types::Bool>("updated_at = ")
                                     .bind::<crate::schema::sql_types::Ts, _>($crate::nerve_core::clock::truncate_micros(expected)),
                             ),
                         )
-                        .set(&r))
+                        .set(&r)
                         .execute(conn)
                         .map_err(|e| $crate::Op::new(TABLE, "update").error(e))?;
                         if n == 0 {
