@@ -54,6 +54,8 @@ mod schema;
 
 pub use driver::{Driver, InsertRows};
 pub use errors::{Op, TxError};
+#[doc(hidden)]
+pub use schema::Itself;
 
 /// chrono, re-exported for the store code of the drivers.
 pub use chrono;

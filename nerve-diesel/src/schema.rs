@@ -1,7 +1,8 @@
 //! [`tables!`] and [`value_sets!`]: the one logical schema both drivers expand.
 //!
 //! Each driver's `schema` module defines `sql_types::Ts` (its timestamp-with-time-zone type),
-//! `sql_types::Doc` (its JSON document type) and the value-set SQL types (with
+//! `sql_types::ReadTs` and `sql_types::ReadNullableTs` (what a row decodes such a column into,
+//! see [`read_type!`]), `sql_types::Doc` (its JSON document type) and the value-set SQL types (with
 //! [`value_sets!`]), then expands [`tables!`]: the columns, their nullability and the joins
 //! are written once, so the two drivers cannot disagree about them.
 
@@ -130,6 +131,7 @@ macro_rules! tables {
                 pub(crate) struct $row {
                     $(
                         #[doc = concat!("`", stringify!($table), ".", stringify!($col), "`.")]
+                        #[diesel(deserialize_as = <$crate::read_type!([Db] $sql $(<$inner>)?) as $crate::Itself>::Type)]
                         pub(crate) $col: $crate::row_type!([Db] $sql $(<$inner>)?),
                     )*
                 }
@@ -352,6 +354,30 @@ macro_rules! row_type {
     ([$b:ident] Doc) => { $crate::serde_json::Value };
     ([$b:ident] UserRole) => { $b<$crate::nerve_core::model::Role> };
     ([$b:ident] $set:ident) => { $b<$crate::nerve_core::model::$set> };
+}
+
+/// The type a column of SQL type `T` is decoded into before it becomes its [`row_type!`]: the
+/// driver's own reader for timestamps (`sql_types::ReadTs`, `sql_types::ReadNullableTs`: on
+/// SQLite a fast reader of the text the store writes, on PostgreSQL `DateTime<Utc>` itself),
+/// the row type for every other column.
+#[doc(hidden)]
+#[macro_export]
+#[allow(clippy::crate_in_macro_def)]
+macro_rules! read_type {
+    ([$b:ident] Ts) => { crate::schema::sql_types::ReadTs };
+    ([$b:ident] Nullable<Ts>) => { crate::schema::sql_types::ReadNullableTs };
+    ([$b:ident] $($other:tt)*) => { $crate::row_type!([$b] $($other)*) };
+}
+
+/// Every type, as itself: lets a type computed by a macro stand where only a type path may
+/// (Diesel's `deserialize_as` attribute takes `<read_type!(..) as Itself>::Type`).
+pub trait Itself {
+    /// `Self`.
+    type Type;
+}
+
+impl<T> Itself for T {
+    type Type = T;
 }
 
 /// Checks a column's value as both backends would store it: timestamps truncated to

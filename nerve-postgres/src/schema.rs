@@ -9,6 +9,10 @@ pub mod sql_types {
     pub type Ts = diesel::sql_types::Timestamptz;
     /// `JSONB`.
     pub type Doc = diesel::sql_types::Jsonb;
+    /// What a row's `Ts` column is decoded into: the time itself (PostgreSQL sends it binary).
+    pub type ReadTs = chrono::DateTime<chrono::Utc>;
+    /// What a row's nullable `Ts` column is decoded into: the time itself, or `None`.
+    pub type ReadNullableTs = Option<chrono::DateTime<chrono::Utc>>;
 }
 
 /// Expands the shared table list: the tables, and COPY into any of them, by name (raw lines,
