@@ -6,6 +6,7 @@
 //! `remember_password`, `recent_password_hashes`, security-event writing).
 
 use super::{Conn, Db, Scope};
+use crate::schema::sql_types::{ReadNullableTs, ReadTs};
 use crate::schema::{
     api_keys, audit_logs, companies, login_attempts, password_history, security_events, sessions,
     users,
@@ -171,7 +172,9 @@ struct EventRow {
     metadata_json: Option<nerve_diesel::serde_json::Value>,
     acknowledged: bool,
     acknowledged_by: Option<i64>,
+    #[diesel(deserialize_as = ReadNullableTs)]
     acknowledged_at: Option<DateTime<Utc>>,
+    #[diesel(deserialize_as = ReadTs)]
     created_at: DateTime<Utc>,
 }
 
@@ -380,6 +383,7 @@ struct AttemptRow {
     user_agent: Option<String>,
     success: bool,
     failure: Option<LoginFailure>,
+    #[diesel(deserialize_as = ReadTs)]
     attempted_at: DateTime<Utc>,
 }
 
@@ -675,9 +679,13 @@ struct SessionRow {
     token_hash: String,
     ip_address: Option<String>,
     user_agent: Option<String>,
+    #[diesel(deserialize_as = ReadTs)]
     created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = ReadTs)]
     last_seen_at: DateTime<Utc>,
+    #[diesel(deserialize_as = ReadTs)]
     expires_at: DateTime<Utc>,
+    #[diesel(deserialize_as = ReadNullableTs)]
     revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -865,6 +873,7 @@ struct AuditRow {
     entity_id: Option<i64>,
     details: Option<nerve_diesel::serde_json::Value>,
     ip_address: Option<String>,
+    #[diesel(deserialize_as = ReadTs)]
     created_at: DateTime<Utc>,
 }
 
@@ -973,11 +982,15 @@ struct KeyRow {
     key_prefix: String,
     name: String,
     permissions: nerve_diesel::serde_json::Value,
+    #[diesel(deserialize_as = ReadNullableTs)]
     last_used_at: Option<DateTime<Utc>>,
     last_used_ip: Option<String>,
     usage_count: i64,
+    #[diesel(deserialize_as = ReadTs)]
     created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = ReadNullableTs)]
     expires_at: Option<DateTime<Utc>>,
+    #[diesel(deserialize_as = ReadNullableTs)]
     revoked_at: Option<DateTime<Utc>>,
 }
 

@@ -3,6 +3,7 @@
 
 use super::Scope;
 use crate::schema::companies;
+use crate::schema::sql_types::{ReadNullableTs, ReadTs};
 use ::chrono::{DateTime, Utc};
 use nerve_diesel::diesel::prelude::*;
 use nerve_diesel::limits;
@@ -21,8 +22,11 @@ struct Row {
     id: i64,
     name: String,
     domain: Option<String>,
+    #[diesel(deserialize_as = ReadTs)]
     created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = ReadTs)]
     updated_at: DateTime<Utc>,
+    #[diesel(deserialize_as = ReadNullableTs)]
     deleted_at: Option<DateTime<Utc>>,
     is_active: bool,
 }

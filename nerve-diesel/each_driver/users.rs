@@ -3,6 +3,7 @@
 //! binds [`nerve_core::model::Role`] through the value-set mappings of `mod.rs`).
 
 use super::{Db, Scope};
+use crate::schema::sql_types::{ReadNullableTs, ReadTs};
 use crate::schema::{companies, users};
 use ::chrono::{DateTime, Utc};
 use nerve_diesel::diesel::prelude::*;
@@ -25,12 +26,19 @@ struct Row {
     email: String,
     full_name: Option<String>,
     role: Role,
+    #[diesel(deserialize_as = ReadNullableTs)]
     locked_at: Option<DateTime<Utc>>,
+    #[diesel(deserialize_as = ReadNullableTs)]
     locked_until: Option<DateTime<Utc>>,
+    #[diesel(deserialize_as = ReadTs)]
     password_changed_at: DateTime<Utc>,
+    #[diesel(deserialize_as = ReadNullableTs)]
     last_login_at: Option<DateTime<Utc>>,
+    #[diesel(deserialize_as = ReadTs)]
     created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = ReadTs)]
     updated_at: DateTime<Utc>,
+    #[diesel(deserialize_as = ReadNullableTs)]
     deleted_at: Option<DateTime<Utc>>,
     is_active: bool,
 }
