@@ -790,7 +790,9 @@ impl nerve_diesel::nerve_core::SessionStore for Scope<'_> {
                 {
                     return Ok(Err(reason));
                 }
-                nerve_diesel::cached::CacheBySql(
+                /// The one form of this statement (a fixed SET list).
+                struct SeenNow;
+                nerve_diesel::cached::CacheByKey::<SeenNow, _>::new(
                     nerve_diesel::diesel::update(sessions::table.find(row.id))
                         .set((sessions::last_seen_at.eq(now), sessions::updated_at.eq(now)))
                         .returning(SessionRow::as_returning()),
@@ -1171,7 +1173,10 @@ impl nerve_diesel::nerve_core::ApiKeyStore for Scope<'_> {
                     insert_event(conn, &event, ip.as_deref(), now)?;
                     return Ok(Err(denial));
                 }
-                nerve_diesel::cached::CacheBySql(
+                /// The one form of this statement (a fixed SET list; `last_used_ip` is bound
+                /// as a nullable value, never left out).
+                struct UsedNow;
+                nerve_diesel::cached::CacheByKey::<UsedNow, _>::new(
                     nerve_diesel::diesel::update(api_keys::table.find(row.id))
                         .set((
                             api_keys::usage_count.eq(api_keys::usage_count + 1_i64),
