@@ -11,8 +11,9 @@ use nerve::Backend;
 use nerve_benchmarks::fixture::{open, Bench, Side};
 
 /// The operations this example runs (those of the benchmarks that run in microseconds).
-const OPS: [&str; 6] = [
+const OPS: [&str; 7] = [
     "point_read",
+    "tenant_list_page",
     "insert",
     "update",
     "soft_delete",
@@ -33,6 +34,7 @@ fn run(b: &Bench, op: &str, side: Side, n: u64, ids: &mut Vec<i64>) {
     for i in 0..n {
         match op {
             "point_read" => b.point_read(side),
+            "tenant_list_page" => b.tenant_page(side),
             "insert" => b.insert(side, i),
             "update" => b.update(side, i),
             "soft_delete" => b.soft_delete(side, ids.pop().expect("a company to delete")),
