@@ -22,18 +22,15 @@ WIDE_ROWS=${WIDE_ROWS:-300000}
 DIR=${BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$DIR"
 log() { printf 'bench-copy: %s\n' "$*" >&2; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
 command -v sqlite3 >/dev/null || missing+=(sqlite3)
 command -v pgloader >/dev/null || missing+=(pgloader)
 command -v psql >/dev/null || missing+=(postgresql-client)
 [ -x /usr/bin/time ] || missing+=(time)
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# shellcheck source=scripts/packages.sh
+. scripts/packages.sh
+install_packages "${missing[@]}"
 psql "$ADMIN_URL" -qAtc 'SELECT 1' >/dev/null || { log "no PostgreSQL at $ADMIN_URL"; exit 1; }
 
 log "building nerve (release)"

@@ -21,13 +21,12 @@ cd "$(dirname "$0")/.."
 ROWS=${ROWS:-20000}
 ROUNDS=${ROUNDS:-5}
 log() { printf 'bench-gin: %s\n' "$*" >&2; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v psql >/dev/null; then
-  log "installing postgresql-client"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
-fi
+missing=()
+command -v psql >/dev/null || missing+=(postgresql-client)
+# shellcheck source=scripts/packages.sh
+. scripts/packages.sh
+install_packages "${missing[@]}"
 
 . scripts/bench-server.sh
 trap bench_server_stop EXIT

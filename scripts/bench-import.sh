@@ -22,17 +22,14 @@ WIDE_ROWS=${WIDE_ROWS:-150000}
 DIR=${BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$DIR"
 log() { printf 'bench-import: %s\n' "$*" >&2; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
 command -v sqlite3 >/dev/null || missing+=(sqlite3)
 command -v psql >/dev/null || missing+=(postgresql-client)
 [ -x /usr/bin/time ] || missing+=(time)
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# shellcheck source=scripts/packages.sh
+. scripts/packages.sh
+install_packages "${missing[@]}"
 
 . scripts/bench-server.sh
 trap bench_server_stop EXIT

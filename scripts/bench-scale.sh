@@ -19,16 +19,13 @@ CALLS=${CALLS:-200}
 OUT=${OUT:-docs/scale.png}
 TSV=${TSV:-target/nerve-scale.tsv}
 log() { printf 'bench-scale: %s\n' "$*" >&2; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-need=()
-command -v psql >/dev/null || need+=(postgresql-client)
-[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing ${need[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+missing=()
+command -v psql >/dev/null || missing+=(postgresql-client)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+# shellcheck source=scripts/packages.sh
+. scripts/packages.sh
+install_packages "${missing[@]}"
 
 # shellcheck source=scripts/bench-server.sh
 . scripts/bench-server.sh

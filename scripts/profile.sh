@@ -20,13 +20,12 @@ TOP=${TOP:-25}
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 log() { printf 'profile: %s\n' "$*" >&2; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v valgrind >/dev/null || ! command -v callgrind_annotate >/dev/null; then
-  log "installing valgrind"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
-fi
+missing=()
+command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null || missing+=(valgrind)
+# shellcheck source=scripts/packages.sh
+. scripts/packages.sh
+install_packages "${missing[@]}"
 
 log "building the example (release)"
 cargo build -q --release -p nerve-benchmarks --example profile
