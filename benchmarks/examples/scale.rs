@@ -64,6 +64,9 @@ fn run(backend: &str, rows: &str, calls: &str) -> Result<(), String> {
     let calls: usize = calls
         .parse()
         .map_err(|_| format!("CALLS: not a number: {calls}"))?;
+    if calls == 0 {
+        return Err("CALLS must be at least 1".into());
+    }
     if rows < TENANT_USERS {
         return Err(format!("ROWS must be at least {TENANT_USERS}"));
     }
@@ -91,12 +94,14 @@ fn run(backend: &str, rows: &str, calls: &str) -> Result<(), String> {
             pq.exec(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
             pq.exec(&format!("CREATE DATABASE {name}"))?;
             let url = nerve::url::with_database(&admin, &name);
+            // Dropped on every way out from here, a failed population too.
+            let database = Database::Postgres { admin, name };
             let store = nerve::connect_with(&url, &options()).map_err(|e| e.to_string())?;
             let mut conn = Pq::connect(&url)?;
             conn.exec(&populate_postgres(rows, &hash))
                 .and_then(|()| conn.exec("VACUUM ANALYZE"))
                 .map_err(|e| format!("populating: {e}"))?;
-            (store, Database::Postgres { admin, name })
+            (store, database)
         }
         other => return Err(format!("unknown backend {other}")),
     };

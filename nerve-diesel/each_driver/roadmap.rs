@@ -511,7 +511,7 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
             }
             // What is left was live and is not in this version.
             let gone: Vec<i64> = live.values().map(|t| t.id).collect();
-            let retired = nerve_diesel::diesel::update(lib::table.filter(lib::id.eq_any(&gone)))
+            let retired = nerve_diesel::cached::update(lib::table.filter(lib::id.eq_any(&gone)))
                 .set(nerve_diesel::set_deleted!(lib, now))
                 .execute(conn)
                 .map_err(|e| Op::new(LIBRARY, "delete").error(e))? as u64;

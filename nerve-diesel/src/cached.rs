@@ -1,13 +1,15 @@
 //! Prepared-statement caching for the statements Diesel never caches: [`update`] for an
-//! `UPDATE` run for its row count, [`CacheBySql`] for a statement whose rows are loaded.
+//! `UPDATE` run for its row count, [`CacheBySql`] for a statement whose rows are loaded, and
+//! [`CacheByKey`] for a statement whose SQL never varies.
 //!
 //! Diesel marks every `UPDATE` unsafe to cache, whatever its form, because its `SET` list can
 //! vary with the values given (an `Option` field is left out when `None`) while its Rust type
 //! stays the same. So without these, SQLite compiles such a statement at every call and
-//! PostgreSQL parses and plans it at every call. Both types here key the cache by the
-//! statement's SQL text and bind types instead of its Rust type (no static query id): each
+//! PostgreSQL parses and plans it at every call. [`update`] and [`CacheBySql`] key the cache by
+//! the statement's SQL text and bind types instead of its Rust type (no static query id): each
 //! distinct form is prepared once per connection and run again with new values, and a form
 //! that differs in its SQL is a different entry. The forms a store writes are few.
+//! [`CacheByKey`] keys it by a marker type, for the hot statements whose SQL is fixed.
 
 use diesel::backend::Backend;
 use diesel::query_builder::{
@@ -58,7 +60,8 @@ impl<Q, Conn> diesel::RunQueryDsl<Conn> for CacheBySql<Q> {}
 /// It writes the same SQL as `diesel::update(target).set(changes)` and is checked by the same
 /// types (the changes must be of the target's table), but says nothing against caching, so
 /// `execute` prepares it once per connection and SQL form. A part that is itself unsafe to
-/// cache (an `IN` list with one bind per value, on SQLite) still makes it uncached.
+/// cache still makes it uncached: an `IN` list with one bind per value (SQLite; PostgreSQL
+/// binds one array), or a literal SQL fragment (`diesel::dsl::sql`).
 pub fn update<Target: IntoUpdateTarget>(
     target: Target,
 ) -> UpdateTarget<Target::Table, Target::WhereClause> {
@@ -139,7 +142,9 @@ impl<F, W, C, Conn> diesel::RunQueryDsl<Conn> for Update<F, W, C> {}
 /// where the SQL cannot vary: a `SET` list of plain `column.eq(value)` pairs, no `Option`
 /// changeset field, no `IN` list. Two forms under one key would run the first form's statement
 /// with the second's values; debug builds (every test) check at each call that a key's SQL
-/// never changes, and panic naming both texts if it does.
+/// never changes, and panic naming both texts if it does. Run it by value (`get_result`,
+/// `load`, `first`): with `execute` Diesel runs it by reference, which neither caches it nor
+/// checks it (as for [`CacheBySql`]).
 #[derive(Debug, Clone, Copy)]
 pub struct CacheByKey<K, Q> {
     query: Q,
@@ -240,6 +245,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(debug_assertions)]
     #[should_panic(expected = "two SQL forms cached under one key")]
     fn a_second_form_under_one_key_is_refused_in_debug_builds() {
         struct Site;

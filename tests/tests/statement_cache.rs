@@ -1,14 +1,19 @@
-//! The hot contract operations run only prepared statements the connection has cached: run a
-//! second time, each statement they send is one the connection prepared before (SQLite:
+//! The hot contract operations run only prepared statements their connection keeps (SQLite:
 //! compiled once; PostgreSQL: a named statement, parsed and planned once), on both backends.
 //!
-//! Diesel reports, through its instrumentation, every statement it starts and every statement
-//! it adds to a connection's cache. A statement Diesel thinks unsafe to cache (every `UPDATE`
-//! unless it goes through `nerve_diesel::cached`, an `IN` list with a bind per value on SQLite,
-//! a literal SQL fragment) is never added, so it shows up here by its SQL text.
+//! Diesel reports, through its instrumentation, every statement it starts, every statement it
+//! adds to a connection's cache (after the start) and every statement that finishes. One
+//! [`Recorder`] watches one connection: a statement that was not in that connection's cache
+//! and was not added to it by the time it finished ran uncached, prepared again at every call.
+//! Statements nest (on PostgreSQL, binding an ENUM value first looks up the type's id, once
+//! per connection), so the recorder keeps a stack. Each operation runs twice and only the
+//! second run is judged: the first does each connection's one-time work. Diesel thinks a
+//! statement unsafe to cache when it is an `UPDATE` not written through `nerve_diesel::cached`,
+//! holds an `IN` list with a bind per value (SQLite), or a literal SQL fragment.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
 
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use nerve::model::{
@@ -18,44 +23,63 @@ use nerve::{Backend, Store};
 use nerve_conformance::Ctx;
 
 thread_local! {
-    /// What this thread's connections reported: statements started, and SQL texts cached.
-    /// Per thread, so the two backends' tests (run in parallel) keep apart; a store runs each
-    /// statement on the calling thread.
-    static SEEN: RefCell<Seen> = RefCell::new(Seen::default());
+    /// The statements this thread's connections ran uncached, in order. Per thread, so the
+    /// two backends' tests (run in parallel) keep apart; a store runs each statement on the
+    /// calling thread.
+    static UNCACHED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// How many statements this thread's connections started (the recorder is really on).
+    static STARTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
+/// Watches one connection (Diesel makes one per connection it opens in this process).
 #[derive(Default)]
-struct Seen {
-    started: Vec<String>,
-    cached: BTreeSet<String>,
+struct Recorder {
+    /// The SQL texts this connection's cache holds.
+    cached: HashSet<String>,
+    /// The statements started and not finished, innermost last: SQL, and whether it is (or
+    /// is kept) outside the cache so far.
+    running: Vec<(String, bool)>,
 }
-
-/// Records into [`SEEN`]; installed on every connection Diesel opens in this process.
-struct Recorder;
 
 impl Instrumentation for Recorder {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         match event {
             InstrumentationEvent::StartQuery { query, .. } => {
+                STARTED.with(|n| n.set(n.get() + 1));
                 // A statement prints as its SQL, then ` -- binds: [...]` when it has binds.
-                let text = query.to_string();
-                let sql = text.split(" -- binds: ").next().unwrap_or_default();
-                SEEN.with(|s| s.borrow_mut().started.push(sql.trim().to_string()));
+                let mut text = String::new();
+                if write!(text, "{query}").is_err() {
+                    text = "<a statement whose SQL could not be built>".into();
+                }
+                let sql = text.split(" -- binds: ").next().unwrap_or_default().trim();
+                let uncached = !self.cached.contains(sql) && !is_outside_the_cache(sql);
+                self.running.push((sql.to_string(), uncached));
             }
             InstrumentationEvent::CacheQuery { sql, .. } => {
-                SEEN.with(|s| s.borrow_mut().cached.insert(sql.trim().to_string()));
+                let sql = sql.trim();
+                if let Some(entry) = self.running.iter_mut().rev().find(|(s, _)| s == sql) {
+                    entry.1 = false;
+                }
+                self.cached.insert(sql.to_string());
+            }
+            InstrumentationEvent::FinishQuery { .. } => {
+                if let Some((sql, true)) = self.running.pop() {
+                    UNCACHED.with(|u| u.borrow_mut().push(sql));
+                }
             }
             _ => {}
         }
     }
 }
 
-/// Transaction control: sent as simple statements (no parameters, nothing to plan).
-fn is_transaction_control(sql: &str) -> bool {
+/// Transaction control and the pool's liveness check: simple statements (no parameters,
+/// nothing to plan) that Diesel sends without its statement cache.
+fn is_outside_the_cache(sql: &str) -> bool {
     let word = sql.split_whitespace().next().unwrap_or_default();
     ["BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"]
         .iter()
         .any(|w| word.eq_ignore_ascii_case(w))
+        || sql == "SELECT 1"
 }
 
 type Operation<'a> = (&'static str, Box<dyn Fn(u32) + 'a>);
@@ -225,10 +249,10 @@ fn operations(store: &dyn Store) -> Vec<Operation<'_>> {
     ]
 }
 
-/// Each operation run twice; returns, per operation, the statements of its second run that
-/// no connection had cached.
+/// Each operation run twice; returns, per operation, the statements its second run sent
+/// uncached.
 fn uncached_statements(backend: Backend) -> BTreeMap<&'static str, Vec<String>> {
-    diesel::connection::set_default_instrumentation(|| Some(Box::new(Recorder)))
+    diesel::connection::set_default_instrumentation(|| Some(Box::<Recorder>::default()))
         .expect("Diesel's instrumentation hook");
     let ctx = Ctx::new(backend).unwrap_or_else(|e| panic!("[{backend}] no test database: {e}"));
     // Directly: through a pooler, PostgreSQL's statement cache is off by design.
@@ -236,24 +260,17 @@ fn uncached_statements(backend: Backend) -> BTreeMap<&'static str, Vec<String>> 
     let mut uncached = BTreeMap::new();
     for (name, operation) in operations(store.as_ref()) {
         operation(1);
-        SEEN.with(|s| s.borrow_mut().started.clear());
+        UNCACHED.with(|u| u.borrow_mut().clear());
+        STARTED.with(|n| n.set(0));
         operation(2);
-        let missed: Vec<String> = SEEN.with(|s| {
-            let seen = s.borrow();
-            let mut missed: Vec<String> = seen
-                .started
-                .iter()
-                .filter(|sql| !is_transaction_control(sql) && !seen.cached.contains(*sql))
-                .cloned()
-                .collect();
-            missed.dedup();
-            missed
-        });
-        let started = SEEN.with(|s| s.borrow().started.len());
+        let started = STARTED.with(|n| n.get());
         assert!(
             started > 0,
             "[{backend}] {name}: Diesel reported no statement"
         );
+        let mut missed = UNCACHED.with(|u| u.take());
+        missed.sort();
+        missed.dedup();
         if !missed.is_empty() {
             uncached.insert(name, missed);
         }
