@@ -8,17 +8,26 @@
 #     prefetch rows = 10000, batch rows = 5000), its rows counted afterwards;
 #   - psql's \copy of the same rows exported to CSV beforehand, into the migrated schema (what
 #     COPY costs there) and into a bare table of the same columns (the ingest limit).
+# A third source holds every table of the schema, ALL_MIN_ROWS to ALL_MAX_ROWS rows each
+# (benchmarks/examples/copy_source.rs); it is copied whole by nerve copy, by pgloader (whose
+# rows are counted table by table: only those that arrived count) and by psql's \copy of the
+# same rows, exported beforehand as COPY text, into the migrated schema in one transaction.
 # Prints rows/s for each and the ratios. Not a test: it asserts nothing and fails only when a
 # step cannot run.
 #
 # Environment: NERVE_BENCH_PG_URL (an admin URL; default postgres://postgres@127.0.0.1:5432/postgres),
-# NARROW_ROWS (default 2000000), WIDE_ROWS (default 300000), BENCH_DIR (default a temporary one).
+# NARROW_ROWS (default 2000000), WIDE_ROWS (default 300000), ALL_MIN_ROWS (default 10000),
+# ALL_MAX_ROWS (default 20000), CASES (default "narrow wide all"), BENCH_DIR (default a
+# temporary one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ADMIN_URL=${NERVE_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 NARROW_ROWS=${NARROW_ROWS:-2000000}
 WIDE_ROWS=${WIDE_ROWS:-300000}
+ALL_MIN_ROWS=${ALL_MIN_ROWS:-10000}
+ALL_MAX_ROWS=${ALL_MAX_ROWS:-20000}
+CASES=${CASES:-narrow wide all}
 DIR=${BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$DIR"
 log() { printf 'bench-copy: %s\n' "$*" >&2; }
@@ -33,8 +42,9 @@ command -v psql >/dev/null || missing+=(postgresql-client)
 install_packages "${missing[@]}"
 psql "$ADMIN_URL" -qAtc 'SELECT 1' >/dev/null || { log "no PostgreSQL at $ADMIN_URL"; exit 1; }
 
-log "building nerve (release)"
+log "building nerve and the all-tables generator (release)"
 cargo build -q --release -p nerve-cli
+cargo build -q --release -p nerve-benchmarks --example copy_source
 NERVE=$PWD/target/release/nerve
 SRC="$DIR/source.db"
 SRC_URL="sqlite://$SRC"
@@ -52,6 +62,8 @@ json_field() { # FILE KEY: the first number after "KEY":
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
+wants() { case " $CASES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+if wants narrow || wants wide; then
 log "generating $NARROW_ROWS narrow and $WIDE_ROWS wide rows in $SRC"
 rm -f "$SRC" "$SRC-wal" "$SRC-shm"
 "$NERVE" --database-url "$SRC_URL" migrate >/dev/null
@@ -96,6 +108,7 @@ sqlite3 -csv "$SRC" "SELECT id, domain, scanned_at, risk_score, risk_level, tota
     CASE is_active WHEN 1 THEN 't' ELSE 'f' END FROM cached_asm_scans" > "$DIR/wide.csv"
 NARROW_COLS="id, email, user_id, ip_address, user_agent, success, failure, attempted_at"
 WIDE_COLS="id, domain, scanned_at, risk_score, risk_level, total_cves, critical_cves, vulnerabilities_found, open_ports_count, scan_results, user_id, updated_at, deleted_at, is_active"
+fi
 
 declare -A RESULT
 bench_table() { # KIND TABLE ROWS COLUMNS CSV
@@ -145,11 +158,66 @@ LOAD
   RESULT[$kind.rows]=$rows
 }
 
-bench_table narrow login_attempts "$NARROW_ROWS" "$NARROW_COLS" "$DIR/narrow.csv"
-bench_table wide cached_asm_scans "$WIDE_ROWS" "$WIDE_COLS" "$DIR/wide.csv"
+wants narrow && bench_table narrow login_attempts "$NARROW_ROWS" "$NARROW_COLS" "$DIR/narrow.csv"
+wants wide && bench_table wide cached_asm_scans "$WIDE_ROWS" "$WIDE_COLS" "$DIR/wide.csv"
+
+bench_all() {
+  local all="$DIR/all.db" url="sqlite://$DIR/all.db" start end order t
+  log "all: generating every table with $ALL_MIN_ROWS to $ALL_MAX_ROWS rows"
+  rm -f "$all" "$all-wal" "$all-shm"
+  target/release/examples/copy_source "$all" "$ALL_MIN_ROWS" "$ALL_MAX_ROWS" >&2
+  log "all: nerve copy"
+  fresh_db bench_nerve
+  /usr/bin/time -v "$NERVE" copy --from "$url" --to "$(db_url bench_nerve)" --json \
+      > "$DIR/all.json" 2> "$DIR/all.time"
+  grep -q '"equal": false' "$DIR/all.json" && { log "all: nerve copy did not verify"; exit 1; }
+  RESULT[all.nerve_copy]=$(json_field "$DIR/all.json" copy_seconds)
+  RESULT[all.nerve_total]=$(awk -F': ' '/Elapsed/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$DIR/all.time")
+  RESULT[all.nerve_rss]=$(awk -F': ' '/Maximum resident/ { print $2 }' "$DIR/all.time")
+  RESULT[all.nerve_cpu]=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { print u + s }' "$DIR/all.time")
+  # The tables parents first, as the copy reported them.
+  order=$(python3 -c 'import json, sys; print(" ".join(t["table"] for t in json.load(open(sys.argv[1]))["tables"]))' "$DIR/all.json")
+  RESULT[all.tables]=$(wc -w <<< "$order")
+  RESULT[all.rows]=$(python3 -c 'import json, sys; print(sum(t["copied"] for t in json.load(open(sys.argv[1]))["tables"]))' "$DIR/all.json")
+
+  log "all: pgloader"
+  fresh_db bench_pgloader
+  cat > "$DIR/all.load" <<LOAD
+LOAD DATABASE
+  FROM $url
+  INTO $(db_url bench_pgloader)
+  WITH data only, prefetch rows = 10000, batch rows = 5000;
+LOAD
+  start=$(date +%s.%N)
+  if pgloader "$DIR/all.load" > "$DIR/all.pgloader.log" 2>&1; then RESULT[all.pgloader_exit]=0; else RESULT[all.pgloader_exit]=$?; fi
+  end=$(date +%s.%N)
+  RESULT[all.pgloader]=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
+  RESULT[all.pgloader_rows]=0
+  RESULT[all.pgloader_empty]=0
+  for t in $order; do
+    n=$(psql "$(db_url bench_pgloader)" -qAtc "SELECT count(*) FROM $t")
+    RESULT[all.pgloader_rows]=$(( RESULT[all.pgloader_rows] + n ))
+    [ "$n" = 0 ] && RESULT[all.pgloader_empty]=$(( RESULT[all.pgloader_empty] + 1 ))
+  done
+
+  log "all: psql \\copy of the same rows, exported as COPY text"
+  mkdir -p "$DIR/all-text"
+  : > "$DIR/all.psql"
+  for t in $order; do
+    psql "$(db_url bench_nerve)" -qc "\\copy $t TO '$DIR/all-text/$t.txt'"
+    printf '\\copy %s FROM %s\n' "$t" "'$DIR/all-text/$t.txt'" >> "$DIR/all.psql"
+  done
+  fresh_db bench_raw
+  start=$(date +%s.%N)
+  psql "$(db_url bench_raw)" -q -1 -v ON_ERROR_STOP=1 -f "$DIR/all.psql"
+  end=$(date +%s.%N)
+  RESULT[all.raw_schema]=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
+}
+wants all && bench_all
 
 printf '\n%-8s %-44s %10s %12s\n' table what seconds rows/s
 for kind in narrow wide; do
+  wants "$kind" || continue
   n=${RESULT[$kind.rows]}
   line() { printf '%-8s %-44s %10.2f %12s\n' "$kind" "$1" "$2" "$(rate "$n" "$2")"; }
   line "nerve copy: copy phase" "${RESULT[$kind.nerve_copy]}"
@@ -162,8 +230,17 @@ for kind in narrow wide; do
   line "psql \\copy CSV into the migrated schema" "${RESULT[$kind.raw_schema]}"
   line "psql \\copy CSV into a bare table" "${RESULT[$kind.raw_bare]}"
 done
+if wants all; then
+  n=${RESULT[all.rows]}
+  line() { printf '%-8s %-44s %10.2f %12s\n' all "$1" "$2" "$(rate "$3" "$2")"; }
+  line "nerve copy: copy phase (${RESULT[all.tables]} tables)" "${RESULT[all.nerve_copy]}" "$n"
+  line "nerve copy: whole command (incl. verify)" "${RESULT[all.nerve_total]}" "$n"
+  line "pgloader (${RESULT[all.pgloader_rows]} of $n rows arrived)" "${RESULT[all.pgloader]}" "${RESULT[all.pgloader_rows]}"
+  line "psql \\copy text into the migrated schema" "${RESULT[all.raw_schema]}" "$n"
+fi
 printf '\nratios (throughput, higher is better for nerve):\n'
 for kind in narrow wide; do
+  wants "$kind" || continue
   copy=${RESULT[$kind.nerve_copy]} total=${RESULT[$kind.nerve_total]}
   if [ "${RESULT[$kind.pgloader]}" != failed ]; then
     printf '%-8s nerve copy phase / pgloader:            %sx (whole command: %sx)\n' "$kind" \
@@ -173,3 +250,16 @@ for kind in narrow wide; do
   printf '%-8s nerve copy phase / \\copy into bare:     %sx\n' "$kind" "$(ratio "${RESULT[$kind.raw_bare]}" "$copy")"
   printf '%-8s nerve copy peak RSS:                    %s KiB\n' "$kind" "${RESULT[$kind.nerve_rss]}"
 done
+if wants all; then
+  n=${RESULT[all.rows]} copy=${RESULT[all.nerve_copy]} total=${RESULT[all.nerve_total]}
+  loaded=${RESULT[all.pgloader_rows]}
+  per_s() { awk -v n="$1" -v s="$2" 'BEGIN { print (s > 0 ? n / s : 0) }'; }
+  printf '%-8s nerve copy phase / pgloader (rows/s):   %sx (whole command: %sx)\n' all \
+    "$(ratio "$(per_s "$n" "$copy")" "$(per_s "$loaded" "${RESULT[all.pgloader]}")")" \
+    "$(ratio "$(per_s "$n" "$total")" "$(per_s "$loaded" "${RESULT[all.pgloader]}")")"
+  printf '%-8s nerve copy phase / \\copy into schema:   %sx\n' all "$(ratio "${RESULT[all.raw_schema]}" "$copy")"
+  printf '%-8s pgloader lost %s of %s rows (%s of %s tables empty), exit status %s\n' all \
+    "$(( n - loaded ))" "$n" "${RESULT[all.pgloader_empty]}" "${RESULT[all.tables]}" "${RESULT[all.pgloader_exit]}"
+  printf '%-8s nerve copy: %s s of CPU over %s s, peak RSS %s KiB\n' all \
+    "${RESULT[all.nerve_cpu]}" "$total" "${RESULT[all.nerve_rss]}"
+fi
