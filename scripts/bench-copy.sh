@@ -18,7 +18,9 @@
 # Environment: NERVE_BENCH_PG_URL (an admin URL; default postgres://postgres@127.0.0.1:5432/postgres),
 # NARROW_ROWS (default 2000000), WIDE_ROWS (default 300000), ALL_MIN_ROWS (default 10000),
 # ALL_MAX_ROWS (default 20000), CASES (default "narrow wide all"), BENCH_DIR (default a
-# temporary one).
+# temporary one), KEEP_SOURCES=1 (reuse the sources an earlier run left in BENCH_DIR),
+# NERVE_BIN (a nerve binary to measure instead of building this checkout's: an earlier build,
+# for a before and after in one sitting).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,15 +39,22 @@ command -v sqlite3 >/dev/null || missing+=(sqlite3)
 command -v pgloader >/dev/null || missing+=(pgloader)
 command -v psql >/dev/null || missing+=(postgresql-client)
 [ -x /usr/bin/time ] || missing+=(time)
+command -v pgrep >/dev/null || missing+=(procps)
+command -v python3 >/dev/null || missing+=(python3)
 # shellcheck source=scripts/packages.sh
 . scripts/packages.sh
 install_packages "${missing[@]}"
 psql "$ADMIN_URL" -qAtc 'SELECT 1' >/dev/null || { log "no PostgreSQL at $ADMIN_URL"; exit 1; }
 
-log "building nerve and the all-tables generator (release)"
-cargo build -q --release -p nerve-cli
+if [ -n "${NERVE_BIN:-}" ]; then
+  NERVE=$(realpath "$NERVE_BIN")
+  log "nerve: $NERVE; building the all-tables generator (release)"
+else
+  log "building nerve and the all-tables generator (release)"
+  cargo build -q --release -p nerve-cli
+  NERVE=$PWD/target/release/nerve
+fi
 cargo build -q --release -p nerve-benchmarks --example copy_source
-NERVE=$PWD/target/release/nerve
 SRC="$DIR/source.db"
 SRC_URL="sqlite://$SRC"
 
@@ -59,11 +68,27 @@ fresh_db() { # NAME: an empty, migrated database
 json_field() { # FILE KEY: the first number after "KEY":
   grep -m1 "\"$2\":" "$1" | sed -E 's/.*: *([0-9.e+-]+).*/\1/'
 }
+# CPU seconds PostgreSQL's processes have used so far: every live one's, plus the exited
+# children's the postmaster reaped (each connection's backend exits with it). Works when the
+# server runs on this machine (as a process or in a container); 0 when none is seen.
+server_cpu() {
+  local postmaster ticks
+  postmaster=$(pgrep -o -x postgres) || { echo 0; return; }
+  ticks=$(getconf CLK_TCK)
+  { for pid in $(pgrep -x postgres); do cat "/proc/$pid/stat" 2>/dev/null; done
+    printf 'children '; cat "/proc/$postmaster/stat"; } |
+    awk -v t="$ticks" '$1 == "children" { c = $17 + $18; next } { s += $14 + $15 } END { printf "%.2f", (s + c) / t }'
+}
+busy() { awk -v a="$1" -v b="$2" -v w="$3" 'BEGIN { printf "%.2f", (w > 0 ? (a + b) / w : 0) }'; } # CPU s, CPU s, wall s
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 wants() { case " $CASES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
-if wants narrow || wants wide; then
+NARROW_COLS="id, email, user_id, ip_address, user_agent, success, failure, attempted_at"
+WIDE_COLS="id, domain, scanned_at, risk_score, risk_level, total_cves, critical_cves, vulnerabilities_found, open_ports_count, scan_results, user_id, updated_at, deleted_at, is_active"
+if { wants narrow || wants wide; } && [ "${KEEP_SOURCES:-0}" = 1 ] && [ -s "$DIR/narrow.csv" ] && [ -s "$DIR/wide.csv" ]; then
+  log "KEEP_SOURCES=1: reusing $SRC and its CSV files"
+elif wants narrow || wants wide; then
 log "generating $NARROW_ROWS narrow and $WIDE_ROWS wide rows in $SRC"
 rm -f "$SRC" "$SRC-wal" "$SRC-shm"
 "$NERVE" --database-url "$SRC_URL" migrate >/dev/null
@@ -106,8 +131,6 @@ sqlite3 -csv "$SRC" "SELECT id, email, user_id, ip_address, user_agent,
 sqlite3 -csv "$SRC" "SELECT id, domain, scanned_at, risk_score, risk_level, total_cves, critical_cves,
     vulnerabilities_found, open_ports_count, scan_results, user_id, updated_at, deleted_at,
     CASE is_active WHEN 1 THEN 't' ELSE 'f' END FROM cached_asm_scans" > "$DIR/wide.csv"
-NARROW_COLS="id, email, user_id, ip_address, user_agent, success, failure, attempted_at"
-WIDE_COLS="id, domain, scanned_at, risk_score, risk_level, total_cves, critical_cves, vulnerabilities_found, open_ports_count, scan_results, user_id, updated_at, deleted_at, is_active"
 fi
 
 declare -A RESULT
@@ -116,8 +139,11 @@ bench_table() { # KIND TABLE ROWS COLUMNS CSV
   log "$kind: nerve copy"
   fresh_db bench_nerve
   "$NERVE" copy --from "$SRC_URL" --to "$(db_url bench_nerve)" --tables companies,users >/dev/null 2>&1
+  cpu_before=$(server_cpu)
   /usr/bin/time -v "$NERVE" copy --from "$SRC_URL" --to "$(db_url bench_nerve)" \
       --tables "$table" --json > "$DIR/$kind.json" 2> "$DIR/$kind.time"
+  RESULT[$kind.server_cpu]=$(awk -v a="$cpu_before" -v b="$(server_cpu)" 'BEGIN { printf "%.2f", b - a }')
+  RESULT[$kind.nerve_cpu]=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { print u + s }' "$DIR/$kind.time")
   grep -q '"equal": true' "$DIR/$kind.json" || { log "$kind: nerve copy did not verify"; exit 1; }
   RESULT[$kind.nerve_copy]=$(json_field "$DIR/$kind.json" copy_seconds)
   RESULT[$kind.nerve_total]=$(awk -F': ' '/Elapsed/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$DIR/$kind.time")
@@ -163,13 +189,19 @@ wants wide && bench_table wide cached_asm_scans "$WIDE_ROWS" "$WIDE_COLS" "$DIR/
 
 bench_all() {
   local all="$DIR/all.db" url="sqlite://$DIR/all.db" start end order t
-  log "all: generating every table with $ALL_MIN_ROWS to $ALL_MAX_ROWS rows"
-  rm -f "$all" "$all-wal" "$all-shm"
-  target/release/examples/copy_source "$all" "$ALL_MIN_ROWS" "$ALL_MAX_ROWS" >&2
+  if [ "${KEEP_SOURCES:-0}" = 1 ] && [ -s "$all" ]; then
+    log "KEEP_SOURCES=1: reusing $all"
+  else
+    log "all: generating every table with $ALL_MIN_ROWS to $ALL_MAX_ROWS rows"
+    rm -f "$all" "$all-wal" "$all-shm"
+    target/release/examples/copy_source "$all" "$ALL_MIN_ROWS" "$ALL_MAX_ROWS" >&2
+  fi
   log "all: nerve copy"
   fresh_db bench_nerve
+  cpu_before=$(server_cpu)
   /usr/bin/time -v "$NERVE" copy --from "$url" --to "$(db_url bench_nerve)" --json \
       > "$DIR/all.json" 2> "$DIR/all.time"
+  RESULT[all.server_cpu]=$(awk -v a="$cpu_before" -v b="$(server_cpu)" 'BEGIN { printf "%.2f", b - a }')
   grep -q '"equal": false' "$DIR/all.json" && { log "all: nerve copy did not verify"; exit 1; }
   RESULT[all.nerve_copy]=$(json_field "$DIR/all.json" copy_seconds)
   RESULT[all.nerve_total]=$(awk -F': ' '/Elapsed/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$DIR/all.time")
@@ -179,6 +211,13 @@ bench_all() {
   order=$(python3 -c 'import json, sys; print(" ".join(t["table"] for t in json.load(open(sys.argv[1]))["tables"]))' "$DIR/all.json")
   RESULT[all.tables]=$(wc -w <<< "$order")
   RESULT[all.rows]=$(python3 -c 'import json, sys; print(sum(t["copied"] for t in json.load(open(sys.argv[1]))["tables"]))' "$DIR/all.json")
+
+  # The fixed cost of a table: every table holding one row.
+  rm -f "$DIR/one.db" "$DIR/one.db-wal" "$DIR/one.db-shm"
+  target/release/examples/copy_source "$DIR/one.db" 1 1 >&2
+  fresh_db bench_one
+  "$NERVE" copy --from "sqlite://$DIR/one.db" --to "$(db_url bench_one)" --json --no-verify > "$DIR/one.json" 2>/dev/null
+  RESULT[all.per_table_ms]=$(awk -v s="$(json_field "$DIR/one.json" copy_seconds)" -v n="${RESULT[all.tables]}" 'BEGIN { printf "%.1f", s * 1000 / n }')
 
   log "all: pgloader"
   fresh_db bench_pgloader
@@ -249,6 +288,9 @@ for kind in narrow wide; do
   printf '%-8s nerve copy phase / \\copy into schema:   %sx\n' "$kind" "$(ratio "${RESULT[$kind.raw_schema]}" "$copy")"
   printf '%-8s nerve copy phase / \\copy into bare:     %sx\n' "$kind" "$(ratio "${RESULT[$kind.raw_bare]}" "$copy")"
   printf '%-8s nerve copy peak RSS:                    %s KiB\n' "$kind" "${RESULT[$kind.nerve_rss]}"
+  printf '%-8s nerve copy: %s s of CPU, PostgreSQL %s s, over %s s: %s cores busy on average\n' "$kind" \
+    "${RESULT[$kind.nerve_cpu]}" "${RESULT[$kind.server_cpu]}" "$total" \
+    "$(busy "${RESULT[$kind.nerve_cpu]}" "${RESULT[$kind.server_cpu]}" "$total")"
 done
 if wants all; then
   n=${RESULT[all.rows]} copy=${RESULT[all.nerve_copy]} total=${RESULT[all.nerve_total]}
@@ -260,6 +302,9 @@ if wants all; then
   printf '%-8s nerve copy phase / \\copy into schema:   %sx\n' all "$(ratio "${RESULT[all.raw_schema]}" "$copy")"
   printf '%-8s pgloader lost %s of %s rows (%s of %s tables empty), exit status %s\n' all \
     "$(( n - loaded ))" "$n" "${RESULT[all.pgloader_empty]}" "${RESULT[all.tables]}" "${RESULT[all.pgloader_exit]}"
-  printf '%-8s nerve copy: %s s of CPU over %s s, peak RSS %s KiB\n' all \
-    "${RESULT[all.nerve_cpu]}" "$total" "${RESULT[all.nerve_rss]}"
+  printf '%-8s nerve copy phase per table of one row:   %s ms\n' all "${RESULT[all.per_table_ms]}"
+  printf '%-8s nerve copy: %s s of CPU, PostgreSQL %s s, over %s s: %s cores busy on average; peak RSS %s KiB\n' all \
+    "${RESULT[all.nerve_cpu]}" "${RESULT[all.server_cpu]}" "$total" \
+    "$(busy "${RESULT[all.nerve_cpu]}" "${RESULT[all.server_cpu]}" "$total")" \
+    "${RESULT[all.nerve_rss]}"
 fi

@@ -447,6 +447,38 @@ fn a_killed_copy_leaves_nothing_and_the_same_command_then_copies() {
     );
 }
 
+/// Tables of 1 000 rows or more (the copy's bulk threshold) load without their secondary
+/// indexes and foreign keys, which come back; every table copied has its statistics afterwards (gathered
+/// after the commit, on connections of their own).
+#[test]
+fn a_copy_rebuilds_what_it_suspends_and_leaves_statistics_behind() {
+    let (src, dst) = (small_source(), target());
+    src.execute_raw(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) \
+         INSERT INTO login_attempts (email, user_id, ip_address, success, failure, attempted_at) \
+         SELECT 'u' || i || '@x.test', 1, '10.0.0.1', 0, 'bad_password', '2026-01-02 03:04:05+00:00' FROM n",
+    )
+    .unwrap();
+    let report = copy(&src.url, &dst.url, &options(), &mut NoProgress).expect("copy");
+    assert!(report.verify.expect("verified").equal());
+    assert_eq!(
+        nerve::describe_schema(&dst.url).unwrap(),
+        nerve::describe_schema(&src.url).unwrap(),
+        "indexes and foreign keys are back"
+    );
+    let analyzed = dst
+        .query_strings(
+            "SELECT tablename::text AS value FROM pg_stats WHERE schemaname = current_schema() \
+              GROUP BY tablename ORDER BY tablename",
+        )
+        .expect("pg_stats");
+    assert_eq!(
+        analyzed,
+        ["audit_logs", "companies", "login_attempts", "users"],
+        "the tables holding rows have statistics"
+    );
+}
+
 #[test]
 fn a_source_at_another_version_and_wrong_urls_are_refused() {
     let dst = target();

@@ -9,7 +9,8 @@
 //! which migrations differ, when it is behind or ahead); the target is migrated to it and must
 //! then describe itself identically. One PostgreSQL transaction then loads every table, parents
 //! first, by `COPY ... FROM STDIN` from one read snapshot of the source, moves each identity past
-//! the largest id copied, and commits; `ANALYZE` follows, then [`verify`].
+//! the largest id copied, and commits; then [`verify`] runs while `ANALYZE` gathers the tables'
+//! statistics on two more connections.
 //!
 //! **Crash-safe.** Nothing is committed before the end: a copy that fails or is killed (even
 //! `kill -9`) leaves the target as it was, and running the same command again starts over. A
@@ -291,8 +292,51 @@ pub(crate) const CHUNK: usize = 256 * 1024;
 
 /// From this many source rows on, a table's secondary indexes and foreign keys are dropped
 /// for the load and rebuilt after it (in the same transaction): faster than maintaining them
-/// row by row.
-pub(crate) const BULK_ROWS: u64 = 20_000;
+/// row by row (measured by `scripts/bench-copy.sh`'s all-tables source, 44 tables of 10 k to
+/// 20 k rows: the tables' loads took 12.7 s maintained, 5.5 s rebuilt). Below it, dropping
+/// and rebuilding costs more than the rows' maintenance.
+pub(crate) const BULK_ROWS: u64 = 1_000;
+
+/// Connections that gather statistics (`ANALYZE`) at once after a copy or import commits.
+const ANALYZE_CONNECTIONS: usize = 2;
+
+/// `ANALYZE` of `tables` (name, rows) in the PostgreSQL database at `to`, once their rows are
+/// committed: over [`ANALYZE_CONNECTIONS`] connections at once, each taking the next table,
+/// largest first. Statistics are not data: gathered after the commit, they cost the copy's
+/// transaction nothing, and a run killed here leaves every row in place (PostgreSQL's
+/// autovacuum gathers them later). Errors name the table; the rows stay committed.
+pub(crate) fn analyze_committed(to: &str, tables: &[(&str, u64)]) -> Result<()> {
+    let order: Vec<&str> = {
+        let mut sized = tables.to_vec();
+        sized.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        sized.into_iter().map(|(name, _)| name).collect()
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = ANALYZE_CONNECTIONS.min(order.len());
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| -> Result<()> {
+                    let mut db = PgTarget::open(to)?;
+                    loop {
+                        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(table) = order.get(at) else {
+                            return Ok(());
+                        };
+                        if let Err(e) = db.analyze(table) {
+                            // The others stop at their next table.
+                            next.store(order.len(), std::sync::atomic::Ordering::Relaxed);
+                            return Err(e);
+                        }
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .try_for_each(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    })
+}
 
 /// A row refused, as written to the rejects file (by `nerve copy` and `nerve import`).
 #[derive(Serialize)]
@@ -724,17 +768,29 @@ pub fn copy(
         if options.dry_run {
             t.rollback()?;
         } else {
-            // ANALYZE inside the transaction: committed with the rows, or not at all.
-            for plan in &tables {
-                t.analyze(plan.name)?;
-            }
             t.commit()?;
             report.copy_seconds = copy_started.elapsed().as_secs_f64();
         }
     }
-    if !options.dry_run && !options.no_verify {
+    if !options.dry_run {
+        // Statistics on two connections while the verification reads both sides: the three
+        // keep both cores busy.
+        let sizes: Vec<(&str, u64)> = report
+            .tables
+            .iter()
+            .map(|t| (t.table.as_str(), t.copied))
+            .collect();
         let names: Vec<String> = tables.iter().map(|p| p.name.to_string()).collect();
-        report.verify = Some(verify_tables(from, to, &names, &refused)?);
+        let (analyzed, verified) = std::thread::scope(|scope| {
+            let statistics = scope.spawn(|| analyze_committed(to, &sizes));
+            let verified = (!options.no_verify).then(|| verify_tables(from, to, &names, &refused));
+            let analyzed = statistics
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (analyzed, verified)
+        });
+        report.verify = verified.transpose()?;
+        analyzed?;
     }
     report.total_seconds = started.elapsed().as_secs_f64();
     Ok(report)

@@ -20,14 +20,16 @@
 //!    A PostgreSQL target is migrated first and must then describe itself as the staging
 //!    file does; every row the staging file accepts goes on at once, by `COPY`, into one
 //!    PostgreSQL transaction that a second thread runs (secondary indexes and foreign keys of
-//!    large tables suspended and rebuilt, identities moved past the ids, `ANALYZE`): the two
-//!    cores work at the same time, and memory stays bounded by the channel between them.
+//!    tables of 1 000 rows or more suspended and rebuilt, identities moved past the ids): the
+//!    two cores work at the same time, and memory stays bounded by the channel between them.
 //! 5. **Verify**: for every table, source rows = imported + refused, and the
 //!    order-independent digest of the converted rows written (taken as they were written)
 //!    equals the digest of what the target holds, read back: the staging file before it
 //!    becomes a SQLite target; PostgreSQL inside its transaction, before the commit.
 //! 6. A SQLite target: the staging file is flushed and renamed onto the target path (atomic).
-//!    A PostgreSQL target: the transaction commits.
+//!    A PostgreSQL target: the transaction commits; then `ANALYZE` gathers the tables'
+//!    statistics on two connections at once (statistics are not data: a kill here leaves
+//!    every row in place).
 //!
 //! **Crash-safe.** Until the rename (SQLite) or the copy's commit (PostgreSQL) the target holds
 //! nothing new; after `kill -9` the same command starts over (a left-over staging file is
@@ -902,7 +904,6 @@ fn write_postgres(target: &mut PgTarget, rx: &Receiver<Chunk>) -> Result<()> {
         if copied > 0 {
             target.move_identity(&table)?;
         }
-        target.analyze(&table)?;
     }
     Ok(())
 }
@@ -1175,6 +1176,11 @@ fn load(
             return Err(verify_failed(&report, "nothing was written to the target"));
         }
         target.commit()?;
+        let sizes: Vec<(&str, u64)> = tables
+            .iter()
+            .map(|t| (t.name.as_str(), t.source_rows))
+            .collect();
+        crate::copy::analyze_committed(to, &sizes)?;
         return Ok(report);
     }
 
