@@ -13,6 +13,7 @@
 use criterion::{Criterion, SamplingMode};
 use nerve::Backend;
 use nerve_benchmarks::fixture::{address, open, Bench, Side};
+use nerve_benchmarks::placement::Placement;
 use nerve_benchmarks::Report;
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,11 @@ fn pair<P>(
     prepare: impl Fn(&Bench, u64) -> P,
     call: impl Fn(&Bench, Side, &P, u64),
 ) {
+    b.place(if samples == BATCH_SAMPLES {
+        Placement::Free
+    } else {
+        Placement::Apart
+    });
     let counter = std::cell::Cell::new(0u64);
     // Runs `iters` iterations of one side (after `prepare`) and returns how long they took.
     let run = |side_is_nerve: bool, iters: u64| {

