@@ -19,8 +19,8 @@
 # NARROW_ROWS (default 2000000), WIDE_ROWS (default 300000), ALL_MIN_ROWS (default 10000),
 # ALL_MAX_ROWS (default 20000), CASES (default "narrow wide all"), BENCH_DIR (default a
 # temporary one), KEEP_SOURCES=1 (reuse the sources an earlier run left in BENCH_DIR),
-# NERVE_BIN (a nerve binary to measure instead of building this checkout's: an earlier build,
-# for a before and after in one sitting).
+# NERVE_BIN (a nerve binary to measure instead of building this checkout's: an earlier build
+# at the same schema version, for a before and after in one sitting).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,13 +48,15 @@ psql "$ADMIN_URL" -qAtc 'SELECT 1' >/dev/null || { log "no PostgreSQL at $ADMIN_
 
 if [ -n "${NERVE_BIN:-}" ]; then
   NERVE=$(realpath "$NERVE_BIN")
-  log "nerve: $NERVE; building the all-tables generator (release)"
+  log "nerve: $NERVE"
 else
   log "building nerve and the all-tables generator (release)"
   cargo build -q --release -p nerve-cli
   NERVE=$PWD/target/release/nerve
 fi
-cargo build -q --release -p nerve-benchmarks --example copy_source
+if wants all; then
+  cargo build -q --release -p nerve-benchmarks --example copy_source
+fi
 SRC="$DIR/source.db"
 SRC_URL="sqlite://$SRC"
 
@@ -86,7 +88,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
 wants() { case " $CASES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 NARROW_COLS="id, email, user_id, ip_address, user_agent, success, failure, attempted_at"
 WIDE_COLS="id, domain, scanned_at, risk_score, risk_level, total_cves, critical_cves, vulnerabilities_found, open_ports_count, scan_results, user_id, updated_at, deleted_at, is_active"
-if { wants narrow || wants wide; } && [ "${KEEP_SOURCES:-0}" = 1 ] && [ -s "$DIR/narrow.csv" ] && [ -s "$DIR/wide.csv" ]; then
+if { wants narrow || wants wide; } && [ "${KEEP_SOURCES:-0}" = 1 ] && [ -s "$SRC" ] &&
+   [ -s "$DIR/narrow.csv" ] && [ -s "$DIR/wide.csv" ]; then
   log "KEEP_SOURCES=1: reusing $SRC and its CSV files"
 elif wants narrow || wants wide; then
 log "generating $NARROW_ROWS narrow and $WIDE_ROWS wide rows in $SRC"

@@ -33,25 +33,57 @@ pub enum Placement {
     Free,
 }
 
-/// Places the calling thread and every backend connected to `database` (seen through `pq`, an
-/// admin connection of the same server) as `placement` says. Returns how many backends were
-/// placed, or why none could be (fewer than two cores, a server elsewhere, no permission);
-/// the benchmark then runs as the scheduler places it.
+/// Places the calling thread and every client backend connected to `database` (seen through
+/// `pq`, an admin connection of the same server) as `placement` says. Returns how many
+/// backends were placed, or why they could not be (fewer than two cores, a server elsewhere,
+/// no permission); then the calling thread and any backend already moved are back on the
+/// cores the benchmark started with, and the benchmark runs as the scheduler places it.
 pub fn place(pq: &mut Pq, database: &str, placement: Placement) -> Result<usize, String> {
-    // The machine's cores online, not this thread's (once pinned, it may use only one).
-    // SAFETY: sysconf reads a system value and touches no memory of ours.
-    let cores = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize;
+    let started_with = *STARTED_WITH.get_or_init(|| affinity(0).unwrap_or_else(|_| everywhere()));
+    let mut moved = Vec::new();
+    let placed = place_backends(pq, database, placement, started_with, &mut moved).and_then(|n| {
+        match placement {
+            Placement::Apart => set_affinity(0, &only(CLIENT_CPU))?,
+            Placement::Free => set_affinity(0, &started_with)?,
+        }
+        Ok(n)
+    });
+    if placed.is_err() {
+        for pid in moved {
+            let _ = set_affinity(pid, &started_with);
+        }
+        let _ = set_affinity(0, &started_with);
+    }
+    placed
+}
+
+/// The cores the benchmark's thread could use before the first [`place`].
+static STARTED_WITH: std::sync::OnceLock<libc::cpu_set_t> = std::sync::OnceLock::new();
+
+fn place_backends(
+    pq: &mut Pq,
+    database: &str,
+    placement: Placement,
+    started_with: libc::cpu_set_t,
+    moved: &mut Vec<libc::pid_t>,
+) -> Result<usize, String> {
+    // SAFETY: CPU_COUNT only reads the set.
+    let cores = unsafe { libc::CPU_COUNT(&started_with) };
     if cores < 2 {
         return Err(format!("{cores} core: nothing to separate"));
     }
     let rows = pq.query(
         &format!(
-            "SELECT pid::bigint FROM pg_stat_activity WHERE datname = '{}'",
+            "SELECT pid::bigint FROM pg_stat_activity \
+              WHERE datname = '{}' AND backend_type = 'client backend'",
             database.replace('\'', "''")
         ),
         &[],
     )?;
-    let mut pids = Vec::new();
+    let server = match placement {
+        Placement::Apart => only(SERVER_CPU),
+        Placement::Free => started_with,
+    };
     for row in 0..rows.len() {
         let pid = rows.i64(row, 0);
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
@@ -62,37 +94,61 @@ pub fn place(pq: &mut Pq, database: &str, placement: Placement) -> Result<usize,
                  container or on another machine)"
             ));
         }
-        pids.push(pid as libc::pid_t);
+        let pid = pid as libc::pid_t;
+        set_affinity(pid, &server)?;
+        moved.push(pid);
     }
-    let all: Vec<usize> = (0..cores).collect();
-    let (client, server) = match placement {
-        Placement::Apart => (vec![CLIENT_CPU], vec![SERVER_CPU]),
-        Placement::Free => (all.clone(), all),
-    };
-    set_affinity(0, &client)?;
-    for pid in &pids {
-        set_affinity(*pid, &server)?;
-    }
-    Ok(pids.len())
+    Ok(rows.len())
 }
 
-/// Lets `pid` (0: the calling thread) run only on `cpus`.
-fn set_affinity(pid: libc::pid_t, cpus: &[usize]) -> Result<(), String> {
-    // SAFETY: `set` is a plain bit set that CPU_ZERO and CPU_SET initialize in full before
-    // sched_setaffinity reads it, with its own size; no pointer outlives the call.
-    let status = unsafe {
+/// The set of the one core `cpu`.
+fn only(cpu: usize) -> libc::cpu_set_t {
+    // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET indexes within it (bounds-checked).
+    unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_ZERO(&mut set);
-        for cpu in cpus {
-            libc::CPU_SET(*cpu, &mut set);
+        libc::CPU_SET(cpu, &mut set);
+        set
+    }
+}
+
+/// Every core the set can name (when the thread's own set cannot be read).
+fn everywhere() -> libc::cpu_set_t {
+    // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET indexes within it (bounds-checked).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for cpu in 0..8 * std::mem::size_of::<libc::cpu_set_t>() {
+            libc::CPU_SET(cpu, &mut set);
         }
-        libc::sched_setaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &set)
-    };
+        set
+    }
+}
+
+/// The cores `pid` (0: the calling thread) may run on.
+fn affinity(pid: libc::pid_t) -> Result<libc::cpu_set_t, String> {
+    // SAFETY: sched_getaffinity fills `set`, of the size given, and keeps no pointer to it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &mut set) == 0 {
+            Ok(set)
+        } else {
+            Err(format!(
+                "sched_getaffinity({pid}): {}",
+                std::io::Error::last_os_error()
+            ))
+        }
+    }
+}
+
+/// Lets `pid` (0: the calling thread) run only on the cores of `set`.
+fn set_affinity(pid: libc::pid_t, set: &libc::cpu_set_t) -> Result<(), String> {
+    // SAFETY: sched_setaffinity reads `set`, of the size given, and keeps no pointer to it.
+    let status =
+        unsafe { libc::sched_setaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), set) };
     if status == 0 {
         Ok(())
     } else {
         Err(format!(
-            "sched_setaffinity({pid}, cpus {cpus:?}): {}",
+            "sched_setaffinity({pid}): {}",
             std::io::Error::last_os_error()
         ))
     }

@@ -1422,6 +1422,18 @@ fn print_copy(out: &mut String, report: &nerve::copy::CopyReport) {
     if let Some(v) = &report.verify {
         print_verify(out, v);
     }
+    print_statistics_failed(out, report.statistics_failed.as_deref());
+}
+
+/// The warning of a copy or import whose rows committed but whose `ANALYZE` failed.
+fn print_statistics_failed(out: &mut String, failed: Option<&str>) {
+    if let Some(reason) = failed {
+        say!(
+            out,
+            "warning: statistics not gathered (the rows are committed and verified; \
+             PostgreSQL's autovacuum gathers them later): {reason}"
+        );
+    }
 }
 
 /// The plan: a summary line per table, or with `full` every column and how it is filled.
@@ -1552,6 +1564,7 @@ fn print_import(out: &mut String, report: &nerve::import::ImportReport) {
         report.refused,
         report.seconds
     );
+    print_statistics_failed(out, report.statistics_failed.as_deref());
 }
 
 fn print_verify(out: &mut String, report: &nerve::copy::VerifyReport) {

@@ -155,6 +155,17 @@ fn small_source() -> TestDb {
     src
 }
 
+/// Adds `n` (at least one) failed login attempts of user 1 to a [`small_source`].
+fn add_login_attempts(src: &TestDb, n: u32) {
+    assert!(n >= 1, "the recursive count starts at one row");
+    src.execute_raw(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
+         INSERT INTO login_attempts (email, user_id, ip_address, success, failure, attempted_at) \
+         SELECT 'u' || i || '@x.test', 1, '10.0.0.1', 0, 'bad_password', '2026-01-02 03:04:05+00:00' FROM n"
+    ))
+    .expect("login attempts");
+}
+
 /// Makes a bad row the way another program could: STRICT and CHECKs and foreign keys off.
 fn break_source(src: &TestDb, sql: &str) {
     src.execute_raw(
@@ -385,12 +396,7 @@ fn verify_catches_a_changed_value_a_missing_row_and_an_extra_row() {
 fn a_killed_copy_leaves_nothing_and_the_same_command_then_copies() {
     let (src, dst) = (small_source(), target());
     // Enough rows that the copy runs for a while.
-    src.execute_raw(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) \
-         INSERT INTO login_attempts (email, user_id, ip_address, success, failure, attempted_at) \
-         SELECT 'u' || i || '@x.test', 1, '10.0.0.1', 0, 'bad_password', '2026-01-02 03:04:05+00:00' FROM n",
-    )
-    .unwrap();
+    add_login_attempts(&src, 300_000);
     let args = ["copy", "--from", &src.url, "--to", &dst.url];
     let mut child = Command::new(env!("CARGO_BIN_EXE_nerve"))
         .args(args)
@@ -448,17 +454,12 @@ fn a_killed_copy_leaves_nothing_and_the_same_command_then_copies() {
 }
 
 /// Tables of 1 000 rows or more (the copy's bulk threshold) load without their secondary
-/// indexes and foreign keys, which come back; every table copied has its statistics afterwards (gathered
-/// after the commit, on connections of their own).
+/// indexes and foreign keys, which come back; every table copied has its statistics
+/// afterwards (gathered after the commit, on connections of their own).
 #[test]
 fn a_copy_rebuilds_what_it_suspends_and_leaves_statistics_behind() {
     let (src, dst) = (small_source(), target());
-    src.execute_raw(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) \
-         INSERT INTO login_attempts (email, user_id, ip_address, success, failure, attempted_at) \
-         SELECT 'u' || i || '@x.test', 1, '10.0.0.1', 0, 'bad_password', '2026-01-02 03:04:05+00:00' FROM n",
-    )
-    .unwrap();
+    add_login_attempts(&src, 1_500);
     let report = copy(&src.url, &dst.url, &options(), &mut NoProgress).expect("copy");
     assert!(report.verify.expect("verified").equal());
     assert_eq!(
@@ -639,11 +640,9 @@ fn left_behind(src: &TestDb, dst: &TestDb) -> Left {
 fn a_copy_killed_at_ten_points_leaves_all_or_nothing_and_the_same_command_completes() {
     use std::io::{BufRead, BufReader};
     let src = small_source();
+    add_login_attempts(&src, 8_000);
     src.execute_raw(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8000) \
-         INSERT INTO login_attempts (email, user_id, ip_address, success, failure, attempted_at) \
-         SELECT 'u' || i || '@x.test', 1, '10.0.0.1', 0, 'bad_password', '2026-01-02 03:04:05+00:00' FROM n; \
-         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
          INSERT INTO audit_logs (company_id, user_id, action, details, created_at) \
          SELECT 1, 1, 'bulk ' || i, '{}', '2026-01-02 03:04:05+00:00' FROM n;",
     )

@@ -10,7 +10,8 @@
 //! then describe itself identically. One PostgreSQL transaction then loads every table, parents
 //! first, by `COPY ... FROM STDIN` from one read snapshot of the source, moves each identity past
 //! the largest id copied, and commits; then [`verify`] runs while `ANALYZE` gathers the tables'
-//! statistics on two more connections.
+//! statistics on up to two more connections (a failure there is
+//! [`CopyReport::statistics_failed`], not an error: the rows are committed).
 //!
 //! **Crash-safe.** Nothing is committed before the end: a copy that fails or is killed (even
 //! `kill -9`) leaves the target as it was, and running the same command again starts over. A
@@ -94,6 +95,10 @@ pub struct CopyReport {
     pub total_seconds: f64,
     /// The verification, unless skipped.
     pub verify: Option<VerifyReport>,
+    /// Why gathering the statistics (`ANALYZE`, after the commit) failed, if it did: the rows
+    /// are committed and verified all the same, and PostgreSQL's autovacuum gathers the
+    /// statistics later.
+    pub statistics_failed: Option<String>,
 }
 
 /// One table compared.
@@ -293,31 +298,49 @@ pub(crate) const CHUNK: usize = 256 * 1024;
 /// From this many source rows on, a table's secondary indexes and foreign keys are dropped
 /// for the load and rebuilt after it (in the same transaction): faster than maintaining them
 /// row by row (measured by `scripts/bench-copy.sh`'s all-tables source, 44 tables of 10 k to
-/// 20 k rows: the tables' loads took 12.7 s maintained, 5.5 s rebuilt). Below it, dropping
-/// and rebuilding costs more than the rows' maintenance.
+/// 20 k rows: the tables' loads took 12.7 s maintained, 5.5 s rebuilt). The threshold itself
+/// is a judgement, not a measurement: below it, the few catalog reads and statements of a
+/// rebuild weigh as much as maintaining the indexes of so few rows. `nerve import` uses it for
+/// its SQLite staging file too.
 pub(crate) const BULK_ROWS: u64 = 1_000;
 
 /// Connections that gather statistics (`ANALYZE`) at once after a copy or import commits.
 const ANALYZE_CONNECTIONS: usize = 2;
 
 /// `ANALYZE` of `tables` (name, rows) in the PostgreSQL database at `to`, once their rows are
-/// committed: over [`ANALYZE_CONNECTIONS`] connections at once, each taking the next table,
-/// largest first. Statistics are not data: gathered after the commit, they cost the copy's
-/// transaction nothing, and a run killed here leaves every row in place (PostgreSQL's
-/// autovacuum gathers them later). Errors name the table; the rows stay committed.
-pub(crate) fn analyze_committed(to: &str, tables: &[(&str, u64)]) -> Result<()> {
+/// committed: over up to [`ANALYZE_CONNECTIONS`] connections at once (as many as open), each
+/// taking the next table, largest first. Statistics are not data: gathered after the commit,
+/// they cost the copy's transaction nothing, and a run killed here leaves every row in place
+/// (PostgreSQL's autovacuum gathers them later). So this is best effort: it returns why it
+/// failed (naming the table), for the report, and never fails the copy or import.
+pub(crate) fn analyze_committed(to: &str, tables: &[(&str, u64)]) -> Option<String> {
+    analyze_tables(to, tables).err().map(|e| e.to_string())
+}
+
+fn analyze_tables(to: &str, tables: &[(&str, u64)]) -> Result<()> {
     let order: Vec<&str> = {
         let mut sized = tables.to_vec();
         sized.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         sized.into_iter().map(|(name, _)| name).collect()
     };
+    if order.is_empty() {
+        return Ok(());
+    }
+    // The first connection must open; more only where the server allows them.
+    let mut connections = vec![PgTarget::open(to)?];
+    while connections.len() < ANALYZE_CONNECTIONS.min(order.len()) {
+        match PgTarget::open(to) {
+            Ok(db) => connections.push(db),
+            Err(_) => break,
+        }
+    }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let workers = ANALYZE_CONNECTIONS.min(order.len());
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| -> Result<()> {
-                    let mut db = PgTarget::open(to)?;
+        let handles: Vec<_> = connections
+            .into_iter()
+            .map(|mut db| {
+                let (next, order) = (&next, &order);
+                scope.spawn(move || -> Result<()> {
                     loop {
                         let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(table) = order.get(at) else {
@@ -772,6 +795,7 @@ pub fn copy(
             report.copy_seconds = copy_started.elapsed().as_secs_f64();
         }
     }
+    drop(target); // its work is done: the connections below need not count one more
     if !options.dry_run {
         // Statistics on two connections while the verification reads both sides: the three
         // keep both cores busy.
@@ -790,7 +814,7 @@ pub fn copy(
             (analyzed, verified)
         });
         report.verify = verified.transpose()?;
-        analyzed?;
+        report.statistics_failed = analyzed;
     }
     report.total_seconds = started.elapsed().as_secs_f64();
     Ok(report)
