@@ -137,20 +137,31 @@ sqlite3 -csv "$SRC" "SELECT id, domain, scanned_at, risk_score, risk_level, tota
 fi
 
 declare -A RESULT
+# timed_copy KIND SOURCE_URL [ARGS...]: nerve copy from SOURCE_URL into bench_nerve under
+# /usr/bin/time, the server's CPU counted around it; fails unless every table verified.
+# Sets RESULT[KIND.nerve_copy|nerve_total|nerve_rss|nerve_cpu|server_cpu].
+timed_copy() {
+  local kind=$1 from=$2 cpu_before
+  shift 2
+  cpu_before=$(server_cpu)
+  /usr/bin/time -v "$NERVE" copy --from "$from" --to "$(db_url bench_nerve)" --json "$@" \
+      > "$DIR/$kind.json" 2> "$DIR/$kind.time"
+  RESULT[$kind.server_cpu]=$(awk -v a="$cpu_before" -v b="$(server_cpu)" 'BEGIN { printf "%.2f", b - a }')
+  if ! grep -q '"equal": true' "$DIR/$kind.json" || grep -q '"equal": false' "$DIR/$kind.json"; then
+    log "$kind: nerve copy did not verify"
+    exit 1
+  fi
+  RESULT[$kind.nerve_copy]=$(json_field "$DIR/$kind.json" copy_seconds)
+  RESULT[$kind.nerve_total]=$(awk -F': ' '/Elapsed/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$DIR/$kind.time")
+  RESULT[$kind.nerve_rss]=$(awk -F': ' '/Maximum resident/ { print $2 }' "$DIR/$kind.time")
+  RESULT[$kind.nerve_cpu]=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { print u + s }' "$DIR/$kind.time")
+}
 bench_table() { # KIND TABLE ROWS COLUMNS CSV
   local kind=$1 table=$2 rows=$3 cols=$4 csv=$5 start end
   log "$kind: nerve copy"
   fresh_db bench_nerve
   "$NERVE" copy --from "$SRC_URL" --to "$(db_url bench_nerve)" --tables companies,users >/dev/null 2>&1
-  cpu_before=$(server_cpu)
-  /usr/bin/time -v "$NERVE" copy --from "$SRC_URL" --to "$(db_url bench_nerve)" \
-      --tables "$table" --json > "$DIR/$kind.json" 2> "$DIR/$kind.time"
-  RESULT[$kind.server_cpu]=$(awk -v a="$cpu_before" -v b="$(server_cpu)" 'BEGIN { printf "%.2f", b - a }')
-  RESULT[$kind.nerve_cpu]=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { print u + s }' "$DIR/$kind.time")
-  grep -q '"equal": true' "$DIR/$kind.json" || { log "$kind: nerve copy did not verify"; exit 1; }
-  RESULT[$kind.nerve_copy]=$(json_field "$DIR/$kind.json" copy_seconds)
-  RESULT[$kind.nerve_total]=$(awk -F': ' '/Elapsed/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$DIR/$kind.time")
-  RESULT[$kind.nerve_rss]=$(awk -F': ' '/Maximum resident/ { print $2 }' "$DIR/$kind.time")
+  timed_copy "$kind" "$SRC_URL" --tables "$table"
 
   log "$kind: pgloader"
   fresh_db bench_pgloader
@@ -201,15 +212,7 @@ bench_all() {
   fi
   log "all: nerve copy"
   fresh_db bench_nerve
-  cpu_before=$(server_cpu)
-  /usr/bin/time -v "$NERVE" copy --from "$url" --to "$(db_url bench_nerve)" --json \
-      > "$DIR/all.json" 2> "$DIR/all.time"
-  RESULT[all.server_cpu]=$(awk -v a="$cpu_before" -v b="$(server_cpu)" 'BEGIN { printf "%.2f", b - a }')
-  grep -q '"equal": false' "$DIR/all.json" && { log "all: nerve copy did not verify"; exit 1; }
-  RESULT[all.nerve_copy]=$(json_field "$DIR/all.json" copy_seconds)
-  RESULT[all.nerve_total]=$(awk -F': ' '/Elapsed/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$DIR/all.time")
-  RESULT[all.nerve_rss]=$(awk -F': ' '/Maximum resident/ { print $2 }' "$DIR/all.time")
-  RESULT[all.nerve_cpu]=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { print u + s }' "$DIR/all.time")
+  timed_copy all "$url"
   # The tables parents first, as the copy reported them.
   order=$(python3 -c 'import json, sys; print(" ".join(t["table"] for t in json.load(open(sys.argv[1]))["tables"]))' "$DIR/all.json")
   RESULT[all.tables]=$(wc -w <<< "$order")

@@ -11,7 +11,7 @@
 //!
 //! A backend is pinned only when `/proc/<pid>/cmdline` shows it is a PostgreSQL backend of the
 //! benchmark's database (a server in a container reports process ids of its own namespace,
-//! which name other processes here, or none): otherwise nothing is pinned and [`pin`] says why.
+//! which name other processes here, or none): otherwise nothing is pinned and [`place`] says why.
 
 use crate::pq::Pq;
 
@@ -35,8 +35,8 @@ pub enum Placement {
 
 /// Places the calling thread and every client backend connected to `database` (seen through
 /// `pq`, an admin connection of the same server) as `placement` says. Returns how many
-/// backends were placed, or why they could not be (fewer than two cores, a server elsewhere,
-/// no permission); then the calling thread and any backend already moved are back on the
+/// backends were placed, or why they could not be (cores 0 and 1 not both available, a server
+/// elsewhere, no permission); then the calling thread and any backend already moved are back on the
 /// cores the benchmark started with, and the benchmark runs as the scheduler places it.
 pub fn place(pq: &mut Pq, database: &str, placement: Placement) -> Result<usize, String> {
     let started_with = *STARTED_WITH.get_or_init(|| affinity(0).unwrap_or_else(|_| everywhere()));
@@ -67,10 +67,12 @@ fn place_backends(
     started_with: libc::cpu_set_t,
     moved: &mut Vec<libc::pid_t>,
 ) -> Result<usize, String> {
-    // SAFETY: CPU_COUNT only reads the set.
-    let cores = unsafe { libc::CPU_COUNT(&started_with) };
-    if cores < 2 {
-        return Err(format!("{cores} core: nothing to separate"));
+    // SAFETY: CPU_ISSET only reads the set (bounds-checked).
+    let usable = |cpu| unsafe { libc::CPU_ISSET(cpu, &started_with) };
+    if !(usable(CLIENT_CPU) && usable(SERVER_CPU)) {
+        return Err(format!(
+            "cores {CLIENT_CPU} and {SERVER_CPU} are not both this benchmark's to use"
+        ));
     }
     let rows = pq.query(
         &format!(
