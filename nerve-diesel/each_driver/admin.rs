@@ -481,9 +481,11 @@ impl nerve_diesel::nerve_core::AdminStore for Scope<'_> {
                 // address's findings) is about the subject too: one level down.
                 for t in &expected.tables {
                     for fk in &t.foreign_keys {
+                        // Only tables with matched rows: `IN ()` is an error on PostgreSQL
+                        // (SQLite reads it as false).
                         let Some(parents) = matched
                             .get(&fk.references)
-                            .filter(|_| fk.references != "users")
+                            .filter(|p| fk.references != "users" && !p.is_empty())
                             .cloned()
                         else {
                             continue;

@@ -216,6 +216,18 @@ pub fn export_and_erasure_of_a_subject(ctx: &Ctx) -> CaseResult {
             user_id: None,
         },
     )?;
+    // An assessment the subject created, without controls: its empty child tables are passed
+    // over (PostgreSQL once failed the whole export on `IN ()` there).
+    ctx.store.compliance().create_assessment(
+        acme.id,
+        &nerve::model::NewAssessment {
+            created_by_user_id: ada.id,
+            framework: nerve::model::ComplianceFramework::Soc2,
+            framework_version: None,
+            assessment_date: None,
+            expiry_date: None,
+        },
+    )?;
     let export = admin.export_subject("ADA.SUBJECT@acme.test")?;
     assert_eq!(export["subject"], email);
     assert_eq!(export["user_ids"], json!([ada.id]));
@@ -231,6 +243,7 @@ pub fn export_and_erasure_of_a_subject(ctx: &Ctx) -> CaseResult {
         "audit_logs",
         "profiles",
         "monitored_emails",
+        "compliance_assessments",
     ] {
         assert!(
             export["tables"][t]
