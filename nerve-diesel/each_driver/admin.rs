@@ -478,14 +478,15 @@ impl nerve_diesel::nerve_core::AdminStore for Scope<'_> {
                     }
                 }
                 // What hangs on a matched row (a profile's breaches, a watched
-                // address's findings) is about the subject too: one level down.
+                // address's findings) is about the subject too. Tables are visited once,
+                // in the schema's order, so a child whose parent comes earlier also takes
+                // the rows found there (a control's evidence after the controls of the
+                // subject's assessment).
                 for t in &expected.tables {
                     for fk in &t.foreign_keys {
-                        // Only tables with matched rows: `IN ()` is an error on PostgreSQL
-                        // (SQLite reads it as false).
                         let Some(parents) = matched
                             .get(&fk.references)
-                            .filter(|p| fk.references != "users" && !p.is_empty())
+                            .filter(|_| fk.references != "users")
                             .cloned()
                         else {
                             continue;
@@ -498,6 +499,11 @@ impl nerve_diesel::nerve_core::AdminStore for Scope<'_> {
                         ))
                         .load::<Id>(conn)
                         .map_err(sql_error("find subject"))?;
+                        // Only tables with rows enter `matched`: an empty parent list would
+                        // be `IN ()`, an error on PostgreSQL (SQLite reads it as false).
+                        if ids.is_empty() {
+                            continue;
+                        }
                         let entry = matched.entry(t.name.clone()).or_default();
                         entry.extend(ids.into_iter().map(|r| r.id));
                         entry.sort_unstable();

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The conformance suite's mutation score: does it notice a broken driver?
+#
+#   scripts/mutants.sh [N] [SEED]    # default: 40 mutants, seeded by the UTC day
+#
+# cargo-mutants (installed from crates.io when missing) lists every mutant of the files
+# .cargo/mutants.toml names: both drivers, their shared layer (nerve-diesel, whose each_driver
+# files it lists once per driver: counted once here) and nerve-core's transfer, baseline and
+# validation code. This script draws N of them at random (the same SEED draws the same sample
+# of an unchanged tree),
+# leaves out the ones below shown equivalent, and has cargo-mutants build each and run the
+# conformance suite on SQLite and PostgreSQL against it. It prints caught / missed / timeout /
+# unviable, the score (caught out of caught + missed + timeout: the viable mutants), and each
+# missed mutant. A missed mutant is killed by a new case, or shown equivalent here.
+#
+# Each mutant is one build and one suite run: about 2 minutes on 2 cores, so the full list
+# (about 2 000) is too long; the results of a run stay in target/mutation/<SEED>-<N>/.
+# PostgreSQL: NERVE_TEST_PG_URL when set; otherwise containers of the suite's image
+# (scripts/pg-image.sh builds it once), removed when the script exits.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-40}
+seed=${2:-$(($(date -u +%s) / 86400))}
+version=27.1.0
+
+# Mutants shown equivalent: the name as `cargo mutants --list` prints it (each_driver paths
+# under nerve-diesel/), then why no test can tell it from the original.
+equivalent=(
+)
+
+if ! cargo mutants --version 2>/dev/null | grep -q "$version"; then
+  echo "mutants.sh: installing cargo-mutants $version" >&2
+  cargo install cargo-mutants --locked --version "$version"
+fi
+if [[ -z "${NERVE_TEST_PG_URL:-}" ]]; then
+  NERVE_TEST_PG_IMAGE=$(scripts/pg-image.sh)
+  export NERVE_TEST_PG_IMAGE NERVE_TEST_RUN="mutants-$$" NERVE_TEST_OWNER=$$
+  remove() {
+    local ids
+    ids=$(docker ps -aq --filter "label=nerve.test.run=$NERVE_TEST_RUN")
+    # shellcheck disable=SC2086
+    if [[ -n "$ids" ]]; then docker rm -f $ids >/dev/null 2>&1 || true; fi
+    docker network rm "nerve-test-$NERVE_TEST_RUN" >/dev/null 2>&1 || true
+  }
+  # Each suite run starts its own server (and replica) and keeps them to its end; the runs
+  # follow one another, so every container but the newest two belongs to a finished run.
+  janitor() {
+    while sleep 30; do
+      docker ps -aq --filter "label=nerve.test.run=$NERVE_TEST_RUN" | tail -n +3 |
+        xargs -r docker rm -f >/dev/null 2>&1 || true
+    done
+  }
+  janitor &
+  janitor_pid=$!
+  trap 'kill $janitor_pid 2>/dev/null || true; remove' EXIT
+fi
+
+out="target/mutation/$seed-$n"
+mkdir -p "$out"
+cargo mutants --list --colors never >"$out/all.txt"
+printf '%s\n' "${equivalent[@]+"${equivalent[@]}"}" >"$out/equivalent.txt"
+# One regular expression naming exactly the drawn mutants.
+python3 - "$out" "$n" "$seed" <<'EOF'
+import random, re, sys
+out, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+shared = re.compile(r"^nerve-(sqlite|postgres)/src/\.\./\.\./nerve-diesel/")
+equivalent = {l.strip() for l in open(f"{out}/equivalent.txt") if l.strip()}
+unique = {}
+for name in open(f"{out}/all.txt"):
+    name = name.rstrip("\n")
+    key = shared.sub("nerve-diesel/", name)
+    if name:
+        unique.setdefault(key, name)
+# Names carry line and column: an edit above a mutant renames it, so say which are stale.
+for stale in sorted(equivalent - unique.keys()):
+    print(f"mutants.sh: allow-list entry no longer generated (update it): {stale}", file=sys.stderr)
+for key in equivalent:
+    unique.pop(key, None)
+keys = sorted(unique)
+drawn = sorted(random.Random(seed).sample(keys, min(n, len(keys))))
+print(f"mutants.sh: {len(keys)} distinct mutants ({len(equivalent)} shown equivalent left out); "
+      f"drawing {len(drawn)} with seed {seed}", file=sys.stderr)
+with open(f"{out}/drawn.txt", "w") as f:
+    f.write("".join(unique[k] + "\n" for k in drawn))
+with open(f"{out}/regex.txt", "w") as f:
+    f.write("^(" + "|".join(re.escape(unique[k]) for k in drawn) + ")$")
+EOF
+# The unmutated suite must pass, or every mutant would count as caught. cargo-mutants' own
+# baseline is skipped: version 27.1 runs it on the mutated packages' tests, not the conformance
+# suite the mutants are judged by (.cargo/mutants.toml), so the timeouts are set here.
+echo "mutants.sh: the conformance suite on the unmutated tree" >&2
+cargo test --workspace --test conformance >"$out/baseline.log" 2>&1 || {
+  echo "mutants.sh: the conformance suite fails without mutants; see $out/baseline.log" >&2
+  exit 1
+}
+started=$(date +%s)
+status=0
+# (One argument holds every drawn name: about 200 bytes each, well under Linux's 128 KiB for
+# the samples this script is for.)
+cargo mutants --re "$(cat "$out/regex.txt")" --output "$out" --colors never \
+  --baseline skip --timeout 600 --build-timeout 1200 || status=$?
+# cargo-mutants exits 2 when a mutant was missed, 3 on a timeout: the counts below say so.
+if [[ $status -ne 0 && $status -ne 2 && $status -ne 3 ]]; then
+  echo "mutants.sh: cargo mutants failed (exit $status); see $out/mutants.out/" >&2
+  exit "$status"
+fi
+python3 - "$out" "$started" <<'EOF'
+import json, sys, time
+out, started = sys.argv[1], int(sys.argv[2])
+outcomes = json.load(open(f"{out}/mutants.out/outcomes.json"))
+drawn = sum(1 for l in open(f"{out}/drawn.txt") if l.strip())
+if outcomes.get("total_mutants") != drawn:
+    sys.exit(f"mutants.sh: drew {drawn} mutants but cargo-mutants tested "
+             f"{outcomes.get('total_mutants')}: the names did not match")
+count = {k: outcomes.get(k, 0) for k in ("caught", "missed", "timeout", "unviable")}
+viable = count["caught"] + count["missed"] + count["timeout"]
+score = 100.0 * count["caught"] / viable if viable else 0.0
+print(f"mutants.sh: {sum(count.values())} mutants in {(time.time() - started) / 60:.0f} min: "
+      f"caught {count['caught']}, missed {count['missed']}, timeout {count['timeout']}, "
+      f"unviable {count['unviable']}; score {score:.1f}% of {viable} viable")
+for line in open(f"{out}/mutants.out/missed.txt"):
+    print("  missed:", line.rstrip())
+EOF
