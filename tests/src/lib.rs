@@ -358,6 +358,9 @@ impl TestDb {
         let DbKind::Postgres { name } = &self.kind else {
             return Vec::new();
         };
+        // Names derived from this one (a restore's) keep its start, its unique part, and may
+        // drop the padding that makes it as long as PostgreSQL allows.
+        let name = name.trim_end_matches('x');
         self.query_strings(&format!(
             "SELECT pid::text || ' ' || query_start::text AS value FROM pg_stat_activity \
              WHERE state = 'active' AND pid <> pg_backend_pid() AND query_start IS NOT NULL \
@@ -440,10 +443,22 @@ pub fn run(backend: Backend, case: Case) {
 }
 
 /// Removes a restore's safety copy named `safety_copy` when it is a database (PostgreSQL);
-/// a SQLite safety copy is a file of the backup directory, left to its owner.
+/// a SQLite safety copy is a file of the backup directory, left to its owner. Panics when
+/// there is no such copy: the report must name it exactly (PostgreSQL would also accept a name
+/// longer than its 63 bytes, cut short, in the DROP).
 pub fn drop_safety_copy(backend: Backend, safety_copy: &str) {
-    if backend == Backend::Postgres {
-        pg::drop_database(safety_copy);
+    match backend {
+        Backend::Postgres => {
+            assert!(
+                pg::database_exists(safety_copy),
+                "the restore reported the safety copy {safety_copy}, which is no database"
+            );
+            pg::drop_database(safety_copy);
+        }
+        Backend::Sqlite => assert!(
+            std::path::Path::new(safety_copy).is_file(),
+            "the restore reported the safety copy {safety_copy}, which is no file"
+        ),
     }
 }
 
@@ -584,12 +599,15 @@ mod pg {
     }
 
     pub(super) fn create_database(template: Option<&str>) -> Result<TestDb, String> {
+        // As long as PostgreSQL allows (63 bytes), so that every name a feature derives from
+        // a database's (a restore's safety copy) meets the limit in every test.
         let name = format!(
-            "nerve_t_{}_{}_{}",
+            "nerve_t_{}_{}_{}_",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed),
             Utc::now().timestamp_micros() % 1_000_000_000
         );
+        let name = format!("{name:x<63}");
         let from = template
             .map(|t| format!(" TEMPLATE {t}"))
             .unwrap_or_default();
@@ -604,6 +622,23 @@ mod pg {
 
     pub(super) fn clone_template() -> Result<TestDb, String> {
         create_database(Some(template()?))
+    }
+
+    /// Whether a database is named exactly `name`.
+    pub(super) fn database_exists(name: &str) -> bool {
+        #[derive(diesel::QueryableByName)]
+        struct Found {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        admin()
+            .and_then(|mut admin| {
+                diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
+                    .bind::<diesel::sql_types::Text, _>(name)
+                    .get_result::<Found>(&mut admin)
+                    .map_err(|e| e.to_string())
+            })
+            .is_ok_and(|f| f.n == 1)
     }
 
     pub(super) fn drop_database(name: &str) {

@@ -11,6 +11,7 @@ nerve_conformance::conformance! {
         stats_count_every_table_and_optimize_keeps_the_data,
         every_operation_is_timed_and_slow_ones_are_kept_up_to_the_cap,
         a_read_replica_is_taken_only_where_the_backend_has_them,
+        every_described_column_has_the_copy_plan_its_type_names,
     ],
     backups: [
         backup_during_inserts_restores_one_point_in_time,

@@ -359,3 +359,61 @@ pub fn health_reports_the_servers_numbers_and_warns_past_thresholds(ctx: &Ctx) -
     }
     Ok(())
 }
+
+/// What `nerve copy` and `nerve import` read every column as: each column this backend
+/// describes has a plan of the kind its logical type names (an ENUM with its values in order),
+/// its nullability and length limit; a type the copy does not know has none (it is refused).
+pub fn every_described_column_has_the_copy_plan_its_type_names(ctx: &Ctx) -> CaseResult {
+    use nerve::transfer::{ColumnPlan, Kind};
+    let schema = nerve::describe_schema(ctx.url())?;
+    let mut kinds = std::collections::BTreeSet::new();
+    for table in &schema.tables {
+        for column in &table.columns {
+            let plan = ColumnPlan::of(column, &schema.value_sets)
+                .ok_or_else(|| format!("{}.{}: no plan", table.name, column.name))?;
+            let expected = match column.logical_type.as_str() {
+                "bigint" => Kind::BigInt,
+                "integer" => Kind::Integer,
+                "real" => Kind::Real,
+                "text" => Kind::Text,
+                "boolean" => Kind::Boolean,
+                "timestamp" => Kind::Timestamp,
+                "json" => Kind::Json,
+                "blob" => Kind::Blob,
+                other => {
+                    let name = other.strip_prefix("enum:").ok_or(other)?;
+                    let set = schema.value_sets.iter().find(|s| s.name == name);
+                    Kind::Enum(set.ok_or(name)?.values.clone())
+                }
+            };
+            assert_eq!(
+                (&plan.name, &plan.kind, plan.nullable, plan.max_length),
+                (&column.name, &expected, column.nullable, column.max_length),
+                "{}.{}",
+                table.name,
+                column.name
+            );
+            kinds.insert(
+                column
+                    .logical_type
+                    .split(':')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+        }
+    }
+    // The schema uses these kinds (the copy also knows `integer`, `real` and `blob`, which
+    // only a legacy source holds).
+    let used: Vec<&str> = kinds.iter().map(String::as_str).collect();
+    assert_eq!(
+        used,
+        ["bigint", "boolean", "enum", "json", "text", "timestamp"]
+    );
+    let mut unknown = schema.tables[0].columns[0].clone();
+    for t in ["money", "enum:no_such_set", "enum:"] {
+        unknown.logical_type = t.into();
+        assert_eq!(ColumnPlan::of(&unknown, &schema.value_sets), None, "{t}");
+    }
+    Ok(())
+}
