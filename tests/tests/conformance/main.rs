@@ -12,6 +12,7 @@ nerve_conformance::conformance! {
         every_operation_is_timed_and_slow_ones_are_kept_up_to_the_cap,
         a_read_replica_is_taken_only_where_the_backend_has_them,
         every_described_column_has_the_copy_plan_its_type_names,
+        foreign_keys_are_described_with_their_delete_action,
     ],
     backups: [
         backup_during_inserts_restores_one_point_in_time,

@@ -328,6 +328,16 @@ pub fn health_reports_the_servers_numbers_and_warns_past_thresholds(ctx: &Ctx) -
                 unreachable!()
             };
             assert_eq!(m.idle_in_transaction.len(), 1, "{m:?}");
+            // The same sessions under the default thresholds (10 s to 5 min): none is listed.
+            let ServerMetrics::Postgres(d) = ctx.store.admin().health()?.metrics else {
+                unreachable!()
+            };
+            assert!(
+                d.idle_in_transaction.is_empty()
+                    && d.blocked.is_empty()
+                    && d.long_running.is_empty(),
+                "{d:?}"
+            );
             let holder_pid = m.idle_in_transaction[0].pid;
             assert_eq!(m.blocked[0].blocked_by, vec![holder_pid], "{m:?}");
             assert_eq!(m.blocked[0].waiting_for.as_deref(), Some("Lock:relation"));
@@ -415,5 +425,45 @@ pub fn every_described_column_has_the_copy_plan_its_type_names(ctx: &Ctx) -> Cas
         unknown.logical_type = t.into();
         assert_eq!(ColumnPlan::of(&unknown, &schema.value_sets), None, "{t}");
     }
+    Ok(())
+}
+
+/// A foreign key is described with the delete action it was declared with, each of the five
+/// (the schema's own use three; a database being adopted may use any).
+pub fn foreign_keys_are_described_with_their_delete_action(ctx: &Ctx) -> CaseResult {
+    let actions = [
+        "NO ACTION",
+        "RESTRICT",
+        "CASCADE",
+        "SET NULL",
+        "SET DEFAULT",
+    ];
+    let columns: Vec<String> = actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| format!("c{i} BIGINT DEFAULT NULL REFERENCES companies (id) ON DELETE {a}"))
+        .collect();
+    ctx.execute_raw(&format!(
+        "CREATE TABLE delete_actions (id BIGINT PRIMARY KEY, {})",
+        columns.join(", ")
+    ))?;
+    let schema = nerve::describe_schema(ctx.url())?;
+    let table = schema
+        .tables
+        .iter()
+        .find(|t| t.name == "delete_actions")
+        .ok_or("delete_actions is not described")?;
+    let mut described: Vec<(String, &str)> = table
+        .foreign_keys
+        .iter()
+        .map(|f| (f.columns.join(", "), f.on_delete.as_str()))
+        .collect();
+    described.sort();
+    let expected: Vec<(String, &str)> = actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (format!("c{i}"), *a))
+        .collect();
+    assert_eq!(described, expected);
     Ok(())
 }

@@ -170,7 +170,27 @@ pub fn session_values_are_validated(ctx: &Ctx) -> CaseResult {
     let c = company(&*ctx.store, "ACME", None)?;
     let u = user(&*ctx.store, c.id, "alice@example.com")?;
     let sessions = ctx.store.sessions();
-    for ttl in [Duration::zero(), Duration::days(367)] {
+    // The bounds are inclusive: 1 second and 366 days are accepted (for another user: the
+    // refusals below must leave this one without sessions).
+    let other = user(&*ctx.store, c.id, "bounds@example.com")?;
+    for ttl in [Duration::seconds(1), Duration::days(366)] {
+        let new = NewSession {
+            ttl,
+            ip_address: None,
+            user_agent: None,
+        };
+        let issued = sessions.create(c.id, other.id, &new)?;
+        assert_eq!(
+            issued.session.expires_at - issued.session.created_at,
+            ttl,
+            "{issued:?}"
+        );
+    }
+    for ttl in [
+        Duration::zero(),
+        Duration::milliseconds(999),
+        Duration::days(366) + Duration::seconds(1),
+    ] {
         let new = NewSession {
             ttl,
             ip_address: None,
