@@ -30,6 +30,7 @@ WIDE_ROWS=${WIDE_ROWS:-300000}
 ALL_MIN_ROWS=${ALL_MIN_ROWS:-10000}
 ALL_MAX_ROWS=${ALL_MAX_ROWS:-20000}
 CASES=${CASES:-narrow wide all}
+wants() { case " $CASES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 DIR=${BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$DIR"
 log() { printf 'bench-copy: %s\n' "$*" >&2; }
@@ -85,7 +86,6 @@ busy() { awk -v a="$1" -v b="$2" -v w="$3" 'BEGIN { printf "%.2f", (w > 0 ? (a +
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
-wants() { case " $CASES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 NARROW_COLS="id, email, user_id, ip_address, user_agent, success, failure, attempted_at"
 WIDE_COLS="id, domain, scanned_at, risk_score, risk_level, total_cves, critical_cves, vulnerabilities_found, open_ports_count, scan_results, user_id, updated_at, deleted_at, is_active"
 if { wants narrow || wants wide; } && [ "${KEEP_SOURCES:-0}" = 1 ] && [ -s "$SRC" ] &&

@@ -467,6 +467,26 @@ fn a_copy_rebuilds_what_it_suspends_and_leaves_statistics_behind() {
         nerve::describe_schema(&src.url).unwrap(),
         "indexes and foreign keys are back"
     );
+    // login_attempts (1 500 rows, no foreign key resting on it) loaded without its primary
+    // key too: it is back under its own name, and it holds.
+    let keys = dst
+        .query_strings(
+            "SELECT conname::text AS value FROM pg_constraint \
+              WHERE conrelid = 'login_attempts'::regclass AND contype = 'p'",
+        )
+        .expect("pg_constraint");
+    assert_eq!(keys, ["login_attempts_pkey"]);
+    let duplicate = dst.query_strings(
+        "INSERT INTO login_attempts (id, email, success, failure, attempted_at) \
+         SELECT id, email, success, failure, attempted_at FROM login_attempts LIMIT 1 \
+         RETURNING 'inserted'::text AS value",
+    );
+    assert!(
+        duplicate
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("login_attempts_pkey")),
+        "{duplicate:?}"
+    );
     let analyzed = dst
         .query_strings(
             "SELECT tablename::text AS value FROM pg_stats WHERE schemaname = current_schema() \

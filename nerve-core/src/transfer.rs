@@ -160,19 +160,6 @@ fn text_of<'a>(plan: &ColumnPlan, bytes: &'a [u8]) -> Result<&'a str, String> {
     Ok(text)
 }
 
-/// Appends `text` escaped for a `COPY` text-format field.
-fn push_copy_text(out: &mut Vec<u8>, text: &str) {
-    for &b in text.as_bytes() {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            _ => out.push(b),
-        }
-    }
-}
-
 fn wrong_class(plan: &ColumnPlan, cell: &Cell<'_>) -> String {
     let wanted = match plan.kind {
         Kind::BigInt | Kind::Integer => "an integer",
@@ -189,15 +176,74 @@ fn wrong_class(plan: &ColumnPlan, cell: &Cell<'_>) -> String {
 
 /// `bytes` as a JSON document PostgreSQL stores and NERVE reads back: valid JSON (parsed
 /// whole: a number beyond a double's range is valid JSON that NERVE's readers refuse), with
-/// no `\u0000`.
+/// no `\u0000`. The document is walked, not built (a copy checks every document it sends).
 fn json_checked<'a>(plan: &ColumnPlan, bytes: &'a [u8]) -> Result<&'a str, String> {
     let text = text_of(plan, bytes)?;
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
-    // Maybe an escaped NUL, maybe an escaped backslash before "u0000": the parse knows.
-    if text.contains("\\u0000") && crate::validate::holds_nul(&v) {
-        return Err("JSON holds \\u0000, which PostgreSQL cannot store".into());
+    match serde_json::from_str::<StorableJson>(text) {
+        Ok(StorableJson) => Ok(text),
+        Err(e) if e.is_data() => Err(e.to_string()),
+        Err(e) => Err(format!("invalid JSON: {e}")),
     }
-    Ok(text)
+}
+
+/// A JSON document walked without being built: it fails where PostgreSQL's JSONB or NERVE's
+/// readers would refuse the text (invalid JSON, a number beyond a double's range, nesting
+/// deeper than serde_json's limit, U+0000 in a key or string).
+struct StorableJson;
+
+impl<'de> serde::Deserialize<'de> for StorableJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StorableJson)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for StorableJson {
+    type Value = StorableJson;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self, E> {
+        if s.contains('\0') {
+            return Err(E::custom(
+                "JSON holds \\u0000, which PostgreSQL cannot store",
+            ));
+        }
+        Ok(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<Self, A::Error> {
+        while items.next_element::<StorableJson>()?.is_some() {}
+        Ok(self)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+        while map.next_key::<StorableJson>()?.is_some() {
+            map.next_value::<StorableJson>()?;
+        }
+        Ok(self)
+    }
 }
 
 fn enum_checked<'a>(
@@ -213,64 +259,70 @@ fn enum_checked<'a>(
     }
 }
 
-/// Checks `cell` against `plan` and appends it to `out` as a `COPY` text-format field (no
-/// delimiter). On refusal nothing useful is left in `out` past its length before the call
-/// (the caller truncates) and the reason is returned.
+/// The start of a binary `COPY` stream: its signature, no flags, no header extension.
+pub const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+/// The end of a binary `COPY` stream: a row of -1 fields.
+pub const COPY_TRAILER: &[u8] = &[0xff, 0xff];
+
+/// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 00:00:00 UTC).
+const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+/// Appends the start of a binary `COPY` row of `fields` fields; each field follows by
+/// [`encode_copy`]. PostgreSQL takes at most 1 600 columns, so a table's column count fits.
+pub fn start_copy_row(out: &mut Vec<u8>, fields: u16) {
+    out.extend_from_slice(&fields.to_be_bytes());
+}
+
+/// Checks `cell` against `plan` and appends it to `out` as a field of a binary `COPY` row
+/// (PostgreSQL's binary format: a 32-bit length, -1 for NULL, then the value as the column's
+/// type receives it: big-endian integers and doubles (`Kind::Real` is `double precision`), a
+/// byte for a boolean, microseconds since 2000-01-01 UTC for a timestamp, UTF-8 for text and
+/// ENUM labels, version 1 and the text for JSONB, the bytes of a blob). The value is checked
+/// as PostgreSQL's input would check it and as verify reads it, so nothing PostgreSQL refuses or
+/// stores differently is sent. On refusal nothing useful is left in `out` past its length before
+/// the call (the caller truncates) and the reason is returned.
 pub fn encode_copy(plan: &ColumnPlan, cell: Cell<'_>, out: &mut Vec<u8>) -> Result<(), String> {
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
     match (&plan.kind, cell) {
-        (_, Cell::Null) if plan.nullable => out.extend_from_slice(b"\\N"),
-        (_, Cell::Null) => return Err("NULL in a NOT NULL column".into()),
-        (Kind::BigInt, Cell::Integer(n)) => {
-            let _ = write!(Buf(out), "{n}");
+        (_, Cell::Null) if plan.nullable => {
+            out.truncate(at);
+            out.extend_from_slice(&(-1i32).to_be_bytes());
+            return Ok(());
         }
+        (_, Cell::Null) => return Err("NULL in a NOT NULL column".into()),
+        (Kind::BigInt, Cell::Integer(n)) => out.extend_from_slice(&n.to_be_bytes()),
         (Kind::Integer, Cell::Integer(n)) => {
             let n = i32::try_from(n).map_err(|_| format!("{n} does not fit a 32-bit column"))?;
-            let _ = write!(Buf(out), "{n}");
+            out.extend_from_slice(&n.to_be_bytes());
         }
-        (Kind::Real, Cell::Integer(n)) => {
-            let _ = write!(Buf(out), "{:?}", n as f64);
-        }
-        (Kind::Real, Cell::Real(x)) => push_real(out, x),
-        (Kind::Boolean, Cell::Integer(0)) => out.push(b'f'),
-        (Kind::Boolean, Cell::Integer(1)) => out.push(b't'),
+        (Kind::Real, Cell::Integer(n)) => out.extend_from_slice(&(n as f64).to_be_bytes()),
+        (Kind::Real, Cell::Real(x)) => out.extend_from_slice(&x.to_be_bytes()),
+        (Kind::Boolean, Cell::Integer(n @ (0 | 1))) => out.push(n as u8),
         (Kind::Boolean, Cell::Integer(n)) => return Err(format!("{n} is not a boolean (0 or 1)")),
-        (Kind::Text, Cell::Text(b)) => push_copy_text(out, text_of(plan, b)?),
-        (Kind::Enum(values), Cell::Text(b)) => push_copy_text(out, enum_checked(plan, values, b)?),
-        (Kind::Json, Cell::Text(b)) => push_copy_text(out, json_checked(plan, b)?),
+        (Kind::Text, Cell::Text(b)) => out.extend_from_slice(text_of(plan, b)?.as_bytes()),
+        (Kind::Enum(values), Cell::Text(b)) => {
+            out.extend_from_slice(enum_checked(plan, values, b)?.as_bytes())
+        }
+        (Kind::Json, Cell::Text(b)) => {
+            let text = json_checked(plan, b)?;
+            out.push(1);
+            out.extend_from_slice(text.as_bytes());
+        }
         (Kind::Timestamp, Cell::Text(b)) => {
             let text = text_of(plan, b)?;
             let t = parse_timestamp(text).ok_or_else(|| format!("{text:?} is not a timestamp"))?;
-            let _ = write!(Buf(out), "{}", t.format("%Y-%m-%d %H:%M:%S%.6f+00"));
+            let micros = t.timestamp_micros() - POSTGRES_EPOCH_MICROS;
+            out.extend_from_slice(&micros.to_be_bytes());
         }
-        (Kind::Blob, Cell::Blob(b)) => {
-            out.extend_from_slice(b"\\\\x");
-            for byte in b {
-                let _ = write!(Buf(out), "{byte:02x}");
-            }
-        }
+        (Kind::Blob, Cell::Blob(b)) => out.extend_from_slice(b),
         (_, other) => return Err(wrong_class(plan, &other)),
     }
+    let length = i32::try_from(out.len() - at - 4)
+        .map_err(|_| "value of 2 GiB or more, which no COPY field holds".to_string())?;
+    out[at..at + 4].copy_from_slice(&length.to_be_bytes());
     Ok(())
-}
-
-fn push_real(out: &mut Vec<u8>, x: f64) {
-    if x.is_nan() {
-        out.extend_from_slice(b"NaN");
-    } else if x.is_infinite() {
-        out.extend_from_slice(if x > 0.0 { b"Infinity" } else { b"-Infinity" });
-    } else {
-        let _ = write!(Buf(out), "{x:?}");
-    }
-}
-
-/// `fmt::Write` into a byte vector.
-struct Buf<'a>(&'a mut Vec<u8>);
-
-impl std::fmt::Write for Buf<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
-    }
 }
 
 /// JSON with object keys sorted and numbers in one form (integral values as their digits,
@@ -447,9 +499,21 @@ mod tests {
         }
     }
 
-    fn copy(p: &ColumnPlan, cell: Cell<'_>) -> Result<String, String> {
+    /// The field `encode_copy` writes, its length prefix checked and removed (`None`: NULL).
+    fn copy(p: &ColumnPlan, cell: Cell<'_>) -> Result<Option<Vec<u8>>, String> {
         let mut out = Vec::new();
-        encode_copy(p, cell, &mut out).map(|_| String::from_utf8(out).unwrap())
+        encode_copy(p, cell, &mut out)?;
+        let length = i32::from_be_bytes(out[..4].try_into().unwrap());
+        if length == -1 {
+            assert_eq!(out.len(), 4);
+            return Ok(None);
+        }
+        assert_eq!(length as usize, out.len() - 4, "{out:?}");
+        Ok(Some(out[4..].to_vec()))
+    }
+
+    fn field(bytes: &[u8]) -> Option<Vec<u8>> {
+        Some(bytes.to_vec())
     }
 
     /// Found by fuzzing (fuzz/regressions/copy/): the copy accepted
@@ -461,16 +525,25 @@ mod tests {
         let cell = Cell::Text(b"999999E776");
         assert!(copy(&j, cell).unwrap_err().contains("out of range"));
         assert!(canonical_of_cell(&j, cell).is_err());
-        assert_eq!(copy(&j, Cell::Text(b"1e300")).unwrap(), "1e300");
+        assert_eq!(copy(&j, Cell::Text(b"1e300")).unwrap(), field(b"\x011e300"));
     }
 
     #[test]
-    fn copy_text_escapes_and_checks() {
+    fn copy_fields_are_checked_and_written_as_postgres_receives_them() {
+        let mut row = Vec::new();
+        start_copy_row(&mut row, 3);
+        assert_eq!(row, [0, 3]);
+        assert_eq!(&COPY_HEADER[..11], b"PGCOPY\n\xff\r\n\0");
+        assert_eq!(COPY_HEADER.len(), 19);
         let t = plan(Kind::Text, true);
-        assert_eq!(copy(&t, Cell::Text(b"a\tb")).unwrap(), "a\\tb");
-        assert_eq!(copy(&t, Cell::Text(b"\\N")).unwrap(), "\\\\N");
-        assert_eq!(copy(&t, Cell::Null).unwrap(), "\\N");
-        assert_eq!(copy(&t, Cell::Text(b"")).unwrap(), "");
+        assert_eq!(copy(&t, Cell::Text(b"a\tb")).unwrap(), field(b"a\tb"));
+        assert_eq!(copy(&t, Cell::Text(b"\\N")).unwrap(), field(b"\\N"));
+        assert_eq!(copy(&t, Cell::Null).unwrap(), None);
+        assert_eq!(copy(&t, Cell::Text(b"")).unwrap(), field(b""));
+        assert_eq!(
+            copy(&t, Cell::Text("éèêëē".as_bytes())).unwrap(),
+            field("éèêëē".as_bytes())
+        );
         assert!(copy(&t, Cell::Text(b"a\0b"))
             .unwrap_err()
             .contains("U+0000"));
@@ -484,24 +557,48 @@ mod tests {
         let n = plan(Kind::BigInt, false);
         assert_eq!(
             copy(&n, Cell::Integer(i64::MIN)).unwrap(),
-            i64::MIN.to_string()
+            field(&i64::MIN.to_be_bytes())
+        );
+        assert_eq!(
+            copy(&n, Cell::Integer(258)).unwrap(),
+            field(&[0, 0, 0, 0, 0, 0, 1, 2])
         );
         assert!(copy(&n, Cell::Text(b"12"))
             .unwrap_err()
             .contains("text value"));
         assert!(copy(&n, Cell::Null).unwrap_err().contains("NOT NULL"));
-        assert!(copy(&plan(Kind::Integer, false), Cell::Integer(1 << 40)).is_err());
-        let b = plan(Kind::Boolean, false);
-        assert_eq!(copy(&b, Cell::Integer(1)).unwrap(), "t");
-        assert!(copy(&b, Cell::Integer(2)).is_err());
-        let ts = plan(Kind::Timestamp, false);
+        let i = plan(Kind::Integer, false);
+        assert!(copy(&i, Cell::Integer(1 << 40)).is_err());
         assert_eq!(
-            copy(&ts, Cell::Text(b"2026-01-02 03:04:05")).unwrap(),
-            "2026-01-02 03:04:05.000000+00"
+            copy(&i, Cell::Integer(-2)).unwrap(),
+            field(&(-2i32).to_be_bytes())
+        );
+        let r = plan(Kind::Real, false);
+        assert_eq!(
+            copy(&r, Cell::Real(1.5)).unwrap(),
+            field(&1.5f64.to_be_bytes())
         );
         assert_eq!(
-            copy(&ts, Cell::Text(b"2026-01-02T05:04:05.123456+02:00")).unwrap(),
-            "2026-01-02 03:04:05.123456+00"
+            copy(&r, Cell::Integer(3)).unwrap(),
+            field(&3.0f64.to_be_bytes())
+        );
+        let b = plan(Kind::Boolean, false);
+        assert_eq!(copy(&b, Cell::Integer(1)).unwrap(), field(&[1]));
+        assert_eq!(copy(&b, Cell::Integer(0)).unwrap(), field(&[0]));
+        assert!(copy(&b, Cell::Integer(2)).is_err());
+        let ts = plan(Kind::Timestamp, false);
+        // PostgreSQL counts microseconds from 2000-01-01 00:00:00 UTC.
+        assert_eq!(
+            copy(&ts, Cell::Text(b"2000-01-01 00:00:01")).unwrap(),
+            field(&1_000_000i64.to_be_bytes())
+        );
+        assert_eq!(
+            copy(&ts, Cell::Text(b"1999-12-31T23:59:59.999999Z")).unwrap(),
+            field(&(-1i64).to_be_bytes())
+        );
+        assert_eq!(
+            copy(&ts, Cell::Text(b"2000-01-01T02:00:00.000002+02:00")).unwrap(),
+            field(&2i64.to_be_bytes())
         );
         for refused in [
             &b"2026-01-02 03:04:05.1234567"[..],
@@ -518,17 +615,40 @@ mod tests {
         };
         assert_eq!(
             copy(&j, Cell::Text(b"{\"a\":\"x\\ny\"}")).unwrap(),
-            "{\"a\":\"x\\\\ny\"}"
+            field(b"\x01{\"a\":\"x\\ny\"}")
         );
         assert!(copy(&j, Cell::Text(b"{")).is_err());
         assert!(copy(&j, Cell::Text(b"\"\\u0000\"")).is_err());
+        for nul in [&b"{\"a\\u0000\":1}"[..], b"[1,[{\"b\":\"\\u0000\"}]]"] {
+            let reason = copy(&j, Cell::Text(nul)).unwrap_err();
+            assert!(reason.starts_with("JSON holds \\u0000"), "{reason}");
+        }
+        assert!(copy(&j, Cell::Text(b"[1,]"))
+            .unwrap_err()
+            .starts_with("invalid JSON"));
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(
+            copy(&j, Cell::Text(deep.as_bytes())).is_err(),
+            "deeper than NERVE reads"
+        );
+        assert!(canonical_of_cell(&j, Cell::Text(deep.as_bytes())).is_err());
         assert!(
             copy(&j, Cell::Text(b"\"\\\\u0000\"")).is_ok(),
             "an escaped backslash"
         );
         let e = plan(Kind::Enum(vec!["a".into(), "b".into()]), false);
         assert!(copy(&e, Cell::Text(b"c")).is_err());
-        assert_eq!(copy(&e, Cell::Text(b"b")).unwrap(), "b");
+        assert_eq!(copy(&e, Cell::Text(b"b")).unwrap(), field(b"b"));
+        let blob = plan(Kind::Blob, true);
+        assert_eq!(
+            copy(&blob, Cell::Blob(&[0, 255, 10])).unwrap(),
+            field(&[0, 255, 10])
+        );
+        assert!(copy(&blob, Cell::Text(b"x")).is_err());
+        // A refused value leaves its length prefix for the caller to truncate, never a
+        // well-formed field.
+        let mut out = Vec::new();
+        assert!(encode_copy(&n, Cell::Null, &mut out).is_err());
     }
 
     #[test]

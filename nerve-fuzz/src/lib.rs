@@ -138,11 +138,10 @@ fn cell<'a>(u: &mut Unstructured<'a>) -> Result<Cell<'a>> {
     })
 }
 
-/// `nerve copy`'s encoder against a model of PostgreSQL's reading of a COPY text field: what
-/// the encoder accepts, the canonical form (what verify compares) accepts too, and the field,
-/// read back as PostgreSQL reads it, has the very canonical form verify expects. The field
-/// holds no raw tab, newline or carriage return, and no backslash sequence but the four the
-/// encoder writes.
+/// `nerve copy`'s encoder against a model of PostgreSQL's reading of a binary COPY field:
+/// what the encoder accepts, the canonical form (what verify compares) accepts too, and the
+/// field, read back as PostgreSQL's receive functions read it, has the very canonical form
+/// verify expects. The field's length prefix covers exactly its bytes.
 pub fn copy(data: &[u8]) {
     let _ = copy_checked(&mut Unstructured::new(data));
 }
@@ -163,81 +162,83 @@ fn copy_checked(u: &mut Unstructured<'_>) -> Result<()> {
     });
     let read = as_postgres_reads(&plan, &field);
     assert_eq!(
-        read,
-        canonical,
-        "{plan:?} {cell:?}: the COPY field {:?} reads back differently",
-        String::from_utf8_lossy(&field)
+        read, canonical,
+        "{plan:?} {cell:?}: the COPY field {field:?} reads back differently"
     );
     Ok(())
 }
 
-/// The canonical form of the value PostgreSQL stores from a COPY text `field` of `plan`'s
-/// column (a model: PostgreSQL's input functions as NERVE's columns use them).
+/// The canonical form of the value PostgreSQL stores from a binary COPY `field` (length
+/// prefix included) of `plan`'s column (a model: PostgreSQL's receive functions as NERVE's
+/// columns use them, including the checks they make).
 fn as_postgres_reads(plan: &ColumnPlan, field: &[u8]) -> Option<String> {
-    if field == b"\\N" {
+    let (length, value) = field.split_at(4);
+    let length = i32::from_be_bytes(length.try_into().expect("a length prefix"));
+    if length == -1 {
+        assert!(value.is_empty(), "bytes after a NULL: {field:?}");
         return None;
     }
-    let mut bytes = Vec::with_capacity(field.len());
-    let mut it = field.iter();
-    while let Some(&b) = it.next() {
+    assert_eq!(length as usize, value.len(), "length prefix of {field:?}");
+    let fixed = |n: usize| -> [u8; 8] {
+        assert_eq!(value.len(), n, "{field:?} is not {n} bytes");
+        let mut b = [0u8; 8];
+        b[8 - n..].copy_from_slice(value);
+        b
+    };
+    let text = |bytes: &[u8]| -> String {
+        let t = String::from_utf8(bytes.to_vec()).expect("PostgreSQL (UTF8) takes only UTF-8");
         assert!(
-            !matches!(b, b'\t' | b'\n' | b'\r'),
-            "raw delimiter or line end in {field:?}"
+            !t.contains('\0'),
+            "PostgreSQL refuses U+0000 in text: {field:?}"
         );
-        if b == b'\\' {
-            bytes.push(match it.next() {
-                Some(b'\\') => b'\\',
-                Some(b'n') => b'\n',
-                Some(b'r') => b'\r',
-                Some(b't') => b'\t',
-                other => panic!("backslash sequence {other:?} in {field:?}"),
-            });
-        } else {
-            bytes.push(b);
-        }
-    }
-    let text = String::from_utf8(bytes).expect("PostgreSQL (UTF8) reads only valid UTF-8");
+        t
+    };
     Some(match &plan.kind {
-        Kind::BigInt => text.parse::<i64>().expect("an int8").to_string(),
-        Kind::Integer => text.parse::<i32>().expect("an int4").to_string(),
-        Kind::Real => {
-            let x: f64 = match text.as_str() {
-                "NaN" => f64::NAN,
-                "Infinity" => f64::INFINITY,
-                "-Infinity" => f64::NEG_INFINITY,
-                t => t.parse().expect("a float8"),
-            };
-            format!("{x:?}")
-        }
-        Kind::Boolean => match text.as_str() {
-            "t" => "true".into(),
-            "f" => "false".into(),
-            other => panic!("{other:?} is not a COPY boolean"),
+        Kind::BigInt => i64::from_be_bytes(fixed(8)).to_string(),
+        Kind::Integer => (i64::from_be_bytes(fixed(4)) as u32 as i32).to_string(),
+        Kind::Real => format!("{:?}", f64::from_bits(u64::from_be_bytes(fixed(8)))),
+        Kind::Boolean => match value {
+            [0] => "false".into(),
+            [1] => "true".into(),
+            other => panic!("{other:?} is not the encoder's boolean"),
         },
-        Kind::Text | Kind::Enum(_) => text,
+        Kind::Text => {
+            let t = text(value);
+            if let Some(max) = plan.max_length {
+                assert!(
+                    t.chars().count() <= max as usize,
+                    "varchar({max}) refuses {t:?}"
+                );
+            }
+            t
+        }
+        Kind::Enum(values) => {
+            let t = text(value);
+            assert!(values.contains(&t), "{t:?} is no label of {values:?}");
+            t
+        }
         Kind::Json => {
-            let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+            let (version, doc) = value.split_first().expect("a JSONB version byte");
+            assert_eq!(*version, 1, "JSONB version");
+            let v: serde_json::Value = serde_json::from_str(&text(doc)).expect("JSON");
+            assert!(
+                !nerve_core::validate::holds_nul(&v),
+                "JSONB refuses \\u0000"
+            );
             transfer::canonical_json(&v)
         }
         Kind::Timestamp => {
-            // Exactly `YYYY-MM-DD HH:MM:SS.ffffff+00`, which timestamptz reads as UTC.
-            let shape = text.len() == 29
-                && text.ends_with("+00")
-                && text.as_bytes()[10] == b' '
-                && text.as_bytes()[19] == b'.';
-            assert!(shape, "{text:?} is not the encoder's timestamp form");
-            transfer::parse_timestamp(&text)
-                .expect("a timestamp")
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-        }
-        Kind::Blob => {
-            let hex = text.strip_prefix("\\x").expect("bytea hex form");
+            // Microseconds since 2000-01-01 00:00:00 UTC.
+            let micros = i64::from_be_bytes(fixed(8));
+            let t = chrono::DateTime::from_timestamp_micros(micros + 946_684_800_000_000)
+                .expect("a timestamp chrono holds");
             assert!(
-                hex.len().is_multiple_of(2) && hex.bytes().all(|b| b.is_ascii_hexdigit()),
-                "{hex:?}"
+                nerve_core::clock::storable(t),
+                "{t} is outside what every backend stores"
             );
-            hex.to_string()
+            t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
         }
+        Kind::Blob => value.iter().map(|b| format!("{b:02x}")).collect(),
     })
 }
 

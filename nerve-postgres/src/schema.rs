@@ -41,8 +41,9 @@ macro_rules! copy_targets {
             }
         }
 
-        /// `COPY table (columns) FROM STDIN` in text format, the lines written by `data`
-        /// (in [`copy_columns`] order); `None` for a table the schema does not have.
+        /// `COPY table (columns) FROM STDIN` in binary format, the whole stream (header, rows,
+        /// trailer) written by `data` (fields in [`copy_columns`] order); `None` for a table
+        /// the schema does not have.
         pub(crate) fn copy_in<E>(
             conn: &mut diesel::PgConnection,
             table: &str,
@@ -57,7 +58,7 @@ macro_rules! copy_targets {
                     stringify!($table) => Some(
                         diesel::copy_from($table::table)
                             .from_raw_data($table::table, data)
-                            .with_format(diesel::pg::CopyFormat::Text)
+                            .with_format(diesel::pg::CopyFormat::Binary)
                             .execute(conn),
                     ),
                 )*

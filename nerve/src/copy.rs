@@ -31,7 +31,8 @@
 //! text; at most 8 chunks wait for the writer, whatever the database's size.
 
 use crate::transfer::{
-    canonical_of_cell, canonical_of_json, encode_copy, Cell, ColumnPlan, Kind, TableDigest,
+    canonical_of_cell, canonical_of_json, encode_copy, start_copy_row, Cell, ColumnPlan, Kind,
+    TableDigest,
 };
 use crate::{describe_schema, model::SchemaDescription, Backend, Error, Result};
 use nerve_postgres::bulk::PgTarget;
@@ -406,6 +407,16 @@ fn send(tx: Option<&SyncSender<Msg>>, msg: Msg) -> bool {
     tx.is_none_or(|tx| tx.send(msg).is_ok())
 }
 
+/// The field count of `table`'s binary `COPY` rows; PostgreSQL's 1 600-column limit keeps it
+/// far below `u16::MAX`, but a description claiming more is refused by name, not cut.
+fn copy_row_fields(table: &'static str, columns: usize) -> Result<u16> {
+    u16::try_from(columns).map_err(|_| Error::Validation {
+        table,
+        field: "-",
+        reason: format!("{columns} columns: more than a COPY row holds"),
+    })
+}
+
 fn read_all(
     from: &str,
     tables: &[TablePlan],
@@ -447,6 +458,7 @@ fn read_all(
                 .collect()
         };
         let names: Vec<String> = plan.columns.iter().map(|c| c.name.clone()).collect();
+        let fields = copy_row_fields(plan.name, names.len())?;
         let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
         let (mut copied, mut rejected, mut read) = (0u64, 0u64, 0u64);
         let mut mine: HashSet<i64> = HashSet::new();
@@ -475,10 +487,8 @@ fn read_all(
                 }
             }
             if bad.is_none() {
-                for (i, (column, cell)) in plan.columns.iter().zip(cells).enumerate() {
-                    if i > 0 {
-                        buf.push(b'\t');
-                    }
+                start_copy_row(&mut buf, fields);
+                for (column, cell) in plan.columns.iter().zip(cells) {
                     if let Err(reason) = encode_copy(column, *cell, &mut buf) {
                         bad = Some((column.name.as_str(), reason));
                         break;
@@ -487,7 +497,6 @@ fn read_all(
             }
             match bad {
                 None => {
-                    buf.push(b'\n');
                     copied += 1;
                 }
                 Some((column, reason)) => {

@@ -42,7 +42,9 @@ use crate::copy::{cell_json, Reject, BULK_ROWS, CHUNK};
 use crate::legacy::{convert, Value, Zone};
 use crate::model::SchemaDescription;
 use crate::password::HashFormat;
-use crate::transfer::{canonical_of_cell, encode_copy, Cell, ColumnPlan, TableDigest};
+use crate::transfer::{
+    canonical_of_cell, encode_copy, start_copy_row, Cell, ColumnPlan, TableDigest,
+};
 use crate::validate::{validate_domain, validate_email};
 use crate::{Backend, Error, Field, Result};
 use nerve_postgres::bulk::PgTarget;
@@ -1021,6 +1023,12 @@ fn load(
                 } else {
                     Vec::new()
                 };
+                let fields = u16::try_from(order.len()).map_err(|_| {
+                    invalid(format!(
+                        "{}: more columns than a COPY row holds",
+                        table.name
+                    ))
+                })?;
                 if streaming {
                     send(Chunk::Start {
                         table: table.name.clone(),
@@ -1047,10 +1055,8 @@ fn load(
                             done.imported += 1;
                             digest.add(&canonical_row(table, &row.values));
                             if streaming {
-                                for (k, i) in order.iter().enumerate() {
-                                    if k > 0 {
-                                        buf.push(b'\t');
-                                    }
+                                start_copy_row(&mut buf, fields);
+                                for i in &order {
                                     encode_copy(
                                         &table.columns[*i],
                                         row.values[*i].as_cell(),
@@ -1066,7 +1072,6 @@ fn load(
                                         }
                                     })?;
                                 }
-                                buf.push(b'\n');
                                 if buf.len() >= CHUNK {
                                     send(Chunk::Data(std::mem::replace(
                                         &mut buf,
