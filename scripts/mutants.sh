@@ -7,11 +7,18 @@
 # .cargo/mutants.toml names: both drivers, their shared layer (nerve-diesel, whose each_driver
 # files it lists once per driver: counted once here) and nerve-core's transfer, baseline and
 # validation code. This script draws N of them at random (the same SEED draws the same sample
-# of an unchanged tree),
-# leaves out the ones below shown equivalent, and has cargo-mutants build each and run the
-# conformance suite on SQLite and PostgreSQL against it. It prints caught / missed / timeout /
-# unviable, the score (caught out of caught + missed + timeout: the viable mutants), and each
-# missed mutant. A missed mutant is killed by a new case, or shown equivalent here.
+# of an unchanged tree and ledger), leaving out the ones below shown equivalent and the ones
+# the ledger already judged, and has cargo-mutants build each and run the conformance suite on
+# SQLite and PostgreSQL against it. It prints caught / missed / timeout / unviable, the score
+# (caught out of caught + missed + timeout: the viable mutants), and each missed mutant. A
+# missed mutant is killed by a new case, or shown equivalent here.
+#
+# The ledger, mutation/ledger.tsv (committed), keeps every verdict with the commit it was
+# reached on, so samples drawn on different days add up to one: each run appends its verdicts,
+# also when it is interrupted (the mutants finished so far), and the script ends by printing
+# the ledger's score over the mutants the tree still makes (an edit renames the mutants below
+# it: their old verdicts are counted as stale, not scored). MUTANTS_REJUDGE=missed tests the
+# ledger's missed mutants again instead of drawing new ones (after new cases were written).
 #
 # Each mutant is one build and one suite run: about 2 minutes on 2 cores, so the full list
 # (about 2 000) is too long; the results of a run stay in target/mutation/<SEED>-<N>/.
@@ -62,17 +69,31 @@ if [[ -z "${NERVE_TEST_PG_URL:-}" ]]; then
   }
   janitor &
   janitor_pid=$!
-  trap 'kill $janitor_pid 2>/dev/null || true; remove' EXIT
 fi
+# Run on exit (after the ledger's record, once that is set up below).
+cleanup() {
+  if [[ -n "${janitor_pid:-}" ]]; then
+    kill "$janitor_pid" 2>/dev/null || true
+    remove
+  fi
+}
+trap cleanup EXIT
 
-out="target/mutation/$seed-$n"
-mkdir -p "$out"
+rejudge=${MUTANTS_REJUDGE:-}
+[[ -z "$rejudge" || "$rejudge" == missed ]] || {
+  echo "mutants.sh: MUTANTS_REJUDGE is 'missed' or unset" >&2
+  exit 2
+}
+out="target/mutation/$seed-$n${rejudge:+-rejudge}"
+ledger=mutation/ledger.tsv
+mkdir -p "$out" mutation
+[[ -s $ledger ]] || printf 'mutant\toutcome\tcommit\tdate\n' >"$ledger"
 cargo mutants --list --colors never >"$out/all.txt"
 printf '%s\n' "${equivalent[@]+"${equivalent[@]}"}" >"$out/equivalent.txt"
 # One regular expression naming exactly the drawn mutants.
-python3 - "$out" "$n" "$seed" <<'EOF'
-import random, re, sys
-out, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+python3 - "$out" "$n" "$seed" "$ledger" "$rejudge" <<'EOF'
+import csv, random, re, sys
+out, n, seed, ledger, rejudge = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 shared = re.compile(r"^nerve-(sqlite|postgres)/src/\.\./\.\./nerve-diesel/")
 equivalent = {l.strip() for l in open(f"{out}/equivalent.txt") if l.strip()}
 unique = {}
@@ -86,10 +107,21 @@ for stale in sorted(equivalent - unique.keys()):
     print(f"mutants.sh: allow-list entry no longer generated (update it): {stale}", file=sys.stderr)
 for key in equivalent:
     unique.pop(key, None)
-keys = sorted(unique)
-drawn = sorted(random.Random(seed).sample(keys, min(n, len(keys))))
-print(f"mutants.sh: {len(keys)} distinct mutants ({len(equivalent)} shown equivalent left out); "
-      f"drawing {len(drawn)} with seed {seed}", file=sys.stderr)
+# The ledger's latest verdict of each mutant.
+judged = {r["mutant"]: r["outcome"] for r in csv.DictReader(open(ledger), delimiter="\t")}
+if rejudge:
+    keys = sorted(k for k in unique if judged.get(k) == "missed")
+    drawn = keys[:n]
+    print(f"mutants.sh: testing again {len(drawn)} of the ledger's {len(keys)} missed mutants "
+          "the tree still makes", file=sys.stderr)
+else:
+    keys = sorted(k for k in unique if k not in judged)
+    drawn = sorted(random.Random(seed).sample(keys, min(n, len(keys))))
+    print(f"mutants.sh: {len(unique)} distinct mutants ({len(equivalent)} shown equivalent left "
+          f"out, {len(unique) - len(keys)} in the ledger); drawing {len(drawn)} with seed {seed}",
+          file=sys.stderr)
+if not drawn:
+    sys.exit("mutants.sh: nothing to test")
 with open(f"{out}/drawn.txt", "w") as f:
     f.write("".join(unique[k] + "\n" for k in drawn))
 with open(f"{out}/regex.txt", "w") as f:
@@ -104,6 +136,51 @@ cargo test --workspace --test conformance >"$out/baseline.log" 2>&1 || {
   exit 1
 }
 started=$(date +%s)
+# The tree the verdicts are reached on: its commit, + when it has changes beside the ledger.
+tree=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!mutation' || echo +)
+# Appends the verdicts cargo-mutants has written so far to the ledger (once, also on an
+# interrupted run), then prints the ledger's score over the mutants this tree makes.
+recorded=
+record() {
+  [[ -z $recorded ]] || return 0
+  recorded=1
+  python3 - "$out" "$ledger" "$tree" <<'EOF'
+import csv, datetime, os, re, sys
+out, ledger, commit = sys.argv[1:4]
+shared = re.compile(r"^nerve-(sqlite|postgres)/src/\.\./\.\./nerve-diesel/")
+today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+new = []
+for outcome in ("caught", "missed", "timeout", "unviable"):
+    path = f"{out}/mutants.out/{outcome}.txt"
+    if os.path.exists(path):
+        new += [(shared.sub("nerve-diesel/", l.rstrip("\n")), outcome) for l in open(path) if l.strip()]
+with open(ledger, "a") as f:
+    for mutant, outcome in new:
+        f.write(f"{mutant}\t{outcome}\t{commit}\t{today}\n")
+made = {shared.sub("nerve-diesel/", l.rstrip("\n")) for l in open(f"{out}/all.txt") if l.strip()}
+equivalent = {l.strip() for l in open(f"{out}/equivalent.txt") if l.strip()}
+latest = {r["mutant"]: r["outcome"] for r in csv.DictReader(open(ledger), delimiter="\t")}
+count = {k: 0 for k in ("caught", "missed", "timeout", "unviable")}
+stale = 0
+for mutant, outcome in latest.items():
+    if mutant in made and mutant not in equivalent:
+        count[outcome] += 1
+    else:
+        stale += 1
+viable = count["caught"] + count["missed"] + count["timeout"]
+score = 100.0 * count["caught"] / viable if viable else 0.0
+print(f"mutants.sh: this run added {len(new)} verdicts to {ledger}; the ledger holds "
+      f"{sum(count.values())} mutants this tree makes ({stale} stale or shown equivalent): "
+      f"caught {count['caught']}, missed {count['missed']}, timeout {count['timeout']}, "
+      f"unviable {count['unviable']}; score {score:.1f}% of {viable} viable")
+for mutant, outcome in sorted(latest.items()):
+    if outcome == "missed" and mutant in made and mutant not in equivalent:
+        print("  missed (ledger):", mutant)
+EOF
+}
+trap 'record; cleanup' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 status=0
 # (One argument holds every drawn name: about 200 bytes each, well under Linux's 128 KiB for
 # the samples this script is for.)
