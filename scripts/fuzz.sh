@@ -10,6 +10,10 @@
 # with the input in fuzz/artifacts/<target>/: fix it, then copy the input, named for what it
 # found, into fuzz/regressions/<target>/ (never minimized away; the test command replays it with
 # the corpus, nerve-fuzz/tests/replay.rs).
+# Every run of a target is logged in fuzz/runs.tsv (committed): date, target, seconds, workers,
+# executions, outcome and commit, so the hours each target has run add up across days (worker
+# hours, as every core runs a worker):
+#   awk -F'\t' 'NR > 1 { h[$2] += $3 * $4 / 3600 } END { for (t in h) print t, h[t] }' fuzz/runs.tsv
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-2}
@@ -22,21 +26,36 @@ if ! command -v cargo-fuzz >/dev/null; then
 fi
 export RUSTC_BOOTSTRAP=1
 jobs=$(nproc)
+runs_log=$PWD/fuzz/runs.tsv
+[ -s "$runs_log" ] || printf 'date\ttarget\tseconds\tworkers\texecutions\toutcome\tcommit\n' > "$runs_log"
+commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!fuzz/corpus' ':!fuzz/runs.tsv' || echo +)
+# log_run TARGET STARTED EXECUTIONS OUTCOME: one line of fuzz/runs.tsv.
+log_run() {
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%MZ)" "$1" \
+    "$(( $(date +%s) - $2 ))" "$jobs" "$3" "$4" "$commit" >> "$runs_log"
+}
 cd fuzz
 for t in "${targets[@]}"; do
   [ -d "corpus/$t" ] || { echo "fuzz.sh: no target $t (targets: url age copy legacy manifest)" >&2; exit 2; }
   before=$(ls "corpus/$t" | wc -l)
+  # Built first, so that the time logged is fuzzing time.
+  cargo fuzz build --fuzz-dir . "$t" 2> "$t-build.log" || {
+    echo "fuzz.sh: building $t failed (log: fuzz/$t-build.log)" >&2
+    exit 1
+  }
   started=$(date +%s)
   # One libFuzzer process per core; each writes fuzz-<n>.log here.
   rm -f fuzz-*.log
   cargo fuzz run --fuzz-dir . "$t" "corpus/$t" -- \
     -max_total_time=$((minutes * 60)) -print_final_stats=1 -workers="$jobs" -jobs="$jobs" \
     2> "$t.log" || {
+      log_run "$t" "$started" "$( (grep -ho 'stat::number_of_executed_units: *[0-9]*' fuzz-*.log || true) | awk '{s += $2} END {print s + 0}')" failed
       echo "fuzz.sh: $t FAILED: the input is in fuzz/artifacts/$t/ (logs: fuzz/$t.log, fuzz/fuzz-*.log)" >&2
       grep -hE -A1 "panicked|Test unit written" fuzz-*.log "$t.log" >&2 || true
       exit 1
     }
   runs=$( (grep -ho 'stat::number_of_executed_units: *[0-9]*' fuzz-*.log || true) | awk '{s += $2} END {print s + 0}')
+  log_run "$t" "$started" "$runs" "no failure"
   cargo fuzz cmin --fuzz-dir . "$t" "corpus/$t" > "$t-cmin.log" 2>&1 || {
     echo "fuzz.sh: minimizing the corpus of $t failed (log: fuzz/$t-cmin.log)" >&2
     exit 1

@@ -1257,6 +1257,9 @@ fn a_restore_killed_in_its_swap_leaves_the_live_database_open_before_or_after() 
     }
     let db = TestDb::empty(Backend::Postgres).expect("a database");
     let name = nerve::url::database_name(&db.url).expect("the test database's name");
+    // Test databases are padded with 'x' to PostgreSQL's longest name; the names a restore
+    // derives from this one keep its start, so they are found by its unique part.
+    let stem = name.trim_end_matches('x');
     let dir = tempfile::tempdir().unwrap();
     let bk = dir.path().join("bk").to_str().unwrap().to_string();
     let run = |args: &[&str]| nerve(dir.path(), args, Some(&db.url));
@@ -1347,7 +1350,7 @@ fn a_restore_killed_in_its_swap_leaves_the_live_database_open_before_or_after() 
             // database, not the safety copy.
             let closed: Vec<String> = diesel::sql_query(format!(
                 "SELECT datname::text AS value FROM pg_database \
-                 WHERE datname LIKE '{name}%' AND NOT datallowconn"
+                 WHERE datname LIKE '{stem}%' AND NOT datallowconn"
             ))
             .load::<One>(&mut admin)
             .expect("read pg_database")
@@ -1373,7 +1376,8 @@ fn a_restore_killed_in_its_swap_leaves_the_live_database_open_before_or_after() 
     // The safety copies the restores made.
     for value in db
         .query_strings(&format!(
-            "SELECT datname::text AS value FROM pg_database WHERE datname LIKE '{name}\\_%'"
+            "SELECT datname::text AS value FROM pg_database \
+              WHERE datname LIKE '{stem}%' AND datname <> '{name}'"
         ))
         .unwrap_or_default()
     {
