@@ -73,16 +73,25 @@ struct EnumInfo {
 }
 
 /// The logical type of a column; `enums` are the ENUM types of the schema (other user-defined
-/// types keep their own name).
+/// types keep their own name). Each logical type names one PostgreSQL type whose binary form
+/// `nerve copy` writes (`nerve_core::transfer::encode_copy`): `smallint` and single-precision
+/// `real` and `json` have other binary forms than `integer`, `double precision` and `jsonb`,
+/// and blank-padded `character` reads back other than it was written, so they keep names of
+/// their own (`smallint`, `float4`, `json_text`, `character`), which the copy refuses by name
+/// rather than mis-sending.
+/// NERVE's schema uses none of them.
 fn logical_type(c: &ColumnInfo, enums: &[ValueSetDescription]) -> String {
     match c.data_type.as_str() {
         "bigint" => "bigint".into(),
-        "integer" | "smallint" => "integer".into(),
-        "character varying" | "text" | "character" => "text".into(),
+        "integer" => "integer".into(),
+        "character varying" | "text" => "text".into(),
         "boolean" => "boolean".into(),
         "timestamp with time zone" => "timestamp".into(),
         "jsonb" => "json".into(),
-        "double precision" | "real" => "real".into(),
+        // PostgreSQL's `json` keeps the text as given and has another binary form.
+        "json" => "json_text".into(),
+        "double precision" => "real".into(),
+        "real" => "float4".into(),
         "bytea" => "blob".into(),
         "USER-DEFINED" if enums.iter().any(|e| e.name == c.udt_name) => {
             format!("enum:{}", c.udt_name)
@@ -320,4 +329,50 @@ pub(crate) fn constraints(
             columns: r.cols,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(data_type: &str, udt_name: &str) -> ColumnInfo {
+        ColumnInfo {
+            name: "c".into(),
+            data_type: data_type.into(),
+            udt_name: udt_name.into(),
+            nullable: true,
+            dflt: None,
+            max_length: None,
+        }
+    }
+
+    /// Only a type whose binary form `nerve copy` writes gets a logical type the copy knows;
+    /// the others keep their own name, which the copy refuses.
+    #[test]
+    fn logical_types_name_the_binary_form() {
+        let sets = [ValueSetDescription {
+            name: "severity".into(),
+            values: vec!["low".into()],
+        }];
+        for (data_type, udt, logical) in [
+            ("bigint", "int8", "bigint"),
+            ("integer", "int4", "integer"),
+            ("smallint", "int2", "smallint"),
+            ("double precision", "float8", "real"),
+            ("real", "float4", "float4"),
+            ("character varying", "varchar", "text"),
+            ("text", "text", "text"),
+            ("character", "bpchar", "character"),
+            ("jsonb", "jsonb", "json"),
+            ("json", "json", "json_text"),
+            ("USER-DEFINED", "severity", "enum:severity"),
+            ("USER-DEFINED", "citext", "citext"),
+        ] {
+            assert_eq!(
+                logical_type(&column(data_type, udt), &sets),
+                logical,
+                "{data_type}"
+            );
+        }
+    }
 }

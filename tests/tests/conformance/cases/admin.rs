@@ -421,7 +421,16 @@ pub fn every_described_column_has_the_copy_plan_its_type_names(ctx: &Ctx) -> Cas
         ["bigint", "boolean", "enum", "json", "text", "timestamp"]
     );
     let mut unknown = schema.tables[0].columns[0].clone();
-    for t in ["money", "enum:no_such_set", "enum:"] {
+    // PostgreSQL types with another binary form than the copy writes keep their own names.
+    for t in [
+        "money",
+        "enum:no_such_set",
+        "enum:",
+        "smallint",
+        "float4",
+        "json_text",
+        "character",
+    ] {
         unknown.logical_type = t.into();
         assert_eq!(ColumnPlan::of(&unknown, &schema.value_sets), None, "{t}");
     }
