@@ -1,6 +1,6 @@
 //! Moving rows between backends, value by value, without Diesel: what a column of a schema
 //! description accepts, how a value read from a source is checked and written in PostgreSQL's
-//! `COPY` text format, and the canonical form both sides of a copy are compared in.
+//! binary `COPY` format, and the canonical form both sides of a copy are compared in.
 //!
 //! A source value ([`Cell`]) is what a SQLite database holds, storage class included: SQLite
 //! lets text sit in an INTEGER column, so a copy checks the class, never just the text. Every

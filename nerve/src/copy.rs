@@ -27,8 +27,8 @@
 //! committed, naming table, rowid, column and reason; with a rejects file, bad rows go there
 //! as JSON lines (the whole row and the reason), the rest is copied, and the report counts them.
 //!
-//! **Bounded memory.** A reader thread streams rows from SQLite into 256 KiB chunks of COPY
-//! text; at most 8 chunks wait for the writer, whatever the database's size.
+//! **Bounded memory.** A reader thread streams rows from SQLite into 256 KiB chunks of
+//! binary `COPY`; at most 8 chunks wait for the writer, whatever the database's size.
 
 use crate::transfer::{
     canonical_of_cell, canonical_of_json, encode_copy, start_copy_row, Cell, ColumnPlan, Kind,
@@ -281,7 +281,7 @@ fn nerve_postgres_table(table: &str) -> Result<&'static &'static str> {
 enum Msg {
     /// The next table begins; it has this many rows.
     Start(u64),
-    /// COPY text for the current table, and the rows read so far.
+    /// Binary COPY rows for the current table, and the rows read so far.
     Data(Vec<u8>, u64),
     /// The current table is done.
     End {
@@ -293,7 +293,7 @@ enum Msg {
     Fail(Error),
 }
 
-/// The size of one piece of COPY text handed from a reader to a writer thread.
+/// The size of one piece of binary COPY handed from a reader to a writer thread.
 pub(crate) const CHUNK: usize = 256 * 1024;
 
 /// From this many source rows on, a table's secondary indexes and foreign keys are dropped

@@ -860,11 +860,11 @@ pub fn import(
     Ok(report)
 }
 
-/// What the loader sends the PostgreSQL writer: per table, a start, COPY text, an end.
+/// What the loader sends the PostgreSQL writer: per table, a start, binary COPY rows, an end.
 enum Chunk {
     /// The next table; `bulk`: load it with its secondary indexes suspended.
     Start { table: String, bulk: bool },
-    /// COPY text (whole rows).
+    /// Binary COPY rows (whole ones).
     Data(Vec<u8>),
     /// The table is done; this many rows were sent.
     End { rows: u64 },
