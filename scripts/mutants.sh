@@ -43,6 +43,17 @@ equivalent=(
   # so every answer is the same and only a round trip per call is spent (the benchmarks', not
   # the suite's, to notice).
   "nerve-diesel/each_driver/scope.rs:164:17: replace || with && in Scope<'a>::connection"
+  # canonical_of_json's double precision and bytea arms: verify reaches canonical_of_json only
+  # reading a PostgreSQL target of NERVE's schema, which has no such column (the conformance
+  # case every_described_column_has_the_copy_plan_its_type_names fails when one is added), so
+  # no input the product takes reaches them; nerve-core's unit test
+  # canonical_forms_agree_across_sources checks them.
+  "nerve-core/src/transfer.rs:434:9: delete match arm (Kind::Real, Value::Number(n)) in canonical_of_json"
+  "nerve-core/src/transfer.rs:435:9: delete match arm (Kind::Real, Value::String(s)) in canonical_of_json"
+  "nerve-core/src/transfer.rs:436:13: delete match arm \"NaN\" in canonical_of_json"
+  "nerve-core/src/transfer.rs:437:13: delete match arm \"Infinity\" in canonical_of_json"
+  "nerve-core/src/transfer.rs:438:13: delete match arm \"-Infinity\" in canonical_of_json"
+  "nerve-core/src/transfer.rs:446:9: delete match arm (Kind::Blob, Value::String(s)) in canonical_of_json"
 )
 
 if ! cargo mutants --version 2>/dev/null | grep -q "$version"; then

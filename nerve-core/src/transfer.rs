@@ -686,6 +686,21 @@ mod tests {
         }
         assert!(canonical_of_cell(&plan(Kind::Boolean, false), Cell::Integer(2)).is_err());
         assert_eq!(a, b);
+        // A double precision column (none in NERVE's schema): PostgreSQL's JSON spells the
+        // specials as strings.
+        let real = plan(Kind::Real, true);
+        for (x, postgres) in [
+            (f64::INFINITY, Value::String("Infinity".into())),
+            (f64::NEG_INFINITY, Value::String("-Infinity".into())),
+            (f64::NAN, Value::String("NaN".into())),
+            (1.5, serde_json::json!(1.5)),
+        ] {
+            assert_eq!(
+                canonical_of_cell(&real, Cell::Real(x)).unwrap(),
+                canonical_of_json(&real, &postgres).unwrap(),
+                "{x}"
+            );
+        }
         let bool_plan = plan(Kind::Boolean, false);
         assert_eq!(
             canonical_of_cell(&bool_plan, Cell::Integer(1)).unwrap(),

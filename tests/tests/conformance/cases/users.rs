@@ -84,6 +84,26 @@ pub fn create_rejects_invalid_values(ctx: &Ctx) -> CaseResult {
             }
         );
     }
+    // At most 254 characters, counted again once lower-cased (U+0130 becomes two).
+    let domain = |len: usize| {
+        let last = "d".repeat(len - 131);
+        format!("{}.{}.{last}.de", "b".repeat(63), "c".repeat(63))
+    };
+    let longest = format!("{}@{}", "a".repeat(64), domain(189));
+    assert_eq!(longest.chars().count(), 254);
+    assert_eq!(users.create(c.id, &new_user(&longest))?.email, longest);
+    let lengthened = format!("\u{130}{}@{}", "a".repeat(62), domain(190));
+    assert_eq!(lengthened.chars().count(), 254);
+    for bad in [format!("{}@{}", "a".repeat(64), domain(190)), lengthened] {
+        assert_err!(
+            users.create(c.id, &new_user(&bad)),
+            Error::Validation {
+                table: "users",
+                field: "email",
+                ..
+            }
+        );
+    }
     let mut short = new_user("a@example.com");
     short.password = "1234567".into();
     assert_err!(
