@@ -27,6 +27,38 @@ use std::sync::{Arc, OnceLock};
 
 pub use nerve;
 
+/// Runs `f` and returns its value with the number of times, on this thread, the store said it
+/// was trying a call again after a transient failure (its `warn` event "trying again after a
+/// transient failure").
+pub fn retries_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    use tracing_subscriber::layer::SubscriberExt;
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let subscriber = tracing_subscriber::registry().with(RetryCounter(Arc::clone(&seen)));
+    let out = tracing::subscriber::with_default(subscriber, f);
+    (out, seen.load(Ordering::SeqCst))
+}
+
+/// Counts the store's "trying again" events.
+struct RetryCounter(Arc<std::sync::atomic::AtomicUsize>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for RetryCounter {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Message(bool);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" && format!("{value:?}").contains("trying again") {
+                    self.0 = true;
+                }
+            }
+        }
+        let mut message = Message(false);
+        event.record(&mut message);
+        if message.0 {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
 /// What a case returns: `Err` (or a panic) fails the test.
 pub type CaseResult = Result<(), Box<dyn std::error::Error>>;
 

@@ -155,6 +155,7 @@ nerve_conformance::conformance! {
         concurrent_writers_all_succeed,
         safe_update_with_a_stale_version_changes_nothing,
         batch_insert_writes_every_row_or_none,
+        a_write_refused_for_its_values_is_not_tried_again,
     ],
     constraints: [
         every_key_violation_names_its_key,

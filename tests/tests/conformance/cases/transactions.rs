@@ -351,3 +351,17 @@ pub fn batch_insert_writes_every_row_or_none(ctx: &Ctx) -> CaseResult {
     );
     Ok(())
 }
+
+/// A write the database refuses for its values (here a unique key) is returned at once: only
+/// what the database rolled back itself, or what failed before the transaction began, is tried
+/// again (the store says so as a `warn` event, counted here).
+pub fn a_write_refused_for_its_values_is_not_tried_again(ctx: &Ctx) -> CaseResult {
+    let c = company(&*ctx.store, "ACME", None)?;
+    user(&*ctx.store, c.id, "a@acme.test")?;
+    let (out, retries) = nerve_conformance::retries_during(|| {
+        ctx.store.users().create(c.id, &new_user("a@acme.test"))
+    });
+    assert_err!(out, Error::Conflict { .. });
+    assert_eq!(retries, 0, "a conflict was tried again");
+    Ok(())
+}
