@@ -328,6 +328,16 @@ pub fn health_reports_the_servers_numbers_and_warns_past_thresholds(ctx: &Ctx) -
                 unreachable!()
             };
             assert_eq!(m.idle_in_transaction.len(), 1, "{m:?}");
+            // Even at zero thresholds, only an active statement not waiting for a lock is
+            // long-running: the idle connections of the stores' pools are not.
+            assert!(
+                m.long_running.iter().all(|s| s.state == "active"
+                    && !s
+                        .waiting_for
+                        .as_deref()
+                        .is_some_and(|w| w.starts_with("Lock"))),
+                "{m:?}"
+            );
             // The same sessions under the default thresholds (10 s to 5 min): none is listed.
             let ServerMetrics::Postgres(d) = ctx.store.admin().health()?.metrics else {
                 unreachable!()
