@@ -10,9 +10,10 @@
 # with the input in fuzz/artifacts/<target>/: fix it, then copy the input, named for what it
 # found, into fuzz/regressions/<target>/ (never minimized away; the test command replays it with
 # the corpus, nerve-fuzz/tests/replay.rs).
-# Every run of a target is logged in fuzz/runs.tsv (committed): date, target, seconds, workers,
-# executions, outcome and commit, so the hours each target has run add up across days (worker
-# hours, as every core runs a worker):
+# Every run of a target that ends, with or without a failure (not one that is interrupted), is
+# logged in fuzz/runs.tsv (committed): date, target, seconds, workers, executions, outcome and
+# commit, so the hours each target has run add up across days (worker hours, as every core
+# runs a worker):
 #   awk -F'\t' 'NR > 1 { h[$2] += $3 * $4 / 3600 } END { for (t in h) print t, h[t] }' fuzz/runs.tsv
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -193,12 +193,14 @@ for mutant, outcome in sorted(latest.items()):
         print("  missed (ledger):", mutant)
 EOF
 }
-trap 'record; cleanup' EXIT
+trap 'record || echo "mutants.sh: the ledger was not updated" >&2; cleanup' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 status=0
 # (One argument holds every drawn name: about 200 bytes each, well under Linux's 128 KiB for
 # the samples this script is for.)
+# An earlier run's verdicts in this directory must not reach the ledger again.
+rm -rf "$out/mutants.out" "$out/mutants.out.old"
 cargo mutants --re "$(cat "$out/regex.txt")" --output "$out" --colors never \
   --baseline skip --timeout 600 --build-timeout 1200 || status=$?
 # cargo-mutants exits 2 when a mutant was missed, 3 on a timeout: the counts below say so.

@@ -268,9 +268,10 @@ pub const COPY_TRAILER: &[u8] = &[0xff, 0xff];
 /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 00:00:00 UTC).
 const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
 
-/// Appends the start of a binary `COPY` row of `fields` fields; each field follows by
-/// [`encode_copy`]. PostgreSQL takes at most 1 600 columns, so a table's column count fits.
-pub fn start_copy_row(out: &mut Vec<u8>, fields: u16) {
+/// Appends the start of a binary `COPY` row of `fields` fields (PostgreSQL reads the count as
+/// a 16-bit signed integer; it takes at most 1 600 columns); each field follows by
+/// [`encode_copy`].
+pub fn start_copy_row(out: &mut Vec<u8>, fields: i16) {
     out.extend_from_slice(&fields.to_be_bytes());
 }
 
@@ -645,10 +646,10 @@ mod tests {
             field(&[0, 255, 10])
         );
         assert!(copy(&blob, Cell::Text(b"x")).is_err());
-        // A refused value leaves its length prefix for the caller to truncate, never a
-        // well-formed field.
-        let mut out = Vec::new();
+        // A refused value leaves at most a bare length prefix, for the caller to truncate.
+        let mut out = vec![7];
         assert!(encode_copy(&n, Cell::Null, &mut out).is_err());
+        assert!(out.len() <= 5 && out[0] == 7, "{out:?}");
     }
 
     #[test]

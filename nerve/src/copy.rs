@@ -296,8 +296,8 @@ enum Msg {
 /// The size of one piece of binary COPY handed from a reader to a writer thread.
 pub(crate) const CHUNK: usize = 256 * 1024;
 
-/// From this many source rows on, a table's secondary indexes and foreign keys are dropped
-/// for the load and rebuilt after it (in the same transaction): faster than maintaining them
+/// From this many source rows on, a table's secondary indexes, foreign keys and (where no other
+/// table's foreign key rests on it) primary key are dropped for the load and rebuilt after it (in the same transaction): faster than maintaining them
 /// row by row (measured by `scripts/bench-copy.sh`'s all-tables source, 44 tables of 10 k to
 /// 20 k rows: the tables' loads took 12.7 s maintained, 5.5 s rebuilt). The threshold itself
 /// is a judgement, not a measurement: below it, the few catalog reads and statements of a
@@ -408,9 +408,9 @@ fn send(tx: Option<&SyncSender<Msg>>, msg: Msg) -> bool {
 }
 
 /// The field count of `table`'s binary `COPY` rows; PostgreSQL's 1 600-column limit keeps it
-/// far below `u16::MAX`, but a description claiming more is refused by name, not cut.
-fn copy_row_fields(table: &'static str, columns: usize) -> Result<u16> {
-    u16::try_from(columns).map_err(|_| Error::Validation {
+/// far below `i16::MAX`, but a description claiming more is refused by name, not cut.
+fn copy_row_fields(table: &'static str, columns: usize) -> Result<i16> {
+    i16::try_from(columns).map_err(|_| Error::Validation {
         table,
         field: "-",
         reason: format!("{columns} columns: more than a COPY row holds"),

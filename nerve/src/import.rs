@@ -19,8 +19,9 @@
 //!    row, as a JSON line); rows referencing a refused row are refused too.
 //!    A PostgreSQL target is migrated first and must then describe itself as the staging
 //!    file does; every row the staging file accepts goes on at once, by `COPY`, into one
-//!    PostgreSQL transaction that a second thread runs (secondary indexes and foreign keys of
-//!    tables of 1 000 rows or more suspended and rebuilt, identities moved past the ids): the
+//!    PostgreSQL transaction that a second thread runs (secondary indexes, foreign keys and
+//!    primary keys no foreign key rests on, of tables of 1 000 rows or more, suspended and
+//!    rebuilt, identities moved past the ids): the
 //!    two cores work at the same time, and memory stays bounded by the channel between them.
 //! 5. **Verify**: for every table, source rows = imported + refused, and the
 //!    order-independent digest of the converted rows written (taken as they were written)
@@ -862,7 +863,8 @@ pub fn import(
 
 /// What the loader sends the PostgreSQL writer: per table, a start, binary COPY rows, an end.
 enum Chunk {
-    /// The next table; `bulk`: load it with its secondary indexes suspended.
+    /// The next table; `bulk`: load it with its indexes and keys suspended
+    /// ([`PgTarget::suspend_indexes`](nerve_postgres::bulk::PgTarget::suspend_indexes)).
     Start { table: String, bulk: bool },
     /// Binary COPY rows (whole ones).
     Data(Vec<u8>),
@@ -1023,7 +1025,7 @@ fn load(
                 } else {
                     Vec::new()
                 };
-                let fields = u16::try_from(order.len()).map_err(|_| {
+                let fields = i16::try_from(order.len()).map_err(|_| {
                     invalid(format!(
                         "{}: more columns than a COPY row holds",
                         table.name

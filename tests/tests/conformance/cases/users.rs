@@ -84,7 +84,8 @@ pub fn create_rejects_invalid_values(ctx: &Ctx) -> CaseResult {
             }
         );
     }
-    // At most 254 characters, counted again once lower-cased (U+0130 becomes two).
+    // At most 254 characters, counted again once lower-cased (U+0130 becomes two), and at
+    // most 64 before the '@'.
     let domain = |len: usize| {
         let last = "d".repeat(len - 131);
         format!("{}.{}.{last}.de", "b".repeat(63), "c".repeat(63))
@@ -96,7 +97,11 @@ pub fn create_rejects_invalid_values(ctx: &Ctx) -> CaseResult {
     assert_eq!(users.create(other.id, &new_user(&longest))?.email, longest);
     let lengthened = format!("\u{130}{}@{}", "a".repeat(62), domain(190));
     assert_eq!(lengthened.chars().count(), 254);
-    for bad in [format!("{}@{}", "a".repeat(64), domain(190)), lengthened] {
+    for bad in [
+        format!("{}@{}", "a".repeat(64), domain(190)),
+        lengthened,
+        format!("{}@example.com", "a".repeat(65)),
+    ] {
         assert_err!(
             users.create(c.id, &new_user(&bad)),
             Error::Validation {
