@@ -41,9 +41,8 @@ macro_rules! copy_targets {
             }
         }
 
-        /// `COPY table (columns) FROM STDIN` in binary format, the whole stream (header, rows,
-        /// trailer) written by `data` (fields in [`copy_columns`] order); `None` for a table
-        /// the schema does not have.
+        /// Binary `COPY table (columns) FROM STDIN`, the whole stream written by `data` (fields
+        /// in [`copy_columns`] order); `None` for a table the schema does not have.
         pub(crate) fn copy_in<E>(
             conn: &mut diesel::PgConnection,
             table: &str,
