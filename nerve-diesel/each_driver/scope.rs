@@ -223,7 +223,7 @@ impl<'a> Scope<'a> {
             }
             Source::Tx(cell) => {
                 let mut guard = Self::borrow_tx(cell)?;
-                let out = f(&mut guard);
+                let out = on(&mut guard, &mut f);
                 self.timed(op, started, None);
                 out
             }
@@ -242,11 +242,11 @@ impl<'a> Scope<'a> {
         if self.env.statement_timeout.is_some() {
             conn.transaction(|c: &mut Conn| {
                 ThisDriver::on_begin(c, &self.env).map_err(nerve_diesel::TxError::Nerve)?;
-                f(c).map_err(nerve_diesel::TxError::Nerve)
+                on(c, f).map_err(nerve_diesel::TxError::Nerve)
             })
             .map_err(|e: nerve_diesel::TxError| e.into_error("-"))
         } else {
-            f(conn)
+            on(conn, f)
         }
     }
 
@@ -311,14 +311,14 @@ impl<'a> Scope<'a> {
                     let out = ThisDriver::write_transaction(&mut *conn, |c: &mut Conn| {
                         began = true;
                         ThisDriver::on_begin(c, &self.env).map_err(nerve_diesel::TxError::Nerve)?;
-                        f(c).map_err(nerve_diesel::TxError::Nerve)
+                        on(c, &mut f).map_err(nerve_diesel::TxError::Nerve)
                     })
                     .map_err(|e: nerve_diesel::TxError| e.into_error(table));
                     // A connection that failed before the transaction began wrote nothing.
                     let out = if began {
                         out
                     } else {
-                        out.map_err(applied_nothing)
+                        out.map_err(|e| applied_nothing(ThisDriver::reclassify(&mut conn, e)))
                     };
                     if let Err(Error::Connection { .. }) = &out {
                         self.env.connection_failed();
@@ -348,8 +348,9 @@ impl<'a> Scope<'a> {
             }
             Source::Tx(cell) => {
                 let mut guard = Self::borrow_tx(cell)?;
-                let out =
-                    guard.transaction(|c: &mut Conn| f(c).map_err(nerve_diesel::TxError::Nerve));
+                let out = guard.transaction(|c: &mut Conn| {
+                    on(c, &mut f).map_err(nerve_diesel::TxError::Nerve)
+                });
                 self.timed(op, started, None);
                 out.map_err(|e: nerve_diesel::TxError| e.into_error(table))
             }
@@ -384,7 +385,7 @@ impl<'a> Scope<'a> {
         let mut attempt = 0;
         loop {
             let mut conn = self.checkout(pool, op, started)?;
-            let out = f(&mut conn);
+            let out = on(&mut conn, &mut f);
             match out {
                 Err(e) if attempt < self.env.retry.retries && e.is_retryable() => {
                     drop(conn);
@@ -437,7 +438,7 @@ impl<'a> Scope<'a> {
             let out = if began {
                 out
             } else {
-                out.map_err(applied_nothing)
+                out.map_err(|e| applied_nothing(ThisDriver::reclassify(&mut conn, e)))
             };
             match out {
                 Err(e @ Error::Connection { .. }) => {
@@ -455,6 +456,15 @@ impl<'a> Scope<'a> {
             }
         }
     }
+}
+
+/// Runs `f` on `c` and classifies its error by what `c` itself knows of the failure
+/// ([`Driver::reclassify`]: SQLite's `SQLITE_BUSY`), before anything else runs on `c`.
+fn on<T>(
+    c: &mut Conn,
+    f: &mut impl FnMut(&mut Conn) -> nerve_diesel::nerve_core::Result<T>,
+) -> nerve_diesel::nerve_core::Result<T> {
+    f(c).map_err(|e| ThisDriver::reclassify(c, e))
 }
 
 /// `e`, saying nothing was applied when it is a connection failure: for operations that only

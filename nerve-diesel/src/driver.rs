@@ -44,6 +44,17 @@ pub trait Driver: 'static {
     where
         E: From<diesel::result::Error>;
 
+    /// `e`, which work on `conn` has just returned, classified by what `conn` itself knows of
+    /// the failure where Diesel's error carries no kind for it. Called before anything else
+    /// runs on `conn`. SQLite reports a lock held past the busy timeout only in the
+    /// connection's result code (`SQLITE_BUSY`), so its driver makes such an error
+    /// [`crate::errors::locked_out`]; the default returns `e` (PostgreSQL's errors carry their
+    /// SQLSTATE, which [`crate::Op::error`] reads).
+    fn reclassify(conn: &mut Self::Conn, e: nerve_core::Error) -> nerve_core::Error {
+        let _ = conn;
+        e
+    }
+
     /// What every transaction of the store runs first (PostgreSQL sets the statement timeout
     /// of `env` with `SET LOCAL`; SQLite does nothing).
     fn on_begin(conn: &mut Self::Conn, env: &Env) -> Result<()>;

@@ -1,14 +1,21 @@
 //! Turning Diesel and r2d2 failures into [`nerve_core::Error`].
 //!
-//! Classification is by error kind, so both drivers give the same variant for the same
-//! situation, except where Diesel has no kind: PostgreSQL's deadlock and SQLite's "database is
-//! locked" are read from their (untranslated) messages. The table comes from the operation
-//! ([`Op`]) that the driver ran; a constraint violation names the constraint the database
-//! reported ([`crate::constraints`]).
+//! Classification is by data, never by a message's text: Diesel's error kind, and where Diesel
+//! has no kind, the code the database reported. PostgreSQL's deadlock is its SQLSTATE `40P01`
+//! ([`DatabaseErrorInformation::sqlstate`]); SQLite's lock held past the busy timeout is the
+//! connection's result code `SQLITE_BUSY`, which only the SQLite driver can read
+//! ([`crate::Driver::reclassify`]), so here it is a plain backend error. Both drivers thus give
+//! the same variant for the same situation. The table comes from the operation ([`Op`]) that the
+//! driver ran; a constraint violation names the constraint the database reported
+//! ([`crate::constraints`]).
 
 use crate::constraints;
-use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as DieselError};
+use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as DieselError, SqlState};
 use nerve_core::{Constraint, Error, Outcome};
+
+/// PostgreSQL's SQLSTATE for a transaction it rolled back to break a deadlock, for which
+/// Diesel has no error kind.
+const DEADLOCK_DETECTED: Option<SqlState> = SqlState::new(*b"40P01");
 
 /// What the message of a transaction the database rolled back itself (serialization failure,
 /// deadlock) ends with, for people; code reads `Error::Transaction { rolled_back: true, .. }`.
@@ -24,6 +31,30 @@ pub fn rolled_back(e: &Error) -> bool {
             ..
         }
     )
+}
+
+/// `e` as what it is when the database refused it because another writer held the lock it
+/// needed past the busy timeout (SQLite's `SQLITE_BUSY`, which Diesel reports with no kind; the
+/// SQLite driver tells it by the connection's result code, [`crate::Driver::reclassify`]): a
+/// transaction rolled back with nothing committed, so the call can run again. Other errors
+/// than the unclassified ones such a refusal arrives as are returned unchanged.
+pub fn locked_out(e: Error) -> Error {
+    let reason = match e {
+        Error::Backend {
+            table, operation, ..
+        } => format!("{operation} on {table}"),
+        Error::Transaction {
+            rolled_back: false,
+            reason,
+        } => reason,
+        other => return other,
+    };
+    Error::Transaction {
+        rolled_back: true,
+        reason: format!(
+            "{reason}: database locked by another writer past the busy timeout, {ROLLED_BACK}"
+        ),
+    }
 }
 
 /// The operation a driver ran, so an error can name its table. A constraint violation names
@@ -100,27 +131,13 @@ impl Op {
                         self.operation, self.table
                     ),
                 },
-                // Diesel has no kind for 40P01; PostgreSQL's (English) message is all there
-                // is. A server with translated messages makes deadlocks plain backend errors,
-                // not retried.
-                DatabaseErrorKind::Unknown if info.message().starts_with("deadlock detected") => {
+                // Diesel has no kind for a deadlock; its SQLSTATE says it, whatever language
+                // the server's messages are in.
+                DatabaseErrorKind::Unknown if info.sqlstate() == DEADLOCK_DETECTED => {
                     Error::Transaction {
                         rolled_back: true,
                         reason: format!(
                             "{} on {}: deadlock, {ROLLED_BACK}",
-                            self.operation, self.table
-                        ),
-                    }
-                }
-                // SQLITE_BUSY past the busy timeout (SQLite's messages are never translated):
-                // the statement did nothing and the transaction it was in is rolled back, so
-                // the call can run again.
-                DatabaseErrorKind::Unknown if info.message() == "database is locked" => {
-                    Error::Transaction {
-                        rolled_back: true,
-                        reason: format!(
-                            "{} on {}: database locked by another writer past the busy \
-                             timeout, {ROLLED_BACK}",
                             self.operation, self.table
                         ),
                     }

@@ -70,6 +70,7 @@ impl Target {
 }
 
 fn configure(conn: &mut SqliteConnection) -> QueryResult<()> {
+    stable_plans(conn);
     conn.batch_execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"))?;
     let started = std::time::Instant::now();
     for pragma in PRAGMAS {
@@ -78,10 +79,9 @@ fn configure(conn: &mut SqliteConnection) -> QueryResult<()> {
                 Ok(()) => break,
                 // Switching a new file to WAL needs an exclusive lock, and SQLite reports
                 // SQLITE_BUSY at once (without its busy handler) while another connection holds
-                // the file: wait for it, as the busy timeout promises. Diesel reports SQLITE_BUSY
-                // only as text; this internal retry is the one place that reads it.
-                Err(e)
-                    if is_busy(&e)
+                // the file: wait for it, as the busy timeout promises.
+                Err(_)
+                    if busy(conn)
                         && started.elapsed().as_millis() < u128::from(BUSY_TIMEOUT_MS) =>
                 {
                     std::thread::sleep(std::time::Duration::from_millis(10));
@@ -93,18 +93,23 @@ fn configure(conn: &mut SqliteConnection) -> QueryResult<()> {
     Ok(())
 }
 
-fn is_busy(e: &diesel::result::Error) -> bool {
-    matches!(e, diesel::result::Error::DatabaseError(_, info) if info.message().contains("database is locked"))
+/// Whether the last call that failed on `conn` failed because another connection held a lock
+/// it needed (`SQLITE_BUSY`, with any extended code). Ask right after the failure: a later
+/// call replaces the code. Diesel reports this failure with no error kind, so the connection's
+/// own result code is what tells it apart (never the message).
+pub(crate) fn busy(conn: &mut SqliteConnection) -> bool {
+    // SAFETY: the handle is `conn`'s open connection, used only for the duration of the
+    // closure and on this thread; `sqlite3_extended_errcode` only reads its last result code.
+    let code = unsafe { conn.with_raw_connection(|db| ffi::sqlite3_extended_errcode(db)) };
+    code & 0xff == ffi::SQLITE_BUSY
 }
 
 /// One configured connection to `target`, its directory created first.
 pub(crate) fn establish(target: &Target) -> Result<SqliteConnection> {
     target.ensure_directory()?;
     let database = target.database()?;
-    let mut conn = with_stable_plans(|| SqliteConnection::establish(&database)).map_err(|e| {
-        Error::Connect {
-            reason: format!("cannot open the SQLite database {database}: {e}"),
-        }
+    let mut conn = SqliteConnection::establish(&database).map_err(|e| Error::Connect {
+        reason: format!("cannot open the SQLite database {database}: {e}"),
     })?;
     configure(&mut conn).map_err(|e| Error::Connect {
         reason: format!("cannot configure the SQLite database {database}: {e}"),
@@ -183,77 +188,31 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
 
 /// The connection manager for `target`.
 pub(crate) fn manager(target: &Target) -> Result<Manager> {
-    Ok(Manager(ConnectionManager::new(target.database()?)))
+    Ok(ConnectionManager::new(target.database()?))
 }
 
-/// Diesel's r2d2 manager, opening every connection with the query planner's stability
-/// guarantee (see [`with_stable_plans`]).
-#[derive(Debug)]
-pub(crate) struct Manager(ConnectionManager<SqliteConnection>);
+/// Diesel's r2d2 manager; [`Pragmas`] configures each connection it opens.
+pub(crate) type Manager = ConnectionManager<SqliteConnection>;
 
-impl r2d2::ManageConnection for Manager {
-    type Connection = SqliteConnection;
-    type Error = diesel::r2d2::Error;
-
-    fn connect(&self) -> std::result::Result<SqliteConnection, Self::Error> {
-        with_stable_plans(|| self.0.connect())
-    }
-
-    fn is_valid(&self, conn: &mut SqliteConnection) -> std::result::Result<(), Self::Error> {
-        self.0.is_valid(conn)
-    }
-
-    fn has_broken(&self, conn: &mut SqliteConnection) -> bool {
-        self.0.has_broken(conn)
-    }
-}
-
-thread_local! {
-    /// Whether the connection this thread is opening is NERVE's (see [`with_stable_plans`]).
-    static OPENING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// SQLite's hook for every connection the process opens (an auto extension): turns on the
-/// query planner's stability guarantee (`SQLITE_DBCONFIG_ENABLE_QPSG`) for the connections
-/// NERVE opens, and leaves every other connection of the process as it is.
-unsafe extern "C" fn on_open(
-    db: *mut ffi::sqlite3,
-    _: *mut *mut std::ffi::c_char,
-    _: *const ffi::sqlite3_api_routines,
-) -> std::ffi::c_int {
-    if OPENING.with(std::cell::Cell::get) {
-        // SAFETY: `db` is the connection SQLite is opening; the option takes an int and an
-        // optional int pointer for the old value.
-        unsafe {
+/// Turns on the query planner's stability guarantee (`SQLITE_DBCONFIG_ENABLE_QPSG`) for `conn`.
+/// Without it SQLite marks every statement with a bound `LIMIT` (which Diesel binds for
+/// `first()` and every page) as depending on its parameters, and compiles the statement again
+/// at each run, which made a cached point read four times slower. Plans are then made once per
+/// statement, whatever values are bound. If SQLite refuses the option, the connection works as
+/// before, only slower.
+fn stable_plans(conn: &mut SqliteConnection) {
+    // SAFETY: the handle is `conn`'s open connection, used only during the closure and on this
+    // thread; the option takes an int and an optional int pointer for the old value.
+    unsafe {
+        conn.with_raw_connection(|db| {
             ffi::sqlite3_db_config(
                 db,
                 ffi::SQLITE_DBCONFIG_ENABLE_QPSG,
                 1 as std::ffi::c_int,
                 std::ptr::null_mut::<std::ffi::c_int>(),
-            );
-        }
+            )
+        });
     }
-    ffi::SQLITE_OK
-}
-
-/// Runs `open`, which opens a connection on this thread, with the query planner's stability
-/// guarantee on for it. Without it SQLite marks every statement with a bound `LIMIT` (which
-/// Diesel binds for `first()` and every page) as depending on its parameters, and compiles the
-/// statement again at each run, which made a cached point read four times slower. Plans are
-/// then made once per statement, whatever values are bound. If SQLite refuses the hook, the
-/// connection works as before, only slower.
-pub(crate) fn with_stable_plans<T>(open: impl FnOnce() -> T) -> T {
-    static REGISTERED: std::sync::Once = std::sync::Once::new();
-    REGISTERED.call_once(|| {
-        // SAFETY: registers a function with the signature SQLite calls auto extensions with.
-        unsafe {
-            ffi::sqlite3_auto_extension(Some(on_open));
-        }
-    });
-    OPENING.with(|o| o.set(true));
-    let out = open();
-    OPENING.with(|o| o.set(false));
-    out
 }
 
 #[cfg(test)]
@@ -282,5 +241,54 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    fn qpsg(conn: &mut SqliteConnection) -> std::ffi::c_int {
+        let mut on: std::ffi::c_int = -1;
+        // SAFETY: `conn`'s open handle; -1 leaves the option as it is and reports it in `on`.
+        unsafe {
+            conn.with_raw_connection(|db| {
+                ffi::sqlite3_db_config(
+                    db,
+                    ffi::SQLITE_DBCONFIG_ENABLE_QPSG,
+                    -1 as std::ffi::c_int,
+                    &mut on as *mut std::ffi::c_int,
+                )
+            });
+        }
+        on
+    }
+
+    #[test]
+    fn every_connection_the_store_opens_has_stable_plans() {
+        let mut bare = SqliteConnection::establish(":memory:").unwrap();
+        assert_eq!(qpsg(&mut bare), 0, "SQLite's default");
+        assert_eq!(qpsg(&mut establish(&Target::Memory).unwrap()), 1);
+        let mut pooled = r2d2::Pool::builder()
+            .max_size(1)
+            .connection_customizer(Box::new(Pragmas))
+            .build(manager(&Target::Memory).unwrap())
+            .unwrap()
+            .get()
+            .unwrap();
+        assert_eq!(qpsg(&mut pooled), 1);
+    }
+
+    #[test]
+    fn busy_is_told_by_the_result_code() {
+        let dir = std::env::temp_dir().join(format!("nerve-busy-{}", std::process::id()));
+        let target = Target::File(dir.join("busy.db"));
+        let mut holder = establish(&target).unwrap();
+        let mut waiter = establish(&target).unwrap();
+        holder.batch_execute("BEGIN IMMEDIATE").unwrap();
+        waiter.batch_execute("PRAGMA busy_timeout = 0").unwrap();
+        assert!(waiter.batch_execute("BEGIN IMMEDIATE").is_err());
+        assert!(busy(&mut waiter), "SQLITE_BUSY after the refused BEGIN");
+        let unknown_table = waiter.batch_execute("SELECT * FROM nowhere");
+        assert!(unknown_table.is_err());
+        assert!(!busy(&mut waiter), "another failure replaces the code");
+        holder.batch_execute("COMMIT").unwrap();
+        drop((holder, waiter));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -63,6 +63,16 @@ impl Driver for SqliteDriver {
         conn.immediate_transaction(f)
     }
 
+    /// A lock held by another writer past the busy timeout is `SQLITE_BUSY` in the connection's
+    /// result code ([`crate::connection::busy`]); Diesel gives it no kind.
+    fn reclassify(conn: &mut diesel::SqliteConnection, e: nerve_core::Error) -> nerve_core::Error {
+        if crate::connection::busy(conn) {
+            nerve_diesel::errors::locked_out(e)
+        } else {
+            e
+        }
+    }
+
     fn schema_status(conn: &mut diesel::SqliteConnection) -> Result<nerve_core::SchemaStatus> {
         crate::store::schema_status(conn)
     }
