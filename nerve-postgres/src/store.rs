@@ -38,13 +38,12 @@ impl std::fmt::Debug for PgStore {
 
 /// One connection to `url`; the error names the URL without its password, and libpq's
 /// message (which may quote what it was given) is scrubbed of it.
-/// NERVE's own URL parameters (see [`url_options`]) are left out of what libpq sees.
+/// NERVE's own URL parameters are read as [`url_options`] reads them (`statement_cache=off`
+/// turns this connection's statement cache off; a value that is not one is refused by name)
+/// and left out of what libpq sees.
 pub(crate) fn establish(url: &str) -> Result<Conn> {
-    let (url, params) = nerve_core::url::take_parameters(url, &URL_PARAMETERS);
+    let (url, options) = url_options(url, &StoreOptions::default())?;
     let url = url.as_str();
-    let cache = !params
-        .iter()
-        .any(|(k, v)| k == "statement_cache" && matches!(v.as_str(), "off" | "false"));
     let mut conn = PgConnection::establish(url).map_err(|e| {
         let secrets = nerve_core::url::secrets_of(url);
         Error::Connect {
@@ -55,7 +54,7 @@ pub(crate) fn establish(url: &str) -> Result<Conn> {
             ),
         }
     })?;
-    StatementCache(cache).apply(&mut conn);
+    StatementCache(options.statement_cache).apply(&mut conn);
     Ok(conn)
 }
 

@@ -81,6 +81,28 @@ fn url_parameters_set_the_pool_the_statement_timeout_and_the_cache() {
     nerve::schema_status(&url).expect("status through a URL with NERVE's parameters");
 }
 
+/// The operations that open a connection of their own (migrate, schema status, describe, copy
+/// and backups) read NERVE's URL parameters as a store does: a value that is not one is refused
+/// by name before libpq sees the URL, and a valid one is taken out of it.
+#[test]
+fn operations_on_a_url_read_its_parameters_as_a_store_does() {
+    let db = TestDb::migrated(Backend::Postgres).expect("a PostgreSQL test database");
+    for bad in ["statement_cache=maybe", "retries=x"] {
+        let refused = nerve::schema_status(&with(&db.url, bad));
+        let field = bad.split('=').next().unwrap();
+        assert!(
+            matches!(&refused, Err(Error::Validation { field: f, .. }) if *f == field),
+            "{bad}: {refused:?}"
+        );
+    }
+    for good in ["statement_cache=off", "statement_cache=on&retries=2"] {
+        let status = nerve::schema_status(&with(&db.url, good));
+        assert!(status.is_ok_and(|s| s.require_current().is_ok()), "{good}");
+        let described = nerve::describe_schema(&with(&db.url, good)).expect("described");
+        assert!(described.tables.iter().any(|t| t.name == "companies"));
+    }
+}
+
 #[test]
 fn terminated_backends_give_connection_errors_never_panics_hangs_or_duplicates() {
     let db = TestDb::migrated(Backend::Postgres).expect("a PostgreSQL test database");
