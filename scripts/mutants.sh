@@ -48,12 +48,12 @@ equivalent=(
   # case every_described_column_has_the_copy_plan_its_type_names fails when one is added), so
   # no input the product takes reaches them; nerve-core's unit test
   # canonical_forms_agree_across_sources checks them.
-  "nerve-core/src/transfer.rs:434:9: delete match arm (Kind::Real, Value::Number(n)) in canonical_of_json"
-  "nerve-core/src/transfer.rs:435:9: delete match arm (Kind::Real, Value::String(s)) in canonical_of_json"
-  "nerve-core/src/transfer.rs:436:13: delete match arm \"NaN\" in canonical_of_json"
-  "nerve-core/src/transfer.rs:437:13: delete match arm \"Infinity\" in canonical_of_json"
-  "nerve-core/src/transfer.rs:438:13: delete match arm \"-Infinity\" in canonical_of_json"
-  "nerve-core/src/transfer.rs:446:9: delete match arm (Kind::Blob, Value::String(s)) in canonical_of_json"
+  "nerve-core/src/transfer.rs:435:9: delete match arm (Kind::Real, Value::Number(n)) in canonical_of_json"
+  "nerve-core/src/transfer.rs:436:9: delete match arm (Kind::Real, Value::String(s)) in canonical_of_json"
+  "nerve-core/src/transfer.rs:437:13: delete match arm \"NaN\" in canonical_of_json"
+  "nerve-core/src/transfer.rs:438:13: delete match arm \"Infinity\" in canonical_of_json"
+  "nerve-core/src/transfer.rs:439:13: delete match arm \"-Infinity\" in canonical_of_json"
+  "nerve-core/src/transfer.rs:447:9: delete match arm (Kind::Blob, Value::String(s)) in canonical_of_json"
   # CopyStop's Display is read only by Diesel, which sends it to the server as the reason a
   # COPY was abandoned (PQputCopyEnd); any text, the empty one too, abandons it, and copy_in
   # returns the producer's own error, never that text.
