@@ -288,7 +288,7 @@ impl nerve_diesel::nerve_core::AdminStore for Scope<'_> {
                     t.name
                 ))
                 .get_result::<Count>(&mut *conn)
-                .map_err(|e| Op::new("-", "count").error(e))?
+                .map_err(|e| super::op_error(&mut conn, Op::new("-", "count"), e))?
                 .n;
                 tables.push(TableStats {
                     table: t.name,
@@ -313,7 +313,7 @@ impl nerve_diesel::nerve_core::AdminStore for Scope<'_> {
         let mut ran = Vec::new();
         for statement in ThisDriver::optimize_statements(vacuum) {
             conn.batch_execute(statement)
-                .map_err(|e| Op::new("-", "optimize").error(e))?;
+                .map_err(|e| super::op_error(&mut conn, Op::new("-", "optimize"), e))?;
             ran.push(statement.to_string());
         }
         Ok(ran)
@@ -744,7 +744,7 @@ impl nerve_diesel::nerve_core::AdminStore for Scope<'_> {
                         })
                         .collect()
                 })
-                .map_err(|e| Op::new("slow_queries", "select").error(e))
+                .map_err(|e| super::op_error(&mut conn, Op::new("slow_queries", "select"), e))
         })
     }
 }

@@ -33,7 +33,7 @@ mod scope;
 mod uploads;
 mod users;
 
-pub(crate) use scope::{applied_nothing, Conn, Db, Pool, Scope};
+pub(crate) use scope::{applied_nothing, op_error, Conn, Db, Pool, Scope};
 
 use crate::driver::ThisDriver;
 use nerve_diesel::nerve_core::{RawRows, Repos};
@@ -99,6 +99,8 @@ fn write_slow_runs(
     written.map_err(|e: nerve_diesel::diesel::result::Error| {
         // Kept for the next try rather than lost.
         env.metrics.requeue(runs);
+        // A lock another writer holds is a plain backend error here on both backends (its
+        // transaction is rolled back before this runs; SQLite's result code is gone).
         nerve_diesel::Op::new("slow_queries", "insert").error(e)
     })
 }

@@ -312,13 +312,12 @@ impl<'a> Scope<'a> {
                         began = true;
                         ThisDriver::on_begin(c, &self.env).map_err(nerve_diesel::TxError::Nerve)?;
                         on(c, &mut f).map_err(nerve_diesel::TxError::Nerve)
-                    })
-                    .map_err(|e: nerve_diesel::TxError| e.into_error(table));
+                    });
                     // A connection that failed before the transaction began wrote nothing.
                     let out = if began {
-                        out
+                        out.map_err(|e: nerve_diesel::TxError| e.into_error(table))
                     } else {
-                        out.map_err(|e| applied_nothing(ThisDriver::reclassify(&mut conn, e)))
+                        out.map_err(|e| applied_nothing(began_not(&mut conn, e, table)))
                     };
                     if let Err(Error::Connection { .. }) = &out {
                         self.env.connection_failed();
@@ -432,15 +431,22 @@ impl<'a> Scope<'a> {
                     replica: None,
                 };
                 f(&scope).map_err(nerve_diesel::TxError::Nerve)
-            })
-            .map_err(|e: nerve_diesel::TxError| e.into_error("-"));
+            });
             // A connection that failed at BEGIN ran nothing of `f`.
             let out = if began {
-                out
+                out.map_err(|e: nerve_diesel::TxError| e.into_error("-"))
             } else {
-                out.map_err(|e| applied_nothing(ThisDriver::reclassify(&mut conn, e)))
+                out.map_err(|e| applied_nothing(began_not(&mut conn, e, "-")))
             };
             match out {
+                // Refused at BEGIN (a lock held past the busy timeout): nothing of `f` ran.
+                Err(e @ Error::Transaction { .. })
+                    if !began && attempt < env.retry.retries && e.is_retryable() =>
+                {
+                    drop(conn);
+                    env.retry_after("Store::atomic", attempt, &e);
+                    attempt += 1;
+                }
                 Err(e @ Error::Connection { .. }) => {
                     env.connection_failed();
                     // Only a transaction that never began is run again: once `f` ran, its
@@ -456,6 +462,24 @@ impl<'a> Scope<'a> {
             }
         }
     }
+}
+
+/// The error of a transaction whose `BEGIN` failed on `conn`, classified with what `conn` knows
+/// of the failure ([`Driver::reclassify`]: SQLite's `SQLITE_BUSY`); nothing has run on `conn`
+/// since.
+pub(crate) fn began_not(conn: &mut Conn, e: nerve_diesel::TxError, table: &'static str) -> Error {
+    e.into_error_with(table, |e| ThisDriver::reclassify(conn, e))
+}
+
+/// The error of `op` for the Diesel error `e` that work on `conn` has just returned, classified
+/// with what `conn` knows of the failure ([`Driver::reclassify`]), for work run on a connection
+/// outside [`Scope`]'s `read` and `write` (which do this themselves).
+pub(crate) fn op_error(
+    conn: &mut Conn,
+    op: nerve_diesel::Op,
+    e: nerve_diesel::diesel::result::Error,
+) -> Error {
+    ThisDriver::reclassify(conn, op.error(e))
 }
 
 /// Runs `f` on `c` and classifies its error by what `c` itself knows of the failure

@@ -45,11 +45,15 @@ pub trait Driver: 'static {
         E: From<diesel::result::Error>;
 
     /// `e`, which work on `conn` has just returned, classified by what `conn` itself knows of
-    /// the failure where Diesel's error carries no kind for it. Called before anything else
-    /// runs on `conn`. SQLite reports a lock held past the busy timeout only in the
-    /// connection's result code (`SQLITE_BUSY`), so its driver makes such an error
-    /// [`crate::errors::locked_out`]; the default returns `e` (PostgreSQL's errors carry their
-    /// SQLSTATE, which [`crate::Op::error`] reads).
+    /// the failure where Diesel's error carries no kind for it. It must be called before
+    /// anything else runs on `conn`: the store's `Scope` does so for every error of the work it
+    /// runs (reads, writes, `atomic`, a refused `BEGIN`) and the admin operations that run on a
+    /// connection of their own do so too. Where the failed work's transaction was rolled back
+    /// first (migrations, [`Driver::without_waiting`]), the code is gone and the error stays a
+    /// backend error, as PostgreSQL's lock timeout is. SQLite reports a lock held past the busy
+    /// timeout only in the connection's result code (`SQLITE_BUSY`), so its driver makes such
+    /// an error [`crate::errors::locked_out`]; the default returns `e` (PostgreSQL's errors
+    /// carry their SQLSTATE, which [`crate::Op::error`] reads).
     fn reclassify(conn: &mut Self::Conn, e: nerve_core::Error) -> nerve_core::Error {
         let _ = conn;
         e

@@ -1,13 +1,14 @@
 //! Turning Diesel and r2d2 failures into [`nerve_core::Error`].
 //!
-//! Classification is by data, never by a message's text: Diesel's error kind, and where Diesel
-//! has no kind, the code the database reported. PostgreSQL's deadlock is its SQLSTATE `40P01`
-//! ([`DatabaseErrorInformation::sqlstate`]); SQLite's lock held past the busy timeout is the
-//! connection's result code `SQLITE_BUSY`, which only the SQLite driver can read
-//! ([`crate::Driver::reclassify`]), so here it is a plain backend error. Both drivers thus give
-//! the same variant for the same situation. The table comes from the operation ([`Op`]) that the
-//! driver ran; a constraint violation names the constraint the database reported
-//! ([`crate::constraints`]).
+//! An error's kind is decided by data, never by a message's text: Diesel's error kind, and where
+//! Diesel has none, the code the database reported. PostgreSQL's deadlock is its SQLSTATE
+//! `40P01` ([`DatabaseErrorInformation::sqlstate`]); SQLite's lock held past the busy timeout is
+//! the connection's result code `SQLITE_BUSY`, which only the SQLite driver can read
+//! ([`crate::Driver::reclassify`]), so here it is a plain backend error until the store's code
+//! hands it to that member with its connection. Both drivers thus give the same variant for the
+//! same situation. The table comes from the operation ([`Op`]) that the driver ran; a constraint
+//! violation names the constraint the database reported ([`crate::constraints`]: on SQLite,
+//! which names no constraint, the table and columns its message reports are read from it).
 
 use crate::constraints;
 use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as DieselError, SqlState};
@@ -15,7 +16,10 @@ use nerve_core::{Constraint, Error, Outcome};
 
 /// PostgreSQL's SQLSTATE for a transaction it rolled back to break a deadlock, for which
 /// Diesel has no error kind.
-const DEADLOCK_DETECTED: Option<SqlState> = SqlState::new(*b"40P01");
+const DEADLOCK_DETECTED: SqlState = match SqlState::new(*b"40P01") {
+    Some(code) => code,
+    None => panic!("40P01 is a SQLSTATE"),
+};
 
 /// What the message of a transaction the database rolled back itself (serialization failure,
 /// deadlock) ends with, for people; code reads `Error::Transaction { rolled_back: true, .. }`.
@@ -36,24 +40,29 @@ pub fn rolled_back(e: &Error) -> bool {
 /// `e` as what it is when the database refused it because another writer held the lock it
 /// needed past the busy timeout (SQLite's `SQLITE_BUSY`, which Diesel reports with no kind; the
 /// SQLite driver tells it by the connection's result code, [`crate::Driver::reclassify`]): a
-/// transaction rolled back with nothing committed, so the call can run again. Other errors
-/// than the unclassified ones such a refusal arrives as are returned unchanged.
+/// transaction rolled back with nothing committed, so the call can run again. Only an error
+/// such a refusal arrives as is changed: a backend error whose source is a database error of
+/// no kind Diesel knows. Every other error is returned as it is.
 pub fn locked_out(e: Error) -> Error {
-    let reason = match e {
+    match e {
         Error::Backend {
-            table, operation, ..
-        } => format!("{operation} on {table}"),
-        Error::Transaction {
-            rolled_back: false,
-            reason,
-        } => reason,
-        other => return other,
-    };
-    Error::Transaction {
-        rolled_back: true,
-        reason: format!(
-            "{reason}: database locked by another writer past the busy timeout, {ROLLED_BACK}"
-        ),
+            table,
+            operation,
+            source,
+        } if matches!(
+            source.downcast_ref::<DieselError>(),
+            Some(DieselError::DatabaseError(DatabaseErrorKind::Unknown, _))
+        ) =>
+        {
+            Error::Transaction {
+                rolled_back: true,
+                reason: format!(
+                    "{operation} on {table}: database locked by another writer past the busy \
+                     timeout, {ROLLED_BACK}"
+                ),
+            }
+        }
+        other => other,
     }
 }
 
@@ -133,7 +142,7 @@ impl Op {
                 },
                 // Diesel has no kind for a deadlock; its SQLSTATE says it, whatever language
                 // the server's messages are in.
-                DatabaseErrorKind::Unknown if info.sqlstate() == DEADLOCK_DETECTED => {
+                DatabaseErrorKind::Unknown if info.sqlstate() == Some(DEADLOCK_DETECTED) => {
                     Error::Transaction {
                         rolled_back: true,
                         reason: format!(
@@ -198,9 +207,20 @@ impl From<Error> for TxError {
 impl TxError {
     /// The NERVE error: the work's own, or a transaction error for `table`.
     pub fn into_error(self, table: &'static str) -> Error {
+        self.into_error_with(table, |e| e)
+    }
+
+    /// As [`TxError::into_error`], with `refine` applied to the classified Diesel error of
+    /// `BEGIN`, `COMMIT` or `ROLLBACK` first (the store passes [`crate::Driver::reclassify`]
+    /// with the transaction's connection).
+    pub fn into_error_with(
+        self,
+        table: &'static str,
+        refine: impl FnOnce(Error) -> Error,
+    ) -> Error {
         match self {
             TxError::Nerve(e) => e,
-            TxError::Diesel(e) => match Op::new(table, "transaction").error(e) {
+            TxError::Diesel(e) => match refine(Op::new(table, "transaction").error(e)) {
                 Error::Backend { source, .. } => Error::Transaction {
                     rolled_back: false,
                     reason: format!("{table}: {source}"),
@@ -208,5 +228,51 @@ impl TxError {
                 other => other,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backend(e: DieselError) -> Error {
+        Op::new("companies", "insert").error(e)
+    }
+
+    fn unknown(message: &str) -> DieselError {
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_string()))
+    }
+
+    #[test]
+    fn only_a_database_error_of_no_kind_becomes_locked_out() {
+        let locked = locked_out(backend(unknown("database is locked")));
+        assert!(rolled_back(&locked) && locked.is_retryable(), "{locked:?}");
+        assert!(
+            locked.to_string().contains("insert on companies"),
+            "{locked}"
+        );
+        for kept in [
+            backend(DieselError::NotFound),
+            backend(DieselError::QueryBuilderError("no".into())),
+            Error::Transaction {
+                rolled_back: false,
+                reason: "companies: COMMIT failed".into(),
+            },
+            Error::Validation {
+                table: "companies",
+                field: "name",
+                reason: "empty".into(),
+            },
+        ] {
+            let shown = format!("{kept:?}");
+            assert_eq!(format!("{:?}", locked_out(kept)), shown);
+        }
+    }
+
+    #[test]
+    fn no_message_makes_a_deadlock() {
+        // Without the SQLSTATE (SQLite's errors have none), PostgreSQL's words are just words.
+        let e = backend(unknown("deadlock detected"));
+        assert!(matches!(e, Error::Backend { .. }), "{e:?}");
     }
 }

@@ -276,8 +276,8 @@ mod tests {
 
     #[test]
     fn busy_is_told_by_the_result_code() {
-        let dir = std::env::temp_dir().join(format!("nerve-busy-{}", std::process::id()));
-        let target = Target::File(dir.join("busy.db"));
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::File(dir.path().join("busy.db"));
         let mut holder = establish(&target).unwrap();
         let mut waiter = establish(&target).unwrap();
         holder.batch_execute("BEGIN IMMEDIATE").unwrap();
@@ -288,7 +288,5 @@ mod tests {
         assert!(unknown_table.is_err());
         assert!(!busy(&mut waiter), "another failure replaces the code");
         holder.batch_execute("COMMIT").unwrap();
-        drop((holder, waiter));
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -274,8 +274,12 @@ fn postgres_64_threads_on_a_pool_of_16_lose_nothing() {
     load(Backend::Postgres, 64, 16);
 }
 
-#[test]
-fn a_sqlite_writer_locked_out_past_the_busy_timeout_is_retried() {
+/// Holds SQLite's write lock from a connection of its own for longer than the busy timeout,
+/// while `write` runs on a store of the same file; `write` must succeed (its first try is
+/// refused with SQLITE_BUSY, rolled back and tried again) after the lock was released.
+fn a_write_outlasts_a_lock_held_past_the_busy_timeout(
+    write: impl FnOnce(&dyn nerve::Store) -> nerve::Result<()>,
+) {
     use diesel::connection::SimpleConnection;
     use diesel::Connection;
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -296,11 +300,29 @@ fn a_sqlite_writer_locked_out_past_the_busy_timeout_is_retried() {
             std::thread::sleep(Duration::from_millis(u64::from(held) + 1_500));
             holder.batch_execute("COMMIT").expect("released");
         });
-        let company = store.companies().create(&NewCompany {
-            name: "waited".into(),
-            domain: None,
-        });
-        assert!(company.is_ok(), "the write was retried: {company:?}");
+        let written = write(store.as_ref());
+        assert!(written.is_ok(), "the write was retried: {written:?}");
         assert!(started.elapsed() > Duration::from_millis(u64::from(held)));
+    });
+}
+
+fn waited() -> NewCompany {
+    NewCompany {
+        name: "waited".into(),
+        domain: None,
+    }
+}
+
+#[test]
+fn a_sqlite_writer_locked_out_past_the_busy_timeout_is_retried() {
+    a_write_outlasts_a_lock_held_past_the_busy_timeout(|store| {
+        store.companies().create(&waited()).map(drop)
+    });
+}
+
+#[test]
+fn a_sqlite_atomic_block_refused_at_begin_is_retried() {
+    a_write_outlasts_a_lock_held_past_the_busy_timeout(|store| {
+        store.atomic(&mut |repos| repos.companies().create(&waited()).map(drop))
     });
 }
