@@ -177,4 +177,7 @@ nerve_conformance::conformance! {
         column_types_match_the_phase_7_plan,
         store_is_send_sync_and_boxable,
     ],
+    transfer: [
+        verify_finds_a_copy_equal_and_a_changed_row_different,
+    ],
 }

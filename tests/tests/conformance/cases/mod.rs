@@ -19,6 +19,7 @@ pub mod roadmap;
 pub mod schema;
 pub mod sessions;
 pub mod transactions;
+pub mod transfer;
 pub mod uploads;
 pub mod users;
 

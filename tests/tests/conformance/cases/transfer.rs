@@ -1,0 +1,42 @@
+//! `nerve copy` and `nerve verify` ([`nerve::copy`]): what a copy wrote, verify finds equal, and
+//! a row changed afterwards, verify finds. A copy always goes from a SQLite file to a PostgreSQL
+//! database, so the case does the same in either backend's run: that is what its two runs
+//! share with the rest of the suite (the canonical form of both backends' values).
+
+use nerve::copy::{copy, verify, CopyOptions, NoProgress};
+use nerve::model::NewCompany;
+use nerve::{Backend, MigrationPolicy};
+use nerve_conformance::{test_options, CaseResult, Ctx, TestDb};
+
+pub fn verify_finds_a_copy_equal_and_a_changed_row_different(ctx: &Ctx) -> CaseResult {
+    let source = TestDb::migrated(Backend::Sqlite)?;
+    let target = TestDb::empty(Backend::Postgres)?;
+    let store = nerve::connect_with(
+        &source.url,
+        &test_options(ctx.clock.clone(), MigrationPolicy::Require),
+    )?;
+    for name in ["Acme", "Globex"] {
+        store.companies().create(&NewCompany {
+            name: name.into(),
+            domain: Some(format!("{}.example", name.to_lowercase())),
+        })?;
+    }
+    drop(store);
+
+    let report = copy(
+        &source.url,
+        &target.url,
+        &CopyOptions::default(),
+        &mut NoProgress,
+    )?;
+    let copied = report.verify.expect("a copy verifies unless told not to");
+    assert!(copied.equal(), "{copied:?}");
+    let again = verify(&source.url, &target.url, None, false)?;
+    assert!(again.equal(), "{again:?}");
+
+    // Same row count, one value changed: only the digest can tell.
+    target.execute_raw("UPDATE companies SET name = 'Initech' WHERE name = 'Globex'")?;
+    let changed = verify(&source.url, &target.url, None, false)?;
+    assert_eq!(changed.differing(), vec!["companies"], "{changed:?}");
+    Ok(())
+}
