@@ -151,6 +151,14 @@ pub fn password_change_lock_and_deletion_end_sessions(ctx: &Ctx) -> CaseResult {
         }
     );
     ctx.store.users().unlock(c.id, u.id)?;
+    // A lock with an end refuses new sessions until it ends, and not after.
+    let until = ctx.clock.now() + Duration::minutes(30);
+    ctx.store.users().lock(c.id, u.id, Some(until))?;
+    assert_err!(
+        sessions.create(c.id, u.id, &new_session(1)),
+        Error::Denied { reason: Denial::Locked { until: Some(t) } } if t == until
+    );
+    ctx.clock.advance(Duration::minutes(31));
     let t3 = sessions.create(c.id, u.id, &new_session(1))?.token;
     ctx.store.users().soft_delete(c.id, u.id)?;
     assert_err!(
