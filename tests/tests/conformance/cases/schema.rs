@@ -82,6 +82,18 @@ pub fn pending_migrations_are_refused_unless_applied(ctx: &Ctx) -> CaseResult {
     drop(inspect);
     assert_eq!(nerve::migrate(&empty.url)?, names);
     assert!(nerve::migrate(&empty.url)?.is_empty());
+    // The last one reverted: exactly it is pending again, named by Require, and applied again.
+    let last = names.last().cloned().expect("embedded migrations");
+    assert_eq!(nerve::revert(&empty.url, 1)?, vec![last.clone()]);
+    assert_eq!(
+        nerve::schema_status(&empty.url)?.pending,
+        vec![last.clone()]
+    );
+    assert_err!(
+        nerve::connect_with(&empty.url, &options(MigrationPolicy::Require)),
+        Error::PendingMigrations { ref pending } if *pending == [last.clone()]
+    );
+    assert_eq!(nerve::migrate(&empty.url)?, vec![last]);
     let store = nerve::connect_with(&empty.url, &options(MigrationPolicy::Require))?;
     company(&*store, "Works", None)?;
     drop(store);
