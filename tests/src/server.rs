@@ -118,7 +118,7 @@ mod container {
     use std::sync::OnceLock;
     use std::time::Duration;
     use testcontainers::bollard::models::{HostConfig, PortBinding};
-    use testcontainers::core::{IntoContainerPort, Mount, WaitFor};
+    use testcontainers::core::{IntoContainerPort, WaitFor};
     use testcontainers::runners::SyncRunner;
     use testcontainers::{Container, GenericImage, ImageExt};
 
@@ -187,9 +187,6 @@ mod container {
         }
     }
 
-    /// Where each test container's tmpfs is mounted.
-    const TMPFS: &str = "/var/lib/postgresql/tmpfs";
-
     fn start(
         role: &str,
         ports: &'static [u16],
@@ -210,13 +207,7 @@ mod container {
             .with_host_config_modifier(loopback_only(ports))
             // A throwaway server: no fsync, for speed. (Commits stay synchronous: a replica's
             // catch-up is measured against the primary's written WAL position.)
-            .with_cmd(["-c", "fsync=off", "-c", "full_page_writes=off"])
-            // Its cluster in memory: a container's own file system may be fuse-overlayfs (this
-            // machine's engine has no kernel overlay), whose daemon took half the CPU of a
-            // conformance run writing PostgreSQL's files. The tmpfs belongs to root, so the
-            // cluster is a directory the server makes inside it; it is gone with the container.
-            .with_mount(Mount::tmpfs_mount(TMPFS).with_mode(0o1777))
-            .with_env_var("PGDATA", format!("{TMPFS}/data"));
+            .with_cmd(["-c", "fsync=off", "-c", "full_page_writes=off"]);
         for (key, value) in extra_env {
             request = request.with_env_var(*key, value.clone());
         }
