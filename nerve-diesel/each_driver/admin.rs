@@ -732,7 +732,7 @@ impl nerve_diesel::nerve_core::AdminStore for Scope<'_> {
                 .filter(sq::id.lt(page.before_id()))
                 .order(sq::id.desc())
                 .limit(i64::from(page.limit))
-                .select(SlowQueriesRow::as_select())
+                .select(crate::schema::slow_queries::all_columns)
                 .load::<SlowQueriesRow>(&mut *conn)
                 .map(|rows| {
                     rows.into_iter()

@@ -6,10 +6,7 @@
 use super::accounts::{live_company, live_user_of_company};
 use super::{Db, Scope};
 use crate::driver::ThisDriver;
-use crate::schema::rows::{
-    AsmScansRow, CachedAsmScansRow, LightboxFindingsRow, LightboxScanHistoryRow,
-    ScanResultsLightboxRow, ScanResultsXasmRow, XasmScanHistoryRow,
-};
+use crate::schema::rows::{AsmScansRow, CachedAsmScansRow, LightboxFindingsRow};
 use crate::schema::{asm_scans, cached_asm_scans, lightbox_findings};
 use ::chrono::Duration;
 use nerve_diesel::checks::attack_surface::risk;
@@ -31,116 +28,6 @@ use nerve_diesel::Op;
 const RESULT_TYPE_MAX: usize = limits::scan_results_xasm::result_type;
 const _: () = assert!(RESULT_TYPE_MAX == limits::scan_results_lightbox::result_type);
 const CACHE: &str = "cached_asm_scans";
-
-impl From<CachedAsmScansRow> for CachedScan {
-    fn from(r: CachedAsmScansRow) -> Self {
-        CachedScan {
-            id: r.id,
-            domain: r.domain,
-            scanned_at: r.scanned_at,
-            risk_score: r.risk_score,
-            risk_level: r.risk_level.map(|l| l.0),
-            total_cves: r.total_cves,
-            critical_cves: r.critical_cves,
-            vulnerabilities_found: r.vulnerabilities_found,
-            open_ports_count: r.open_ports_count,
-            scan_results: r.scan_results,
-            user_id: r.user_id,
-            updated_at: r.updated_at,
-            deleted_at: r.deleted_at,
-            is_active: r.is_active,
-        }
-    }
-}
-
-/// The two histories' rows, one conversion (they have one shape).
-macro_rules! record_from {
-    ($row:ident) => {
-        impl $row {
-            fn record(self, source: ScanSource) -> ScanRecord {
-                ScanRecord {
-                    id: self.id,
-                    source,
-                    company_id: self.company_id,
-                    user_id: self.user_id,
-                    domain: self.domain,
-                    status: self.status.0,
-                    risk_score: self.risk_score,
-                    risk_level: self.risk_level.map(|l| l.0),
-                    findings_count: self.findings_count,
-                    scan_results: self.scan_results,
-                    duration_ms: self.duration_ms,
-                    scanned_at: self.scanned_at,
-                    created_at: self.created_at,
-                    updated_at: self.updated_at,
-                    deleted_at: self.deleted_at,
-                    is_active: self.is_active,
-                }
-            }
-        }
-    };
-}
-record_from!(XasmScanHistoryRow);
-record_from!(LightboxScanHistoryRow);
-
-impl From<AsmScansRow> for AsmScan {
-    fn from(r: AsmScansRow) -> Self {
-        AsmScan {
-            id: r.id,
-            company_id: r.company_id,
-            user_id: r.user_id,
-            domain: r.domain,
-            status: r.status.0,
-            risk_score: r.risk_score,
-            risk_level: r.risk_level.map(|l| l.0),
-            scan_results: r.scan_results,
-            error: r.error,
-            started_at: r.started_at,
-            completed_at: r.completed_at,
-            created_at: r.created_at,
-        }
-    }
-}
-
-impl From<LightboxFindingsRow> for LightboxFinding {
-    fn from(r: LightboxFindingsRow) -> Self {
-        LightboxFinding {
-            id: r.id,
-            company_id: r.company_id,
-            user_id: r.user_id,
-            domain: r.domain,
-            finding_type: r.finding_type,
-            severity: r.severity.0,
-            title: r.title,
-            description: r.description,
-            url: r.url,
-            evidence: r.evidence,
-            discovered_at: r.discovered_at,
-            resolved_at: r.resolved_at,
-        }
-    }
-}
-
-macro_rules! result_from {
-    ($row:ident) => {
-        impl $row {
-            fn result(self, source: ScanSource) -> ScanResult {
-                ScanResult {
-                    id: self.id,
-                    scan_id: self.scan_id,
-                    source,
-                    domain: self.domain,
-                    result_type: self.result_type,
-                    severity: self.severity.0,
-                    scan_results: self.scan_results,
-                    created_at: self.created_at,
-                }
-            }
-        }
-    };
-}
-result_from!(ScanResultsXasmRow);
-result_from!(ScanResultsLightboxRow);
 
 fn results_table(source: ScanSource) -> &'static str {
     match source {
@@ -194,9 +81,9 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                         .filter(cached_asm_scans::deleted_at.is_null()),
                 )
                 .set(values())
-                .returning(CachedAsmScansRow::as_returning()),
+                .returning(cached_asm_scans::all_columns),
             )
-            .get_result(conn)
+            .get_result::<CachedAsmScansRow>(conn)
             .optional()
             .map_err(|e| Op::new(CACHE, "update").error(e))?;
             if let Some(row) = updated {
@@ -211,8 +98,8 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                         cached_asm_scans::domain.eq(&domain),
                         cached_asm_scans::is_active.eq(true),
                     ))
-                    .returning(CachedAsmScansRow::as_returning())
-                    .get_result(c)
+                    .returning(cached_asm_scans::all_columns)
+                    .get_result::<CachedAsmScansRow>(c)
             });
             match inserted {
                 Ok(row) => Ok(CachedScan::from(row)),
@@ -226,9 +113,9 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                             .filter(cached_asm_scans::deleted_at.is_null()),
                     )
                     .set(values())
-                    .returning(CachedAsmScansRow::as_returning()),
+                    .returning(cached_asm_scans::all_columns),
                 )
-                .get_result(conn)
+                .get_result::<CachedAsmScansRow>(conn)
                 .map(CachedScan::from)
                 .map_err(|e| Op::new(CACHE, "update").error(e)),
                 Err(e) => Err(Op::new(CACHE, "insert").error(e)),
@@ -250,8 +137,8 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                 .filter(cached_asm_scans::domain.eq(&domain))
                 .filter(cached_asm_scans::deleted_at.is_null())
                 .filter(cached_asm_scans::scanned_at.ge(since))
-                .select(CachedAsmScansRow::as_select())
-                .first(conn)
+                .select(cached_asm_scans::all_columns)
+                .first::<CachedAsmScansRow>(conn)
                 .optional()
                 .map(|r| r.map(CachedScan::from))
                 .map_err(|e| Op::new(CACHE, "select").error(e))
@@ -279,7 +166,7 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                     .filter(cached_asm_scans::id.gt(after))
                     .order(cached_asm_scans::id.asc())
                     .limit(batch)
-                    .select(CachedAsmScansRow::as_select())
+                    .select(cached_asm_scans::all_columns)
                     .into_boxed();
                 if let Some(filter) = ThisDriver::scan_results_prefilter(pattern) {
                     q = q.filter(filter);
@@ -344,7 +231,7 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                         h::updated_at.eq(now),
                         h::is_active.eq(true),
                     ))
-                    .returning(Row::as_returning())
+                    .returning(h::all_columns)
                     .get_result(conn)
                     .map(|r: Row| r.record(source))
                     .map_err(|e| Op::new(table, "insert").error(e))
@@ -371,7 +258,7 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                     .filter(h::deleted_at.is_null())
                     .order((h::scanned_at.asc(), h::id.asc()))
                     .limit(i64::from(page.limit))
-                    .select(Row::as_select())
+                    .select(h::all_columns)
                     .into_boxed();
                 if let Some(after) = page.after {
                     // Keyset on (scanned_at, id): after the row `after` was.
@@ -481,8 +368,8 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                     asm_scans::updated_at.eq(now),
                     asm_scans::is_active.eq(true),
                 ))
-                .returning(AsmScansRow::as_returning())
-                .get_result(conn)
+                .returning(asm_scans::all_columns)
+                .get_result::<AsmScansRow>(conn)
                 .map(AsmScan::from)
                 .map_err(|e| Op::new(T, "insert").error(e))
         })
@@ -565,8 +452,8 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                     lightbox_findings::updated_at.eq(now),
                     lightbox_findings::is_active.eq(true),
                 ))
-                .returning(LightboxFindingsRow::as_returning())
-                .get_result(conn)
+                .returning(lightbox_findings::all_columns)
+                .get_result::<LightboxFindingsRow>(conn)
                 .map(LightboxFinding::from)
                 .map_err(|e| Op::new(T, "insert").error(e))
         })
@@ -624,8 +511,8 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                 ))
                 .execute(conn)
                 .map_err(|e| Op::new(T, "update").error(e))?;
-            live.select(LightboxFindingsRow::as_select())
-                .first(conn)
+            live.select(lightbox_findings::all_columns)
+                .first::<LightboxFindingsRow>(conn)
                 .optional()
                 .map_err(|e| Op::new(T, "select").error(e))?
                 .map(LightboxFinding::from)
@@ -717,7 +604,7 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                     .filter(t::id.gt(page.after_id()))
                     .order(t::id.asc())
                     .limit(i64::from(page.limit))
-                    .select(Row::as_select())
+                    .select(t::all_columns)
                     .load::<Row>(conn)
                     .map(|rows| rows.into_iter().map(|r| r.result(source)).collect())
                     .map_err(|e| Op::new(table, "select").error(e))

@@ -20,43 +20,6 @@ use nerve_diesel::Op;
 const TOKENS: &str = "bait_tokens";
 const ACCESSES: &str = "bait_accesses";
 
-impl From<BaitTokensRow> for BaitToken {
-    fn from(r: BaitTokensRow) -> Self {
-        BaitToken {
-            id: r.id,
-            company_id: r.company_id,
-            user_id: r.user_id,
-            token_type: r.token_type.0,
-            token_value: r.token_value,
-            label: r.label,
-            description: r.description,
-            access_count: r.access_count,
-            last_accessed_at: r.last_accessed_at,
-            metadata: r.metadata,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted_at: r.deleted_at,
-            is_active: r.is_active,
-        }
-    }
-}
-
-impl From<BaitAccessesRow> for BaitAccess {
-    fn from(r: BaitAccessesRow) -> Self {
-        BaitAccess {
-            id: r.id,
-            token_id: r.token_id,
-            company_id: r.company_id,
-            ip_address: r.ip_address,
-            user_agent: r.user_agent,
-            location: r.location,
-            raw_request: r.raw_request,
-            token_was_active: r.token_was_active,
-            accessed_at: r.accessed_at,
-        }
-    }
-}
-
 fn not_found(company_id: i64, id: i64) -> Error {
     Error::not_found(TOKENS, format!("company_id={company_id}, id={id}"))
 }
@@ -67,8 +30,8 @@ fn token_of(conn: &mut Conn, company_id: i64, id: i64) -> Result<BaitTokensRow> 
     bait_tokens::table
         .filter(bait_tokens::id.eq(id))
         .filter(bait_tokens::company_id.eq(company_id))
-        .select(BaitTokensRow::as_select())
-        .first(conn)
+        .select(bait_tokens::all_columns)
+        .first::<BaitTokensRow>(conn)
         .optional()
         .map_err(|e| Op::new(TOKENS, "select").error(e))?
         .ok_or_else(|| not_found(company_id, id))
@@ -114,8 +77,8 @@ impl nerve_diesel::nerve_core::BaitStore for Scope<'_> {
                     bait_tokens::updated_at.eq(now),
                     bait_tokens::is_active.eq(true),
                 ))
-                .returning(BaitTokensRow::as_returning())
-                .get_result(conn)
+                .returning(bait_tokens::all_columns)
+                .get_result::<BaitTokensRow>(conn)
                 .map(BaitToken::from)
                 .map_err(|e| Op::new(TOKENS, "insert").error(e))
         })
@@ -140,7 +103,7 @@ impl nerve_diesel::nerve_core::BaitStore for Scope<'_> {
                 .filter(bait_tokens::id.gt(page.after_id()))
                 .order(bait_tokens::id.asc())
                 .limit(i64::from(page.limit))
-                .select(BaitTokensRow::as_select())
+                .select(bait_tokens::all_columns)
                 .into_boxed();
             nerve_diesel::filter_deleted!(bait_tokens, q, deleted)
                 .load::<BaitTokensRow>(conn)
@@ -214,9 +177,9 @@ impl nerve_diesel::nerve_core::BaitStore for Scope<'_> {
                     bait_tokens::last_accessed_at.eq(Some(now)),
                     bait_tokens::updated_at.eq(now),
                 ))
-                .returning(BaitTokensRow::as_returning()),
+                .returning(bait_tokens::all_columns),
             )
-            .get_result(conn)
+            .get_result::<BaitTokensRow>(conn)
             .optional()
             .map_err(|e| Op::new(TOKENS, "update").error(e))?
             .ok_or_else(|| Error::not_found(TOKENS, "token_value"))?;
@@ -232,8 +195,8 @@ impl nerve_diesel::nerve_core::BaitStore for Scope<'_> {
                     bait_accesses::token_was_active.eq(active),
                     bait_accesses::accessed_at.eq(now),
                 ))
-                .returning(BaitAccessesRow::as_returning())
-                .get_result(conn)
+                .returning(bait_accesses::all_columns)
+                .get_result::<BaitAccessesRow>(conn)
                 .map_err(|e| Op::new(ACCESSES, "insert").error(e))?;
             let mut event = NewSecurityEvent::new(
                 SecurityEventType::HoneytokenAccess,
@@ -245,7 +208,7 @@ impl nerve_diesel::nerve_core::BaitStore for Scope<'_> {
                 format!(
                     "honeytoken '{}' ({}) was used{}",
                     token.label,
-                    token.token_type.0,
+                    token.token_type,
                     if active {
                         ""
                     } else {
@@ -259,7 +222,7 @@ impl nerve_diesel::nerve_core::BaitStore for Scope<'_> {
             event.location = location.map(str::to_string);
             event.metadata = Some(nerve_diesel::serde_json::json!({
                 "token_id": token.id,
-                "token_type": token.token_type.0,
+                "token_type": token.token_type,
                 "access_id": recorded.id,
                 "token_was_active": active,
             }));
@@ -282,7 +245,7 @@ impl nerve_diesel::nerve_core::BaitStore for Scope<'_> {
                 .filter(bait_accesses::id.lt(page.before_id()))
                 .order(bait_accesses::id.desc())
                 .limit(i64::from(page.limit))
-                .select(BaitAccessesRow::as_select())
+                .select(bait_accesses::all_columns)
                 .load::<BaitAccessesRow>(conn)
                 .map(|rows| rows.into_iter().map(BaitAccess::from).collect())
                 .map_err(|e| Op::new(ACCESSES, "select").error(e))

@@ -3,7 +3,7 @@
 
 use super::Scope;
 use crate::schema::companies;
-use crate::schema::sql_types::{ReadNullableTs, ReadTs};
+use crate::schema::rows::CompaniesRow;
 use ::chrono::{DateTime, Utc};
 use nerve_diesel::diesel::prelude::*;
 use nerve_diesel::limits;
@@ -15,35 +15,6 @@ use nerve_diesel::Op;
 const TABLE: &str = "companies";
 const NAME: Field = Field::new(TABLE, "name");
 const DOMAIN: Field = Field::new(TABLE, "domain");
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = companies)]
-struct Row {
-    id: i64,
-    name: String,
-    domain: Option<String>,
-    #[diesel(deserialize_as = ReadTs)]
-    created_at: DateTime<Utc>,
-    #[diesel(deserialize_as = ReadTs)]
-    updated_at: DateTime<Utc>,
-    #[diesel(deserialize_as = ReadNullableTs)]
-    deleted_at: Option<DateTime<Utc>>,
-    is_active: bool,
-}
-
-impl From<Row> for Company {
-    fn from(r: Row) -> Company {
-        Company {
-            id: r.id,
-            name: r.name,
-            domain: r.domain,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted_at: r.deleted_at,
-            is_active: r.is_active,
-        }
-    }
-}
 
 #[derive(AsChangeset)]
 #[diesel(table_name = companies)]
@@ -75,8 +46,8 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
                     companies::updated_at.eq(now),
                     companies::is_active.eq(true),
                 ))
-                .returning(Row::as_returning())
-                .get_result(conn)
+                .returning(companies::all_columns)
+                .get_result::<CompaniesRow>(conn)
                 .map(Company::from)
                 .map_err(|e| Op::new(TABLE, "insert").error(e))
         })
@@ -87,8 +58,8 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
             companies::table
                 .filter(companies::id.eq(id))
                 .filter(companies::deleted_at.is_null())
-                .select(Row::as_select())
-                .first(conn)
+                .select(companies::all_columns)
+                .first::<CompaniesRow>(conn)
                 .optional()
                 .map_err(|e| Op::new(TABLE, "select").error(e))?
                 .map(Company::from)
@@ -102,8 +73,8 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
             companies::table
                 .filter(companies::domain.eq(&domain))
                 .filter(companies::deleted_at.is_null())
-                .select(Row::as_select())
-                .first(conn)
+                .select(companies::all_columns)
+                .first::<CompaniesRow>(conn)
                 .optional()
                 .map_err(|e| Op::new(TABLE, "select").error(e))?
                 .map(Company::from)
@@ -118,10 +89,10 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
                 .filter(companies::id.gt(page.after_id()))
                 .order(companies::id.asc())
                 .limit(i64::from(page.limit))
-                .select(Row::as_select())
+                .select(companies::all_columns)
                 .into_boxed();
             nerve_diesel::filter_deleted!(companies, q, deleted)
-                .load::<Row>(conn)
+                .load::<CompaniesRow>(conn)
                 .map(|rows| rows.into_iter().map(Company::from).collect())
                 .map_err(|e| Op::new(TABLE, "select").error(e))
         })
@@ -161,9 +132,9 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
                         .filter(companies::deleted_at.is_null()),
                 )
                 .set(&set)
-                .returning(Row::as_returning()),
+                .returning(companies::all_columns),
             )
-            .get_result(conn)
+            .get_result::<CompaniesRow>(conn)
             .optional()
             .map_err(|e| Op::new(TABLE, "update").error(e))?
             .map(Company::from)
@@ -202,8 +173,8 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
             .map_err(|e| Op::new(TABLE, "restore").error(e))?;
             companies::table
                 .filter(companies::id.eq(id))
-                .select(Row::as_select())
-                .first(conn)
+                .select(companies::all_columns)
+                .first::<CompaniesRow>(conn)
                 .optional()
                 .map_err(|e| Op::new(TABLE, "select").error(e))?
                 .map(Company::from)

@@ -46,9 +46,9 @@ fn assessment(r: ComplianceAssessmentsRow, now: DateTime<Utc>) -> Assessment {
         id: r.id,
         company_id: r.company_id,
         created_by_user_id: r.created_by_user_id,
-        framework: r.framework.0,
+        framework: r.framework,
         framework_version: r.framework_version,
-        status: r.status.0.as_of(r.expiry_date, now),
+        status: r.status.as_of(r.expiry_date, now),
         overall_compliance_score: r.overall_compliance_score,
         assessment_date: r.assessment_date,
         completion_date: r.completion_date,
@@ -56,83 +56,6 @@ fn assessment(r: ComplianceAssessmentsRow, now: DateTime<Utc>) -> Assessment {
         created_at: r.created_at,
         updated_at: r.updated_at,
         deleted_at: r.deleted_at,
-    }
-}
-
-impl From<ComplianceControlsRow> for Control {
-    fn from(r: ComplianceControlsRow) -> Self {
-        Control {
-            id: r.id,
-            assessment_id: r.assessment_id,
-            control_id: r.control_id,
-            control_name: r.control_name,
-            control_category: r.control_category,
-            status: r.status.0,
-            compliance_score: r.compliance_score,
-            scan_source: r.scan_source.map(|s| s.0),
-            scan_finding_type: r.scan_finding_type,
-            scan_finding_id: r.scan_finding_id,
-            scan_flagged_at: r.scan_flagged_at,
-            scan_verified_at: r.scan_verified_at,
-            scan_domain: r.scan_domain,
-            status_before_scan: r.status_before_scan.map(|s| s.0),
-            evidence_summary: r.evidence_summary,
-            remediation_notes: r.remediation_notes,
-            assigned_to_user_id: r.assigned_to_user_id,
-            last_reviewed: r.last_reviewed,
-            next_review_date: r.next_review_date,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
-impl From<ComplianceEvidenceRow> for Evidence {
-    fn from(r: ComplianceEvidenceRow) -> Self {
-        Evidence {
-            id: r.id,
-            control_id: r.control_id,
-            company_id: r.company_id,
-            uploaded_by_user_id: r.uploaded_by_user_id,
-            file_reference: r.file_reference,
-            file_name: r.file_name,
-            sha256: r.sha256,
-            description: r.description,
-            uploaded_at: r.uploaded_at,
-            deleted_at: r.deleted_at,
-        }
-    }
-}
-
-impl From<ComplianceControlMappingsRow> for ControlMapping {
-    fn from(r: ComplianceControlMappingsRow) -> Self {
-        ControlMapping {
-            scan_source: r.scan_source.0,
-            finding_type: r.finding_type,
-            framework: r.framework.0,
-            control_id: r.control_id,
-            flag_status: r.flag_status.0,
-        }
-    }
-}
-
-impl From<VulnerabilityReportsRow> for VulnerabilityReport {
-    fn from(r: VulnerabilityReportsRow) -> Self {
-        VulnerabilityReport {
-            id: r.id,
-            company_id: r.company_id,
-            user_id: r.user_id,
-            scan_source: r.scan_source.map(|s| s.0),
-            scan_id: r.scan_id,
-            domain: r.domain,
-            title: r.title,
-            report_text: r.report_text,
-            metadata: r.metadata,
-            model: r.model,
-            generated_at: r.generated_at,
-            created_at: r.created_at,
-            deleted_at: r.deleted_at,
-        }
     }
 }
 
@@ -167,8 +90,8 @@ fn assessment_row(conn: &mut Conn, company_id: i64, id: i64) -> Result<Complianc
         .filter(a::id.eq(id))
         .filter(a::company_id.eq(company_id))
         .filter(a::deleted_at.is_null())
-        .select(ComplianceAssessmentsRow::as_select())
-        .first(conn)
+        .select(crate::schema::compliance_assessments::all_columns)
+        .first::<ComplianceAssessmentsRow>(conn)
         .optional()
         .map_err(|e| Op::new(ASSESSMENTS, "select").error(e))?
         .ok_or_else(|| not_found(ASSESSMENTS, company_id, id))
@@ -183,8 +106,8 @@ fn control_row(conn: &mut Conn, company_id: i64, id: i64) -> Result<ComplianceCo
         .filter(c::deleted_at.is_null())
         .filter(a::company_id.eq(company_id))
         .filter(a::deleted_at.is_null())
-        .select(ComplianceControlsRow::as_select())
-        .first(conn)
+        .select(c::all_columns)
+        .first::<ComplianceControlsRow>(conn)
         .optional()
         .map_err(|e| Op::new(CONTROLS, "select").error(e))?
         .ok_or_else(|| not_found(CONTROLS, company_id, id))
@@ -271,8 +194,8 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                     a::updated_at.eq(now),
                     a::is_active.eq(true),
                 ))
-                .returning(ComplianceAssessmentsRow::as_returning())
-                .get_result(conn)
+                .returning(crate::schema::compliance_assessments::all_columns)
+                .get_result::<ComplianceAssessmentsRow>(conn)
                 .map(|r| assessment(r, now))
                 .map_err(|e| Op::new(ASSESSMENTS, "insert").error(e))
         })
@@ -300,7 +223,7 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                 .filter(a::id.gt(page.after_id()))
                 .order(a::id.asc())
                 .limit(i64::from(page.limit))
-                .select(ComplianceAssessmentsRow::as_select())
+                .select(crate::schema::compliance_assessments::all_columns)
                 .into_boxed();
             nerve_diesel::filter_deleted!(a, q, deleted)
                 .load::<ComplianceAssessmentsRow>(conn)
@@ -322,7 +245,7 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
             assessment_row(conn, company_id, id)?;
             lock_assessments(conn, [id])?;
             let row = assessment_row(conn, company_id, id)?;
-            let status = row.status.0.as_of(row.expiry_date, now);
+            let status = row.status.as_of(row.expiry_date, now);
             if status != AssessmentStatus::InProgress {
                 return Err(Field::new(ASSESSMENTS, "status").invalid(format!(
                     "assessment {id} is {status}; only an assessment in progress can be completed"
@@ -343,9 +266,9 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                         a::expiry_date.eq(Some(expiry)),
                         a::updated_at.eq(now),
                     ))
-                    .returning(ComplianceAssessmentsRow::as_returning()),
+                    .returning(crate::schema::compliance_assessments::all_columns),
             )
-            .get_result(conn)
+            .get_result::<ComplianceAssessmentsRow>(conn)
             .map(|r| assessment(r, now))
             .map_err(|e| Op::new(ASSESSMENTS, "update").error(e))
         })
@@ -432,8 +355,8 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                     c::updated_at.eq(now),
                     c::is_active.eq(true),
                 ))
-                .returning(ComplianceControlsRow::as_returning())
-                .get_result(conn)
+                .returning(c::all_columns)
+                .get_result::<ComplianceControlsRow>(conn)
                 .map(Control::from)
                 .map_err(|e| Op::new(CONTROLS, "insert").error(e))?;
             rescore(conn, assessment_id, now)?;
@@ -496,9 +419,9 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
             let control = nerve_diesel::cached::CacheBySql(
                 nerve_diesel::diesel::update(c::table.filter(c::id.eq(id)))
                     .set(&set)
-                    .returning(ComplianceControlsRow::as_returning()),
+                    .returning(c::all_columns),
             )
-            .get_result(conn)
+            .get_result::<ComplianceControlsRow>(conn)
             .map(Control::from)
             .map_err(|e| Op::new(CONTROLS, "update").error(e))?;
             rescore(conn, row.assessment_id, now)?;
@@ -561,8 +484,8 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                     ev::updated_at.eq(now),
                     ev::is_active.eq(true),
                 ))
-                .returning(ComplianceEvidenceRow::as_returning())
-                .get_result(conn)
+                .returning(crate::schema::compliance_evidence::all_columns)
+                .get_result::<ComplianceEvidenceRow>(conn)
                 .map(Evidence::from)
                 .map_err(|e| Op::new(EVIDENCE, "insert").error(e))
         })
@@ -645,12 +568,12 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                     .filter(m::framework.eq(Db(row.framework)))
                     .filter(m::control_id.eq(&row.control_id));
                 let stored: Option<ComplianceControlMappingsRow> = key
-                    .select(ComplianceControlMappingsRow::as_select())
-                    .first(conn)
+                    .select(crate::schema::compliance_control_mappings::all_columns)
+                    .first::<ComplianceControlMappingsRow>(conn)
                     .optional()
                     .map_err(|e| Op::new(MAPPINGS, "select").error(e))?;
                 match stored {
-                    Some(s) if s.flag_status.0 == row.flag_status && s.deleted_at.is_none() => {}
+                    Some(s) if s.flag_status == row.flag_status && s.deleted_at.is_none() => {}
                     Some(s) => {
                         nerve_diesel::cached::update(m::table.filter(m::id.eq(s.id)))
                             .set((
@@ -693,7 +616,7 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                 .filter(m::scan_source.eq(Db(source)))
                 .filter(m::finding_type.eq(finding_type))
                 .filter(m::deleted_at.is_null())
-                .select(ComplianceControlMappingsRow::as_select())
+                .select(crate::schema::compliance_control_mappings::all_columns)
                 .load::<ComplianceControlMappingsRow>(conn)
                 .map_err(|e| Op::new(MAPPINGS, "select").error(e))?
                 .into_iter()
@@ -758,8 +681,8 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                         .filter(c::deleted_at.is_null())
                         .filter(c::control_id.eq_any(&keys))
                         .order(c::id.asc())
-                        .select((ComplianceControlsRow::as_select(), a::framework))
-                        .load(conn)
+                        .select((c::all_columns, a::framework))
+                        .load::<(ComplianceControlsRow, Db<ComplianceFramework>)>(conn)
                         .map_err(|e| Op::new(CONTROLS, "select").error(e))
                 };
             let locked: Vec<i64> = candidates(conn)?
@@ -776,7 +699,7 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                     continue;
                 };
                 let flagged = row.scan_flagged_at.is_some() && row.scan_verified_at.is_none();
-                let same = row.scan_source == Some(Db(finding.source))
+                let same = row.scan_source == Some(finding.source)
                     && row.scan_finding_id.as_deref() == Some(finding_id);
                 if flagged && same {
                     continue;
@@ -790,7 +713,7 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                     nerve_diesel::diesel::update(c::table.filter(c::id.eq(row.id)))
                         .set((
                             c::status.eq(*flag),
-                            c::status_before_scan.eq(before),
+                            c::status_before_scan.eq(before.map(Db)),
                             c::scan_source.eq(Some(Db(finding.source))),
                             c::scan_finding_type.eq(Some(kind)),
                             c::scan_finding_id.eq(Some(finding_id)),
@@ -799,9 +722,9 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                             c::scan_verified_at.eq(None::<DateTime<Utc>>),
                             c::updated_at.eq(now),
                         ))
-                        .returning(ComplianceControlsRow::as_returning()),
+                        .returning(c::all_columns),
                 )
-                .get_result(conn)
+                .get_result::<ComplianceControlsRow>(conn)
                 .map(Control::from)
                 .map_err(|e| Op::new(CONTROLS, "update").error(e))?;
                 changed.push(control);
@@ -836,27 +759,25 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                     .filter(c::scan_flagged_at.is_not_null())
                     .filter(c::scan_verified_at.is_null())
                     .order(c::id.asc())
-                    .select(ComplianceControlsRow::as_select())
-                    .load(conn)
+                    .select(c::all_columns)
+                    .load::<ComplianceControlsRow>(conn)
                     .map_err(|e| Op::new(CONTROLS, "select").error(e))
             };
             let locked: Vec<i64> = flagged(conn)?.iter().map(|r| r.assessment_id).collect();
             lock_assessments(conn, locked)?;
             let mut changed = Vec::new();
             for row in flagged(conn)? {
-                let restored = row
-                    .status_before_scan
-                    .unwrap_or(Db(ControlStatus::NotTested));
+                let restored = row.status_before_scan.unwrap_or(ControlStatus::NotTested);
                 let control = nerve_diesel::cached::CacheBySql(
                     nerve_diesel::diesel::update(c::table.filter(c::id.eq(row.id)))
                         .set((
-                            c::status.eq(restored),
+                            c::status.eq(Db(restored)),
                             c::scan_verified_at.eq(Some(now)),
                             c::updated_at.eq(now),
                         ))
-                        .returning(ComplianceControlsRow::as_returning()),
+                        .returning(c::all_columns),
                 )
-                .get_result(conn)
+                .get_result::<ComplianceControlsRow>(conn)
                 .map(Control::from)
                 .map_err(|e| Op::new(CONTROLS, "update").error(e))?;
                 changed.push(control);
@@ -937,8 +858,8 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                     vr::updated_at.eq(now),
                     vr::is_active.eq(true),
                 ))
-                .returning(VulnerabilityReportsRow::as_returning())
-                .get_result(conn)
+                .returning(crate::schema::vulnerability_reports::all_columns)
+                .get_result::<VulnerabilityReportsRow>(conn)
                 .map(VulnerabilityReport::from)
                 .map_err(|e| Op::new(REPORTS, "insert").error(e))
         })
@@ -951,8 +872,8 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                 .filter(vr::id.eq(id))
                 .filter(vr::company_id.eq(company_id))
                 .filter(vr::deleted_at.is_null())
-                .select(VulnerabilityReportsRow::as_select())
-                .first(conn)
+                .select(crate::schema::vulnerability_reports::all_columns)
+                .first::<VulnerabilityReportsRow>(conn)
                 .optional()
                 .map_err(|e| Op::new(REPORTS, "select").error(e))?
                 .map(VulnerabilityReport::from)

@@ -32,143 +32,8 @@ const QUERIES: &str = "ghost_search_queries";
 const MONITORED: &str = "monitored_emails";
 const FINDINGS: &str = "monitored_email_findings";
 
-impl From<GhostSearchQueriesRow> for GhostQuery {
-    fn from(r: GhostSearchQueriesRow) -> Self {
-        GhostQuery {
-            id: r.id,
-            user_id: r.user_id,
-            query_type: r.query_type.0,
-            query_value: r.query_value,
-            results_count: r.results_count,
-            search_sources: r.search_sources,
-            response_time_ms: r.response_time_ms,
-            searched_at: r.searched_at,
-            created_at: r.created_at,
-        }
-    }
-}
-
-impl From<MonitoredEmailsRow> for MonitoredEmail {
-    fn from(r: MonitoredEmailsRow) -> Self {
-        MonitoredEmail {
-            id: r.id,
-            company_id: r.company_id,
-            user_id: r.user_id,
-            created_by_user_id: r.created_by_user_id,
-            email_address: r.email_address,
-            monitor_scope: r.monitor_scope.0,
-            last_checked: r.last_checked,
-            findings_count: r.findings_count,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted_at: r.deleted_at,
-            is_active: r.is_active,
-        }
-    }
-}
-
-impl From<MonitoredEmailFindingsRow> for EmailFinding {
-    fn from(r: MonitoredEmailFindingsRow) -> Self {
-        EmailFinding {
-            id: r.id,
-            monitored_email_id: r.monitored_email_id,
-            source: r.source,
-            finding_key: r.finding_key,
-            breach_name: r.breach_name,
-            breach_date: r.breach_date,
-            data_classes: r.data_classes,
-            severity: r.severity.0,
-            source_details: r.source_details,
-            found_at: r.found_at,
-        }
-    }
-}
-
-impl From<GithubFindingsRow> for GithubFinding {
-    fn from(r: GithubFindingsRow) -> Self {
-        GithubFinding {
-            id: r.id,
-            monitored_email_id: r.monitored_email_id,
-            source_url: r.source_url,
-            repository: r.repository,
-            file_path: r.file_path,
-            matched_text: r.matched_text,
-            severity: r.severity.0,
-            committed_at: r.committed_at,
-            found_at: r.found_at,
-        }
-    }
-}
-
-impl From<PastebinFindingsRow> for PasteFinding {
-    fn from(r: PastebinFindingsRow) -> Self {
-        PasteFinding {
-            id: r.id,
-            monitored_email_id: r.monitored_email_id,
-            source_url: r.source_url,
-            paste_title: r.paste_title,
-            paste_author: r.paste_author,
-            matched_text: r.matched_text,
-            severity: r.severity.0,
-            posted_at: r.posted_at,
-            found_at: r.found_at,
-        }
-    }
-}
-
-impl From<OpsychSearchResultsRow> for OpsychResult {
-    fn from(r: OpsychSearchResultsRow) -> Self {
-        OpsychResult {
-            id: r.id,
-            monitored_email_id: r.monitored_email_id,
-            source_url: r.source_url,
-            platform: r.platform.0,
-            username: r.username,
-            display_name: r.display_name,
-            details: r.details,
-            found_at: r.found_at,
-        }
-    }
-}
-
 const BREACH_FILES: &str = "uploaded_breach_files";
 const BREACH_RESULTS: &str = "breach_file_results";
-
-impl From<UploadedBreachFilesRow> for BreachFile {
-    fn from(r: UploadedBreachFilesRow) -> Self {
-        BreachFile {
-            id: r.id,
-            company_id: r.company_id,
-            user_id: r.user_id,
-            file_name: r.file_name,
-            size_bytes: r.size_bytes,
-            sha256: r.sha256,
-            breach_name: r.breach_name,
-            status: r.status.0,
-            failure_reason: r.failure_reason,
-            records_count: r.records_count,
-            parsed_at: r.parsed_at,
-            created_at: r.created_at,
-        }
-    }
-}
-
-impl From<BreachFileResultsRow> for BreachRecord {
-    fn from(r: BreachFileResultsRow) -> Self {
-        BreachRecord {
-            id: r.id,
-            file_id: r.file_id,
-            email: r.email,
-            username: r.username,
-            password_masked: r.password_masked,
-            password_sha256: r.password_sha256,
-            domain: r.domain,
-            source_line: r.source_line,
-            extra_fields: r.extra_fields,
-            created_at: r.created_at,
-        }
-    }
-}
 
 fn breach_file(conn: &mut Conn, company_id: i64, id: i64) -> Result<UploadedBreachFilesRow> {
     live_company(conn, company_id)?;
@@ -176,8 +41,8 @@ fn breach_file(conn: &mut Conn, company_id: i64, id: i64) -> Result<UploadedBrea
         .filter(uploaded_breach_files::id.eq(id))
         .filter(uploaded_breach_files::company_id.eq(company_id))
         .filter(uploaded_breach_files::deleted_at.is_null())
-        .select(UploadedBreachFilesRow::as_select())
-        .first(conn)
+        .select(uploaded_breach_files::all_columns)
+        .first::<UploadedBreachFilesRow>(conn)
         .optional()
         .map_err(|e| Op::new(BREACH_FILES, "select").error(e))?
         .ok_or_else(|| Error::not_found(BREACH_FILES, format!("company_id={company_id}, id={id}")))
@@ -215,8 +80,8 @@ fn watched(conn: &mut Conn, company_id: i64, id: i64) -> Result<MonitoredEmailsR
         .filter(monitored_emails::id.eq(id))
         .filter(monitored_emails::company_id.eq(company_id))
         .filter(monitored_emails::deleted_at.is_null())
-        .select(MonitoredEmailsRow::as_select())
-        .first(conn)
+        .select(monitored_emails::all_columns)
+        .first::<MonitoredEmailsRow>(conn)
         .optional()
         .map_err(|e| Op::new(MONITORED, "select").error(e))?
         .ok_or_else(|| Error::not_found(MONITORED, format!("company_id={company_id}, id={id}")))
@@ -251,8 +116,8 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
                     ghost_search_queries::updated_at.eq(now),
                     ghost_search_queries::is_active.eq(true),
                 ))
-                .returning(GhostSearchQueriesRow::as_returning())
-                .get_result(conn)
+                .returning(ghost_search_queries::all_columns)
+                .get_result::<GhostSearchQueriesRow>(conn)
                 .map(GhostQuery::from)
                 .map_err(|e| Op::new(QUERIES, "insert").error(e))
         })
@@ -269,7 +134,7 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
                 .filter(ghost_search_queries::id.lt(page.before_id()))
                 .order(ghost_search_queries::id.desc())
                 .limit(i64::from(page.limit))
-                .select(GhostSearchQueriesRow::as_select())
+                .select(ghost_search_queries::all_columns)
                 .load::<GhostSearchQueriesRow>(conn)
                 .map(|rows| rows.into_iter().map(GhostQuery::from).collect())
                 .map_err(|e| Op::new(QUERIES, "select").error(e))
@@ -333,13 +198,13 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
                     .filter(monitored_emails::email_address.eq(&email))
                     .filter(monitored_emails::monitor_scope.eq(Db(new.monitor_scope)))
                     .filter(monitored_emails::deleted_at.is_null())
-                    .select(MonitoredEmailsRow::as_select())
+                    .select(monitored_emails::all_columns)
                     .into_boxed();
                 q = match new.user_id {
                     Some(u) => q.filter(monitored_emails::user_id.eq(u)),
                     None => q.filter(monitored_emails::user_id.is_null()),
                 };
-                q.first(conn)
+                q.first::<MonitoredEmailsRow>(conn)
                     .optional()
                     .map_err(|e| Op::new(MONITORED, "select").error(e))
             };
@@ -361,8 +226,8 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
                         monitored_emails::updated_at.eq(now),
                         monitored_emails::is_active.eq(true),
                     ))
-                    .returning(MonitoredEmailsRow::as_returning())
-                    .get_result(c)
+                    .returning(monitored_emails::all_columns)
+                    .get_result::<MonitoredEmailsRow>(c)
             });
             match inserted {
                 Ok(r) => Ok((MonitoredEmail::from(r), true)),
@@ -398,7 +263,7 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
                 .filter(monitored_emails::id.gt(page.after_id()))
                 .order(monitored_emails::id.asc())
                 .limit(i64::from(page.limit))
-                .select(MonitoredEmailsRow::as_select())
+                .select(monitored_emails::all_columns)
                 .into_boxed();
             nerve_diesel::filter_deleted!(monitored_emails, q, deleted)
                 .load::<MonitoredEmailsRow>(conn)
@@ -518,9 +383,9 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
                     monitored_emails::last_checked.eq(Some(now)),
                     monitored_emails::updated_at.eq(now),
                 ))
-                .returning(MonitoredEmailsRow::as_returning()),
+                .returning(monitored_emails::all_columns),
             )
-            .get_result(conn)
+            .get_result::<MonitoredEmailsRow>(conn)
             .map_err(|e| Op::new(MONITORED, "update").error(e))?;
             Ok((MonitoredEmail::from(row), added))
         })
@@ -617,8 +482,8 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
                     uploaded_breach_files::updated_at.eq(now),
                     uploaded_breach_files::is_active.eq(true),
                 ))
-                .returning(UploadedBreachFilesRow::as_returning())
-                .get_result(conn)
+                .returning(uploaded_breach_files::all_columns)
+                .get_result::<UploadedBreachFilesRow>(conn)
                 .map(BreachFile::from)
                 .map_err(|e| Op::new(BREACH_FILES, "insert").error(e))
         })
@@ -638,7 +503,7 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
                 .filter(uploaded_breach_files::id.gt(page.after_id()))
                 .order(uploaded_breach_files::id.asc())
                 .limit(i64::from(page.limit))
-                .select(UploadedBreachFilesRow::as_select())
+                .select(uploaded_breach_files::all_columns)
                 .into_boxed();
             nerve_diesel::filter_deleted!(uploaded_breach_files, q, deleted)
                 .load::<UploadedBreachFilesRow>(conn)

@@ -73,8 +73,8 @@ macro_rules! url_findings {
                     ))
                     .on_conflict(($t::monitored_email_id, $t::source_url))
                     .do_nothing()
-                    .returning($row::as_returning())
-                    .get_result(conn)
+                    .returning($t::all_columns)
+                    .get_result::<$row>(conn)
                     .optional()
                     .map_err(|e| Op::new(TABLE, "insert").error(e))?;
                 if let Some(row) = inserted {
@@ -83,8 +83,8 @@ macro_rules! url_findings {
                 $t::table
                     .filter($t::monitored_email_id.eq(monitored_email_id))
                     .filter($t::source_url.eq(&$n.source_url))
-                    .select($row::as_select())
-                    .first(conn)
+                    .select($t::all_columns)
+                    .first::<$row>(conn)
                     .map(|r| ($model::from(r), false))
                     .map_err(|e| Op::new(TABLE, "select").error(e))
             })
@@ -120,8 +120,8 @@ macro_rules! pending_to {
                 .filter($t::status.eq(Db(nerve_diesel::nerve_core::model::UploadStatus::Pending))),
         )
         .set(($t::status.eq(Db(to)), $t::parsed_at.eq(Some($now)), $t::updated_at.eq($now), $($set,)*))
-        .returning($row::as_returning()))
-        .get_result($conn)
+        .returning($t::all_columns))
+        .get_result::<$row>($conn)
         .optional()
         .map_err(|e| Op::new(TABLE, "update").error(e))?;
         match moved {
@@ -130,7 +130,7 @@ macro_rules! pending_to {
                 let file: $row = $reread?;
                 Err(Field::new(TABLE, "status").invalid(format!(
                     "a {} file cannot become {to}: only a pending file is parsed or failed",
-                    file.status.0
+                    file.status
                 )))
             }
         }

@@ -24,90 +24,6 @@ const ACCOUNTS: &str = "social_media";
 const BREACHES: &str = "breaches";
 const DEVICES: &str = "devices";
 
-impl From<ProfilesRow> for Profile {
-    fn from(r: ProfilesRow) -> Self {
-        Profile {
-            id: r.id,
-            company_id: r.company_id,
-            user_id: r.user_id,
-            full_name: r.full_name,
-            email: r.email,
-            domain: r.domain,
-            job_title: r.job_title,
-            location: r.location,
-            notes: r.notes,
-            risk_score: r.risk_score,
-            metadata: r.metadata,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted_at: r.deleted_at,
-            is_active: r.is_active,
-        }
-    }
-}
-
-impl From<SocialMediaRow> for SocialAccount {
-    fn from(r: SocialMediaRow) -> Self {
-        SocialAccount {
-            id: r.id,
-            profile_id: r.profile_id,
-            user_id: r.user_id,
-            platform: r.platform.0,
-            handle: r.handle,
-            url: r.url,
-            followers: r.followers,
-            verified: r.verified,
-            discovered_at: r.discovered_at,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted_at: r.deleted_at,
-            is_active: r.is_active,
-        }
-    }
-}
-
-impl From<BreachesRow> for Breach {
-    fn from(r: BreachesRow) -> Self {
-        Breach {
-            id: r.id,
-            profile_id: r.profile_id,
-            user_id: r.user_id,
-            breach_name: r.breach_name,
-            breach_date: r.breach_date,
-            data_classes: r.data_classes,
-            source: r.source,
-            severity: r.severity.0,
-            description: r.description,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted_at: r.deleted_at,
-            is_active: r.is_active,
-        }
-    }
-}
-
-impl From<DevicesRow> for Device {
-    fn from(r: DevicesRow) -> Self {
-        Device {
-            id: r.id,
-            company_id: r.company_id,
-            profile_id: r.profile_id,
-            user_id: r.user_id,
-            ip_address: r.ip_address,
-            hostname: r.hostname,
-            device_type: r.device_type,
-            operating_system: r.operating_system,
-            open_ports: r.open_ports,
-            first_seen_at: r.first_seen_at,
-            last_seen_at: r.last_seen_at,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted_at: r.deleted_at,
-            is_active: r.is_active,
-        }
-    }
-}
-
 fn optional<'a>(
     table: &'static str,
     name: &'static str,
@@ -171,8 +87,8 @@ fn live_profile(conn: &mut Conn, company_id: i64, id: i64) -> Result<ProfilesRow
         .filter(profiles::id.eq(id))
         .filter(profiles::company_id.eq(company_id))
         .filter(profiles::deleted_at.is_null())
-        .select(ProfilesRow::as_select())
-        .first(conn)
+        .select(profiles::all_columns)
+        .first::<ProfilesRow>(conn)
         .optional()
         .map_err(|e| Op::new(PROFILES, "select").error(e))?
         .ok_or_else(|| profile_not_found(company_id, id))
@@ -250,8 +166,8 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                     profiles::updated_at.eq(now),
                     profiles::is_active.eq(true),
                 ))
-                .returning(ProfilesRow::as_returning())
-                .get_result(conn)
+                .returning(profiles::all_columns)
+                .get_result::<ProfilesRow>(conn)
                 .map(Profile::from)
                 .map_err(|e| Op::new(PROFILES, "insert").error(e))
         })
@@ -331,9 +247,9 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                         .filter(profiles::deleted_at.is_null()),
                 )
                 .set(&set)
-                .returning(ProfilesRow::as_returning()),
+                .returning(profiles::all_columns),
             )
-            .get_result(conn)
+            .get_result::<ProfilesRow>(conn)
             .optional()
             .map_err(|e| Op::new(PROFILES, "update").error(e))?
             .map(Profile::from)
@@ -403,7 +319,7 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                 .filter(profiles::id.gt(page.after_id()))
                 .order(profiles::id.asc())
                 .limit(i64::from(page.limit))
-                .select(ProfilesRow::as_select())
+                .select(profiles::all_columns)
                 .into_boxed();
             if let Some(pattern) = &name {
                 q = q.filter(profiles::name_folded.like(pattern).escape('\\'));
@@ -457,8 +373,8 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                     social_media::updated_at.eq(now),
                     social_media::is_active.eq(true),
                 ))
-                .returning(SocialMediaRow::as_returning())
-                .get_result(conn)
+                .returning(social_media::all_columns)
+                .get_result::<SocialMediaRow>(conn)
                 .map(SocialAccount::from)
                 .map_err(|e| Op::new(ACCOUNTS, "insert").error(e))
         })
@@ -521,8 +437,8 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                     .filter(breaches::profile_id.eq(profile_id))
                     .filter(breaches::breach_name.eq(name))
                     .filter(breaches::deleted_at.is_null())
-                    .select(BreachesRow::as_select())
-                    .first(conn)
+                    .select(breaches::all_columns)
+                    .first::<BreachesRow>(conn)
                     .optional()
                     .map_err(|e| Op::new(BREACHES, "select").error(e))
             };
@@ -545,8 +461,8 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                         breaches::updated_at.eq(now),
                         breaches::is_active.eq(true),
                     ))
-                    .returning(BreachesRow::as_returning())
-                    .get_result(c)
+                    .returning(breaches::all_columns)
+                    .get_result::<BreachesRow>(c)
             });
             match inserted {
                 Ok(row) => Ok((Breach::from(row), true)),
@@ -618,9 +534,9 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                         devices::last_seen_at.eq(now),
                         devices::updated_at.eq(now),
                     ))
-                    .returning(DevicesRow::as_returning()),
+                    .returning(devices::all_columns),
                 )
-                .get_result(conn)
+                .get_result::<DevicesRow>(conn)
                 .optional()
                 .map_err(|e| Op::new(DEVICES, "update").error(e))
             };
@@ -645,8 +561,8 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                         devices::updated_at.eq(now),
                         devices::is_active.eq(true),
                     ))
-                    .returning(DevicesRow::as_returning())
-                    .get_result(c)
+                    .returning(devices::all_columns)
+                    .get_result::<DevicesRow>(c)
             });
             match inserted {
                 Ok(row) => Ok((Device::from(row), true)),
@@ -667,7 +583,7 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                 .filter(devices::id.gt(page.after_id()))
                 .order(devices::id.asc())
                 .limit(i64::from(page.limit))
-                .select(DevicesRow::as_select())
+                .select(devices::all_columns)
                 .into_boxed();
             nerve_diesel::filter_deleted!(devices, q, deleted)
                 .load::<DevicesRow>(conn)

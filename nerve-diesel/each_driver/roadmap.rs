@@ -39,126 +39,6 @@ const HISTORY: &str = "roadmap_progress_history";
 /// Longest free text (notes, descriptions).
 const NOTES_MAX: usize = 10_000;
 
-impl From<RoadmapProfilesRow> for RoadmapProfile {
-    fn from(r: RoadmapProfilesRow) -> Self {
-        RoadmapProfile {
-            id: r.id,
-            company_id: r.company_id.unwrap_or_default(),
-            user_id: r.user_id,
-            company_name: r.company_name,
-            company_size: r.company_size,
-            industry: r.industry,
-            employee_count: r.employee_count,
-            current_security_score: r.current_security_score.unwrap_or(0),
-            target_security_score: r.target_security_score.unwrap_or(75),
-            handles_pii: r.handles_pii.unwrap_or(false),
-            handles_payment_data: r.handles_payment_data.unwrap_or(false),
-            handles_health_data: r.handles_health_data.unwrap_or(false),
-            handles_financial_data: r.handles_financial_data.unwrap_or(false),
-            current_measures: r.current_measures,
-            compliance_requirements: r.compliance_requirements,
-            assessment_responses: r.assessment_responses,
-            last_recalculated: r.last_recalculated,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted_at: r.deleted_at,
-        }
-    }
-}
-
-impl From<RoadmapTasksRow> for StoredLibraryTask {
-    fn from(r: RoadmapTasksRow) -> Self {
-        StoredLibraryTask {
-            id: r.id,
-            library_version: r.library_version,
-            task: LibraryTask {
-                task_id: r.task_id,
-                title: r.title,
-                description: r.description,
-                category: r.category,
-                phase: r.phase,
-                priority: r.priority.0,
-                points: r.points,
-                estimated_effort: r.estimated_effort,
-                applies_to: r.applies_to,
-            },
-        }
-    }
-}
-
-impl From<RoadmapTaskLibraryMetaRow> for LibraryVersion {
-    fn from(r: RoadmapTaskLibraryMetaRow) -> Self {
-        LibraryVersion {
-            version: r.version,
-            task_count: r.task_count,
-            checksum: r.checksum.unwrap_or_default(),
-            notes: r.notes,
-            loaded_at: r.loaded_at,
-        }
-    }
-}
-
-impl From<RoadmapUserTasksRow> for UserTask {
-    fn from(r: RoadmapUserTasksRow) -> Self {
-        UserTask {
-            id: r.id,
-            profile_id: r.profile_id,
-            task_id: r.task_id,
-            status: r.status.0,
-            phase: r.phase,
-            priority_order: r.priority_order,
-            source: r.source.map(|s| s.0),
-            source_reference_id: r.source_reference_id,
-            source_details: r.source_details,
-            finding_type: r.finding_type,
-            finding_severity: r.finding_severity.map(|s| s.0),
-            scan_domain: r.scan_domain,
-            scan_date: r.scan_date,
-            matched_threat_actor: r.matched_threat_actor,
-            threat_actor_ttp: r.threat_actor_ttp,
-            assigned_to_user_id: r.assigned_to_user_id,
-            started_at: r.started_at,
-            completed_at: r.completed_at,
-            verified_at: r.verified_at,
-            user_notes: r.user_notes,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted_at: r.deleted_at,
-        }
-    }
-}
-
-impl From<RoadmapAchievementsRow> for Achievement {
-    fn from(r: RoadmapAchievementsRow) -> Self {
-        Achievement {
-            id: r.id,
-            profile_id: r.profile_id,
-            user_id: r.user_id,
-            achievement_key: r.achievement_key,
-            name: r.name,
-            description: r.description,
-            points: r.points,
-            awarded_at: r.awarded_at,
-        }
-    }
-}
-
-impl From<RoadmapProgressHistoryRow> for ProgressSnapshot {
-    fn from(r: RoadmapProgressHistoryRow) -> Self {
-        ProgressSnapshot {
-            id: r.id,
-            profile_id: r.profile_id,
-            security_score: r.security_score,
-            tasks_total: r.tasks_total,
-            tasks_not_started: r.tasks_not_started,
-            tasks_in_progress: r.tasks_in_progress,
-            tasks_completed: r.tasks_completed,
-            tasks_verified: r.tasks_verified,
-            recorded_at: r.recorded_at,
-        }
-    }
-}
-
 /// A status move: the new status and the time column it sets.
 #[derive(AsChangeset)]
 #[diesel(table_name = ut)]
@@ -185,8 +65,8 @@ fn profile_row(conn: &mut Conn, company_id: i64, id: i64) -> Result<RoadmapProfi
         .filter(p::id.eq(id))
         .filter(p::company_id.eq(company_id))
         .filter(p::deleted_at.is_null())
-        .select(RoadmapProfilesRow::as_select())
-        .first(conn)
+        .select(crate::schema::roadmap_profiles::all_columns)
+        .first::<RoadmapProfilesRow>(conn)
         .optional()
         .map_err(|e| Op::new(PROFILES, "select").error(e))?
         .ok_or_else(|| not_found(PROFILES, company_id, id))
@@ -201,8 +81,8 @@ fn task_row(conn: &mut Conn, company_id: i64, id: i64) -> Result<RoadmapUserTask
         .filter(ut::deleted_at.is_null())
         .filter(p::company_id.eq(company_id))
         .filter(p::deleted_at.is_null())
-        .select(RoadmapUserTasksRow::as_select())
-        .first(conn)
+        .select(crate::schema::roadmap_user_tasks::all_columns)
+        .first::<RoadmapUserTasksRow>(conn)
         .optional()
         .map_err(|e| Op::new(TASKS, "select").error(e))?
         .ok_or_else(|| not_found(TASKS, company_id, id))
@@ -213,8 +93,8 @@ fn library_task(conn: &mut Conn, task_id: &str) -> Result<Option<RoadmapTasksRow
     lib::table
         .filter(lib::task_id.eq(task_id))
         .filter(lib::deleted_at.is_null())
-        .select(RoadmapTasksRow::as_select())
-        .first(conn)
+        .select(crate::schema::roadmap_tasks::all_columns)
+        .first::<RoadmapTasksRow>(conn)
         .optional()
         .map_err(|e| Op::new(LIBRARY, "select").error(e))
 }
@@ -363,8 +243,8 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                     p::updated_at.eq(now),
                     p::is_active.eq(true),
                 ))
-                .returning(RoadmapProfilesRow::as_returning())
-                .get_result(conn)
+                .returning(crate::schema::roadmap_profiles::all_columns)
+                .get_result::<RoadmapProfilesRow>(conn)
                 .map(RoadmapProfile::from)
                 .map_err(|e| Op::new(PROFILES, "insert").error(e))
         })
@@ -436,8 +316,8 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                 .map_err(|e| Op::new(LIBRARY, "lock").error(e))?;
             let loaded: Option<RoadmapTaskLibraryMetaRow> = meta::table
                 .filter(meta::version.eq(version))
-                .select(RoadmapTaskLibraryMetaRow::as_select())
-                .first(conn)
+                .select(crate::schema::roadmap_task_library_meta::all_columns)
+                .first::<RoadmapTaskLibraryMetaRow>(conn)
                 .optional()
                 .map_err(|e| Op::new(VERSIONS, "select").error(e))?;
             if let Some(before) = loaded {
@@ -464,8 +344,8 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
             }
             let live: Vec<RoadmapTasksRow> = lib::table
                 .filter(lib::deleted_at.is_null())
-                .select(RoadmapTasksRow::as_select())
-                .load(conn)
+                .select(crate::schema::roadmap_tasks::all_columns)
+                .load::<RoadmapTasksRow>(conn)
                 .map_err(|e| Op::new(LIBRARY, "select").error(e))?;
             let mut live: ::std::collections::HashMap<String, StoredLibraryTask> = live
                 .into_iter()
@@ -526,8 +406,8 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                     meta::updated_at.eq(now),
                     meta::is_active.eq(true),
                 ))
-                .returning(RoadmapTaskLibraryMetaRow::as_returning())
-                .get_result(conn)
+                .returning(crate::schema::roadmap_task_library_meta::all_columns)
+                .get_result::<RoadmapTaskLibraryMetaRow>(conn)
                 .map_err(|e| Op::new(VERSIONS, "insert").error(e))?;
             // Weights may have changed: every live profile's score follows.
             let profiles: Vec<i64> = p::table
@@ -557,7 +437,7 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                 .filter(lib::id.gt(page.after_id()))
                 .order(lib::id.asc())
                 .limit(i64::from(page.limit))
-                .select(RoadmapTasksRow::as_select())
+                .select(crate::schema::roadmap_tasks::all_columns)
                 .load::<RoadmapTasksRow>(conn)
                 .map(|rows| rows.into_iter().map(StoredLibraryTask::from).collect())
                 .map_err(|e| Op::new(LIBRARY, "select").error(e))
@@ -568,7 +448,7 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
         self.replica_read(nerve_diesel::op_name!(), |conn| {
             meta::table
                 .order(meta::id.asc())
-                .select(RoadmapTaskLibraryMetaRow::as_select())
+                .select(crate::schema::roadmap_task_library_meta::all_columns)
                 .load::<RoadmapTaskLibraryMetaRow>(conn)
                 .map(|rows| rows.into_iter().map(LibraryVersion::from).collect())
                 .map_err(|e| Op::new(VERSIONS, "select").error(e))
@@ -648,8 +528,8 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                     ut::updated_at.eq(now),
                     ut::is_active.eq(true),
                 ))
-                .returning(RoadmapUserTasksRow::as_returning())
-                .get_result(conn)
+                .returning(crate::schema::roadmap_user_tasks::all_columns)
+                .get_result::<RoadmapUserTasksRow>(conn)
                 .map(UserTask::from)
                 .map_err(|e| Op::new(TASKS, "insert").error(e))?;
             rescore(conn, profile_id, now)?;
@@ -695,7 +575,7 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
             let profile_id = task_row(conn, company_id, id)?.profile_id;
             lock_profile(conn, profile_id)?;
             let row = task_row(conn, company_id, id)?;
-            let current = row.status.0;
+            let current = row.status;
             if current == status {
                 return Ok(UserTask::from(row));
             }
@@ -719,9 +599,9 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
             let task = nerve_diesel::cached::CacheBySql(
                 nerve_diesel::diesel::update(ut::table.filter(ut::id.eq(id)))
                     .set(&change)
-                    .returning(RoadmapUserTasksRow::as_returning()),
+                    .returning(crate::schema::roadmap_user_tasks::all_columns),
             )
-            .get_result(conn)
+            .get_result::<RoadmapUserTasksRow>(conn)
             .map(UserTask::from)
             .map_err(|e| Op::new(TASKS, "update").error(e))?;
             rescore(conn, row.profile_id, now)?;
@@ -786,8 +666,8 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
             let achievement = ach::table
                 .filter(ach::profile_id.eq(profile_id))
                 .filter(ach::achievement_key.eq(key))
-                .select(RoadmapAchievementsRow::as_select())
-                .first(conn)
+                .select(crate::schema::roadmap_achievements::all_columns)
+                .first::<RoadmapAchievementsRow>(conn)
                 .map(Achievement::from)
                 .map_err(|e| Op::new(ACHIEVEMENTS, "select").error(e))?;
             Ok(Award {
@@ -838,8 +718,8 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                     ph::updated_at.eq(now),
                     ph::is_active.eq(true),
                 ))
-                .returning(RoadmapProgressHistoryRow::as_returning())
-                .get_result(conn)
+                .returning(crate::schema::roadmap_progress_history::all_columns)
+                .get_result::<RoadmapProgressHistoryRow>(conn)
                 .map(ProgressSnapshot::from)
                 .map_err(|e| Op::new(HISTORY, "insert").error(e))
         })
@@ -863,7 +743,7 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                 .filter(ph::deleted_at.is_null())
                 .order((ph::recorded_at.asc(), ph::id.asc()))
                 .limit(i64::from(page.limit))
-                .select(RoadmapProgressHistoryRow::as_select())
+                .select(crate::schema::roadmap_progress_history::all_columns)
                 .into_boxed();
             if let Some(since) = since {
                 q = q.filter(ph::recorded_at.ge(since));

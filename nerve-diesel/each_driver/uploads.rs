@@ -18,48 +18,6 @@ use nerve_diesel::Op;
 const FILES: &str = "uploaded_files";
 const CREDENTIALS: &str = "uploaded_credentials";
 
-impl From<UploadedFilesRow> for UploadedFile {
-    fn from(r: UploadedFilesRow) -> Self {
-        UploadedFile {
-            id: r.id,
-            company_id: r.company_id,
-            user_id: r.user_id,
-            file_name: r.file_name,
-            size_bytes: r.size_bytes,
-            sha256: r.sha256,
-            mime_type: r.mime_type,
-            status: r.status.0,
-            failure_reason: r.failure_reason,
-            parsed_at: r.parsed_at,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted_at: r.deleted_at,
-            is_active: r.is_active,
-        }
-    }
-}
-
-impl From<UploadedCredentialsRow> for UploadedCredential {
-    fn from(r: UploadedCredentialsRow) -> Self {
-        UploadedCredential {
-            id: r.id,
-            file_id: r.file_id,
-            company_id: r.company_id,
-            user_id: r.user_id,
-            email: r.email,
-            username: r.username,
-            password_masked: r.password_masked,
-            password_sha256: r.password_sha256,
-            domain: r.domain,
-            source_line: r.source_line,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted_at: r.deleted_at,
-            is_active: r.is_active,
-        }
-    }
-}
-
 fn not_found(company_id: i64, id: i64) -> Error {
     Error::not_found(FILES, format!("company_id={company_id}, id={id}"))
 }
@@ -70,8 +28,8 @@ fn live_file(conn: &mut Conn, company_id: i64, id: i64) -> Result<UploadedFilesR
         .filter(uploaded_files::id.eq(id))
         .filter(uploaded_files::company_id.eq(company_id))
         .filter(uploaded_files::deleted_at.is_null())
-        .select(UploadedFilesRow::as_select())
-        .first(conn)
+        .select(uploaded_files::all_columns)
+        .first::<UploadedFilesRow>(conn)
         .optional()
         .map_err(|e| Op::new(FILES, "select").error(e))?
         .ok_or_else(|| not_found(company_id, id))
@@ -141,8 +99,8 @@ impl nerve_diesel::nerve_core::UploadStore for Scope<'_> {
                     uploaded_files::updated_at.eq(now),
                     uploaded_files::is_active.eq(true),
                 ))
-                .returning(UploadedFilesRow::as_returning())
-                .get_result(conn)
+                .returning(uploaded_files::all_columns)
+                .get_result::<UploadedFilesRow>(conn)
                 .map(UploadedFile::from)
                 .map_err(|e| Op::new(FILES, "insert").error(e))
         })
@@ -168,7 +126,7 @@ impl nerve_diesel::nerve_core::UploadStore for Scope<'_> {
                 .filter(uploaded_files::id.gt(page.after_id()))
                 .order(uploaded_files::id.asc())
                 .limit(i64::from(page.limit))
-                .select(UploadedFilesRow::as_select())
+                .select(uploaded_files::all_columns)
                 .into_boxed();
             nerve_diesel::filter_deleted!(uploaded_files, q, deleted)
                 .load::<UploadedFilesRow>(conn)

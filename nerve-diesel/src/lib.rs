@@ -16,7 +16,8 @@ pub mod checks;
 pub mod constraints;
 
 /// Expands the table list (`each_driver/schema_tables.rs`) for what needs no backend: the
-/// length limits. The drivers expand the same list into their Diesel schemas.
+/// length limits and the whole-row types. The drivers expand the same list into their Diesel
+/// schemas, and bind these row types to their tables.
 macro_rules! with_tables {
     ($(
         $table:ident ($pk:ident) $row:ident {
@@ -38,24 +39,100 @@ macro_rules! with_tables {
                 }
             )*
         }
+
+        /// A whole-row type per table (`<CamelCaseTable>Row`): every column in table order, as
+        /// its Rust type (value sets as nerve-core's enums, timestamps as `DateTime<Utc>`, JSON
+        /// documents as `serde_json::Value`). Compiled once, for every backend: `Queryable` for
+        /// any backend whose SQL types read into the fields (a driver selects
+        /// `table::all_columns`, which has the same order, since both come from the list);
+        /// `Serialize`, and [`from_json`](CompaniesRow::from_json) / [`new_from_json`](CompaniesRow::new_from_json) for rows given as JSON. How a
+        /// driver writes one is the driver's (its `rows::write` module).
+        pub mod rows {
+            $(
+                #[doc = concat!("A whole row of `", stringify!($table), "`.")]
+                #[derive(Debug, Clone, PartialEq, diesel::Queryable, serde::Serialize)]
+                pub struct $row {
+                    $(
+                        #[doc = concat!("`", stringify!($table), ".", stringify!($col), "`.")]
+                        #[diesel(deserialize_as = <$crate::read_type!($sql $(<$inner>)?) as $crate::Itself>::Type)]
+                        pub $col: $crate::row_type!($sql $(<$inner>)?),
+                    )*
+                }
+
+                impl $row {
+                    /// The table's name.
+                    pub const TABLE: &'static str = stringify!($table);
+                    /// The table's columns, in order (the fields' order).
+                    pub const COLUMNS: &'static [&'static str] = &[$(stringify!($col)),*];
+
+                    /// A row to insert from `obj` (an object of every column, as
+                    /// [`raw_rows::field`] reads one), its key `fresh_id` when `obj` gives
+                    /// none: as [`from_json`](Self::from_json), and the key an id
+                    /// ([`raw_rows::id`]), checked before the text limits.
+                    pub fn new_from_json(
+                        obj: &serde_json::Map<String, serde_json::Value>,
+                        fresh_id: Option<&serde_json::Value>,
+                    ) -> nerve_core::Result<Self> {
+                        Self::decode(obj, fresh_id, true)
+                    }
+
+                    /// The row `obj` gives (an object of every column, as
+                    /// [`raw_rows::field`] reads one): timestamps truncated to microseconds
+                    /// and within years 1 to 9999, JSON documents of NOT NULL columns not
+                    /// `null`, limited text within its limit. Errors: `Validation` naming the
+                    /// column.
+                    pub fn from_json(
+                        obj: &serde_json::Map<String, serde_json::Value>,
+                    ) -> nerve_core::Result<Self> {
+                        Self::decode(obj, None, false)
+                    }
+
+                    fn decode(
+                        obj: &serde_json::Map<String, serde_json::Value>,
+                        fresh_id: Option<&serde_json::Value>,
+                        check_id: bool,
+                    ) -> nerve_core::Result<Self> {
+                        const TABLE: &str = stringify!($table);
+                        #[allow(unused_mut)]
+                        let mut r = $row {
+                            $( $col: $crate::raw_rows::field_or(
+                                TABLE,
+                                stringify!($col),
+                                obj,
+                                if stringify!($col) == stringify!($pk) { fresh_id } else { None },
+                            )?, )*
+                        };
+                        $( $crate::micros!(TABLE, stringify!($col), $sql $(<$inner>)?, r.$col); )*
+                        if check_id {
+                            $crate::raw_rows::id(TABLE, r.$pk)?;
+                        }
+                        $( $( $crate::raw_rows::at_most(TABLE, stringify!($col), &r.$col, $max)?; )? )*
+                        Ok(r)
+                    }
+                }
+            )*
+        }
     };
 }
 
 #[path = "../each_driver/schema_tables.rs"]
 mod table_list;
-pub use table_list::limits;
+pub use table_list::{limits, rows};
 pub mod driver;
 pub mod errors;
 mod macros;
 pub mod metrics;
 pub mod migrations;
+pub mod models;
 pub mod raw_rows;
 mod schema;
+pub mod values;
 
 pub use driver::{Driver, InsertRows};
 pub use errors::{Op, TxError};
 #[doc(hidden)]
 pub use schema::Itself;
+pub use values::{ReadNullableTs, ReadTs};
 
 /// chrono, re-exported for the store code of the drivers.
 pub use chrono;

@@ -147,7 +147,7 @@ macro_rules! live_children_page {
             .filter($t::id.gt($page.after_id()))
             .order($t::id.asc())
             .limit(i64::from($page.limit))
-            .select($row::as_select())
+            .select($t::all_columns)
             .into_boxed();
         let narrowed = $narrow;
         narrowed
@@ -162,7 +162,7 @@ macro_rules! live_children_page {
             .filter($t::id.gt($page.after_id()))
             .order($t::id.asc())
             .limit(i64::from($page.limit))
-            .select($row::as_select())
+            .select($t::all_columns)
             .load::<$row>($conn)
             .map(|rows| rows.into_iter().map(<$model>::from).collect())
             .map_err(|e| $crate::Op::new($name, "select").error(e))

@@ -113,29 +113,41 @@ macro_rules! tables {
         /// Every table of the schema, in the list's order.
         pub(crate) const TABLE_NAMES: &[&str] = &[$(stringify!($table)),*];
 
-        /// A whole-row type per table, and whole rows of any table as JSON.
+        /// The whole-row types (nerve-diesel's, compiled once) and how this driver writes them;
+        /// whole rows of any table as JSON.
         pub(crate) mod rows {
+            pub(crate) use $crate::rows::*;
             #[allow(unused_imports)]
             use $crate::diesel::prelude::*;
-            #[allow(unused_imports)]
-            use crate::stores::Db;
             use super::*;
 
-            $(
-                #[doc = concat!("A whole row of `", stringify!($table), "`.")]
-                #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset,
-                         $crate::serde::Serialize)]
-                #[diesel(table_name = $table, treat_none_as_default_value = false,
-                         treat_none_as_null = true)]
-                #[serde(crate = "nerve_diesel::serde")]
-                pub(crate) struct $row {
-                    $(
-                        #[doc = concat!("`", stringify!($table), ".", stringify!($col), "`.")]
-                        #[diesel(deserialize_as = <$crate::read_type!([Db] $sql $(<$inner>)?) as $crate::Itself>::Type)]
-                        pub(crate) $col: $crate::row_type!([Db] $sql $(<$inner>)?),
-                    )*
-                }
-            )*
+            /// Whole rows as this driver writes them: per table, `Row<'a>`, a view of a whole
+            /// row (its fields borrowed; value sets copied into the driver's `Db`, to bind as
+            /// its SQL types): `Insertable`, and, through [`set_all_but_id!`], an `UPDATE`'s `SET` list.
+            pub(crate) mod write {
+                $(
+                    #[doc = concat!("Writing whole rows of `", stringify!($table), "`.")]
+                    pub(crate) mod $table {
+                        #[allow(unused_imports)]
+                        use $crate::diesel::prelude::*;
+                        #[allow(unused_imports)]
+                        use crate::stores::Db;
+
+                        #[doc = concat!("A whole row of `", stringify!($table), "` to write.")]
+                        #[derive(Clone, Copy, Insertable)]
+                        #[diesel(table_name = crate::schema::$table, treat_none_as_default_value = false)]
+                        pub(crate) struct Row<'a> {
+                            $( pub(crate) $col: $crate::write_type!([Db 'a] $sql $(<$inner>)?), )*
+                        }
+
+                        impl<'a> From<&'a $crate::rows::$row> for Row<'a> {
+                            fn from(r: &'a $crate::rows::$row) -> Self {
+                                Row { $( $col: $crate::write_value!([Db] r.$col, $sql $(<$inner>)?), )* }
+                            }
+                        }
+                    }
+                )*
+            }
 
             $crate::raw_rows_by_name! { $( $table ($pk) $row { $( $col -> $sql $(<$inner>)? $([$max])? ),* } )* }
         }
@@ -170,16 +182,11 @@ macro_rules! raw_rows_by_name {
                 $(
                     stringify!($table) => {
                         const TABLE: &str = stringify!($table);
-                        let obj = $crate::raw_rows::object(TABLE, &[$(stringify!($col)),*], row)?;
-                        let mut r = $row {
-                            $( $col: $crate::raw_rows::field(TABLE, stringify!($col), obj)?, )*
-                        };
-                        $( $crate::micros!(TABLE, stringify!($col), $sql $(<$inner>)?, r.$col); )*
-                        $crate::raw_rows::id(TABLE, r.$pk)?;
-                        $( $( $crate::raw_rows::at_most(TABLE, stringify!($col), &r.$col, $max)?; )? )*
+                        let obj = $crate::raw_rows::object(TABLE, $row::COLUMNS, row)?;
+                        let r = $row::new_from_json(obj, None)?;
                         let op = $crate::Op::new(TABLE, "insert");
                         $crate::diesel::insert_into($table::table)
-                            .values(&r)
+                            .values(write::$table::Row::from(&r))
                             .execute(conn)
                             .map_err(|e| op.error(e))?;
                         <crate::driver::ThisDriver as $crate::Driver>::after_explicit_ids(conn, TABLE).map_err(|e| op.error(e))?;
@@ -203,7 +210,6 @@ macro_rules! raw_rows_by_name {
                 $(
                     stringify!($table) => {
                         const TABLE: &str = stringify!($table);
-                        let columns = &[$(stringify!($col)),*];
                         let op = $crate::Op::new(TABLE, "insert");
                         let without_id = rows.iter().filter(|r| r.get("id").is_none_or(|v| v.is_null())).count();
                         if without_id > 0 && without_id < rows.len() {
@@ -223,25 +229,11 @@ macro_rules! raw_rows_by_name {
                         let mut decoded: Vec<$row> = Vec::with_capacity(rows.len());
                         for (i, given) in rows.iter().enumerate() {
                             let at = |e| $crate::raw_rows::at_row(i, e);
-                            let obj = $crate::raw_rows::object(TABLE, columns, given).map_err(at)?;
+                            let obj = $crate::raw_rows::object(TABLE, $row::COLUMNS, given).map_err(at)?;
                             // Read in place (no copy of the row): a row without an id takes
                             // the next reserved one.
                             let fresh_id = if without_id > 0 { fresh.next().map($crate::serde_json::Value::from) } else { None };
-                            let mut r = $row {
-                                $( $col: $crate::raw_rows::field_or(
-                                    TABLE,
-                                    stringify!($col),
-                                    obj,
-                                    if stringify!($col) == stringify!($pk) { fresh_id.as_ref() } else { None },
-                                ).map_err(at)?, )*
-                            };
-                            (|| -> $crate::nerve_core::Result<()> {
-                                $( $crate::micros!(TABLE, stringify!($col), $sql $(<$inner>)?, r.$col); )*
-                                $crate::raw_rows::id(TABLE, r.$pk)?;
-                                $( $( $crate::raw_rows::at_most(TABLE, stringify!($col), &r.$col, $max)?; )? )*
-                                Ok(())
-                            })()
-                            .map_err(at)?;
+                            let r = $row::new_from_json(obj, fresh_id.as_ref()).map_err(at)?;
                             decoded.push(r);
                         }
                         <crate::driver::ThisDriver as $crate::InsertRows<$row>>::insert_rows(conn, &decoded)
@@ -278,28 +270,24 @@ macro_rules! raw_rows_by_name {
                 $(
                     stringify!($table) => {
                         const TABLE: &str = stringify!($table);
-                        let columns = &[$(stringify!($col)),*];
                         let merged = $crate::raw_rows::merge_changes(
                             TABLE,
-                            columns,
+                            $row::COLUMNS,
                             get_json(conn, TABLE, id)?,
                             changes,
                             expected,
                             now,
                         )?;
-                        let obj = $crate::raw_rows::object(TABLE, columns, &merged)?;
-                        let mut r = $row {
-                            $( $col: $crate::raw_rows::field(TABLE, stringify!($col), obj)?, )*
-                        };
-                        $( $crate::micros!(TABLE, stringify!($col), $sql $(<$inner>)?, r.$col); )*
-                        $( $( $crate::raw_rows::at_most(TABLE, stringify!($col), &r.$col, $max)?; )? )*
+                        let obj = $crate::raw_rows::object(TABLE, $row::COLUMNS, &merged)?;
+                        let r = $row::from_json(obj)?;
+                        let written = write::$table::Row::from(&r);
                         let n = $crate::cached::update(
                             $table::table.find(id).filter(
                                 $crate::diesel::dsl::sql::<$crate::diesel::sql_types::Bool>("updated_at = ")
                                     .bind::<crate::schema::sql_types::Ts, _>($crate::nerve_core::clock::truncate_micros(expected)),
                             ),
                         )
-                        .set(&r)
+                        .set($crate::set_all_but_id!(written, $table; $($col),*))
                         .execute(conn)
                         .map_err(|e| $crate::Op::new(TABLE, "update").error(e))?;
                         if n == 0 {
@@ -324,10 +312,10 @@ macro_rules! raw_rows_by_name {
                 $(
                     stringify!($table) => {
                         const TABLE: &str = stringify!($table);
-                        let r: $row = $table::table
+                        let r = $table::table
                             .find(id)
-                            .select($row::as_select())
-                            .first(conn)
+                            .select($table::all_columns)
+                            .first::<$row>(conn)
                             .optional()
                             .map_err(|e| $crate::Op::new(TABLE, "select").error(e))?
                             .ok_or_else(|| $crate::nerve_core::Error::not_found(TABLE, format!("id={id}")))?;
@@ -340,33 +328,104 @@ macro_rules! raw_rows_by_name {
     };
 }
 
-/// The Rust type of a column of SQL type `T` in the row types of [`tables!`].
+/// `(t::b.eq(row.b), t::c.eq(row.c), ...)` for the columns `id, b, c, ...` of table `t`: a
+/// write-side row's `SET` list without its key (a table whose first column is not `id` does
+/// not match).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! set_all_but_id {
+    ($row:ident, $table:ident; id $(, $col:ident)*) => {
+        ( $( $crate::diesel::ExpressionMethods::eq($table::$col, $row.$col), )* )
+    };
+}
+
+/// The Rust type of a column of SQL type `T` in the whole-row types ([`rows`](crate::rows)).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! row_type {
-    ([$b:ident] Nullable<$inner:ident>) => {
-        ::std::option::Option<$crate::row_type!([$b] $inner)>
+    (Nullable<$inner:ident>) => {
+        ::std::option::Option<$crate::row_type!($inner)>
     };
-    ([$b:ident] BigInt) => { i64 };
-    ([$b:ident] Text) => { ::std::string::String };
-    ([$b:ident] Bool) => { bool };
-    ([$b:ident] Ts) => { $crate::chrono::DateTime<$crate::chrono::Utc> };
-    ([$b:ident] Doc) => { $crate::serde_json::Value };
-    ([$b:ident] UserRole) => { $b<$crate::nerve_core::model::Role> };
-    ([$b:ident] $set:ident) => { $b<$crate::nerve_core::model::$set> };
+    (BigInt) => { i64 };
+    (Text) => { ::std::string::String };
+    (Bool) => { bool };
+    (Ts) => { $crate::chrono::DateTime<$crate::chrono::Utc> };
+    (Doc) => { $crate::serde_json::Value };
+    (UserRole) => { $crate::nerve_core::model::Role };
+    ($set:ident) => { $crate::nerve_core::model::$set };
 }
 
-/// The type a column of SQL type `T` is decoded into before it becomes its [`row_type!`]: the
-/// driver's own reader for timestamps (`sql_types::ReadTs`, `sql_types::ReadNullableTs`: on
-/// SQLite a fast reader of the text the store writes, on PostgreSQL `DateTime<Utc>` itself),
-/// the row type for every other column.
+/// The type a column of SQL type `T` is decoded into before it becomes its [`row_type!`]:
+/// [`ReadTs`](crate::ReadTs) / [`ReadNullableTs`](crate::ReadNullableTs) for timestamps (on
+/// SQLite a fast reader of the text the store writes), the row type for every other column.
 #[doc(hidden)]
 #[macro_export]
-#[allow(clippy::crate_in_macro_def)]
 macro_rules! read_type {
-    ([$b:ident] Ts) => { crate::schema::sql_types::ReadTs };
-    ([$b:ident] Nullable<Ts>) => { crate::schema::sql_types::ReadNullableTs };
-    ([$b:ident] $($other:tt)*) => { $crate::row_type!([$b] $($other)*) };
+    (Ts) => { $crate::ReadTs };
+    (Nullable<Ts>) => { $crate::ReadNullableTs };
+    ($($other:tt)*) => { $crate::row_type!($($other)*) };
+}
+
+/// The type of a column of SQL type `T` in a driver's write-side mirror of a whole row
+/// (`rows::write`, made by [`tables!`]): a reference to the row's field, except value sets,
+/// which are copied into the driver's `Db` (`$b`) to bind as its SQL type.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! write_type {
+    ([$b:ident $l:lifetime] Nullable<BigInt>) => { &$l Option<i64> };
+    ([$b:ident $l:lifetime] Nullable<Text>) => { &$l Option<String> };
+    ([$b:ident $l:lifetime] Nullable<Bool>) => { &$l Option<bool> };
+    ([$b:ident $l:lifetime] Nullable<Ts>) => { &$l Option<$crate::chrono::DateTime<$crate::chrono::Utc>> };
+    ([$b:ident $l:lifetime] Nullable<Doc>) => { &$l Option<$crate::serde_json::Value> };
+    ([$b:ident $l:lifetime] Nullable<$set:ident>) => { Option<$b<$crate::row_type!($set)>> };
+    ([$b:ident $l:lifetime] BigInt) => { &$l i64 };
+    ([$b:ident $l:lifetime] Text) => { &$l String };
+    ([$b:ident $l:lifetime] Bool) => { &$l bool };
+    ([$b:ident $l:lifetime] Ts) => { &$l $crate::chrono::DateTime<$crate::chrono::Utc> };
+    ([$b:ident $l:lifetime] Doc) => { &$l $crate::serde_json::Value };
+    ([$b:ident $l:lifetime] $set:ident) => { $b<$crate::row_type!($set)> };
+}
+
+/// A whole row's field `$e` as its [`write_type!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! write_value {
+    ([$b:ident] $e:expr, Nullable<BigInt>) => {
+        &$e
+    };
+    ([$b:ident] $e:expr, Nullable<Text>) => {
+        &$e
+    };
+    ([$b:ident] $e:expr, Nullable<Bool>) => {
+        &$e
+    };
+    ([$b:ident] $e:expr, Nullable<Ts>) => {
+        &$e
+    };
+    ([$b:ident] $e:expr, Nullable<Doc>) => {
+        &$e
+    };
+    ([$b:ident] $e:expr, Nullable<$set:ident>) => {
+        $e.map($b)
+    };
+    ([$b:ident] $e:expr, BigInt) => {
+        &$e
+    };
+    ([$b:ident] $e:expr, Text) => {
+        &$e
+    };
+    ([$b:ident] $e:expr, Bool) => {
+        &$e
+    };
+    ([$b:ident] $e:expr, Ts) => {
+        &$e
+    };
+    ([$b:ident] $e:expr, Doc) => {
+        &$e
+    };
+    ([$b:ident] $e:expr, $set:ident) => {
+        $b($e)
+    };
 }
 
 /// Every type, as itself: lets a type computed by a macro stand where only a type path may

@@ -9,10 +9,7 @@ pub mod sql_types {
     pub type Ts = diesel::sql_types::Timestamptz;
     /// `JSONB`.
     pub type Doc = diesel::sql_types::Jsonb;
-    /// What a row's `Ts` column is decoded into: the time itself (PostgreSQL sends it binary).
-    pub type ReadTs = chrono::DateTime<chrono::Utc>;
-    /// What a row's nullable `Ts` column is decoded into: the time itself, or `None`.
-    pub type ReadNullableTs = Option<chrono::DateTime<chrono::Utc>>;
+    pub use nerve_diesel::values::{ReadNullableTs, ReadTs};
 }
 
 /// Expands the shared table list: the tables, and COPY into any of them, by name (raw lines,
@@ -74,6 +71,7 @@ macro_rules! copy_targets {
                     rows: &[rows::$row],
                 ) -> diesel::QueryResult<usize> {
                     use diesel::ExecuteCopyFromDsl;
+                    let rows: Vec<_> = rows.iter().map(rows::write::$table::Row::from).collect();
                     diesel::copy_from($table::table)
                         .from_insertable(rows)
                         .execute(conn)

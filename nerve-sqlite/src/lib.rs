@@ -22,7 +22,6 @@ mod schema;
 mod store;
 #[path = "../../nerve-diesel/each_driver/mod.rs"]
 mod stores;
-mod timestamps;
 
 pub use connection::{parse_url, Target, BUSY_TIMEOUT_MS};
 pub use store::SqliteStore;

@@ -9,7 +9,7 @@ pub mod sql_types {
     pub type Ts = diesel::sql_types::TimestamptzSqlite;
     /// JSON text, held valid by `CHECK (json_valid(...))`.
     pub type Doc = diesel::sql_types::Json;
-    pub use crate::timestamps::{ReadNullableTs, ReadTs};
+    pub use nerve_diesel::values::{ReadNullableTs, ReadTs};
 }
 
 /// Expands the shared table list: the tables, and how `batch_insert` writes each one's rows.
@@ -39,6 +39,7 @@ macro_rules! insert_rows {
                     let columns = [$(stringify!($col)),*].len();
                     let mut inserted = 0;
                     for chunk in rows.chunks((crate::driver::BIND_LIMIT / columns).max(1)) {
+                        let chunk: Vec<_> = chunk.iter().map(rows::write::$table::Row::from).collect();
                         inserted += diesel::insert_into($table::table).values(chunk).execute(conn)?;
                     }
                     Ok(inserted)

@@ -1,21 +1,24 @@
-//! Reading SQLite's timestamp text fast: [`ReadTs`] and [`ReadNullableTs`], what the row types
-//! decode a `Ts` column into before it becomes a `DateTime<Utc>`.
+//! [`ReadTs`] and [`ReadNullableTs`]: what the rows of both drivers decode a timestamp column
+//! into before it becomes a `DateTime<Utc>`.
 //!
-//! Diesel reads a `TimestamptzSqlite` value by trying up to 26 chrono format strings in turn,
-//! which the profile of a point read found to be 31% of its instructions. Every timestamp the
-//! store writes is Diesel's own encoding of a UTC time truncated to microseconds,
-//! `YYYY-MM-DD HH:MM:SS[.f]+00:00` with 0, 3, 6 or 9 fraction digits, so that form is read
-//! here by hand; any other text (written by another tool, an older version, a julian day) goes
-//! to Diesel's reader, so what is accepted and what it means do not change. Writing is left to
-//! Diesel: the stored text, which the schema compares and orders as text, stays byte for byte
-//! what it was.
+//! Reading SQLite's timestamp text fast: Diesel reads a `TimestamptzSqlite` value by trying up
+//! to 26 chrono format strings in turn, which the profile of a point read found to be 31% of
+//! its instructions. Every timestamp the store writes is Diesel's own encoding of a UTC time
+//! truncated to microseconds, `YYYY-MM-DD HH:MM:SS[.f]+00:00` with 0, 3, 6 or 9 fraction
+//! digits, so that form is read here by hand ([`parse_utc`]); any other text (written by
+//! another tool, an older version, a julian day) goes to Diesel's reader, so what is accepted
+//! and what it means do not change. Writing is left to Diesel: the stored text, which the
+//! schema compares and orders as text, stays byte for byte what it was. PostgreSQL sends a
+//! `TIMESTAMPTZ` binary, read by Diesel's own reader.
+//!
+//! The backend implementations are compiled with this crate's `sqlite` and `postgres`
+//! features, which the driver crates turn on.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use diesel::deserialize::{self, FromSql, FromSqlRow};
-use diesel::sql_types::{Nullable, TimestamptzSqlite};
-use diesel::sqlite::{Sqlite, SqliteValue};
+use diesel::deserialize::FromSqlRow;
 
-/// A non-null `Ts` column as read from SQLite; becomes the row's `DateTime<Utc>`.
+/// A non-null timestamp column as read; becomes the row's `DateTime<Utc>` (the row types'
+/// `deserialize_as`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromSqlRow)]
 pub struct ReadTs(DateTime<Utc>);
 
@@ -26,7 +29,7 @@ impl ReadTs {
     }
 }
 
-/// A nullable `Ts` column as read from SQLite; becomes the row's `Option<DateTime<Utc>>`.
+/// A nullable timestamp column as read; becomes the row's `Option<DateTime<Utc>>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromSqlRow)]
 pub struct ReadNullableTs(Option<DateTime<Utc>>);
 
@@ -37,31 +40,70 @@ impl ReadNullableTs {
     }
 }
 
-impl FromSql<TimestamptzSqlite, Sqlite> for ReadTs {
-    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-        if let Some(time) = parse_utc(value.read_text()) {
-            return Ok(ReadTs(time));
+#[cfg(feature = "sqlite")]
+mod sqlite {
+    use super::{parse_utc, ReadNullableTs, ReadTs};
+    use chrono::{DateTime, Utc};
+    use diesel::deserialize::{self, FromSql};
+    use diesel::sql_types::{Nullable, TimestamptzSqlite};
+    use diesel::sqlite::{Sqlite, SqliteValue};
+
+    impl FromSql<TimestamptzSqlite, Sqlite> for ReadTs {
+        fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+            if let Some(time) = parse_utc(value.read_text()) {
+                return Ok(ReadTs(time));
+            }
+            <DateTime<Utc> as FromSql<TimestamptzSqlite, Sqlite>>::from_sql(value).map(ReadTs)
         }
-        <DateTime<Utc> as FromSql<TimestamptzSqlite, Sqlite>>::from_sql(value).map(ReadTs)
+    }
+
+    impl FromSql<Nullable<TimestamptzSqlite>, Sqlite> for ReadNullableTs {
+        fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+            <ReadTs as FromSql<TimestamptzSqlite, Sqlite>>::from_sql(value).map(|t| Self(Some(t.0)))
+        }
+
+        fn from_nullable_sql(value: Option<SqliteValue<'_, '_, '_>>) -> deserialize::Result<Self> {
+            match value {
+                Some(value) => {
+                    <Self as FromSql<Nullable<TimestamptzSqlite>, Sqlite>>::from_sql(value)
+                }
+                None => Ok(Self(None)),
+            }
+        }
     }
 }
 
-impl FromSql<Nullable<TimestamptzSqlite>, Sqlite> for ReadNullableTs {
-    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-        <ReadTs as FromSql<TimestamptzSqlite, Sqlite>>::from_sql(value).map(|t| Self(Some(t.0)))
+#[cfg(feature = "postgres")]
+mod postgres {
+    use super::{ReadNullableTs, ReadTs};
+    use chrono::{DateTime, Utc};
+    use diesel::deserialize::{self, FromSql};
+    use diesel::pg::{Pg, PgValue};
+    use diesel::sql_types::{Nullable, Timestamptz};
+
+    impl FromSql<Timestamptz, Pg> for ReadTs {
+        fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+            <DateTime<Utc> as FromSql<Timestamptz, Pg>>::from_sql(value).map(ReadTs)
+        }
     }
 
-    fn from_nullable_sql(value: Option<SqliteValue<'_, '_, '_>>) -> deserialize::Result<Self> {
-        match value {
-            Some(value) => Self::from_sql(value),
-            None => Ok(Self(None)),
+    impl FromSql<Nullable<Timestamptz>, Pg> for ReadNullableTs {
+        fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+            <ReadTs as FromSql<Timestamptz, Pg>>::from_sql(value).map(|t| Self(Some(t.0)))
+        }
+
+        fn from_nullable_sql(value: Option<PgValue<'_>>) -> deserialize::Result<Self> {
+            match value {
+                Some(value) => <Self as FromSql<Nullable<Timestamptz>, Pg>>::from_sql(value),
+                None => Ok(Self(None)),
+            }
         }
     }
 }
 
 /// `YYYY-MM-DD HH:MM:SS+00:00`, or with `.` and 3, 6 or 9 fraction digits before the offset:
 /// the time, or `None` for any other text (including an impossible date or time).
-pub(crate) fn parse_utc(text: &str) -> Option<DateTime<Utc>> {
+pub fn parse_utc(text: &str) -> Option<DateTime<Utc>> {
     let b = text.as_bytes();
     let rest = b.get(19..)?;
     let fraction = rest.strip_suffix(b"+00:00")?;
