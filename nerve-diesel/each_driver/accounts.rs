@@ -6,7 +6,7 @@
 //! `remember_password`, `recent_password_hashes`, security-event writing).
 
 use super::{Conn, Db, Scope};
-use crate::schema::sql_types::{ReadNullableTs, ReadTs};
+use crate::schema::rows::{AuditLogsRow, LoginAttemptsRow};
 use crate::schema::{
     api_keys, audit_logs, companies, login_attempts, password_history, security_events, sessions,
     users,
@@ -15,6 +15,7 @@ use ::chrono::{DateTime, Duration, Utc};
 use nerve_diesel::checks::accounts::{denied_if_locked, ip_of, key_prefix, text_of};
 use nerve_diesel::diesel::prelude::*;
 use nerve_diesel::limits;
+use nerve_diesel::models::{scopes_of, ApiKeyView, SecurityEventView, SessionView};
 use nerve_diesel::nerve_core::model::{
     ApiKey, AuditLog, EventFilter, IssuedApiKey, IssuedSession, LoginAttempt, LoginFailure,
     LoginRequest, NewApiKey, NewAuditLog, NewSecurityEvent, NewSession, Page, SecurityEvent,
@@ -156,49 +157,42 @@ fn live_user_lock(conn: &mut Conn, company_id: i64, user_id: i64) -> Result<Lock
 
 // ---------------------------------------------------------------- security events
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = security_events)]
-struct EventRow {
-    id: i64,
-    company_id: Option<i64>,
-    event_type: SecurityEventType,
-    severity: Severity,
-    user_id: Option<i64>,
-    email: Option<String>,
-    ip_address: Option<String>,
-    user_agent: Option<String>,
-    location: Option<String>,
-    description: String,
-    metadata_json: Option<nerve_diesel::serde_json::Value>,
-    acknowledged: bool,
-    acknowledged_by: Option<i64>,
-    #[diesel(deserialize_as = ReadNullableTs)]
-    acknowledged_at: Option<DateTime<Utc>>,
-    #[diesel(deserialize_as = ReadTs)]
-    created_at: DateTime<Utc>,
-}
-
-impl From<EventRow> for SecurityEvent {
-    fn from(r: EventRow) -> Self {
-        SecurityEvent {
-            id: r.id,
-            company_id: r.company_id,
-            event_type: r.event_type,
-            severity: r.severity,
-            user_id: r.user_id,
-            email: r.email,
-            ip_address: r.ip_address,
-            user_agent: r.user_agent,
-            location: r.location,
-            description: r.description,
-            metadata: r.metadata_json,
-            acknowledged: r.acknowledged,
-            acknowledged_by: r.acknowledged_by,
-            acknowledged_at: r.acknowledged_at,
-            created_at: r.created_at,
-        }
-    }
-}
+/// [`SecurityEventView`]'s columns, in its fields' order.
+const SECURITY_EVENT: SecurityEventColumns = (
+    security_events::id,
+    security_events::company_id,
+    security_events::event_type,
+    security_events::severity,
+    security_events::user_id,
+    security_events::email,
+    security_events::ip_address,
+    security_events::user_agent,
+    security_events::location,
+    security_events::description,
+    security_events::metadata_json,
+    security_events::acknowledged,
+    security_events::acknowledged_by,
+    security_events::acknowledged_at,
+    security_events::created_at,
+);
+/// The type of [`SECURITY_EVENT`].
+type SecurityEventColumns = (
+    security_events::id,
+    security_events::company_id,
+    security_events::event_type,
+    security_events::severity,
+    security_events::user_id,
+    security_events::email,
+    security_events::ip_address,
+    security_events::user_agent,
+    security_events::location,
+    security_events::description,
+    security_events::metadata_json,
+    security_events::acknowledged,
+    security_events::acknowledged_by,
+    security_events::acknowledged_at,
+    security_events::created_at,
+);
 
 const EVENTS: &str = "security_events";
 
@@ -250,8 +244,8 @@ pub(crate) fn insert_event(
             security_events::updated_at.eq(now),
             security_events::is_active.eq(true),
         ))
-        .returning(EventRow::as_returning())
-        .get_result(conn)
+        .returning(SECURITY_EVENT)
+        .get_result::<SecurityEventView>(conn)
         .map(SecurityEvent::from)
         .map_err(|e| Op::new(EVENTS, "insert").error(e))
 }
@@ -291,7 +285,7 @@ impl nerve_diesel::nerve_core::SecurityEventStore for Scope<'_> {
                 .filter(security_events::deleted_at.is_null())
                 .order(security_events::id.desc())
                 .limit(i64::from(page.limit))
-                .select(EventRow::as_select())
+                .select(SECURITY_EVENT)
                 .into_boxed();
             if let Some(company_id) = filter.company_id {
                 q = q.filter(security_events::company_id.eq(company_id));
@@ -316,7 +310,7 @@ impl nerve_diesel::nerve_core::SecurityEventStore for Scope<'_> {
             if let Some(ack) = filter.acknowledged {
                 q = q.filter(security_events::acknowledged.eq(ack));
             }
-            q.load::<EventRow>(conn)
+            q.load::<SecurityEventView>(conn)
                 .map(|rows| rows.into_iter().map(SecurityEvent::from).collect())
                 .map_err(|e| Op::new(EVENTS, "select").error(e))
         })
@@ -361,8 +355,8 @@ impl nerve_diesel::nerve_core::SecurityEventStore for Scope<'_> {
             .map_err(|e| Op::new(EVENTS, "acknowledge").error(e))?;
             security_events::table
                 .find(event_id)
-                .select(EventRow::as_select())
-                .first(conn)
+                .select(SECURITY_EVENT)
+                .first::<SecurityEventView>(conn)
                 .map(SecurityEvent::from)
                 .map_err(|e| Op::new(EVENTS, "select").error(e))
         })
@@ -372,35 +366,6 @@ impl nerve_diesel::nerve_core::SecurityEventStore for Scope<'_> {
 // ---------------------------------------------------------------- logins
 
 const ATTEMPTS: &str = "login_attempts";
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = login_attempts)]
-struct AttemptRow {
-    id: i64,
-    email: String,
-    user_id: Option<i64>,
-    ip_address: Option<String>,
-    user_agent: Option<String>,
-    success: bool,
-    failure: Option<LoginFailure>,
-    #[diesel(deserialize_as = ReadTs)]
-    attempted_at: DateTime<Utc>,
-}
-
-impl From<AttemptRow> for LoginAttempt {
-    fn from(r: AttemptRow) -> Self {
-        LoginAttempt {
-            id: r.id,
-            email: r.email,
-            user_id: r.user_id,
-            ip_address: r.ip_address,
-            user_agent: r.user_agent,
-            success: r.success,
-            failure: r.failure,
-            attempted_at: r.attempted_at,
-        }
-    }
-}
 
 /// What is recorded for the address a login gave: the normalized address, or for an
 /// invalid one (often a password typed into the wrong field) a hash of it, never the
@@ -658,8 +623,8 @@ impl nerve_diesel::nerve_core::AuthStore for Scope<'_> {
                 .filter(login_attempts::id.lt(page.before_id()))
                 .order(login_attempts::id.desc())
                 .limit(i64::from(page.limit))
-                .select(AttemptRow::as_select())
-                .load::<AttemptRow>(conn)
+                .select(login_attempts::all_columns)
+                .load::<LoginAttemptsRow>(conn)
                 .map(|rows| rows.into_iter().map(LoginAttempt::from).collect())
                 .map_err(|e| Op::new(ATTEMPTS, "select").error(e))
         })
@@ -670,40 +635,32 @@ impl nerve_diesel::nerve_core::AuthStore for Scope<'_> {
 
 const SESSIONS: &str = "sessions";
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = sessions)]
-struct SessionRow {
-    id: i64,
-    user_id: i64,
-    company_id: i64,
-    token_hash: String,
-    ip_address: Option<String>,
-    user_agent: Option<String>,
-    #[diesel(deserialize_as = ReadTs)]
-    created_at: DateTime<Utc>,
-    #[diesel(deserialize_as = ReadTs)]
-    last_seen_at: DateTime<Utc>,
-    #[diesel(deserialize_as = ReadTs)]
-    expires_at: DateTime<Utc>,
-    #[diesel(deserialize_as = ReadNullableTs)]
-    revoked_at: Option<DateTime<Utc>>,
-}
-
-impl From<SessionRow> for Session {
-    fn from(r: SessionRow) -> Self {
-        Session {
-            id: r.id,
-            user_id: r.user_id,
-            company_id: r.company_id,
-            ip_address: r.ip_address,
-            user_agent: r.user_agent,
-            created_at: r.created_at,
-            last_seen_at: r.last_seen_at,
-            expires_at: r.expires_at,
-            revoked_at: r.revoked_at,
-        }
-    }
-}
+/// [`SessionView`]'s columns, in its fields' order.
+const SESSION: SessionColumns = (
+    sessions::id,
+    sessions::user_id,
+    sessions::company_id,
+    sessions::token_hash,
+    sessions::ip_address,
+    sessions::user_agent,
+    sessions::created_at,
+    sessions::last_seen_at,
+    sessions::expires_at,
+    sessions::revoked_at,
+);
+/// The type of [`SESSION`].
+type SessionColumns = (
+    sessions::id,
+    sessions::user_id,
+    sessions::company_id,
+    sessions::token_hash,
+    sessions::ip_address,
+    sessions::user_agent,
+    sessions::created_at,
+    sessions::last_seen_at,
+    sessions::expires_at,
+    sessions::revoked_at,
+);
 
 impl nerve_diesel::nerve_core::SessionStore for Scope<'_> {
     fn create(&self, company_id: i64, user_id: i64, new: &NewSession) -> Result<IssuedSession> {
@@ -737,8 +694,8 @@ impl nerve_diesel::nerve_core::SessionStore for Scope<'_> {
                     sessions::updated_at.eq(now),
                     sessions::is_active.eq(true),
                 ))
-                .returning(SessionRow::as_returning())
-                .get_result(conn)
+                .returning(SESSION)
+                .get_result::<SessionView>(conn)
                 .map_err(|e| Op::new(SESSIONS, "insert").error(e))
         })
         .map(|row| IssuedSession {
@@ -757,14 +714,14 @@ impl nerve_diesel::nerve_core::SessionStore for Scope<'_> {
                     .inner_join(companies::table.on(companies::id.eq(sessions::company_id)))
                     .filter(sessions::token_hash.eq(&hash))
                     .select((
-                        SessionRow::as_select(),
+                        SESSION,
                         users::deleted_at,
                         users::locked_at,
                         users::locked_until,
                         companies::deleted_at,
                     ))
                     .first::<(
-                        SessionRow,
+                        SessionView,
                         Option<DateTime<Utc>>,
                         Option<DateTime<Utc>>,
                         Option<DateTime<Utc>>,
@@ -795,9 +752,9 @@ impl nerve_diesel::nerve_core::SessionStore for Scope<'_> {
                 nerve_diesel::cached::CacheByKey::<SeenNow, _>::new(
                     nerve_diesel::diesel::update(sessions::table.find(row.id))
                         .set((sessions::last_seen_at.eq(now), sessions::updated_at.eq(now)))
-                        .returning(SessionRow::as_returning()),
+                        .returning(SESSION),
                 )
-                .get_result(conn)
+                .get_result::<SessionView>(conn)
                 .map(|row| Ok(Session::from(row)))
                 .map_err(|e| Op::new(SESSIONS, "update").error(e))
             })?;
@@ -813,8 +770,8 @@ impl nerve_diesel::nerve_core::SessionStore for Scope<'_> {
                 .filter(sessions::revoked_at.is_null())
                 .filter(sessions::expires_at.gt(now))
                 .order(sessions::id.desc())
-                .select(SessionRow::as_select())
-                .load::<SessionRow>(conn)
+                .select(SESSION)
+                .load::<SessionView>(conn)
                 .map(|rows| rows.into_iter().map(Session::from).collect())
                 .map_err(|e| Op::new(SESSIONS, "select").error(e))
         })
@@ -864,37 +821,6 @@ impl nerve_diesel::nerve_core::SessionStore for Scope<'_> {
 
 const AUDIT: &str = "audit_logs";
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = audit_logs)]
-struct AuditRow {
-    id: i64,
-    company_id: i64,
-    user_id: Option<i64>,
-    action: String,
-    entity_type: Option<String>,
-    entity_id: Option<i64>,
-    details: Option<nerve_diesel::serde_json::Value>,
-    ip_address: Option<String>,
-    #[diesel(deserialize_as = ReadTs)]
-    created_at: DateTime<Utc>,
-}
-
-impl From<AuditRow> for AuditLog {
-    fn from(r: AuditRow) -> Self {
-        AuditLog {
-            id: r.id,
-            company_id: r.company_id,
-            user_id: r.user_id,
-            action: r.action,
-            entity_type: r.entity_type,
-            entity_id: r.entity_id,
-            details: r.details,
-            ip_address: r.ip_address,
-            created_at: r.created_at,
-        }
-    }
-}
-
 impl Scope<'_> {
     fn audit_page(
         &self,
@@ -909,12 +835,12 @@ impl Scope<'_> {
                 .filter(audit_logs::id.lt(page.before_id()))
                 .order(audit_logs::id.desc())
                 .limit(i64::from(page.limit))
-                .select(AuditRow::as_select())
+                .select(audit_logs::all_columns)
                 .into_boxed();
             if let Some(user_id) = user_id {
                 q = q.filter(audit_logs::user_id.eq(user_id));
             }
-            q.load::<AuditRow>(conn)
+            q.load::<AuditLogsRow>(conn)
                 .map(|rows| rows.into_iter().map(AuditLog::from).collect())
                 .map_err(|e| Op::new(AUDIT, "select").error(e))
         })
@@ -954,8 +880,8 @@ impl nerve_diesel::nerve_core::AuditStore for Scope<'_> {
                     audit_logs::ip_address.eq(ip.as_deref()),
                     audit_logs::created_at.eq(now),
                 ))
-                .returning(AuditRow::as_returning())
-                .get_result(conn)
+                .returning(audit_logs::all_columns)
+                .get_result::<AuditLogsRow>(conn)
                 .map(AuditLog::from)
                 .map_err(|e| Op::new(AUDIT, "insert").error(e))
         })
@@ -974,60 +900,38 @@ impl nerve_diesel::nerve_core::AuditStore for Scope<'_> {
 
 const KEYS: &str = "api_keys";
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = api_keys)]
-struct KeyRow {
-    id: i64,
-    company_id: i64,
-    user_id: i64,
-    key_hash: String,
-    key_prefix: String,
-    name: String,
-    permissions: nerve_diesel::serde_json::Value,
-    #[diesel(deserialize_as = ReadNullableTs)]
-    last_used_at: Option<DateTime<Utc>>,
-    last_used_ip: Option<String>,
-    usage_count: i64,
-    #[diesel(deserialize_as = ReadTs)]
-    created_at: DateTime<Utc>,
-    #[diesel(deserialize_as = ReadNullableTs)]
-    expires_at: Option<DateTime<Utc>>,
-    #[diesel(deserialize_as = ReadNullableTs)]
-    revoked_at: Option<DateTime<Utc>>,
-}
-
-/// The scopes a `permissions` JSON array grants (anything else grants none).
-fn scopes_of(permissions: &nerve_diesel::serde_json::Value) -> Vec<String> {
-    permissions
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-impl From<KeyRow> for ApiKey {
-    fn from(r: KeyRow) -> Self {
-        let scopes = scopes_of(&r.permissions);
-        ApiKey {
-            id: r.id,
-            company_id: r.company_id,
-            user_id: r.user_id,
-            name: r.name,
-            key_prefix: r.key_prefix,
-            scopes,
-            last_used_at: r.last_used_at,
-            last_used_ip: r.last_used_ip,
-            usage_count: r.usage_count,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-            revoked_at: r.revoked_at,
-        }
-    }
-}
+/// [`ApiKeyView`]'s columns, in its fields' order.
+const API_KEY: ApiKeyColumns = (
+    api_keys::id,
+    api_keys::company_id,
+    api_keys::user_id,
+    api_keys::key_hash,
+    api_keys::key_prefix,
+    api_keys::name,
+    api_keys::permissions,
+    api_keys::last_used_at,
+    api_keys::last_used_ip,
+    api_keys::usage_count,
+    api_keys::created_at,
+    api_keys::expires_at,
+    api_keys::revoked_at,
+);
+/// The type of [`API_KEY`].
+type ApiKeyColumns = (
+    api_keys::id,
+    api_keys::company_id,
+    api_keys::user_id,
+    api_keys::key_hash,
+    api_keys::key_prefix,
+    api_keys::name,
+    api_keys::permissions,
+    api_keys::last_used_at,
+    api_keys::last_used_ip,
+    api_keys::usage_count,
+    api_keys::created_at,
+    api_keys::expires_at,
+    api_keys::revoked_at,
+);
 
 /// Checks scopes: 1 to 64 characters of `a-z 0-9 _ : . -`; returns them sorted,
 /// without duplicates.
@@ -1085,8 +989,8 @@ impl nerve_diesel::nerve_core::ApiKeyStore for Scope<'_> {
                     api_keys::updated_at.eq(now),
                     api_keys::is_active.eq(true),
                 ))
-                .returning(KeyRow::as_returning())
-                .get_result(conn)
+                .returning(API_KEY)
+                .get_result::<ApiKeyView>(conn)
                 .map_err(|e| Op::new(KEYS, "insert").error(e))
         })
         .map(|row| IssuedApiKey {
@@ -1112,14 +1016,14 @@ impl nerve_diesel::nerve_core::ApiKeyStore for Scope<'_> {
                     .inner_join(companies::table.on(companies::id.eq(api_keys::company_id)))
                     .filter(api_keys::key_prefix.eq(prefix))
                     .select((
-                        KeyRow::as_select(),
+                        API_KEY,
                         users::deleted_at,
                         companies::deleted_at,
                         users::locked_at,
                         users::locked_until,
                     ))
                     .load::<(
-                        KeyRow,
+                        ApiKeyView,
                         Option<DateTime<Utc>>,
                         Option<DateTime<Utc>>,
                         Option<DateTime<Utc>>,
@@ -1184,9 +1088,9 @@ impl nerve_diesel::nerve_core::ApiKeyStore for Scope<'_> {
                             api_keys::last_used_ip.eq(ip.as_deref()),
                             api_keys::updated_at.eq(now),
                         ))
-                        .returning(KeyRow::as_returning()),
+                        .returning(API_KEY),
                 )
-                .get_result(conn)
+                .get_result::<ApiKeyView>(conn)
                 .map(|row| Ok(ApiKey::from(row)))
                 .map_err(|e| Op::new(KEYS, "update").error(e))
             })?;
@@ -1199,8 +1103,8 @@ impl nerve_diesel::nerve_core::ApiKeyStore for Scope<'_> {
                 .filter(api_keys::company_id.eq(company_id))
                 .filter(api_keys::user_id.eq(user_id))
                 .order(api_keys::id.asc())
-                .select(KeyRow::as_select())
-                .load::<KeyRow>(conn)
+                .select(API_KEY)
+                .load::<ApiKeyView>(conn)
                 .map(|rows| rows.into_iter().map(ApiKey::from).collect())
                 .map_err(|e| Op::new(KEYS, "select").error(e))
         })
@@ -1233,5 +1137,29 @@ impl nerve_diesel::nerve_core::ApiKeyStore for Scope<'_> {
             .map(drop)
             .map_err(|e| Op::new(KEYS, "revoke").error(e))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each view is selected by its columns in its fields' order (`Queryable` reads a row by
+    /// position, so a column out of place would fill the wrong field).
+    #[test]
+    fn views_select_their_columns_in_field_order() {
+        use super::super::selected_columns as select;
+        assert_eq!(
+            select(&security_events::table.select(SECURITY_EVENT)),
+            SecurityEventView::COLUMNS
+        );
+        assert_eq!(
+            select(&sessions::table.select(SESSION)),
+            SessionView::COLUMNS
+        );
+        assert_eq!(
+            select(&api_keys::table.select(API_KEY)),
+            ApiKeyView::COLUMNS
+        );
     }
 }

@@ -247,3 +247,30 @@ impl Repos for crate::driver::ThisStore {
         &self.scope
     }
 }
+
+/// The column names a query's select clause names, in order (from its SQL as this driver
+/// writes it): what a test compares with a view's `COLUMNS`, since `Queryable` reads a row by
+/// position.
+#[cfg(test)]
+pub(crate) fn selected_columns<Q>(query: &Q) -> Vec<String>
+where
+    Q: nerve_diesel::diesel::query_builder::QueryFragment<
+        <ThisDriver as nerve_diesel::Driver>::Backend,
+    >,
+{
+    let sql =
+        nerve_diesel::diesel::debug_query::<<ThisDriver as nerve_diesel::Driver>::Backend, _>(
+            query,
+        )
+        .to_string();
+    let list = sql
+        .strip_prefix("SELECT ")
+        .and_then(|rest| rest.split(" FROM ").next())
+        .unwrap_or_default();
+    list.split(", ")
+        .map(|column| {
+            let name = column.rsplit('.').next().unwrap_or(column);
+            name.trim_matches(|c| c == '"' || c == '`').to_string()
+        })
+        .collect()
+}

@@ -3,11 +3,11 @@
 //! binds [`nerve_core::model::Role`] through the value-set mappings of `mod.rs`).
 
 use super::{Db, Scope};
-use crate::schema::sql_types::{ReadNullableTs, ReadTs};
 use crate::schema::{companies, users};
 use ::chrono::{DateTime, Utc};
 use nerve_diesel::diesel::prelude::*;
 use nerve_diesel::limits;
+use nerve_diesel::models::UserView;
 use nerve_diesel::nerve_core::model::{Deleted, NewUser, Page, Role, User, UserUpdate};
 use nerve_diesel::nerve_core::validate::{sanitize_input, validate_email};
 use nerve_diesel::nerve_core::{Error, Field, Result};
@@ -18,50 +18,38 @@ const EMAIL: Field = Field::new(TABLE, "email");
 const PASSWORD: Field = Field::new(TABLE, "password");
 const FULL_NAME: Field = Field::new(TABLE, "full_name");
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = users)]
-struct Row {
-    id: i64,
-    company_id: i64,
-    email: String,
-    full_name: Option<String>,
-    role: Role,
-    #[diesel(deserialize_as = ReadNullableTs)]
-    locked_at: Option<DateTime<Utc>>,
-    #[diesel(deserialize_as = ReadNullableTs)]
-    locked_until: Option<DateTime<Utc>>,
-    #[diesel(deserialize_as = ReadTs)]
-    password_changed_at: DateTime<Utc>,
-    #[diesel(deserialize_as = ReadNullableTs)]
-    last_login_at: Option<DateTime<Utc>>,
-    #[diesel(deserialize_as = ReadTs)]
-    created_at: DateTime<Utc>,
-    #[diesel(deserialize_as = ReadTs)]
-    updated_at: DateTime<Utc>,
-    #[diesel(deserialize_as = ReadNullableTs)]
-    deleted_at: Option<DateTime<Utc>>,
-    is_active: bool,
-}
-
-impl From<Row> for User {
-    fn from(r: Row) -> User {
-        User {
-            id: r.id,
-            company_id: r.company_id,
-            email: r.email,
-            full_name: r.full_name,
-            role: r.role,
-            locked_at: r.locked_at,
-            locked_until: r.locked_until,
-            password_changed_at: r.password_changed_at,
-            last_login_at: r.last_login_at,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted_at: r.deleted_at,
-            is_active: r.is_active,
-        }
-    }
-}
+/// [`UserView`]'s columns, in its fields' order.
+const USER: UserColumns = (
+    users::id,
+    users::company_id,
+    users::email,
+    users::full_name,
+    users::role,
+    users::locked_at,
+    users::locked_until,
+    users::password_changed_at,
+    users::last_login_at,
+    users::created_at,
+    users::updated_at,
+    users::deleted_at,
+    users::is_active,
+);
+/// The type of [`USER`].
+type UserColumns = (
+    users::id,
+    users::company_id,
+    users::email,
+    users::full_name,
+    users::role,
+    users::locked_at,
+    users::locked_until,
+    users::password_changed_at,
+    users::last_login_at,
+    users::created_at,
+    users::updated_at,
+    users::deleted_at,
+    users::is_active,
+);
 
 #[derive(AsChangeset)]
 #[diesel(table_name = users)]
@@ -105,9 +93,9 @@ macro_rules! update_live {
                     .filter(company_is_live!($company_id)),
             )
             .set($set)
-            .returning(Row::as_returning()),
+            .returning(USER),
         )
-        .get_result($conn)
+        .get_result::<UserView>($conn)
         .optional()
         .map_err(|e| $op.error(e))?
         .map(User::from)
@@ -153,8 +141,8 @@ impl nerve_diesel::nerve_core::UserStore for Scope<'_> {
                     users::updated_at.eq(now),
                     users::is_active.eq(true),
                 ))
-                .returning(Row::as_returning())
-                .get_result(conn)
+                .returning(USER)
+                .get_result::<UserView>(conn)
                 .map(User::from)
                 .map_err(|e| Op::new(TABLE, "insert").error(e))
                 .and_then(|user| {
@@ -171,8 +159,8 @@ impl nerve_diesel::nerve_core::UserStore for Scope<'_> {
                 .filter(users::id.eq(id))
                 .filter(users::deleted_at.is_null())
                 .filter(company_is_live!(company_id))
-                .select(Row::as_select())
-                .first(conn)
+                .select(USER)
+                .first::<UserView>(conn)
                 .optional()
                 .map_err(|e| Op::new(TABLE, "select").error(e))?
                 .map(User::from)
@@ -188,8 +176,8 @@ impl nerve_diesel::nerve_core::UserStore for Scope<'_> {
                 .filter(users::email.eq(&email))
                 .filter(users::deleted_at.is_null())
                 .filter(company_is_live!(company_id))
-                .select(Row::as_select())
-                .first(conn)
+                .select(USER)
+                .first::<UserView>(conn)
                 .optional()
                 .map_err(|e| Op::new(TABLE, "select").error(e))?
                 .map(User::from)
@@ -208,10 +196,10 @@ impl nerve_diesel::nerve_core::UserStore for Scope<'_> {
                 .filter(users::id.gt(page.after_id()))
                 .order(users::id.asc())
                 .limit(i64::from(page.limit))
-                .select(Row::as_select())
+                .select(USER)
                 .into_boxed();
             nerve_diesel::filter_deleted!(users, q, deleted)
-                .load::<Row>(conn)
+                .load::<UserView>(conn)
                 .map(|rows| rows.into_iter().map(User::from).collect())
                 .map_err(|e| Op::new(TABLE, "select").error(e))
         })
@@ -351,12 +339,25 @@ impl nerve_diesel::nerve_core::UserStore for Scope<'_> {
             users::table
                 .filter(users::company_id.eq(company_id))
                 .filter(users::id.eq(id))
-                .select(Row::as_select())
-                .first(conn)
+                .select(USER)
+                .first::<UserView>(conn)
                 .optional()
                 .map_err(|e| Op::new(TABLE, "select").error(e))?
                 .map(User::from)
                 .ok_or_else(|| not_found(company_id, id))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`UserView`] is selected by its columns in its fields' order (`Queryable` reads a row
+    /// by position).
+    #[test]
+    fn the_view_selects_its_columns_in_field_order() {
+        let selected = super::super::selected_columns(&users::table.select(USER));
+        assert_eq!(selected, UserView::COLUMNS);
     }
 }

@@ -5,7 +5,350 @@
 //! which also names its source) is a method here.
 
 use crate::rows::*;
+use chrono::{DateTime, Utc};
 use nerve_core::model::*;
+
+// accounts and users: their hot reads select only the columns a model needs
+
+/// The columns of `users` a [`User`] is read from, in the order a driver selects them
+/// ([`UserView::COLUMNS`]).
+#[derive(diesel::Queryable)]
+pub struct UserView {
+    /// `users.id`.
+    pub id: i64,
+    /// `users.company_id`.
+    pub company_id: i64,
+    /// `users.email`.
+    pub email: String,
+    /// `users.full_name`.
+    pub full_name: Option<String>,
+    /// `users.role`.
+    pub role: Role,
+    /// `users.locked_at`.
+    #[diesel(deserialize_as = crate::ReadNullableTs)]
+    pub locked_at: Option<DateTime<Utc>>,
+    /// `users.locked_until`.
+    #[diesel(deserialize_as = crate::ReadNullableTs)]
+    pub locked_until: Option<DateTime<Utc>>,
+    /// `users.password_changed_at`.
+    #[diesel(deserialize_as = crate::ReadTs)]
+    pub password_changed_at: DateTime<Utc>,
+    /// `users.last_login_at`.
+    #[diesel(deserialize_as = crate::ReadNullableTs)]
+    pub last_login_at: Option<DateTime<Utc>>,
+    /// `users.created_at`.
+    #[diesel(deserialize_as = crate::ReadTs)]
+    pub created_at: DateTime<Utc>,
+    /// `users.updated_at`.
+    #[diesel(deserialize_as = crate::ReadTs)]
+    pub updated_at: DateTime<Utc>,
+    /// `users.deleted_at`.
+    #[diesel(deserialize_as = crate::ReadNullableTs)]
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// `users.is_active`.
+    pub is_active: bool,
+}
+
+impl UserView {
+    /// The columns, in the fields' order.
+    pub const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "company_id",
+        "email",
+        "full_name",
+        "role",
+        "locked_at",
+        "locked_until",
+        "password_changed_at",
+        "last_login_at",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "is_active",
+    ];
+}
+
+impl From<UserView> for User {
+    fn from(r: UserView) -> User {
+        User {
+            id: r.id,
+            company_id: r.company_id,
+            email: r.email,
+            full_name: r.full_name,
+            role: r.role,
+            locked_at: r.locked_at,
+            locked_until: r.locked_until,
+            password_changed_at: r.password_changed_at,
+            last_login_at: r.last_login_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            deleted_at: r.deleted_at,
+            is_active: r.is_active,
+        }
+    }
+}
+
+/// The columns of `security_events` a [`SecurityEvent`] is read from, in the order a driver selects them
+/// ([`SecurityEventView::COLUMNS`]).
+#[derive(diesel::Queryable)]
+pub struct SecurityEventView {
+    /// `security_events.id`.
+    pub id: i64,
+    /// `security_events.company_id`.
+    pub company_id: Option<i64>,
+    /// `security_events.event_type`.
+    pub event_type: SecurityEventType,
+    /// `security_events.severity`.
+    pub severity: Severity,
+    /// `security_events.user_id`.
+    pub user_id: Option<i64>,
+    /// `security_events.email`.
+    pub email: Option<String>,
+    /// `security_events.ip_address`.
+    pub ip_address: Option<String>,
+    /// `security_events.user_agent`.
+    pub user_agent: Option<String>,
+    /// `security_events.location`.
+    pub location: Option<String>,
+    /// `security_events.description`.
+    pub description: String,
+    /// `security_events.metadata_json`.
+    pub metadata_json: Option<serde_json::Value>,
+    /// `security_events.acknowledged`.
+    pub acknowledged: bool,
+    /// `security_events.acknowledged_by`.
+    pub acknowledged_by: Option<i64>,
+    /// `security_events.acknowledged_at`.
+    #[diesel(deserialize_as = crate::ReadNullableTs)]
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// `security_events.created_at`.
+    #[diesel(deserialize_as = crate::ReadTs)]
+    pub created_at: DateTime<Utc>,
+}
+
+impl SecurityEventView {
+    /// The columns, in the fields' order.
+    pub const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "company_id",
+        "event_type",
+        "severity",
+        "user_id",
+        "email",
+        "ip_address",
+        "user_agent",
+        "location",
+        "description",
+        "metadata_json",
+        "acknowledged",
+        "acknowledged_by",
+        "acknowledged_at",
+        "created_at",
+    ];
+}
+
+impl From<SecurityEventView> for SecurityEvent {
+    fn from(r: SecurityEventView) -> Self {
+        SecurityEvent {
+            id: r.id,
+            company_id: r.company_id,
+            event_type: r.event_type,
+            severity: r.severity,
+            user_id: r.user_id,
+            email: r.email,
+            ip_address: r.ip_address,
+            user_agent: r.user_agent,
+            location: r.location,
+            description: r.description,
+            metadata: r.metadata_json,
+            acknowledged: r.acknowledged,
+            acknowledged_by: r.acknowledged_by,
+            acknowledged_at: r.acknowledged_at,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// The columns of `sessions` a [`Session`] is read from, in the order a driver selects them
+/// ([`SessionView::COLUMNS`]).
+#[derive(diesel::Queryable)]
+pub struct SessionView {
+    /// `sessions.id`.
+    pub id: i64,
+    /// `sessions.user_id`.
+    pub user_id: i64,
+    /// `sessions.company_id`.
+    pub company_id: i64,
+    /// `sessions.token_hash`.
+    pub token_hash: String,
+    /// `sessions.ip_address`.
+    pub ip_address: Option<String>,
+    /// `sessions.user_agent`.
+    pub user_agent: Option<String>,
+    /// `sessions.created_at`.
+    #[diesel(deserialize_as = crate::ReadTs)]
+    pub created_at: DateTime<Utc>,
+    /// `sessions.last_seen_at`.
+    #[diesel(deserialize_as = crate::ReadTs)]
+    pub last_seen_at: DateTime<Utc>,
+    /// `sessions.expires_at`.
+    #[diesel(deserialize_as = crate::ReadTs)]
+    pub expires_at: DateTime<Utc>,
+    /// `sessions.revoked_at`.
+    #[diesel(deserialize_as = crate::ReadNullableTs)]
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl SessionView {
+    /// The columns, in the fields' order.
+    pub const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "user_id",
+        "company_id",
+        "token_hash",
+        "ip_address",
+        "user_agent",
+        "created_at",
+        "last_seen_at",
+        "expires_at",
+        "revoked_at",
+    ];
+}
+
+impl From<SessionView> for Session {
+    fn from(r: SessionView) -> Self {
+        Session {
+            id: r.id,
+            user_id: r.user_id,
+            company_id: r.company_id,
+            ip_address: r.ip_address,
+            user_agent: r.user_agent,
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+/// The columns of `api_keys` a [`ApiKey`] is read from, in the order a driver selects them
+/// ([`ApiKeyView::COLUMNS`]).
+#[derive(diesel::Queryable)]
+pub struct ApiKeyView {
+    /// `api_keys.id`.
+    pub id: i64,
+    /// `api_keys.company_id`.
+    pub company_id: i64,
+    /// `api_keys.user_id`.
+    pub user_id: i64,
+    /// `api_keys.key_hash`.
+    pub key_hash: String,
+    /// `api_keys.key_prefix`.
+    pub key_prefix: String,
+    /// `api_keys.name`.
+    pub name: String,
+    /// `api_keys.permissions`.
+    pub permissions: serde_json::Value,
+    /// `api_keys.last_used_at`.
+    #[diesel(deserialize_as = crate::ReadNullableTs)]
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// `api_keys.last_used_ip`.
+    pub last_used_ip: Option<String>,
+    /// `api_keys.usage_count`.
+    pub usage_count: i64,
+    /// `api_keys.created_at`.
+    #[diesel(deserialize_as = crate::ReadTs)]
+    pub created_at: DateTime<Utc>,
+    /// `api_keys.expires_at`.
+    #[diesel(deserialize_as = crate::ReadNullableTs)]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// `api_keys.revoked_at`.
+    #[diesel(deserialize_as = crate::ReadNullableTs)]
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKeyView {
+    /// The columns, in the fields' order.
+    pub const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "company_id",
+        "user_id",
+        "key_hash",
+        "key_prefix",
+        "name",
+        "permissions",
+        "last_used_at",
+        "last_used_ip",
+        "usage_count",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+    ];
+}
+
+impl From<ApiKeyView> for ApiKey {
+    fn from(r: ApiKeyView) -> Self {
+        let scopes = scopes_of(&r.permissions);
+        ApiKey {
+            id: r.id,
+            company_id: r.company_id,
+            user_id: r.user_id,
+            name: r.name,
+            key_prefix: r.key_prefix,
+            scopes,
+            last_used_at: r.last_used_at,
+            last_used_ip: r.last_used_ip,
+            usage_count: r.usage_count,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+impl From<LoginAttemptsRow> for LoginAttempt {
+    fn from(r: LoginAttemptsRow) -> Self {
+        LoginAttempt {
+            id: r.id,
+            email: r.email,
+            user_id: r.user_id,
+            ip_address: r.ip_address,
+            user_agent: r.user_agent,
+            success: r.success,
+            failure: r.failure,
+            attempted_at: r.attempted_at,
+        }
+    }
+}
+
+impl From<AuditLogsRow> for AuditLog {
+    fn from(r: AuditLogsRow) -> Self {
+        AuditLog {
+            id: r.id,
+            company_id: r.company_id,
+            user_id: r.user_id,
+            action: r.action,
+            entity_type: r.entity_type,
+            entity_id: r.entity_id,
+            details: r.details,
+            ip_address: r.ip_address,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// The scopes a `permissions` JSON array grants (anything else grants none).
+pub fn scopes_of(permissions: &serde_json::Value) -> Vec<String> {
+    permissions
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
 
 // companies
 

@@ -1,10 +1,10 @@
 //! [`tables!`] and [`value_sets!`]: the one logical schema both drivers expand.
 //!
 //! Each driver's `schema` module defines `sql_types::Ts` (its timestamp-with-time-zone type),
-//! `sql_types::ReadTs` and `sql_types::ReadNullableTs` (what a row decodes such a column into,
-//! see [`read_type!`]), `sql_types::Doc` (its JSON document type) and the value-set SQL types (with
+//! `sql_types::Doc` (its JSON document type) and the value-set SQL types (with
 //! [`value_sets!`]), then expands [`tables!`]: the columns, their nullability and the joins
-//! are written once, so the two drivers cannot disagree about them.
+//! are written once, so the two drivers cannot disagree about them. The row types the list
+//! also makes are nerve-diesel's own ([`rows`](crate::rows)), compiled once.
 
 /// Every closed value set: its driver-local SQL type, its nerve-core enum and its PostgreSQL
 /// ENUM name. `value_sets!(types postgres)` / `value_sets!(types sqlite)` define the SQL types

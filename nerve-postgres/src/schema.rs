@@ -9,7 +9,6 @@ pub mod sql_types {
     pub type Ts = diesel::sql_types::Timestamptz;
     /// `JSONB`.
     pub type Doc = diesel::sql_types::Jsonb;
-    pub use nerve_diesel::values::{ReadNullableTs, ReadTs};
 }
 
 /// Expands the shared table list: the tables, and COPY into any of them, by name (raw lines,

@@ -9,7 +9,6 @@ pub mod sql_types {
     pub type Ts = diesel::sql_types::TimestamptzSqlite;
     /// JSON text, held valid by `CHECK (json_valid(...))`.
     pub type Doc = diesel::sql_types::Json;
-    pub use nerve_diesel::values::{ReadNullableTs, ReadTs};
 }
 
 /// Expands the shared table list: the tables, and how `batch_insert` writes each one's rows.
