@@ -74,8 +74,7 @@ if ! cargo mutants --version 2>/dev/null | grep -q "$version"; then
 fi
 if [[ -z "${NERVE_TEST_PG_URL:-}" ]]; then
   NERVE_TEST_PG_IMAGE=$(scripts/pg-image.sh)
-  # The conformance suite only (no kill test): its servers may keep their clusters in memory.
-  export NERVE_TEST_PG_IMAGE NERVE_TEST_RUN="mutants-$$" NERVE_TEST_OWNER=$$ NERVE_TEST_PG_MEMORY=1
+  export NERVE_TEST_PG_IMAGE NERVE_TEST_RUN="mutants-$$" NERVE_TEST_OWNER=$$
   remove() {
     local ids
     ids=$(docker ps -aq --filter "label=nerve.test.run=$NERVE_TEST_RUN")

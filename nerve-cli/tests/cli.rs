@@ -1036,40 +1036,76 @@ fn every_command_answers_json_and_so_do_its_errors() {
     );
 }
 
-/// `nerve migrate` on PostgreSQL killed with SIGKILL at ten points, each found by watching the
-/// server run its statements (the k-th statement seen active): the database has every
+/// `nerve migrate` on PostgreSQL killed with SIGKILL at ten points spread over its DDL
+/// commands, from the first to the last: each run's database has a DDL gate
+/// (`nerve_conformance::kill::DdlGate`) that stops command k until the test lets it go, so the
+/// kill lands at exactly that command however fast the server is. The database has every
 /// migration or none, and `nerve migrate` then completes.
 #[test]
 fn a_migrate_killed_at_ten_points_applies_all_or_nothing() {
+    use nerve_conformance::kill::{DdlGate, Held};
     let migrations = migration_folders().len();
     let mut outcomes = Vec::new();
     let status = |db: &TestDb| -> serde_json::Value {
         let out = nerve(Path::new("."), &["status", "--json"], Some(&db.url));
         serde_json::from_slice(&out.stdout).expect("status as JSON")
     };
+    let gated = || {
+        let db = TestDb::empty(Backend::Postgres).expect("a database");
+        DdlGate::install(&db.url).expect("the DDL gate");
+        db
+    };
+    // How many DDL commands a whole migrate runs.
+    let reference = gated();
+    let out = nerve(Path::new("."), &["migrate"], Some(&reference.url));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let commands = DdlGate::commands_run(&reference.url).expect("count the DDL commands");
+    assert!(
+        commands >= 10,
+        "a migrate ran {commands} DDL commands: too few to spread ten points over"
+    );
+    // Point k (1 to 10): DDL command 1, ..., the last one.
+    let command_of = |k: usize| 1 + (k as i64 - 1) * (commands - 1) / 9;
     nerve_conformance::kill::at_points(
         10,
-        || {
-            let db = TestDb::empty(Backend::Postgres).expect("a database");
+        |k| {
+            let db = gated();
+            let held = DdlGate::hold(&db.url, command_of(k)).expect("hold the gate");
             let child = Command::new(env!("CARGO_BIN_EXE_nerve"))
                 .args(["--database-url", &db.url, "migrate"])
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
                 .spawn()
                 .expect("start nerve migrate");
-            // Point k: the k-th distinct statement seen active.
-            let mut seen = std::collections::HashSet::new();
-            (child, db, move |db: &TestDb, k: usize| {
-                seen.extend(db.active_statements());
-                seen.len() >= k
-            })
+            let work = (
+                db,
+                std::cell::RefCell::new(Some(held)),
+                std::cell::Cell::new(None),
+            );
+            let watch = |(_, held, waiting): &(
+                TestDb,
+                std::cell::RefCell<Option<Held>>,
+                std::cell::Cell<Option<i64>>,
+            ),
+                         _: usize| {
+                let pid = held.borrow_mut().as_mut().and_then(Held::reached);
+                waiting.set(pid);
+                pid.is_some()
+            };
+            (child, work, watch)
         },
-        |run, db| {
+        |run, (db, held, waiting)| {
             let k = run.point;
+            let command = command_of(k);
+            // The killed command's server process runs on, rolls back once it finds its
+            // client gone, and is waited for.
+            if let Some(held) = held.into_inner() {
+                held.release(waiting.get()).expect("release the gate");
+            }
             let applied = status(&db)["applied"].as_array().map_or(0, Vec::len);
             assert!(
                 applied == 0 || applied == migrations,
-                "killed at statement {k}: {applied} of {migrations} migrations applied"
+                "killed at DDL command {command} of {commands}: {applied} of {migrations} migrations applied"
             );
             if applied == 0 {
                 let tables = db
@@ -1081,7 +1117,7 @@ fn a_migrate_killed_at_ten_points_applies_all_or_nothing() {
                 assert_eq!(
                     tables,
                     ["0"],
-                    "killed at statement {k}: tables without their migration"
+                    "killed at DDL command {command}: tables without their migration"
                 );
             }
             let again = nerve(Path::new("."), &["migrate"], Some(&db.url));
@@ -1091,11 +1127,13 @@ fn a_migrate_killed_at_ten_points_applies_all_or_nothing() {
                 Some(migrations)
             );
             if run.killed {
-                outcomes.push(format!("statement {k}: {applied} applied"));
+                outcomes.push(format!("DDL command {command}: {applied} applied"));
             }
         },
     );
-    println!("nerve migrate (PostgreSQL) killed at 10 points: {outcomes:?}");
+    println!(
+        "nerve migrate (PostgreSQL, {commands} DDL commands) killed at 10 points: {outcomes:?}"
+    );
 }
 
 /// `nerve migrate` on SQLite killed with SIGKILL at ten points of its one transaction, found
@@ -1194,7 +1232,7 @@ fn a_sqlite_migrate_killed_at_ten_points_applies_all_or_nothing() {
     let mut outcomes = Vec::new();
     nerve_conformance::kill::at_points(
         10,
-        || {
+        |_| {
             runs += 1;
             let path = fresh(runs);
             let watched = path.clone();
@@ -1297,7 +1335,7 @@ fn a_restore_killed_in_its_swap_leaves_the_live_database_open_before_or_after() 
     let mut outcomes = Vec::new();
     nerve_conformance::kill::at_points(
         3,
-        || {
+        |_| {
             add(5);
             let before = companies();
             // Sessions the swap must end: idle connections, as a service's pool holds.
@@ -1505,7 +1543,7 @@ fn a_restore_killed_at_ten_points_leaves_the_live_database_before_or_after() {
         let mut kills = Vec::new();
         nerve_conformance::kill::at_points(
             10,
-            || {
+            |_| {
                 // Before: the backup's companies and 5 written since.
                 rows(5)();
                 let before = companies(&run).expect("the live database answers");

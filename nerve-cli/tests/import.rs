@@ -602,7 +602,7 @@ fn an_import_killed_at_ten_points_leaves_all_or_nothing_and_then_imports() {
         let mut kills = Vec::new();
         nerve_conformance::kill::at_points(
             10,
-            || {
+            |_| {
                 let to = target(backend);
                 let args = import_args(&legacy, &to.url, &["--rejects", &rejects]);
                 let child = Command::new(env!("CARGO_BIN_EXE_nerve"))

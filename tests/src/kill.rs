@@ -17,22 +17,22 @@ pub struct Run {
 /// How many runs may end before their point is seen, for one point, before the test fails.
 pub const TRIES: usize = 5;
 
-/// Kills commands at points 1 to `count`, one run each, in order. `start()` spawns a command
-/// and returns it with what the run works on (`C`: its database, say) and a watcher for this
-/// run, which is polled (`watch(&c, k)`) until it says point k is reached — then the command
+/// Kills commands at points 1 to `count`, one run each, in order. `start(k)` spawns a command
+/// for point k and returns it with what the run works on (`C`: its database, say) and a
+/// watcher for this run, which is polled (`watch(&c, k)`) until it says point k is reached — then the command
 /// gets SIGKILL — or the command exits. After each run `after(run, c)` checks what the command
 /// left (and runs it again). A command that ended before point k was seen is run again for the
 /// same point, up to [`TRIES`] times; a point never seen fails the test, so every one of the
 /// `count` points is really reached.
 pub fn at_points<C, W: FnMut(&C, usize) -> bool>(
     count: usize,
-    mut start: impl FnMut() -> (Child, C, W),
+    mut start: impl FnMut(usize) -> (Child, C, W),
     mut after: impl FnMut(Run, C),
 ) {
     for point in 1..=count {
         let mut tries = 0;
         loop {
-            let (mut child, work, mut watch) = start();
+            let (mut child, work, mut watch) = start(point);
             let killed = loop {
                 if child.try_wait().expect("poll the command").is_some() {
                     break false;
@@ -54,4 +54,123 @@ pub fn at_points<C, W: FnMut(&C, usize) -> bool>(
             );
         }
     }
+}
+
+/// Stops a PostgreSQL database's DDL at a chosen command, whatever the server's speed: an
+/// event trigger on `ddl_command_start` numbers every DDL command run in the database (a
+/// sequence, so the count survives rollbacks) and makes command n take the shared advisory
+/// lock `(GATE_CLASS, n)` first. [`DdlGate::hold`] takes lock n exclusively, so commands 1 to
+/// n - 1 pass and command n waits, inside its transaction, until [`Held::release`]. A kill test
+/// kills its command once [`Held::reached`] sees it waiting: at exactly that command, not at
+/// whatever a watcher happened to see run. Needs a superuser connection (event triggers).
+pub struct DdlGate;
+
+/// The first key of the gate's advisory locks (two-key form, apart from any `bigint` key).
+pub const GATE_CLASS: i32 = 7357;
+
+/// One advisory lock of the gate held by the test: command `n` of the gated database waits.
+pub struct Held {
+    conn: diesel::PgConnection,
+    n: i64,
+}
+
+impl DdlGate {
+    /// Installs the gate in the database at `url` (schema `nerve_test_gate`, outside the
+    /// store's schema).
+    pub fn install(url: &str) -> Result<(), String> {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        let mut conn = diesel::PgConnection::establish(url).map_err(|e| e.to_string())?;
+        conn.batch_execute(&format!(
+            "CREATE SCHEMA nerve_test_gate; \
+             CREATE SEQUENCE nerve_test_gate.commands; \
+             CREATE FUNCTION nerve_test_gate.wait() RETURNS event_trigger LANGUAGE plpgsql AS $$ \
+             BEGIN PERFORM pg_advisory_xact_lock_shared({GATE_CLASS}, \
+                 nextval('nerve_test_gate.commands')::int); END $$; \
+             CREATE EVENT TRIGGER nerve_test_gate ON ddl_command_start \
+                 EXECUTE FUNCTION nerve_test_gate.wait();"
+        ))
+        .map_err(|e| format!("install the DDL gate: {e}"))
+    }
+
+    /// How many DDL commands the database at `url` has run since the gate was installed.
+    pub fn commands_run(url: &str) -> Result<i64, String> {
+        use diesel::Connection;
+        let mut conn = diesel::PgConnection::establish(url).map_err(|e| e.to_string())?;
+        one_number(
+            &mut conn,
+            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n \
+             FROM nerve_test_gate.commands",
+        )
+    }
+
+    /// Holds command `n` of the database at `url` (from 1) until [`Held::release`].
+    pub fn hold(url: &str, n: i64) -> Result<Held, String> {
+        use diesel::Connection;
+        let mut conn = diesel::PgConnection::establish(url).map_err(|e| e.to_string())?;
+        one_number(
+            &mut conn,
+            &format!("SELECT 0::bigint AS n FROM pg_advisory_lock({GATE_CLASS}, {n})"),
+        )?;
+        Ok(Held { conn, n })
+    }
+}
+
+impl Held {
+    /// The server process of the command waiting at this gate, once one waits.
+    pub fn reached(&mut self) -> Option<i64> {
+        one_number(
+            &mut self.conn,
+            &format!(
+                "SELECT coalesce(max(pid), 0)::bigint AS n FROM pg_locks \
+                 WHERE locktype = 'advisory' AND NOT granted AND classid = {GATE_CLASS} \
+                   AND objid = {} AND objsubid = 2 \
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                self.n
+            ),
+        )
+        .ok()
+        .filter(|pid| *pid != 0)
+    }
+
+    /// Lets the held command go, then waits until the server process `pid` (a killed
+    /// command's, which then runs until it finds its client gone and rolls back) has ended.
+    pub fn release(mut self, pid: Option<i64>) -> Result<(), String> {
+        one_number(
+            &mut self.conn,
+            &format!(
+                "SELECT 0::bigint AS n FROM pg_advisory_unlock({GATE_CLASS}, {})",
+                self.n
+            ),
+        )?;
+        let Some(pid) = pid else { return Ok(()) };
+        let started = std::time::Instant::now();
+        while one_number(
+            &mut self.conn,
+            &format!("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = {pid}"),
+        )? > 0
+        {
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                return Err(format!(
+                    "server process {pid} still runs a minute after its client was killed"
+                ));
+            }
+            std::thread::yield_now();
+        }
+        Ok(())
+    }
+}
+
+/// The one `bigint` column `n` of the one row `sql` returns.
+fn one_number(conn: &mut diesel::PgConnection, sql: &str) -> Result<i64, String> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(sql)
+        .get_result::<N>(conn)
+        .map(|r| r.n)
+        .map_err(|e| format!("{sql}: {e}"))
 }

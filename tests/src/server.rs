@@ -187,7 +187,7 @@ mod container {
         }
     }
 
-    /// Where a test container's tmpfs is mounted when `NERVE_TEST_PG_MEMORY=1`.
+    /// Where a test container's tmpfs is mounted (unless `NERVE_TEST_PG_MEMORY=0`).
     const TMPFS: &str = "/var/lib/postgresql/tmpfs";
 
     fn start(
@@ -211,13 +211,12 @@ mod container {
             // A throwaway server: no fsync, for speed. (Commits stay synchronous: a replica's
             // catch-up is measured against the primary's written WAL position.)
             .with_cmd(["-c", "fsync=off", "-c", "full_page_writes=off"]);
-        // `NERVE_TEST_PG_MEMORY=1`: the cluster in a tmpfs. A container's own file system may
-        // be fuse-overlayfs (an engine without kernel overlay), whose daemon then takes about
-        // half the CPU of a conformance run; in memory the PostgreSQL cases ran 2.8x faster.
-        // Opt-in (scripts/mutants.sh sets it): the kill tests of nerve-cli find their points by
-        // watching statements run, and a migrate on so fast a server ends before ten are seen.
-        // The tmpfs belongs to root, so the cluster is a directory the server makes inside it.
-        if env("NERVE_TEST_PG_MEMORY").as_deref() == Some("1") {
+        // The cluster in a tmpfs (`NERVE_TEST_PG_MEMORY=0` keeps it on the container's file
+        // system). That file system may be fuse-overlayfs (an engine without kernel overlay),
+        // whose daemon then takes about half the CPU of a conformance run; in memory the
+        // PostgreSQL cases ran 2.8x faster. The tmpfs belongs to root, so the cluster is a
+        // directory the server makes inside it; it is gone with the container.
+        if env("NERVE_TEST_PG_MEMORY").as_deref() != Some("0") {
             request = request
                 .with_mount(Mount::tmpfs_mount(TMPFS).with_mode(0o1777))
                 .with_env_var("PGDATA", format!("{TMPFS}/data"));
