@@ -1088,7 +1088,10 @@ fn a_migrate_killed_at_ten_points_applies_all_or_nothing() {
                 std::cell::Cell<Option<i64>>,
             ),
                          _: usize| {
-                let pid = held.borrow_mut().as_mut().and_then(Held::reached);
+                let pid = held
+                    .borrow_mut()
+                    .as_mut()
+                    .and_then(|held| held.reached().expect("watch the gate"));
                 waiting.set(pid);
                 pid.is_some()
             };

@@ -1,13 +1,15 @@
 //! Every table of the NERVE schema, written once. Included through `#[path]` by each driver's
 //! `schema` module, whose `with_tables!` expands it with `nerve_diesel::tables!` into Diesel
-//! tables, whole-row types and JSON rows (and, on PostgreSQL, its COPY dispatch), and by
-//! nerve-diesel itself, whose `with_tables!` makes `nerve_diesel::limits` from it.
+//! tables, how whole rows are written, and JSON rows (and, on PostgreSQL, its COPY dispatch),
+//! and by nerve-diesel itself, whose `with_tables!` makes `nerve_diesel::limits` and the
+//! whole-row types `nerve_diesel::rows` from it.
 //!
 //! Each entry is `table (key) RowType { column -> SqlType [max characters], ... }`: columns in
 //! the order the migrations create them, `Ts` and `Doc` the driver's timestamp and JSON
 //! types, value sets by their `sql_types` name, and for limited text the migrations'
 //! `VARCHAR(N)` / `length(col) <= N` (the round-trip test holds the two equal). Adding a
-//! column: the migrations of both backends, its line here, and the model.
+//! column: the migrations of both backends, its line here, the model, and its line in the
+//! row's conversion (`nerve-diesel/src/models.rs`).
 
 with_tables! {
     companies (id) CompaniesRow {

@@ -2,8 +2,10 @@
 //!
 //! Both drivers (`nerve-sqlite`, `nerve-postgres`) run the same store code over Diesel. What
 //! needs no backend type is plain code here, compiled once: the error classification
-//! ([`errors`]) and the constraints it names ([`constraints`]), migration bookkeeping ([`migrations`]), timings ([`metrics`]), JSON rows
-//! ([`raw_rows`]) and the environment every call needs ([`Env`]). What a backend must provide
+//! ([`errors`]) and the constraints it names ([`constraints`]), migration bookkeeping
+//! ([`migrations`]), timings ([`metrics`]), JSON rows ([`raw_rows`]), the environment every
+//! call needs ([`Env`]), and what stores read: the whole-row types ([`rows`]), the views of hot
+//! reads and every row -> model conversion ([`models`]), the timestamp readers ([`values`]). What a backend must provide
 //! is the trait [`Driver`]. The store code itself (`each_driver/`, one file per domain) is
 //! ordinary Rust compiled inside each driver crate against that crate's Diesel schema: the
 //! contract's traits cannot be implemented here for a generic type (the orphan rule), and
@@ -66,9 +68,9 @@ macro_rules! with_tables {
                     pub const COLUMNS: &'static [&'static str] = &[$(stringify!($col)),*];
 
                     /// A row to insert from `obj` (an object of every column, as
-                    /// [`raw_rows::field`] reads one), its key `fresh_id` when `obj` gives
+                    /// [`raw_rows::field`](crate::raw_rows::field) reads one), its key `fresh_id` when `obj` gives
                     /// none: as [`from_json`](Self::from_json), and the key an id
-                    /// ([`raw_rows::id`]), checked before the text limits.
+                    /// ([`raw_rows::id`](crate::raw_rows::id)), checked before the text limits.
                     pub fn new_from_json(
                         obj: &serde_json::Map<String, serde_json::Value>,
                         fresh_id: Option<&serde_json::Value>,
@@ -77,7 +79,7 @@ macro_rules! with_tables {
                     }
 
                     /// The row `obj` gives (an object of every column, as
-                    /// [`raw_rows::field`] reads one): timestamps truncated to microseconds
+                    /// [`raw_rows::field`](crate::raw_rows::field) reads one): timestamps truncated to microseconds
                     /// and within years 1 to 9999, JSON documents of NOT NULL columns not
                     /// `null`, limited text within its limit. Errors: `Validation` naming the
                     /// column.

@@ -60,8 +60,8 @@ macro_rules! value_set_sql {
             }
         }
 
-        // `Db<_>` reads as the type too: the whole-row types of `tables!` hold value sets as
-        // `Db<_>`, so one field type both binds and loads.
+        // `Db<_>` reads as the type too, for a query that loads a value set beside a row
+        // (compliance's controls with their assessment's framework).
         impl $crate::diesel::deserialize::FromSql<$sql, $db> for Db<$rust> {
             fn from_sql(
                 raw: <$db as $crate::diesel::backend::Backend>::RawValue<'_>,

@@ -10,62 +10,63 @@ use nerve_core::model::*;
 
 // accounts and users: their hot reads select only the columns a model needs
 
-/// The columns of `users` a [`User`] is read from, in the order a driver selects them
-/// ([`UserView::COLUMNS`]).
-#[derive(diesel::Queryable)]
-pub struct UserView {
-    /// `users.id`.
-    pub id: i64,
-    /// `users.company_id`.
-    pub company_id: i64,
-    /// `users.email`.
-    pub email: String,
-    /// `users.full_name`.
-    pub full_name: Option<String>,
-    /// `users.role`.
-    pub role: Role,
-    /// `users.locked_at`.
-    #[diesel(deserialize_as = crate::ReadNullableTs)]
-    pub locked_at: Option<DateTime<Utc>>,
-    /// `users.locked_until`.
-    #[diesel(deserialize_as = crate::ReadNullableTs)]
-    pub locked_until: Option<DateTime<Utc>>,
-    /// `users.password_changed_at`.
-    #[diesel(deserialize_as = crate::ReadTs)]
-    pub password_changed_at: DateTime<Utc>,
-    /// `users.last_login_at`.
-    #[diesel(deserialize_as = crate::ReadNullableTs)]
-    pub last_login_at: Option<DateTime<Utc>>,
-    /// `users.created_at`.
-    #[diesel(deserialize_as = crate::ReadTs)]
-    pub created_at: DateTime<Utc>,
-    /// `users.updated_at`.
-    #[diesel(deserialize_as = crate::ReadTs)]
-    pub updated_at: DateTime<Utc>,
-    /// `users.deleted_at`.
-    #[diesel(deserialize_as = crate::ReadNullableTs)]
-    pub deleted_at: Option<DateTime<Utc>>,
-    /// `users.is_active`.
-    pub is_active: bool,
+/// A view: some of a table's columns as a struct that reads them by position
+/// (`Queryable`), with `COLUMNS`, its fields' names in order, made from the same list, so that
+/// a driver's column constant is checked against the fields themselves (a unit test in each
+/// driver compares the constant's SQL with `COLUMNS`).
+macro_rules! view {
+    ($(#[$meta:meta])* pub struct $name:ident { $( $(#[$fmeta:meta])* pub $field:ident: $ty:ty, )* }) => {
+        $(#[$meta])*
+        #[derive(diesel::Queryable)]
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+        }
+
+        impl $name {
+            /// The columns, in the fields' order.
+            pub const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),*];
+        }
+    };
 }
 
-impl UserView {
-    /// The columns, in the fields' order.
-    pub const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "company_id",
-        "email",
-        "full_name",
-        "role",
-        "locked_at",
-        "locked_until",
-        "password_changed_at",
-        "last_login_at",
-        "created_at",
-        "updated_at",
-        "deleted_at",
-        "is_active",
-    ];
+view! {
+    /// The columns of `users` a [`User`] is read from, in the order a driver selects them
+    /// ([`UserView::COLUMNS`]).
+    pub struct UserView {
+        /// `users.id`.
+        pub id: i64,
+        /// `users.company_id`.
+        pub company_id: i64,
+        /// `users.email`.
+        pub email: String,
+        /// `users.full_name`.
+        pub full_name: Option<String>,
+        /// `users.role`.
+        pub role: Role,
+        /// `users.locked_at`.
+        #[diesel(deserialize_as = crate::ReadNullableTs)]
+        pub locked_at: Option<DateTime<Utc>>,
+        /// `users.locked_until`.
+        #[diesel(deserialize_as = crate::ReadNullableTs)]
+        pub locked_until: Option<DateTime<Utc>>,
+        /// `users.password_changed_at`.
+        #[diesel(deserialize_as = crate::ReadTs)]
+        pub password_changed_at: DateTime<Utc>,
+        /// `users.last_login_at`.
+        #[diesel(deserialize_as = crate::ReadNullableTs)]
+        pub last_login_at: Option<DateTime<Utc>>,
+        /// `users.created_at`.
+        #[diesel(deserialize_as = crate::ReadTs)]
+        pub created_at: DateTime<Utc>,
+        /// `users.updated_at`.
+        #[diesel(deserialize_as = crate::ReadTs)]
+        pub updated_at: DateTime<Utc>,
+        /// `users.deleted_at`.
+        #[diesel(deserialize_as = crate::ReadNullableTs)]
+        pub deleted_at: Option<DateTime<Utc>>,
+        /// `users.is_active`.
+        pub is_active: bool,
+    }
 }
 
 impl From<UserView> for User {
@@ -88,63 +89,43 @@ impl From<UserView> for User {
     }
 }
 
-/// The columns of `security_events` a [`SecurityEvent`] is read from, in the order a driver selects them
-/// ([`SecurityEventView::COLUMNS`]).
-#[derive(diesel::Queryable)]
-pub struct SecurityEventView {
-    /// `security_events.id`.
-    pub id: i64,
-    /// `security_events.company_id`.
-    pub company_id: Option<i64>,
-    /// `security_events.event_type`.
-    pub event_type: SecurityEventType,
-    /// `security_events.severity`.
-    pub severity: Severity,
-    /// `security_events.user_id`.
-    pub user_id: Option<i64>,
-    /// `security_events.email`.
-    pub email: Option<String>,
-    /// `security_events.ip_address`.
-    pub ip_address: Option<String>,
-    /// `security_events.user_agent`.
-    pub user_agent: Option<String>,
-    /// `security_events.location`.
-    pub location: Option<String>,
-    /// `security_events.description`.
-    pub description: String,
-    /// `security_events.metadata_json`.
-    pub metadata_json: Option<serde_json::Value>,
-    /// `security_events.acknowledged`.
-    pub acknowledged: bool,
-    /// `security_events.acknowledged_by`.
-    pub acknowledged_by: Option<i64>,
-    /// `security_events.acknowledged_at`.
-    #[diesel(deserialize_as = crate::ReadNullableTs)]
-    pub acknowledged_at: Option<DateTime<Utc>>,
-    /// `security_events.created_at`.
-    #[diesel(deserialize_as = crate::ReadTs)]
-    pub created_at: DateTime<Utc>,
-}
-
-impl SecurityEventView {
-    /// The columns, in the fields' order.
-    pub const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "company_id",
-        "event_type",
-        "severity",
-        "user_id",
-        "email",
-        "ip_address",
-        "user_agent",
-        "location",
-        "description",
-        "metadata_json",
-        "acknowledged",
-        "acknowledged_by",
-        "acknowledged_at",
-        "created_at",
-    ];
+view! {
+    /// The columns of `security_events` a [`SecurityEvent`] is read from, in the order a driver selects them
+    /// ([`SecurityEventView::COLUMNS`]).
+    pub struct SecurityEventView {
+        /// `security_events.id`.
+        pub id: i64,
+        /// `security_events.company_id`.
+        pub company_id: Option<i64>,
+        /// `security_events.event_type`.
+        pub event_type: SecurityEventType,
+        /// `security_events.severity`.
+        pub severity: Severity,
+        /// `security_events.user_id`.
+        pub user_id: Option<i64>,
+        /// `security_events.email`.
+        pub email: Option<String>,
+        /// `security_events.ip_address`.
+        pub ip_address: Option<String>,
+        /// `security_events.user_agent`.
+        pub user_agent: Option<String>,
+        /// `security_events.location`.
+        pub location: Option<String>,
+        /// `security_events.description`.
+        pub description: String,
+        /// `security_events.metadata_json`.
+        pub metadata_json: Option<serde_json::Value>,
+        /// `security_events.acknowledged`.
+        pub acknowledged: bool,
+        /// `security_events.acknowledged_by`.
+        pub acknowledged_by: Option<i64>,
+        /// `security_events.acknowledged_at`.
+        #[diesel(deserialize_as = crate::ReadNullableTs)]
+        pub acknowledged_at: Option<DateTime<Utc>>,
+        /// `security_events.created_at`.
+        #[diesel(deserialize_as = crate::ReadTs)]
+        pub created_at: DateTime<Utc>,
+    }
 }
 
 impl From<SecurityEventView> for SecurityEvent {
@@ -169,50 +150,35 @@ impl From<SecurityEventView> for SecurityEvent {
     }
 }
 
-/// The columns of `sessions` a [`Session`] is read from, in the order a driver selects them
-/// ([`SessionView::COLUMNS`]).
-#[derive(diesel::Queryable)]
-pub struct SessionView {
-    /// `sessions.id`.
-    pub id: i64,
-    /// `sessions.user_id`.
-    pub user_id: i64,
-    /// `sessions.company_id`.
-    pub company_id: i64,
-    /// `sessions.token_hash`.
-    pub token_hash: String,
-    /// `sessions.ip_address`.
-    pub ip_address: Option<String>,
-    /// `sessions.user_agent`.
-    pub user_agent: Option<String>,
-    /// `sessions.created_at`.
-    #[diesel(deserialize_as = crate::ReadTs)]
-    pub created_at: DateTime<Utc>,
-    /// `sessions.last_seen_at`.
-    #[diesel(deserialize_as = crate::ReadTs)]
-    pub last_seen_at: DateTime<Utc>,
-    /// `sessions.expires_at`.
-    #[diesel(deserialize_as = crate::ReadTs)]
-    pub expires_at: DateTime<Utc>,
-    /// `sessions.revoked_at`.
-    #[diesel(deserialize_as = crate::ReadNullableTs)]
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-impl SessionView {
-    /// The columns, in the fields' order.
-    pub const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "user_id",
-        "company_id",
-        "token_hash",
-        "ip_address",
-        "user_agent",
-        "created_at",
-        "last_seen_at",
-        "expires_at",
-        "revoked_at",
-    ];
+view! {
+    /// The columns of `sessions` a [`Session`] is read from, in the order a driver selects them
+    /// ([`SessionView::COLUMNS`]).
+    pub struct SessionView {
+        /// `sessions.id`.
+        pub id: i64,
+        /// `sessions.user_id`.
+        pub user_id: i64,
+        /// `sessions.company_id`.
+        pub company_id: i64,
+        /// `sessions.token_hash`.
+        pub token_hash: String,
+        /// `sessions.ip_address`.
+        pub ip_address: Option<String>,
+        /// `sessions.user_agent`.
+        pub user_agent: Option<String>,
+        /// `sessions.created_at`.
+        #[diesel(deserialize_as = crate::ReadTs)]
+        pub created_at: DateTime<Utc>,
+        /// `sessions.last_seen_at`.
+        #[diesel(deserialize_as = crate::ReadTs)]
+        pub last_seen_at: DateTime<Utc>,
+        /// `sessions.expires_at`.
+        #[diesel(deserialize_as = crate::ReadTs)]
+        pub expires_at: DateTime<Utc>,
+        /// `sessions.revoked_at`.
+        #[diesel(deserialize_as = crate::ReadNullableTs)]
+        pub revoked_at: Option<DateTime<Utc>>,
+    }
 }
 
 impl From<SessionView> for Session {
@@ -231,59 +197,41 @@ impl From<SessionView> for Session {
     }
 }
 
-/// The columns of `api_keys` a [`ApiKey`] is read from, in the order a driver selects them
-/// ([`ApiKeyView::COLUMNS`]).
-#[derive(diesel::Queryable)]
-pub struct ApiKeyView {
-    /// `api_keys.id`.
-    pub id: i64,
-    /// `api_keys.company_id`.
-    pub company_id: i64,
-    /// `api_keys.user_id`.
-    pub user_id: i64,
-    /// `api_keys.key_hash`.
-    pub key_hash: String,
-    /// `api_keys.key_prefix`.
-    pub key_prefix: String,
-    /// `api_keys.name`.
-    pub name: String,
-    /// `api_keys.permissions`.
-    pub permissions: serde_json::Value,
-    /// `api_keys.last_used_at`.
-    #[diesel(deserialize_as = crate::ReadNullableTs)]
-    pub last_used_at: Option<DateTime<Utc>>,
-    /// `api_keys.last_used_ip`.
-    pub last_used_ip: Option<String>,
-    /// `api_keys.usage_count`.
-    pub usage_count: i64,
-    /// `api_keys.created_at`.
-    #[diesel(deserialize_as = crate::ReadTs)]
-    pub created_at: DateTime<Utc>,
-    /// `api_keys.expires_at`.
-    #[diesel(deserialize_as = crate::ReadNullableTs)]
-    pub expires_at: Option<DateTime<Utc>>,
-    /// `api_keys.revoked_at`.
-    #[diesel(deserialize_as = crate::ReadNullableTs)]
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-impl ApiKeyView {
-    /// The columns, in the fields' order.
-    pub const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "company_id",
-        "user_id",
-        "key_hash",
-        "key_prefix",
-        "name",
-        "permissions",
-        "last_used_at",
-        "last_used_ip",
-        "usage_count",
-        "created_at",
-        "expires_at",
-        "revoked_at",
-    ];
+view! {
+    /// The columns of `api_keys` a [`ApiKey`] is read from, in the order a driver selects them
+    /// ([`ApiKeyView::COLUMNS`]).
+    pub struct ApiKeyView {
+        /// `api_keys.id`.
+        pub id: i64,
+        /// `api_keys.company_id`.
+        pub company_id: i64,
+        /// `api_keys.user_id`.
+        pub user_id: i64,
+        /// `api_keys.key_hash`.
+        pub key_hash: String,
+        /// `api_keys.key_prefix`.
+        pub key_prefix: String,
+        /// `api_keys.name`.
+        pub name: String,
+        /// `api_keys.permissions`.
+        pub permissions: serde_json::Value,
+        /// `api_keys.last_used_at`.
+        #[diesel(deserialize_as = crate::ReadNullableTs)]
+        pub last_used_at: Option<DateTime<Utc>>,
+        /// `api_keys.last_used_ip`.
+        pub last_used_ip: Option<String>,
+        /// `api_keys.usage_count`.
+        pub usage_count: i64,
+        /// `api_keys.created_at`.
+        #[diesel(deserialize_as = crate::ReadTs)]
+        pub created_at: DateTime<Utc>,
+        /// `api_keys.expires_at`.
+        #[diesel(deserialize_as = crate::ReadNullableTs)]
+        pub expires_at: Option<DateTime<Utc>>,
+        /// `api_keys.revoked_at`.
+        #[diesel(deserialize_as = crate::ReadNullableTs)]
+        pub revoked_at: Option<DateTime<Utc>>,
+    }
 }
 
 impl From<ApiKeyView> for ApiKey {

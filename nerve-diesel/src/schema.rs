@@ -62,10 +62,10 @@ macro_rules! value_sets {
 /// (`crate::stores::Db`). Makes:
 /// - a Diesel `table!` per table, the joins, and `allow_tables_to_appear_in_same_query!`;
 /// - `TABLE_NAMES`, every table's name in list order;
-/// - `rows`: a whole-row type per table (`<CamelCaseTable>Row`: every column in table order as
-///   its Rust type, value sets wrapped in the driver's `Db`; `Queryable`, `Selectable`,
-///   `Insertable`, `AsChangeset`, `Serialize`) and, from [`raw_rows_by_name!`], whole rows of any
-///   table by name as JSON.
+/// - `rows`: nerve-diesel's whole-row types ([`rows`](crate::rows), re-exported), how this
+///   driver writes them (`rows::write::<table>::Row<'a>`, `Insertable`; an `UPDATE`'s `SET`
+///   list through [`set_all_but_id!`]) and, from [`raw_rows_by_name!`], whole rows of any table
+///   by name as JSON.
 // `crate::` here is meant: the driver crate that expands the list, whose `schema`, `stores`
 // and `driver` modules the expansion names.
 #[allow(clippy::crate_in_macro_def)]

@@ -17,6 +17,10 @@ pub struct Run {
 /// How many runs may end before their point is seen, for one point, before the test fails.
 pub const TRIES: usize = 5;
 
+/// The longest one run may go on with its point unseen: a command stuck (on a gate no one
+/// sees it waiting at, say) fails the test instead of hanging it.
+pub const RUN_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Kills commands at points 1 to `count`, one run each, in order. `start(k)` spawns a command
 /// for point k and returns it with what the run works on (`C`: its database, say) and a
 /// watcher for this run, which is polled (`watch(&c, k)`) until it says point k is reached — then the command
@@ -33,9 +37,14 @@ pub fn at_points<C, W: FnMut(&C, usize) -> bool>(
         let mut tries = 0;
         loop {
             let (mut child, work, mut watch) = start(point);
+            let started = std::time::Instant::now();
             let killed = loop {
                 if child.try_wait().expect("poll the command").is_some() {
                     break false;
+                }
+                if started.elapsed() > RUN_LIMIT {
+                    let _ = child.kill();
+                    panic!("point {point} of {count}: neither reached nor ended in {RUN_LIMIT:?}");
                 }
                 if watch(&work, point) {
                     child.kill().expect("SIGKILL");
@@ -61,8 +70,11 @@ pub fn at_points<C, W: FnMut(&C, usize) -> bool>(
 /// sequence, so the count survives rollbacks) and makes command n take the shared advisory
 /// lock `(GATE_CLASS, n)` first. [`DdlGate::hold`] takes lock n exclusively, so commands 1 to
 /// n - 1 pass and command n waits, inside its transaction, until [`Held::release`]. A kill test
-/// kills its command once [`Held::reached`] sees it waiting: at exactly that command, not at
-/// whatever a watcher happened to see run. Needs a superuser connection (event triggers).
+/// kills its client once [`Held::reached`] sees command n waiting: the client dies at that
+/// command, not at whatever a watcher happened to see run. (Once released, the server runs on
+/// to the end of the query that command came in, then finds its client gone and rolls back:
+/// a client that had sent COMMIT is past every DDL command.) Needs a superuser connection
+/// (event triggers).
 pub struct DdlGate;
 
 /// The first key of the gate's advisory locks (two-key form, apart from any `bigint` key).
@@ -117,9 +129,10 @@ impl DdlGate {
 }
 
 impl Held {
-    /// The server process of the command waiting at this gate, once one waits.
-    pub fn reached(&mut self) -> Option<i64> {
-        one_number(
+    /// The server process of the command waiting at this gate, once one waits (`None`
+    /// before). Errors: the test's own connection failed.
+    pub fn reached(&mut self) -> Result<Option<i64>, String> {
+        Ok(Some(one_number(
             &mut self.conn,
             &format!(
                 "SELECT coalesce(max(pid), 0)::bigint AS n FROM pg_locks \
@@ -128,9 +141,8 @@ impl Held {
                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
                 self.n
             ),
-        )
-        .ok()
-        .filter(|pid| *pid != 0)
+        )?)
+        .filter(|pid| *pid != 0))
     }
 
     /// Lets the held command go, then waits until the server process `pid` (a killed
