@@ -227,7 +227,7 @@ impl nerve_diesel::nerve_core::AdminStore for Scope<'_> {
         let mut conn = self.connection(pool).map_err(|e| self.env.pool_error(e))?;
         let started = ::std::time::Instant::now();
         nerve_diesel::diesel::sql_query("SELECT 1")
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .map_err(|e| Error::Connection {
                 reason: self.env.scrub(&e.to_string()),
                 outcome: nerve_diesel::nerve_core::Outcome::NotApplied,
@@ -240,7 +240,7 @@ impl nerve_diesel::nerve_core::AdminStore for Scope<'_> {
         problems.extend(more);
         if expected.table("audit_log_maintenance").is_some() {
             let n = nerve_diesel::diesel::sql_query("SELECT count(*) AS n FROM audit_log_maintenance")
-                .get_result::<Count>(&mut *conn)
+                .get_result::<Count>(&mut **conn)
                 .map_err(sql_error("count"))?
                 .n;
             if n > 0 {
@@ -287,7 +287,7 @@ impl nerve_diesel::nerve_core::AdminStore for Scope<'_> {
                     "SELECT count(*) AS n FROM \"{}\"",
                     t.name
                 ))
-                .get_result::<Count>(&mut *conn)
+                .get_result::<Count>(&mut **conn)
                 .map_err(|e| super::op_error(&mut conn, Op::new("-", "count"), e))?
                 .n;
                 tables.push(TableStats {
@@ -733,7 +733,7 @@ impl nerve_diesel::nerve_core::AdminStore for Scope<'_> {
                 .order(sq::id.desc())
                 .limit(i64::from(page.limit))
                 .select(crate::schema::slow_queries::all_columns)
-                .load::<SlowQueriesRow>(&mut *conn)
+                .load::<SlowQueriesRow>(&mut **conn)
                 .map(|rows| {
                     rows.into_iter()
                         .map(|r| SlowQuery {

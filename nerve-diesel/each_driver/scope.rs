@@ -58,7 +58,7 @@ impl Scope<'_> {
             return Ok(());
         }
         let mut conn = self.connection(pool).map_err(|e| self.env.pool_error(e))?;
-        nerve_diesel::diesel::Connection::transaction(&mut *conn, |c| {
+        nerve_diesel::diesel::Connection::transaction(&mut **conn, |c| {
             ThisDriver::learn_constraints(c).map_err(nerve_diesel::TxError::Nerve)
         })
         .map_err(|e| e.into_error("pg_constraint"))
@@ -161,7 +161,7 @@ impl<'a> Scope<'a> {
             let test = suspect || idle.is_some_and(|d| d > nerve_diesel::IDLE_BEFORE_TEST);
             if !test
                 || tries > pool.max_size()
-                || nerve_diesel::diesel::r2d2::R2D2Connection::ping(&mut *conn).is_ok()
+                || nerve_diesel::diesel::r2d2::R2D2Connection::ping(&mut **conn).is_ok()
             {
                 return Ok(conn);
             }

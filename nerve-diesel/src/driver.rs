@@ -22,8 +22,8 @@ pub trait Driver: 'static {
     type Backend: diesel::backend::Backend;
     /// The Diesel connection type.
     type Conn: diesel::Connection<Backend = Self::Backend> + R2D2Connection + Send + 'static;
-    /// The r2d2 manager that opens connections for the pool.
-    type Manager: r2d2::ManageConnection<Connection = Self::Conn>;
+    /// The r2d2 manager that opens connections for the pool, boxed ([`Boxed`](crate::Boxed)).
+    type Manager: r2d2::ManageConnection<Connection = Box<Self::Conn>>;
 
     /// Which backend this is, as the contract names it.
     const BACKEND: nerve_core::Backend;

@@ -35,7 +35,7 @@ pub(crate) type ThisStore = crate::PgStore;
 impl Driver for PgDriver {
     type Backend = diesel::pg::Pg;
     type Conn = diesel::PgConnection;
-    type Manager = diesel::r2d2::ConnectionManager<diesel::PgConnection>;
+    type Manager = nerve_diesel::Boxed<diesel::r2d2::ConnectionManager<diesel::PgConnection>>;
 
     const BACKEND: nerve_core::Backend = nerve_core::Backend::Postgres;
     const SINGLE_STATEMENT_AUTOCOMMIT: bool = true;

@@ -80,7 +80,9 @@ impl PgStore {
         drop(conn);
         let pool = nerve_diesel::pool_builder(options.max_connections, options.connect_timeout)
             .connection_customizer(Box::new(StatementCache(options.statement_cache)))
-            .build(ConnectionManager::<PgConnection>::new(url))
+            .build(nerve_diesel::Boxed(ConnectionManager::<PgConnection>::new(
+                url,
+            )))
             .map_err(|e| env.pool_error(e))?;
         let mut scope = Scope::pooled(pool.clone(), env.clone());
         // Once per process: what a violation's constraint name means (`Driver::constraints`).
@@ -94,7 +96,9 @@ impl PgStore {
                 options.connect_timeout.min(REPLICA_CONNECT_TIMEOUT),
             )
             .connection_customizer(Box::new(StatementCache(options.statement_cache)))
-            .build_unchecked(ConnectionManager::<PgConnection>::new(replica.as_str()));
+            .build_unchecked(nerve_diesel::Boxed(
+                ConnectionManager::<PgConnection>::new(replica.as_str()),
+            ));
             scope = scope.with_replica(nerve_diesel::Replica::new(replica_pool, redact(&replica)));
         }
         let backups = crate::backup::Backups {
@@ -208,8 +212,11 @@ impl StatementCache {
     }
 }
 
-impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for StatementCache {
-    fn on_acquire(&self, conn: &mut PgConnection) -> std::result::Result<(), diesel::r2d2::Error> {
+impl diesel::r2d2::CustomizeConnection<Box<PgConnection>, diesel::r2d2::Error> for StatementCache {
+    fn on_acquire(
+        &self,
+        conn: &mut Box<PgConnection>,
+    ) -> std::result::Result<(), diesel::r2d2::Error> {
         self.apply(conn);
         Ok(())
     }

@@ -180,19 +180,21 @@ pub(crate) fn memory_unsupported() -> Error {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Pragmas;
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+impl CustomizeConnection<Box<SqliteConnection>, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut Box<SqliteConnection>) -> Result<(), diesel::r2d2::Error> {
         configure(conn).map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
 /// The connection manager for `target`.
 pub(crate) fn manager(target: &Target) -> Result<Manager> {
-    Ok(ConnectionManager::new(target.database()?))
+    Ok(nerve_diesel::Boxed(ConnectionManager::new(
+        target.database()?,
+    )))
 }
 
-/// Diesel's r2d2 manager; [`Pragmas`] configures each connection it opens.
-pub(crate) type Manager = ConnectionManager<SqliteConnection>;
+/// Diesel's r2d2 manager, its connections boxed; [`Pragmas`] configures each one it opens.
+pub(crate) type Manager = nerve_diesel::Boxed<ConnectionManager<SqliteConnection>>;
 
 /// Turns on the query planner's stability guarantee (`SQLITE_DBCONFIG_ENABLE_QPSG`) for `conn`.
 /// Without it SQLite marks every statement with a bound `LIMIT` (which Diesel binds for

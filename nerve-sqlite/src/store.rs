@@ -73,7 +73,7 @@ impl SqliteStore {
         };
         {
             let mut conn = pool.get().map_err(|e| env.pool_error(e))?;
-            migrations::apply_policy(&mut *conn, policy, migrate, schema_status)?;
+            migrations::apply_policy(&mut **conn, policy, migrate, schema_status)?;
         }
         let scope = Scope::pooled(pool.clone(), env.clone());
         // Once per process: what a violation's columns mean (`Driver::constraints`).
