@@ -157,42 +157,24 @@ fn live_user_lock(conn: &mut Conn, company_id: i64, user_id: i64) -> Result<Lock
 
 // ---------------------------------------------------------------- security events
 
-/// [`SecurityEventView`]'s columns, in its fields' order.
-const SECURITY_EVENT: SecurityEventColumns = (
-    security_events::id,
-    security_events::company_id,
-    security_events::event_type,
-    security_events::severity,
-    security_events::user_id,
-    security_events::email,
-    security_events::ip_address,
-    security_events::user_agent,
-    security_events::location,
-    security_events::description,
-    security_events::metadata_json,
-    security_events::acknowledged,
-    security_events::acknowledged_by,
-    security_events::acknowledged_at,
-    security_events::created_at,
-);
-/// The type of [`SECURITY_EVENT`].
-type SecurityEventColumns = (
-    security_events::id,
-    security_events::company_id,
-    security_events::event_type,
-    security_events::severity,
-    security_events::user_id,
-    security_events::email,
-    security_events::ip_address,
-    security_events::user_agent,
-    security_events::location,
-    security_events::description,
-    security_events::metadata_json,
-    security_events::acknowledged,
-    security_events::acknowledged_by,
-    security_events::acknowledged_at,
-    security_events::created_at,
-);
+// The columns [`SecurityEventView`] reads, in its fields' order.
+nerve_diesel::columns!(SECURITY_EVENT: SecurityEventColumns = security_events(
+    id,
+    company_id,
+    event_type,
+    severity,
+    user_id,
+    email,
+    ip_address,
+    user_agent,
+    location,
+    description,
+    metadata_json,
+    acknowledged,
+    acknowledged_by,
+    acknowledged_at,
+    created_at,
+));
 
 const EVENTS: &str = "security_events";
 
@@ -635,32 +617,19 @@ impl nerve_diesel::nerve_core::AuthStore for Scope<'_> {
 
 const SESSIONS: &str = "sessions";
 
-/// [`SessionView`]'s columns, in its fields' order.
-const SESSION: SessionColumns = (
-    sessions::id,
-    sessions::user_id,
-    sessions::company_id,
-    sessions::token_hash,
-    sessions::ip_address,
-    sessions::user_agent,
-    sessions::created_at,
-    sessions::last_seen_at,
-    sessions::expires_at,
-    sessions::revoked_at,
-);
-/// The type of [`SESSION`].
-type SessionColumns = (
-    sessions::id,
-    sessions::user_id,
-    sessions::company_id,
-    sessions::token_hash,
-    sessions::ip_address,
-    sessions::user_agent,
-    sessions::created_at,
-    sessions::last_seen_at,
-    sessions::expires_at,
-    sessions::revoked_at,
-);
+// The columns [`SessionView`] reads, in its fields' order.
+nerve_diesel::columns!(SESSION: SessionColumns = sessions(
+    id,
+    user_id,
+    company_id,
+    token_hash,
+    ip_address,
+    user_agent,
+    created_at,
+    last_seen_at,
+    expires_at,
+    revoked_at,
+));
 
 impl nerve_diesel::nerve_core::SessionStore for Scope<'_> {
     fn create(&self, company_id: i64, user_id: i64, new: &NewSession) -> Result<IssuedSession> {
@@ -900,38 +869,22 @@ impl nerve_diesel::nerve_core::AuditStore for Scope<'_> {
 
 const KEYS: &str = "api_keys";
 
-/// [`ApiKeyView`]'s columns, in its fields' order.
-const API_KEY: ApiKeyColumns = (
-    api_keys::id,
-    api_keys::company_id,
-    api_keys::user_id,
-    api_keys::key_hash,
-    api_keys::key_prefix,
-    api_keys::name,
-    api_keys::permissions,
-    api_keys::last_used_at,
-    api_keys::last_used_ip,
-    api_keys::usage_count,
-    api_keys::created_at,
-    api_keys::expires_at,
-    api_keys::revoked_at,
-);
-/// The type of [`API_KEY`].
-type ApiKeyColumns = (
-    api_keys::id,
-    api_keys::company_id,
-    api_keys::user_id,
-    api_keys::key_hash,
-    api_keys::key_prefix,
-    api_keys::name,
-    api_keys::permissions,
-    api_keys::last_used_at,
-    api_keys::last_used_ip,
-    api_keys::usage_count,
-    api_keys::created_at,
-    api_keys::expires_at,
-    api_keys::revoked_at,
-);
+// The columns [`ApiKeyView`] reads, in its fields' order.
+nerve_diesel::columns!(API_KEY: ApiKeyColumns = api_keys(
+    id,
+    company_id,
+    user_id,
+    key_hash,
+    key_prefix,
+    name,
+    permissions,
+    last_used_at,
+    last_used_ip,
+    usage_count,
+    created_at,
+    expires_at,
+    revoked_at,
+));
 
 /// Checks scopes: 1 to 64 characters of `a-z 0-9 _ : . -`; returns them sorted,
 /// without duplicates.

@@ -18,38 +18,22 @@ const EMAIL: Field = Field::new(TABLE, "email");
 const PASSWORD: Field = Field::new(TABLE, "password");
 const FULL_NAME: Field = Field::new(TABLE, "full_name");
 
-/// [`UserView`]'s columns, in its fields' order.
-const USER: UserColumns = (
-    users::id,
-    users::company_id,
-    users::email,
-    users::full_name,
-    users::role,
-    users::locked_at,
-    users::locked_until,
-    users::password_changed_at,
-    users::last_login_at,
-    users::created_at,
-    users::updated_at,
-    users::deleted_at,
-    users::is_active,
-);
-/// The type of [`USER`].
-type UserColumns = (
-    users::id,
-    users::company_id,
-    users::email,
-    users::full_name,
-    users::role,
-    users::locked_at,
-    users::locked_until,
-    users::password_changed_at,
-    users::last_login_at,
-    users::created_at,
-    users::updated_at,
-    users::deleted_at,
-    users::is_active,
-);
+// The columns [`UserView`] reads, in its fields' order.
+nerve_diesel::columns!(USER: UserColumns = users(
+    id,
+    company_id,
+    email,
+    full_name,
+    role,
+    locked_at,
+    locked_until,
+    password_changed_at,
+    last_login_at,
+    created_at,
+    updated_at,
+    deleted_at,
+    is_active,
+));
 
 #[derive(AsChangeset)]
 #[diesel(table_name = users)]

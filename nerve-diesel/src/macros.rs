@@ -208,3 +208,18 @@ macro_rules! filter_deleted {
         }
     };
 }
+
+/// `columns!(NAME: Type = table(a, b, c))`: the constant `NAME`, the select list
+/// `(table::a, table::b, table::c)`, and `Type`, its type, from one list of columns. A driver
+/// selects a view ([`models`](crate::models)) through it; the view's fields must have the same
+/// order (a unit test in each driver compares the list with the view's `COLUMNS`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! columns {
+    ($name:ident: $ty:ident = $table:ident($($col:ident),* $(,)?)) => {
+        #[doc = concat!("The select list of [`", stringify!($name), "`].")]
+        type $ty = ($($table::$col,)*);
+        #[doc = concat!("`", stringify!($table), "`'s columns a view reads, in its fields' order.")]
+        const $name: $ty = ($($table::$col,)*);
+    };
+}
