@@ -4,8 +4,8 @@
 //! share with the rest of the suite (the canonical form of both backends' values).
 
 use nerve::copy::{copy, verify, CopyOptions, NoProgress};
-use nerve::model::NewCompany;
-use nerve::{Backend, MigrationPolicy};
+use nerve::model::{NewCompany, NewUser, Role};
+use nerve::{Backend, Error, MigrationPolicy};
 use nerve_conformance::{test_options, CaseResult, Ctx, TestDb};
 
 pub fn verify_finds_a_copy_equal_and_a_changed_row_different(ctx: &Ctx) -> CaseResult {
@@ -21,6 +21,17 @@ pub fn verify_finds_a_copy_equal_and_a_changed_row_different(ctx: &Ctx) -> CaseR
             domain: Some(format!("{}.example", name.to_lowercase())),
         })?;
     }
+    // A value set (`users.role`): text on SQLite, a native ENUM on PostgreSQL.
+    let acme = store.companies().find_by_domain("acme.example")?;
+    store.users().create(
+        acme.id,
+        &NewUser {
+            email: "ops@acme.example".into(),
+            password: "correct horse battery".into(),
+            full_name: None,
+            role: Role::Admin,
+        },
+    )?;
     drop(store);
 
     let report = copy(
@@ -38,5 +49,24 @@ pub fn verify_finds_a_copy_equal_and_a_changed_row_different(ctx: &Ctx) -> CaseR
     target.execute_raw("UPDATE companies SET name = 'Initech' WHERE name = 'Globex'")?;
     let changed = verify(&source.url, &target.url, None, false)?;
     assert_eq!(changed.differing(), vec!["companies"], "{changed:?}");
+
+    // A value-set text outside its set (written by another program, CHECKs off) stops the
+    // copy, naming the column; nothing is written.
+    source
+        .execute_raw("PRAGMA ignore_check_constraints = ON; UPDATE users SET role = 'superuser'")?;
+    let fresh = TestDb::empty(Backend::Postgres)?;
+    match copy(
+        &source.url,
+        &fresh.url,
+        &CopyOptions::default(),
+        &mut NoProgress,
+    ) {
+        Err(Error::Validation {
+            table: "users",
+            field: "role",
+            reason,
+        }) if reason.contains("\"superuser\" is not one of") => {}
+        other => return Err(format!("a role outside the set: {other:?}").into()),
+    }
     Ok(())
 }
