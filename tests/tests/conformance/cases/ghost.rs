@@ -339,6 +339,21 @@ pub fn source_findings_are_kept_once_per_url(ctx: &Ctx) -> CaseResult {
         }
     );
     assert_err!(
+        ghost.record_opsych_result(
+            acme.id,
+            m.id,
+            &NewOpsychResult {
+                source_url: "x.example/devacme".into(),
+                ..opsych.clone()
+            }
+        ),
+        Error::Validation {
+            table: "opsych_search_results",
+            field: "source_url",
+            ..
+        }
+    );
+    assert_err!(
         ghost.record_paste_finding(other.id, m.id, &paste),
         Error::NotFound {
             table: "monitored_emails",

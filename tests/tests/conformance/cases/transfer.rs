@@ -42,6 +42,13 @@ pub fn verify_finds_a_copy_equal_and_a_changed_row_different(ctx: &Ctx) -> CaseR
     )?;
     let copied = report.verify.expect("a copy verifies unless told not to");
     assert!(copied.equal(), "{copied:?}");
+    // Each table's digest, as the report shows it: 128 bits in hex, the same on both sides.
+    for t in &copied.tables {
+        assert!(
+            t.source_digest.len() == 32 && t.source_digest == t.target_digest,
+            "{t:?}"
+        );
+    }
     let again = verify(&source.url, &target.url, None, false)?;
     assert!(again.equal(), "{again:?}");
 
@@ -49,6 +56,11 @@ pub fn verify_finds_a_copy_equal_and_a_changed_row_different(ctx: &Ctx) -> CaseR
     target.execute_raw("UPDATE companies SET name = 'Initech' WHERE name = 'Globex'")?;
     let changed = verify(&source.url, &target.url, None, false)?;
     assert_eq!(changed.differing(), vec!["companies"], "{changed:?}");
+    let companies = changed.tables.iter().find(|t| t.table == "companies");
+    assert!(
+        companies.is_some_and(|t| t.source_digest != t.target_digest),
+        "{changed:?}"
+    );
 
     // A value-set text outside its set (written by another program, CHECKs off) stops the
     // copy, naming the column; nothing is written.
