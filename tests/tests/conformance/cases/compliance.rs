@@ -538,6 +538,17 @@ pub fn scan_findings_flag_mapped_controls_once_and_verification_restores(ctx: &C
         order,
         [("iso27001", "A.8.20"), ("soc2", "CC6.1"), ("soc2", "CC6.6")]
     );
+    // A new flag for a stored row is a change: counted, and stored; then back again.
+    let flag_of_cc66 = || -> nerve::Result<Option<ControlStatus>> {
+        Ok(c.control_mappings(ScanSource::Xasm, "open_admin_port")?
+            .into_iter()
+            .find(|m| m.control_id == "CC6.6")
+            .map(|m| m.flag_status))
+    };
+    for flag in [NeedsReview, Failing] {
+        let changed = c.put_control_mappings(&[mapping("open_admin_port", Soc2, "CC6.6", flag)])?;
+        assert_eq!((changed, flag_of_cc66()?), (1, Some(flag)));
+    }
     assert!(c
         .control_mappings(ScanSource::Lightbox, "open_admin_port")?
         .is_empty());
