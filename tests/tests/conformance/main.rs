@@ -13,6 +13,7 @@ nerve_conformance::conformance! {
         a_read_replica_is_taken_only_where_the_backend_has_them,
         every_described_column_has_the_copy_plan_its_type_names,
         foreign_keys_are_described_with_their_delete_action,
+        without_a_statement_cache_reads_go_on_after_a_column_type_changes,
     ],
     backups: [
         backup_during_inserts_restores_one_point_in_time,

@@ -496,3 +496,24 @@ pub fn foreign_keys_are_described_with_their_delete_action(ctx: &Ctx) -> CaseRes
     assert_eq!(described, expected);
     Ok(())
 }
+
+/// With `statement_cache` off no prepared statement outlives its call, so a store reads on after
+/// its schema changed under it: on PostgreSQL a statement prepared before a column's type
+/// changed fails ("cached plan must not change result type"), which is why the cache is turned
+/// off behind a transaction-mode pooler. SQLite prepares a statement again after any schema
+/// change, whatever the option says.
+pub fn without_a_statement_cache_reads_go_on_after_a_column_type_changes(ctx: &Ctx) -> CaseResult {
+    let store = ctx.reopen_with(|o| {
+        o.statement_cache = false;
+        o.max_connections = 1;
+    })?;
+    let c = company(&*store, "Widened", None)?;
+    assert_eq!(store.companies().get(c.id)?, c);
+    ctx.execute_raw(match ctx.backend {
+        Backend::Postgres => "ALTER TABLE companies ALTER COLUMN name TYPE VARCHAR(300)",
+        // SQLite cannot change a column's type; an index is a schema change too.
+        Backend::Sqlite => "CREATE INDEX companies_by_name ON companies (name)",
+    })?;
+    assert_eq!(store.companies().get(c.id)?, c);
+    Ok(())
+}
