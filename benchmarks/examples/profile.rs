@@ -11,7 +11,7 @@ use nerve::Backend;
 use nerve_benchmarks::fixture::{open, Bench, Side};
 
 /// The operations this example runs (those of the benchmarks that run in microseconds).
-const OPS: [&str; 7] = [
+const OPS: [&str; 8] = [
     "point_read",
     "tenant_list_page",
     "insert",
@@ -19,6 +19,7 @@ const OPS: [&str; 7] = [
     "soft_delete",
     "session_validation",
     "api_key_verification",
+    "login_attempt_recording",
 ];
 
 fn usage() -> ! {
@@ -40,6 +41,7 @@ fn run(b: &Bench, op: &str, side: Side, n: u64, ids: &mut Vec<i64>) {
             "soft_delete" => b.soft_delete(side, ids.pop().expect("a company to delete")),
             "session_validation" => b.validate_session(side),
             "api_key_verification" => b.verify_api_key(side, i),
+            "login_attempt_recording" => b.record_login_attempt(side, i),
             _ => usage(),
         }
     }
