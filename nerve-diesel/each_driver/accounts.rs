@@ -353,8 +353,12 @@ const ATTEMPTS: &str = "login_attempts";
 /// invalid one (often a password typed into the wrong field) a hash of it, never the
 /// text itself.
 fn recorded_address(given: &str) -> String {
-    validate_email(Field::new(ATTEMPTS, "email"), given)
-        .unwrap_or_else(|_| format!("invalid:{}", &sha256_hex(given)[..16]))
+    validate_email(Field::new(ATTEMPTS, "email"), given).unwrap_or_else(|_| hidden_address(given))
+}
+
+/// What is recorded in place of an invalid address: a hash of it.
+fn hidden_address(given: &str) -> String {
+    format!("invalid:{}", &sha256_hex(given)[..16])
 }
 
 /// The account a login names: id, company, hash.
@@ -381,8 +385,11 @@ impl nerve_diesel::nerve_core::AuthStore for Scope<'_> {
             request.user_agent.as_deref(),
             limits::login_attempts::user_agent,
         )?;
-        let recorded = recorded_address(&request.email);
+        // Validated once: the address looked up, and the one recorded.
         let email = validate_email(Field::new(ATTEMPTS, "email"), &request.email).ok();
+        let recorded = email
+            .clone()
+            .unwrap_or_else(|| hidden_address(&request.email));
         let account: Option<Account> = match &email {
             None => None,
             Some(email) => self.read(nerve_diesel::op_name!(), |conn| {
