@@ -117,7 +117,7 @@ pub fn validate_email(field: Field, value: &str) -> Result<String> {
     if !domain.contains('.') {
         return Err(field.invalid("the domain must have at least two labels"));
     }
-    Ok(format!("{local}@{domain}"))
+    Ok([local, "@", &domain].concat())
 }
 
 /// Validates a DNS domain name and returns it lower-cased, without a trailing dot accepted.

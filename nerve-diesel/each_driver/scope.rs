@@ -122,7 +122,7 @@ impl<'a> Scope<'a> {
     fn timed(&self, op: &'static str, started: ::std::time::Instant, conn: Option<&mut Conn>) {
         self.env
             .metrics
-            .record(op, started.elapsed(), self.env.now());
+            .record(op, started.elapsed(), || self.env.now());
         if let Some(conn) = conn {
             if self.env.metrics.has_slow() {
                 // Best effort: timings never fail the operation they measure.

@@ -54,8 +54,8 @@ impl Metrics {
         }
     }
 
-    /// Records one run of `op` that took `took` and ended at `at`.
-    pub fn record(&self, op: &'static str, took: Duration, at: DateTime<Utc>) {
+    /// Records one run of `op` that took `took` and ended at `at()` (read only for a slow run).
+    pub fn record(&self, op: &'static str, took: Duration, at: impl FnOnce() -> DateTime<Utc>) {
         let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
         if let Ok(mut ops) = self.ops.lock() {
             let s = ops.entry(op).or_default();
@@ -80,7 +80,7 @@ impl Metrics {
                 pending.push_back(SlowRun {
                     operation: operation_name(op),
                     duration_us: i64::try_from(us).unwrap_or(i64::MAX),
-                    at,
+                    at: at(),
                 });
             }
         }
@@ -200,9 +200,17 @@ mod tests {
         let m = Metrics::new(Duration::from_millis(5), 10);
         let at = Utc::now();
         for us in 1..=100 {
-            m.record("x::<impl T for S>::op::here", Duration::from_micros(us), at);
+            m.record(
+                "x::<impl T for S>::op::here",
+                Duration::from_micros(us),
+                || at,
+            );
         }
-        m.record("x::<impl T for S>::op::here", Duration::from_millis(6), at);
+        m.record(
+            "x::<impl T for S>::op::here",
+            Duration::from_millis(6),
+            || at,
+        );
         let s = m.snapshot();
         assert_eq!(s.len(), 1);
         assert_eq!(
