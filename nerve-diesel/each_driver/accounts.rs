@@ -351,7 +351,7 @@ const ATTEMPTS: &str = "login_attempts";
 
 /// What is recorded for the address a login gave: the normalized address, or for an
 /// invalid one (often a password typed into the wrong field) a hash of it, never the
-/// text itself.
+/// text itself. `login` records the same (it validates the address once for both uses).
 fn recorded_address(given: &str) -> String {
     validate_email(Field::new(ATTEMPTS, "email"), given).unwrap_or_else(|_| hidden_address(given))
 }

@@ -67,6 +67,8 @@ impl Metrics {
             s.recent.push_back(us);
         }
         if took >= self.threshold {
+            // Read first: the clock is the run's end, not the logging's.
+            let at = at();
             tracing::warn!(
                 operation = op,
                 took_ms = took.as_millis() as u64,
@@ -80,7 +82,7 @@ impl Metrics {
                 pending.push_back(SlowRun {
                     operation: operation_name(op),
                     duration_us: i64::try_from(us).unwrap_or(i64::MAX),
-                    at: at(),
+                    at,
                 });
             }
         }

@@ -497,11 +497,12 @@ pub fn foreign_keys_are_described_with_their_delete_action(ctx: &Ctx) -> CaseRes
     Ok(())
 }
 
-/// With `statement_cache` off no prepared statement outlives its call, so a store reads on after
-/// its schema changed under it: on PostgreSQL a statement prepared before a column's type
-/// changed fails ("cached plan must not change result type"), which is why the cache is turned
-/// off behind a transaction-mode pooler. SQLite prepares a statement again after any schema
-/// change, whatever the option says.
+/// With `statement_cache` off no prepared statement outlives its call (the setting for a
+/// transaction-mode pooler, which cannot keep a connection's prepared statements). A schema
+/// change shows whether the option took effect: on PostgreSQL a statement prepared before a
+/// column's type changed fails ("cached plan must not change result type"), so a second read
+/// succeeds only if nothing was kept. SQLite prepares a statement again after any schema
+/// change (it cannot change a column's type; an index is the change here), whatever the option.
 pub fn without_a_statement_cache_reads_go_on_after_a_column_type_changes(ctx: &Ctx) -> CaseResult {
     let store = ctx.reopen_with(|o| {
         o.statement_cache = false;
