@@ -25,6 +25,11 @@
 #
 # Each mutant is one build and one suite run: about 2 minutes on 2 cores, so the full list
 # (about 2 000) is too long; the results of a run stay in target/mutation/<SEED>-<N>/.
+# The mutants are built in place, in this checkout and its target/ (cargo-mutants puts each
+# file back after its mutant, and on Ctrl-C): a copy elsewhere would build every crate of the
+# workspace anew first, about 10 minutes on 2 cores, as cargo's fingerprints of path crates
+# hold their path. Run it in a worktree of its own (git worktree add --detach ../mut HEAD),
+# not one being edited.
 # PostgreSQL: NERVE_TEST_PG_URL when set; otherwise containers of the suite's image
 # (scripts/pg-image.sh builds it once), removed when the script exits.
 set -euo pipefail
@@ -169,7 +174,8 @@ EOF
 # baseline is skipped: version 27.1 runs it on the mutated packages' tests, not the conformance
 # suite the mutants are judged by (.cargo/mutants.toml), so the timeouts are set here.
 echo "mutants.sh: the conformance suite on the unmutated tree" >&2
-cargo test --workspace --test conformance >"$out/baseline.log" 2>&1 || {
+# (In the mutants' own profile, .cargo/mutants.toml's: their builds then start from its.)
+cargo test --workspace --test conformance --profile mutants >"$out/baseline.log" 2>&1 || {
   echo "mutants.sh: the conformance suite fails without mutants; see $out/baseline.log" >&2
   exit 1
 }
@@ -224,7 +230,7 @@ status=0
 # the samples this script is for.)
 # An earlier run's verdicts in this directory must not reach the ledger again.
 rm -rf "$out/mutants.out" "$out/mutants.out.old"
-cargo mutants --re "$(cat "$out/regex.txt")" --output "$out" --colors never \
+cargo mutants --re "$(cat "$out/regex.txt")" --output "$out" --colors never --in-place \
   --baseline skip --timeout 600 --build-timeout 1200 || status=$?
 # cargo-mutants exits 2 when a mutant was missed, 3 on a timeout: the counts below say so.
 if [[ $status -ne 0 && $status -ne 2 && $status -ne 3 ]]; then
