@@ -173,9 +173,19 @@ EOF
 # The unmutated suite must pass, or every mutant would count as caught. cargo-mutants' own
 # baseline is skipped: version 27.1 runs it on the mutated packages' tests, not the conformance
 # suite the mutants are judged by (.cargo/mutants.toml), so the timeouts are set here.
+# A mutant is caught by its first failing case: libtest's --fail-fast starts no case after
+# it, where the suite's other cases took up to 2 minutes more. The option is unstable, so the
+# test binary (only it) runs with RUSTC_BOOTSTRAP=1, through a cargo runner: in the
+# environment of the builds, it would change the fingerprints of crates whose build scripts
+# watch it and rebuild most of the workspace. A verdict is the same either way; the unmutated
+# run below takes the same options, so a toolchain that refused them fails there.
+host=$(rustc -vV | sed -n 's/^host: //p')
+runner="CARGO_TARGET_$(tr 'a-z.-' 'A-Z__' <<<"$host")_RUNNER"
+fail_fast=(-Zunstable-options --fail-fast)
 echo "mutants.sh: the conformance suite on the unmutated tree" >&2
 # (In the mutants' own profile, .cargo/mutants.toml's: their builds then start from its.)
-cargo test --workspace --test conformance --profile mutants >"$out/baseline.log" 2>&1 || {
+env "$runner=env RUSTC_BOOTSTRAP=1" cargo test --workspace --test conformance \
+  --profile mutants -- "${fail_fast[@]}" >"$out/baseline.log" 2>&1 || {
   echo "mutants.sh: the conformance suite fails without mutants; see $out/baseline.log" >&2
   exit 1
 }
@@ -230,8 +240,10 @@ status=0
 # the samples this script is for.)
 # An earlier run's verdicts in this directory must not reach the ledger again.
 rm -rf "$out/mutants.out" "$out/mutants.out.old"
-cargo mutants --re "$(cat "$out/regex.txt")" --output "$out" --colors never --in-place \
-  --baseline skip --timeout 600 --build-timeout 1200 || status=$?
+env "$runner=env RUSTC_BOOTSTRAP=1" \
+  cargo mutants --re "$(cat "$out/regex.txt")" --output "$out" --colors never --in-place \
+  --baseline skip --timeout 600 --build-timeout 1200 -- "${fail_fast[@]}" ||
+  status=$?
 # cargo-mutants exits 2 when a mutant was missed, 3 on a timeout: the counts below say so.
 if [[ $status -ne 0 && $status -ne 2 && $status -ne 3 ]]; then
   echo "mutants.sh: cargo mutants failed (exit $status); see $out/mutants.out/" >&2
