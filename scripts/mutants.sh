@@ -199,15 +199,29 @@ record() {
   [[ -z $recorded ]] || return 0
   recorded=1
   python3 - "$out" "$ledger" "$tree" <<'EOF'
-import csv, datetime, os, re, sys
+import csv, datetime, json, os, re, sys
 out, ledger, commit = sys.argv[1:4]
 shared = re.compile(r"^nerve-(sqlite|postgres)/src/\.\./\.\./nerve-diesel/")
 today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
 new = []
+# A mutant is caught only when the suite failed as a test run fails (libtest exits 101); any
+# other failure of `cargo test` (a refused option, say) judged nothing, so it is not recorded.
+not_run = set()
+outcomes_path = f"{out}/mutants.out/outcomes.json"
+if os.path.exists(outcomes_path):
+    for o in json.load(open(outcomes_path)).get("outcomes", []):
+        mutant = o.get("scenario", {}).get("Mutant") if isinstance(o.get("scenario"), dict) else None
+        tests = [p for p in o.get("phase_results", []) if p.get("phase") == "Test"]
+        if mutant and o.get("summary") == "CaughtMutant" and (
+                not tests or tests[-1].get("process_status") != {"Failure": 101}):
+            not_run.add(mutant["name"])
+for name in sorted(not_run):
+    print(f"mutants.sh: NOT RECORDED, the suite did not run as a test run: {name}", file=sys.stderr)
 for outcome in ("caught", "missed", "timeout", "unviable"):
     path = f"{out}/mutants.out/{outcome}.txt"
     if os.path.exists(path):
-        new += [(shared.sub("nerve-diesel/", l.rstrip("\n")), outcome) for l in open(path) if l.strip()]
+        new += [(shared.sub("nerve-diesel/", l.rstrip("\n")), outcome) for l in open(path)
+                if l.strip() and l.rstrip("\n") not in not_run]
 with open(ledger, "a") as f:
     for mutant, outcome in new:
         f.write(f"{mutant}\t{outcome}\t{commit}\t{today}\n")
@@ -242,7 +256,7 @@ status=0
 rm -rf "$out/mutants.out" "$out/mutants.out.old"
 env "$runner=env RUSTC_BOOTSTRAP=1" \
   cargo mutants --re "$(cat "$out/regex.txt")" --output "$out" --colors never --in-place \
-  --baseline skip --timeout 600 --build-timeout 1200 -- "${fail_fast[@]}" ||
+  --baseline skip --timeout 600 --build-timeout 1200 -- -- "${fail_fast[@]}" ||
   status=$?
 # cargo-mutants exits 2 when a mutant was missed, 3 on a timeout: the counts below say so.
 if [[ $status -ne 0 && $status -ne 2 && $status -ne 3 ]]; then
