@@ -14,6 +14,7 @@ nerve_conformance::conformance! {
         every_described_column_has_the_copy_plan_its_type_names,
         foreign_keys_are_described_with_their_delete_action,
         without_a_statement_cache_reads_go_on_after_a_column_type_changes,
+        calls_go_on_after_the_server_ends_every_connection,
     ],
     backups: [
         backup_during_inserts_restores_one_point_in_time,
@@ -42,6 +43,7 @@ nerve_conformance::conformance! {
         count_agrees_with_list_for_each_deleted_choice,
         update_changes_fields_and_updated_at,
         soft_delete_and_restore,
+        a_timestamp_written_elsewhere_is_read_as_its_time_or_refused,
     ],
     users: [
         create_normalizes_email_and_stores_only_a_hash,
@@ -157,6 +159,7 @@ nerve_conformance::conformance! {
         safe_update_with_a_stale_version_changes_nothing,
         batch_insert_writes_every_row_or_none,
         a_write_refused_for_its_values_is_not_tried_again,
+        a_write_the_database_rolled_back_is_tried_again,
     ],
     constraints: [
         every_key_violation_names_its_key,

@@ -518,3 +518,68 @@ pub fn without_a_statement_cache_reads_go_on_after_a_column_type_changes(ctx: &C
     assert_eq!(store.companies().get(c.id)?, c);
     Ok(())
 }
+
+/// After the server ends every connection of a store (a restart, a failover, an idle kill), the
+/// next calls go on. The first read is handed a dead connection, fails, and is tried again;
+/// from that failure on, for a while, every pooled connection is tested before use
+/// (`Env::suspect`), so neither the retry nor the write right after it is handed one of the
+/// other dead connections. A write is not tried again once sent (its outcome would be
+/// unknown), so it fails if it is. The calls follow the kill at once: a connection idle for
+/// more than a second is tested anyway. SQLite's connections live in this process and cannot
+/// be ended from outside: there the same calls run on the same pool, nothing ended.
+pub fn calls_go_on_after_the_server_ends_every_connection(ctx: &Ctx) -> CaseResult {
+    // More dead connections than a read's retries (3, by default).
+    const POOL: usize = 6;
+    let store = ctx.reopen_with(|o| o.max_connections = POOL as u32)?;
+    let acme = company(&*store, "ACME", None)?;
+    if ctx.backend == Backend::Postgres {
+        use diesel::connection::SimpleConnection;
+        use diesel::{Connection, RunQueryDsl};
+        // Every connection of the pool opened: POOL transactions held open at once.
+        let all_open = std::sync::Barrier::new(POOL);
+        let store = &*store;
+        let held: Vec<nerve::Result<()>> = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..POOL)
+                .map(|_| {
+                    s.spawn(|| {
+                        store.atomic(&mut |repos| {
+                            all_open.wait();
+                            repos.companies().get(acme.id).map(drop)
+                        })
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .map(|t| t.join().expect("no panic"))
+                .collect()
+        });
+        for h in held {
+            h?;
+        }
+        // Raw sessions on the database itself (the store's URL may go through pgbouncer).
+        let others = "FROM pg_stat_activity WHERE datname = current_database() \
+                      AND pid <> pg_backend_pid()";
+        let mut admin = diesel::PgConnection::establish(ctx.direct_url())?;
+        admin.batch_execute(&format!("SELECT pg_terminate_backend(pid) {others}"))?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let left: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                &format!("(SELECT count(*) {others})"),
+            ))
+            .get_result(&mut admin)?;
+            if left == 0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{left} sessions still running"
+            );
+            std::thread::yield_now();
+        }
+    }
+    assert_eq!(store.companies().get(acme.id)?, acme);
+    let globex = company(&*store, "Globex", None)?;
+    assert_eq!(store.companies().get(globex.id)?, globex);
+    Ok(())
+}

@@ -180,7 +180,19 @@ pub fn refused_restores_change_nothing(ctx: &Ctx) -> CaseResult {
     let msg = backup_err(operator.backups().restore_backup(&foreign, true), "foreign");
     assert!(msg.contains("not a"), "{msg}");
     unchanged("a foreign file")?;
-    assert!(operator.backups().backup_info(&foreign).is_err());
+    // Its first bytes are not the backend's file signature: refused for that, before any tool
+    // is asked to read it.
+    match operator.backups().backup_info(&foreign) {
+        Err(e @ Error::Backup { .. }) => {
+            let msg = e.to_string();
+            let signature = match ctx.backend {
+                nerve::Backend::Sqlite => "not a SQLite database file",
+                nerve::Backend::Postgres => "not a PostgreSQL custom-format archive",
+            };
+            assert!(msg.contains(signature), "{msg}");
+        }
+        other => panic!("foreign: expected Error::Backup, got {other:?}"),
+    }
 
     // The intact backup still restores, to what it held.
     let info = operator.backups().backup_info(&backup.path)?;

@@ -343,3 +343,38 @@ pub fn soft_delete_and_restore(ctx: &Ctx) -> CaseResult {
     assert_eq!(companies.restore(c.id)?, back);
     Ok(())
 }
+
+/// A timestamp another program wrote is read as the time it names, whatever its accepted
+/// form (here ISO 8601 with `T`, which the SQLite column's CHECK allows beside the store's own
+/// form), and a text that names no time is an error naming the table, never some time.
+/// Only a SQLite file written with its CHECKs off can hold such a text; PostgreSQL's
+/// `timestamptz` refuses it at the write.
+pub fn a_timestamp_written_elsewhere_is_read_as_its_time_or_refused(ctx: &Ctx) -> CaseResult {
+    let c = company(&*ctx.store, "ACME", None)?;
+    ctx.execute_raw(&format!(
+        "UPDATE companies SET created_at = '2026-01-02T03:04:05.250+00:00' WHERE id = {}",
+        c.id
+    ))?;
+    let read = ctx.store.companies().get(c.id)?;
+    assert_eq!(
+        read.created_at.to_rfc3339(),
+        "2026-01-02T03:04:05.250+00:00"
+    );
+    let not_a_time = format!(
+        "UPDATE companies SET created_at = '2026-01-02X03:04:05+00:00' WHERE id = {}",
+        c.id
+    );
+    match ctx.backend {
+        nerve::Backend::Sqlite => {
+            ctx.execute_raw(&format!(
+                "PRAGMA ignore_check_constraints = ON; {not_a_time}"
+            ))?;
+            match ctx.store.companies().get(c.id) {
+                Err(e) => assert!(e.to_string().contains("companies"), "{e}"),
+                Ok(read) => panic!("read as {} from a text naming no time", read.created_at),
+            }
+        }
+        nerve::Backend::Postgres => assert!(ctx.execute_raw(&not_a_time).is_err()),
+    }
+    Ok(())
+}

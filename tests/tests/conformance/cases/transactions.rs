@@ -365,3 +365,39 @@ pub fn a_write_refused_for_its_values_is_not_tried_again(ctx: &Ctx) -> CaseResul
     assert_eq!(retries, 0, "a conflict was tried again");
     Ok(())
 }
+
+/// A write whose transaction the database rolled back itself after it began (a serialization
+/// failure or a deadlock: nothing of it was committed) is tried again, and then succeeds. On
+/// PostgreSQL a trigger makes the first attempt fail so: it raises `serialization_failure` when
+/// a sequence (which no rollback takes back) first moves. SQLite takes its write lock at
+/// `BEGIN IMMEDIATE`, so it never rolls back a transaction once begun (a lock held past the
+/// busy timeout refuses the `BEGIN` itself): there the same call succeeds at its first try.
+pub fn a_write_the_database_rolled_back_is_tried_again(ctx: &Ctx) -> CaseResult {
+    let c = company(&*ctx.store, "ACME", None)?;
+    ctx.store.companies().soft_delete(c.id)?;
+    let expected_retries = match ctx.backend {
+        nerve::Backend::Postgres => {
+            ctx.execute_raw(
+                "CREATE SEQUENCE first_update_fails;
+                 CREATE FUNCTION fail_first_update() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN
+                     IF nextval('first_update_fails') = 1 THEN
+                         RAISE EXCEPTION 'the first update fails' USING ERRCODE = 'serialization_failure';
+                     END IF;
+                     RETURN NEW;
+                 END $$;
+                 CREATE TRIGGER fail_first_update BEFORE UPDATE ON companies
+                     FOR EACH ROW EXECUTE FUNCTION fail_first_update()",
+            )?;
+            1
+        }
+        nerve::Backend::Sqlite => 0,
+    };
+    // `restore` is one transaction of two statements (UPDATE, then SELECT).
+    let (restored, retries) =
+        nerve_conformance::retries_during(|| ctx.store.companies().restore(c.id));
+    let restored = restored?;
+    assert_eq!((restored.id, restored.deleted_at), (c.id, None));
+    assert_eq!(retries, expected_retries);
+    Ok(())
+}

@@ -80,5 +80,40 @@ pub fn verify_finds_a_copy_equal_and_a_changed_row_different(ctx: &Ctx) -> CaseR
         }) if reason.contains("\"superuser\" is not one of") => {}
         other => return Err(format!("a role outside the set: {other:?}").into()),
     }
+
+    // A NULL in a NOT NULL column, which SQLite itself never stores: a file edited behind its
+    // back (the column's NOT NULL taken out of the schema text, the NULL written, the NOT NULL
+    // put back, each on a new connection, which reads the schema anew). The copy refuses the
+    // row itself, naming the column, before PostgreSQL sees it; nothing is written.
+    source.execute_raw("UPDATE users SET role = 'admin'")?;
+    let schema_text = |from: &str, to: &str| {
+        format!(
+            "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(sql, '{from}', \
+             '{to}') WHERE type = 'table' AND name = 'companies'"
+        )
+    };
+    let not_null = "TEXT NOT NULL CHECK (length(name) <= 255)";
+    let nullable = "TEXT CHECK (length(name) <= 255)";
+    source.execute_raw(&schema_text(not_null, nullable))?;
+    source.execute_raw("UPDATE companies SET name = NULL WHERE domain = 'globex.example'")?;
+    source.execute_raw(&schema_text(nullable, not_null))?;
+    let fresh = TestDb::empty(Backend::Postgres)?;
+    match copy(
+        &source.url,
+        &fresh.url,
+        &CopyOptions::default(),
+        &mut NoProgress,
+    ) {
+        Err(Error::Validation {
+            table: "companies",
+            field: "name",
+            reason,
+        }) if reason.contains("NULL in a NOT NULL column") => {}
+        other => return Err(format!("a NULL in a NOT NULL column: {other:?}").into()),
+    }
+    assert_eq!(
+        fresh.query_strings("SELECT name AS value FROM companies")?,
+        Vec::<String>::new()
+    );
     Ok(())
 }
