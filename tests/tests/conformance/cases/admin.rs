@@ -583,3 +583,52 @@ pub fn calls_go_on_after_the_server_ends_every_connection(ctx: &Ctx) -> CaseResu
     assert_eq!(store.companies().get(globex.id)?, globex);
     Ok(())
 }
+
+/// A call that finds every pooled connection in use waits for one at most `connect_timeout`,
+/// then fails with `Error::Connect`: it never waits for good. On PostgreSQL the pool's size and
+/// wait are set here by the URL's own parameters (`pool_max_size`, `pool_timeout_ms`), which
+/// override the options; a SQLite URL has no parameters, so there they are the options.
+pub fn a_call_waits_for_a_pooled_connection_at_most_connect_timeout(ctx: &Ctx) -> CaseResult {
+    let store = match ctx.backend {
+        Backend::Postgres => {
+            let joiner = if ctx.url().contains('?') { '&' } else { '?' };
+            nerve::connect_with(
+                &format!("{}{joiner}pool_max_size=1&pool_timeout_ms=200", ctx.url()),
+                &nerve_conformance::test_options(
+                    ctx.clock.clone(),
+                    nerve::MigrationPolicy::Require,
+                ),
+            )?
+        }
+        Backend::Sqlite => ctx.reopen_with(|o| {
+            o.max_connections = 1;
+            o.connect_timeout = std::time::Duration::from_millis(200);
+        })?,
+    };
+    let acme = company(&*store, "ACME", None)?;
+    let store = &*store;
+    let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let waited = std::thread::scope(|s| {
+        // The one connection, held until the other call has returned (10 s at most: a call
+        // that waited longer than its timeout then gets it, and succeeds).
+        let holder = s.spawn(move || {
+            store.atomic(&mut |repos| {
+                let _ = held_tx.send(());
+                let _ = done_rx.recv_timeout(std::time::Duration::from_secs(10));
+                repos.companies().get(acme.id).map(drop)
+            })
+        });
+        let waited = held_rx
+            .recv()
+            .map(|()| store.companies().get(acme.id).map(drop));
+        let _ = done_tx.send(());
+        let held = holder.join().expect("no panic");
+        (waited, held)
+    });
+    let (waited, held) = waited;
+    held?;
+    let waited = waited?;
+    assert!(matches!(waited, Err(Error::Connect { .. })), "{waited:?}");
+    Ok(())
+}
