@@ -180,6 +180,12 @@ impl Ctx {
         &self.db.url
     }
 
+    /// This test's SQLite file (`None` on PostgreSQL), for a raw connection of another
+    /// session.
+    pub fn sqlite_file(&self) -> Option<&str> {
+        self.db.sqlite_file()
+    }
+
     /// The URL of this test's database.
     pub fn url(&self) -> &str {
         &self.store_url

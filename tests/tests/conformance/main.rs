@@ -16,6 +16,7 @@ nerve_conformance::conformance! {
         without_a_statement_cache_reads_go_on_after_a_column_type_changes,
         calls_go_on_after_the_server_ends_every_connection,
         a_call_waits_for_a_pooled_connection_at_most_connect_timeout,
+        a_read_held_up_by_a_lock_ends_at_the_statement_timeout,
     ],
     backups: [
         backup_during_inserts_restores_one_point_in_time,

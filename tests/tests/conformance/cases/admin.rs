@@ -632,3 +632,69 @@ pub fn a_call_waits_for_a_pooled_connection_at_most_connect_timeout(ctx: &Ctx) -
     assert!(matches!(waited, Err(Error::Connect { .. })), "{waited:?}");
     Ok(())
 }
+
+/// A read held up by another session's lock. Where the backend has a statement timeout
+/// (`Capabilities::statement_timeout`: PostgreSQL, set here by the URL's
+/// `statement_timeout_ms`, which overrides the options), the timeout ends the wait with an
+/// error naming the table, and once the lock is gone the same read succeeds. SQLite has none
+/// and needs none here: in WAL mode a reader never waits for a writer, so the read returns at
+/// once while another connection holds the write lock.
+pub fn a_read_held_up_by_a_lock_ends_at_the_statement_timeout(ctx: &Ctx) -> CaseResult {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let timeout = std::time::Duration::from_millis(200);
+    let store = if ctx.store.capabilities().statement_timeout {
+        let joiner = if ctx.url().contains('?') { '&' } else { '?' };
+        nerve::connect_with(
+            &format!(
+                "{}{joiner}statement_timeout_ms={}",
+                ctx.url(),
+                timeout.as_millis()
+            ),
+            &nerve_conformance::test_options(ctx.clock.clone(), nerve::MigrationPolicy::Require),
+        )?
+    } else {
+        ctx.reopen_with(|o| o.statement_timeout = Some(timeout))?
+    };
+    let acme = company(&*store, "ACME", None)?;
+    // Another session takes the lock: on PostgreSQL one that every read of the table waits
+    // for; on SQLite the write lock.
+    let locker: Box<dyn SimpleConnection> = match ctx.sqlite_file() {
+        None => {
+            let mut c = diesel::PgConnection::establish(ctx.direct_url())?;
+            c.batch_execute("BEGIN; LOCK TABLE companies IN ACCESS EXCLUSIVE MODE")?;
+            Box::new(c)
+        }
+        Some(path) => {
+            let mut c = diesel::SqliteConnection::establish(path)?;
+            c.batch_execute("BEGIN IMMEDIATE; DELETE FROM companies WHERE id < 0")?;
+            Box::new(c)
+        }
+    };
+    let store = &*store;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let read = std::thread::scope(|s| {
+        s.spawn(move || {
+            let _ = tx.send(store.companies().get(acme.id));
+        });
+        // A read that waits longer than this has no timeout: the lock is then let go, so that
+        // it returns (and the case fails) instead of hanging.
+        let read = rx.recv_timeout(std::time::Duration::from_secs(10));
+        let mut locker = locker;
+        let released = locker.batch_execute("ROLLBACK");
+        let read = read.or_else(|_| rx.recv());
+        (read, released)
+    });
+    let (read, released) = read;
+    released?;
+    if ctx.store.capabilities().statement_timeout {
+        match read? {
+            Err(e) => assert!(e.to_string().contains("companies"), "{e}"),
+            Ok(_) => panic!("the read waited for the lock past the statement timeout"),
+        }
+        assert_eq!(store.companies().get(acme.id)?, acme);
+    } else {
+        assert_eq!(read??, acme);
+    }
+    Ok(())
+}
