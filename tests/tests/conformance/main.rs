@@ -17,6 +17,8 @@ nerve_conformance::conformance! {
         calls_go_on_after_the_server_ends_every_connection,
         a_call_waits_for_a_pooled_connection_at_most_connect_timeout,
         a_read_held_up_by_a_lock_ends_at_the_statement_timeout,
+        connections_ended_while_idle_are_replaced_before_a_write,
+        a_transaction_whose_connection_was_ended_is_not_run_again,
     ],
     backups: [
         backup_during_inserts_restores_one_point_in_time,

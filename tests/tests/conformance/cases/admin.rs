@@ -533,8 +533,6 @@ pub fn calls_go_on_after_the_server_ends_every_connection(ctx: &Ctx) -> CaseResu
     let store = ctx.reopen_with(|o| o.max_connections = POOL as u32)?;
     let acme = company(&*store, "ACME", None)?;
     if ctx.backend == Backend::Postgres {
-        use diesel::connection::SimpleConnection;
-        use diesel::{Connection, RunQueryDsl};
         // Every connection of the pool opened: POOL transactions held open at once.
         let all_open = std::sync::Barrier::new(POOL);
         let store = &*store;
@@ -557,26 +555,7 @@ pub fn calls_go_on_after_the_server_ends_every_connection(ctx: &Ctx) -> CaseResu
         for h in held {
             h?;
         }
-        // Raw sessions on the database itself (the store's URL may go through pgbouncer).
-        let others = "FROM pg_stat_activity WHERE datname = current_database() \
-                      AND pid <> pg_backend_pid()";
-        let mut admin = diesel::PgConnection::establish(ctx.direct_url())?;
-        admin.batch_execute(&format!("SELECT pg_terminate_backend(pid) {others}"))?;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            let left: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-                &format!("(SELECT count(*) {others})"),
-            ))
-            .get_result(&mut admin)?;
-            if left == 0 {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{left} sessions still running"
-            );
-            std::thread::yield_now();
-        }
+        end_every_other_session(ctx)?;
     }
     assert_eq!(store.companies().get(acme.id)?, acme);
     let globex = company(&*store, "Globex", None)?;
@@ -696,5 +675,77 @@ pub fn a_read_held_up_by_a_lock_ends_at_the_statement_timeout(ctx: &Ctx) -> Case
     } else {
         assert_eq!(read??, acme);
     }
+    Ok(())
+}
+
+/// Ends every session of the test's PostgreSQL database but its own, as a server restart or
+/// an idle-session kill would, and returns once the server shows none left.
+fn end_every_other_session(ctx: &Ctx) -> CaseResult {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, RunQueryDsl};
+    // A raw session on the database itself (the store's URL may go through pgbouncer).
+    let others = "FROM pg_stat_activity WHERE datname = current_database() \
+                  AND pid <> pg_backend_pid()";
+    let mut admin = diesel::PgConnection::establish(ctx.direct_url())?;
+    admin.batch_execute(&format!("SELECT pg_terminate_backend(pid) {others}"))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let left: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+            "(SELECT count(*) {others})"
+        )))
+        .get_result(&mut admin)?;
+        if left == 0 {
+            return Ok(());
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{left} sessions still running"
+        );
+        std::thread::yield_now();
+    }
+}
+
+/// Pooled connections the server ended while they sat idle (an idle-session kill, a restart
+/// at night) are not handed to the next call: a connection idle for more than a second
+/// (`IDLE_BEFORE_TEST`) is tested at checkout, so even a write, which is not tried again once
+/// sent, goes on. SQLite's connections cannot be ended from outside: there the write after the
+/// idle second runs on the same pool, nothing ended.
+pub fn connections_ended_while_idle_are_replaced_before_a_write(ctx: &Ctx) -> CaseResult {
+    let store = ctx.reopen_with(|o| o.max_connections = 2)?;
+    let acme = company(&*store, "ACME", None)?;
+    if ctx.backend == Backend::Postgres {
+        end_every_other_session(ctx)?;
+    }
+    // Idle for longer than IDLE_BEFORE_TEST: the time itself is what is waited for.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let globex = company(&*store, "Globex", None)?;
+    assert_eq!(store.companies().get(globex.id)?, globex);
+    assert_eq!(store.companies().get(acme.id)?, acme);
+    Ok(())
+}
+
+/// A transaction (`Store::atomic`) whose connection the server ended while it ran is not run
+/// again: its closure ran, and may have done what the store cannot see, so the caller gets
+/// `Error::Connection` (outcome unknown) and decides. SQLite's connections cannot be ended
+/// from outside: there the closure runs once and the transaction commits.
+pub fn a_transaction_whose_connection_was_ended_is_not_run_again(ctx: &Ctx) -> CaseResult {
+    let acme = company(&*ctx.store, "ACME", None)?;
+    let mut runs = 0;
+    let out = ctx.store.atomic(&mut |repos| {
+        runs += 1;
+        if runs == 1 && ctx.backend == Backend::Postgres {
+            if let Err(e) = end_every_other_session(ctx) {
+                panic!("ending the sessions: {e}");
+            }
+        }
+        repos.companies().get(acme.id).map(drop)
+    });
+    assert_eq!(runs, 1);
+    match ctx.backend {
+        Backend::Postgres => assert!(matches!(out, Err(Error::Connection { .. })), "{out:?}"),
+        Backend::Sqlite => out?,
+    }
+    // The store goes on.
+    assert_eq!(ctx.store.companies().get(acme.id)?, acme);
     Ok(())
 }

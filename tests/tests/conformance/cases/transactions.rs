@@ -399,5 +399,36 @@ pub fn a_write_the_database_rolled_back_is_tried_again(ctx: &Ctx) -> CaseResult 
     let restored = restored?;
     assert_eq!((restored.id, restored.deleted_at), (c.id, None));
     assert_eq!(retries, expected_retries);
+
+    // `Store::atomic` is not run again once its transaction began: its closure may have done
+    // more than the store can see, so a rollback by the database is returned to the caller.
+    if ctx.backend == nerve::Backend::Postgres {
+        ctx.execute_raw("ALTER SEQUENCE first_update_fails RESTART")?;
+    }
+    let mut runs = 0;
+    let out = ctx.store.atomic(&mut |repos| {
+        runs += 1;
+        repos.companies().soft_delete(c.id)
+    });
+    assert_eq!(runs, 1);
+    match ctx.backend {
+        nerve::Backend::Postgres => {
+            assert!(
+                matches!(
+                    out,
+                    Err(Error::Transaction {
+                        rolled_back: true,
+                        ..
+                    })
+                ),
+                "{out:?}"
+            );
+            assert_eq!(ctx.store.companies().get(c.id)?.deleted_at, None);
+        }
+        nerve::Backend::Sqlite => {
+            out?;
+            assert_err!(ctx.store.companies().get(c.id), Error::NotFound { .. });
+        }
+    }
     Ok(())
 }
