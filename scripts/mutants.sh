@@ -23,7 +23,7 @@
 # shared each_driver files as nerve-diesel/each_driver/...): a sample away from files an
 # unfinished change is about to rename the mutants of.
 #
-# Each mutant is one build and one suite run: about 2 minutes on 2 cores, so the full list
+# Each mutant is one build and one suite run: about a minute on 2 cores, so the full list
 # (about 2 000) is too long; the results of a run stay in target/mutation/<SEED>-<N>/.
 # The mutants are built in place, in this checkout and its target/ (cargo-mutants puts each
 # file back after its mutant, and on Ctrl-C): a copy elsewhere would build every crate of the
