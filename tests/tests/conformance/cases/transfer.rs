@@ -93,6 +93,14 @@ pub fn verify_finds_a_copy_equal_and_a_changed_row_different(ctx: &Ctx) -> CaseR
         target.query_strings("SELECT name AS value FROM companies")?,
         Vec::<String>::new()
     );
+
+    // A foreign key pointing at no row (written with the foreign keys off) is refused by row,
+    // naming the column and the parent table.
+    source.execute_raw("UPDATE companies SET name = 'Globex' WHERE domain = 'globex.example'")?;
+    source.execute_raw("PRAGMA foreign_keys = OFF; UPDATE users SET company_id = 999")?;
+    let (table, field, reason, _) = copy_refused(&source)?;
+    assert_eq!((table, field), ("users", "company_id"), "{reason}");
+    assert!(reason.contains("no companies row has this id"), "{reason}");
     Ok(())
 }
 
