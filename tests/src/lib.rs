@@ -207,6 +207,19 @@ impl Ctx {
         nerve::connect_with(&self.store_url, &options)
     }
 
+    /// Another store on the same database, its URL carrying NERVE's URL `parameters`
+    /// (`name=value&...`, PostgreSQL's), which override the options `reopen_with` gives.
+    pub fn reopen_with_url_parameters(&self, parameters: &str) -> nerve::Result<Box<dyn Store>> {
+        let joiner = if self.store_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        let mut options = test_options(self.clock.clone(), MigrationPolicy::Require);
+        options.backup_dir = Some(self.backups.path().to_path_buf());
+        nerve::connect_with(&format!("{}{joiner}{parameters}", self.store_url), &options)
+    }
+
     /// A second, empty database (no migrations applied) of the same backend, dropped with
     /// the returned handle.
     pub fn empty_database(&self) -> Result<TestDb, String> {

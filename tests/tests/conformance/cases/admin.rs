@@ -570,14 +570,7 @@ pub fn calls_go_on_after_the_server_ends_every_connection(ctx: &Ctx) -> CaseResu
 pub fn a_call_waits_for_a_pooled_connection_at_most_connect_timeout(ctx: &Ctx) -> CaseResult {
     let store = match ctx.backend {
         Backend::Postgres => {
-            let joiner = if ctx.url().contains('?') { '&' } else { '?' };
-            nerve::connect_with(
-                &format!("{}{joiner}pool_max_size=1&pool_timeout_ms=200", ctx.url()),
-                &nerve_conformance::test_options(
-                    ctx.clock.clone(),
-                    nerve::MigrationPolicy::Require,
-                ),
-            )?
+            ctx.reopen_with_url_parameters("pool_max_size=1&pool_timeout_ms=200")?
         }
         Backend::Sqlite => ctx.reopen_with(|o| {
             o.max_connections = 1;
@@ -623,15 +616,7 @@ pub fn a_read_held_up_by_a_lock_ends_at_the_statement_timeout(ctx: &Ctx) -> Case
     use diesel::Connection;
     let timeout = std::time::Duration::from_millis(200);
     let store = if ctx.store.capabilities().statement_timeout {
-        let joiner = if ctx.url().contains('?') { '&' } else { '?' };
-        nerve::connect_with(
-            &format!(
-                "{}{joiner}statement_timeout_ms={}",
-                ctx.url(),
-                timeout.as_millis()
-            ),
-            &nerve_conformance::test_options(ctx.clock.clone(), nerve::MigrationPolicy::Require),
-        )?
+        ctx.reopen_with_url_parameters(&format!("statement_timeout_ms={}", timeout.as_millis()))?
     } else {
         ctx.reopen_with(|o| o.statement_timeout = Some(timeout))?
     };
