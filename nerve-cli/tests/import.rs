@@ -81,67 +81,6 @@ fn run(args: &[String]) -> Output {
     nerve(&refs)
 }
 
-/// Every row of the original arrived with every value the legacy table carried equal, and
-/// the derived columns follow their rules; returns how many values were compared.
-fn compare(legacy: &Legacy, imported: &dyn Store) -> usize {
-    let original = open(&legacy.original.url);
-    let schema = nerve::describe_schema(&legacy.original.url).unwrap();
-    let mut compared = 0;
-    for table in &schema.tables {
-        let Some(columns) = legacy.legacy_columns.get(&table.name) else {
-            continue;
-        };
-        let ids = legacy
-            .original
-            .query_strings(&format!(
-                "SELECT CAST(id AS TEXT) AS value FROM {} ORDER BY id",
-                table.name
-            ))
-            .unwrap();
-        for id in ids {
-            let id: i64 = id.parse().unwrap();
-            let want = original.raw_rows().get(&table.name, id).unwrap();
-            let have = imported
-                .raw_rows()
-                .get(&table.name, id)
-                .unwrap_or_else(|e| panic!("{}.{id} was not imported: {e}", table.name));
-            for c in &table.columns {
-                let (w, h) = (&want[&c.name], &have[&c.name]);
-                if columns.contains(&c.name) {
-                    assert_eq!(w, h, "{}.{} of row {id}", table.name, c.name);
-                    compared += 1;
-                } else if c.name == "company_id" && have["user_id"].is_i64() {
-                    // Derived: the company of the row's user.
-                    let user = imported
-                        .raw_rows()
-                        .get("users", have["user_id"].as_i64().unwrap())
-                        .unwrap();
-                    assert_eq!(
-                        *h, user["company_id"],
-                        "{}.company_id of row {id}",
-                        table.name
-                    );
-                } else if c.name == "updated_at" {
-                    // Derived from created_at (or the table's other time) by the rule.
-                    assert!(
-                        h.is_string(),
-                        "{}.updated_at of row {id} derived",
-                        table.name
-                    );
-                } else if c.name == "is_active" {
-                    assert_eq!(
-                        *h,
-                        Value::Bool(have["deleted_at"].is_null()),
-                        "{}.is_active of row {id} derived from deleted_at",
-                        table.name
-                    );
-                }
-            }
-        }
-    }
-    compared
-}
-
 fn imported_everything(backend: Backend) {
     let legacy = build(0).expect("the legacy fixture");
     let before = sha256_file(&legacy.path);
@@ -206,7 +145,7 @@ fn imported_everything(backend: Backend) {
 
     // Value by value.
     let store = open(&to.url);
-    let compared = compare(&legacy, &*store);
+    let compared = legacy.compare(&*store);
     assert!(compared > 1000, "[{backend}] compared {compared} values");
 
     // People keep logging in: bcrypt and PBKDF2 users, rehashed to argon2id at once.
@@ -542,7 +481,7 @@ fn a_killed_import_leaves_no_target_and_the_same_command_then_imports() {
             String::from_utf8_lossy(&out.stderr)
         );
         let store = open(&to.url);
-        assert!(compare(&legacy, &*store) > 1000);
+        assert!(legacy.compare(&*store) > 1000);
         let stats = store.admin().stats().unwrap();
         let attempts = stats
             .tables
@@ -643,7 +582,7 @@ fn an_import_killed_at_ten_points_leaves_all_or_nothing_and_then_imports() {
                 };
                 if whole {
                     assert!(
-                        compare(&legacy, &*open(&to.url)) > 1000,
+                        legacy.compare(&*open(&to.url)) > 1000,
                         "[{backend}] part of an import"
                     );
                 } else {
@@ -653,7 +592,7 @@ fn an_import_killed_at_ten_points_leaves_all_or_nothing_and_then_imports() {
                         out.status.code() == Some(1) && stderr.contains("refused"),
                         "[{backend}] after a kill at point {k}: {stderr}"
                     );
-                    assert!(compare(&legacy, &*open(&to.url)) > 1000);
+                    assert!(legacy.compare(&*open(&to.url)) > 1000);
                 }
                 if run_at.killed {
                     kills.push(if whole { "whole" } else { "nothing" });

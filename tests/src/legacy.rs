@@ -24,8 +24,9 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, SqliteConnection};
 use nerve::model::{SchemaDescription, TableDescription};
 use nerve::transfer::{parse_timestamp, Cell};
-use nerve::{Backend, MigrationPolicy, TestClock};
+use nerve::{Backend, MigrationPolicy, Store, TestClock};
 use nerve_sqlite::export::SqliteSource;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -91,6 +92,74 @@ pub struct Legacy {
     pub drops: Vec<String>,
     /// Per table, the columns the legacy table has.
     pub legacy_columns: BTreeMap<String, Vec<String>>,
+}
+
+impl Legacy {
+    /// Every row of the original arrived with every value the legacy table carried equal, and
+    /// the derived columns follow their rules; returns how many values were compared.
+    pub fn compare(&self, imported: &dyn Store) -> usize {
+        let options = test_options(
+            Arc::new(TestClock::new(crate::start_time())),
+            MigrationPolicy::Require,
+        );
+        let original = nerve::connect_with(&self.original.url, &options)
+            .unwrap_or_else(|e| panic!("open {}: {e}", self.original.url));
+        let schema = nerve::describe_schema(&self.original.url).unwrap();
+        let mut compared = 0;
+        for table in &schema.tables {
+            let Some(columns) = self.legacy_columns.get(&table.name) else {
+                continue;
+            };
+            let ids = self
+                .original
+                .query_strings(&format!(
+                    "SELECT CAST(id AS TEXT) AS value FROM {} ORDER BY id",
+                    table.name
+                ))
+                .unwrap();
+            for id in ids {
+                let id: i64 = id.parse().unwrap();
+                let want = original.raw_rows().get(&table.name, id).unwrap();
+                let have = imported
+                    .raw_rows()
+                    .get(&table.name, id)
+                    .unwrap_or_else(|e| panic!("{}.{id} was not imported: {e}", table.name));
+                for c in &table.columns {
+                    let (w, h) = (&want[&c.name], &have[&c.name]);
+                    if columns.contains(&c.name) {
+                        assert_eq!(w, h, "{}.{} of row {id}", table.name, c.name);
+                        compared += 1;
+                    } else if c.name == "company_id" && have["user_id"].is_i64() {
+                        // Derived: the company of the row's user.
+                        let user = imported
+                            .raw_rows()
+                            .get("users", have["user_id"].as_i64().unwrap())
+                            .unwrap();
+                        assert_eq!(
+                            *h, user["company_id"],
+                            "{}.company_id of row {id}",
+                            table.name
+                        );
+                    } else if c.name == "updated_at" {
+                        // Derived from created_at (or the table's other time) by the rule.
+                        assert!(
+                            h.is_string(),
+                            "{}.updated_at of row {id} derived",
+                            table.name
+                        );
+                    } else if c.name == "is_active" {
+                        assert_eq!(
+                            *h,
+                            Value::Bool(have["deleted_at"].is_null()),
+                            "{}.is_active of row {id} derived from deleted_at",
+                            table.name
+                        );
+                    }
+                }
+            }
+        }
+        compared
+    }
 }
 
 fn quote(name: &str) -> String {

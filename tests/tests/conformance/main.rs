@@ -174,6 +174,7 @@ nerve_conformance::conformance! {
         status_lists_every_embedded_migration,
         pending_migrations_are_refused_unless_applied,
         concurrent_migrations_apply_once,
+        a_store_opened_during_another_programs_write_waits_for_it,
         migrations_are_reversible,
         newer_database_is_refused,
         timestamps_are_utc_microseconds,
@@ -187,5 +188,6 @@ nerve_conformance::conformance! {
     ],
     transfer: [
         verify_finds_a_copy_equal_and_a_changed_row_different,
+        a_legacy_database_imports_every_value_and_refuses_the_planted_rows,
     ],
 }

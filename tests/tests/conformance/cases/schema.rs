@@ -387,6 +387,54 @@ pub fn concurrent_migrations_apply_once(ctx: &Ctx) -> CaseResult {
     Ok(())
 }
 
+/// A store opened on a new database while another program is in the middle of a write to it
+/// opens (migrating it) once that write ends, within the busy timeout, and the other
+/// program's rows stay. On SQLite the other program's file is still in rollback-journal mode,
+/// and switching it to WAL needs the write lock: SQLite answers that switch with
+/// `SQLITE_BUSY` at once, without its busy handler, so the store must wait for the lock
+/// itself. On PostgreSQL nothing waits: the store migrates beside the other transaction.
+pub fn a_store_opened_during_another_programs_write_waits_for_it(ctx: &Ctx) -> CaseResult {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let empty = ctx.empty_database()?;
+    let mut writer: Box<dyn SimpleConnection> = match empty.sqlite_file() {
+        Some(path) => Box::new(diesel::SqliteConnection::establish(path)?),
+        None => Box::new(diesel::PgConnection::establish(&empty.url)?),
+    };
+    writer.batch_execute("CREATE TABLE other_program (x INTEGER)")?;
+    // SQLite: BEGIN IMMEDIATE takes the write lock now, as the INSERT would.
+    let begin = match ctx.backend {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
+    };
+    writer.batch_execute(&format!("{begin}; INSERT INTO other_program VALUES (1)"))?;
+    let options = test_options(ctx.clock.clone(), MigrationPolicy::Apply);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (opened, committed) = std::thread::scope(|s| {
+        s.spawn(|| {
+            let _ = tx.send(nerve::connect_with(&empty.url, &options));
+        });
+        // Where the store must wait, nothing outside it shows that it is waiting: its open is
+        // given this long to end on its own (on SQLite it cannot: the write lock is held),
+        // then the other program commits, and the open must end with a store.
+        let early = rx.recv_timeout(std::time::Duration::from_millis(300));
+        let committed = writer.batch_execute("COMMIT");
+        (early.or_else(|_| rx.recv()), committed)
+    });
+    committed?;
+    let store = opened??;
+    assert!(nerve::schema_status(&empty.url)?.pending.is_empty());
+    let acme = company(&*store, "ACME", None)?;
+    assert_eq!(store.companies().get(acme.id)?, acme);
+    let kept = empty.query_strings("SELECT CAST(x AS TEXT) AS value FROM other_program")?;
+    assert_eq!(kept, ["1"]);
+    if ctx.backend == Backend::Sqlite {
+        let mode = empty.query_strings("SELECT journal_mode AS value FROM pragma_journal_mode")?;
+        assert_eq!(mode, ["wal"]);
+    }
+    Ok(())
+}
+
 /// A clock that does not truncate: the stores must.
 #[derive(Debug)]
 struct NanosecondClock(DateTime<Utc>);

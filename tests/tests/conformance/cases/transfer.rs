@@ -1,12 +1,19 @@
-//! `nerve copy` and `nerve verify` ([`nerve::copy`]): what a copy wrote, verify finds equal, and
-//! a row changed afterwards, verify finds. A copy always goes from a SQLite file to a PostgreSQL
-//! database, so the case does the same in either backend's run: that is what its two runs
-//! share with the rest of the suite (the canonical form of both backends' values).
+//! Moving data in: `nerve copy` and `nerve verify` ([`nerve::copy`]), and `nerve import`
+//! ([`nerve::import`]).
+//!
+//! What a copy wrote, verify finds equal, and a row changed afterwards, verify finds. A copy
+//! always goes from a SQLite file to a PostgreSQL database, so the case does the same in either
+//! backend's run: that is what its two runs share with the rest of the suite (the canonical
+//! form of both backends' values). An import brings the database NERVE's Python application
+//! made into a new database of the backend under test.
 
 use nerve::copy::{copy, verify, CopyOptions, NoProgress};
+use nerve::import::{import, ImportOptions};
 use nerve::model::{NewCompany, NewUser, Role};
 use nerve::{Backend, Error, MigrationPolicy};
+use nerve_conformance::legacy::build;
 use nerve_conformance::{test_options, CaseResult, Ctx, TestDb};
+use std::collections::BTreeSet;
 
 pub fn verify_finds_a_copy_equal_and_a_changed_row_different(ctx: &Ctx) -> CaseResult {
     let source = TestDb::migrated(Backend::Sqlite)?;
@@ -123,4 +130,49 @@ fn copy_refused(
         }) => Ok((table, field, reason, target)),
         other => Err(format!("a copy that should have been refused: {other:?}").into()),
     }
+}
+
+/// `nerve import` of the legacy fixture (the database NERVE's Python application made, with
+/// rows it must refuse planted in it) into a new database of this backend, its rejects written
+/// to a file: the refused rows are exactly the planted ones, every table verifies, each
+/// table's source rows are its imported and refused rows, and every value the legacy tables
+/// carried arrived equal.
+pub fn a_legacy_database_imports_every_value_and_refuses_the_planted_rows(ctx: &Ctx) -> CaseResult {
+    let legacy = build(0)?;
+    let target = ctx.empty_database()?;
+    let rejects = tempfile::NamedTempFile::new()?;
+    let options = ImportOptions {
+        rejects: Some(rejects.path().to_path_buf()),
+        drop: legacy.drops.clone(),
+        ..Default::default()
+    };
+    let report = import(&legacy.url, &target.url, &options, &mut |_| {})?;
+    assert!(report.verified(), "{:?}", report.tables);
+    for t in &report.tables {
+        assert_eq!(t.source_rows, t.imported + t.refused, "{t:?}");
+    }
+    let lines = std::fs::read_to_string(rejects.path())?;
+    let mut refused = BTreeSet::new();
+    for line in lines.lines() {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        refused.insert((
+            v["table"].as_str().unwrap_or_default().to_string(),
+            v["rowid"].as_i64().unwrap_or_default(),
+            v["column"].as_str().unwrap_or_default().to_string(),
+        ));
+    }
+    let planted: BTreeSet<(String, i64, String)> = legacy
+        .planted
+        .iter()
+        .map(|p| (p.table.clone(), p.rowid, p.column.clone()))
+        .collect();
+    assert_eq!(refused, planted, "{lines}");
+    assert_eq!(report.refused, planted.len() as u64);
+    let store = nerve::connect_with(
+        &target.url,
+        &test_options(ctx.clock.clone(), MigrationPolicy::Require),
+    )?;
+    let compared = legacy.compare(&*store);
+    assert!(compared > 1000, "compared {compared} values");
+    Ok(())
 }
