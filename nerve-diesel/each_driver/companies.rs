@@ -38,7 +38,7 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
         let domain = domain_of(new.domain.as_deref())?;
         let now = self.env().now();
         self.write_one(nerve_diesel::op_name!(), TABLE, |conn| {
-            nerve_diesel::diesel::insert_into(companies::table)
+            let insert = nerve_diesel::diesel::insert_into(companies::table)
                 .values((
                     companies::name.eq(name),
                     companies::domain.eq(domain.as_deref()),
@@ -46,8 +46,10 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
                     companies::updated_at.eq(now),
                     companies::is_active.eq(true),
                 ))
-                .returning(companies::all_columns)
-                .get_result::<CompaniesRow>(conn)
+                .returning(companies::all_columns);
+            // An INSERT gives its row, as `get_result` would require.
+            nerve_diesel::lone_write::returned_row::<_, CompaniesRow, _>(insert, conn)
+                .and_then(|row| row.ok_or(nerve_diesel::diesel::result::Error::NotFound))
                 .map(Company::from)
                 .map_err(|e| Op::new(TABLE, "insert").error(e))
         })
@@ -125,7 +127,7 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
             updated_at: self.env().now(),
         };
         self.write_one(nerve_diesel::op_name!(), TABLE, |conn| {
-            nerve_diesel::cached::CacheBySql(
+            let update = nerve_diesel::cached::CacheBySql(
                 nerve_diesel::diesel::update(
                     companies::table
                         .filter(companies::id.eq(id))
@@ -133,12 +135,11 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
                 )
                 .set(&set)
                 .returning(companies::all_columns),
-            )
-            .get_result::<CompaniesRow>(conn)
-            .optional()
-            .map_err(|e| Op::new(TABLE, "update").error(e))?
-            .map(Company::from)
-            .ok_or_else(|| not_found(id))
+            );
+            nerve_diesel::lone_write::returned_row::<_, CompaniesRow, _>(update, conn)
+                .map_err(|e| Op::new(TABLE, "update").error(e))?
+                .map(Company::from)
+                .ok_or_else(|| not_found(id))
         })
     }
 

@@ -357,14 +357,15 @@ impl<'a> Scope<'a> {
     }
 
     /// Runs `f`, a write of exactly one statement (atomic by itself), as [`Scope::write`]
-    /// does, except that where the driver says so (`single_statement_autocommit`:
-    /// PostgreSQL) and no statement timeout is set, on a pooled connection the
-    /// statement runs alone, without BEGIN and COMMIT: one round trip instead of three.
-    /// Not on SQLite: there a lone statement commits when Diesel resets it, and Diesel
-    /// does not report an error from that reset (a failed commit after `RETURNING`
-    /// would read as success). A rollback by the database is tried again; a connection
-    /// failure leaves the outcome unknown and is returned, as for any write. Never give
-    /// it a closure that runs two statements.
+    /// does, except that on a pooled connection with no statement timeout set (which is set
+    /// per transaction) the statement runs alone, without BEGIN and COMMIT: on PostgreSQL one
+    /// round trip instead of three, on SQLite two statements fewer. The database commits it
+    /// when it ends, and `f` must read it to its end so that the commit's answer is its own:
+    /// `execute`, or [`nerve_diesel::lone_write::returned_row`] for a `RETURNING` row, never
+    /// `get_result` (SQLite would commit at Diesel's reset of the statement, whose error
+    /// Diesel drops; see that module). A rollback by the database (on SQLite, a lock held past
+    /// the busy timeout) is tried again; a connection failure leaves the outcome unknown and
+    /// is returned, as for any write. Never give it a closure that runs two statements.
     pub(crate) fn write_one<T>(
         &self,
         op: &'static str,
@@ -372,12 +373,7 @@ impl<'a> Scope<'a> {
         mut f: impl FnMut(&mut Conn) -> nerve_diesel::nerve_core::Result<T>,
     ) -> nerve_diesel::nerve_core::Result<T> {
         let pool = match &self.source {
-            Source::Pool(pool)
-                if ThisDriver::SINGLE_STATEMENT_AUTOCOMMIT
-                    && self.env.statement_timeout.is_none() =>
-            {
-                pool
-            }
+            Source::Pool(pool) if self.env.statement_timeout.is_none() => pool,
             _ => return self.write(op, table, f),
         };
         let started = ::std::time::Instant::now();

@@ -28,12 +28,6 @@ pub trait Driver: 'static {
     /// Which backend this is, as the contract names it.
     const BACKEND: nerve_core::Backend;
 
-    /// Whether one statement run outside a transaction is committed by the server before its
-    /// result comes back (PostgreSQL), so a single-statement write may skip `BEGIN`/`COMMIT`.
-    /// `false` where the commit could fail unseen (SQLite commits a lone statement when Diesel
-    /// resets it, and Diesel does not report an error from that reset).
-    const SINGLE_STATEMENT_AUTOCOMMIT: bool;
-
     /// Runs `f` in a top-level write transaction on `conn`: committed when `f` returns `Ok`,
     /// rolled back otherwise. SQLite begins it `IMMEDIATE`, so the write lock is taken at
     /// `BEGIN` rather than half-way.

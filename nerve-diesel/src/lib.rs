@@ -122,6 +122,7 @@ mod table_list;
 pub use table_list::{limits, rows};
 pub mod driver;
 pub mod errors;
+pub mod lone_write;
 mod macros;
 pub mod metrics;
 pub mod migrations;

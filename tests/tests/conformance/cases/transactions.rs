@@ -1,7 +1,7 @@
 use super::{company, new_user, user};
 use nerve::model::{Deleted, Page};
-use nerve::{Constraint, Error, Store, StoreExt};
-use nerve_conformance::{assert_err, CaseResult, Ctx};
+use nerve::{Backend, Constraint, Error, MigrationPolicy, Store, StoreExt};
+use nerve_conformance::{assert_err, error_signature, CaseResult, Ctx};
 
 fn counts(store: &dyn Store) -> nerve::Result<(usize, usize)> {
     let companies = store
@@ -363,6 +363,39 @@ pub fn a_write_refused_for_its_values_is_not_tried_again(ctx: &Ctx) -> CaseResul
     });
     assert_err!(out, Error::Conflict { .. });
     assert_eq!(retries, 0, "a conflict was tried again");
+    Ok(())
+}
+
+/// A write whose commit the database refuses is an error, and leaves nothing: a store never
+/// reports a write done before the answer to its commit is in. Here the refusal is a deferred
+/// foreign key (checked only at commit) added to `companies.id` behind the store's back,
+/// pointing at a table with no rows, so every new company breaks it at commit: through SQLite's
+/// schema text (`writable_schema`), and on PostgreSQL by `ALTER TABLE ... NOT VALID`. Run as
+/// one statement on its own (no `BEGIN`), SQLite commits when the statement ends, so the store
+/// must read the statement to its end rather than take the `RETURNING` row and go.
+pub fn a_write_whose_commit_is_refused_is_an_error_and_leaves_nothing(ctx: &Ctx) -> CaseResult {
+    match ctx.backend {
+        Backend::Sqlite => ctx.execute_raw(
+            "CREATE TABLE other (x INTEGER PRIMARY KEY); PRAGMA writable_schema = ON; \
+             UPDATE sqlite_schema SET sql = replace(sql, 'id          INTEGER PRIMARY KEY,', \
+             'id INTEGER PRIMARY KEY REFERENCES other (x) DEFERRABLE INITIALLY DEFERRED,') \
+             WHERE type = 'table' AND name = 'companies'; \
+             PRAGMA schema_version = 100000; PRAGMA writable_schema = OFF",
+        )?,
+        Backend::Postgres => ctx.execute_raw(
+            "CREATE TABLE other (x BIGINT PRIMARY KEY); ALTER TABLE companies ADD CONSTRAINT \
+             companies_id_other_fkey FOREIGN KEY (id) REFERENCES other (x) \
+             DEFERRABLE INITIALLY DEFERRED NOT VALID",
+        )?,
+    }
+    let store = ctx.reopen(MigrationPolicy::Require)?;
+    let created = company(&*store, "ACME", None);
+    let e = created.expect_err("a company whose commit was refused");
+    assert_eq!(error_signature(&e), "Conflict(ForeignKey companies)", "{e}");
+    assert_eq!(
+        ctx.query_strings("SELECT name AS value FROM companies")?,
+        Vec::<String>::new()
+    );
     Ok(())
 }
 
