@@ -113,11 +113,7 @@ fn imported_everything(backend: Backend) {
             )
         })
         .collect();
-    let planted: BTreeSet<(String, i64, String)> = legacy
-        .planted
-        .iter()
-        .map(|p| (p.table.clone(), p.rowid, p.column.clone()))
-        .collect();
+    let planted = legacy.planted_keys();
     assert_eq!(refused, planted, "[{backend}] the refused rows: {lines}");
     assert!(lines.contains("Python repr"), "{lines}");
     assert!(lines.contains("nanoseconds"), "{lines}");

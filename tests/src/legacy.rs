@@ -95,6 +95,14 @@ pub struct Legacy {
 }
 
 impl Legacy {
+    /// The planted rows as (table, rowid, column), the form a rejects file's lines give.
+    pub fn planted_keys(&self) -> std::collections::BTreeSet<(String, i64, String)> {
+        self.planted
+            .iter()
+            .map(|p| (p.table.clone(), p.rowid, p.column.clone()))
+            .collect()
+    }
+
     /// Every row of the original arrived with every value the legacy table carried equal, and
     /// the derived columns follow their rules; returns how many values were compared.
     pub fn compare(&self, imported: &dyn Store) -> usize {

@@ -31,15 +31,50 @@ pub use nerve;
 /// was trying a call again after a transient failure (its `warn` event "trying again after a
 /// transient failure").
 pub fn retries_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let retries = Arc::new(Retries::default());
+    let out = counting_retries(&retries, f);
+    (out, retries.count())
+}
+
+/// Runs `f`, counting in `retries` each time, on this thread, the store says it is trying a
+/// call again: another thread can wait for the count ([`Retries::wait_for_change`]).
+pub fn counting_retries<T>(retries: &Arc<Retries>, f: impl FnOnce() -> T) -> T {
     use tracing_subscriber::layer::SubscriberExt;
-    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let subscriber = tracing_subscriber::registry().with(RetryCounter(Arc::clone(&seen)));
-    let out = tracing::subscriber::with_default(subscriber, f);
-    (out, seen.load(Ordering::SeqCst))
+    let subscriber = tracing_subscriber::registry().with(RetryCounter(Arc::clone(retries)));
+    tracing::subscriber::with_default(subscriber, f)
+}
+
+/// How many times the store said it was trying a call again (see [`counting_retries`]).
+#[derive(Debug, Default)]
+pub struct Retries {
+    count: std::sync::Mutex<usize>,
+    changed: std::sync::Condvar,
+}
+
+impl Retries {
+    /// The count so far.
+    pub fn count(&self) -> usize {
+        *self.count.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until the count is not `seen` any more, at most `timeout`; returns the count.
+    pub fn wait_for_change(&self, seen: usize, timeout: std::time::Duration) -> usize {
+        let count = self.count.lock().unwrap_or_else(|e| e.into_inner());
+        let (count, _) = self
+            .changed
+            .wait_timeout_while(count, timeout, |c| *c == seen)
+            .unwrap_or_else(|e| e.into_inner());
+        *count
+    }
+
+    fn add_one(&self) {
+        *self.count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.changed.notify_all();
+    }
 }
 
 /// Counts the store's "trying again" events.
-struct RetryCounter(Arc<std::sync::atomic::AtomicUsize>);
+struct RetryCounter(Arc<Retries>);
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for RetryCounter {
     fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
@@ -54,7 +89,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for RetryCounter {
         let mut message = Message(false);
         event.record(&mut message);
         if message.0 {
-            self.0.fetch_add(1, Ordering::SeqCst);
+            self.0.add_one();
         }
     }
 }

@@ -164,6 +164,7 @@ nerve_conformance::conformance! {
         batch_insert_writes_every_row_or_none,
         a_write_refused_for_its_values_is_not_tried_again,
         a_write_whose_commit_is_refused_is_an_error_and_leaves_nothing,
+        a_transaction_whose_begin_was_refused_is_tried_again,
         a_write_the_database_rolled_back_is_tried_again,
     ],
     constraints: [

@@ -1,7 +1,7 @@
 use super::{company, new_user, user};
 use nerve::model::{Deleted, Page};
 use nerve::{Backend, Constraint, Error, MigrationPolicy, Store, StoreExt};
-use nerve_conformance::{assert_err, error_signature, CaseResult, Ctx};
+use nerve_conformance::{assert_err, counting_retries, error_signature, CaseResult, Ctx, Retries};
 
 fn counts(store: &dyn Store) -> nerve::Result<(usize, usize)> {
     let companies = store
@@ -395,6 +395,63 @@ pub fn a_write_whose_commit_is_refused_is_an_error_and_leaves_nothing(ctx: &Ctx)
     assert_eq!(
         ctx.query_strings("SELECT name AS value FROM companies")?,
         Vec::<String>::new()
+    );
+    Ok(())
+}
+
+/// A transaction (`Store::atomic`) whose `BEGIN` the database refused, with nothing of it
+/// run, is tried again, and runs once the obstacle is gone. On SQLite another connection holds
+/// the write lock past the busy timeout (5 s): the store's `BEGIN IMMEDIATE` is refused, the
+/// store says it tries again (a `warn` event, watched here), the lock is then let go, and the
+/// transaction commits at its next try. PostgreSQL's `BEGIN` takes no lock, so there the same
+/// call, beside another session's open write, runs at its first try.
+pub fn a_transaction_whose_begin_was_refused_is_tried_again(ctx: &Ctx) -> CaseResult {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let mut locker: Box<dyn SimpleConnection> = match ctx.sqlite_file() {
+        Some(path) => {
+            let mut c = diesel::SqliteConnection::establish(path)?;
+            c.batch_execute("BEGIN IMMEDIATE")?;
+            Box::new(c)
+        }
+        None => {
+            let mut c = diesel::PgConnection::establish(ctx.direct_url())?;
+            c.batch_execute("BEGIN; CREATE TABLE other_write (x INTEGER)")?;
+            Box::new(c)
+        }
+    };
+    let retries = std::sync::Arc::new(Retries::default());
+    let store = &*ctx.store;
+    let (created, released) = std::thread::scope(|s| {
+        let call = s.spawn(|| {
+            counting_retries(&retries, || {
+                store.atomic(&mut |repos| {
+                    let acme = nerve::model::NewCompany {
+                        name: "ACME".into(),
+                        domain: None,
+                    };
+                    repos.companies().create(&acme).map(drop)
+                })
+            })
+        });
+        // Until the store says it tries again, or the call ends (at its first try, or with an
+        // error): then the lock is let go.
+        while retries.count() == 0 && !call.is_finished() {
+            retries.wait_for_change(0, std::time::Duration::from_millis(50));
+        }
+        let released = locker.batch_execute("ROLLBACK");
+        (call.join().expect("no panic"), released)
+    });
+    released?;
+    created?;
+    let expected_retries = match ctx.backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => 0,
+    };
+    assert_eq!(retries.count(), expected_retries);
+    assert_eq!(
+        ctx.query_strings("SELECT name AS value FROM companies")?,
+        ["ACME"]
     );
     Ok(())
 }

@@ -161,11 +161,7 @@ pub fn a_legacy_database_imports_every_value_and_refuses_the_planted_rows(ctx: &
             v["column"].as_str().unwrap_or_default().to_string(),
         ));
     }
-    let planted: BTreeSet<(String, i64, String)> = legacy
-        .planted
-        .iter()
-        .map(|p| (p.table.clone(), p.rowid, p.column.clone()))
-        .collect();
+    let planted = legacy.planted_keys();
     assert_eq!(refused, planted, "{lines}");
     assert_eq!(report.refused, planted.len() as u64);
     let store = nerve::connect_with(
