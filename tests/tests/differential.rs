@@ -891,6 +891,13 @@ impl Side {
                             ("token_id", Some(id)) => handle("bait_tokens", id),
                             // Random per key: only its form can agree.
                             ("key_prefix", _) => json!(v.as_str().map(str::len)),
+                            // An erased user's placeholder address names the user's id.
+                            ("email", _) => match erased_user_id(&v) {
+                                Some(id) => {
+                                    json!(format!("erased-{}@erased.invalid", handle("users", id)))
+                                }
+                                None => v,
+                            },
                             // A roadmap task's profile is its roadmap.
                             ("profile_id", Some(id)) if table == "roadmap_user_tasks" => {
                                 handle("roadmap_profiles", id)
@@ -1788,6 +1795,16 @@ impl Side {
     }
 }
 
+/// The user id an erased user's placeholder address (`erased-<id>@erased.invalid`) names.
+fn erased_user_id(email: &Value) -> Option<i64> {
+    email
+        .as_str()?
+        .strip_prefix("erased-")?
+        .strip_suffix("@erased.invalid")?
+        .parse()
+        .ok()
+}
+
 /// The id of row `handle` of a list of ids, or [`MISSING`] when there is none or a later row
 /// has its id: SQLite gave that id again after the row was deleted for good (an erasure), so
 /// the handle's row is gone on both backends, and must not name the new row on SQLite only.
@@ -1990,6 +2007,33 @@ const REGRESSIONS: &[&[Op]] = {
                 limit: 1,
                 deleted: 3,
             },
+        ],
+        // The harness's own (seed 777, 1 000 sequences): an erased user's placeholder address
+        // names its id, which differs where PostgreSQL spent one on a refused insert.
+        &[
+            CreateCompany {
+                name: 0,
+                domain: Some(0),
+            },
+            CreateUser {
+                company: 0,
+                email: 0,
+                password: 0,
+                role: 0,
+            },
+            CreateUser {
+                company: 0,
+                email: 0,
+                password: 0,
+                role: 0,
+            },
+            CreateUser {
+                company: 0,
+                email: 4,
+                password: 0,
+                role: 0,
+            },
+            EraseSubject { email: 4 },
         ],
     ]
 };
