@@ -51,6 +51,7 @@ impl Driver for SqliteDriver {
     type Manager = crate::connection::Manager;
 
     const BACKEND: nerve_core::Backend = nerve_core::Backend::Sqlite;
+    const SINGLE_STATEMENT_AUTOCOMMIT: bool = false;
     fn write_transaction<T, E>(
         conn: &mut diesel::SqliteConnection,
         f: impl FnOnce(&mut diesel::SqliteConnection) -> std::result::Result<T, E>,
