@@ -490,6 +490,20 @@ pub fn a_write_the_database_rolled_back_is_tried_again(ctx: &Ctx) -> CaseResult 
     assert_eq!((restored.id, restored.deleted_at), (c.id, None));
     assert_eq!(retries, expected_retries);
 
+    // A write of one statement (`update`, which PostgreSQL runs without BEGIN) the same.
+    if ctx.backend == nerve::Backend::Postgres {
+        ctx.execute_raw("ALTER SEQUENCE first_update_fails RESTART")?;
+    }
+    let (updated, retries) = nerve_conformance::retries_during(|| {
+        let rename = nerve::model::CompanyUpdate {
+            name: Some("Globex".into()),
+            domain: None,
+        };
+        ctx.store.companies().update(c.id, &rename)
+    });
+    assert_eq!(updated?.name, "Globex");
+    assert_eq!(retries, expected_retries);
+
     // `Store::atomic` is not run again once its transaction began: its closure may have done
     // more than the store can see, so a rollback by the database is returned to the caller.
     if ctx.backend == nerve::Backend::Postgres {
