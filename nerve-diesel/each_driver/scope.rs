@@ -357,15 +357,14 @@ impl<'a> Scope<'a> {
     }
 
     /// Runs `f`, a write of exactly one statement (atomic by itself), as [`Scope::write`]
-    /// does, except that where the driver allows it (`SINGLE_STATEMENT_AUTOCOMMIT`:
-    /// PostgreSQL; not SQLite, see there) and no statement timeout is set (it is set per
-    /// transaction), on a pooled connection the statement runs alone, without BEGIN and
-    /// COMMIT: one round trip instead of three. The database commits it when it ends, and `f`
-    /// must read it to its end so that the commit's answer is its own: `execute`, or
-    /// [`nerve_diesel::lone_write::returned_row`] for a `RETURNING` row, never `get_result`
-    /// (see that module). A rollback by the database is tried again; a connection failure
-    /// leaves the outcome unknown and is returned, as for any write. Never give it a closure
-    /// that runs two statements.
+    /// does, except that where no statement timeout is set (it is set per transaction), on a
+    /// pooled connection the statement runs alone, without BEGIN and COMMIT: on PostgreSQL one
+    /// round trip instead of three, on SQLite two statements fewer. The database commits it
+    /// when it ends, and `f` must read it to its end so that the commit's answer is its own:
+    /// `execute`, or [`nerve_diesel::lone_write::returned_row`] for a `RETURNING` row, never
+    /// `get_result` (see that module). A rollback by the database (on SQLite, a lock held past
+    /// the busy timeout) is tried again; a connection failure leaves the outcome unknown and
+    /// is returned, as for any write. Never give it a closure that runs two statements.
     pub(crate) fn write_one<T>(
         &self,
         op: &'static str,
@@ -373,12 +372,7 @@ impl<'a> Scope<'a> {
         mut f: impl FnMut(&mut Conn) -> nerve_diesel::nerve_core::Result<T>,
     ) -> nerve_diesel::nerve_core::Result<T> {
         let pool = match &self.source {
-            Source::Pool(pool)
-                if ThisDriver::SINGLE_STATEMENT_AUTOCOMMIT
-                    && self.env.statement_timeout.is_none() =>
-            {
-                pool
-            }
+            Source::Pool(pool) if self.env.statement_timeout.is_none() => pool,
             _ => return self.write(op, table, f),
         };
         let started = ::std::time::Instant::now();

@@ -28,14 +28,6 @@ pub trait Driver: 'static {
     /// Which backend this is, as the contract names it.
     const BACKEND: nerve_core::Backend;
 
-    /// Whether a write of one statement may run on its own, without `BEGIN`/`COMMIT`
-    /// (`Scope::write_one`). PostgreSQL: yes. SQLite: no. A lone statement refused for a lock
-    /// held past the busy timeout is told apart only by the connection's result code
-    /// (`SQLITE_BUSY`), and Diesel's reset of the failed statement clears that code before the
-    /// store can read it (measured: 0 after a lone `INSERT ... RETURNING` refused so), so the
-    /// write would not be retried. A refused `BEGIN IMMEDIATE` keeps it.
-    const SINGLE_STATEMENT_AUTOCOMMIT: bool;
-
     /// Runs `f` in a top-level write transaction on `conn`: committed when `f` returns `Ok`,
     /// rolled back otherwise. SQLite begins it `IMMEDIATE`, so the write lock is taken at
     /// `BEGIN` rather than half-way.

@@ -7,8 +7,8 @@
 //! row: `execute` steps it to the end and reports it, but `get_result` (and `first`) stop at the
 //! first row and leave the end to Diesel's reset of the statement, whose error Diesel drops, so a
 //! write SQLite rolled back would read as done. A lone write with `RETURNING` therefore takes its
-//! row through [`returned_row`], which reads the statement to its end. (SQLite still runs
-//! such writes inside `BEGIN IMMEDIATE`, for another reason: `Driver::SINGLE_STATEMENT_AUTOCOMMIT`.)
+//! row through [`returned_row`], which reads the statement to its end. (A lone write SQLite
+//! refused for a lock is told apart by the busy handler's mark: `nerve_sqlite`'s `busy`.)
 
 use diesel::query_dsl::methods::LoadQuery;
 use diesel::{Connection, QueryResult, RunQueryDsl};

@@ -38,7 +38,6 @@ impl Driver for PgDriver {
     type Manager = nerve_diesel::Boxed<diesel::r2d2::ConnectionManager<diesel::PgConnection>>;
 
     const BACKEND: nerve_core::Backend = nerve_core::Backend::Postgres;
-    const SINGLE_STATEMENT_AUTOCOMMIT: bool = true;
     fn write_transaction<T, E>(
         conn: &mut diesel::PgConnection,
         f: impl FnOnce(&mut diesel::PgConnection) -> std::result::Result<T, E>,

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 /// How long a connection waits for another writer's lock before failing, in milliseconds.
 pub const BUSY_TIMEOUT_MS: u32 = 5_000;
 
-/// The per-connection settings after `busy_timeout` (which goes first, so these wait for a
-/// lock instead of failing), one statement each.
+/// The per-connection settings after the busy handler ([`wait_when_busy`], which goes first, so
+/// these wait for a lock instead of failing), one statement each.
 const PRAGMAS: [&str; 3] = [
     "PRAGMA foreign_keys = ON",
     "PRAGMA journal_mode = WAL",
@@ -71,7 +71,7 @@ impl Target {
 
 fn configure(conn: &mut SqliteConnection) -> QueryResult<()> {
     stable_plans(conn);
-    conn.batch_execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"))?;
+    wait_when_busy(conn);
     let started = std::time::Instant::now();
     for pragma in PRAGMAS {
         loop {
@@ -94,14 +94,69 @@ fn configure(conn: &mut SqliteConnection) -> QueryResult<()> {
 }
 
 /// Whether the last call that failed on `conn` failed because another connection held a lock
-/// it needed (`SQLITE_BUSY`, with any extended code). Ask right after the failure: a later
-/// call replaces the code. Diesel reports this failure with no error kind, so the connection's
-/// own result code is what tells it apart (never the message).
+/// it needed (`SQLITE_BUSY`, with any extended code). Ask right after the failure, once: a later
+/// call replaces the code, and the answer is taken. Diesel reports this failure with no error
+/// kind, so the connection itself tells it apart (never the message): its result code, or, for
+/// a statement whose code Diesel's reset of it has cleared (a lone `INSERT ... RETURNING` run
+/// without `BEGIN`), the mark [`wait_when_busy`]'s handler left when it gave up.
 pub(crate) fn busy(conn: &mut SqliteConnection) -> bool {
     // SAFETY: the handle is `conn`'s open connection, used only for the duration of the
     // closure and on this thread; `sqlite3_extended_errcode` only reads its last result code.
-    let code = unsafe { conn.with_raw_connection(|db| ffi::sqlite3_extended_errcode(db)) };
-    code & 0xff == ffi::SQLITE_BUSY
+    let (code, db) =
+        unsafe { conn.with_raw_connection(|db| (ffi::sqlite3_extended_errcode(db), db as usize)) };
+    let gave_up = GAVE_UP.with(|mark| mark.get() == Some(db) && mark.take().is_some());
+    code & 0xff == ffi::SQLITE_BUSY || gave_up
+}
+
+thread_local! {
+    /// The connection (its handle's address) whose busy handler last gave up on this thread:
+    /// the call it ran in failed with `SQLITE_BUSY`. Taken by [`busy`].
+    static GAVE_UP: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes `conn` wait for another connection's lock for up to [`BUSY_TIMEOUT_MS`], as
+/// `PRAGMA busy_timeout` would, sleeping 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50 and then 100
+/// ms between tries (SQLite's own steps). Unlike the pragma, a wait that runs out marks the
+/// connection so that [`busy`] can tell the failure apart after Diesel has reset the statement
+/// (which clears the result code). The handler runs on the thread stepping the statement, so
+/// the mark is that thread's.
+pub(crate) fn wait_when_busy(conn: &mut SqliteConnection) {
+    wait_when_busy_for(conn, BUSY_TIMEOUT_MS);
+}
+
+/// [`wait_when_busy`] with a timeout of `timeout_ms`.
+fn wait_when_busy_for(conn: &mut SqliteConnection, timeout_ms: u32) {
+    // SAFETY: only the handle's address is taken, as the mark's name for this connection.
+    let db = unsafe { conn.with_raw_connection(|db| db as usize) };
+    conn.on_busy(move |tries| match busy_delay(tries, timeout_ms) {
+        Some(ms) => {
+            std::thread::sleep(std::time::Duration::from_millis(u64::from(ms)));
+            diesel::sqlite::BusyDecision::Retry
+        }
+        None => {
+            GAVE_UP.with(|mark| mark.set(Some(db)));
+            diesel::sqlite::BusyDecision::GiveUp
+        }
+    });
+}
+
+/// How long to sleep before try `tries + 1` of a lock (`tries` made so far), or `None` once
+/// the sleeps so far have used up `timeout_ms`; the last sleep is cut to end at the timeout.
+fn busy_delay(tries: i32, timeout_ms: u32) -> Option<u32> {
+    const STEPS: [u32; 12] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+    let tries = usize::try_from(tries).unwrap_or(0);
+    let slept: u32 = match STEPS.get(..tries) {
+        Some(done) => done.iter().sum(),
+        None => {
+            let past = u32::try_from(tries - STEPS.len()).unwrap_or(u32::MAX);
+            STEPS
+                .iter()
+                .sum::<u32>()
+                .saturating_add(past.saturating_mul(100))
+        }
+    };
+    let next = STEPS.get(tries).copied().unwrap_or(100);
+    (slept < timeout_ms).then(|| next.min(timeout_ms - slept))
 }
 
 /// One configured connection to `target`, its directory created first.
@@ -142,10 +197,7 @@ pub(crate) fn establish_read_only(target: &Target) -> Result<SqliteConnection> {
     let mut conn = SqliteConnection::establish(&uri).map_err(|e| Error::Connect {
         reason: format!("cannot open the SQLite database {database}: {e}"),
     })?;
-    conn.batch_execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"))
-        .map_err(|e| Error::Connect {
-            reason: format!("cannot configure the SQLite database {database}: {e}"),
-        })?;
+    wait_when_busy(&mut conn);
     Ok(conn)
 }
 
@@ -158,12 +210,11 @@ pub(crate) fn establish_as_is(target: &Target) -> Result<SqliteConnection> {
     let mut conn = SqliteConnection::establish(&database).map_err(|e| Error::Connect {
         reason: format!("cannot open the SQLite database {database}: {e}"),
     })?;
-    conn.batch_execute(&format!(
-        "PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON"
-    ))
-    .map_err(|e| Error::Connect {
-        reason: format!("cannot configure the SQLite database {database}: {e}"),
-    })?;
+    wait_when_busy(&mut conn);
+    conn.batch_execute("PRAGMA foreign_keys = ON")
+        .map_err(|e| Error::Connect {
+            reason: format!("cannot configure the SQLite database {database}: {e}"),
+        })?;
     Ok(conn)
 }
 
@@ -290,5 +341,80 @@ mod tests {
         assert!(unknown_table.is_err());
         assert!(!busy(&mut waiter), "another failure replaces the code");
         holder.batch_execute("COMMIT").unwrap();
+    }
+
+    #[test]
+    fn a_lone_statement_refused_for_a_lock_is_told_apart_once() {
+        diesel::table! {
+            t (id) {
+                id -> BigInt,
+                x -> BigInt,
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::File(dir.path().join("lone.db"));
+        let mut holder = establish(&target).unwrap();
+        holder
+            .batch_execute("CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER)")
+            .unwrap();
+        let mut waiter = establish(&target).unwrap();
+        let mut other = establish(&target).unwrap();
+        wait_when_busy_for(&mut waiter, 30);
+        holder.batch_execute("BEGIN IMMEDIATE").unwrap();
+        let started = std::time::Instant::now();
+        // A cached `INSERT ... RETURNING` loaded as the store loads one (whose result code is
+        // cleared by the time the store asks: tests/tests/load.rs fails without the mark).
+        let insert = || {
+            diesel::insert_into(t::table)
+                .values(t::x.eq(1))
+                .returning(t::id)
+        };
+        let lone = insert().load::<i64>(&mut waiter);
+        assert!(lone.is_err(), "the lock is held");
+        assert!(
+            started.elapsed() >= std::time::Duration::from_millis(30),
+            "it waited"
+        );
+        // SAFETY: only the handle's address is read.
+        let waiter_db = unsafe { waiter.with_raw_connection(|db| db as usize) };
+        assert_eq!(
+            GAVE_UP.with(|mark| mark.get()),
+            Some(waiter_db),
+            "the handler gave up"
+        );
+        assert!(
+            !busy(&mut other),
+            "the mark names the connection that gave up"
+        );
+        assert!(busy(&mut waiter), "SQLITE_BUSY after the refused statement");
+        let unknown_table = waiter.batch_execute("SELECT * FROM nowhere");
+        assert!(unknown_table.is_err());
+        assert!(
+            !busy(&mut waiter),
+            "the mark is taken by the first question"
+        );
+        holder.batch_execute("COMMIT").unwrap();
+        insert().load::<i64>(&mut waiter).expect("the lock is gone");
+    }
+
+    #[test]
+    fn the_busy_wait_sleeps_sqlites_steps_up_to_the_timeout() {
+        let sleeps: Vec<u32> = (0..).map_while(|tries| busy_delay(tries, 500)).collect();
+        assert_eq!(sleeps[..4], [1, 2, 5, 10]);
+        assert_eq!(sleeps.iter().sum::<u32>(), 500, "{sleeps:?}");
+        assert_eq!(
+            sleeps.len(),
+            14,
+            "12 steps (328 ms), one of 100, the last cut to 72"
+        );
+        let full: u32 = (0..)
+            .map_while(|tries| busy_delay(tries, BUSY_TIMEOUT_MS))
+            .sum();
+        assert_eq!(full, BUSY_TIMEOUT_MS);
+        assert_eq!(
+            busy_delay(-1, 10),
+            Some(1),
+            "a count below zero is the first try"
+        );
     }
 }

@@ -51,7 +51,6 @@ impl Driver for SqliteDriver {
     type Manager = crate::connection::Manager;
 
     const BACKEND: nerve_core::Backend = nerve_core::Backend::Sqlite;
-    const SINGLE_STATEMENT_AUTOCOMMIT: bool = false;
     fn write_transaction<T, E>(
         conn: &mut diesel::SqliteConnection,
         f: impl FnOnce(&mut diesel::SqliteConnection) -> std::result::Result<T, E>,
@@ -62,8 +61,8 @@ impl Driver for SqliteDriver {
         conn.immediate_transaction(f)
     }
 
-    /// A lock held by another writer past the busy timeout is `SQLITE_BUSY` in the connection's
-    /// result code ([`crate::connection::busy`]); Diesel gives it no kind.
+    /// A lock held by another writer past the busy timeout is `SQLITE_BUSY`, told by the
+    /// connection ([`crate::connection::busy`]); Diesel gives it no kind.
     fn reclassify(conn: &mut diesel::SqliteConnection, e: nerve_core::Error) -> nerve_core::Error {
         if crate::connection::busy(conn) {
             nerve_diesel::errors::locked_out(e)
@@ -125,10 +124,9 @@ impl Driver for SqliteDriver {
         conn: &mut diesel::SqliteConnection,
         f: impl FnOnce(&mut diesel::SqliteConnection) -> QueryResult<T>,
     ) -> QueryResult<T> {
-        use diesel::connection::SimpleConnection;
-        conn.batch_execute("PRAGMA busy_timeout = 0")?;
+        conn.set_busy_timeout(std::time::Duration::ZERO);
         let out = conn.immediate_transaction(f);
-        conn.batch_execute(&format!("PRAGMA busy_timeout = {}", crate::BUSY_TIMEOUT_MS))?;
+        crate::connection::wait_when_busy(conn);
         out
     }
 

@@ -204,6 +204,7 @@ pub(crate) fn revert(conn: &mut Conn, steps: usize) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diesel::connection::SimpleConnection;
     use nerve_core::{MigrationPolicy, PasswordParams};
 
     fn options() -> StoreOptions {
@@ -234,11 +235,19 @@ mod tests {
         // Two connections at once: both opened by the pool, both configured.
         let mut a = store.pool.get().unwrap();
         let mut b = store.pool.get().unwrap();
+        // The waiter's busy handler waits out a lock the holder lets go 50 ms later.
+        let waits = |holder: &mut Conn, waiter: &mut Conn| {
+            holder.batch_execute("BEGIN IMMEDIATE").unwrap();
+            std::thread::scope(|s| {
+                let waiting = s.spawn(|| waiter.batch_execute("BEGIN IMMEDIATE; ROLLBACK"));
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                holder.batch_execute("ROLLBACK").unwrap();
+                waiting.join().unwrap().expect("waited for the lock");
+            });
+        };
+        waits(&mut a, &mut b);
+        waits(&mut b, &mut a);
         for conn in [&mut *a, &mut *b] {
-            assert_eq!(
-                pragma(conn, "busy_timeout"),
-                crate::BUSY_TIMEOUT_MS.to_string()
-            );
             assert_eq!(pragma(conn, "foreign_keys"), "1");
             assert_eq!(pragma(conn, "journal_mode"), "wal");
             assert_eq!(pragma(conn, "synchronous"), "1", "NORMAL");
