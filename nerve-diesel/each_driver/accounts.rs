@@ -27,6 +27,7 @@ use nerve_diesel::nerve_core::secret::{
 use nerve_diesel::nerve_core::validate::{json_document, required_text, validate_email};
 use nerve_diesel::nerve_core::{Denial, Error, Field, Result, UserStore};
 use nerve_diesel::Op;
+use nerve_diesel::WriteTs;
 
 // ---------------------------------------------------------------- shared helpers
 
@@ -38,8 +39,8 @@ pub(crate) fn revoke_sessions(conn: &mut Conn, user_id: i64, now: DateTime<Utc>)
             .filter(sessions::revoked_at.is_null()),
     )
     .set((
-        sessions::revoked_at.eq(Some(now)),
-        sessions::updated_at.eq(now),
+        sessions::revoked_at.eq(WriteTs(now)),
+        sessions::updated_at.eq(WriteTs(now)),
     ))
     .execute(conn)
     .map(|n| n as u64)
@@ -57,8 +58,8 @@ pub(crate) fn remember_password(
         .values((
             password_history::user_id.eq(user_id),
             password_history::password_hash.eq(hash),
-            password_history::created_at.eq(now),
-            password_history::updated_at.eq(now),
+            password_history::created_at.eq(WriteTs(now)),
+            password_history::updated_at.eq(WriteTs(now)),
             password_history::is_active.eq(true),
         ))
         .execute(conn)
@@ -222,8 +223,8 @@ pub(crate) fn insert_event(
             security_events::description.eq(&e.description),
             security_events::metadata_json.eq(e.metadata.as_ref()),
             security_events::acknowledged.eq(false),
-            security_events::created_at.eq(now),
-            security_events::updated_at.eq(now),
+            security_events::created_at.eq(WriteTs(now)),
+            security_events::updated_at.eq(WriteTs(now)),
             security_events::is_active.eq(true),
         ))
         .returning(SECURITY_EVENT)
@@ -330,8 +331,8 @@ impl nerve_diesel::nerve_core::SecurityEventStore for Scope<'_> {
             .set((
                 security_events::acknowledged.eq(true),
                 security_events::acknowledged_by.eq(Some(user_id)),
-                security_events::acknowledged_at.eq(Some(now)),
-                security_events::updated_at.eq(now),
+                security_events::acknowledged_at.eq(WriteTs(now)),
+                security_events::updated_at.eq(WriteTs(now)),
             ))
             .execute(conn)
             .map_err(|e| Op::new(EVENTS, "acknowledge").error(e))?;
@@ -465,7 +466,7 @@ impl nerve_diesel::nerve_core::AuthStore for Scope<'_> {
                     login_attempts::user_agent.eq(agent),
                     login_attempts::success.eq(outcome.is_ok()),
                     login_attempts::failure.eq(outcome.err().map(Db)),
-                    login_attempts::attempted_at.eq(now),
+                    login_attempts::attempted_at.eq(WriteTs(now)),
                 ))
                 .execute(conn)
                 .map_err(|e| Op::new(ATTEMPTS, "insert").error(e))?;
@@ -478,11 +479,11 @@ impl nerve_diesel::nerve_core::AuthStore for Scope<'_> {
                 (Ok(()), Some((user_id, _, old_hash)), _) => {
                     nerve_diesel::cached::update(users::table.find(*user_id))
                         .set((
-                            users::last_login_at.eq(Some(now)),
-                            users::failures_reset_at.eq(Some(now)),
+                            users::last_login_at.eq(WriteTs(now)),
+                            users::failures_reset_at.eq(WriteTs(now)),
                             users::locked_at.eq(None::<DateTime<Utc>>),
                             users::locked_until.eq(None::<DateTime<Utc>>),
-                            users::updated_at.eq(now),
+                            users::updated_at.eq(WriteTs(now)),
                         ))
                         .execute(conn)
                         .map_err(|e| Op::new("users", "update").error(e))?;
@@ -504,7 +505,7 @@ impl nerve_diesel::nerve_core::AuthStore for Scope<'_> {
                         )
                         .set((
                             password_history::password_hash.eq(new_hash),
-                            password_history::updated_at.eq(now),
+                            password_history::updated_at.eq(WriteTs(now)),
                         ))
                         .execute(conn)
                         .map_err(|e| Op::new("password_history", "rehash").error(e))?;
@@ -516,7 +517,7 @@ impl nerve_diesel::nerve_core::AuthStore for Scope<'_> {
                         .filter(login_attempts::user_id.eq(*user_id))
                         .filter(nerve_diesel::diesel::dsl::not(login_attempts::success))
                         .filter(login_attempts::failure.eq(Db(LoginFailure::BadPassword)))
-                        .filter(login_attempts::attempted_at.gt(since))
+                        .filter(login_attempts::attempted_at.gt(WriteTs(since)))
                         .count()
                         .get_result(conn)
                         .map_err(|e| Op::new(ATTEMPTS, "count").error(e))?;
@@ -524,11 +525,11 @@ impl nerve_diesel::nerve_core::AuthStore for Scope<'_> {
                         let until = now + policy.lock_for;
                         nerve_diesel::cached::update(users::table.find(*user_id))
                             .set((
-                                users::locked_at.eq(Some(now)),
+                                users::locked_at.eq(WriteTs(now)),
                                 users::locked_until.eq(Some(until)),
                                 // The failures that locked it are spent.
-                                users::failures_reset_at.eq(Some(now)),
-                                users::updated_at.eq(now),
+                                users::failures_reset_at.eq(WriteTs(now)),
+                                users::updated_at.eq(WriteTs(now)),
                             ))
                             .execute(conn)
                             .map_err(|e| Op::new("users", "lock").error(e))?;
@@ -664,10 +665,10 @@ impl nerve_diesel::nerve_core::SessionStore for Scope<'_> {
                     sessions::token_hash.eq(&hash),
                     sessions::ip_address.eq(ip.as_deref()),
                     sessions::user_agent.eq(agent),
-                    sessions::created_at.eq(now),
-                    sessions::last_seen_at.eq(now),
+                    sessions::created_at.eq(WriteTs(now)),
+                    sessions::last_seen_at.eq(WriteTs(now)),
                     sessions::expires_at.eq(now + new.ttl),
-                    sessions::updated_at.eq(now),
+                    sessions::updated_at.eq(WriteTs(now)),
                     sessions::is_active.eq(true),
                 ))
                 .returning(SESSION)
@@ -727,7 +728,10 @@ impl nerve_diesel::nerve_core::SessionStore for Scope<'_> {
                 struct SeenNow;
                 nerve_diesel::cached::CacheByKey::<SeenNow, _>::new(
                     nerve_diesel::diesel::update(sessions::table.find(row.id))
-                        .set((sessions::last_seen_at.eq(now), sessions::updated_at.eq(now)))
+                        .set((
+                            sessions::last_seen_at.eq(WriteTs(now)),
+                            sessions::updated_at.eq(WriteTs(now)),
+                        ))
                         .returning(SESSION),
                 )
                 .get_result::<SessionView>(conn)
@@ -744,7 +748,7 @@ impl nerve_diesel::nerve_core::SessionStore for Scope<'_> {
                 .filter(sessions::company_id.eq(company_id))
                 .filter(sessions::user_id.eq(user_id))
                 .filter(sessions::revoked_at.is_null())
-                .filter(sessions::expires_at.gt(now))
+                .filter(sessions::expires_at.gt(WriteTs(now)))
                 .order(sessions::id.desc())
                 .select(SESSION)
                 .load::<SessionView>(conn)
@@ -775,8 +779,8 @@ impl nerve_diesel::nerve_core::SessionStore for Scope<'_> {
                     .filter(sessions::revoked_at.is_null()),
             )
             .set((
-                sessions::revoked_at.eq(Some(now)),
-                sessions::updated_at.eq(now),
+                sessions::revoked_at.eq(WriteTs(now)),
+                sessions::updated_at.eq(WriteTs(now)),
             ))
             .execute(conn)
             .map(drop)
@@ -854,7 +858,7 @@ impl nerve_diesel::nerve_core::AuditStore for Scope<'_> {
                     audit_logs::entity_id.eq(entry.entity_id),
                     audit_logs::details.eq(entry.details.as_ref()),
                     audit_logs::ip_address.eq(ip.as_deref()),
-                    audit_logs::created_at.eq(now),
+                    audit_logs::created_at.eq(WriteTs(now)),
                 ))
                 .returning(audit_logs::all_columns)
                 .get_result::<AuditLogsRow>(conn)
@@ -944,9 +948,9 @@ impl nerve_diesel::nerve_core::ApiKeyStore for Scope<'_> {
                     api_keys::name.eq(name),
                     api_keys::permissions.eq(&permissions),
                     api_keys::usage_count.eq(0_i64),
-                    api_keys::created_at.eq(now),
+                    api_keys::created_at.eq(WriteTs(now)),
                     api_keys::expires_at.eq(expires_at),
-                    api_keys::updated_at.eq(now),
+                    api_keys::updated_at.eq(WriteTs(now)),
                     api_keys::is_active.eq(true),
                 ))
                 .returning(API_KEY)
@@ -1044,9 +1048,9 @@ impl nerve_diesel::nerve_core::ApiKeyStore for Scope<'_> {
                     nerve_diesel::diesel::update(api_keys::table.find(row.id))
                         .set((
                             api_keys::usage_count.eq(api_keys::usage_count + 1_i64),
-                            api_keys::last_used_at.eq(Some(now)),
+                            api_keys::last_used_at.eq(WriteTs(now)),
                             api_keys::last_used_ip.eq(ip.as_deref()),
-                            api_keys::updated_at.eq(now),
+                            api_keys::updated_at.eq(WriteTs(now)),
                         ))
                         .returning(API_KEY),
                 )
@@ -1089,9 +1093,9 @@ impl nerve_diesel::nerve_core::ApiKeyStore for Scope<'_> {
                     .filter(api_keys::revoked_at.is_null()),
             )
             .set((
-                api_keys::revoked_at.eq(Some(now)),
+                api_keys::revoked_at.eq(WriteTs(now)),
                 api_keys::is_active.eq(false),
-                api_keys::updated_at.eq(now),
+                api_keys::updated_at.eq(WriteTs(now)),
             ))
             .execute(conn)
             .map(drop)

@@ -26,6 +26,7 @@ struct Id {
 
 type Ts = crate::schema::sql_types::Ts;
 use nerve_diesel::diesel::sql_types::Text;
+use nerve_diesel::WriteTs;
 
 fn sql_error(what: &'static str) -> impl Fn(nerve_diesel::diesel::result::Error) -> Error {
     move |e| Op::new("-", what).error(e)
@@ -161,9 +162,9 @@ fn with_audit_maintenance<T>(
     nerve_diesel::diesel::insert_into(m::table)
         .values((
             m::reason.eq(reason),
-            m::started_at.eq(now),
-            m::created_at.eq(now),
-            m::updated_at.eq(now),
+            m::started_at.eq(WriteTs(now)),
+            m::created_at.eq(WriteTs(now)),
+            m::updated_at.eq(WriteTs(now)),
             m::is_active.eq(true),
         ))
         .execute(conn)

@@ -23,6 +23,7 @@ use nerve_diesel::nerve_core::validate::{
 use nerve_diesel::nerve_core::{Error, Field, Result};
 use nerve_diesel::Driver as _;
 use nerve_diesel::Op;
+use nerve_diesel::WriteTs;
 
 /// `result_type` of both results tables (one shape): checked equal when compiled.
 const RESULT_TYPE_MAX: usize = limits::scan_results_xasm::result_type;
@@ -71,7 +72,7 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                     cached_asm_scans::open_ports_count.eq(scan.open_ports_count),
                     cached_asm_scans::scan_results.eq(scan.scan_results.as_ref()),
                     cached_asm_scans::user_id.eq(scan.user_id),
-                    cached_asm_scans::updated_at.eq(now),
+                    cached_asm_scans::updated_at.eq(WriteTs(now)),
                 )
             };
             let updated = nerve_diesel::cached::CacheBySql(
@@ -136,7 +137,7 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
             cached_asm_scans::table
                 .filter(cached_asm_scans::domain.eq(&domain))
                 .filter(cached_asm_scans::deleted_at.is_null())
-                .filter(cached_asm_scans::scanned_at.ge(since))
+                .filter(cached_asm_scans::scanned_at.ge(WriteTs(since)))
                 .select(cached_asm_scans::all_columns)
                 .first::<CachedAsmScansRow>(conn)
                 .optional()
@@ -227,8 +228,8 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                         h::scan_results.eq(&scan.scan_results),
                         h::duration_ms.eq(scan.duration_ms),
                         h::scanned_at.eq(scanned_at),
-                        h::created_at.eq(now),
-                        h::updated_at.eq(now),
+                        h::created_at.eq(WriteTs(now)),
+                        h::updated_at.eq(WriteTs(now)),
                         h::is_active.eq(true),
                     ))
                     .returning(h::all_columns)
@@ -364,8 +365,8 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                     asm_scans::error.eq(scan.error.as_deref()),
                     asm_scans::started_at.eq(started_at),
                     asm_scans::completed_at.eq(completed_at),
-                    asm_scans::created_at.eq(now),
-                    asm_scans::updated_at.eq(now),
+                    asm_scans::created_at.eq(WriteTs(now)),
+                    asm_scans::updated_at.eq(WriteTs(now)),
                     asm_scans::is_active.eq(true),
                 ))
                 .returning(asm_scans::all_columns)
@@ -447,9 +448,9 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                     lightbox_findings::description.eq(finding.description.as_deref()),
                     lightbox_findings::url.eq(finding.url.as_deref()),
                     lightbox_findings::evidence.eq(finding.evidence.as_ref()),
-                    lightbox_findings::discovered_at.eq(now),
-                    lightbox_findings::created_at.eq(now),
-                    lightbox_findings::updated_at.eq(now),
+                    lightbox_findings::discovered_at.eq(WriteTs(now)),
+                    lightbox_findings::created_at.eq(WriteTs(now)),
+                    lightbox_findings::updated_at.eq(WriteTs(now)),
                     lightbox_findings::is_active.eq(true),
                 ))
                 .returning(lightbox_findings::all_columns)
@@ -506,8 +507,8 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                 .filter(lightbox_findings::deleted_at.is_null());
             nerve_diesel::cached::update(live.filter(lightbox_findings::resolved_at.is_null()))
                 .set((
-                    lightbox_findings::resolved_at.eq(Some(now)),
-                    lightbox_findings::updated_at.eq(now),
+                    lightbox_findings::resolved_at.eq(WriteTs(now)),
+                    lightbox_findings::updated_at.eq(WriteTs(now)),
                 ))
                 .execute(conn)
                 .map_err(|e| Op::new(T, "update").error(e))?;
@@ -561,8 +562,8 @@ impl nerve_diesel::nerve_core::AttackSurfaceStore for Scope<'_> {
                                 t::result_type.eq(&r.result_type),
                                 t::severity.eq(Db(r.severity)),
                                 t::scan_results.eq(&r.scan_results),
-                                t::created_at.eq(now),
-                                t::updated_at.eq(now),
+                                t::created_at.eq(WriteTs(now)),
+                                t::updated_at.eq(WriteTs(now)),
                                 t::is_active.eq(true),
                             )
                         })

@@ -16,6 +16,7 @@ use nerve_diesel::nerve_core::validate::{
 };
 use nerve_diesel::nerve_core::{Error, Field, Result};
 use nerve_diesel::Op;
+use nerve_diesel::WriteTs;
 
 const TOKENS: &str = "bait_tokens";
 const ACCESSES: &str = "bait_accesses";
@@ -73,8 +74,8 @@ impl nerve_diesel::nerve_core::BaitStore for Scope<'_> {
                     bait_tokens::description.eq(description),
                     bait_tokens::access_count.eq(0_i64),
                     bait_tokens::metadata.eq(new.metadata.as_ref()),
-                    bait_tokens::created_at.eq(now),
-                    bait_tokens::updated_at.eq(now),
+                    bait_tokens::created_at.eq(WriteTs(now)),
+                    bait_tokens::updated_at.eq(WriteTs(now)),
                     bait_tokens::is_active.eq(true),
                 ))
                 .returning(bait_tokens::all_columns)
@@ -174,8 +175,8 @@ impl nerve_diesel::nerve_core::BaitStore for Scope<'_> {
                 )
                 .set((
                     bait_tokens::access_count.eq(bait_tokens::access_count + 1_i64),
-                    bait_tokens::last_accessed_at.eq(Some(now)),
-                    bait_tokens::updated_at.eq(now),
+                    bait_tokens::last_accessed_at.eq(WriteTs(now)),
+                    bait_tokens::updated_at.eq(WriteTs(now)),
                 ))
                 .returning(bait_tokens::all_columns),
             )
@@ -193,7 +194,7 @@ impl nerve_diesel::nerve_core::BaitStore for Scope<'_> {
                     bait_accesses::location.eq(location),
                     bait_accesses::raw_request.eq(access.raw_request.as_ref()),
                     bait_accesses::token_was_active.eq(active),
-                    bait_accesses::accessed_at.eq(now),
+                    bait_accesses::accessed_at.eq(WriteTs(now)),
                 ))
                 .returning(bait_accesses::all_columns)
                 .get_result::<BaitAccessesRow>(conn)

@@ -4,13 +4,13 @@
 use super::Scope;
 use crate::schema::companies;
 use crate::schema::rows::CompaniesRow;
-use ::chrono::{DateTime, Utc};
 use nerve_diesel::diesel::prelude::*;
 use nerve_diesel::limits;
 use nerve_diesel::nerve_core::model::{Company, CompanyUpdate, Deleted, NewCompany, Page};
 use nerve_diesel::nerve_core::validate::{required_text, validate_domain};
 use nerve_diesel::nerve_core::{Error, Field, Result};
 use nerve_diesel::Op;
+use nerve_diesel::WriteTs;
 
 const TABLE: &str = "companies";
 const NAME: Field = Field::new(TABLE, "name");
@@ -21,7 +21,7 @@ const DOMAIN: Field = Field::new(TABLE, "domain");
 struct Changes<'a> {
     name: Option<&'a str>,
     domain: Option<Option<&'a str>>,
-    updated_at: DateTime<Utc>,
+    updated_at: WriteTs,
 }
 
 fn not_found(id: i64) -> Error {
@@ -42,8 +42,8 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
                 .values((
                     companies::name.eq(name),
                     companies::domain.eq(domain.as_deref()),
-                    companies::created_at.eq(now),
-                    companies::updated_at.eq(now),
+                    companies::created_at.eq(WriteTs(now)),
+                    companies::updated_at.eq(WriteTs(now)),
                     companies::is_active.eq(true),
                 ))
                 .returning(companies::all_columns);
@@ -124,7 +124,7 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
         let set = Changes {
             name,
             domain: domain.as_ref().map(|d| d.as_deref()),
-            updated_at: self.env().now(),
+            updated_at: WriteTs(self.env().now()),
         };
         self.write_one(nerve_diesel::op_name!(), TABLE, |conn| {
             let update = nerve_diesel::cached::CacheBySql(

@@ -32,6 +32,7 @@ use nerve_diesel::nerve_core::validate::{
 use nerve_diesel::nerve_core::{Error, Field, Result};
 use nerve_diesel::Driver as _;
 use nerve_diesel::Op;
+use nerve_diesel::WriteTs;
 
 const ASSESSMENTS: &str = "compliance_assessments";
 const CONTROLS: &str = "compliance_controls";
@@ -69,7 +70,7 @@ struct ControlChanges<'a> {
     remediation_notes: Option<Option<&'a str>>,
     next_review_date: Option<Option<DateTime<Utc>>>,
     last_reviewed: Option<Option<DateTime<Utc>>>,
-    updated_at: DateTime<Utc>,
+    updated_at: WriteTs,
 }
 
 fn not_found(table: &'static str, company_id: i64, id: i64) -> Error {
@@ -140,7 +141,10 @@ fn rescore(conn: &mut Conn, assessment_id: i64, now: DateTime<Utc>) -> Result<()
         .map_err(|e| Op::new(CONTROLS, "select").error(e))?;
     let score = overall_compliance_score(controls.into_iter().map(|(s, v)| (s.0, v)));
     nerve_diesel::cached::update(a::table.filter(a::id.eq(assessment_id)))
-        .set((a::overall_compliance_score.eq(score), a::updated_at.eq(now)))
+        .set((
+            a::overall_compliance_score.eq(score),
+            a::updated_at.eq(WriteTs(now)),
+        ))
         .execute(conn)
         .map(drop)
         .map_err(|e| Op::new(ASSESSMENTS, "update").error(e))
@@ -190,8 +194,8 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                     a::status.eq(Db(AssessmentStatus::InProgress)),
                     a::assessment_date.eq(started),
                     a::expiry_date.eq(expiry),
-                    a::created_at.eq(now),
-                    a::updated_at.eq(now),
+                    a::created_at.eq(WriteTs(now)),
+                    a::updated_at.eq(WriteTs(now)),
                     a::is_active.eq(true),
                 ))
                 .returning(crate::schema::compliance_assessments::all_columns)
@@ -262,9 +266,9 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                 nerve_diesel::diesel::update(a::table.filter(a::id.eq(id)))
                     .set((
                         a::status.eq(Db(AssessmentStatus::Completed)),
-                        a::completion_date.eq(Some(now)),
+                        a::completion_date.eq(WriteTs(now)),
                         a::expiry_date.eq(Some(expiry)),
-                        a::updated_at.eq(now),
+                        a::updated_at.eq(WriteTs(now)),
                     ))
                     .returning(crate::schema::compliance_assessments::all_columns),
             )
@@ -280,12 +284,12 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
             nerve_diesel::cached::update(
                 a::table
                     .filter(a::status.eq(Db(AssessmentStatus::Completed)))
-                    .filter(a::expiry_date.le(now))
+                    .filter(a::expiry_date.le(WriteTs(now)))
                     .filter(a::deleted_at.is_null()),
             )
             .set((
                 a::status.eq(Db(AssessmentStatus::Expired)),
-                a::updated_at.eq(now),
+                a::updated_at.eq(WriteTs(now)),
             ))
             .execute(conn)
             .map(|n| n as u64)
@@ -351,8 +355,8 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                     c::compliance_score.eq(points),
                     c::assigned_to_user_id.eq(new.assigned_to_user_id),
                     c::next_review_date.eq(review),
-                    c::created_at.eq(now),
-                    c::updated_at.eq(now),
+                    c::created_at.eq(WriteTs(now)),
+                    c::updated_at.eq(WriteTs(now)),
                     c::is_active.eq(true),
                 ))
                 .returning(c::all_columns)
@@ -407,7 +411,7 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                 .map(|t| instant(Field::new(CONTROLS, "next_review_date"), t))
                 .transpose()?,
             last_reviewed: changes.reviewed.then_some(Some(now)),
-            updated_at: now,
+            updated_at: WriteTs(now),
         };
         self.write(nerve_diesel::op_name!(), CONTROLS, |conn| {
             let row = control_row(conn, company_id, id)?;
@@ -479,9 +483,9 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                     ev::file_name.eq(name),
                     ev::sha256.eq(&digest),
                     ev::description.eq(description),
-                    ev::uploaded_at.eq(now),
-                    ev::created_at.eq(now),
-                    ev::updated_at.eq(now),
+                    ev::uploaded_at.eq(WriteTs(now)),
+                    ev::created_at.eq(WriteTs(now)),
+                    ev::updated_at.eq(WriteTs(now)),
                     ev::is_active.eq(true),
                 ))
                 .returning(crate::schema::compliance_evidence::all_columns)
@@ -592,8 +596,8 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                                 m::framework.eq(Db(row.framework)),
                                 m::control_id.eq(&row.control_id),
                                 m::flag_status.eq(Db(row.flag_status)),
-                                m::created_at.eq(now),
-                                m::updated_at.eq(now),
+                                m::created_at.eq(WriteTs(now)),
+                                m::updated_at.eq(WriteTs(now)),
                                 m::is_active.eq(true),
                             ))
                             .execute(conn)
@@ -676,7 +680,7 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                         .filter(
                             a::status.eq(Db(AssessmentStatus::InProgress)).or(a::status
                                 .eq(Db(AssessmentStatus::Completed))
-                                .and(a::expiry_date.is_null().or(a::expiry_date.gt(now)))),
+                                .and(a::expiry_date.is_null().or(a::expiry_date.gt(WriteTs(now))))),
                         )
                         .filter(c::deleted_at.is_null())
                         .filter(c::control_id.eq_any(&keys))
@@ -720,7 +724,7 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                             c::scan_domain.eq(domain.as_deref()),
                             c::scan_flagged_at.eq(Some(seen)),
                             c::scan_verified_at.eq(None::<DateTime<Utc>>),
-                            c::updated_at.eq(now),
+                            c::updated_at.eq(WriteTs(now)),
                         ))
                         .returning(c::all_columns),
                 )
@@ -772,8 +776,8 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                     nerve_diesel::diesel::update(c::table.filter(c::id.eq(row.id)))
                         .set((
                             c::status.eq(Db(restored)),
-                            c::scan_verified_at.eq(Some(now)),
-                            c::updated_at.eq(now),
+                            c::scan_verified_at.eq(WriteTs(now)),
+                            c::updated_at.eq(WriteTs(now)),
                         ))
                         .returning(c::all_columns),
                 )
@@ -854,8 +858,8 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                     vr::metadata.eq(new.metadata.as_ref()),
                     vr::model.eq(model),
                     vr::generated_at.eq(generated),
-                    vr::created_at.eq(now),
-                    vr::updated_at.eq(now),
+                    vr::created_at.eq(WriteTs(now)),
+                    vr::updated_at.eq(WriteTs(now)),
                     vr::is_active.eq(true),
                 ))
                 .returning(crate::schema::vulnerability_reports::all_columns)

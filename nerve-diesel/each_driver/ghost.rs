@@ -27,6 +27,7 @@ use nerve_diesel::nerve_core::validate::{
 };
 use nerve_diesel::nerve_core::{Error, Field, Result};
 use nerve_diesel::Op;
+use nerve_diesel::WriteTs;
 
 const QUERIES: &str = "ghost_search_queries";
 const MONITORED: &str = "monitored_emails";
@@ -111,9 +112,9 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
                     ghost_search_queries::results_count.eq(query.results_count),
                     ghost_search_queries::search_sources.eq(query.search_sources.as_ref()),
                     ghost_search_queries::response_time_ms.eq(query.response_time_ms),
-                    ghost_search_queries::searched_at.eq(now),
-                    ghost_search_queries::created_at.eq(now),
-                    ghost_search_queries::updated_at.eq(now),
+                    ghost_search_queries::searched_at.eq(WriteTs(now)),
+                    ghost_search_queries::created_at.eq(WriteTs(now)),
+                    ghost_search_queries::updated_at.eq(WriteTs(now)),
                     ghost_search_queries::is_active.eq(true),
                 ))
                 .returning(ghost_search_queries::all_columns)
@@ -222,8 +223,8 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
                         monitored_emails::email_address.eq(&email),
                         monitored_emails::monitor_scope.eq(Db(new.monitor_scope)),
                         monitored_emails::findings_count.eq(0_i64),
-                        monitored_emails::created_at.eq(now),
-                        monitored_emails::updated_at.eq(now),
+                        monitored_emails::created_at.eq(WriteTs(now)),
+                        monitored_emails::updated_at.eq(WriteTs(now)),
                         monitored_emails::is_active.eq(true),
                     ))
                     .returning(monitored_emails::all_columns)
@@ -333,7 +334,7 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
             nerve_diesel::cached::update(
                 monitored_emails::table.filter(monitored_emails::id.eq(monitored_email_id)),
             )
-            .set(monitored_emails::updated_at.eq(now))
+            .set(monitored_emails::updated_at.eq(WriteTs(now)))
             .execute(conn)
             .map_err(|e| Op::new(MONITORED, "update").error(e))?;
             let mut added = 0_u64;
@@ -352,9 +353,9 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
                         monitored_email_findings::data_classes.eq(f.data_classes.as_ref()),
                         monitored_email_findings::severity.eq(Db(f.severity)),
                         monitored_email_findings::source_details.eq(f.source_details.as_ref()),
-                        monitored_email_findings::found_at.eq(now),
-                        monitored_email_findings::created_at.eq(now),
-                        monitored_email_findings::updated_at.eq(now),
+                        monitored_email_findings::found_at.eq(WriteTs(now)),
+                        monitored_email_findings::created_at.eq(WriteTs(now)),
+                        monitored_email_findings::updated_at.eq(WriteTs(now)),
                         monitored_email_findings::is_active.eq(true),
                     ))
                     .on_conflict((
@@ -380,8 +381,8 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
                 )
                 .set((
                     monitored_emails::findings_count.eq(live),
-                    monitored_emails::last_checked.eq(Some(now)),
-                    monitored_emails::updated_at.eq(now),
+                    monitored_emails::last_checked.eq(WriteTs(now)),
+                    monitored_emails::updated_at.eq(WriteTs(now)),
                 ))
                 .returning(monitored_emails::all_columns),
             )
@@ -478,8 +479,8 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
                     uploaded_breach_files::breach_name.eq(new.breach_name.as_deref()),
                     uploaded_breach_files::status.eq(Db(UploadStatus::Pending)),
                     uploaded_breach_files::records_count.eq(0_i64),
-                    uploaded_breach_files::created_at.eq(now),
-                    uploaded_breach_files::updated_at.eq(now),
+                    uploaded_breach_files::created_at.eq(WriteTs(now)),
+                    uploaded_breach_files::updated_at.eq(WriteTs(now)),
                     uploaded_breach_files::is_active.eq(true),
                 ))
                 .returning(uploaded_breach_files::all_columns)

@@ -66,9 +66,9 @@ macro_rules! url_findings {
                         $t::monitored_email_id.eq(monitored_email_id),
                         $t::source_url.eq(&$n.source_url),
                         $( $t::$col.eq($val), )*
-                        $t::found_at.eq(now),
-                        $t::created_at.eq(now),
-                        $t::updated_at.eq(now),
+                        $t::found_at.eq(nerve_diesel::WriteTs(now)),
+                        $t::created_at.eq(nerve_diesel::WriteTs(now)),
+                        $t::updated_at.eq(nerve_diesel::WriteTs(now)),
                         $t::is_active.eq(true),
                     ))
                     .on_conflict(($t::monitored_email_id, $t::source_url))

@@ -5,7 +5,6 @@ use super::accounts::{live_company, live_user_of_company};
 use super::{Conn, Db, Scope};
 use crate::schema::rows::{BreachesRow, DevicesRow, ProfilesRow, SocialMediaRow};
 use crate::schema::{breaches, devices, profiles, social_media};
-use ::chrono::{DateTime, Utc};
 use nerve_diesel::diesel::prelude::*;
 use nerve_diesel::limits;
 use nerve_diesel::nerve_core::model::{
@@ -18,6 +17,7 @@ use nerve_diesel::nerve_core::validate::{
 };
 use nerve_diesel::nerve_core::{Error, Field, Result};
 use nerve_diesel::Op;
+use nerve_diesel::WriteTs;
 
 const PROFILES: &str = "profiles";
 const ACCOUNTS: &str = "social_media";
@@ -106,7 +106,7 @@ struct ProfileChanges<'a> {
     notes: Option<Option<&'a str>>,
     risk_score: Option<i64>,
     metadata: Option<Option<&'a nerve_diesel::serde_json::Value>>,
-    updated_at: DateTime<Utc>,
+    updated_at: WriteTs,
 }
 
 impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
@@ -162,8 +162,8 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                     profiles::notes.eq(notes),
                     profiles::risk_score.eq(risk_score),
                     profiles::metadata.eq(new.metadata.as_ref()),
-                    profiles::created_at.eq(now),
-                    profiles::updated_at.eq(now),
+                    profiles::created_at.eq(WriteTs(now)),
+                    profiles::updated_at.eq(WriteTs(now)),
                     profiles::is_active.eq(true),
                 ))
                 .returning(profiles::all_columns)
@@ -235,7 +235,7 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
             notes,
             risk_score,
             metadata: changes.metadata.as_ref().map(|m| m.as_ref()),
-            updated_at: self.env().now(),
+            updated_at: WriteTs(self.env().now()),
         };
         self.write(nerve_diesel::op_name!(), PROFILES, |conn| {
             live_company(conn, company_id)?;
@@ -368,9 +368,9 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                     social_media::url.eq(url),
                     social_media::followers.eq(new.followers),
                     social_media::verified.eq(new.verified),
-                    social_media::discovered_at.eq(now),
-                    social_media::created_at.eq(now),
-                    social_media::updated_at.eq(now),
+                    social_media::discovered_at.eq(WriteTs(now)),
+                    social_media::created_at.eq(WriteTs(now)),
+                    social_media::updated_at.eq(WriteTs(now)),
                     social_media::is_active.eq(true),
                 ))
                 .returning(social_media::all_columns)
@@ -457,8 +457,8 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                         breaches::source.eq(source),
                         breaches::severity.eq(Db(new.severity)),
                         breaches::description.eq(description),
-                        breaches::created_at.eq(now),
-                        breaches::updated_at.eq(now),
+                        breaches::created_at.eq(WriteTs(now)),
+                        breaches::updated_at.eq(WriteTs(now)),
                         breaches::is_active.eq(true),
                     ))
                     .returning(breaches::all_columns)
@@ -531,8 +531,8 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                         devices::device_type.eq(device_type),
                         devices::operating_system.eq(os),
                         devices::open_ports.eq(&new.open_ports),
-                        devices::last_seen_at.eq(now),
-                        devices::updated_at.eq(now),
+                        devices::last_seen_at.eq(WriteTs(now)),
+                        devices::updated_at.eq(WriteTs(now)),
                     ))
                     .returning(devices::all_columns),
                 )
@@ -555,10 +555,10 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                         devices::device_type.eq(device_type),
                         devices::operating_system.eq(os),
                         devices::open_ports.eq(&new.open_ports),
-                        devices::first_seen_at.eq(now),
-                        devices::last_seen_at.eq(now),
-                        devices::created_at.eq(now),
-                        devices::updated_at.eq(now),
+                        devices::first_seen_at.eq(WriteTs(now)),
+                        devices::last_seen_at.eq(WriteTs(now)),
+                        devices::created_at.eq(WriteTs(now)),
+                        devices::updated_at.eq(WriteTs(now)),
                         devices::is_active.eq(true),
                     ))
                     .returning(devices::all_columns)

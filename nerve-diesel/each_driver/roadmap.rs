@@ -29,6 +29,7 @@ use nerve_diesel::nerve_core::validate::{
 use nerve_diesel::nerve_core::{Constraint, Error, Field, Result};
 use nerve_diesel::Driver as _;
 use nerve_diesel::Op;
+use nerve_diesel::WriteTs;
 
 const PROFILES: &str = "roadmap_profiles";
 const LIBRARY: &str = "roadmap_tasks";
@@ -47,7 +48,7 @@ struct StatusChange {
     started_at: Option<Option<DateTime<Utc>>>,
     completed_at: Option<Option<DateTime<Utc>>>,
     verified_at: Option<Option<DateTime<Utc>>>,
-    updated_at: DateTime<Utc>,
+    updated_at: WriteTs,
 }
 
 fn not_found(table: &'static str, company_id: i64, id: i64) -> Error {
@@ -133,8 +134,8 @@ fn rescore(conn: &mut Conn, profile_id: i64, now: DateTime<Utc>) -> Result<()> {
     nerve_diesel::cached::update(p::table.filter(p::id.eq(profile_id)))
         .set((
             p::current_security_score.eq(Some(score)),
-            p::last_recalculated.eq(Some(now)),
-            p::updated_at.eq(now),
+            p::last_recalculated.eq(WriteTs(now)),
+            p::updated_at.eq(WriteTs(now)),
         ))
         .execute(conn)
         .map(drop)
@@ -239,8 +240,8 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                     p::current_measures.eq(new.current_measures.as_ref()),
                     p::compliance_requirements.eq(new.compliance_requirements.as_ref()),
                     p::assessment_responses.eq(new.assessment_responses.as_ref()),
-                    p::created_at.eq(now),
-                    p::updated_at.eq(now),
+                    p::created_at.eq(WriteTs(now)),
+                    p::updated_at.eq(WriteTs(now)),
                     p::is_active.eq(true),
                 ))
                 .returning(crate::schema::roadmap_profiles::all_columns)
@@ -363,7 +364,7 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                     lib::points.eq(t.points),
                     lib::estimated_effort.eq(t.estimated_effort.as_deref()),
                     lib::applies_to.eq(t.applies_to.as_ref()),
-                    lib::updated_at.eq(now),
+                    lib::updated_at.eq(WriteTs(now)),
                 );
                 match live.remove(&t.task_id) {
                     Some(stored) => {
@@ -380,7 +381,7 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                             .values((
                                 lib::task_id.eq(&t.task_id),
                                 values,
-                                lib::created_at.eq(now),
+                                lib::created_at.eq(WriteTs(now)),
                                 lib::is_active.eq(true),
                             ))
                             .execute(conn)
@@ -401,9 +402,9 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                     meta::task_count.eq(tasks.len() as i64),
                     meta::checksum.eq(Some(&checksum)),
                     meta::notes.eq(notes),
-                    meta::loaded_at.eq(now),
-                    meta::created_at.eq(now),
-                    meta::updated_at.eq(now),
+                    meta::loaded_at.eq(WriteTs(now)),
+                    meta::created_at.eq(WriteTs(now)),
+                    meta::updated_at.eq(WriteTs(now)),
                     meta::is_active.eq(true),
                 ))
                 .returning(crate::schema::roadmap_task_library_meta::all_columns)
@@ -524,8 +525,8 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                     ut::threat_actor_ttp.eq(new.threat_actor_ttp.as_ref()),
                     ut::assigned_to_user_id.eq(new.assigned_to_user_id),
                     ut::user_notes.eq(notes),
-                    ut::created_at.eq(now),
-                    ut::updated_at.eq(now),
+                    ut::created_at.eq(WriteTs(now)),
+                    ut::updated_at.eq(WriteTs(now)),
                     ut::is_active.eq(true),
                 ))
                 .returning(crate::schema::roadmap_user_tasks::all_columns)
@@ -594,7 +595,7 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                 started_at: at(TaskStatus::InProgress),
                 completed_at: at(TaskStatus::Completed),
                 verified_at: at(TaskStatus::Verified),
-                updated_at: now,
+                updated_at: WriteTs(now),
             };
             let task = nerve_diesel::cached::CacheBySql(
                 nerve_diesel::diesel::update(ut::table.filter(ut::id.eq(id)))
@@ -654,9 +655,9 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                     ach::name.eq(name),
                     ach::description.eq(description),
                     ach::points.eq(points),
-                    ach::awarded_at.eq(now),
-                    ach::created_at.eq(now),
-                    ach::updated_at.eq(now),
+                    ach::awarded_at.eq(WriteTs(now)),
+                    ach::created_at.eq(WriteTs(now)),
+                    ach::updated_at.eq(WriteTs(now)),
                     ach::is_active.eq(true),
                 ))
                 .on_conflict((ach::profile_id, ach::achievement_key))
@@ -713,9 +714,9 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                     ph::tasks_in_progress.eq(count(TaskStatus::InProgress)),
                     ph::tasks_completed.eq(count(TaskStatus::Completed)),
                     ph::tasks_verified.eq(count(TaskStatus::Verified)),
-                    ph::recorded_at.eq(now),
-                    ph::created_at.eq(now),
-                    ph::updated_at.eq(now),
+                    ph::recorded_at.eq(WriteTs(now)),
+                    ph::created_at.eq(WriteTs(now)),
+                    ph::updated_at.eq(WriteTs(now)),
                     ph::is_active.eq(true),
                 ))
                 .returning(crate::schema::roadmap_progress_history::all_columns)
@@ -746,7 +747,7 @@ impl nerve_diesel::nerve_core::RoadmapStore for Scope<'_> {
                 .select(crate::schema::roadmap_progress_history::all_columns)
                 .into_boxed();
             if let Some(since) = since {
-                q = q.filter(ph::recorded_at.ge(since));
+                q = q.filter(ph::recorded_at.ge(WriteTs(since)));
             }
             if let Some(after) = page.after {
                 // Keyset on (recorded_at, id): after the snapshot `after` was.

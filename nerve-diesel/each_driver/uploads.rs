@@ -14,6 +14,7 @@ use nerve_diesel::nerve_core::model::{
 use nerve_diesel::nerve_core::validate::{required_text, sanitize_input, sha256_digest};
 use nerve_diesel::nerve_core::{Error, Field, Result};
 use nerve_diesel::Op;
+use nerve_diesel::WriteTs;
 
 const FILES: &str = "uploaded_files";
 const CREDENTIALS: &str = "uploaded_credentials";
@@ -95,8 +96,8 @@ impl nerve_diesel::nerve_core::UploadStore for Scope<'_> {
                     uploaded_files::sha256.eq(&sha),
                     uploaded_files::mime_type.eq(mime),
                     uploaded_files::status.eq(Db(UploadStatus::Pending)),
-                    uploaded_files::created_at.eq(now),
-                    uploaded_files::updated_at.eq(now),
+                    uploaded_files::created_at.eq(WriteTs(now)),
+                    uploaded_files::updated_at.eq(WriteTs(now)),
                     uploaded_files::is_active.eq(true),
                 ))
                 .returning(uploaded_files::all_columns)

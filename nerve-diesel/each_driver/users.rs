@@ -12,6 +12,7 @@ use nerve_diesel::nerve_core::model::{Deleted, NewUser, Page, Role, User, UserUp
 use nerve_diesel::nerve_core::validate::{sanitize_input, validate_email};
 use nerve_diesel::nerve_core::{Error, Field, Result};
 use nerve_diesel::Op;
+use nerve_diesel::WriteTs;
 
 const TABLE: &str = "users";
 const EMAIL: Field = Field::new(TABLE, "email");
@@ -41,7 +42,7 @@ struct Changes<'a> {
     email: Option<&'a str>,
     full_name: Option<Option<&'a str>>,
     role: Option<Db<Role>>,
-    updated_at: DateTime<Utc>,
+    updated_at: WriteTs,
 }
 
 fn not_found(company_id: i64, id: i64) -> Error {
@@ -120,9 +121,9 @@ impl nerve_diesel::nerve_core::UserStore for Scope<'_> {
                     users::password_hash.eq(&hash),
                     users::full_name.eq(full_name),
                     users::role.eq(Db(new.role)),
-                    users::password_changed_at.eq(now),
-                    users::created_at.eq(now),
-                    users::updated_at.eq(now),
+                    users::password_changed_at.eq(WriteTs(now)),
+                    users::created_at.eq(WriteTs(now)),
+                    users::updated_at.eq(WriteTs(now)),
                     users::is_active.eq(true),
                 ))
                 .returning(USER)
@@ -204,7 +205,7 @@ impl nerve_diesel::nerve_core::UserStore for Scope<'_> {
             email: email.as_deref(),
             full_name,
             role: changes.role.map(Db),
-            updated_at: self.env().now(),
+            updated_at: WriteTs(self.env().now()),
         };
         self.write(nerve_diesel::op_name!(), TABLE, |conn| {
             update_live!(conn, company_id, id, Op::new(TABLE, "update"), &set)
@@ -239,8 +240,8 @@ impl nerve_diesel::nerve_core::UserStore for Scope<'_> {
                 Op::new(TABLE, "set password"),
                 (
                     users::password_hash.eq(&hash),
-                    users::password_changed_at.eq(now),
-                    users::updated_at.eq(now),
+                    users::password_changed_at.eq(WriteTs(now)),
+                    users::updated_at.eq(WriteTs(now)),
                 )
             )?;
             super::accounts::remember_password(conn, id, &hash, now)?;
@@ -263,9 +264,9 @@ impl nerve_diesel::nerve_core::UserStore for Scope<'_> {
                 id,
                 Op::new(TABLE, "lock"),
                 (
-                    users::locked_at.eq(Some(now)),
+                    users::locked_at.eq(WriteTs(now)),
                     users::locked_until.eq(until),
-                    users::updated_at.eq(now),
+                    users::updated_at.eq(WriteTs(now)),
                 )
             )
             .and_then(|user| {
@@ -286,8 +287,8 @@ impl nerve_diesel::nerve_core::UserStore for Scope<'_> {
                 (
                     users::locked_at.eq(None::<DateTime<Utc>>),
                     users::locked_until.eq(None::<DateTime<Utc>>),
-                    users::failures_reset_at.eq(Some(now)),
-                    users::updated_at.eq(now),
+                    users::failures_reset_at.eq(WriteTs(now)),
+                    users::updated_at.eq(WriteTs(now)),
                 )
             )
         })

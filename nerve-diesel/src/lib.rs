@@ -135,7 +135,7 @@ pub use driver::{Driver, InsertRows};
 pub use errors::{Op, TxError};
 #[doc(hidden)]
 pub use schema::Itself;
-pub use values::{ReadNullableTs, ReadTs};
+pub use values::{ReadNullableTs, ReadTs, WriteTs};
 
 /// chrono, re-exported for the store code of the drivers.
 pub use chrono;
