@@ -112,9 +112,9 @@ macro_rules! value_set_sql {
 macro_rules! set_deleted {
     ($t:ident, $now:expr) => {
         (
-            $t::deleted_at.eq(Some($now)),
+            $t::deleted_at.eq($crate::WriteTs($now)),
             $t::is_active.eq(false),
-            $t::updated_at.eq($now),
+            $t::updated_at.eq($crate::WriteTs($now)),
         )
     };
 }
@@ -126,7 +126,7 @@ macro_rules! set_restored {
         (
             $t::deleted_at.eq(None::<::chrono::DateTime<::chrono::Utc>>),
             $t::is_active.eq(true),
-            $t::updated_at.eq($now),
+            $t::updated_at.eq($crate::WriteTs($now)),
         )
     };
 }
