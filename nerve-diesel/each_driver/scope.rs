@@ -163,6 +163,7 @@ impl<'a> Scope<'a> {
                 || tries > pool.max_size()
                 || nerve_diesel::diesel::r2d2::R2D2Connection::ping(&mut **conn).is_ok()
             {
+                ThisDriver::on_checkout(&mut conn);
                 return Ok(conn);
             }
             // A dead connection is broken for the pool, which closes it when dropped.

@@ -45,12 +45,21 @@ pub trait Driver: 'static {
     /// connection of their own do so too. Where the failed work's transaction was rolled back
     /// first (migrations, [`Driver::without_waiting`]), the code is gone and the error stays a
     /// backend error, as PostgreSQL's lock timeout is. SQLite reports a lock held past the busy
-    /// timeout only in the connection's result code (`SQLITE_BUSY`), so its driver makes such
-    /// an error [`crate::errors::locked_out`]; the default returns `e` (PostgreSQL's errors
+    /// timeout only on the connection (its result code `SQLITE_BUSY`, or the mark its busy
+    /// handler leaves when Diesel's reset has cleared that code), so its driver makes such an
+    /// error [`crate::errors::locked_out`]; the default returns `e` (PostgreSQL's errors
     /// carry their SQLSTATE, which [`crate::Op::error`] reads).
     fn reclassify(conn: &mut Self::Conn, e: nerve_core::Error) -> nerve_core::Error {
         let _ = conn;
         e
+    }
+
+    /// Called when the store takes `conn` from its pool for a call, before anything runs on
+    /// it: what `conn` remembers of a failure no one asked about ([`Driver::reclassify`])
+    /// must not be taken for this call's. SQLite forgets its busy handler's mark; the default
+    /// does nothing.
+    fn on_checkout(conn: &mut Self::Conn) {
+        let _ = conn;
     }
 
     /// What every transaction of the store runs first (PostgreSQL sets the statement timeout

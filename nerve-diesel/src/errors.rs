@@ -3,7 +3,8 @@
 //! An error's kind is decided by data, never by a message's text: Diesel's error kind, and where
 //! Diesel has none, the code the database reported. PostgreSQL's deadlock is its SQLSTATE
 //! `40P01` ([`DatabaseErrorInformation::sqlstate`]); SQLite's lock held past the busy timeout is
-//! the connection's result code `SQLITE_BUSY`, which only the SQLite driver can read
+//! `SQLITE_BUSY` on the connection (its result code, or its busy handler's mark), which only the
+//! SQLite driver can read
 //! ([`crate::Driver::reclassify`]), so here it is a plain backend error until the store's code
 //! hands it to that member with its connection. Both drivers thus give the same variant for the
 //! same situation. The table comes from the operation ([`Op`]) that the driver ran; a constraint
@@ -39,7 +40,7 @@ pub fn rolled_back(e: &Error) -> bool {
 
 /// `e` as what it is when the database refused it because another writer held the lock it
 /// needed past the busy timeout (SQLite's `SQLITE_BUSY`, which Diesel reports with no kind; the
-/// SQLite driver tells it by the connection's result code, [`crate::Driver::reclassify`]): a
+/// SQLite driver tells it by the connection, [`crate::Driver::reclassify`]): a
 /// transaction rolled back with nothing committed, so the call can run again. Only an error
 /// such a refusal arrives as is changed: a backend error whose source is a database error of
 /// no kind Diesel knows. Every other error is returned as it is.

@@ -72,6 +72,7 @@ impl Target {
 fn configure(conn: &mut SqliteConnection) -> QueryResult<()> {
     stable_plans(conn);
     wait_when_busy(conn);
+    forget_busy_mark();
     let started = std::time::Instant::now();
     for pragma in PRAGMAS {
         loop {
@@ -94,8 +95,9 @@ fn configure(conn: &mut SqliteConnection) -> QueryResult<()> {
 }
 
 /// Whether the last call that failed on `conn` failed because another connection held a lock
-/// it needed (`SQLITE_BUSY`, with any extended code). Ask right after the failure, once: a later
-/// call replaces the code, and the answer is taken. Diesel reports this failure with no error
+/// it needed (`SQLITE_BUSY`, with any extended code). Ask right after the failure, once, on the
+/// thread that ran it: a later call replaces the code, and the question takes the mark (any
+/// connection's). Diesel reports this failure with no error
 /// kind, so the connection itself tells it apart (never the message): its result code, or, for
 /// a statement whose code Diesel's reset of it has cleared (a lone `INSERT ... RETURNING` run
 /// without `BEGIN`), the mark [`wait_when_busy`]'s handler left when it gave up.
@@ -104,13 +106,22 @@ pub(crate) fn busy(conn: &mut SqliteConnection) -> bool {
     // closure and on this thread; `sqlite3_extended_errcode` only reads its last result code.
     let (code, db) =
         unsafe { conn.with_raw_connection(|db| (ffi::sqlite3_extended_errcode(db), db as usize)) };
-    let gave_up = GAVE_UP.with(|mark| mark.get() == Some(db) && mark.take().is_some());
+    let gave_up = GAVE_UP.with(|mark| mark.take() == Some(db));
     code & 0xff == ffi::SQLITE_BUSY || gave_up
+}
+
+/// Forgets a mark no one asked about (a failure whose error was not classified, such as a
+/// migration's): called when the store takes a connection for a call
+/// (`Driver::on_checkout`), so that it is never taken for that call's failure, nor for another
+/// connection's that reuses a closed one's address.
+pub(crate) fn forget_busy_mark() {
+    GAVE_UP.with(|mark| mark.set(None));
 }
 
 thread_local! {
     /// The connection (its handle's address) whose busy handler last gave up on this thread:
-    /// the call it ran in failed with `SQLITE_BUSY`. Taken by [`busy`].
+    /// the call it ran in failed with `SQLITE_BUSY`. Taken by [`busy`], forgotten by
+    /// [`forget_busy_mark`].
     static GAVE_UP: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
 }
 
@@ -382,10 +393,6 @@ mod tests {
             Some(waiter_db),
             "the handler gave up"
         );
-        assert!(
-            !busy(&mut other),
-            "the mark names the connection that gave up"
-        );
         assert!(busy(&mut waiter), "SQLITE_BUSY after the refused statement");
         let unknown_table = waiter.batch_execute("SELECT * FROM nowhere");
         assert!(unknown_table.is_err());
@@ -393,6 +400,18 @@ mod tests {
             !busy(&mut waiter),
             "the mark is taken by the first question"
         );
+        // Another connection's question does not count this one's failure as its own.
+        insert().load::<i64>(&mut waiter).unwrap_err();
+        assert!(
+            !busy(&mut other),
+            "the mark named the connection that gave up"
+        );
+        // A mark no one asked about is forgotten when the connection is taken for a call.
+        insert().load::<i64>(&mut waiter).unwrap_err();
+        forget_busy_mark();
+        let unknown_table = waiter.batch_execute("SELECT * FROM nowhere");
+        assert!(unknown_table.is_err());
+        assert!(!busy(&mut waiter), "a forgotten mark is not this failure's");
         holder.batch_execute("COMMIT").unwrap();
         insert().load::<i64>(&mut waiter).expect("the lock is gone");
     }

@@ -113,6 +113,12 @@ impl Driver for SqliteDriver {
         Ok(out)
     }
 
+    /// Forgets the busy handler's mark of a failure no one asked about
+    /// ([`crate::connection::busy`]), so that this call's failures are judged by their own.
+    fn on_checkout(_: &mut diesel::SqliteConnection) {
+        crate::connection::forget_busy_mark();
+    }
+
     /// What every transaction starts with: nothing on SQLite (it has no statement timeout).
     fn on_begin(_: &mut diesel::SqliteConnection, _: &Env) -> Result<()> {
         Ok(())

@@ -2,9 +2,12 @@
 //!
 //! Diesel + r2d2 over a bundled, current SQLite. Opens `sqlite://PATH` (a file, its directory
 //! created when missing) or `sqlite::memory:` (one connection, so one database). Every
-//! connection sets `busy_timeout`, `foreign_keys = ON`, `journal_mode = WAL` and
-//! `synchronous = NORMAL`. Writes run in `BEGIN IMMEDIATE` transactions, so a writer waits for
-//! the lock at its start instead of failing half-way with "database is locked".
+//! connection waits up to [`BUSY_TIMEOUT_MS`] for another's lock (the store's own busy
+//! handler, which marks a wait that ran out so the write is tried again) and sets
+//! `foreign_keys = ON`, `journal_mode = WAL` and `synchronous = NORMAL`. Writes of several
+//! statements run in `BEGIN IMMEDIATE` transactions, so a writer waits for the lock at its start
+//! instead of failing half-way with "database is locked"; a write of one statement runs alone
+//! and takes the lock as it starts.
 //!
 //! The migrations of `migrations_sqlite/` are embedded. Use the `nerve` facade rather than this
 //! crate directly.
