@@ -1585,6 +1585,16 @@ fn a_restore_killed_at_ten_points_leaves_the_live_database_before_or_after() {
             },
             |run_at, before| {
                 let k = run_at.point;
+                // The server finishes (or abandons) what the killed restore sent: wait until
+                // none of it runs before looking (on a busy machine the swap can still be
+                // running, and the database being renamed cannot be read).
+                let since = std::time::Instant::now();
+                while !db.active_statements().is_empty() {
+                    assert!(
+                        since.elapsed() < std::time::Duration::from_secs(60),
+                        "[{backend}] the killed restore's statements still run after 60 s"
+                    );
+                }
                 let after_kill = companies(&run);
                 assert!(
                     after_kill == Some(before) || after_kill == Some(backed_up as u64),
