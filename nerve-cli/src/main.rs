@@ -210,6 +210,10 @@ enum Command {
         /// Skip the verification at the end.
         #[arg(long)]
         no_verify: bool,
+        /// Load tables of at least N rows through staging tables, over two connections at once
+        /// (default 50000).
+        #[arg(long, value_name = "N")]
+        parallel_from_rows: Option<u64>,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
@@ -584,6 +588,7 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
             rejects,
             truncate,
             no_verify,
+            parallel_from_rows,
             json,
         } => {
             let options = nerve::copy::CopyOptions {
@@ -592,6 +597,7 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
                 rejects: rejects.clone(),
                 truncate: *truncate,
                 no_verify: *no_verify,
+                parallel_from_rows: *parallel_from_rows,
             };
             let mut progress = progress::Bars::new();
             let report = nerve::copy::copy(from, to, &options, &mut progress)?;

@@ -431,6 +431,8 @@ fn a_killed_copy_leaves_nothing_and_the_same_command_then_copies() {
         0,
         "nothing of the killed copy is kept"
     );
+    // 300 000 rows: login_attempts was being loaded through staging, which the kill left.
+    assert_eq!(staging_tables(&dst), ["login_attempts"]);
     let out = Command::new(env!("CARGO_BIN_EXE_nerve"))
         .args(args)
         .output()
@@ -446,10 +448,90 @@ fn a_killed_copy_leaves_nothing_and_the_same_command_then_copies() {
         report.tables.iter().map(|t| t.target_rows).sum::<u64>(),
         300_004
     );
-    // The large table went through the bulk path: its indexes and foreign keys are back.
+    // The large table went through staging: its indexes and foreign keys are back, and the
+    // rerun dropped what the killed run staged.
     assert_eq!(
         nerve::describe_schema(&dst.url).unwrap(),
         nerve::describe_schema(&src.url).unwrap()
+    );
+    assert!(staging_tables(&dst).is_empty());
+}
+
+/// The tables in the staging schema of `dst` (empty when the schema is gone).
+fn staging_tables(dst: &TestDb) -> Vec<String> {
+    dst.query_strings(&format!(
+        "SELECT tablename::text AS value FROM pg_tables WHERE schemaname = '{}' ORDER BY 1",
+        nerve::copy::STAGING_SCHEMA
+    ))
+    .expect("pg_tables")
+}
+
+/// Every table that can be staged, staged (from one row on): the copy is the same copy — every
+/// value equal, the catalog of the target's schema line for line that of a freshly migrated
+/// database (names of keys and indexes, storage options, identities), ids go on after the
+/// largest copied, keys hold, and the staging schema is gone.
+#[test]
+fn a_copy_through_staging_leaves_the_same_database() {
+    let (src, dst) = (source(), target());
+    let store = open(&src.url);
+    let schema = nerve::describe_schema(&src.url).expect("describe");
+    round_trip_every_table(&*store, &schema).expect("edge rows");
+    drop(store);
+    src.execute_raw(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) \
+         INSERT INTO login_attempts (email, ip_address, success, failure, attempted_at) \
+         SELECT 'u' || i || '@x.test', '10.0.0.1', 0, 'bad_password', '2026-01-02 03:04:05+00:00' FROM n",
+    )
+    .expect("login attempts");
+    let staged = CopyOptions {
+        parallel_from_rows: Some(1),
+        ..options()
+    };
+    let report = copy(&src.url, &dst.url, &staged, &mut NoProgress).expect("copy");
+    let through_staging: Vec<&str> = report
+        .tables
+        .iter()
+        .filter(|t| t.staged)
+        .map(|t| t.table.as_str())
+        .collect();
+    for table in ["login_attempts", "cached_asm_scans", "security_events"] {
+        assert!(through_staging.contains(&table), "{through_staging:?}");
+    }
+    for table in ["companies", "users", "audit_logs"] {
+        assert!(!through_staging.contains(&table), "{through_staging:?}");
+    }
+    assert!(report.verify.expect("verified").equal());
+    let fresh = TestDb::migrated(Backend::Postgres).expect("a migrated database");
+    let (got, want) = (
+        dst.schema_snapshot().unwrap(),
+        fresh.schema_snapshot().unwrap(),
+    );
+    let differ: Vec<_> = got.iter().filter(|l| !want.contains(l)).collect();
+    let missing: Vec<_> = want.iter().filter(|l| !got.contains(l)).collect();
+    assert!(
+        differ.is_empty() && missing.is_empty(),
+        "only in the copy: {differ:?}; only in a migrated database: {missing:?}"
+    );
+    assert!(staging_tables(&dst).is_empty());
+    let next = dst
+        .query_strings(
+            "INSERT INTO login_attempts (email, success, attempted_at) VALUES ('n@x.test', true, now()) RETURNING id::text AS value",
+        )
+        .expect("insert");
+    let max = dst
+        .query_strings(
+            "SELECT max(id)::text AS value FROM login_attempts WHERE email <> 'n@x.test'",
+        )
+        .expect("max");
+    assert!(next[0].parse::<i64>().unwrap() > max[0].parse::<i64>().unwrap());
+    let duplicate = dst.query_strings(
+        "INSERT INTO login_attempts (id, email, success, failure, attempted_at) SELECT id, email, success, failure, attempted_at FROM login_attempts LIMIT 1 RETURNING 'inserted'::text AS value",
+    );
+    assert!(
+        duplicate
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("login_attempts_pkey")),
+        "{duplicate:?}"
     );
 }
 
@@ -670,6 +752,8 @@ fn a_copy_killed_at_ten_points_leaves_all_or_nothing_and_the_same_command_comple
     let copy = |dst: &TestDb| {
         Command::new(env!("CARGO_BIN_EXE_nerve"))
             .args(["copy", "--from", &src.url, "--to", &dst.url])
+            // login_attempts (8 000 rows) through staging; audit_logs has triggers: not staged.
+            .args(["--parallel-from-rows", "5000"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()

@@ -386,3 +386,267 @@ impl PgTarget {
         Ok(())
     }
 }
+
+/// The schema where `nerve copy` loads and indexes its large tables before moving them into
+/// place ([`PgTarget::stage`]). Nothing else uses it; a copy that was killed leaves it behind,
+/// and the next copy into the same database drops it ([`PgTarget::drop_staging`]).
+pub const STAGING_SCHEMA: &str = "nerve_copy_staging";
+
+/// The advisory lock a copy holds (for its connection's life) while it uses the staging
+/// schema: a second copy into the same database waits for the first.
+const STAGING_LOCK: i64 = 0x6e65_7276_6563_7079; // "nervecpy"
+
+/// A table loaded into [`STAGING_SCHEMA`] by other connections, to be moved into place by
+/// [`PgTarget::swap_in`] in the copy's transaction. Made by [`PgTarget::stage`].
+#[derive(Debug, Clone)]
+pub struct StagedTable {
+    /// The table.
+    pub table: &'static str,
+    /// Its indexes, primary key and unique constraints' included, built on the staged table
+    /// (each statement can run on its own connection, at the same time as the others).
+    pub builds: Vec<String>,
+    /// Creates the twin.
+    create: String,
+    /// Makes the built indexes of the primary key and unique constraints those constraints.
+    attach: String,
+    /// The table's own foreign keys, added (and checked) once it is in place.
+    foreign: String,
+}
+
+#[derive(QueryableByName)]
+struct Names {
+    #[diesel(sql_type = Text)]
+    schema: String,
+    #[diesel(sql_type = Text)]
+    table: String,
+    #[diesel(sql_type = Bool)]
+    stageable: bool,
+}
+
+#[derive(QueryableByName)]
+struct Constraint {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    def: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    index_def: Option<String>,
+}
+
+impl PgTarget {
+    /// Opens a connection whose unqualified table names are those of [`STAGING_SCHEMA`]: its
+    /// [`PgTarget::copy_in`] loads the staged table of that name.
+    pub fn open_staging(url: &str) -> Result<Self> {
+        let mut target = PgTarget::open(url)?;
+        target.run(
+            "-",
+            "connect",
+            &format!("SET search_path TO {STAGING_SCHEMA}"),
+        )?;
+        Ok(target)
+    }
+
+    /// Waits until no other connection holds the copy lock, then holds it until this
+    /// connection closes: copies that stage tables into the same database run one at a time.
+    pub fn lock_copy(&mut self) -> Result<()> {
+        self.run(
+            "-",
+            "lock",
+            &format!("SELECT pg_advisory_lock({STAGING_LOCK})"),
+        )
+    }
+
+    /// Drops [`STAGING_SCHEMA`] and whatever an earlier copy that was killed left in it,
+    /// committed at once: call it outside a transaction, holding the copy lock
+    /// ([`PgTarget::lock_copy`], on any connection).
+    pub fn drop_staging(&mut self) -> Result<()> {
+        self.run(
+            "-",
+            "drop staging",
+            &format!("DROP SCHEMA IF EXISTS {STAGING_SCHEMA} CASCADE"),
+        )
+    }
+
+    /// Whether `table` can be loaded through staging: no other table's foreign key rests on
+    /// it, it has no triggers of its own, and its constraints are plain primary keys, unique
+    /// constraints, foreign keys and CHECKs (none deferrable) — all a swap can carry over.
+    pub fn can_stage(&mut self, table: &str) -> Result<bool> {
+        let name = known(table)?;
+        self.names(name).map(|n| n.stageable)
+    }
+
+    fn names(&mut self, name: &'static str) -> Result<Names> {
+        diesel::sql_query(
+            "SELECT quote_ident(n.nspname) AS schema, quote_ident(c.relname) AS table, \
+                    NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' \
+                                 AND f.confrelid = c.oid AND f.conrelid <> c.oid) \
+                AND NOT EXISTS (SELECT 1 FROM pg_trigger t \
+                                 WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) \
+                AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid \
+                                 AND (k.contype NOT IN ('p', 'u', 'f', 'c') OR k.condeferrable)) \
+                    AS stageable \
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+              WHERE c.oid = $1::regclass",
+        )
+        .bind::<Text, _>(quote(name))
+        .get_result(&mut self.conn)
+        .map_err(|e| Op::new(name, "stage").error(e))
+    }
+
+    /// Plans `table`'s twin in [`STAGING_SCHEMA`] (created by [`PgTarget::create_staged`]):
+    /// the same columns, defaults, identity, CHECKs and storage options, without indexes or
+    /// keys, which [`StagedTable::builds`] makes after the load. Reads the catalog only.
+    /// Errors as [`Error::Unsupported`] when [`PgTarget::can_stage`] says no.
+    pub fn plan_staging(&mut self, table: &str) -> Result<StagedTable> {
+        let name = known(table)?;
+        let names = self.names(name)?;
+        if !names.stageable {
+            return Err(Error::Unsupported {
+                what: format!("loading {name} through a staging table"),
+            });
+        }
+        let op = Op::new(name, "stage");
+        let constraints: Vec<Constraint> = diesel::sql_query(
+            "SELECT k.conname::text AS name, k.contype::text AS kind, \
+                    pg_get_constraintdef(k.oid) AS def, \
+                    CASE WHEN k.contype IN ('p', 'u') THEN pg_get_indexdef(k.conindid) END AS index_def \
+               FROM pg_constraint k WHERE k.conrelid = $1::regclass AND k.contype IN ('p', 'u', 'f') \
+              ORDER BY 1",
+        )
+        .bind::<Text, _>(quote(name))
+        .load(&mut self.conn)
+        .map_err(|e| op.error(e))?;
+        let indexes: Vec<Definition> = diesel::sql_query(
+            "SELECT ic.relname::text AS name, pg_get_indexdef(i.indexrelid) AS def \
+               FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+              WHERE i.indrelid = $1::regclass \
+                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) \
+              ORDER BY 1",
+        )
+        .bind::<Text, _>(quote(name))
+        .load(&mut self.conn)
+        .map_err(|e| op.error(e))?;
+        let options: Vec<Line> = diesel::sql_query(
+            "SELECT coalesce(array_to_string(reloptions, ', '), '') AS line FROM pg_class \
+              WHERE oid = $1::regclass",
+        )
+        .bind::<Text, _>(quote(name))
+        .load(&mut self.conn)
+        .map_err(|e| op.error(e))?;
+        let (public, staged) = (
+            format!("{}.{}", names.schema, names.table),
+            format!("{STAGING_SCHEMA}.{}", names.table),
+        );
+        // pg_get_indexdef names the table schema-qualified: the same statement on the twin.
+        let on_twin = |def: &str| -> Result<String> {
+            let (from, to) = (
+                format!(" ON {public} USING "),
+                format!(" ON {staged} USING "),
+            );
+            if def.contains(&from) {
+                Ok(def.replacen(&from, &to, 1))
+            } else {
+                Err(Error::Unsupported {
+                    what: format!("staging {name}: an index defined as {def}"),
+                })
+            }
+        };
+        let mut builds = Vec::new();
+        let mut attach = String::new();
+        let mut foreign = String::new();
+        for c in &constraints {
+            match (c.kind.as_str(), &c.index_def) {
+                ("p" | "u", Some(index)) => {
+                    builds.push(on_twin(index)?);
+                    let kind = if c.kind == "p" {
+                        "PRIMARY KEY"
+                    } else {
+                        "UNIQUE"
+                    };
+                    attach.push_str(&format!(
+                        "ALTER TABLE {staged} ADD CONSTRAINT {0} {kind} USING INDEX {0};",
+                        quote(&c.name)
+                    ));
+                }
+                _ => foreign.push_str(&format!(
+                    "ALTER TABLE {public} ADD CONSTRAINT {} {};",
+                    quote(&c.name),
+                    c.def
+                )),
+            }
+        }
+        for i in &indexes {
+            builds.push(on_twin(&i.def)?);
+        }
+        // B-trees last: a GIN index takes the longest to build, and the others share out
+        // better behind it.
+        builds.sort_by_key(|b| b.contains(" USING btree "));
+        let with = match options.first() {
+            Some(o) if !o.line.is_empty() => format!(" WITH ({})", o.line),
+            _ => String::new(),
+        };
+        Ok(StagedTable {
+            table: name,
+            builds,
+            create: format!(
+                "CREATE SCHEMA IF NOT EXISTS {STAGING_SCHEMA}; \
+                 CREATE TABLE {staged} (LIKE {public} INCLUDING ALL EXCLUDING INDEXES){with}"
+            ),
+            attach,
+            foreign,
+        })
+    }
+
+    /// Creates the twin `staged` plans, committed at once: call it on a connection outside a
+    /// transaction (one from [`PgTarget::open_staging`]), holding the copy lock.
+    pub fn create_staged(&mut self, staged: &StagedTable) -> Result<()> {
+        self.run(staged.table, "stage", &staged.create)
+    }
+
+    /// Runs one of [`StagedTable::builds`] (with more memory for sorting), committed at once.
+    pub fn build(&mut self, staged: &StagedTable, statement: &str) -> Result<()> {
+        self.run(
+            staged.table,
+            "build index",
+            &format!("SET maintenance_work_mem = '256MB'; {statement}"),
+        )
+    }
+
+    /// Inside this connection's transaction, replaces the table by its staged twin, whose
+    /// rows are loaded and indexes built: the table (with its old rows, indexes and identity
+    /// sequence; nothing else rests on a table that can be staged) is dropped, the twin takes its place and names, its primary key and unique
+    /// constraints are attached to their built indexes, and its foreign keys are added, each
+    /// checked over every row (a row without its parent fails here, as a conflict). Readers
+    /// see the old table or the new one, never neither: the commit makes the change.
+    pub fn swap_in(&mut self, staged: &StagedTable) -> Result<()> {
+        let names = self.names(staged.table)?;
+        let public = format!("{}.{}", names.schema, names.table);
+        self.run(
+            staged.table,
+            "swap in",
+            &format!(
+                "SET LOCAL maintenance_work_mem = '256MB'; \
+                 DROP TABLE {public}; \
+                 {attach} \
+                 ALTER TABLE {STAGING_SCHEMA}.{table} SET SCHEMA {schema}; \
+                 {foreign}",
+                table = names.table,
+                schema = names.schema,
+                attach = staged.attach,
+                foreign = staged.foreign,
+            ),
+        )
+    }
+
+    /// Drops the (by now empty) staging schema inside this connection's transaction, after
+    /// the last [`PgTarget::swap_in`].
+    pub fn end_staging(&mut self) -> Result<()> {
+        self.run(
+            "-",
+            "drop staging",
+            &format!("DROP SCHEMA IF EXISTS {STAGING_SCHEMA} CASCADE"),
+        )
+    }
+}

@@ -13,8 +13,20 @@
 //! statistics on up to two more connections (a failure there is
 //! [`CopyReport::statistics_failed`], not an error: the rows are committed).
 //!
-//! **Crash-safe.** Nothing is committed before the end: a copy that fails or is killed (even
-//! `kill -9`) leaves the target as it was, and running the same command again starts over. A
+//! **Both cores.** A table of [`PARALLEL_ROWS`] rows or more (no other table's foreign key
+//! resting on it, no trigger of its own) is loaded through staging: a twin of it (same columns,
+//! defaults, identity, CHECKs, storage options) in the schema
+//! [`STAGING_SCHEMA`] takes its rows over two more
+//! connections at once, each with its own `COPY`, and then its indexes, built on those two
+//! connections at once while the copy's own connection goes on with the next tables. Last, in
+//! the copy's transaction, each twin replaces its table (keys attached to the built indexes,
+//! foreign keys added and checked over every row) and the staging schema is dropped. Copies
+//! into one database that stage run one at a time (an advisory lock).
+//!
+//! **Crash-safe.** Nothing of the target's tables is committed before the end: a copy that
+//! fails or is killed (even `kill -9`) leaves them as they were, and running the same command
+//! again starts over. What a killed copy staged stays in the staging schema until the next
+//! copy that stages drops it (one that fails drops it itself). A
 //! target whose tables already hold rows is refused unless it already equals the source (then
 //! the copy reports so and does nothing: a rerun after a kill that came after the commit
 //! succeeds) or `truncate` is set.
@@ -35,13 +47,16 @@ use crate::transfer::{
     TableDigest,
 };
 use crate::{describe_schema, model::SchemaDescription, Backend, Error, Result};
-use nerve_postgres::bulk::PgTarget;
+pub use nerve_postgres::bulk::STAGING_SCHEMA;
+use nerve_postgres::bulk::{PgTarget, StagedTable};
 use nerve_sqlite::export::SqliteSource;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// What a copy does besides copying.
@@ -58,6 +73,9 @@ pub struct CopyOptions {
     pub truncate: bool,
     /// Skip the verification at the end.
     pub no_verify: bool,
+    /// Load tables of at least this many source rows through staging, in parallel (default
+    /// [`PARALLEL_ROWS`]; see the module documentation).
+    pub parallel_from_rows: Option<u64>,
 }
 
 /// One table of a copy.
@@ -71,8 +89,11 @@ pub struct TableReport {
     pub copied: u64,
     /// Rows refused (written to the rejects file).
     pub rejected: u64,
-    /// Seconds spent on the table.
+    /// Seconds spent on the table (for a staged table: on its rows; its indexes are built
+    /// while the copy goes on).
     pub seconds: f64,
+    /// Loaded through staging, over more connections ([`CopyOptions::parallel_from_rows`]).
+    pub staged: bool,
 }
 
 /// What a copy did.
@@ -587,23 +608,18 @@ fn leak_free_name(table: &str, column: &str) -> &'static str {
         .unwrap_or("-")
 }
 
-/// Receives one table's messages; writes its chunks to `out` (unless a dry run).
+/// Receives one table's messages; hands its chunks to `sink`.
 fn drain(
     rx: &Receiver<Msg>,
     table: &str,
     progress: &mut dyn Progress,
-    mut out: Option<&mut dyn Write>,
+    sink: &mut dyn FnMut(Vec<u8>) -> Result<()>,
 ) -> Result<(u64, u64, u64)> {
     loop {
         match rx.recv() {
             Ok(Msg::Start(rows)) => progress.start(table, rows),
             Ok(Msg::Data(chunk, read)) => {
-                if let Some(w) = out.as_mut() {
-                    w.write_all(&chunk).map_err(|e| Error::Transaction {
-                        rolled_back: false,
-                        reason: format!("copy into {table}: {e}"),
-                    })?;
-                }
+                sink(chunk)?;
                 progress.advance(table, read);
             }
             Ok(Msg::End {
@@ -620,6 +636,156 @@ fn drain(
             }
         }
     }
+}
+
+/// From this many source rows on, by default, a table is loaded through staging
+/// ([`CopyOptions::parallel_from_rows`]): its rows by [`STAGING_CONNECTIONS`] connections at
+/// once into a twin in a schema of its own, its indexes built there at once on those
+/// connections while the copy goes on with the next tables, and the twin swapped into place in
+/// the copy's transaction. Below it, a staging table's few statements and catalog reads weigh
+/// more than the load they share out (a judgement, like [`BULK_ROWS`]: `scripts/bench-copy.sh`
+/// measures tables of 300 k and 2 M rows staged, and 44 of 10–20 k rows not).
+pub const PARALLEL_ROWS: u64 = 50_000;
+
+/// Connections that load and index staged tables: this machine's kind has two cores.
+const STAGING_CONNECTIONS: usize = 2;
+
+/// Work for a staging connection.
+enum Job {
+    /// `COPY` into the staged twin of `table`, taking binary COPY chunks from `chunks` (shared
+    /// with the other connections copying it) until they end; the rows copied go to `done`.
+    Copy {
+        table: &'static str,
+        chunks: Arc<Mutex<Receiver<Vec<u8>>>>,
+        done: Sender<Result<u64>>,
+    },
+    /// Build index `statement` of `table.builds` on the loaded twin.
+    Build {
+        table: Arc<StagedTable>,
+        statement: usize,
+        done: Sender<Result<()>>,
+    },
+}
+
+/// The staging connections: the first must open; more only where the server allows them.
+fn open_workers(to: &str) -> Result<Vec<PgTarget>> {
+    let mut workers = vec![PgTarget::open_staging(to)?];
+    while workers.len() < STAGING_CONNECTIONS {
+        match PgTarget::open_staging(to) {
+            Ok(db) => workers.push(db),
+            Err(_) => break,
+        }
+    }
+    Ok(workers)
+}
+
+/// A staging connection's life: the next job from `queue`, until it closes or `stop` is set
+/// (then the jobs left are answered with an error, not run).
+fn staging_worker(mut db: PgTarget, queue: &Mutex<Receiver<Job>>, stop: &AtomicBool) {
+    loop {
+        let job = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        let stopped = || Error::Transaction {
+            rolled_back: false,
+            reason: "the copy stopped".into(),
+        };
+        match job {
+            Job::Copy {
+                table,
+                chunks,
+                done,
+            } => {
+                let copied = db.copy_in(table, &mut |w| loop {
+                    let next = chunks.lock().map_err(|_| stopped())?.recv();
+                    let Ok(chunk) = next else { return Ok(()) };
+                    w.write_all(&chunk).map_err(|e| Error::Transaction {
+                        rolled_back: false,
+                        reason: format!("copy into {table}: {e}"),
+                    })?;
+                });
+                let _ = done.send(copied);
+            }
+            Job::Build {
+                table,
+                statement,
+                done,
+            } => {
+                let built = if stop.load(Ordering::Relaxed) {
+                    Err(stopped())
+                } else {
+                    db.build(&table, &table.builds[statement])
+                };
+                let _ = done.send(built);
+            }
+        }
+    }
+}
+
+/// The staging connections are gone (they stop only when the copy does, or on a panic).
+fn workers_gone(table: &'static str) -> Error {
+    Error::Transaction {
+        rolled_back: false,
+        reason: format!("{table}: the staging connections stopped"),
+    }
+}
+
+/// PostgreSQL must have taken every row sent.
+fn check_copied(table: &str, took: u64, sent: u64) -> Result<()> {
+    if took == sent {
+        Ok(())
+    } else {
+        Err(Error::Transaction {
+            rolled_back: false,
+            reason: format!("{table}: PostgreSQL took {took} rows of {sent}"),
+        })
+    }
+}
+
+/// One staged table's rows from the reader, shared out chunk by chunk among the staging
+/// connections, each running its own `COPY` into the twin (committed there: the twin is not
+/// the target's until [`PgTarget::swap_in`]). Returns (copied, rejected, source rows).
+fn copy_staged(
+    rx: &Receiver<Msg>,
+    table: &StagedTable,
+    jobs: &Sender<Job>,
+    progress: &mut dyn Progress,
+) -> Result<(u64, u64, u64)> {
+    let (chunks, shared) = sync_channel::<Vec<u8>>(STAGING_CONNECTIONS * 2);
+    let shared = Arc::new(Mutex::new(shared));
+    let mut results = Vec::new();
+    for _ in 0..STAGING_CONNECTIONS {
+        let (done, result) = channel();
+        let job = Job::Copy {
+            table: table.table,
+            chunks: Arc::clone(&shared),
+            done,
+        };
+        jobs.send(job).map_err(|_| workers_gone(table.table))?;
+        results.push(result);
+    }
+    drop(shared);
+    let drained = drain(rx, table.table, progress, &mut |chunk| {
+        chunks.send(chunk).map_err(|_| workers_gone(table.table))
+    });
+    drop(chunks); // the COPYs end
+    let mut took = 0;
+    let mut failed = None;
+    for result in results {
+        match result.recv().map_err(|_| workers_gone(table.table)) {
+            Ok(Ok(rows)) => took += rows,
+            Ok(Err(e)) | Err(e) => failed = failed.or(Some(e)),
+        }
+    }
+    // The connections' own error says more than the reader's "they stopped".
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let counts = drained?;
+    check_copied(table.table, took, counts.0)?;
+    Ok(counts)
 }
 
 /// Copies the SQLite database at `from` into the PostgreSQL database at `to`; see the module
@@ -671,7 +837,11 @@ pub fn copy(
     } else {
         Some(PgTarget::open(to)?)
     };
+    let mut truncate = false;
     if let Some(t) = target.as_mut() {
+        if !options.dry_run {
+            t.lock_copy()?;
+        }
         t.begin()?;
         let mut occupied = Vec::new();
         for plan in &tables {
@@ -705,14 +875,9 @@ pub fn copy(
                 ),
             });
         }
-        if options.truncate && !occupied.is_empty() && !options.dry_run {
-            // Every table copied, in one statement: PostgreSQL refuses to truncate a table
-            // that another (even an empty one) references unless both are truncated together.
-            let all: Vec<&str> = tables.iter().map(|p| p.name).collect();
-            t.truncate(&all)?;
-        }
+        truncate = options.truncate && !occupied.is_empty() && !options.dry_run;
     }
-    // Row counts first (cheap), so large tables can be loaded in bulk mode.
+    // Row counts first (cheap), so large tables can be loaded in bulk mode or staged.
     let source_counts: HashMap<&str, u64> = {
         let source = SqliteSource::open(from)?;
         let mut counts = HashMap::new();
@@ -721,9 +886,41 @@ pub fn copy(
         }
         counts
     };
+    let rows_of = |table: &str| source_counts.get(table).copied().unwrap_or(0);
+    // The tables loaded through staging, and the connections that load and index them.
+    let mut staged: HashMap<&str, Arc<StagedTable>> = HashMap::new();
+    let mut workers: Vec<PgTarget> = Vec::new();
+    if let Some(t) = target.as_mut().filter(|_| !options.dry_run) {
+        let from_rows = options.parallel_from_rows.unwrap_or(PARALLEL_ROWS);
+        for plan in &tables {
+            if rows_of(plan.name) >= from_rows && t.can_stage(plan.name)? {
+                staged.insert(plan.name, Arc::new(t.plan_staging(plan.name)?));
+            }
+        }
+        if !staged.is_empty() {
+            workers = open_workers(to)?;
+            // Before the truncate below locks the tables the twins are made like.
+            let first = &mut workers[0];
+            first.drop_staging()?;
+            for plan in &tables {
+                if let Some(table) = staged.get(plan.name) {
+                    first.create_staged(table)?;
+                }
+            }
+        }
+        if truncate {
+            // Every table copied, in one statement: PostgreSQL refuses to truncate a table
+            // that another (even an empty one) references unless both are truncated together.
+            let all: Vec<&str> = tables.iter().map(|p| p.name).collect();
+            t.truncate(&all)?;
+        }
+    }
     let copy_started = Instant::now();
     let (tx, rx) = sync_channel::<Msg>(8);
-    let refused = std::thread::scope(|scope| -> Result<HashMap<String, HashSet<i64>>> {
+    let (jobs, job_queue) = channel::<Job>();
+    let job_queue = Mutex::new(job_queue);
+    let stop = AtomicBool::new(false);
+    let outcome = std::thread::scope(|scope| -> Result<HashMap<String, HashSet<i64>>> {
         let plans = &tables;
         let reader = scope.spawn(move || {
             let on_bad = options.rejects.as_ref().map_or(OnBad::Stop, OnBad::File);
@@ -739,14 +936,33 @@ pub fn copy(
                 }
             }
         });
+        for db in workers.drain(..) {
+            let (queue, stop) = (&job_queue, &stop);
+            scope.spawn(move || staging_worker(db, queue, stop));
+        }
+        let mut builds: Vec<Receiver<Result<()>>> = Vec::new();
         let written = (|| -> Result<()> {
             for plan in &tables {
                 let began = Instant::now();
                 let (copied, rejected, source_rows) =
                     match target.as_mut().filter(|_| !options.dry_run) {
+                        Some(_) if staged.contains_key(plan.name) => {
+                            let table = &staged[plan.name];
+                            let counts = copy_staged(&rx, table, &jobs, progress)?;
+                            for statement in 0..table.builds.len() {
+                                let (done, result) = channel();
+                                let job = Job::Build {
+                                    table: Arc::clone(table),
+                                    statement,
+                                    done,
+                                };
+                                jobs.send(job).map_err(|_| workers_gone(plan.name))?;
+                                builds.push(result);
+                            }
+                            counts
+                        }
                         Some(t) => {
-                            let bulk =
-                                source_counts.get(plan.name).copied().unwrap_or(0) >= BULK_ROWS;
+                            let bulk = rows_of(plan.name) >= BULK_ROWS;
                             let restore = if bulk {
                                 t.suspend_indexes(plan.name)?
                             } else {
@@ -754,25 +970,22 @@ pub fn copy(
                             };
                             let mut counts = (0, 0, 0);
                             let copied_rows = t.copy_in(plan.name, &mut |w| {
-                                counts = drain(&rx, plan.name, progress, Some(w))?;
+                                counts = drain(&rx, plan.name, progress, &mut |chunk| {
+                                    w.write_all(&chunk).map_err(|e| Error::Transaction {
+                                        rolled_back: false,
+                                        reason: format!("copy into {}: {e}", plan.name),
+                                    })
+                                })?;
                                 Ok(())
                             })?;
-                            if copied_rows != counts.0 {
-                                return Err(Error::Transaction {
-                                    rolled_back: false,
-                                    reason: format!(
-                                        "{}: PostgreSQL took {copied_rows} rows of {}",
-                                        plan.name, counts.0
-                                    ),
-                                });
-                            }
+                            check_copied(plan.name, copied_rows, counts.0)?;
                             t.restore(plan.name, &restore)?;
                             if counts.0 > 0 {
                                 t.move_identity(plan.name)?;
                             }
                             counts
                         }
-                        None => drain(&rx, plan.name, progress, None)?,
+                        None => drain(&rx, plan.name, progress, &mut |_| Ok(()))?,
                     };
                 let table_report = TableReport {
                     table: plan.name.to_string(),
@@ -780,14 +993,32 @@ pub fn copy(
                     copied,
                     rejected,
                     seconds: began.elapsed().as_secs_f64(),
+                    staged: staged.contains_key(plan.name),
                 };
                 progress.finish(&table_report);
                 report.copied += copied;
                 report.rejected += rejected;
                 report.tables.push(table_report);
             }
+            // The staged tables' indexes, then the tables themselves, into place.
+            drop(jobs);
+            for result in builds.drain(..) {
+                result.recv().map_err(|_| workers_gone("-"))??;
+            }
+            if let Some(t) = target.as_mut().filter(|_| !staged.is_empty()) {
+                for plan in &tables {
+                    if let Some(table) = staged.get(plan.name) {
+                        t.swap_in(table)?;
+                        t.move_identity(plan.name)?;
+                    }
+                }
+                t.end_staging()?;
+            }
             Ok(())
         })();
+        if written.is_err() {
+            stop.store(true, Ordering::Relaxed); // the builds still queued are not run
+        }
         drop(rx);
         let read = reader.join().map_err(|_| Error::Transaction {
             rolled_back: false,
@@ -795,7 +1026,19 @@ pub fn copy(
         })?;
         written?;
         read
-    })?;
+    });
+    let refused = match outcome {
+        Ok(refused) => refused,
+        Err(e) => {
+            // Best effort: what this copy staged goes now rather than at the next copy.
+            if let Some(t) = target.as_mut().filter(|_| !staged.is_empty()) {
+                if t.rollback().is_ok() {
+                    let _ = t.drop_staging();
+                }
+            }
+            return Err(e);
+        }
+    };
     if let Some(t) = target.as_mut() {
         if options.dry_run {
             t.rollback()?;
