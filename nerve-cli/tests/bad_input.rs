@@ -82,7 +82,7 @@ fn good_value(name: &str, db: &str, dir: &Path) -> String {
         "older-than" => "90d".into(),
         "table" => "bait_accesses".into(),
         "tables" => "companies".into(),
-        "limit" | "steps" | "ID" => "1".into(),
+        "limit" | "steps" | "ID" | "parallel-from-rows" => "1".into(),
         "EMAIL" => "ada@acme.example".into(),
         "SHELL" => "bash".into(),
         "PATH" => dir.join("no-such-backup.db").display().to_string(),

@@ -116,9 +116,10 @@ impl PgTarget {
     }
 
     /// Begins a transaction: nothing done until [`PgTarget::commit`] is kept, whatever happens
-    /// to this process.
+    /// to this process. Read committed whatever the server's default: each statement sees
+    /// what other connections (staging) committed before it.
     pub fn begin(&mut self) -> Result<()> {
-        self.run("-", "begin", "BEGIN")
+        self.run("-", "begin", "BEGIN ISOLATION LEVEL READ COMMITTED")
     }
 
     /// Begins a read-only transaction whose reads all see one snapshot.
@@ -443,7 +444,9 @@ impl PgTarget {
         target.run(
             "-",
             "connect",
-            &format!("SET search_path TO {STAGING_SCHEMA}"),
+            // Staging first (the unqualified names of COPY), then the schema's own: what the
+            // index definitions name unqualified (types, functions) is found there.
+            &format!("SET search_path TO {STAGING_SCHEMA}, public"),
         )?;
         Ok(target)
     }
@@ -469,9 +472,13 @@ impl PgTarget {
         )
     }
 
-    /// Whether `table` can be loaded through staging: no other table's foreign key rests on
-    /// it, it has no triggers of its own, and its constraints are plain primary keys, unique
-    /// constraints, foreign keys and CHECKs (none deferrable) — all a swap can carry over.
+    /// Whether `table` can be loaded through staging, that is whether a twin made `LIKE` it
+    /// plus its rebuilt indexes and keys is the same table: no other table's foreign key rests
+    /// on it; no trigger, row security, publication, extended statistics, inheritance, serial
+    /// default, comment on it, its indexes or keys, grant, or replica identity other than the
+    /// default; owned by the user copying (the twin will be), who may create a schema; its
+    /// constraints are primary keys, unique constraints, foreign keys, CHECKs and NOT NULLs,
+    /// none deferrable.
     pub fn can_stage(&mut self, table: &str) -> Result<bool> {
         let name = known(table)?;
         self.names(name).map(|n| n.stageable)
@@ -485,7 +492,20 @@ impl PgTarget {
                 AND NOT EXISTS (SELECT 1 FROM pg_trigger t \
                                  WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) \
                 AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid \
-                                 AND (k.contype NOT IN ('p', 'u', 'f', 'c') OR k.condeferrable)) \
+                                 AND (k.contype NOT IN ('p', 'u', 'f', 'c', 'n') OR k.condeferrable)) \
+                AND c.relkind = 'r' AND c.relpersistence = 'p' AND NOT c.relrowsecurity \
+                AND c.relreplident = 'd' AND c.relacl IS NULL \
+                AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) \
+                AND has_database_privilege(current_database(), 'CREATE') \
+                AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE c.oid IN (h.inhrelid, h.inhparent)) \
+                AND NOT EXISTS (SELECT 1 FROM pg_statistic_ext x WHERE x.stxrelid = c.oid) \
+                AND NOT EXISTS (SELECT 1 FROM pg_publication_rel r WHERE r.prrelid = c.oid) \
+                AND NOT EXISTS (SELECT 1 FROM pg_attrdef d WHERE d.adrelid = c.oid \
+                                 AND pg_get_expr(d.adbin, d.adrelid) LIKE '%nextval(%') \
+                AND NOT EXISTS (SELECT 1 FROM pg_description d WHERE d.objoid = c.oid \
+                                 AND d.objsubid = 0 \
+                                 OR d.objoid IN (SELECT indexrelid FROM pg_index WHERE indrelid = c.oid) \
+                                 OR d.objoid IN (SELECT oid FROM pg_constraint WHERE conrelid = c.oid)) \
                     AS stageable \
                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
               WHERE c.oid = $1::regclass",
@@ -623,6 +643,27 @@ impl PgTarget {
     pub fn swap_in(&mut self, staged: &StagedTable) -> Result<()> {
         let names = self.names(staged.table)?;
         let public = format!("{}.{}", names.schema, names.table);
+        // The identity goes on from where the replaced table's had got to, never back.
+        let sequences: Vec<Definition> = diesel::sql_query(
+            "SELECT pg_get_serial_sequence($1, 'id')::regclass::text AS name, \
+                    pg_get_serial_sequence($2, 'id')::regclass::text AS def \
+              WHERE pg_get_serial_sequence($1, 'id') IS NOT NULL \
+                AND pg_get_serial_sequence($2, 'id') IS NOT NULL",
+        )
+        .bind::<Text, _>(&public)
+        .bind::<Text, _>(format!("{STAGING_SCHEMA}.{}", names.table))
+        .load(&mut self.conn)
+        .map_err(|e| Op::new(staged.table, "swap in").error(e))?;
+        for s in &sequences {
+            self.run(
+                staged.table,
+                "swap in",
+                &format!(
+                    "SELECT setval('{}', last_value, is_called) FROM {}",
+                    s.def, s.name
+                ),
+            )?;
+        }
         self.run(
             staged.table,
             "swap in",

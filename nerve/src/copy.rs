@@ -20,13 +20,14 @@
 //! connections at once, each with its own `COPY`, and then its indexes, built on those two
 //! connections at once while the copy's own connection goes on with the next tables. Last, in
 //! the copy's transaction, each twin replaces its table (keys attached to the built indexes,
-//! foreign keys added and checked over every row) and the staging schema is dropped. Copies
-//! into one database that stage run one at a time (an advisory lock).
+//! foreign keys added and checked over every row, the identity going on from where the
+//! table's had got to) and the staging schema is dropped. Copies into one database run one at
+//! a time (an advisory lock). Which tables qualify: [`PgTarget::can_stage`].
 //!
 //! **Crash-safe.** Nothing of the target's tables is committed before the end: a copy that
 //! fails or is killed (even `kill -9`) leaves them as they were, and running the same command
 //! again starts over. What a killed copy staged stays in the staging schema until the next
-//! copy that stages drops it (one that fails drops it itself). A
+//! copy that stages drops it (one that fails while loading drops it itself). A
 //! target whose tables already hold rows is refused unless it already equals the source (then
 //! the copy reports so and does nothing: a rerun after a kill that came after the commit
 //! succeeds) or `truncate` is set.
