@@ -245,6 +245,20 @@ impl PgTarget {
         }
     }
 
+    /// `table`'s indexes that back no constraint, by name, with their definitions.
+    fn plain_indexes(&mut self, name: &'static str) -> Result<Vec<Definition>> {
+        diesel::sql_query(
+            "SELECT ic.relname::text AS name, pg_get_indexdef(i.indexrelid) AS def \
+               FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+              WHERE i.indrelid = $1::regclass \
+                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) \
+              ORDER BY 1",
+        )
+        .bind::<Text, _>(quote(name))
+        .load(&mut self.conn)
+        .map_err(|e| Op::new(name, "indexes").error(e))
+    }
+
     /// Drops `table`'s secondary indexes (those backing no constraint), its own foreign keys
     /// and, when no other table's foreign key rests on it, its primary key, for a bulk load,
     /// and returns the statements that put them back (the primary key first). Run the returned
@@ -258,16 +272,7 @@ impl PgTarget {
         let name = known(table)?;
         let qualified = quote(name);
         let op = Op::new(name, "suspend indexes");
-        let indexes: Vec<Definition> = diesel::sql_query(
-            "SELECT ic.relname::text AS name, pg_get_indexdef(i.indexrelid) AS def \
-               FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
-              WHERE i.indrelid = $1::regclass \
-                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) \
-              ORDER BY 1",
-        )
-        .bind::<Text, _>(&qualified)
-        .load(&mut self.conn)
-        .map_err(|e| op.error(e))?;
+        let indexes = self.plain_indexes(name)?;
         let foreign: Vec<Definition> = diesel::sql_query(
             "SELECT conname::text AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint \
               WHERE conrelid = $1::regclass AND contype = 'f' ORDER BY 1",
@@ -538,16 +543,7 @@ impl PgTarget {
         .bind::<Text, _>(quote(name))
         .load(&mut self.conn)
         .map_err(|e| op.error(e))?;
-        let indexes: Vec<Definition> = diesel::sql_query(
-            "SELECT ic.relname::text AS name, pg_get_indexdef(i.indexrelid) AS def \
-               FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
-              WHERE i.indrelid = $1::regclass \
-                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) \
-              ORDER BY 1",
-        )
-        .bind::<Text, _>(quote(name))
-        .load(&mut self.conn)
-        .map_err(|e| op.error(e))?;
+        let indexes = self.plain_indexes(name)?;
         let options: Vec<Line> = diesel::sql_query(
             "SELECT coalesce(array_to_string(reloptions, ', '), '') AS line FROM pg_class \
               WHERE oid = $1::regclass",

@@ -18,7 +18,8 @@
 //! defaults, identity, CHECKs, storage options) in the schema
 //! [`STAGING_SCHEMA`] takes its rows over two more
 //! connections at once, each with its own `COPY`, and then its indexes, built on those two
-//! connections at once while the copy's own connection goes on with the next tables. Last, in
+//! connections at once while the copy's own connection goes on with the next tables (the rows
+//! of a next staged table wait for those connections to be free). Last, in
 //! the copy's transaction, each twin replaces its table (keys attached to the built indexes,
 //! foreign keys added and checked over every row, the identity going on from where the
 //! table's had got to) and the staging schema is dropped. Copies into one database run one at
