@@ -394,7 +394,7 @@ impl PgTarget {
 }
 
 /// The schema where `nerve copy` loads and indexes its large tables before moving them into
-/// place ([`PgTarget::stage`]). Nothing else uses it; a copy that was killed leaves it behind,
+/// place ([`PgTarget::plan_staging`]). Nothing else uses it; a copy that was killed leaves it behind,
 /// and the next copy into the same database drops it ([`PgTarget::drop_staging`]).
 pub const STAGING_SCHEMA: &str = "nerve_copy_staging";
 
@@ -403,7 +403,7 @@ pub const STAGING_SCHEMA: &str = "nerve_copy_staging";
 const STAGING_LOCK: i64 = 0x6e65_7276_6563_7079; // "nervecpy"
 
 /// A table loaded into [`STAGING_SCHEMA`] by other connections, to be moved into place by
-/// [`PgTarget::swap_in`] in the copy's transaction. Made by [`PgTarget::stage`].
+/// [`PgTarget::swap_in`] in the copy's transaction. Made by [`PgTarget::plan_staging`].
 #[derive(Debug, Clone)]
 pub struct StagedTable {
     /// The table.
