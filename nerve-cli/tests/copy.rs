@@ -474,13 +474,14 @@ fn staging_tables(dst: &TestDb) -> Vec<String> {
 fn a_copy_through_staging_leaves_the_same_database() {
     let src = source();
     // A migrated target whose identity has already moved on (ids handed out, rolled back),
-    // and a table with a grant (which a twin would not carry: not staged).
+    // a table with a grant and one a view reads (which a twin would not carry: not staged).
     let dst = TestDb::migrated(Backend::Postgres).expect("a migrated target");
     dst.execute_raw(
         "SELECT setval(pg_get_serial_sequence('login_attempts', 'id'), 100000); \
-         GRANT SELECT ON security_events TO PUBLIC",
+         GRANT SELECT ON security_events TO PUBLIC; \
+         CREATE VIEW recent_sessions AS SELECT id FROM sessions",
     )
-    .expect("sequence and grant");
+    .expect("sequence, grant and view");
     let store = open(&src.url);
     let schema = nerve::describe_schema(&src.url).expect("describe");
     round_trip_every_table(&*store, &schema).expect("edge rows");
@@ -502,17 +503,26 @@ fn a_copy_through_staging_leaves_the_same_database() {
         .filter(|t| t.staged)
         .map(|t| t.table.as_str())
         .collect();
-    for table in ["login_attempts", "cached_asm_scans", "sessions"] {
+    for table in ["login_attempts", "cached_asm_scans", "api_keys"] {
         assert!(through_staging.contains(&table), "{through_staging:?}");
     }
-    for table in ["companies", "users", "audit_logs", "security_events"] {
+    for table in [
+        "companies",
+        "users",
+        "audit_logs",
+        "security_events",
+        "sessions",
+    ] {
         assert!(!through_staging.contains(&table), "{through_staging:?}");
     }
     assert!(report.verify.expect("verified").equal());
     let fresh = TestDb::migrated(Backend::Postgres).expect("a migrated database");
     fresh
-        .execute_raw("GRANT SELECT ON security_events TO PUBLIC")
-        .expect("grant");
+        .execute_raw(
+            "GRANT SELECT ON security_events TO PUBLIC; \
+             CREATE VIEW recent_sessions AS SELECT id FROM sessions",
+        )
+        .expect("grant and view");
     let (got, want) = (
         dst.schema_snapshot().unwrap(),
         fresh.schema_snapshot().unwrap(),

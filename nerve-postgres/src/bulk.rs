@@ -479,9 +479,9 @@ impl PgTarget {
 
     /// Whether `table` can be loaded through staging, that is whether a twin made `LIKE` it
     /// plus its rebuilt indexes and keys is the same table: no other table's foreign key rests
-    /// on it; no trigger, row security, publication, extended statistics, inheritance, serial
-    /// default, comment on it, its indexes or keys, grant, or replica identity other than the
-    /// default; owned by the user copying (the twin will be), who may create a schema; its
+    /// on it, and no view reads it; no trigger, row security, publication, extended
+    /// statistics, inheritance, serial default, comment on it, its indexes or keys, grant, or
+    /// replica identity other than the default; owned by the user copying (the twin will be), who may create a schema; its
     /// constraints are primary keys, unique constraints, foreign keys, CHECKs and NOT NULLs,
     /// none deferrable.
     pub fn can_stage(&mut self, table: &str) -> Result<bool> {
@@ -505,6 +505,9 @@ impl PgTarget {
                 AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE c.oid IN (h.inhrelid, h.inhparent)) \
                 AND NOT EXISTS (SELECT 1 FROM pg_statistic_ext x WHERE x.stxrelid = c.oid) \
                 AND NOT EXISTS (SELECT 1 FROM pg_publication_rel r WHERE r.prrelid = c.oid) \
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_rewrite w ON w.oid = d.objid \
+                                 WHERE d.classid = 'pg_rewrite'::regclass \
+                                   AND d.refobjid = c.oid AND w.ev_class <> c.oid) \
                 AND NOT EXISTS (SELECT 1 FROM pg_attrdef d WHERE d.adrelid = c.oid \
                                  AND pg_get_expr(d.adbin, d.adrelid) LIKE '%nextval(%') \
                 AND NOT EXISTS (SELECT 1 FROM pg_description d WHERE d.objoid = c.oid \
