@@ -394,8 +394,9 @@ impl PgTarget {
 }
 
 /// The schema where `nerve copy` loads and indexes its large tables before moving them into
-/// place ([`PgTarget::plan_staging`]). Nothing else uses it; a copy that was killed leaves it behind,
-/// and the next copy into the same database drops it ([`PgTarget::drop_staging`]).
+/// place ([`PgTarget::plan_staging`]). Nothing else uses it; a copy that was killed leaves it
+/// behind, and the next copy into the same database that stages drops it
+/// ([`PgTarget::drop_staging`]).
 pub const STAGING_SCHEMA: &str = "nerve_copy_staging";
 
 /// The advisory lock a copy holds (for its connection's life) while it uses the staging
@@ -457,7 +458,8 @@ impl PgTarget {
     }
 
     /// Waits until no other connection holds the copy lock, then holds it until this
-    /// connection closes: copies that stage tables into the same database run one at a time.
+    /// connection closes: copies into the same database (all but dry runs take it) run one at
+    /// a time.
     pub fn lock_copy(&mut self) -> Result<()> {
         self.run(
             "-",
@@ -481,9 +483,9 @@ impl PgTarget {
     /// plus its rebuilt indexes and keys is the same table: no other table's foreign key rests
     /// on it, and no view reads it; no trigger, row security, publication, extended
     /// statistics, inheritance, serial default, comment on it, its indexes or keys, grant, or
-    /// replica identity other than the default; owned by the user copying (the twin will be), who may create a schema; its
-    /// constraints are primary keys, unique constraints, foreign keys, CHECKs and NOT NULLs,
-    /// none deferrable.
+    /// replica identity other than the default; owned by the user copying (the twin will be),
+    /// who may create a schema; its constraints are primary keys, unique constraints, foreign
+    /// keys, CHECKs and NOT NULLs, none deferrable.
     pub fn can_stage(&mut self, table: &str) -> Result<bool> {
         let name = known(table)?;
         self.names(name).map(|n| n.stageable)
@@ -635,10 +637,12 @@ impl PgTarget {
 
     /// Inside this connection's transaction, replaces the table by its staged twin, whose
     /// rows are loaded and indexes built: the table (with its old rows, indexes and identity
-    /// sequence; nothing else rests on a table that can be staged) is dropped, the twin takes its place and names, its primary key and unique
-    /// constraints are attached to their built indexes, and its foreign keys are added, each
-    /// checked over every row (a row without its parent fails here, as a conflict). Readers
-    /// see the old table or the new one, never neither: the commit makes the change.
+    /// sequence; nothing else rests on a table that can be staged) is dropped, the twin takes
+    /// its place and names, its primary key and unique constraints are attached to their built
+    /// indexes, its foreign keys are added, each checked over every row (a row without its
+    /// parent fails here, as a conflict), and its identity goes on from where the table's had
+    /// got to. Readers see the old table or the new one, never neither: the commit makes the
+    /// change.
     pub fn swap_in(&mut self, staged: &StagedTable) -> Result<()> {
         let names = self.names(staged.table)?;
         let public = format!("{}.{}", names.schema, names.table);
