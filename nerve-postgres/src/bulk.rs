@@ -414,10 +414,14 @@ pub struct StagedTable {
     pub builds: Vec<String>,
     /// Creates the twin.
     create: String,
-    /// Makes the built indexes of the primary key and unique constraints those constraints.
-    attach: String,
-    /// The table's own foreign keys, added (and checked) once it is in place.
-    foreign: String,
+    /// The table, schema-qualified and quoted.
+    public: String,
+    /// The twin, schema-qualified and quoted.
+    twin: String,
+    /// Replaces the table by the built twin: drops the table, attaches the primary key and
+    /// unique constraints to their built indexes, moves the twin into place and adds the
+    /// table's own foreign keys (each checked).
+    swap: String,
 }
 
 #[derive(QueryableByName)]
@@ -479,19 +483,9 @@ impl PgTarget {
         )
     }
 
-    /// Whether `table` can be loaded through staging, that is whether a twin made `LIKE` it
-    /// plus its rebuilt indexes and keys is the same table: no other table's foreign key rests
-    /// on it, and no view reads it; no trigger, row security, publication, extended
-    /// statistics, inheritance, serial default, comment on it, its indexes or keys, grant, or
-    /// replica identity other than the default; owned by the user copying (the twin will be),
-    /// who may create a schema; its constraints are primary keys, unique constraints, foreign
-    /// keys, CHECKs and NOT NULLs, none deferrable.
-    pub fn can_stage(&mut self, table: &str) -> Result<bool> {
-        let name = known(table)?;
-        self.names(name).map(|n| n.stageable)
-    }
-
-    fn names(&mut self, name: &'static str) -> Result<Names> {
+    /// The table's quoted schema and name, and whether it can be staged (see
+    /// [`PgTarget::plan_staging`]).
+    fn staging_facts(&mut self, name: &'static str) -> Result<Names> {
         diesel::sql_query(
             "SELECT quote_ident(n.nspname) AS schema, quote_ident(c.relname) AS table, \
                     NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' \
@@ -528,14 +522,19 @@ impl PgTarget {
     /// Plans `table`'s twin in [`STAGING_SCHEMA`] (created by [`PgTarget::create_staged`]):
     /// the same columns, defaults, identity, CHECKs and storage options, without indexes or
     /// keys, which [`StagedTable::builds`] makes after the load. Reads the catalog only.
-    /// Errors as [`Error::Unsupported`] when [`PgTarget::can_stage`] says no.
-    pub fn plan_staging(&mut self, table: &str) -> Result<StagedTable> {
+    ///
+    /// `None` when a twin made `LIKE` the table plus its rebuilt indexes and keys would not be
+    /// the same table: unless no other table's foreign key rests on it, and no view reads it;
+    /// no trigger, row security, publication, extended statistics, inheritance, serial
+    /// default, comment on it, its indexes or keys, grant, or replica identity other than the
+    /// default; owned by the user copying (the twin will be), who may create a schema; its
+    /// constraints are primary keys, unique constraints, foreign keys, CHECKs and NOT NULLs,
+    /// none deferrable.
+    pub fn plan_staging(&mut self, table: &str) -> Result<Option<StagedTable>> {
         let name = known(table)?;
-        let names = self.names(name)?;
+        let names = self.staging_facts(name)?;
         if !names.stageable {
-            return Err(Error::Unsupported {
-                what: format!("loading {name} through a staging table"),
-            });
+            return Ok(None);
         }
         let op = Op::new(name, "stage");
         let constraints: Vec<Constraint> = diesel::sql_query(
@@ -608,16 +607,20 @@ impl PgTarget {
             Some(o) if !o.line.is_empty() => format!(" WITH ({})", o.line),
             _ => String::new(),
         };
-        Ok(StagedTable {
+        Ok(Some(StagedTable {
             table: name,
             builds,
             create: format!(
                 "CREATE SCHEMA IF NOT EXISTS {STAGING_SCHEMA}; \
                  CREATE TABLE {staged} (LIKE {public} INCLUDING ALL EXCLUDING INDEXES){with}"
             ),
-            attach,
-            foreign,
-        })
+            swap: format!(
+                "DROP TABLE {public}; {attach} ALTER TABLE {staged} SET SCHEMA {}; {foreign}",
+                names.schema
+            ),
+            public,
+            twin: staged,
+        }))
     }
 
     /// Creates the twin `staged` plans, committed at once: call it on a connection outside a
@@ -644,8 +647,6 @@ impl PgTarget {
     /// got to. Readers see the old table or the new one, never neither: the commit makes the
     /// change.
     pub fn swap_in(&mut self, staged: &StagedTable) -> Result<()> {
-        let names = self.names(staged.table)?;
-        let public = format!("{}.{}", names.schema, names.table);
         // The identity goes on from where the replaced table's had got to, never back.
         let sequences: Vec<Definition> = diesel::sql_query(
             "SELECT pg_get_serial_sequence($1, 'id')::regclass::text AS name, \
@@ -653,8 +654,8 @@ impl PgTarget {
               WHERE pg_get_serial_sequence($1, 'id') IS NOT NULL \
                 AND pg_get_serial_sequence($2, 'id') IS NOT NULL",
         )
-        .bind::<Text, _>(&public)
-        .bind::<Text, _>(format!("{STAGING_SCHEMA}.{}", names.table))
+        .bind::<Text, _>(&staged.public)
+        .bind::<Text, _>(&staged.twin)
         .load(&mut self.conn)
         .map_err(|e| Op::new(staged.table, "swap in").error(e))?;
         for s in &sequences {
@@ -670,17 +671,7 @@ impl PgTarget {
         self.run(
             staged.table,
             "swap in",
-            &format!(
-                "SET LOCAL maintenance_work_mem = '256MB'; \
-                 DROP TABLE {public}; \
-                 {attach} \
-                 ALTER TABLE {STAGING_SCHEMA}.{table} SET SCHEMA {schema}; \
-                 {foreign}",
-                table = names.table,
-                schema = names.schema,
-                attach = staged.attach,
-                foreign = staged.foreign,
-            ),
+            &format!("SET LOCAL maintenance_work_mem = '256MB'; {}", staged.swap),
         )
     }
 

@@ -23,7 +23,7 @@
 //! the copy's transaction, each twin replaces its table (keys attached to the built indexes,
 //! foreign keys added and checked over every row, the identity going on from where the
 //! table's had got to) and the staging schema is dropped. Copies into one database run one at
-//! a time (an advisory lock). Which tables qualify: [`PgTarget::can_stage`].
+//! a time (an advisory lock). Which tables qualify: [`PgTarget::plan_staging`].
 //!
 //! **Crash-safe.** Nothing of the target's tables is committed before the end: a copy that
 //! fails or is killed (even `kill -9`) leaves them as they were, and running the same command
@@ -895,8 +895,10 @@ pub fn copy(
     if let Some(t) = target.as_mut().filter(|_| !options.dry_run) {
         let from_rows = options.parallel_from_rows.unwrap_or(PARALLEL_ROWS);
         for plan in &tables {
-            if rows_of(plan.name) >= from_rows && t.can_stage(plan.name)? {
-                staged.insert(plan.name, Arc::new(t.plan_staging(plan.name)?));
+            if rows_of(plan.name) >= from_rows {
+                if let Some(table) = t.plan_staging(plan.name)? {
+                    staged.insert(plan.name, Arc::new(table));
+                }
             }
         }
         if !staged.is_empty() {
