@@ -12,7 +12,7 @@
 
 use criterion::{Criterion, SamplingMode};
 use nerve::Backend;
-use nerve_benchmarks::fixture::{address, open, Bench, Side};
+use nerve_benchmarks::fixture::{batch_rows, open, Bench, Side};
 use nerve_benchmarks::placement::Placement;
 use nerve_benchmarks::Report;
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ const SAMPLES: usize = 20;
 const BATCH_SAMPLES: usize = 10;
 /// Alternating rounds timed for each ratio (batches: `BATCH_ROUNDS`).
 const ROUNDS: usize = 21;
-const BATCH_ROUNDS: usize = 5;
+const BATCH_ROUNDS: usize = 9;
 /// Rows per `batch_insert`.
 const BATCH_ROWS: usize = 100_000;
 
@@ -106,19 +106,7 @@ fn main() {
         .configure_from_args();
     let report = Report::default();
     report.rows_per_iteration("batch_insert", BATCH_ROWS as u64);
-    let rows: Vec<serde_json::Value> = (0..BATCH_ROWS)
-        .map(|i| {
-            serde_json::json!({
-                "email": format!("bulk{i}@bench.example"),
-                "user_id": null,
-                "ip_address": address(i as u64),
-                "user_agent": null,
-                "success": false,
-                "failure": "bad_password",
-                "attempted_at": "2026-11-27T09:00:00.123456Z",
-            })
-        })
-        .collect();
+    let rows = batch_rows(BATCH_ROWS);
     for backend in Backend::ALL {
         let b = open(backend);
         let none = |_: &Bench, _: u64| ();

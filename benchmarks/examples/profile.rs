@@ -8,10 +8,14 @@
 //! [`OPS`] and SIDE `nerve` or `baseline`.
 
 use nerve::Backend;
-use nerve_benchmarks::fixture::{open, Bench, Side};
+use nerve_benchmarks::fixture::{batch_rows, open, Bench, Side};
 
-/// The operations this example runs (those of the benchmarks that run in microseconds).
-const OPS: [&str; 8] = [
+/// Rows per `batch_insert` call here (the benchmark's batches are larger; the cost per row is
+/// what is compared).
+const BATCH_ROWS: usize = 1000;
+
+/// The operations this example runs.
+const OPS: [&str; 9] = [
     "point_read",
     "tenant_list_page",
     "insert",
@@ -20,6 +24,7 @@ const OPS: [&str; 8] = [
     "session_validation",
     "api_key_verification",
     "login_attempt_recording",
+    "batch_insert",
 ];
 
 fn usage() -> ! {
@@ -30,8 +35,9 @@ fn usage() -> ! {
     std::process::exit(2)
 }
 
-/// Runs `op` `n` times on one side; `ids` are the companies `soft_delete` uses up.
-fn run(b: &Bench, op: &str, side: Side, n: u64, ids: &mut Vec<i64>) {
+/// Runs `op` `n` times on one side; `ids` are the companies `soft_delete` uses up, `rows`
+/// what `batch_insert` writes.
+fn run(b: &Bench, op: &str, side: Side, n: u64, ids: &mut Vec<i64>, rows: &[serde_json::Value]) {
     for i in 0..n {
         match op {
             "point_read" => b.point_read(side),
@@ -42,6 +48,7 @@ fn run(b: &Bench, op: &str, side: Side, n: u64, ids: &mut Vec<i64>) {
             "session_validation" => b.validate_session(side),
             "api_key_verification" => b.verify_api_key(side, i),
             "login_attempt_recording" => b.record_login_attempt(side, i),
+            "batch_insert" => b.batch_insert(side, rows),
             _ => usage(),
         }
     }
@@ -49,8 +56,15 @@ fn run(b: &Bench, op: &str, side: Side, n: u64, ids: &mut Vec<i64>) {
 
 /// The calls the profiler counts.
 #[inline(never)]
-fn measured(b: &Bench, op: &str, side: Side, n: u64, ids: &mut Vec<i64>) {
-    run(b, op, side, n, ids)
+fn measured(
+    b: &Bench,
+    op: &str,
+    side: Side,
+    n: u64,
+    ids: &mut Vec<i64>,
+    rows: &[serde_json::Value],
+) {
+    run(b, op, side, n, ids, rows)
 }
 
 fn main() {
@@ -79,6 +93,11 @@ fn main() {
     } else {
         Vec::new()
     };
-    run(&b, op, side, WARM_UP, &mut ids);
-    measured(&b, op, side, n, &mut ids);
+    let rows = if op == "batch_insert" {
+        batch_rows(BATCH_ROWS)
+    } else {
+        Vec::new()
+    };
+    run(&b, op, side, WARM_UP, &mut ids, &rows);
+    measured(&b, op, side, n, &mut ids, &rows);
 }

@@ -222,6 +222,23 @@ pub fn address(n: u64) -> String {
     format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)
 }
 
+/// `n` login attempts as JSON, the rows `batch_insert` writes (no ids: each gets a fresh one).
+pub fn batch_rows(n: usize) -> Vec<serde_json::Value> {
+    (0..n)
+        .map(|i| {
+            serde_json::json!({
+                "email": format!("bulk{i}@bench.example"),
+                "user_id": null,
+                "ip_address": address(i as u64),
+                "user_agent": null,
+                "success": false,
+                "failure": "bad_password",
+                "attempted_at": "2026-11-27T09:00:00.123456Z",
+            })
+        })
+        .collect()
+}
+
 /// Which side of a benchmark runs: the store, or the hand-written baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
