@@ -52,6 +52,7 @@ fn pair<P>(
     // Runs `iters` iterations of one side (after `prepare`) and returns how long they took.
     let run = |side_is_nerve: bool, iters: u64| {
         let data = prepare(b, iters);
+        b.settle();
         let first = counter.get();
         let started = Instant::now();
         let side = if side_is_nerve {

@@ -395,6 +395,11 @@ impl Bench {
         }
     }
 
+    /// The database brought to the same state before a timed round ([`Baseline::settle`]).
+    pub fn settle(&self) {
+        self.baseline.borrow_mut().settle()
+    }
+
     /// `rows` (login attempts as JSON) inserted in one transaction.
     pub fn batch_insert(&self, side: Side, rows: &[serde_json::Value]) {
         let written = match side {

@@ -105,6 +105,10 @@ pub trait Baseline {
     fn record_login_attempt(&mut self, email: &str, password: &str, ip: &str, dummy_hash: &str);
     /// `rows` (login attempts as JSON objects) inserted in one transaction.
     fn batch_insert(&mut self, rows: &[serde_json::Value]) -> u64;
+    /// Brings the database to the same state before each timed round, outside the timing.
+    /// Nothing by default; SQLite empties its write-ahead log, so that neither side's round
+    /// pays for a checkpoint the other side's writes made due.
+    fn settle(&mut self) {}
 }
 
 /// Now, at microseconds (as the store stores it).
