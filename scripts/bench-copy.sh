@@ -8,8 +8,9 @@
 #     prefetch rows = 10000, batch rows = 5000), its rows counted afterwards;
 #   - psql's \copy of the same rows exported to CSV beforehand, into the migrated schema (what
 #     COPY costs there) and into a bare table of the same columns (the ingest limit);
-#   - the floor of the staged design: the CSV's two halves \copy'd at once into an index-less
-#     twin, then its indexes built at once (what nerve copy's staging does, minus SQLite).
+#   - the floor of the staged design: the rows' two halves as binary COPY loaded at once into
+#     an index-less twin in a fresh database, then its indexes built over two sessions (what
+#     nerve copy's staging does, without SQLite, row checks or the swap).
 # A third source holds every table of the schema, ALL_MIN_ROWS to ALL_MAX_ROWS rows each
 # (benchmarks/examples/copy_source.rs); it is copied whole by nerve copy, by pgloader (whose
 # rows are counted table by table: only those that arrived count) and by psql's \copy of the
@@ -198,27 +199,33 @@ LOAD
   end=$(date +%s.%N)
   RESULT[$kind.raw_bare]=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
 
-  # The floor of nerve copy's own design on this server: the CSV's two halves \copy'd at once
-  # by two psql sessions into an index-less twin, then the table's indexes built at once, one
-  # session each (what the staged copy does, without reading SQLite or checking a row).
-  log "$kind: the floor (two \\copy streams, then the indexes in parallel)"
-  local part def pids=()
-  split -n l/2 -d "$csv" "$DIR/$kind.half."
-  psql "$(db_url bench_raw)" -qc "CREATE SCHEMA floor" \
-    -c "CREATE TABLE floor.$table (LIKE $table INCLUDING ALL EXCLUDING INDEXES)"
-  mapfile -t FLOOR_INDEXES < <(psql "$(db_url bench_raw)" -qAtc \
-    "SELECT replace(indexdef, ' ON public.', ' ON floor.') FROM pg_indexes
-      WHERE schemaname = 'public' AND tablename = '$table'")
+  # The floor of nerve copy's own design on this server: the rows in two halves of binary COPY
+  # (exported beforehand from the table just loaded), loaded at once by two psql sessions
+  # into an index-less twin in a fresh database, then the table's indexes built by two
+  # sessions taking them in turn, GIN first (what the staged copy does, without reading SQLite,
+  # checking a row, or the swap's keys and foreign keys).
+  log "$kind: the floor (two binary \\copy streams, then the indexes over two sessions)"
+  local part defs failed=0 pids=()
+  psql "$(db_url bench_raw)" -qc "\\copy (SELECT $cols FROM $table WHERE id % 2 = 0) TO '$DIR/$kind.half.0' (FORMAT binary)" \
+    -c "\\copy (SELECT $cols FROM $table WHERE id % 2 = 1) TO '$DIR/$kind.half.1' (FORMAT binary)"
+  defs=$(psql "$(db_url bench_raw)" -qAtc \
+    "SELECT replace(indexdef, ' ON public.$table USING ', ' ON floor.$table USING ') FROM pg_indexes
+      WHERE schemaname = 'public' AND tablename = '$table' ORDER BY indexdef NOT LIKE '% USING gin %', indexname")
+  [ -n "$defs" ] || { log "$kind: no index definitions for the floor"; exit 1; }
+  psql "$ADMIN_URL" -qc "DROP DATABASE bench_raw WITH (FORCE)"
+  fresh_db bench_floor
+  psql "$(db_url bench_floor)" -qc "CREATE SCHEMA floor" \
+    -c "CREATE TABLE floor.$table (LIKE $table INCLUDING ALL EXCLUDING INDEXES)" -c "CHECKPOINT"
   start=$(date +%s.%N)
-  for part in "$DIR/$kind.half."*; do
-    psql "$(db_url bench_raw)" -qc "\\copy floor.$table ($cols) FROM '$part' CSV" & pids+=($!)
+  for part in "$DIR/$kind.half.0" "$DIR/$kind.half.1"; do
+    psql "$(db_url bench_floor)" -qc "\\copy floor.$table ($cols) FROM '$part' (FORMAT binary)" &
+    pids+=($!)
   done
-  for part in "${pids[@]}"; do wait "$part"; done
-  pids=()
-  for def in "${FLOOR_INDEXES[@]}"; do
-    psql "$(db_url bench_raw)" -qc "SET maintenance_work_mem = '256MB'" -c "$def" & pids+=($!)
-  done
-  for part in "${pids[@]}"; do wait "$part"; done
+  for part in "${pids[@]}"; do wait "$part" || failed=1; done
+  [ "$failed" = 0 ] || { log "$kind: the floor's load failed"; exit 1; }
+  # xargs -P 2: two sessions, each taking the next index when it is done with its last.
+  printf '%s\n' "$defs" | xargs -d '\n' -P 2 -I '{}' \
+    psql "$(db_url bench_floor)" -q -v ON_ERROR_STOP=1 -c "SET maintenance_work_mem = '256MB'" -c '{}'
   end=$(date +%s.%N)
   RESULT[$kind.floor]=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
   rm -f "$DIR/$kind.half."*
@@ -301,7 +308,7 @@ for kind in narrow wide; do
   fi
   line "psql \\copy CSV into the migrated schema" "${RESULT[$kind.raw_schema]}"
   line "psql \\copy CSV into a bare table" "${RESULT[$kind.raw_bare]}"
-  line "floor: 2 psql \\copy streams, then indexes" "${RESULT[$kind.floor]}"
+  line "floor: 2 binary \\copy streams, then indexes" "${RESULT[$kind.floor]}"
 done
 if wants all; then
   n=${RESULT[all.rows]}
@@ -321,7 +328,7 @@ for kind in narrow wide; do
   fi
   printf '%-8s nerve copy phase / \\copy into schema:   %sx\n' "$kind" "$(ratio "${RESULT[$kind.raw_schema]}" "$copy")"
   printf '%-8s nerve copy phase / \\copy into bare:     %sx\n' "$kind" "$(ratio "${RESULT[$kind.raw_bare]}" "$copy")"
-  printf '%-8s nerve copy phase / the floor:            %sx\n' "$kind" "$(ratio "${RESULT[$kind.floor]}" "$copy")"
+  printf '%-8s nerve copy phase / the floor:           %sx\n' "$kind" "$(ratio "${RESULT[$kind.floor]}" "$copy")"
   printf '%-8s nerve copy peak RSS:                    %s KiB\n' "$kind" "${RESULT[$kind.nerve_rss]}"
   printf '%-8s nerve copy: %s s of CPU, PostgreSQL %s s, over %s s: %s cores busy on average\n' "$kind" \
     "${RESULT[$kind.nerve_cpu]}" "${RESULT[$kind.server_cpu]}" "$total" \

@@ -8,7 +8,7 @@
 #
 # scripts/profile.sh [OP] [BACKEND] [N]   (defaults: point_read sqlite 2000)
 # OP: point_read tenant_list_page insert update soft_delete session_validation api_key_verification
-# login_attempt_recording batch_insert (1000 rows a call).
+# login_attempt_recording batch_insert (1000 rows a call: give it a small N, such as 20).
 # PostgreSQL: NERVE_BENCH_PG_URL (an admin URL), as for the benchmarks.
 # Environment: TOP (default 25), OUT (where the callgrind files go; default a temporary folder).
 set -euo pipefail

@@ -106,8 +106,9 @@ pub trait Baseline {
     /// `rows` (login attempts as JSON objects) inserted in one transaction.
     fn batch_insert(&mut self, rows: &[serde_json::Value]) -> u64;
     /// Brings the database to the same state before each timed round, outside the timing.
-    /// Nothing by default; SQLite empties its write-ahead log, so that neither side's round
-    /// pays for a checkpoint the other side's writes made due.
+    /// Nothing by default; SQLite empties its write-ahead log (and writes once into the
+    /// reset log), so that neither side's round pays for a checkpoint the other side's writes
+    /// made due.
     fn settle(&mut self) {}
 }
 
