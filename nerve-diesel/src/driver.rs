@@ -171,7 +171,12 @@ pub trait Driver: 'static {
 /// `INSERT`s of as many rows as a statement may bind). The rows are complete (ids included)
 /// and checked; the caller's write transaction holds them all or none.
 pub trait InsertRows<Row>: Driver {
-    /// Inserts `rows`, in order, and returns how many were inserted. A constraint violation
-    /// is the database's error, naming the constraint.
+    /// How many rows one [`InsertRows::insert_rows`] call takes at most: the caller decodes
+    /// and inserts a batch this many rows at a time, so that a large batch is never held
+    /// decoded whole (at least 1).
+    fn rows_per_call() -> usize;
+
+    /// Inserts `rows` (at most [`InsertRows::rows_per_call`]), in order, and returns how many
+    /// were inserted. A constraint violation is the database's error, naming the constraint.
     fn insert_rows(conn: &mut Self::Conn, rows: &[Row]) -> QueryResult<usize>;
 }

@@ -226,22 +226,27 @@ macro_rules! raw_rows_by_name {
                             Vec::new()
                         }
                         .into_iter();
-                        let mut decoded: Vec<$row> = Vec::with_capacity(rows.len());
-                        for (i, given) in rows.iter().enumerate() {
-                            let at = |e| $crate::raw_rows::at_row(i, e);
-                            let obj = $crate::raw_rows::object(TABLE, $row::COLUMNS, given).map_err(at)?;
-                            // Read in place (no copy of the row): a row without an id takes
-                            // the next reserved one.
-                            let fresh_id = if without_id > 0 { fresh.next().map($crate::serde_json::Value::from) } else { None };
-                            let r = $row::new_from_json(obj, fresh_id.as_ref()).map_err(at)?;
-                            decoded.push(r);
+                        // Decoded and inserted a driver's call at a time: a large batch is never
+                        // held decoded whole (the transaction around this holds all or none).
+                        let per_call = <crate::driver::ThisDriver as $crate::InsertRows<$row>>::rows_per_call();
+                        let mut decoded: Vec<$row> = Vec::with_capacity(per_call.min(rows.len()));
+                        for (call_no, call) in rows.chunks(per_call).enumerate() {
+                            for (j, given) in call.iter().enumerate() {
+                                let at = |e| $crate::raw_rows::at_row(call_no * per_call + j, e);
+                                let obj = $crate::raw_rows::object(TABLE, $row::COLUMNS, given).map_err(at)?;
+                                // Read in place (no copy of the row): a row without an id takes
+                                // the next reserved one.
+                                let fresh_id = if without_id > 0 { fresh.next().map($crate::serde_json::Value::from) } else { None };
+                                decoded.push($row::new_from_json(obj, fresh_id.as_ref()).map_err(at)?);
+                            }
+                            <crate::driver::ThisDriver as $crate::InsertRows<$row>>::insert_rows(conn, &decoded)
+                                .map_err(|e| op.error(e))?;
+                            decoded.clear();
                         }
-                        <crate::driver::ThisDriver as $crate::InsertRows<$row>>::insert_rows(conn, &decoded)
-                            .map_err(|e| op.error(e))?;
                         if without_id < rows.len() {
                             <crate::driver::ThisDriver as $crate::Driver>::after_explicit_ids(conn, TABLE).map_err(|e| op.error(e))?;
                         }
-                        Ok(decoded.len() as u64)
+                        Ok(rows.len() as u64)
                     }
                 )*
                 other => Err($crate::raw_rows::unknown_table(other)),

@@ -32,6 +32,11 @@ pub(crate) type ThisDriver = PgDriver;
 /// The store type the shared code hands its domain stores out from.
 pub(crate) type ThisStore = crate::PgStore;
 
+/// Rows per binary `COPY` of `batch_insert`: a batch is decoded and sent this many rows at a
+/// time, in its one transaction (a `COPY` costs a round trip; 16 384 rows keep that below 1%
+/// of the rows' own time and the decoded rows in a few MB).
+pub(crate) const COPY_ROWS: usize = 16_384;
+
 impl Driver for PgDriver {
     type Backend = diesel::pg::Pg;
     type Conn = diesel::PgConnection;

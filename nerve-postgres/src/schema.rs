@@ -65,6 +65,11 @@ macro_rules! copy_targets {
             /// Whole rows by one binary `COPY`, streamed (a multi-row INSERT would be parsed
             /// and planned at every statement, and bind at most 65 535 values).
             impl nerve_diesel::InsertRows<rows::$row> for crate::driver::ThisDriver {
+                /// [`COPY_ROWS`](crate::driver::COPY_ROWS) rows a `COPY`.
+                fn rows_per_call() -> usize {
+                    crate::driver::COPY_ROWS
+                }
+
                 fn insert_rows(
                     conn: &mut diesel::PgConnection,
                     rows: &[rows::$row],

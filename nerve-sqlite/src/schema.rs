@@ -30,14 +30,18 @@ macro_rules! insert_rows {
     )*) => {
         $(
             impl nerve_diesel::InsertRows<rows::$row> for crate::driver::ThisDriver {
+                /// As many rows as one statement may bind.
+                fn rows_per_call() -> usize {
+                    (crate::driver::BIND_LIMIT / [$(stringify!($col)),*].len()).max(1)
+                }
+
                 fn insert_rows(
                     conn: &mut diesel::SqliteConnection,
                     rows: &[rows::$row],
                 ) -> diesel::QueryResult<usize> {
                     use diesel::RunQueryDsl;
-                    let columns = [$(stringify!($col)),*].len();
                     let mut inserted = 0;
-                    for chunk in rows.chunks((crate::driver::BIND_LIMIT / columns).max(1)) {
+                    for chunk in rows.chunks(<Self as nerve_diesel::InsertRows<rows::$row>>::rows_per_call()) {
                         let chunk: Vec<_> = chunk.iter().map(rows::write::$table::Row::from).collect();
                         inserted += diesel::insert_into($table::table).values(chunk).execute(conn)?;
                     }

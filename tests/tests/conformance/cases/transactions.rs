@@ -328,6 +328,15 @@ pub fn batch_insert_writes_every_row_or_none(ctx: &Ctx) -> CaseResult {
         Error::Validation { table: "login_attempts", field: "failure", ref reason } if reason.starts_with("row 7:")
     );
     assert_eq!(count(ctx)?, 25_000);
+    // So does one at the end of a large batch, whose first rows went to the database (a
+    // driver takes a batch a statement's worth at a time) in the same transaction: none stays.
+    let mut late: Vec<serde_json::Value> = (0..25_000).map(attempt).collect();
+    late[24_999]["failure"] = "not_a_reason".into();
+    assert_err!(
+        raw.batch_insert("login_attempts", &late),
+        Error::Validation { table: "login_attempts", field: "failure", ref reason } if reason.starts_with("row 24999:")
+    );
+    assert_eq!(count(ctx)?, 25_000);
     // Explicit ids are kept, and the identity moves past them.
     let mut given = attempt(1);
     given["id"] = 1_000_000.into();
