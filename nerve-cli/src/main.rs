@@ -244,6 +244,10 @@ enum Command {
         /// IANA name such as Europe/Paris.
         #[arg(long, value_name = "TZ")]
         timezone: Option<String>,
+        /// Into PostgreSQL: load tables of at least N rows through staging tables, over two
+        /// connections at once (default 50000).
+        #[arg(long, value_name = "N")]
+        parallel_from_rows: Option<u64>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -616,6 +620,7 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
             dry_run,
             drop,
             timezone,
+            parallel_from_rows,
             json,
         } => {
             let zone = match timezone {
@@ -633,6 +638,7 @@ fn run(command: &Command, url: &str, out: &mut String) -> nerve::Result<Option<V
                 rejects: rejects.clone(),
                 drop: drop.clone(),
                 zone,
+                parallel_from_rows: *parallel_from_rows,
             };
             // The plan goes out before any row moves (the report follows at the end).
             let report = nerve::import::import(from, to, &options, &mut |plan| {

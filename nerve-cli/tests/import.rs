@@ -81,17 +81,17 @@ fn run(args: &[String]) -> Output {
     nerve(&refs)
 }
 
-fn imported_everything(backend: Backend) {
+/// Imports the legacy fixture into a new `backend` target (with `extra` arguments) and checks
+/// it arrived value by value; returns the JSON report and the target.
+fn imported_everything(backend: Backend, extra: &[&str]) -> (Value, Target) {
     let legacy = build(0).expect("the legacy fixture");
     let before = sha256_file(&legacy.path);
     let to = target(backend);
     let rejects = tempfile::NamedTempFile::new().unwrap();
     let rejects_path = rejects.path().display().to_string();
-    let out = run(&import_args(
-        &legacy,
-        &to.url,
-        &["--rejects", &rejects_path, "--json"],
-    ));
+    let mut args = vec!["--rejects", &rejects_path, "--json"];
+    args.extend_from_slice(extra);
+    let out = run(&import_args(&legacy, &to.url, &args));
     let stderr = String::from_utf8_lossy(&out.stderr);
     // Rows were refused: the command says so and exits 1, having imported the rest.
     assert_eq!(out.status.code(), Some(1), "[{backend}] {stderr}");
@@ -212,16 +212,60 @@ fn imported_everything(backend: Backend) {
         before,
         "[{backend}] the source changed"
     );
+    (report, to)
 }
 
 #[test]
 fn a_legacy_database_arrives_value_by_value_in_sqlite() {
-    imported_everything(Backend::Sqlite);
+    imported_everything(Backend::Sqlite, &[]);
 }
 
 #[test]
 fn a_legacy_database_arrives_value_by_value_in_postgres() {
-    imported_everything(Backend::Postgres);
+    let (report, _) = imported_everything(Backend::Postgres, &[]);
+    let staged = report["tables"].as_array().unwrap().iter();
+    assert!(staged.clone().all(|t| t["staged"] == false), "{report}");
+}
+
+/// Every table that can be staged, staged (from one row on): the same values arrive, the
+/// target's catalog is line for line that of a freshly migrated database, and the staging
+/// schema is gone.
+#[test]
+fn a_legacy_database_arrives_the_same_through_staging() {
+    let (report, to) = imported_everything(Backend::Postgres, &["--parallel-from-rows", "1"]);
+    let staged: Vec<&str> = report["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["staged"] == true)
+        .map(|t| t["table"].as_str().unwrap())
+        .collect();
+    for table in ["login_attempts", "cached_asm_scans"] {
+        assert!(staged.contains(&table), "{staged:?}");
+    }
+    // Tables other tables' foreign keys rest on stay in the import's transaction.
+    for table in ["companies", "users"] {
+        assert!(!staged.contains(&table), "{staged:?}");
+    }
+    let db = to._db.as_ref().expect("a PostgreSQL target");
+    let fresh = TestDb::migrated(Backend::Postgres).expect("a migrated database");
+    let (got, want) = (
+        db.schema_snapshot().unwrap(),
+        fresh.schema_snapshot().unwrap(),
+    );
+    let differ: Vec<_> = got.iter().filter(|l| !want.contains(l)).collect();
+    let missing: Vec<_> = want.iter().filter(|l| !got.contains(l)).collect();
+    assert!(
+        differ.is_empty() && missing.is_empty(),
+        "only in the import: {differ:?}; only in a migrated database: {missing:?}"
+    );
+    let left = db
+        .query_strings(&format!(
+            "SELECT count(*)::text AS value FROM pg_namespace WHERE nspname = '{}'",
+            nerve::copy::STAGING_SCHEMA
+        ))
+        .unwrap();
+    assert_eq!(left, ["0"], "the staging schema is gone");
 }
 
 #[test]
@@ -520,13 +564,19 @@ fn the_fixture_runs_the_specs_ddl_verbatim() {
 #[test]
 fn an_import_killed_at_ten_points_leaves_all_or_nothing_and_then_imports() {
     let legacy = build(5_000).expect("the legacy fixture");
+    // Tables of 1 000 rows or more through staging (into PostgreSQL), so that kills land in it.
+    let common = ["--parallel-from-rows", "1000"];
     let mut figures = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         // A reference import: how large the SQLite file gets.
         let reference = target(backend);
         let rejects = tempfile::NamedTempFile::new().unwrap();
         let rejects = rejects.path().display().to_string();
-        let args = import_args(&legacy, &reference.url, &["--rejects", &rejects]);
+        let args = import_args(
+            &legacy,
+            &reference.url,
+            &["--rejects", &rejects, common[0], common[1]],
+        );
         assert_eq!(
             run(&args).status.code(),
             Some(1),
@@ -539,7 +589,11 @@ fn an_import_killed_at_ten_points_leaves_all_or_nothing_and_then_imports() {
             10,
             |_| {
                 let to = target(backend);
-                let args = import_args(&legacy, &to.url, &["--rejects", &rejects]);
+                let args = import_args(
+                    &legacy,
+                    &to.url,
+                    &["--rejects", &rejects, common[0], common[1]],
+                );
                 let child = Command::new(env!("CARGO_BIN_EXE_nerve"))
                     .args(&args)
                     .stdout(std::process::Stdio::null())
@@ -562,7 +616,11 @@ fn an_import_killed_at_ten_points_leaves_all_or_nothing_and_then_imports() {
             },
             |run_at, to| {
                 let k = run_at.point;
-                let args = import_args(&legacy, &to.url, &["--rejects", &rejects]);
+                let args = import_args(
+                    &legacy,
+                    &to.url,
+                    &["--rejects", &rejects, common[0], common[1]],
+                );
                 // What the kill left: nothing, or (had it just finished) everything.
                 let whole = match &to._db {
                     None => Path::new(to.url.trim_start_matches("sqlite://")).exists(),

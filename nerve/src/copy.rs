@@ -44,6 +44,10 @@
 //! **Bounded memory.** A reader thread streams rows from SQLite into 256 KiB chunks of
 //! binary `COPY`; at most 8 chunks wait for the writer, whatever the database's size.
 
+/// From this many source rows on, by default, a table is loaded through staging
+/// ([`CopyOptions::parallel_from_rows`]).
+pub use crate::staging::PARALLEL_ROWS;
+use crate::staging::{self, check_copied};
 use crate::transfer::{
     canonical_of_cell, canonical_of_json, encode_copy, start_copy_row, Cell, ColumnPlan, Kind,
     TableDigest,
@@ -56,9 +60,8 @@ use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// What a copy does besides copying.
@@ -640,156 +643,6 @@ fn drain(
     }
 }
 
-/// From this many source rows on, by default, a table is loaded through staging
-/// ([`CopyOptions::parallel_from_rows`]): its rows by [`STAGING_CONNECTIONS`] connections at
-/// once into a twin in a schema of its own, its indexes built there at once on those
-/// connections while the copy goes on with the next tables, and the twin swapped into place in
-/// the copy's transaction. Below it, a staging table's few statements and catalog reads weigh
-/// more than the load they share out (a judgement, like [`BULK_ROWS`]: `scripts/bench-copy.sh`
-/// measures tables of 300 k and 2 M rows staged, and 44 of 10–20 k rows not).
-pub const PARALLEL_ROWS: u64 = 50_000;
-
-/// Connections that load and index staged tables: this machine's kind has two cores.
-const STAGING_CONNECTIONS: usize = 2;
-
-/// Work for a staging connection.
-enum Job {
-    /// `COPY` into the staged twin of `table`, taking binary COPY chunks from `chunks` (shared
-    /// with the other connections copying it) until they end; the rows copied go to `done`.
-    Copy {
-        table: &'static str,
-        chunks: Arc<Mutex<Receiver<Vec<u8>>>>,
-        done: Sender<Result<u64>>,
-    },
-    /// Build index `statement` of `table.builds` on the loaded twin.
-    Build {
-        table: Arc<StagedTable>,
-        statement: usize,
-        done: Sender<Result<()>>,
-    },
-}
-
-/// The staging connections: the first must open; more only where the server allows them.
-fn open_workers(to: &str) -> Result<Vec<PgTarget>> {
-    let mut workers = vec![PgTarget::open_staging(to)?];
-    while workers.len() < STAGING_CONNECTIONS {
-        match PgTarget::open_staging(to) {
-            Ok(db) => workers.push(db),
-            Err(_) => break,
-        }
-    }
-    Ok(workers)
-}
-
-/// A staging connection's life: the next job from `queue`, until it closes or `stop` is set
-/// (then the jobs left are answered with an error, not run).
-fn staging_worker(mut db: PgTarget, queue: &Mutex<Receiver<Job>>, stop: &AtomicBool) {
-    loop {
-        let job = match queue.lock() {
-            Ok(queue) => queue.recv(),
-            Err(_) => return,
-        };
-        let Ok(job) = job else { return };
-        let stopped = || Error::Transaction {
-            rolled_back: false,
-            reason: "the copy stopped".into(),
-        };
-        match job {
-            Job::Copy {
-                table,
-                chunks,
-                done,
-            } => {
-                let copied = db.copy_in(table, &mut |w| loop {
-                    let next = chunks.lock().map_err(|_| stopped())?.recv();
-                    let Ok(chunk) = next else { return Ok(()) };
-                    w.write_all(&chunk).map_err(|e| Error::Transaction {
-                        rolled_back: false,
-                        reason: format!("copy into {table}: {e}"),
-                    })?;
-                });
-                let _ = done.send(copied);
-            }
-            Job::Build {
-                table,
-                statement,
-                done,
-            } => {
-                let built = if stop.load(Ordering::Relaxed) {
-                    Err(stopped())
-                } else {
-                    db.build(&table, &table.builds[statement])
-                };
-                let _ = done.send(built);
-            }
-        }
-    }
-}
-
-/// The staging connections are gone (they stop only when the copy does, or on a panic).
-fn workers_gone(table: &'static str) -> Error {
-    Error::Transaction {
-        rolled_back: false,
-        reason: format!("{table}: the staging connections stopped"),
-    }
-}
-
-/// PostgreSQL must have taken every row sent.
-fn check_copied(table: &str, took: u64, sent: u64) -> Result<()> {
-    if took == sent {
-        Ok(())
-    } else {
-        Err(Error::Transaction {
-            rolled_back: false,
-            reason: format!("{table}: PostgreSQL took {took} rows of {sent}"),
-        })
-    }
-}
-
-/// One staged table's rows from the reader, shared out chunk by chunk among the staging
-/// connections, each running its own `COPY` into the twin (committed there: the twin is not
-/// the target's until [`PgTarget::swap_in`]). Returns (copied, rejected, source rows).
-fn copy_staged(
-    rx: &Receiver<Msg>,
-    table: &StagedTable,
-    jobs: &Sender<Job>,
-    progress: &mut dyn Progress,
-) -> Result<(u64, u64, u64)> {
-    let (chunks, shared) = sync_channel::<Vec<u8>>(STAGING_CONNECTIONS * 2);
-    let shared = Arc::new(Mutex::new(shared));
-    let mut results = Vec::new();
-    for _ in 0..STAGING_CONNECTIONS {
-        let (done, result) = channel();
-        let job = Job::Copy {
-            table: table.table,
-            chunks: Arc::clone(&shared),
-            done,
-        };
-        jobs.send(job).map_err(|_| workers_gone(table.table))?;
-        results.push(result);
-    }
-    drop(shared);
-    let drained = drain(rx, table.table, progress, &mut |chunk| {
-        chunks.send(chunk).map_err(|_| workers_gone(table.table))
-    });
-    drop(chunks); // the COPYs end
-    let mut took = 0;
-    let mut failed = None;
-    for result in results {
-        match result.recv().map_err(|_| workers_gone(table.table)) {
-            Ok(Ok(rows)) => took += rows,
-            Ok(Err(e)) | Err(e) => failed = failed.or(Some(e)),
-        }
-    }
-    // The connections' own error says more than the reader's "they stopped".
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    let counts = drained?;
-    check_copied(table.table, took, counts.0)?;
-    Ok(counts)
-}
-
 /// Copies the SQLite database at `from` into the PostgreSQL database at `to`; see the module
 /// documentation for what is guaranteed. Errors: [`Error::Unsupported`] unless `from` is SQLite
 /// and `to` PostgreSQL; [`Error::Migration`] / [`Error::SchemaTooNew`] for a source not at this
@@ -891,7 +744,7 @@ pub fn copy(
     let rows_of = |table: &str| source_counts.get(table).copied().unwrap_or(0);
     // The tables loaded through staging, and the connections that load and index them.
     let mut staged: HashMap<&str, Arc<StagedTable>> = HashMap::new();
-    let mut workers: Vec<PgTarget> = Vec::new();
+    let mut connections: Vec<PgTarget> = Vec::new();
     if let Some(t) = target.as_mut().filter(|_| !options.dry_run) {
         let from_rows = options.parallel_from_rows.unwrap_or(PARALLEL_ROWS);
         for plan in &tables {
@@ -902,9 +755,9 @@ pub fn copy(
             }
         }
         if !staged.is_empty() {
-            workers = open_workers(to)?;
+            connections = staging::open_connections(to)?;
             // Before the truncate below locks the tables the twins are made like.
-            let first = &mut workers[0];
+            let first = &mut connections[0];
             first.drop_staging()?;
             for plan in &tables {
                 if let Some(table) = staged.get(plan.name) {
@@ -921,9 +774,7 @@ pub fn copy(
     }
     let copy_started = Instant::now();
     let (tx, rx) = sync_channel::<Msg>(8);
-    let (jobs, job_queue) = channel::<Job>();
-    let job_queue = Mutex::new(job_queue);
-    let stop = AtomicBool::new(false);
+    let (workers, mut stager) = staging::queue();
     let outcome = std::thread::scope(|scope| -> Result<HashMap<String, HashSet<i64>>> {
         let plans = &tables;
         let reader = scope.spawn(move || {
@@ -940,31 +791,17 @@ pub fn copy(
                 }
             }
         });
-        for db in workers.drain(..) {
-            let (queue, stop) = (&job_queue, &stop);
-            scope.spawn(move || staging_worker(db, queue, stop));
-        }
-        let mut builds: Vec<Receiver<Result<()>>> = Vec::new();
+        workers.spawn(scope, std::mem::take(&mut connections));
         let written = (|| -> Result<()> {
             for plan in &tables {
                 let began = Instant::now();
                 let (copied, rejected, source_rows) =
                     match target.as_mut().filter(|_| !options.dry_run) {
-                        Some(_) if staged.contains_key(plan.name) => {
-                            let table = &staged[plan.name];
-                            let counts = copy_staged(&rx, table, &jobs, progress)?;
-                            for statement in 0..table.builds.len() {
-                                let (done, result) = channel();
-                                let job = Job::Build {
-                                    table: Arc::clone(table),
-                                    statement,
-                                    done,
-                                };
-                                jobs.send(job).map_err(|_| workers_gone(plan.name))?;
-                                builds.push(result);
-                            }
-                            counts
-                        }
+                        Some(_) if staged.contains_key(plan.name) => stager.load(
+                            &staged[plan.name],
+                            |sink| drain(&rx, plan.name, progress, sink),
+                            |counts| counts.0,
+                        )?,
                         Some(t) => {
                             let bulk = rows_of(plan.name) >= BULK_ROWS;
                             let restore = if bulk {
@@ -1005,10 +842,7 @@ pub fn copy(
                 report.tables.push(table_report);
             }
             // The staged tables' indexes, then the tables themselves, into place.
-            drop(jobs);
-            for result in builds.drain(..) {
-                result.recv().map_err(|_| workers_gone("-"))??;
-            }
+            stager.finish()?;
             if let Some(t) = target.as_mut().filter(|_| !staged.is_empty()) {
                 for plan in &tables {
                     if let Some(table) = staged.get(plan.name) {
@@ -1021,7 +855,7 @@ pub fn copy(
             Ok(())
         })();
         if written.is_err() {
-            stop.store(true, Ordering::Relaxed); // the builds still queued are not run
+            workers.stop(); // the builds still queued are not run
         }
         drop(rx);
         let read = reader.join().map_err(|_| Error::Transaction {

@@ -23,6 +23,11 @@
 //!    primary keys no foreign key rests on, of tables of 1 000 rows or more, suspended and
 //!    rebuilt, identities moved past the ids): the
 //!    two cores work at the same time, and memory stays bounded by the channel between them.
+//!    Tables of [`ImportOptions::parallel_from_rows`] rows or more that a twin can stand in for
+//!    go through staging instead, as `nerve copy`'s do: their rows over two more connections
+//!    into twins, whose indexes are built there while the loader goes on with the next tables;
+//!    the twins are swapped into place in the import's transaction before the verification
+//!    (imports and copies into one database take turns: they share the staging schema).
 //! 5. **Verify**: for every table, source rows = imported + refused, and the
 //!    order-independent digest of the converted rows written (taken as they were written)
 //!    equals the digest of what the target holds, read back: the staging file before it
@@ -39,23 +44,26 @@
 //! **Memory** does not grow with the data: rows stream one at a time; values derived from a
 //! parent are looked up in the staging file; a table's digest is a fixed-size sum.
 
+use crate::copy::PARALLEL_ROWS;
 use crate::copy::{cell_json, Reject, BULK_ROWS, CHUNK};
 use crate::legacy::{convert, Value, Zone};
 use crate::model::SchemaDescription;
 use crate::password::HashFormat;
+use crate::staging::{self, Stager};
 use crate::transfer::{
     canonical_of_cell, encode_copy, start_copy_row, Cell, ColumnPlan, TableDigest,
 };
 use crate::validate::{validate_domain, validate_email};
 use crate::{Backend, Error, Field, Result};
-use nerve_postgres::bulk::PgTarget;
+use nerve_postgres::bulk::{PgTarget, StagedTable};
 use nerve_sqlite::export::SqliteSource;
 use nerve_sqlite::import::SqliteSink;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// What an import does besides importing.
@@ -70,6 +78,11 @@ pub struct ImportOptions {
     pub drop: Vec<String>,
     /// How timestamps without an offset are read (default UTC).
     pub zone: Zone,
+    /// Into PostgreSQL, tables of at least this many source rows are loaded through staging,
+    /// as `nerve copy` loads them (default [`PARALLEL_ROWS`](crate::copy::PARALLEL_ROWS)):
+    /// their rows over two more connections into twins, their indexes built there while the
+    /// import goes on, the twins swapped into place in the import's transaction.
+    pub parallel_from_rows: Option<u64>,
 }
 
 /// How a NERVE column is filled.
@@ -153,6 +166,8 @@ pub struct TableImport {
     pub verified: bool,
     /// Seconds spent on the table.
     pub seconds: f64,
+    /// Loaded through staging ([`ImportOptions::parallel_from_rows`]).
+    pub staged: bool,
 }
 
 /// What an import did.
@@ -873,16 +888,39 @@ enum Chunk {
 }
 
 /// The PostgreSQL side of an import: each table's rows by COPY as the loader sends them, in the
-/// transaction `target` holds (not committed here).
-fn write_postgres(target: &mut PgTarget, rx: &Receiver<Chunk>) -> Result<()> {
+/// transaction `target` holds (not committed here); the tables of `staged` through staging,
+/// swapped into place in that transaction once every table is loaded.
+fn write_postgres(
+    target: &mut PgTarget,
+    rx: &Receiver<Chunk>,
+    mut stager: Stager,
+    staged: &HashMap<String, Arc<StagedTable>>,
+) -> Result<()> {
     let stopped = || Error::Transaction {
         rolled_back: false,
         reason: "the import stopped before the table was complete".into(),
     };
+    // The staged tables in the order they came (parents first).
+    let mut swaps: Vec<&StagedTable> = Vec::new();
     while let Ok(message) = rx.recv() {
         let Chunk::Start { table, bulk } = message else {
             return Err(stopped());
         };
+        if let Some(twin) = staged.get(&table) {
+            stager.load(
+                twin,
+                |sink| loop {
+                    match rx.recv() {
+                        Ok(Chunk::Data(bytes)) => sink(bytes)?,
+                        Ok(Chunk::End { rows }) => return Ok(rows),
+                        Ok(Chunk::Start { .. }) | Err(_) => return Err(stopped()),
+                    }
+                },
+                |rows| *rows,
+            )?;
+            swaps.push(twin);
+            continue;
+        }
         let restore = if bulk {
             target.suspend_indexes(&table)?
         } else {
@@ -913,6 +951,15 @@ fn write_postgres(target: &mut PgTarget, rx: &Receiver<Chunk>) -> Result<()> {
             target.move_identity(&table)?;
         }
     }
+    // The staged tables' indexes, then the tables themselves, into place.
+    stager.finish()?;
+    if !swaps.is_empty() {
+        for twin in swaps {
+            target.swap_in(twin)?;
+            target.move_identity(twin.table)?;
+        }
+        target.end_staging()?;
+    }
     Ok(())
 }
 
@@ -936,7 +983,7 @@ fn load(
     // A PostgreSQL target is migrated now and must describe itself as the staging file does;
     // its rows then stream in by COPY, in one transaction, while the staging file judges them.
     let postgres = backend == Backend::Postgres && !options.dry_run;
-    let target = if postgres {
+    let mut target = if postgres {
         crate::migrate(to)?;
         if crate::describe_schema(to)? != schema {
             return Err(invalid(
@@ -945,11 +992,37 @@ fn load(
             ));
         }
         let mut target = PgTarget::open(to)?;
+        // Imports and copies into one database take turns (they share the staging schema).
+        target.lock_copy()?;
         target.begin()?;
         Some(target)
     } else {
         None
     };
+    // The tables loaded through staging, and the connections that load and index them.
+    let mut staged: HashMap<String, Arc<StagedTable>> = HashMap::new();
+    let mut connections: Vec<PgTarget> = Vec::new();
+    if let Some(t) = target.as_mut() {
+        let from_rows = options.parallel_from_rows.unwrap_or(PARALLEL_ROWS);
+        for table in tables
+            .iter()
+            .filter(|t| t.in_source && t.source_rows >= from_rows)
+        {
+            if let Some(twin) = t.plan_staging(&table.name)? {
+                staged.insert(table.name.clone(), Arc::new(twin));
+            }
+        }
+        if !staged.is_empty() {
+            connections = staging::open_connections(to)?;
+            let first = &mut connections[0];
+            first.drop_staging()?;
+            for table in &tables {
+                if let Some(twin) = staged.get(&table.name) {
+                    first.create_staged(twin)?;
+                }
+            }
+        }
+    }
 
     let mut report = ImportReport {
         dry_run: options.dry_run,
@@ -971,10 +1044,20 @@ fn load(
     let mut wanted: Vec<TableDigest> = Vec::new();
     let mut formats: BTreeMap<String, u64> = BTreeMap::new();
     let (tx, rx) = sync_channel::<Chunk>(8);
+    let (workers, stager) = staging::queue();
+    let staged = &staged;
     let target = std::thread::scope(|scope| -> Result<Option<PgTarget>> {
+        workers.spawn(scope, std::mem::take(&mut connections));
+        let workers = &workers;
         let writer = target.map(|mut t| {
             let rx = rx;
-            scope.spawn(move || write_postgres(&mut t, &rx).map(|()| t))
+            scope.spawn(move || {
+                let written = write_postgres(&mut t, &rx, stager, staged);
+                if written.is_err() {
+                    workers.stop(); // the builds still queued are not run
+                }
+                (t, written)
+            })
         });
         let send = |chunk: Chunk| -> Result<()> {
             tx.send(chunk).map_err(|_| Error::Transaction {
@@ -988,6 +1071,7 @@ fn load(
                 let mut done = TableImport {
                     table: table.name.clone(),
                     source_rows: table.source_rows,
+                    staged: staged.contains_key(&table.name),
                     ..Default::default()
                 };
                 if !table.in_source {
@@ -1153,16 +1237,28 @@ fn load(
             Ok(())
         })();
         drop(tx);
-        let written = match writer {
-            Some(w) => Some(w.join().map_err(|_| Error::Transaction {
-                rolled_back: false,
-                reason: "the PostgreSQL writer panicked".into(),
-            })?),
-            None => None,
+        if loaded.is_err() {
+            workers.stop();
+        }
+        let Some(writer) = writer else {
+            return loaded.map(|()| None);
         };
+        let (mut t, written) = writer.join().map_err(|_| Error::Transaction {
+            rolled_back: false,
+            reason: "the PostgreSQL writer panicked".into(),
+        })?;
         // The loader's error first: the writer's is then only that it was stopped.
-        loaded?;
-        written.transpose()
+        match loaded.and(written) {
+            Ok(()) => Ok(Some(t)),
+            Err(e) => {
+                // Best effort, still holding the lock: what this import staged goes now
+                // rather than at the next copy or import.
+                if !staged.is_empty() && t.rollback().is_ok() {
+                    let _ = t.drop_staging();
+                }
+                Err(e)
+            }
+        }
     })?;
     if let Some(mut file) = rejects_file {
         file.flush().map_err(|e| Error::Validation {
@@ -1184,6 +1280,9 @@ fn load(
         set_verified(&mut report, &wanted, &arrived);
         if !report.verified() {
             target.rollback()?;
+            if !staged.is_empty() {
+                let _ = target.drop_staging();
+            }
             return Err(verify_failed(&report, "nothing was written to the target"));
         }
         target.commit()?;

@@ -31,6 +31,8 @@ pub mod async_store;
 pub mod copy;
 #[cfg(all(feature = "sqlite", feature = "postgres"))]
 pub mod import;
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+mod staging;
 
 /// The README's code compiles: its Rust blocks are doctests of this crate. Its async example
 /// needs the `tokio` feature, which the workspace's test build has (the conformance crate
