@@ -797,11 +797,16 @@ pub fn copy(
                 let began = Instant::now();
                 let (copied, rejected, source_rows) =
                     match target.as_mut().filter(|_| !options.dry_run) {
-                        Some(_) if staged.contains_key(plan.name) => stager.load(
-                            &staged[plan.name],
-                            |sink| drain(&rx, plan.name, progress, sink),
-                            |counts| counts.0,
-                        )?,
+                        Some(_) if staged.contains_key(plan.name) => {
+                            let table = &staged[plan.name];
+                            let counts = stager.load(
+                                table,
+                                |sink| drain(&rx, plan.name, progress, sink),
+                                |counts| counts.0,
+                            )?;
+                            stager.build(table)?;
+                            counts
+                        }
                         Some(t) => {
                             let bulk = rows_of(plan.name) >= BULK_ROWS;
                             let restore = if bulk {
@@ -842,7 +847,7 @@ pub fn copy(
                 report.tables.push(table_report);
             }
             // The staged tables' indexes, then the tables themselves, into place.
-            stager.finish()?;
+            stager.finish()?; // no digests were asked for
             if let Some(t) = target.as_mut().filter(|_| !staged.is_empty()) {
                 for plan in &tables {
                     if let Some(table) = staged.get(plan.name) {

@@ -31,7 +31,9 @@
 //! 5. **Verify**: for every table, source rows = imported + refused, and the
 //!    order-independent digest of the converted rows written (taken as they were written)
 //!    equals the digest of what the target holds, read back: the staging file before it
-//!    becomes a SQLite target; PostgreSQL inside its transaction, before the commit.
+//!    becomes a SQLite target; PostgreSQL inside its transaction, before the commit (a staged
+//!    table on its twin, by a staging connection while the twin's indexes are built: the swap
+//!    moves the twin whole, it changes no row).
 //! 6. A SQLite target: the staging file is flushed and renamed onto the target path (atomic).
 //!    A PostgreSQL target: the transaction commits; then `ANALYZE` gathers the tables'
 //!    statistics on two connections at once (statistics are not data: a kill here leaves
@@ -887,15 +889,23 @@ enum Chunk {
     End { rows: u64 },
 }
 
+/// A table the import loads through staging: its twin, and the columns its digest reads.
+struct StagedImport {
+    twin: Arc<StagedTable>,
+    columns: Vec<ColumnPlan>,
+}
+
 /// The PostgreSQL side of an import: each table's rows by COPY as the loader sends them, in the
 /// transaction `target` holds (not committed here); the tables of `staged` through staging,
-/// swapped into place in that transaction once every table is loaded.
+/// swapped into place in that transaction once every table is loaded. Returns the digests of
+/// the staged tables, read on their twins by a staging connection while their indexes were
+/// built (the swap moves a twin; it changes no row).
 fn write_postgres(
     target: &mut PgTarget,
     rx: &Receiver<Chunk>,
     mut stager: Stager,
-    staged: &HashMap<String, Arc<StagedTable>>,
-) -> Result<()> {
+    staged: &HashMap<String, StagedImport>,
+) -> Result<Vec<(&'static str, TableDigest)>> {
     let stopped = || Error::Transaction {
         rolled_back: false,
         reason: "the import stopped before the table was complete".into(),
@@ -906,7 +916,7 @@ fn write_postgres(
         let Chunk::Start { table, bulk } = message else {
             return Err(stopped());
         };
-        if let Some(twin) = staged.get(&table) {
+        if let Some(StagedImport { twin, columns }) = staged.get(&table) {
             stager.load(
                 twin,
                 |sink| loop {
@@ -918,6 +928,8 @@ fn write_postgres(
                 },
                 |rows| *rows,
             )?;
+            stager.digest(twin, columns.clone())?;
+            stager.build(twin)?;
             swaps.push(twin);
             continue;
         }
@@ -951,8 +963,8 @@ fn write_postgres(
             target.move_identity(&table)?;
         }
     }
-    // The staged tables' indexes, then the tables themselves, into place.
-    stager.finish()?;
+    // The staged tables' indexes and digests, then the tables themselves, into place.
+    let digests = stager.finish()?;
     if !swaps.is_empty() {
         for twin in swaps {
             target.swap_in(twin)?;
@@ -960,7 +972,7 @@ fn write_postgres(
         }
         target.end_staging()?;
     }
-    Ok(())
+    Ok(digests)
 }
 
 /// Steps 3 to 6 of the import (see the module docs), into `staging` and, for a PostgreSQL
@@ -1000,7 +1012,7 @@ fn load(
         None
     };
     // The tables loaded through staging, and the connections that load and index them.
-    let mut staged: HashMap<String, Arc<StagedTable>> = HashMap::new();
+    let mut staged: HashMap<String, StagedImport> = HashMap::new();
     let mut connections: Vec<PgTarget> = Vec::new();
     if let Some(t) = target.as_mut() {
         let from_rows = options.parallel_from_rows.unwrap_or(PARALLEL_ROWS);
@@ -1009,7 +1021,8 @@ fn load(
             .filter(|t| t.in_source && t.source_rows >= from_rows)
         {
             if let Some(twin) = t.plan_staging(&table.name)? {
-                staged.insert(table.name.clone(), Arc::new(twin));
+                let (twin, columns) = (Arc::new(twin), table.columns.clone());
+                staged.insert(table.name.clone(), StagedImport { twin, columns });
             }
         }
         if !staged.is_empty() {
@@ -1017,8 +1030,8 @@ fn load(
             let first = &mut connections[0];
             first.drop_staging()?;
             for table in &tables {
-                if let Some(twin) = staged.get(&table.name) {
-                    first.create_staged(twin)?;
+                if let Some(s) = staged.get(&table.name) {
+                    first.create_staged(&s.twin)?;
                 }
             }
         }
@@ -1046,7 +1059,7 @@ fn load(
     let (tx, rx) = sync_channel::<Chunk>(8);
     let (workers, stager) = staging::queue();
     let staged = &staged;
-    let target = std::thread::scope(|scope| -> Result<Option<PgTarget>> {
+    let target = std::thread::scope(|scope| -> Result<Option<(PgTarget, Vec<_>)>> {
         workers.spawn(scope, std::mem::take(&mut connections));
         let workers = &workers;
         let writer = target.map(|mut t| {
@@ -1249,7 +1262,7 @@ fn load(
         })?;
         // The loader's error first: the writer's is then only that it was stopped.
         match loaded.and(written) {
-            Ok(()) => Ok(Some(t)),
+            Ok(digests) => Ok(Some((t, digests))),
             Err(e) => {
                 // Best effort, still holding the lock: what this import staged goes now
                 // rather than at the next copy or import.
@@ -1274,9 +1287,20 @@ fn load(
         .map(|t| (t.name.as_str(), t.columns.as_slice()))
         .collect();
 
-    if let Some(mut target) = target {
-        // Verify inside the target's own transaction, then commit: all or nothing.
-        let arrived = crate::copy::digests_in(&mut target, &plans)?;
+    if let Some((mut target, twins)) = target {
+        // Verify, then commit: all or nothing. The staged tables were read on their twins
+        // (as their indexes were built); the others are read inside the import's transaction.
+        let twin_of = |name: &str| twins.iter().find(|(t, _)| *t == name).map(|(_, d)| *d);
+        let unstaged: Vec<(&str, &[ColumnPlan])> = plans
+            .iter()
+            .filter(|(name, _)| twin_of(name).is_none())
+            .copied()
+            .collect();
+        let mut read = crate::copy::digests_in(&mut target, &unstaged)?.into_iter();
+        let arrived: Vec<TableDigest> = plans
+            .iter()
+            .map(|(name, _)| twin_of(name).or_else(|| read.next()).unwrap_or_default())
+            .collect();
         set_verified(&mut report, &wanted, &arrived);
         if !report.verified() {
             target.rollback()?;

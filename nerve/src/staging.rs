@@ -1,14 +1,16 @@
 //! Loading large tables through staging, for `nerve copy` and `nerve import` into PostgreSQL:
 //! a table's rows go over [`STAGING_CONNECTIONS`] connections at once into its twin in
 //! [`STAGING_SCHEMA`](nerve_postgres::bulk::STAGING_SCHEMA), its indexes are built there on
-//! those connections while the caller goes on with the next tables, and the caller swaps the
-//! twins into place in its own transaction
+//! those connections while the caller goes on with the next tables (and, for an import, the
+//! twin's digest is read there for its verification), and the caller swaps the twins into
+//! place in its own transaction
 //! ([`PgTarget::swap_in`](nerve_postgres::bulk::PgTarget::swap_in)).
 //!
 //! Two halves, so that the connections can live in a `std::thread::scope` the caller's
 //! loading thread is not: [`Workers`] (the job queue the connections take from, shared by
 //! reference) and [`Stager`] (what the loading thread sends and waits for, owned).
 
+use nerve_core::transfer::{ColumnPlan, TableDigest};
 use nerve_core::{Error, Result};
 use nerve_postgres::bulk::{PgTarget, StagedTable};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,6 +42,13 @@ enum Job {
         statement: usize,
         done: Sender<Result<()>>,
     },
+    /// The digest of the loaded twin of `table` (of `columns`), read as verification reads a
+    /// table ([`crate::copy::digests_in`]).
+    Digest {
+        table: &'static str,
+        columns: Vec<ColumnPlan>,
+        done: Sender<Result<TableDigest>>,
+    },
 }
 
 /// Opens the staging connections to `to`: the first must open; more only where the server
@@ -66,6 +75,7 @@ pub(crate) struct Workers {
 pub(crate) struct Stager {
     jobs: Sender<Job>,
     builds: Vec<Receiver<Result<()>>>,
+    digests: Vec<(&'static str, Receiver<Result<TableDigest>>)>,
 }
 
 /// A new job queue and its sending side.
@@ -78,6 +88,7 @@ pub(crate) fn queue() -> (Workers, Stager) {
     let stager = Stager {
         jobs,
         builds: Vec::new(),
+        digests: Vec::new(),
     };
     (workers, stager)
 }
@@ -140,6 +151,20 @@ impl Workers {
                     };
                     let _ = done.send(built);
                 }
+                Job::Digest {
+                    table,
+                    columns,
+                    done,
+                } => {
+                    let read = if self.stop.load(Ordering::Relaxed) {
+                        Err(stopped())
+                    } else {
+                        // The connection's search path finds the twin by the table's name.
+                        crate::copy::digests_in(&mut db, &[(table, &columns)])
+                            .map(|digests| digests[0])
+                    };
+                    let _ = done.send(read);
+                }
             }
         }
     }
@@ -170,7 +195,7 @@ impl Stager {
     /// given, shared out among the staging connections, each running its own `COPY` (committed
     /// there: the twin is not the target's until it is swapped in), and returns what the
     /// caller needs with, by `sent`, how many rows it sent; PostgreSQL must have taken as many.
-    /// Then the twin's index builds are queued (waited for by [`Stager::finish`]).
+    /// Its indexes are then to be built ([`Stager::build`]).
     pub(crate) fn load<T>(
         &mut self,
         table: &Arc<StagedTable>,
@@ -208,6 +233,28 @@ impl Stager {
         }
         let fed = fed?;
         check_copied(name, took, sent(&fed))?;
+        Ok(fed)
+    }
+
+    /// Queues the digest of `table`'s loaded twin over `columns` (the rows as they will be the
+    /// table's: the swap moves the twin, it changes no row), read by a staging connection while
+    /// the caller goes on; [`Stager::finish`] returns it. Queue it before [`Stager::build`]:
+    /// one connection then reads while the other builds.
+    pub(crate) fn digest(&mut self, table: &StagedTable, columns: Vec<ColumnPlan>) -> Result<()> {
+        let (done, result) = channel();
+        let job = Job::Digest {
+            table: table.table,
+            columns,
+            done,
+        };
+        self.jobs.send(job).map_err(|_| workers_gone(table.table))?;
+        self.digests.push((table.table, result));
+        Ok(())
+    }
+
+    /// Queues the index builds of `table`'s loaded twin, each on the next free connection.
+    pub(crate) fn build(&mut self, table: &Arc<StagedTable>) -> Result<()> {
+        let name = table.table;
         for statement in 0..table.builds.len() {
             let (done, result) = channel();
             let job = Job::Build {
@@ -218,16 +265,24 @@ impl Stager {
             self.jobs.send(job).map_err(|_| workers_gone(name))?;
             self.builds.push(result);
         }
-        Ok(fed)
+        Ok(())
     }
 
-    /// Waits for every index build queued; the staging connections then stop.
-    pub(crate) fn finish(self) -> Result<()> {
-        let Stager { jobs, builds } = self;
+    /// Waits for every job queued and returns the digests asked for, by table; the staging
+    /// connections then stop.
+    pub(crate) fn finish(self) -> Result<Vec<(&'static str, TableDigest)>> {
+        let Stager {
+            jobs,
+            builds,
+            digests,
+        } = self;
         drop(jobs);
         for result in builds {
             result.recv().map_err(|_| workers_gone("-"))??;
         }
-        Ok(())
+        digests
+            .into_iter()
+            .map(|(table, result)| Ok((table, result.recv().map_err(|_| workers_gone(table))??)))
+            .collect()
     }
 }
