@@ -266,7 +266,7 @@ pub const COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 pub const COPY_TRAILER: &[u8] = &[0xff, 0xff];
 
 /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 00:00:00 UTC).
-const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
+pub const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
 
 /// Appends the start of a binary `COPY` row of `fields` fields (PostgreSQL reads the count as
 /// a 16-bit signed integer; it takes at most 1 600 columns); each field follows by

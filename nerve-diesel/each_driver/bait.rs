@@ -104,10 +104,8 @@ impl nerve_diesel::nerve_core::BaitStore for Scope<'_> {
                 .filter(bait_tokens::id.gt(page.after_id()))
                 .order(bait_tokens::id.asc())
                 .limit(i64::from(page.limit))
-                .select(bait_tokens::all_columns)
-                .into_boxed();
-            nerve_diesel::filter_deleted!(bait_tokens, q, deleted)
-                .load::<BaitTokensRow>(conn)
+                .select(bait_tokens::all_columns);
+            nerve_diesel::load_by_deleted!(bait_tokens, q, deleted, BaitTokensRow, conn)
                 .map(|rows| rows.into_iter().map(BaitToken::from).collect())
                 .map_err(|e| Op::new(TOKENS, "select").error(e))
         })

@@ -91,10 +91,8 @@ impl nerve_diesel::nerve_core::CompanyStore for Scope<'_> {
                 .filter(companies::id.gt(page.after_id()))
                 .order(companies::id.asc())
                 .limit(i64::from(page.limit))
-                .select(companies::all_columns)
-                .into_boxed();
-            nerve_diesel::filter_deleted!(companies, q, deleted)
-                .load::<CompaniesRow>(conn)
+                .select(companies::all_columns);
+            nerve_diesel::load_by_deleted!(companies, q, deleted, CompaniesRow, conn)
                 .map(|rows| rows.into_iter().map(Company::from).collect())
                 .map_err(|e| Op::new(TABLE, "select").error(e))
         })

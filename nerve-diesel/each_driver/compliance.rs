@@ -227,10 +227,8 @@ impl nerve_diesel::nerve_core::ComplianceStore for Scope<'_> {
                 .filter(a::id.gt(page.after_id()))
                 .order(a::id.asc())
                 .limit(i64::from(page.limit))
-                .select(crate::schema::compliance_assessments::all_columns)
-                .into_boxed();
-            nerve_diesel::filter_deleted!(a, q, deleted)
-                .load::<ComplianceAssessmentsRow>(conn)
+                .select(crate::schema::compliance_assessments::all_columns);
+            nerve_diesel::load_by_deleted!(a, q, deleted, ComplianceAssessmentsRow, conn)
                 .map(|rows| rows.into_iter().map(|r| assessment(r, now)).collect())
                 .map_err(|e| Op::new(ASSESSMENTS, "select").error(e))
         })

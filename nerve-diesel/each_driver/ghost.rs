@@ -264,10 +264,8 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
                 .filter(monitored_emails::id.gt(page.after_id()))
                 .order(monitored_emails::id.asc())
                 .limit(i64::from(page.limit))
-                .select(monitored_emails::all_columns)
-                .into_boxed();
-            nerve_diesel::filter_deleted!(monitored_emails, q, deleted)
-                .load::<MonitoredEmailsRow>(conn)
+                .select(monitored_emails::all_columns);
+            nerve_diesel::load_by_deleted!(monitored_emails, q, deleted, MonitoredEmailsRow, conn)
                 .map(|rows| rows.into_iter().map(MonitoredEmail::from).collect())
                 .map_err(|e| Op::new(MONITORED, "select").error(e))
         })
@@ -504,12 +502,16 @@ impl nerve_diesel::nerve_core::GhostStore for Scope<'_> {
                 .filter(uploaded_breach_files::id.gt(page.after_id()))
                 .order(uploaded_breach_files::id.asc())
                 .limit(i64::from(page.limit))
-                .select(uploaded_breach_files::all_columns)
-                .into_boxed();
-            nerve_diesel::filter_deleted!(uploaded_breach_files, q, deleted)
-                .load::<UploadedBreachFilesRow>(conn)
-                .map(|rows| rows.into_iter().map(BreachFile::from).collect())
-                .map_err(|e| Op::new(BREACH_FILES, "select").error(e))
+                .select(uploaded_breach_files::all_columns);
+            nerve_diesel::load_by_deleted!(
+                uploaded_breach_files,
+                q,
+                deleted,
+                UploadedBreachFilesRow,
+                conn
+            )
+            .map(|rows| rows.into_iter().map(BreachFile::from).collect())
+            .map_err(|e| Op::new(BREACH_FILES, "select").error(e))
         })
     }
 

@@ -583,10 +583,8 @@ impl nerve_diesel::nerve_core::OsintStore for Scope<'_> {
                 .filter(devices::id.gt(page.after_id()))
                 .order(devices::id.asc())
                 .limit(i64::from(page.limit))
-                .select(devices::all_columns)
-                .into_boxed();
-            nerve_diesel::filter_deleted!(devices, q, deleted)
-                .load::<DevicesRow>(conn)
+                .select(devices::all_columns);
+            nerve_diesel::load_by_deleted!(devices, q, deleted, DevicesRow, conn)
                 .map(|rows| rows.into_iter().map(Device::from).collect())
                 .map_err(|e| Op::new(DEVICES, "select").error(e))
         })

@@ -127,10 +127,8 @@ impl nerve_diesel::nerve_core::UploadStore for Scope<'_> {
                 .filter(uploaded_files::id.gt(page.after_id()))
                 .order(uploaded_files::id.asc())
                 .limit(i64::from(page.limit))
-                .select(uploaded_files::all_columns)
-                .into_boxed();
-            nerve_diesel::filter_deleted!(uploaded_files, q, deleted)
-                .load::<UploadedFilesRow>(conn)
+                .select(uploaded_files::all_columns);
+            nerve_diesel::load_by_deleted!(uploaded_files, q, deleted, UploadedFilesRow, conn)
                 .map(|rows| rows.into_iter().map(UploadedFile::from).collect())
                 .map_err(|e| Op::new(FILES, "select").error(e))
         })

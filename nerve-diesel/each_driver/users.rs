@@ -181,10 +181,8 @@ impl nerve_diesel::nerve_core::UserStore for Scope<'_> {
                 .filter(users::id.gt(page.after_id()))
                 .order(users::id.asc())
                 .limit(i64::from(page.limit))
-                .select(USER)
-                .into_boxed();
-            nerve_diesel::filter_deleted!(users, q, deleted)
-                .load::<UserView>(conn)
+                .select(USER);
+            nerve_diesel::load_by_deleted!(users, q, deleted, UserView, conn)
                 .map(|rows| rows.into_iter().map(User::from).collect())
                 .map_err(|e| Op::new(TABLE, "select").error(e))
         })

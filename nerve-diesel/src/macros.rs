@@ -197,6 +197,9 @@ macro_rules! soft_delete_owned {
     }};
 }
 
+/// `filter_deleted!(table, q, deleted)`: the boxed query `q` with `deleted`'s filter on
+/// `table.deleted_at` (for a query whose other filters vary too; a fixed one loads through
+/// [`load_by_deleted!`]).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! filter_deleted {
@@ -205,6 +208,27 @@ macro_rules! filter_deleted {
             $crate::nerve_core::model::Deleted::Exclude => $q.filter($t::deleted_at.is_null()),
             $crate::nerve_core::model::Deleted::Only => $q.filter($t::deleted_at.is_not_null()),
             $crate::nerve_core::model::Deleted::Include => $q,
+        }
+    };
+}
+
+/// `load_by_deleted!(table, q, deleted, Row, conn)`: loads the query `q` (not boxed) as `Row`s
+/// with `deleted`'s filter on `table.deleted_at`, one statically typed query per choice: each is
+/// prepared once and found again by its type, where a boxed query's SQL is built anew at every
+/// call to find its prepared statement (29 000 instructions of 423 000 a call for a tenant's
+/// page of users on PostgreSQL, counted by `scripts/profile.sh`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! load_by_deleted {
+    ($t:ident, $q:expr, $deleted:expr, $row:ty, $conn:expr) => {
+        match $deleted {
+            $crate::nerve_core::model::Deleted::Exclude => {
+                $q.filter($t::deleted_at.is_null()).load::<$row>($conn)
+            }
+            $crate::nerve_core::model::Deleted::Only => {
+                $q.filter($t::deleted_at.is_not_null()).load::<$row>($conn)
+            }
+            $crate::nerve_core::model::Deleted::Include => $q.load::<$row>($conn),
         }
     };
 }
