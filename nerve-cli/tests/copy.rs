@@ -457,6 +457,64 @@ fn a_killed_copy_leaves_nothing_and_the_same_command_then_copies() {
     assert!(staging_tables(&dst).is_empty());
 }
 
+/// Waits until a `COPY` runs in `dst`'s database (the copy or import reached its load).
+fn wait_for_copy(dst: &TestDb) {
+    let db = dst.url.rsplit('/').next().unwrap().to_string();
+    let started = std::time::Instant::now();
+    loop {
+        let copying = dst
+            .query_strings(&format!(
+                "SELECT count(*)::text AS value FROM pg_stat_activity \
+                  WHERE datname = '{db}' AND query LIKE 'COPY %'"
+            ))
+            .unwrap_or_default();
+        if copying.first().is_some_and(|n| n != "0") {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "the copy never reached its COPY"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// A row another session commits into a table while the copy loads its twin is not dropped
+/// with the table at the swap: the copy fails naming the table, the row stays, nothing of
+/// the copy is kept, and the staging schema is gone.
+#[test]
+fn a_row_written_into_a_staged_table_meanwhile_fails_the_copy_and_stays() {
+    let (src, dst) = (small_source(), target());
+    add_login_attempts(&src, 300_000);
+    let child = Command::new(env!("CARGO_BIN_EXE_nerve"))
+        .args(["copy", "--from", &src.url, "--to", &dst.url])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_copy(&dst);
+    dst.execute_raw(
+        "INSERT INTO login_attempts (email, success, failure, attempted_at) VALUES ('late@x.test', false, 'bad_password', now())",
+    )
+    .expect("a row from another session");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    let error = stderr.lines().last().unwrap_or_default();
+    assert!(
+        error.starts_with("nerve: error: ")
+            && error.contains("login_attempts")
+            && error.contains("another session wrote rows"),
+        "{stderr}"
+    );
+    let late = dst
+        .query_strings("SELECT email AS value FROM login_attempts")
+        .unwrap();
+    assert_eq!(late, ["late@x.test"]);
+    assert_eq!(target_rows(&src, &dst), 1, "nothing of the copy is kept");
+    assert!(staging_tables(&dst).is_empty());
+}
+
 /// The tables in the staging schema of `dst` (empty when the schema is gone).
 fn staging_tables(dst: &TestDb) -> Vec<String> {
     dst.query_strings(&format!(

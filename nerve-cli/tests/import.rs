@@ -259,21 +259,31 @@ fn a_legacy_database_arrives_the_same_through_staging() {
         differ.is_empty() && missing.is_empty(),
         "only in the import: {differ:?}; only in a migrated database: {missing:?}"
     );
-    let left = db
-        .query_strings(&format!(
-            "SELECT count(*)::text AS value FROM pg_namespace WHERE nspname = '{}'",
-            nerve::copy::STAGING_SCHEMA
-        ))
-        .unwrap();
-    assert_eq!(left, ["0"], "the staging schema is gone");
+    assert_eq!(staging_schemas(&to), ["0"], "the staging schema is gone");
+}
+
+/// How many staging schemas the PostgreSQL target `to` holds (as text: "0" or "1").
+fn staging_schemas(to: &Target) -> Vec<String> {
+    let db = to._db.as_ref().expect("a PostgreSQL target");
+    db.query_strings(&format!(
+        "SELECT count(*)::text AS value FROM pg_namespace WHERE nspname = '{}'",
+        nerve::copy::STAGING_SCHEMA
+    ))
+    .unwrap()
 }
 
 #[test]
 fn the_first_bad_row_stops_the_import_and_nothing_is_written() {
     let legacy = build(0).expect("the legacy fixture");
-    for backend in [Backend::Sqlite, Backend::Postgres] {
+    // PostgreSQL twice: the second time with its tables staged (made before the first row).
+    let staged = ["--parallel-from-rows", "1"];
+    for (backend, extra) in [
+        (Backend::Sqlite, &[][..]),
+        (Backend::Postgres, &[][..]),
+        (Backend::Postgres, &staged[..]),
+    ] {
         let to = target(backend);
-        let out = run(&import_args(&legacy, &to.url, &[]));
+        let out = run(&import_args(&legacy, &to.url, extra));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "[{backend}] {stderr}");
         let first = &legacy
@@ -303,6 +313,11 @@ fn the_first_bad_row_stops_the_import_and_nothing_is_written() {
                 // Migrated (as the import's first step), and empty: no row was committed.
                 let stats = open(&to.url).admin().stats().unwrap();
                 assert_eq!(stats.total_rows, 0, "[{backend}] no row was committed");
+                assert_eq!(
+                    staging_schemas(&to),
+                    ["0"],
+                    "[{backend}] {extra:?}: staging left"
+                );
             }
         }
     }

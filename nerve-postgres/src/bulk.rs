@@ -393,14 +393,14 @@ impl PgTarget {
     }
 }
 
-/// The schema where `nerve copy` loads and indexes its large tables before moving them into
-/// place ([`PgTarget::plan_staging`]). Nothing else uses it; a copy that was killed leaves it
-/// behind, and the next copy into the same database that stages drops it
-/// ([`PgTarget::drop_staging`]).
+/// The schema where `nerve copy` and `nerve import` load and index their large tables before
+/// moving them into place ([`PgTarget::plan_staging`]). Nothing else uses it; a copy or import
+/// that was killed leaves it behind, and the next one into the same database that stages drops
+/// it ([`PgTarget::drop_staging`]).
 pub const STAGING_SCHEMA: &str = "nerve_copy_staging";
 
-/// The advisory lock a copy holds (for its connection's life) while it uses the staging
-/// schema: a second copy into the same database waits for the first.
+/// The advisory lock a copy or import holds (for its connection's life) while it uses the
+/// staging schema: a second one into the same database waits for the first.
 const STAGING_LOCK: i64 = 0x6e65_7276_6563_7079; // "nervecpy"
 
 /// A table loaded into [`STAGING_SCHEMA`] by other connections, to be moved into place by
@@ -462,8 +462,8 @@ impl PgTarget {
     }
 
     /// Waits until no other connection holds the copy lock, then holds it until this
-    /// connection closes: copies into the same database (all but dry runs take it) run one at
-    /// a time.
+    /// connection closes: copies and imports into the same database (all but dry runs take
+    /// it) run one at a time.
     pub fn lock_copy(&mut self) -> Result<()> {
         self.run(
             "-",
@@ -472,7 +472,7 @@ impl PgTarget {
         )
     }
 
-    /// Drops [`STAGING_SCHEMA`] and whatever an earlier copy that was killed left in it,
+    /// Drops [`STAGING_SCHEMA`] and whatever an earlier copy or import that was killed left in it,
     /// committed at once: call it outside a transaction, holding the copy lock
     /// ([`PgTarget::lock_copy`], on any connection).
     pub fn drop_staging(&mut self) -> Result<()> {
@@ -646,7 +646,32 @@ impl PgTarget {
     /// parent fails here, as a conflict), and its identity goes on from where the table's had
     /// got to. Readers see the old table or the new one, never neither: the commit makes the
     /// change.
+    ///
+    /// The table must hold no row by then (a copy emptied it or found it empty, an import
+    /// found it empty): it is locked first, and a row another session wrote into it meanwhile
+    /// fails the swap ([`Error::Validation`] naming the table) rather than being dropped with
+    /// it.
     pub fn swap_in(&mut self, staged: &StagedTable) -> Result<()> {
+        self.run(
+            staged.table,
+            "swap in",
+            &format!("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", staged.public),
+        )?;
+        let written = diesel::sql_query(format!(
+            "SELECT EXISTS (SELECT 1 FROM {}) AS value",
+            staged.public
+        ))
+        .get_result::<Flag>(&mut self.conn)
+        .map_err(|e| Op::new(staged.table, "swap in").error(e))?;
+        if written.value {
+            return Err(Error::Validation {
+                table: staged.table,
+                field: "-",
+                reason: "another session wrote rows into it while it was being loaded: \
+                         nothing was replaced"
+                    .into(),
+            });
+        }
         // The identity goes on from where the replaced table's had got to, never back.
         let sequences: Vec<Definition> = diesel::sql_query(
             "SELECT pg_get_serial_sequence($1, 'id')::regclass::text AS name, \

@@ -22,13 +22,15 @@
 //! of a next staged table wait for those connections to be free). Last, in
 //! the copy's transaction, each twin replaces its table (keys attached to the built indexes,
 //! foreign keys added and checked over every row, the identity going on from where the
-//! table's had got to) and the staging schema is dropped. Copies into one database run one at
-//! a time (an advisory lock). Which tables qualify: [`PgTarget::plan_staging`].
+//! table's had got to; a row another session wrote into the table meanwhile fails the copy)
+//! and the staging schema is dropped. Copies and imports into one database run one at a time
+//! (an advisory lock). Which tables qualify: [`PgTarget::plan_staging`]. The staging
+//! connections are `crate::staging`'s, which `nerve import` shares.
 //!
 //! **Crash-safe.** Nothing of the target's tables is committed before the end: a copy that
 //! fails or is killed (even `kill -9`) leaves them as they were, and running the same command
 //! again starts over. What a killed copy staged stays in the staging schema until the next
-//! copy that stages drops it (one that fails while loading drops it itself). A
+//! copy or import that stages drops it (one that fails while loading drops it itself). A
 //! target whose tables already hold rows is refused unless it already equals the source (then
 //! the copy reports so and does nothing: a rerun after a kill that came after the commit
 //! succeeds) or `truncate` is set.
@@ -852,7 +854,10 @@ pub fn copy(
                 for plan in &tables {
                     if let Some(table) = staged.get(plan.name) {
                         t.swap_in(table)?;
-                        t.move_identity(plan.name)?;
+                        let copied = report.tables.iter().find(|r| r.table == plan.name);
+                        if copied.is_some_and(|r| r.copied > 0) {
+                            t.move_identity(plan.name)?;
+                        }
                     }
                 }
                 t.end_staging()?;

@@ -41,7 +41,9 @@
 //!
 //! **Crash-safe.** Until the rename (SQLite) or the copy's commit (PostgreSQL) the target holds
 //! nothing new; after `kill -9` the same command starts over (a left-over staging file is
-//! replaced; a PostgreSQL target left migrated but empty is accepted).
+//! replaced; a PostgreSQL target left migrated but empty is accepted; what a killed import
+//! staged stays in the staging schema until the next copy or import that stages drops it, and
+//! an import that fails drops it itself).
 //!
 //! **Memory** does not grow with the data: rows stream one at a time; values derived from a
 //! parent are looked up in the staging file; a table's digest is a fixed-size sum.
@@ -889,6 +891,14 @@ enum Chunk {
     End { rows: u64 },
 }
 
+/// The loader's error when the PostgreSQL writer stopped first (its own error says why).
+const WRITER_STOPPED: &str = "the PostgreSQL writer stopped";
+
+/// Whether `e` is only the news that the other side stopped (`reason`).
+fn is_stop(e: &Error, reason: &str) -> bool {
+    matches!(e, Error::Transaction { reason: r, .. } if r == reason)
+}
+
 /// A table the import loads through staging: its twin, and the columns its digest reads.
 struct StagedImport {
     twin: Arc<StagedTable>,
@@ -911,13 +921,13 @@ fn write_postgres(
         reason: "the import stopped before the table was complete".into(),
     };
     // The staged tables in the order they came (parents first).
-    let mut swaps: Vec<&StagedTable> = Vec::new();
+    let mut swaps: Vec<(&StagedTable, u64)> = Vec::new();
     while let Ok(message) = rx.recv() {
         let Chunk::Start { table, bulk } = message else {
             return Err(stopped());
         };
         if let Some(StagedImport { twin, columns }) = staged.get(&table) {
-            stager.load(
+            let rows = stager.load(
                 twin,
                 |sink| loop {
                     match rx.recv() {
@@ -930,7 +940,7 @@ fn write_postgres(
             )?;
             stager.digest(twin, columns.clone())?;
             stager.build(twin)?;
-            swaps.push(twin);
+            swaps.push((twin, rows));
             continue;
         }
         let restore = if bulk {
@@ -965,11 +975,13 @@ fn write_postgres(
     }
     // The staged tables' indexes and digests, then the tables themselves, into place.
     let digests = stager.finish()?;
-    if !swaps.is_empty() {
-        for twin in swaps {
-            target.swap_in(twin)?;
+    for (twin, rows) in swaps {
+        target.swap_in(twin)?;
+        if rows > 0 {
             target.move_identity(twin.table)?;
         }
+    }
+    if !staged.is_empty() {
         target.end_staging()?;
     }
     Ok(digests)
@@ -1011,32 +1023,6 @@ fn load(
     } else {
         None
     };
-    // The tables loaded through staging, and the connections that load and index them.
-    let mut staged: HashMap<String, StagedImport> = HashMap::new();
-    let mut connections: Vec<PgTarget> = Vec::new();
-    if let Some(t) = target.as_mut() {
-        let from_rows = options.parallel_from_rows.unwrap_or(PARALLEL_ROWS);
-        for table in tables
-            .iter()
-            .filter(|t| t.in_source && t.source_rows >= from_rows)
-        {
-            if let Some(twin) = t.plan_staging(&table.name)? {
-                let (twin, columns) = (Arc::new(twin), table.columns.clone());
-                staged.insert(table.name.clone(), StagedImport { twin, columns });
-            }
-        }
-        if !staged.is_empty() {
-            connections = staging::open_connections(to)?;
-            let first = &mut connections[0];
-            first.drop_staging()?;
-            for table in &tables {
-                if let Some(s) = staged.get(&table.name) {
-                    first.create_staged(&s.twin)?;
-                }
-            }
-        }
-    }
-
     let mut report = ImportReport {
         dry_run: options.dry_run,
         ..Default::default()
@@ -1052,6 +1038,38 @@ fn load(
         None => None,
     };
     let mut sink = SqliteSink::open(staging)?;
+    // The tables loaded through staging (with rows: an empty table has nothing to share out),
+    // and the connections that load and index them.
+    let mut staged: HashMap<String, StagedImport> = HashMap::new();
+    let mut connections: Vec<PgTarget> = Vec::new();
+    if let Some(t) = target.as_mut() {
+        let from_rows = options.parallel_from_rows.unwrap_or(PARALLEL_ROWS);
+        for table in tables
+            .iter()
+            .filter(|t| t.in_source && t.source_rows > 0 && t.source_rows >= from_rows)
+        {
+            if let Some(twin) = t.plan_staging(&table.name)? {
+                let (twin, columns) = (Arc::new(twin), table.columns.clone());
+                staged.insert(table.name.clone(), StagedImport { twin, columns });
+            }
+        }
+        if !staged.is_empty() {
+            connections = staging::open_connections(to)?;
+            let first = &mut connections[0];
+            let made = first.drop_staging().and_then(|()| {
+                tables
+                    .iter()
+                    .try_for_each(|table| match staged.get(&table.name) {
+                        Some(s) => first.create_staged(&s.twin),
+                        None => Ok(()),
+                    })
+            });
+            if let Err(e) = made {
+                let _ = first.drop_staging(); // the target's connection still holds the lock
+                return Err(e);
+            }
+        }
+    }
     // Per table (in `tables` order, absent ones empty): the digest of the converted rows
     // written, for the verify pass.
     let mut wanted: Vec<TableDigest> = Vec::new();
@@ -1075,7 +1093,7 @@ fn load(
         let send = |chunk: Chunk| -> Result<()> {
             tx.send(chunk).map_err(|_| Error::Transaction {
                 rolled_back: false,
-                reason: "the PostgreSQL writer stopped".into(),
+                reason: WRITER_STOPPED.into(),
             })
         };
         let loaded = (|| -> Result<()> {
@@ -1260,8 +1278,13 @@ fn load(
             rolled_back: false,
             reason: "the PostgreSQL writer panicked".into(),
         })?;
-        // The loader's error first: the writer's is then only that it was stopped.
-        match loaded.and(written) {
+        // The first error: the other side's is then only that it was stopped.
+        let outcome = match (loaded, written) {
+            (Ok(()), written) => written,
+            (Err(l), Err(w)) if is_stop(&l, WRITER_STOPPED) => Err(w),
+            (Err(l), _) => Err(l),
+        };
+        match outcome {
             Ok(digests) => Ok(Some((t, digests))),
             Err(e) => {
                 // Best effort, still holding the lock: what this import staged goes now
@@ -1273,13 +1296,14 @@ fn load(
             }
         }
     })?;
-    if let Some(mut file) = rejects_file {
-        file.flush().map_err(|e| Error::Validation {
+    let flushed = match rejects_file {
+        Some(mut file) => file.flush().map_err(|e| Error::Validation {
             table: "-",
             field: "rejects",
             reason: e.to_string(),
-        })?;
-    }
+        }),
+        None => Ok(()),
+    };
     report.password_hashes = formats;
     report.plan = plan;
     let plans: Vec<(&str, &[ColumnPlan])> = tables
@@ -1290,26 +1314,32 @@ fn load(
     if let Some((mut target, twins)) = target {
         // Verify, then commit: all or nothing. The staged tables were read on their twins
         // (as their indexes were built); the others are read inside the import's transaction.
-        let twin_of = |name: &str| twins.iter().find(|(t, _)| *t == name).map(|(_, d)| *d);
-        let unstaged: Vec<(&str, &[ColumnPlan])> = plans
-            .iter()
-            .filter(|(name, _)| twin_of(name).is_none())
-            .copied()
-            .collect();
-        let mut read = crate::copy::digests_in(&mut target, &unstaged)?.into_iter();
-        let arrived: Vec<TableDigest> = plans
-            .iter()
-            .map(|(name, _)| twin_of(name).or_else(|| read.next()).unwrap_or_default())
-            .collect();
-        set_verified(&mut report, &wanted, &arrived);
-        if !report.verified() {
-            target.rollback()?;
+        let committed = flushed.and_then(|()| {
+            let twin_of = |name: &str| twins.iter().find(|(t, _)| *t == name).map(|(_, d)| *d);
+            let unstaged: Vec<(&str, &[ColumnPlan])> = plans
+                .iter()
+                .filter(|(name, _)| twin_of(name).is_none())
+                .copied()
+                .collect();
+            let mut read = crate::copy::digests_in(&mut target, &unstaged)?.into_iter();
+            let arrived: Vec<TableDigest> = plans
+                .iter()
+                .map(|(name, _)| twin_of(name).or_else(|| read.next()).unwrap_or_default())
+                .collect();
+            set_verified(&mut report, &wanted, &arrived);
+            if !report.verified() {
+                return Err(verify_failed(&report, "nothing was written to the target"));
+            }
+            target.commit()
+        });
+        if let Err(e) = committed {
+            // Still holding the lock: nothing kept, and nothing left staged.
+            let _ = target.rollback();
             if !staged.is_empty() {
                 let _ = target.drop_staging();
             }
-            return Err(verify_failed(&report, "nothing was written to the target"));
+            return Err(e);
         }
-        target.commit()?;
         drop(target);
         let sizes: Vec<(&str, u64)> = tables
             .iter()
@@ -1321,6 +1351,7 @@ fn load(
 
     // SQLite target (or a dry run): the staging file, committed, against the rows written;
     // then moved into place.
+    flushed?;
     sink.finish()?;
     let staged = staging_digests(staging, &tables)?;
     set_verified(&mut report, &wanted, &staged);

@@ -68,25 +68,38 @@ pub(crate) fn open_connections(to: &str) -> Result<Vec<PgTarget>> {
 /// the jobs left with an error instead of running them.
 pub(crate) struct Workers {
     queue: Mutex<Receiver<Job>>,
-    stop: AtomicBool,
+    stop: Arc<AtomicBool>,
 }
 
 /// The loading side of staging: sends the staging connections their jobs and waits for them.
+/// Dropped before [`Stager::finish`] (the load failed), it stops the jobs still queued.
 pub(crate) struct Stager {
-    jobs: Sender<Job>,
+    /// `None` once [`Stager::finish`] has closed the queue.
+    jobs: Option<Sender<Job>>,
+    stop: Arc<AtomicBool>,
     builds: Vec<Receiver<Result<()>>>,
     digests: Vec<(&'static str, Receiver<Result<TableDigest>>)>,
+}
+
+impl Drop for Stager {
+    fn drop(&mut self) {
+        if self.jobs.is_some() {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// A new job queue and its sending side.
 pub(crate) fn queue() -> (Workers, Stager) {
     let (jobs, queue) = channel();
+    let stop = Arc::new(AtomicBool::new(false));
     let workers = Workers {
         queue: Mutex::new(queue),
-        stop: AtomicBool::new(false),
+        stop: Arc::clone(&stop),
     };
     let stager = Stager {
-        jobs,
+        jobs: Some(jobs),
+        stop,
         builds: Vec::new(),
         digests: Vec::new(),
     };
@@ -191,6 +204,12 @@ pub(crate) fn check_copied(table: &str, took: u64, sent: u64) -> Result<()> {
 }
 
 impl Stager {
+    /// Queues `job` for the next free staging connection.
+    fn send(&self, table: &str, job: Job) -> Result<()> {
+        let jobs = self.jobs.as_ref().ok_or_else(|| workers_gone(table))?;
+        jobs.send(job).map_err(|_| workers_gone(table))
+    }
+
     /// Loads `table`'s twin: `feed` hands every binary COPY chunk of its rows to the sink it is
     /// given, shared out among the staging connections, each running its own `COPY` (committed
     /// there: the twin is not the target's until it is swapped in), and returns what the
@@ -213,7 +232,7 @@ impl Stager {
                 chunks: Arc::clone(&shared),
                 done,
             };
-            self.jobs.send(job).map_err(|_| workers_gone(name))?;
+            self.send(name, job)?;
             results.push(result);
         }
         drop(shared);
@@ -247,7 +266,7 @@ impl Stager {
             columns,
             done,
         };
-        self.jobs.send(job).map_err(|_| workers_gone(table.table))?;
+        self.send(table.table, job)?;
         self.digests.push((table.table, result));
         Ok(())
     }
@@ -262,7 +281,7 @@ impl Stager {
                 statement,
                 done,
             };
-            self.jobs.send(job).map_err(|_| workers_gone(name))?;
+            self.send(name, job)?;
             self.builds.push(result);
         }
         Ok(())
@@ -270,19 +289,22 @@ impl Stager {
 
     /// Waits for every job queued and returns the digests asked for, by table; the staging
     /// connections then stop.
-    pub(crate) fn finish(self) -> Result<Vec<(&'static str, TableDigest)>> {
-        let Stager {
-            jobs,
-            builds,
-            digests,
-        } = self;
-        drop(jobs);
-        for result in builds {
-            result.recv().map_err(|_| workers_gone("-"))??;
+    pub(crate) fn finish(mut self) -> Result<Vec<(&'static str, TableDigest)>> {
+        drop(self.jobs.take());
+        let waited: Result<Vec<(&'static str, TableDigest)>> = (|| {
+            for result in self.builds.drain(..) {
+                result.recv().map_err(|_| workers_gone("-"))??;
+            }
+            self.digests
+                .drain(..)
+                .map(|(table, result)| {
+                    Ok((table, result.recv().map_err(|_| workers_gone(table))??))
+                })
+                .collect()
+        })();
+        if waited.is_err() {
+            self.stop.store(true, Ordering::Relaxed); // the jobs after the one that failed
         }
-        digests
-            .into_iter()
-            .map(|(table, result)| Ok((table, result.recv().map_err(|_| workers_gone(table))??)))
-            .collect()
+        waited
     }
 }
