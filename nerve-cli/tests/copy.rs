@@ -405,24 +405,7 @@ fn a_killed_copy_leaves_nothing_and_the_same_command_then_copies() {
         .spawn()
         .unwrap();
     // Kill it (SIGKILL) while PostgreSQL is running its COPY.
-    let db = dst.url.rsplit('/').next().unwrap().to_string();
-    let started = std::time::Instant::now();
-    loop {
-        let copying = dst
-            .query_strings(&format!(
-                "SELECT count(*)::text AS value FROM pg_stat_activity \
-              WHERE datname = '{db}' AND query LIKE 'COPY %'"
-            ))
-            .unwrap_or_default();
-        if copying.first().is_some_and(|n| n != "0") {
-            break;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(120),
-            "the copy never reached its COPY"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    wait_for_copy(&dst);
     child.kill().unwrap();
     let status = child.wait().unwrap();
     assert!(!status.success(), "killed before it finished");
@@ -581,12 +564,7 @@ fn a_copy_through_staging_leaves_the_same_database() {
              CREATE VIEW recent_sessions AS SELECT id FROM sessions",
         )
         .expect("grant and view");
-    let (got, want) = (
-        dst.schema_snapshot().unwrap(),
-        fresh.schema_snapshot().unwrap(),
-    );
-    let differ: Vec<_> = got.iter().filter(|l| !want.contains(l)).collect();
-    let missing: Vec<_> = want.iter().filter(|l| !got.contains(l)).collect();
+    let (differ, missing) = dst.catalog_differences(&fresh).unwrap();
     assert!(
         differ.is_empty() && missing.is_empty(),
         "only in the copy: {differ:?}; only in a migrated database: {missing:?}"

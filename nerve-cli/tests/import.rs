@@ -249,12 +249,7 @@ fn a_legacy_database_arrives_the_same_through_staging() {
     }
     let db = to._db.as_ref().expect("a PostgreSQL target");
     let fresh = TestDb::migrated(Backend::Postgres).expect("a migrated database");
-    let (got, want) = (
-        db.schema_snapshot().unwrap(),
-        fresh.schema_snapshot().unwrap(),
-    );
-    let differ: Vec<_> = got.iter().filter(|l| !want.contains(l)).collect();
-    let missing: Vec<_> = want.iter().filter(|l| !got.contains(l)).collect();
+    let (differ, missing) = db.catalog_differences(&fresh).unwrap();
     assert!(
         differ.is_empty() && missing.is_empty(),
         "only in the import: {differ:?}; only in a migrated database: {missing:?}"

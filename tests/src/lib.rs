@@ -389,6 +389,18 @@ impl TestDb {
         self.sqlite_path().ok()
     }
 
+    /// The lines of [`TestDb::schema_snapshot`] only `self`'s catalog has, then those only
+    /// `other`'s has: both empty when the two schemas are line for line the same.
+    pub fn catalog_differences(
+        &self,
+        other: &TestDb,
+    ) -> Result<(Vec<String>, Vec<String>), Box<dyn std::error::Error>> {
+        let (mine, theirs) = (self.schema_snapshot()?, other.schema_snapshot()?);
+        let only =
+            |a: &[String], b: &[String]| a.iter().filter(|l| !b.contains(l)).cloned().collect();
+        Ok((only(&mine, &theirs), only(&theirs, &mine)))
+    }
+
     /// The database's schema as its own catalog tells it, one line per object, sorted: on
     /// SQLite every `sqlite_master` entry with its SQL; on PostgreSQL every column (type,
     /// nullability, default, identity), constraint, index, ENUM type, trigger and function of
