@@ -257,3 +257,59 @@ pub fn at_row(i: usize, e: Error) -> Error {
         other => other,
     }
 }
+
+/// [`RawRows::batch_insert`](nerve_core::RawRows::batch_insert) of `table` (whose columns are
+/// `columns`) on driver `D`, in the caller's write transaction: `rows` as JSON, each checked as
+/// [`object`] does and decoded by `decode` (given the fresh id a row without `id` takes), then
+/// inserted [`InsertRows::rows_per_call`](crate::InsertRows::rows_per_call) rows at a time,
+/// so a large batch is never held decoded whole. Every row gives an id or none does (fresh
+/// ids could meet given ones), and then the identity moves past the ids given. Returns how
+/// many rows; a row's error names its place in the batch (from 0).
+pub fn batch_insert<D: crate::InsertRows<R>, R>(
+    conn: &mut D::Conn,
+    table: &'static str,
+    columns: &[&'static str],
+    rows: &[Value],
+    decode: impl Fn(&Map<String, Value>, Option<&Value>) -> Result<R>,
+) -> Result<u64> {
+    let op = crate::Op::new(table, "insert");
+    let without_id = rows
+        .iter()
+        .filter(|r| r.get("id").is_none_or(Value::is_null))
+        .count();
+    if without_id > 0 && without_id < rows.len() {
+        return Err(Error::Validation {
+            table,
+            field: "id",
+            reason: "give every row of a batch an id, or none".into(),
+        });
+    }
+    let mut fresh = if without_id > 0 {
+        D::reserve_ids(conn, table, without_id).map_err(|e| op.error(e))?
+    } else {
+        Vec::new()
+    }
+    .into_iter();
+    let per_call = D::rows_per_call();
+    let mut decoded: Vec<R> = Vec::with_capacity(per_call.min(rows.len()));
+    for (call_no, call) in rows.chunks(per_call).enumerate() {
+        for (j, given) in call.iter().enumerate() {
+            let at = |e| at_row(call_no * per_call + j, e);
+            // Read in place (no copy of the row): a row without an id takes the next reserved.
+            let fresh_id = fresh.next().map(Value::from);
+            decoded.push(
+                decode(
+                    object(table, columns, given).map_err(at)?,
+                    fresh_id.as_ref(),
+                )
+                .map_err(at)?,
+            );
+        }
+        D::insert_rows(conn, &decoded).map_err(|e| op.error(e))?;
+        decoded.clear();
+    }
+    if without_id < rows.len() {
+        D::after_explicit_ids(conn, table).map_err(|e| op.error(e))?;
+    }
+    Ok(rows.len() as u64)
+}

@@ -198,9 +198,9 @@ macro_rules! raw_rows_by_name {
         }
 
         /// Inserts `rows` of `table` (whole rows as JSON, as [`insert_json`] takes them; a
-        /// row without `id` gets one from the table's identity) through the driver's
-        /// [`InsertRows`]($crate::InsertRows), and returns how many. Errors
-        /// as [`insert_json`]'s, the reason naming the row (from 0).
+        /// row without `id` gets one from the table's identity) by
+        /// [`raw_rows::batch_insert`]($crate::raw_rows::batch_insert), and returns how many.
+        /// Errors as [`insert_json`]'s, the reason naming the row (from 0).
         pub(crate) fn batch_insert_json(
             conn: &mut crate::stores::Conn,
             table: &str,
@@ -208,46 +208,13 @@ macro_rules! raw_rows_by_name {
         ) -> $crate::nerve_core::Result<u64> {
             match table {
                 $(
-                    stringify!($table) => {
-                        const TABLE: &str = stringify!($table);
-                        let op = $crate::Op::new(TABLE, "insert");
-                        let without_id = rows.iter().filter(|r| r.get("id").is_none_or(|v| v.is_null())).count();
-                        if without_id > 0 && without_id < rows.len() {
-                            // Fresh ids could meet the given ones in the same batch.
-                            return Err($crate::nerve_core::Error::Validation {
-                                table: TABLE,
-                                field: "id",
-                                reason: "give every row of a batch an id, or none".into(),
-                            });
-                        }
-                        let mut fresh = if without_id > 0 {
-                            <crate::driver::ThisDriver as $crate::Driver>::reserve_ids(conn, TABLE, without_id).map_err(|e| op.error(e))?
-                        } else {
-                            Vec::new()
-                        }
-                        .into_iter();
-                        // Decoded and inserted a driver's call at a time: a large batch is never
-                        // held decoded whole (the transaction around this holds all or none).
-                        let per_call = <crate::driver::ThisDriver as $crate::InsertRows<$row>>::rows_per_call();
-                        let mut decoded: Vec<$row> = Vec::with_capacity(per_call.min(rows.len()));
-                        for (call_no, call) in rows.chunks(per_call).enumerate() {
-                            for (j, given) in call.iter().enumerate() {
-                                let at = |e| $crate::raw_rows::at_row(call_no * per_call + j, e);
-                                let obj = $crate::raw_rows::object(TABLE, $row::COLUMNS, given).map_err(at)?;
-                                // Read in place (no copy of the row): a row without an id takes
-                                // the next reserved one.
-                                let fresh_id = if without_id > 0 { fresh.next().map($crate::serde_json::Value::from) } else { None };
-                                decoded.push($row::new_from_json(obj, fresh_id.as_ref()).map_err(at)?);
-                            }
-                            <crate::driver::ThisDriver as $crate::InsertRows<$row>>::insert_rows(conn, &decoded)
-                                .map_err(|e| op.error(e))?;
-                            decoded.clear();
-                        }
-                        if without_id < rows.len() {
-                            <crate::driver::ThisDriver as $crate::Driver>::after_explicit_ids(conn, TABLE).map_err(|e| op.error(e))?;
-                        }
-                        Ok(rows.len() as u64)
-                    }
+                    stringify!($table) => $crate::raw_rows::batch_insert::<crate::driver::ThisDriver, $row>(
+                        conn,
+                        stringify!($table),
+                        $row::COLUMNS,
+                        rows,
+                        $row::new_from_json,
+                    ),
                 )*
                 other => Err($crate::raw_rows::unknown_table(other)),
             }

@@ -32,7 +32,7 @@ macro_rules! insert_rows {
             impl nerve_diesel::InsertRows<rows::$row> for crate::driver::ThisDriver {
                 /// As many rows as one statement may bind.
                 fn rows_per_call() -> usize {
-                    (crate::driver::BIND_LIMIT / [$(stringify!($col)),*].len()).max(1)
+                    (crate::driver::BIND_LIMIT / rows::$row::COLUMNS.len()).max(1)
                 }
 
                 fn insert_rows(

@@ -124,6 +124,15 @@ impl Workers {
         self.stop.store(true, Ordering::Relaxed);
     }
 
+    /// `job`'s result, or, once the load has stopped, an error without running it.
+    fn unless_stopped<T>(&self, job: impl FnOnce() -> Result<T>) -> Result<T> {
+        if self.stop.load(Ordering::Relaxed) {
+            Err(load_stopped())
+        } else {
+            job()
+        }
+    }
+
     /// A staging connection's life: the next job, until the queue closes.
     fn work(&self, mut db: PgTarget) {
         loop {
@@ -132,10 +141,6 @@ impl Workers {
                 Err(_) => return,
             };
             let Ok(job) = job else { return };
-            let stopped = || Error::Transaction {
-                rolled_back: false,
-                reason: "the load stopped".into(),
-            };
             match job {
                 Job::Copy {
                     table,
@@ -143,7 +148,7 @@ impl Workers {
                     done,
                 } => {
                     let copied = db.copy_in(table, &mut |w| loop {
-                        let next = chunks.lock().map_err(|_| stopped())?.recv();
+                        let next = chunks.lock().map_err(|_| load_stopped())?.recv();
                         let Ok(chunk) = next else { return Ok(()) };
                         w.write_all(&chunk).map_err(|e| Error::Transaction {
                             rolled_back: false,
@@ -152,16 +157,13 @@ impl Workers {
                     });
                     let _ = done.send(copied);
                 }
+                // After a failure (`stop`), the jobs left are answered, not run.
                 Job::Build {
                     table,
                     statement,
                     done,
                 } => {
-                    let built = if self.stop.load(Ordering::Relaxed) {
-                        Err(stopped())
-                    } else {
-                        db.build(&table, &table.builds[statement])
-                    };
+                    let built = self.unless_stopped(|| db.build(&table, &table.builds[statement]));
                     let _ = done.send(built);
                 }
                 Job::Digest {
@@ -169,17 +171,22 @@ impl Workers {
                     columns,
                     done,
                 } => {
-                    let read = if self.stop.load(Ordering::Relaxed) {
-                        Err(stopped())
-                    } else {
-                        // The connection's search path finds the twin by the table's name.
-                        crate::copy::digests_in(&mut db, &[(table, &columns)])
-                            .map(|digests| digests[0])
-                    };
+                    // The connection's search path finds the twin by the table's name.
+                    let read = self.unless_stopped(|| {
+                        crate::copy::digests_in(&mut db, &[(table, &columns)]).map(|d| d[0])
+                    });
                     let _ = done.send(read);
                 }
             }
         }
+    }
+}
+
+/// A job not run because the load stopped.
+fn load_stopped() -> Error {
+    Error::Transaction {
+        rolled_back: false,
+        reason: "the load stopped".into(),
     }
 }
 
